@@ -1,0 +1,85 @@
+"""The app factory: the one place the web side is wired together."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, request
+from redis.exceptions import RedisError
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException
+
+from bridge import runtime
+from bridge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings, *, ctx: runtime.Context | None = None, extensions: Sequence[str] = ("admin_ui",)
+) -> Flask:
+    """Build the Flask app for `settings` (or an already built context)."""
+    ctx = ctx or runtime.build(settings)
+    app = Flask(__name__, instance_path=None)
+    app.config.update(
+        SECRET_KEY=ctx.settings.secret_key,
+        MAX_CONTENT_LENGTH=ctx.settings.max_body_bytes,
+        TESTING=ctx.settings.testing,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["relance"] = ctx
+    from bridge import api, health, ingest
+
+    app.register_blueprint(ingest.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    for name in extensions:
+        _load_extension(app, name)
+    _error_handlers(app)
+    return app
+
+
+def _load_extension(app: Flask, name: str) -> None:
+    """Plug in an optional package (the admin page) that the bridge itself never imports."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        return
+    init = getattr(module, "init_app", None)
+    if init is not None:
+        init(app)
+
+
+def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(sa_exc.OperationalError)
+    def database_down(exc: Exception) -> tuple[Response, int, dict[str, str]]:
+        # The store will retry a 503; nothing was acknowledged, so nothing is lost.
+        log.error("database unavailable: %s", type(exc).__name__)
+        return jsonify(error="database unavailable, retry later"), 503, {"Retry-After": "5"}
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response | HTTPException:
+        if request.path.startswith(("/api/", "/webhooks/", "/collect/")):
+            response = jsonify(error=exc.description or exc.name)
+            response.status_code = exc.code or 500
+            return response
+        return exc
+
+
+def readiness(ctx: runtime.Context) -> dict[str, bool]:
+    """Whether the database and Redis answer."""
+    status = {"database": False, "redis": False}
+    try:
+        with ctx.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        status["database"] = True
+    except sa_exc.SQLAlchemyError:
+        pass
+    try:
+        status["redis"] = bool(ctx.redis.ping())
+    except (RedisError, OSError):
+        pass
+    return status

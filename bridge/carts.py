@@ -1,0 +1,137 @@
+"""Carts and orders: snapshots joined on tokens, conversions, and code attribution."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bridge.leads import lead_for, normalize_email, set_consent
+from bridge.models import Cart, Lead, Offer, Order, Shop
+from connectors import base as facts
+
+ATTRIBUTION_WINDOW = timedelta(days=7)
+CLOSED = ("converted", "recovered")
+
+
+def find_cart(session: Session, shop_id: int, checkout_token: str | None, cart_token: str | None) -> Cart | None:
+    """The cart known by its checkout token, else by its cart token."""
+    for column, value in ((Cart.checkout_token, checkout_token), (Cart.cart_token, cart_token)):
+        if value:
+            cart = session.scalar(sa.select(Cart).where(Cart.shop_id == shop_id, column == value))
+            if cart is not None:
+                return cart
+    return None
+
+
+def _items(snapshot: facts.CartSnapshot) -> dict[str, Any]:
+    return {
+        "lines": [
+            {
+                "title": i.title,
+                "quantity": i.quantity,
+                "price": str(i.price),
+                "product_id": i.product_id,
+                "variant_id": i.variant_id,
+                "sku": i.sku,
+            }
+            for i in snapshot.items
+        ]
+    }
+
+
+def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: datetime) -> Lead | None:
+    """Create or update a cart; an older snapshot only fills in links it lacked."""
+    if not snap.token and not snap.checkout_token:
+        raise facts.PayloadError("cart snapshot without any token")
+    lead = lead_for(session, shop, snap.customer_external_id, snap.email, now)
+    cart = find_cart(session, shop.id, snap.checkout_token, snap.token)
+    if cart is None:
+        cart = Cart(shop_id=shop.id, created_at=snap.updated_at, last_activity_at=snap.updated_at, status="active")
+        session.add(cart)
+    cart.cart_token = cart.cart_token or snap.token
+    cart.checkout_token = cart.checkout_token or snap.checkout_token
+    cart.email = normalize_email(snap.email) or cart.email or (lead.email if lead else None)
+    cart.lead_id = cart.lead_id or (lead.id if lead else None)
+    if cart.id is None or snap.updated_at >= cart.last_activity_at:
+        cart.currency = snap.currency or cart.currency
+        cart.subtotal = snap.subtotal
+        cart.items = _items(snap)
+        cart.recovery_url = snap.recovery_url or cart.recovery_url
+        cart.source = dict(snap.source) or cart.source or {}
+        cart.last_activity_at = snap.updated_at
+        if snap.accepts_marketing is not None:
+            cart.accepts_marketing = snap.accepts_marketing
+    if lead is not None and snap.accepts_marketing is not None:
+        set_consent(lead, snap.accepts_marketing, snap.updated_at)
+    if lead is not None and snap.source and not lead.source:
+        lead.source = dict(snap.source)
+    session.flush()
+    return lead
+
+
+def apply_order(
+    session: Session, shop: Shop, order: facts.OrderPlaced, now: datetime, follow_ups: list[Callable[[], None]]
+) -> Lead | None:
+    """Record an order once; close its cart; mark our codes redeemed; make the lead a customer."""
+    lead = lead_for(session, shop, order.customer_external_id, order.email, now)
+    row = session.scalar(sa.select(Order).where(Order.shop_id == shop.id, Order.order_id == order.order_id))
+    first_time = row is None
+    if row is None:
+        row = Order(shop_id=shop.id, order_id=order.order_id, created_at=order.created_at, total=order.total)
+        session.add(row)
+    cart = find_cart(session, shop.id, order.checkout_token, order.cart_token)
+    row.lead_id = lead.id if lead else row.lead_id
+    row.cart_id = cart.id if cart else row.cart_id
+    row.total, row.currency = order.total, order.currency
+    row.discount_codes = {"codes": list(order.discount_codes)}
+    row.source = dict(order.source)
+    if cart is not None and cart.status not in CLOSED:
+        _close_cart(cart, order)
+    if lead is not None:
+        lead.is_customer = True
+        if first_time:
+            lead.orders_count += 1
+    redeem_codes(session, shop.id, order)
+    session.flush()
+    return lead
+
+
+def _close_cart(cart: Cart, order: facts.OrderPlaced) -> None:
+    recovered = (
+        cart.status == "abandoned"
+        and cart.abandoned_at is not None
+        and order.created_at - cart.abandoned_at <= ATTRIBUTION_WINDOW
+    )
+    cart.status = "recovered" if recovered else "converted"
+    cart.converted_at = order.created_at
+    cart.order_id = order.order_id
+    cart.order_total = order.total
+
+
+def redeem_codes(session: Session, shop_id: int, order: facts.OrderPlaced) -> int:
+    """Mark offers whose code the order used as redeemed (codes compared case-insensitively)."""
+    codes = {c.strip().upper() for c in order.discount_codes if c.strip()}
+    if not codes:
+        return 0
+    offers = session.scalars(
+        sa.select(Offer).where(Offer.shop_id == shop_id, sa.func.upper(Offer.code).in_(codes))
+    ).all()
+    for offer in offers:
+        if offer.status != "redeemed":
+            offer.status = "redeemed"
+            offer.redeemed_at = order.created_at
+            offer.order_id, offer.order_total = order.order_id, order.total
+    return len(offers)
+
+
+def cancel_order(session: Session, shop: Shop, fact: facts.OrderCancelled) -> None:
+    """Remember that an order was cancelled (metrics leave it out)."""
+    session.execute(
+        sa.update(Order)
+        .where(Order.shop_id == shop.id, Order.order_id == fact.order_id)
+        .values(cancelled_at=fact.occurred_at)
+    )

@@ -1,0 +1,179 @@
+"""The `relance` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+import click
+import sqlalchemy as sa
+
+from bridge import db, runtime, settings as settings_mod
+
+
+def _ctx() -> runtime.Context:
+    return runtime.build(settings_mod.from_env())
+
+
+@click.group()
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default from LOG_LEVEL).")
+def main(log_level: str | None) -> None:
+    """Relance: lead scoring and cart recovery for Shopify and WooCommerce."""
+    level = log_level or settings_mod.from_env().log_level
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema (safe to run on every deploy)."""
+    s = settings_mod.complete(settings_mod.from_env())
+    db.upgrade(s.database_url)
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web app (and, without REDIS_URL, the jobs in this process)."""
+    from werkzeug.serving import run_simple
+
+    from bridge.app import create_app
+
+    s = settings_mod.complete(settings_mod.from_env())
+    db.upgrade(s.database_url)
+    ctx = runtime.build(s)
+    app = create_app(s, ctx=ctx)
+    if s.embedded_queue:
+        start_embedded(ctx)
+        click.echo("jobs run in this process (no REDIS_URL set)")
+    click.echo(f"Relance on http://{host}:{port}/  (admin page: /admin/)")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def start_embedded(ctx: runtime.Context) -> object:
+    """Start the in-process worker and ticker for embedded mode."""
+    from bridge import queue, schedule
+
+    ticks = [(schedule.enqueue_now(ctx.redis, p), p.every_seconds) for p in schedule.periodic_jobs()]
+    embedded = queue.Embedded(ctx.redis, periodic=ticks)
+    embedded.start()
+    return embedded
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
+@click.option("--no-cron", is_flag=True, help="Do not run the periodic-job scheduler in this worker.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked work horse.")
+def worker(burst: bool, no_cron: bool, simple: bool) -> None:
+    """Run an RQ worker on REDIS_URL, with RQ's scheduler for retries and periodic jobs."""
+    from rq import SimpleWorker, Worker
+
+    from bridge import ingest, queue, schedule
+
+    ctx = _ctx()
+    if ctx.settings.embedded_queue:
+        raise click.UsageError("set REDIS_URL for a separate worker; `relance serve` alone runs jobs in-process")
+    ingest.relay(ctx)  # events left pending while no worker ran
+    stop = threading.Event()
+    if not no_cron and not burst:
+        schedule.start_cron(ctx.redis, stop)
+    worker_class = SimpleWorker if simple else Worker
+    w = worker_class([queue.get_queue(ctx.redis, q) for q in queue.QUEUES], connection=ctx.redis)
+    try:
+        w.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(logging.root.level))
+    finally:
+        stop.set()
+
+
+@main.command()
+@click.argument("event_ids", nargs=-1, type=int)
+@click.option("--failed", is_flag=True, help="Replay every failed event.")
+@click.option("--shop-key", default=None, help="With --failed: only this shop's events.")
+def replay(event_ids: tuple[int, ...], failed: bool, shop_key: str | None) -> None:
+    """Process stored events again (by id, or all failed ones)."""
+    from bridge import pipeline, shops
+    from bridge.models import Event
+
+    ctx = _ctx()
+    ids = list(event_ids)
+    if failed:
+        with ctx.sessions() as session:
+            query = sa.select(Event.id).where(Event.status == "failed")
+            if shop_key:
+                shop = shops.by_key(session, shop_key)
+                if shop is None:
+                    raise click.BadParameter("unknown shop key", param_hint="--shop-key")
+                query = query.where(Event.shop_id == shop.id)
+            ids += list(session.scalars(query))
+    if not ids:
+        click.echo("nothing to replay")
+        return
+    pipeline.replay(ctx, ids)
+    click.echo(f"replaying {len(ids)} event(s)")
+    if ctx.settings.embedded_queue:
+        from bridge.queue import QUEUES, ThreadWorker, get_queue
+
+        ThreadWorker([get_queue(ctx.redis, q) for q in QUEUES], connection=ctx.redis).work(burst=True)
+
+
+@main.group()
+def shops() -> None:
+    """Shops connected to this Relance."""
+
+
+@shops.command("add")
+@click.option("--platform", type=click.Choice(["shopify", "woocommerce"]), required=True)
+@click.option("--domain", help="Shopify: the shop's x.myshopify.com domain.")
+@click.option("--url", help="WooCommerce: the store's URL.")
+@click.option("--token", help="Shopify: an Admin API access token (custom app).")
+@click.option("--webhook-secret", help="The secret that signs this shop's webhooks.")
+@click.option("--consumer-key", help="WooCommerce REST consumer key.")
+@click.option("--consumer-secret", help="WooCommerce REST consumer secret.")
+def shops_add(platform: str, domain: str | None, url: str | None, token: str | None, webhook_secret: str | None,
+              consumer_key: str | None, consumer_secret: str | None) -> None:
+    """Add a shop by hand; prints its shop key and API key (shown once)."""
+    from bridge import shops as shops_mod
+    from bridge.db import transaction
+
+    target = (domain if platform == "shopify" else url) or ""
+    target = target.strip().lower().rstrip("/")
+    if not target:
+        raise click.UsageError("--domain is required for shopify, --url for woocommerce")
+    if platform == "woocommerce" and not webhook_secret:
+        raise click.UsageError("--webhook-secret is required for woocommerce (unsigned deliveries are refused)")
+    ctx = _ctx()
+    db.upgrade(ctx.settings.database_url)
+    with transaction(ctx.sessions) as session:
+        new = shops_mod.create_shop(
+            session, ctx.vault, platform=platform, domain=target, now=ctx.now(), access_token=token,
+            webhook_secret=webhook_secret, consumer_key=consumer_key, consumer_secret=consumer_secret,
+        )
+        shop_key, public_key = new.shop.shop_key, new.shop.public_key
+    click.echo(f"shop_key: {shop_key}")
+    click.echo(f"public_key: {public_key}")
+    click.echo(f"api_key: {new.api_key}")
+    if platform == "woocommerce":
+        click.echo(f"webhook delivery URL: {ctx.settings.public_url}/webhooks/woocommerce/{shop_key}")
+
+
+@main.command()
+def relay() -> None:
+    """Re-enqueue acknowledged events whose job was lost."""
+    click.echo(f"re-enqueued {ingest_relay()} event(s)")
+
+
+def ingest_relay() -> int:
+    from bridge import ingest
+
+    return ingest.relay(_ctx())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Webhook receivers: verify, store once, enqueue the id after commit, answer at once."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+import sqlalchemy as sa
+from redis.exceptions import RedisError
+from flask import Blueprint, Response, abort, jsonify, request
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bridge import jobs, queue, shops
+from bridge.db import transaction
+from bridge.models import Event, Shop
+from bridge.runtime import Context
+from bridge.web import context
+from connectors.base import Envelope, PayloadError, WebhookAdapter
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__)
+
+
+def read_body(limit: int) -> bytes:
+    """The raw request body, refused with 413 past `limit` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        abort(413)
+    return raw
+
+
+@bp.post("/webhooks/shopify")
+def shopify() -> Response | tuple[Response, int]:
+    """Shopify deliveries; the shop comes from X-Shopify-Shop-Domain."""
+    ctx = context()
+    raw = read_body(ctx.settings.max_body_bytes)
+    domain = request.headers.get("X-Shopify-Shop-Domain", "").strip().lower()
+    with ctx.sessions() as session:
+        shop = shops.by_domain(session, "shopify", domain) if domain else None
+        return accept(ctx, session, shop, ctx.adapters["shopify"], raw)
+
+
+@bp.post("/webhooks/woocommerce/<shop_key>")
+def woocommerce(shop_key: str) -> Response | tuple[Response, int]:
+    """WooCommerce deliveries; the creation ping gets exactly 200 and is not an event."""
+    ctx = context()
+    raw = read_body(ctx.settings.max_body_bytes)
+    adapter = ctx.adapters["woocommerce"]
+    if adapter.is_ping(raw, request.headers):  # type: ignore[attr-defined]
+        return jsonify(ok=True, ping=True)
+    with ctx.sessions() as session:
+        shop = shops.by_key(session, shop_key)
+        if shop is not None and shop.platform != "woocommerce":
+            shop = None
+        return accept(ctx, session, shop, adapter, raw)
+
+
+def accept(
+    ctx: Context, session: Session, shop: Shop | None, adapter: WebhookAdapter, raw: bytes
+) -> Response | tuple[Response, int]:
+    """Verify, insert once, commit, enqueue; 401 when the delivery is not authentic."""
+    if shop is None:
+        return jsonify(error="unknown shop or bad signature"), 401
+    if not adapter.verify(raw, request.headers, shops.webhook_secrets(shop, ctx.vault, ctx.settings)):
+        return jsonify(error="unknown shop or bad signature"), 401
+    envelope = _envelope(adapter, raw, request.headers)
+    event_id = store_event(ctx, session, shop.id, envelope, raw)
+    if event_id is not None:
+        queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=jobs.event_job_id(event_id))
+    return jsonify(ok=True, duplicate=event_id is None)
+
+
+def _envelope(adapter: WebhookAdapter, raw: bytes, headers: Mapping[str, str]) -> Envelope:
+    """The delivery's identity; an authentic delivery without a topic is still kept (and flagged)."""
+    try:
+        return adapter.envelope(raw, headers)
+    except PayloadError:
+        return Envelope(topic="unknown", delivery_key="body:" + hashlib.sha256(raw).hexdigest())
+
+
+def store_event(ctx: Context, session: Session, shop_id: int, env: Envelope, raw: bytes) -> int | None:
+    """Insert the event row; None when this delivery was already stored."""
+    now = ctx.now()
+    values = {
+        "shop_id": shop_id,
+        "topic": env.topic[:100],
+        "delivery_key": env.delivery_key[:255],
+        "received_at": now,
+        "triggered_at": env.triggered_at,
+        "payload": raw.decode("utf-8", errors="replace"),
+        "status": "pending",
+        "attempts": 0,
+        "available_at": now + timedelta(seconds=ctx.settings.relay_after_seconds),
+    }
+    dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql  # type: ignore[union-attr]
+    stmt = (
+        dialect.insert(Event)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["shop_id", "delivery_key"])
+        .returning(Event.id)
+    )
+    event_id = session.scalar(stmt)
+    session.commit()
+    return event_id
+
+
+def relay(ctx: Context, limit: int = 500) -> int:
+    """Re-enqueue pending events whose job was lost (Redis down at ingest, worker crash)."""
+    now = ctx.now()
+    lease = timedelta(seconds=ctx.settings.job_lease_seconds)
+    with transaction(ctx.sessions) as session:
+        due = session.scalars(
+            sa.select(Event.id)
+            .where(Event.status == "pending", Event.available_at <= now)
+            .order_by(Event.available_at)
+            .limit(limit)
+        ).all()
+        requeued, touched = [], []
+        for event_id in due:
+            job_id = jobs.event_job_id(event_id)
+            try:
+                live = queue.job_is_live(ctx.redis, job_id)
+            except (RedisError, OSError):
+                break  # Redis still down: leave the rest due for the next run
+            if not live and queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=job_id):
+                requeued.append(event_id)
+            if live or requeued[-1:] == [event_id]:
+                touched.append(event_id)
+        if touched:
+            session.execute(sa.update(Event).where(Event.id.in_(touched)).values(available_at=now + lease))
+    if requeued:
+        log.info("relay re-enqueued %d event(s)", len(requeued))
+    return len(requeued)

@@ -1,0 +1,48 @@
+"""RQ jobs: small importable functions of ids that load, decide, write and enqueue the next step."""
+
+from __future__ import annotations
+
+import logging
+
+from bridge import runtime
+
+log = logging.getLogger(__name__)
+
+
+def event_job_id(event_id: int) -> str:
+    """The stable RQ job id of an event (re-enqueueing it never makes two jobs)."""
+    return f"event-{event_id}"
+
+
+def process_event(event_id: int) -> str:
+    """Turn one stored webhook into facts and apply them."""
+    from bridge.pipeline import handle_event
+
+    return handle_event(runtime.current(), event_id)
+
+
+def relay_pending() -> int:
+    """Re-enqueue acknowledged events whose job was lost."""
+    from bridge.ingest import relay
+
+    return relay(runtime.current())
+
+
+def rescore_leads(shop_id: int, lead_ids: list[int], reason: str) -> int:
+    """Rescore some leads of a shop."""
+    from bridge.scorer import rescore_many
+
+    return rescore_many(runtime.current(), shop_id, lead_ids, reason)
+
+
+def erase_shop(shop_id: int) -> None:
+    """Delete a shop and everything that belongs to it (shop/redact)."""
+    from bridge.db import transaction
+    from bridge.models import Shop
+    from bridge.privacy import erase_shop as erase
+
+    ctx = runtime.current()
+    with transaction(ctx.sessions) as session:
+        shop = session.get(Shop, shop_id)
+        if shop is not None:
+            erase(session, shop)

@@ -1,0 +1,114 @@
+"""Processing of one stored event: normalize, apply idempotently, rescore, hand on."""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from bridge import apply, privacy, scorer
+from bridge.db import transaction
+from bridge.models import Event, Shop
+from bridge.runtime import Context
+from connectors.base import StoreError
+
+log = logging.getLogger(__name__)
+
+# Worth another try: the database blinked, two workers raced on one row, a store timed out.
+TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.IntegrityError, ConnectionError)
+
+
+class RetryLater(RuntimeError):
+    """Raised to let RQ retry the job with backoff."""
+
+
+def handle_event(ctx: Context, event_id: int) -> str:
+    """Process one event; returns its final status (or raises RetryLater)."""
+    attempt = _begin_attempt(ctx, event_id)
+    if attempt is None:
+        return "skipped"
+    try:
+        with transaction(ctx.sessions) as session:
+            status, follow_ups = _apply_event(ctx, session, event_id)
+    except TRANSIENT as exc:
+        return _transient(ctx, event_id, attempt, exc)
+    except StoreError as exc:
+        if exc.transient:
+            return _transient(ctx, event_id, attempt, exc)
+        _fail(ctx, event_id, exc)
+        return "failed"
+    except Exception as exc:  # an authentic payload we cannot read: keep it, flag it, allow replay
+        _fail(ctx, event_id, exc)
+        return "failed"
+    for step in follow_ups:
+        step()
+    return status
+
+
+def _begin_attempt(ctx: Context, event_id: int) -> int | None:
+    """Count the attempt in its own commit so a worker killed mid-way still counts it."""
+    with transaction(ctx.sessions) as session:
+        event = session.get(Event, event_id)
+        if event is None or event.status != "pending":
+            return None
+        event.attempts += 1
+        return event.attempts
+
+
+def _apply_event(ctx: Context, session: sa.orm.Session, event_id: int) -> tuple[str, list[apply.FollowUp]]:
+    event = session.get(Event, event_id, with_for_update=True)
+    if event is None or event.status != "pending":
+        return "skipped", []
+    shop = session.get(Shop, event.shop_id)
+    assert shop is not None
+    payload = json.loads(event.payload, parse_float=Decimal)
+    facts = ctx.adapters[shop.platform].normalize(event.topic, payload)
+    now = ctx.now()
+    if shop.uninstalled_at is not None:
+        facts = [f for f in facts if isinstance(f, privacy.PRIVACY_FACTS)]
+    if not facts:
+        event.status, event.processed_at, event.error = "ignored", now, None
+        return "ignored", []
+    result = apply.apply_facts(session, ctx, shop, event, facts)
+    changes = scorer.rescore_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
+    event.status, event.processed_at, event.error = "processed", now, None
+    return "processed", result.follow_ups + scorer.follow_ups(ctx, shop, changes)
+
+
+def _transient(ctx: Context, event_id: int, attempt: int, exc: BaseException) -> str:
+    message = f"{type(exc).__name__}: {str(exc)[:500]}"
+    if attempt >= ctx.settings.max_event_attempts:
+        _fail(ctx, event_id, exc)
+        return "failed"
+    with transaction(ctx.sessions) as session:
+        session.execute(sa.update(Event).where(Event.id == event_id).values(error=message))
+    raise RetryLater(message) from exc
+
+
+def _fail(ctx: Context, event_id: int, exc: BaseException) -> None:
+    message = f"{type(exc).__name__}: {str(exc)[:2000]}"
+    log.warning("event %s failed: %s", event_id, type(exc).__name__)
+    with transaction(ctx.sessions) as session:
+        session.execute(
+            sa.update(Event)
+            .where(Event.id == event_id)
+            .values(status="failed", error=message, processed_at=ctx.now())
+        )
+
+
+def replay(ctx: Context, event_ids: list[int]) -> int:
+    """Put failed (or any) events back to pending and process them again."""
+    from bridge import jobs, queue
+
+    with transaction(ctx.sessions) as session:
+        session.execute(
+            sa.update(Event)
+            .where(Event.id.in_(event_ids))
+            .values(status="pending", attempts=0, error=None, available_at=ctx.now())
+        )
+    for event_id in event_ids:
+        queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=jobs.event_job_id(event_id))
+    return len(event_ids)

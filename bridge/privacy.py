@@ -1,0 +1,112 @@
+"""Privacy: export or erase a customer's data, erase a shop, forget tokens on uninstall."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bridge.leads import find_lead, normalize_email
+from bridge.models import Activity, Cart, Lead, Offer, Order, PrivacyExport, ScoreChange, Shop
+from bridge.runtime import Context
+from connectors import base as facts
+
+
+PRIVACY_FACTS = (facts.CustomerRedact, facts.DataRequest, facts.ShopRedact, facts.AppUninstalled)
+
+
+def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) -> Callable[[], None] | None:
+    """Carry out one privacy or lifecycle fact; may return a step to run after commit."""
+    if isinstance(fact, facts.CustomerRedact):
+        lead = find_lead(session, shop.id, fact.external_id, normalize_email(fact.email))
+        if lead is not None:
+            redact_lead(session, lead, now)
+        _scrub_unlinked_carts(session, shop.id, normalize_email(fact.email))
+    elif isinstance(fact, facts.DataRequest):
+        lead = find_lead(session, shop.id, fact.external_id, normalize_email(fact.email))
+        document = export_lead(session, lead) if lead is not None else {"found": False}
+        session.add(PrivacyExport(shop_id=shop.id, request_id=fact.request_id, created_at=now, document=document))
+    elif isinstance(fact, facts.AppUninstalled):
+        uninstall(shop, now)
+    elif isinstance(fact, facts.ShopRedact):
+        return _later_erase(ctx, shop.id)
+    else:
+        raise facts.PayloadError(f"no handler for fact {type(fact).__name__}")
+    return None
+
+
+def _later_erase(ctx: Context, shop_id: int) -> Callable[[], None]:
+    """Erasing the shop deletes the event being processed, so it runs as its own job."""
+
+    def step() -> None:
+        from bridge import jobs, queue
+
+        queue.enqueue(ctx.redis, jobs.erase_shop, shop_id, job_id=f"erase-shop-{shop_id}", queue=queue.MAINTENANCE)
+
+    return step
+
+
+def export_lead(session: Session, lead: Lead) -> dict[str, Any]:
+    """Everything Relance holds about one lead, as JSON-ready data."""
+    activities = session.scalars(sa.select(Activity).where(Activity.lead_id == lead.id)).all()
+    carts = session.scalars(sa.select(Cart).where(Cart.lead_id == lead.id)).all()
+    offers = session.scalars(sa.select(Offer).where(Offer.lead_id == lead.id)).all()
+    return {
+        "found": True,
+        "lead": {
+            "id": lead.id,
+            "external_id": lead.external_id,
+            "email": lead.email,
+            "first_name": lead.first_name,
+            "last_name": lead.last_name,
+            "country": lead.country,
+            "accepts_marketing": lead.accepts_marketing,
+            "score": lead.score,
+            "tier": lead.tier,
+            "created_at": lead.created_at.isoformat(),
+        },
+        "activities": [{"kind": a.kind, "at": a.occurred_at.isoformat(), "ref": a.ref} for a in activities],
+        "carts": [
+            {"email": c.email, "subtotal": str(c.subtotal), "items": c.items, "status": c.status} for c in carts
+        ],
+        "offers": [{"code": o.code, "status": o.status, "created_at": o.created_at.isoformat()} for o in offers],
+    }
+
+
+def redact_lead(session: Session, lead: Lead, now: datetime) -> None:
+    """Erase personal data, keeping anonymous counts and amounts for the merchant's metrics."""
+    lead.email = lead.external_id = lead.first_name = lead.last_name = lead.country = None
+    lead.source, lead.breakdown, lead.redacted_at = {}, {}, now
+    lead.accepts_marketing = False
+    session.execute(sa.update(Activity).where(Activity.lead_id == lead.id).values(ref=Activity.id.cast(sa.String)))
+    session.execute(
+        sa.update(Cart)
+        .where(Cart.lead_id == lead.id)
+        .values(email=None, items={}, recovery_url=None, source={}, cart_token=None, checkout_token=None)
+    )
+    session.execute(sa.update(Order).where(Order.lead_id == lead.id).values(source={}))
+    session.execute(sa.delete(ScoreChange).where(ScoreChange.lead_id == lead.id))
+
+
+def _scrub_unlinked_carts(session: Session, shop_id: int, email: str | None) -> None:
+    if email:
+        session.execute(
+            sa.update(Cart)
+            .where(Cart.shop_id == shop_id, Cart.email == email)
+            .values(email=None, items={}, recovery_url=None, source={})
+        )
+
+
+def uninstall(shop: Shop, now: datetime) -> None:
+    """Forget the store credentials; data stays until shop/redact (or the merchant reinstalls)."""
+    shop.access_token_enc = shop.refresh_token_enc = None
+    shop.token_expires_at = shop.refresh_expires_at = None
+    shop.uninstalled_at = now
+
+
+def erase_shop(session: Session, shop: Shop) -> None:
+    """Delete the shop and, by cascade, everything that belongs to it."""
+    session.execute(sa.delete(Shop).where(Shop.id == shop.id))

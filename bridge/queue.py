@@ -1,0 +1,133 @@
+"""Redis as transport only: queues, enqueueing ids after commit, and the in-process mode."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry, SimpleWorker
+from rq.job import Job, JobStatus
+from rq.scheduler import RQScheduler
+
+log = logging.getLogger(__name__)
+
+EVENTS = "events"
+CAMPAIGNS = "campaigns"
+MAINTENANCE = "maintenance"
+QUEUES = (EVENTS, CAMPAIGNS, MAINTENANCE)
+
+# Transient failures (database restarting, store timeouts) are retried by RQ with backoff.
+DEFAULT_RETRY = Retry(max=4, interval=[5, 30, 120, 600])
+LIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+_embedded_server: Any = None
+
+
+def connect(url: str) -> Redis:
+    """A Redis client for `url`, or an in-process Redis emulation when `url` is empty."""
+    if url:
+        return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+    import fakeredis
+
+    global _embedded_server
+    if _embedded_server is None:
+        _embedded_server = fakeredis.FakeServer()
+    return fakeredis.FakeRedis(server=_embedded_server)
+
+
+def get_queue(redis: Redis, name: str = EVENTS) -> Queue:
+    """The named RQ queue on `redis`."""
+    return Queue(name, connection=redis)
+
+
+def enqueue(
+    redis: Redis,
+    func: Callable[..., Any],
+    *args: Any,
+    job_id: str,
+    queue: str = EVENTS,
+    retry: Retry | None = DEFAULT_RETRY,
+    timeout: int = 300,
+) -> bool:
+    """Queue `func(*args)` under a stable id; False (never an exception) when Redis is unreachable."""
+    try:
+        get_queue(redis, queue).enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            retry=retry,
+            job_timeout=timeout,
+            result_ttl=600,
+            failure_ttl=7 * 86400,
+        )
+    except (RedisError, OSError) as exc:
+        log.warning("enqueue of %s failed: %s", job_id, type(exc).__name__)
+        return False
+    return True
+
+
+def job_is_live(redis: Redis, job_id: str) -> bool:
+    """True when RQ still holds this job queued, running or scheduled for a retry."""
+    job = Job.fetch(job_id, connection=redis) if Job.exists(job_id, connection=redis) else None
+    return job is not None and job.get_status(refresh=False) in LIVE_STATES
+
+
+def queue_depths(redis: Redis) -> dict[str, int]:
+    """Jobs waiting in each queue."""
+    return {name: get_queue(redis, name).count for name in QUEUES}
+
+
+class ThreadWorker(SimpleWorker):
+    """An RQ worker that can run in a thread (no signal handlers there)."""
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            super()._install_signal_handlers()
+
+
+class Embedded:
+    """RQ over the in-process Redis: one worker thread plus a ticker for scheduled and periodic jobs."""
+
+    def __init__(self, redis: Redis, periodic: Sequence[tuple[Callable[[], None], float]] = ()) -> None:
+        self.redis = redis
+        self.periodic = list(periodic)
+        self.stop = threading.Event()
+        self.worker = ThreadWorker([get_queue(redis, q) for q in QUEUES], connection=redis)
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the worker and ticker threads (daemons)."""
+        worker = threading.Thread(target=self._work, name="relance-worker", daemon=True)
+        ticker = threading.Thread(target=self._tick, name="relance-ticker", daemon=True)
+        self.threads = [worker, ticker]
+        for t in self.threads:
+            t.start()
+
+    def _work(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.worker.work(burst=True, logging_level="WARNING")
+            except Exception:
+                log.exception("embedded worker crashed; restarting")
+            self.stop.wait(0.2)
+
+    def _tick(self) -> None:
+        scheduler = RQScheduler(list(QUEUES), connection=self.redis)
+        last: dict[int, float] = {}
+        while not self.stop.is_set():
+            scheduler.acquire_locks()
+            scheduler.enqueue_scheduled_jobs()
+            now = time.monotonic()
+            for i, (func, every) in enumerate(self.periodic):
+                if now - last.get(i, 0.0) >= every:
+                    last[i] = now
+                    try:
+                        func()
+                    except Exception:
+                        log.exception("periodic task failed")
+            self.stop.wait(1.0)

@@ -1,0 +1,71 @@
+"""Periodic jobs, run by RQ's cron scheduler (or the in-process ticker in embedded mode)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+from rq.cron import CronScheduler
+
+from bridge import jobs, queue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job function of no arguments, its interval and its queue."""
+
+    func: Callable[[], Any]
+    every_seconds: int
+    queue: str = queue.MAINTENANCE
+
+
+def periodic_jobs() -> list[Periodic]:
+    """Every periodic job; each is idempotent, so two schedulers running at once do no harm."""
+    return [Periodic(jobs.relay_pending, 10)]
+
+
+class ThreadCron(CronScheduler):
+    """RQ's cron scheduler, run in a thread beside the worker (signals stay with the worker)."""
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+def start_cron(redis: Redis, stop: threading.Event) -> threading.Thread:
+    """Run RQ's cron scheduler for our periodic jobs in a daemon thread."""
+    cron = ThreadCron(connection=redis, logging_level="WARNING")
+    for p in periodic_jobs():
+        cron.register(p.func, queue_name=p.queue, interval=p.every_seconds, job_timeout=600)
+
+    def loop() -> None:
+        cron.register_birth()
+        try:
+            while not stop.is_set():
+                try:
+                    if cron.enqueue_jobs():
+                        cron.save()
+                    cron.heartbeat()
+                except Exception:
+                    log.exception("cron tick failed")
+                stop.wait(max(cron.calculate_sleep_interval(), 0.5))
+        finally:
+            cron.register_death()
+
+    thread = threading.Thread(target=loop, name="relance-cron", daemon=True)
+    thread.start()
+    return thread
+
+
+def enqueue_now(redis: Redis, periodic: Periodic) -> Callable[[], None]:
+    """A tick for the embedded ticker: enqueue the periodic job once."""
+
+    def tick() -> None:
+        queue.enqueue(redis, periodic.func, job_id=f"cron-{periodic.func.__name__}", queue=periodic.queue, retry=None)
+
+    return tick

@@ -1,0 +1,104 @@
+"""Shops: creation, look-up, keys and the secrets that sign their webhooks."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bridge.crypto import Vault, hash_key, new_key
+from bridge.models import Ruleset, Shop
+from bridge.settings import Settings
+
+
+@dataclass(frozen=True)
+class NewShop:
+    """What the merchant must copy once: the API key is not stored in clear."""
+
+    shop: Shop
+    api_key: str
+
+
+def create_shop(
+    session: Session,
+    vault: Vault,
+    *,
+    platform: str,
+    domain: str,
+    now: datetime,
+    access_token: str | None = None,
+    webhook_secret: str | None = None,
+    consumer_key: str | None = None,
+    consumer_secret: str | None = None,
+    name: str = "",
+    api_version: str = "",
+) -> NewShop:
+    """Create a shop with fresh keys, or refresh credentials of an existing one (keys kept)."""
+    shop = session.scalar(sa.select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+    api_key = new_key("rl_")
+    if shop is None:
+        shop = Shop(
+            platform=platform,
+            domain=domain,
+            name=name or domain,
+            shop_key=new_key("s_", 12),
+            public_key=new_key("pk_", 12),
+            api_key_hash=hash_key(api_key),
+            settings={},
+            api_version=api_version,
+        )
+        session.add(shop)
+    else:
+        shop.api_key_hash = hash_key(api_key)
+    shop.installed_at, shop.uninstalled_at = now, None
+    for column, value in (
+        ("access_token_enc", access_token),
+        ("webhook_secret_enc", webhook_secret),
+        ("consumer_key_enc", consumer_key),
+        ("consumer_secret_enc", consumer_secret),
+    ):
+        if value is not None:
+            setattr(shop, column, vault.encrypt(value))
+    session.flush()
+    return NewShop(shop=shop, api_key=api_key)
+
+
+def new_webhook_secret() -> str:
+    """A long alphanumeric secret (WooCommerce mangles `&<>\"'`)."""
+    return secrets.token_hex(32)
+
+
+def by_domain(session: Session, platform: str, domain: str) -> Shop | None:
+    """The shop with this domain (uninstalled ones too: their privacy webhooks still arrive)."""
+    return session.scalar(sa.select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+
+
+def by_key(session: Session, shop_key: str) -> Shop | None:
+    """The shop with this URL key."""
+    return session.scalar(sa.select(Shop).where(Shop.shop_key == shop_key))
+
+
+def by_api_key(session: Session, api_key: str) -> Shop | None:
+    """The shop owning this API key (compared by digest)."""
+    return session.scalar(sa.select(Shop).where(Shop.api_key_hash == hash_key(api_key)))
+
+
+def webhook_secrets(shop: Shop, vault: Vault, settings: Settings) -> list[str]:
+    """Secrets that may sign this shop's webhooks, newest first."""
+    own = vault.decrypt(shop.webhook_secret_enc)
+    found = [own] if own else []
+    if shop.platform == "shopify":
+        found += [s for s in (settings.shopify_api_secret, settings.shopify_previous_secret) if s]
+    return found
+
+
+def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
+    """The newest ruleset document of a shop, or None for the defaults."""
+    row = session.scalar(
+        sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc()).limit(1)
+    )
+    return None if row is None else row.document

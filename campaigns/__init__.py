@@ -1,0 +1,62 @@
+"""The pure campaign core: offer policy, holdout, codes, settings, messages and metrics."""
+
+from campaigns.codes import ALPHABET, generate_code, offer_window
+from campaigns.formatting import format_discount, format_expiry, format_money
+from campaigns.holdout import holdout_key, in_holdout
+from campaigns.messages import (
+    DEFAULT_BODY,
+    DEFAULT_SUBJECT,
+    MessageContext,
+    MessageItem,
+    RenderedMessage,
+    render_offer_message,
+)
+from campaigns.metrics import Comparison, recovery_comparison, redemption_rate, wilson_interval
+from campaigns.policy import CartView, Decision, LeadView, OfferView, decide, estimate_cost
+from campaigns.settings import (
+    DEFAULT_CAMPAIGN,
+    CampaignSettings,
+    CampaignSettingsSchema,
+    EmailTemplate,
+    QuietHours,
+    dump_campaign,
+    load_campaign,
+)
+from campaigns.templating import PLACEHOLDERS, TemplateProblem, check_template
+
+__all__ = [
+    "ALPHABET",
+    "DEFAULT_BODY",
+    "DEFAULT_CAMPAIGN",
+    "DEFAULT_SUBJECT",
+    "PLACEHOLDERS",
+    "CampaignSettings",
+    "CampaignSettingsSchema",
+    "CartView",
+    "Comparison",
+    "Decision",
+    "EmailTemplate",
+    "LeadView",
+    "MessageContext",
+    "MessageItem",
+    "OfferView",
+    "QuietHours",
+    "RenderedMessage",
+    "TemplateProblem",
+    "check_template",
+    "decide",
+    "dump_campaign",
+    "estimate_cost",
+    "format_discount",
+    "format_expiry",
+    "format_money",
+    "generate_code",
+    "holdout_key",
+    "in_holdout",
+    "load_campaign",
+    "offer_window",
+    "recovery_comparison",
+    "redemption_rate",
+    "render_offer_message",
+    "wilson_interval",
+]

@@ -1,0 +1,148 @@
+"""Offer messages: the merchant's template rendered as a subject, plain text and HTML."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from campaigns.formatting import format_expiry, format_money
+from campaigns.templating import TemplateProblem, render_template
+
+if TYPE_CHECKING:
+    from campaigns.settings import CampaignSettings
+
+DEFAULT_SUBJECT = "{{ merchant_name }}: your cart is waiting, with {{ discount }} off"
+DEFAULT_BODY = """\
+Hi {{ first_name or "there" }},
+
+You left these items in your cart at {{ merchant_name }}:
+{% for item in items %}
+- {{ item.quantity }} \u00d7 {{ item.title }} ({{ item.price }})
+{% endfor %}
+
+Use the code {{ code }} for {{ discount }} off. It expires on {{ expires_text }}.
+
+Complete your order: {{ recovery_url }}
+
+See you soon,
+{{ merchant_name }}
+
+You receive this email because you started an order at {{ merchant_name }}. \
+Unsubscribe: {{ unsubscribe_url }}
+"""
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+_HTML_LAYOUT = """\
+<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+{% for paragraph in paragraphs %}<p>{{ paragraph | linkify }}</p>
+{% endfor %}<img src="{{ open_pixel_url }}" width="1" height="1" alt="">
+</body></html>
+"""
+
+
+@dataclass(frozen=True)
+class MessageItem:
+    """One cart line as the message shows it."""
+
+    title: str
+    quantity: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """Everything one offer message needs; `timezone` is the customer's, else the shop's."""
+
+    merchant_name: str
+    first_name: str | None
+    items: tuple[MessageItem, ...]
+    currency: str | None
+    code: str
+    discount: str
+    expires_at: datetime
+    timezone: str
+    recovery_url: str
+    unsubscribe_url: str
+    open_pixel_url: str
+    tracked_recovery_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """A message ready for delivery."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def linkify(text: str) -> Markup:
+    """Escape text, turn its URLs into links and its line breaks into <br>."""
+    lines = []
+    for line in text.splitlines():
+        parts, position = [], 0
+        for match in _URL.finditer(line):
+            parts.append(escape(line[position : match.start()]))
+            parts.append(Markup('<a href="{0}">{0}</a>').format(match.group(0)))
+            position = match.end()
+        parts.append(escape(line[position:]))
+        lines.append(Markup("").join(parts))
+    return Markup("<br>\n").join(lines)
+
+
+def _html_layout() -> Any:
+    """Compile our own HTML wrapper; autoescape makes every merchant or customer string safe."""
+    env = SandboxedEnvironment(autoescape=True)
+    env.filters["linkify"] = linkify
+    return env.from_string(_HTML_LAYOUT)
+
+
+_LAYOUT = _html_layout()
+
+
+def template_variables(context: MessageContext) -> dict[str, Any]:
+    """Return the placeholders a merchant template can use."""
+    return {
+        "merchant_name": context.merchant_name,
+        "first_name": context.first_name or "",
+        "items": [
+            {
+                "title": item.title,
+                "quantity": item.quantity,
+                "price": format_money(item.price, context.currency),
+            }
+            for item in context.items
+        ],
+        "currency": context.currency or "",
+        "code": context.code,
+        "discount": context.discount,
+        "expires_text": format_expiry(context.expires_at, context.timezone),
+        # Clicks feed scoring, so the tracked link wins when there is one (in both parts).
+        "recovery_url": context.tracked_recovery_url or context.recovery_url,
+        "unsubscribe_url": context.unsubscribe_url,
+    }
+
+
+def _render_part(source: str, part: str, variables: dict[str, Any]) -> str:
+    """Render the subject or the body, naming the part in any TemplateProblem."""
+    try:
+        return render_template(source, variables)
+    except TemplateProblem as problem:
+        raise TemplateProblem(f"{part}: {problem}") from problem
+
+
+def render_offer_message(settings: CampaignSettings, context: MessageContext) -> RenderedMessage:
+    """Render the shop's offer template for one customer as subject, text and HTML."""
+    variables = template_variables(context)
+    # One line only: a line break in a subject would inject mail headers.
+    subject = " ".join(_render_part(settings.email.subject, "subject", variables).split())
+    text = _render_part(settings.email.body, "body", variables).strip() + "\n"
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    html = _LAYOUT.render(paragraphs=paragraphs, open_pixel_url=context.open_pixel_url)
+    return RenderedMessage(subject=subject, text=text, html=html)

@@ -1,0 +1,221 @@
+"""Platform-neutral facts and the small interface every store connector implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+ACTIVITY_KINDS: tuple[str, ...] = (
+    "newsletter_signup",
+    "account_created",
+    "product_view",
+    "add_to_cart",
+    "checkout_started",
+    "cart_abandoned",
+    "email_open",
+    "promo_email_open",
+    "email_click",
+    "email_reply",
+    "content_download",
+    "order_placed",
+)
+
+
+class PayloadError(ValueError):
+    """An authentic payload that cannot be turned into facts (kept as a failed event)."""
+
+
+class StoreError(RuntimeError):
+    """A store API call failed; `transient` says whether a retry may succeed."""
+
+    def __init__(self, message: str, *, transient: bool = False, code: str = "") -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.code = code
+
+
+class CodeTaken(StoreError):
+    """The store already has a discount with this code."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who sent a delivery and what it is: the identity that de-duplicates it."""
+
+    topic: str
+    delivery_key: str
+    triggered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CustomerSeen:
+    external_id: str | None
+    email: str | None
+    first_name: str | None = None
+    last_name: str | None = None
+    country: str | None = None
+    accepts_marketing: bool | None = None  # None: the payload does not say
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConsentChanged:
+    external_id: str | None
+    email: str | None
+    accepts_marketing: bool
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    kind: str
+    occurred_at: datetime
+    ref: str = ""
+    external_id: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class LineItem:
+    title: str
+    quantity: int
+    price: Decimal
+    product_id: str | None = None
+    variant_id: str | None = None
+    sku: str | None = None
+
+
+@dataclass(frozen=True)
+class CartSnapshot:
+    token: str | None
+    checkout_token: str | None
+    email: str | None
+    customer_external_id: str | None
+    currency: str | None
+    subtotal: Decimal
+    items: tuple[LineItem, ...]
+    recovery_url: str | None
+    updated_at: datetime
+    source: Mapping[str, str] = field(default_factory=dict)
+    accepts_marketing: bool | None = None
+    completed: bool = False
+
+
+@dataclass(frozen=True)
+class OrderPlaced:
+    order_id: str
+    cart_token: str | None
+    checkout_token: str | None
+    email: str | None
+    customer_external_id: str | None
+    total: Decimal
+    currency: str | None
+    discount_codes: tuple[str, ...]
+    created_at: datetime
+    source: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrderCancelled:
+    order_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class CustomerRedact:
+    external_id: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    external_id: str | None
+    email: str | None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ShopRedact:
+    pass
+
+
+@dataclass(frozen=True)
+class AppUninstalled:
+    pass
+
+
+Fact = (
+    CustomerSeen
+    | ConsentChanged
+    | Activity
+    | CartSnapshot
+    | OrderPlaced
+    | OrderCancelled
+    | CustomerRedact
+    | DataRequest
+    | ShopRedact
+    | AppUninstalled
+)
+
+
+@dataclass(frozen=True)
+class DiscountSpec:
+    """What a one-time code must be on the store."""
+
+    code: str
+    title: str
+    kind: str  # "percentage" | "fixed_amount"
+    value: Decimal  # percent (10 = 10 %) or an amount in `currency`
+    currency: str | None
+    starts_at: datetime
+    ends_at: datetime
+    customer_external_id: str | None = None
+    email: str | None = None
+    minimum_subtotal: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class DiscountRef:
+    """A discount as the store knows it."""
+
+    code: str
+    platform_id: str
+    active: bool = True
+
+
+class WebhookAdapter(Protocol):
+    """Inbound side of a connector: authenticity, identity and normalization."""
+
+    platform: str
+
+    def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> bool:
+        """True when the delivery is signed with one of `secrets`."""
+        ...
+
+    def envelope(self, raw: bytes, headers: Mapping[str, str]) -> Envelope:
+        """Topic and de-duplication key of a verified delivery."""
+        ...
+
+    def normalize(self, topic: str, payload: Mapping[str, object]) -> list[Fact]:
+        """Facts carried by one payload; raises PayloadError when it cannot be read."""
+        ...
+
+
+class StoreClient(Protocol):
+    """Outbound side of a connector, bound to one shop's credentials."""
+
+    def find_discount(self, code: str) -> DiscountRef | None:
+        """The discount with this code, if the store has one."""
+        ...
+
+    def create_discount(self, spec: DiscountSpec) -> DiscountRef:
+        """Create the code; raises CodeTaken or StoreError."""
+        ...
+
+    def delete_discount(self, ref: DiscountRef) -> None:
+        """Remove (or deactivate) a discount."""
+        ...

@@ -1,0 +1,288 @@
+"""The GraphQL documents Relance sends to the Shopify Admin API (2026-10), their variables and results.
+
+Every document here is validated against Shopify's published schema by `tests/.../test_graphql_schema.py`.
+The reconciliation reads are reshaped into the REST-shaped payloads that webhooks deliver, so they go
+through the same normalization path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from connectors.base import DiscountSpec
+
+API_VERSION = "2026-10"
+
+USER_ERRORS = "userErrors { field code message extraInfo }"
+
+CREATE_DISCOUNT = f"""
+mutation RelanceDiscountCreate($input: DiscountCodeBasicInput!) {{
+  discountCodeBasicCreate(basicCodeDiscount: $input) {{
+    codeDiscountNode {{ id codeDiscount {{ ... on DiscountCodeBasic {{ title status }} }} }}
+    {USER_ERRORS}
+  }}
+}}
+"""
+
+FIND_DISCOUNT = """
+query RelanceDiscountByCode($code: String!) {
+  codeDiscountNodeByCode(code: $code) {
+    id
+    codeDiscount {
+      __typename
+      ... on DiscountCodeBasic { title status }
+      ... on DiscountCodeBxgy { title status }
+      ... on DiscountCodeFreeShipping { title status }
+      ... on DiscountCodeApp { title status }
+    }
+  }
+}
+"""
+
+DELETE_DISCOUNT = f"""
+mutation RelanceDiscountDelete($id: ID!) {{
+  discountCodeDelete(id: $id) {{ deletedCodeDiscountId {USER_ERRORS} }}
+}}
+"""
+
+DEACTIVATE_DISCOUNT = f"""
+mutation RelanceDiscountDeactivate($id: ID!) {{
+  discountCodeDeactivate(id: $id) {{
+    codeDiscountNode {{ id codeDiscount {{ ... on DiscountCodeBasic {{ title status }} }} }}
+    {USER_ERRORS}
+  }}
+}}
+"""
+
+LIST_WEBHOOKS = """
+query RelanceWebhooks($after: String) {
+  webhookSubscriptions(first: 100, after: $after) {
+    nodes { id topic uri }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+CREATE_WEBHOOK = """
+mutation RelanceWebhookCreate($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""
+
+DELETE_WEBHOOK = """
+mutation RelanceWebhookDelete($id: ID!) {
+  webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } }
+}
+"""
+
+SHOP = "query RelanceShop { shop { name currencyCode ianaTimezone myshopifyDomain } }"
+
+# Page sizes keep one page near 600 points, well under Shopify's 1000-point cap per query.
+PAGE_SIZE = 10
+_MONEY = "{ shopMoney { amount currencyCode } }"
+_CUSTOMER = "customer { id firstName lastName defaultEmailAddress { emailAddress marketingState } }"
+_LINE_ITEMS = (
+    "lineItems(first: 10) { nodes { title variantTitle quantity sku variant { id } product { id }"
+    " originalUnitPriceSet { shopMoney { amount } } } }"
+)
+
+ABANDONED_CHECKOUTS = f"""
+query RelanceAbandonedCheckouts($first: Int!, $after: String, $query: String) {{
+  abandonedCheckouts(first: $first, after: $after, query: $query) {{
+    nodes {{
+      id abandonedCheckoutUrl discountCodes createdAt updatedAt completedAt
+      totalPriceSet {_MONEY}
+      subtotalPriceSet {_MONEY}
+      {_CUSTOMER}
+      {_LINE_ITEMS}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
+"""
+
+ORDERS = f"""
+query RelanceOrders($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{
+      id name email cartToken checkoutToken currencyCode discountCodes customerAcceptsMarketing
+      sourceName createdAt updatedAt cancelledAt
+      totalPriceSet {_MONEY}
+      subtotalPriceSet {_MONEY}
+      {_CUSTOMER}
+      {_LINE_ITEMS}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
+"""
+
+DOCUMENTS: dict[str, str] = {
+    "CREATE_DISCOUNT": CREATE_DISCOUNT,
+    "FIND_DISCOUNT": FIND_DISCOUNT,
+    "DELETE_DISCOUNT": DELETE_DISCOUNT,
+    "DEACTIVATE_DISCOUNT": DEACTIVATE_DISCOUNT,
+    "LIST_WEBHOOKS": LIST_WEBHOOKS,
+    "CREATE_WEBHOOK": CREATE_WEBHOOK,
+    "DELETE_WEBHOOK": DELETE_WEBHOOK,
+    "SHOP": SHOP,
+    "ABANDONED_CHECKOUTS": ABANDONED_CHECKOUTS,
+    "ORDERS": ORDERS,
+}
+
+# A recovery code is an order discount: it should not stack with other order discounts, but it
+# should still work on carts that carry product sales or free shipping.
+COMBINES_WITH = {"orderDiscounts": False, "productDiscounts": True, "shippingDiscounts": True}
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC text as Shopify expects it (naive datetimes are taken as UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def gid(kind: str, external_id: str) -> str:
+    """Shopify global id for a REST-style numeric id (already global ids pass through)."""
+    return external_id if external_id.startswith("gid://") else f"gid://shopify/{kind}/{external_id}"
+
+
+def legacy_id(global_id: str | None) -> int | str | None:
+    """The numeric REST id inside a global id such as gid://shopify/Order/123."""
+    if not global_id:
+        return None
+    tail = global_id.rsplit("/", 1)[-1].split("?", 1)[0]
+    return int(tail) if tail.isdigit() else tail
+
+
+def discount_variables(spec: DiscountSpec) -> dict[str, Any]:
+    """Variables of CREATE_DISCOUNT: a single-use code, for one customer when the customer is known."""
+    if spec.kind == "percentage":
+        value: dict[str, Any] = {"percentage": float(spec.value / Decimal(100))}
+    elif spec.kind == "fixed_amount":
+        value = {"discountAmount": {"amount": str(spec.value), "appliesOnEachItem": False}}
+    else:
+        raise ValueError(f"unknown discount kind {spec.kind!r}")
+    if spec.customer_external_id:
+        context: dict[str, Any] = {"customers": {"add": [gid("Customer", spec.customer_external_id)]}}
+    else:
+        context = {"all": "ALL"}
+    data: dict[str, Any] = {
+        "title": spec.title,
+        "code": spec.code,
+        "startsAt": iso(spec.starts_at),
+        "endsAt": iso(spec.ends_at),
+        "usageLimit": 1,
+        "appliesOncePerCustomer": True,
+        "context": context,
+        "customerGets": {"value": value, "items": {"all": True}},
+        "combinesWith": dict(COMBINES_WITH),
+    }
+    if spec.minimum_subtotal is not None:
+        data["minimumRequirement"] = {
+            "subtotal": {"greaterThanOrEqualToSubtotal": str(spec.minimum_subtotal)}
+        }
+    return {"input": data}
+
+
+def webhook_topic(topic: str) -> str:
+    """GraphQL enum form of a topic: "orders/paid" -> "ORDERS_PAID"."""
+    return topic.strip().replace("/", "_").upper()
+
+
+def updated_since(since: datetime) -> str:
+    """Search-syntax filter for records updated at or after `since`."""
+    return f"updated_at:>='{iso(since)}'"
+
+
+def _money(bag: Mapping[str, Any] | None) -> str | None:
+    return None if not bag else str(bag["shopMoney"]["amount"])
+
+
+def _customer(node: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not node:
+        return None
+    mail = node.get("defaultEmailAddress") or {}
+    state = mail.get("marketingState")
+    return {
+        "id": legacy_id(node.get("id")),
+        "email": mail.get("emailAddress"),
+        "first_name": node.get("firstName"),
+        "last_name": node.get("lastName"),
+        "email_marketing_consent": {"state": state.lower()} if state else None,
+    }
+
+
+def _line_items(connection: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    items = []
+    for line in (connection or {}).get("nodes", []):
+        price = (line.get("originalUnitPriceSet") or {}).get("shopMoney") or {}
+        items.append(
+            {
+                "title": line.get("title"),
+                "variant_title": line.get("variantTitle"),
+                "quantity": line.get("quantity"),
+                "sku": line.get("sku"),
+                "price": price.get("amount"),
+                "product_id": legacy_id((line.get("product") or {}).get("id")),
+                "variant_id": legacy_id((line.get("variant") or {}).get("id")),
+            }
+        )
+    return items
+
+
+def _common(node: Mapping[str, Any]) -> dict[str, Any]:
+    customer = _customer(node.get("customer"))
+    total = node.get("totalPriceSet") or {}
+    return {
+        "id": legacy_id(node["id"]),
+        "admin_graphql_api_id": node["id"],
+        "customer": customer,
+        "email": node.get("email") or (customer or {}).get("email"),
+        "total_price": _money(total),
+        "subtotal_price": _money(node.get("subtotalPriceSet")),
+        "currency": node.get("currencyCode") or (total.get("shopMoney") or {}).get("currencyCode"),
+        "discount_codes": [{"code": code} for code in node.get("discountCodes") or []],
+        "line_items": _line_items(node.get("lineItems")),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+    }
+
+
+def checkout_token_from_url(url: str | None) -> str | None:
+    """The checkout token in a recovery URL such as https://shop/123/checkouts/<token>/recover?key=..."""
+    parts = urlsplit(url or "").path.strip("/").split("/")
+    if len(parts) >= 3 and parts[-1] == "recover" and "checkouts" in parts[:-2]:
+        return parts[-2]
+    return None
+
+
+def checkout_payload(node: Mapping[str, Any]) -> dict[str, Any]:
+    """A GraphQL AbandonedCheckout as the REST-shaped checkouts/update payload (fields we can rebuild)."""
+    url = node.get("abandonedCheckoutUrl")
+    return {
+        **_common(node),
+        "token": checkout_token_from_url(url),
+        "cart_token": None,
+        "abandoned_checkout_url": url,
+        "completed_at": node.get("completedAt"),
+    }
+
+
+def order_payload(node: Mapping[str, Any]) -> dict[str, Any]:
+    """A GraphQL Order as the REST-shaped orders/create payload (fields we can rebuild)."""
+    return {
+        **_common(node),
+        "name": node.get("name"),
+        "cart_token": node.get("cartToken"),
+        "checkout_token": node.get("checkoutToken"),
+        "buyer_accepts_marketing": node.get("customerAcceptsMarketing"),
+        "source_name": node.get("sourceName"),
+        "cancelled_at": node.get("cancelledAt"),
+    }

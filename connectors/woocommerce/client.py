@@ -1,0 +1,278 @@
+"""WooCommerce REST API v3 client for one store: coupons, webhooks, credentials, reconciliation."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from woocommerce import API
+
+from connectors.base import CodeTaken, DiscountRef, DiscountSpec, StoreError
+
+CODE_TAKEN = "woocommerce_rest_coupon_code_already_exists"
+DISCOUNT_TYPES = {"percentage": "percent", "fixed_amount": "fixed_cart"}
+PER_PAGE = 100
+Params = Mapping[str, str] | None
+
+
+@dataclass(frozen=True)
+class WebhookStatus:
+    """One webhook as the store reports it (`status`: active, paused or disabled)."""
+
+    webhook_id: str
+    topic: str
+    delivery_url: str
+    status: str
+
+
+class WooClient:
+    """StoreClient for one WooCommerce store, through the `woocommerce` package's API."""
+
+    def __init__(
+        self,
+        store_url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 20,
+        attempts: int = 4,
+        query_string_auth: bool = False,
+    ) -> None:
+        # The package calls requests.request() itself: no session can be injected.
+        self._api = API(
+            url=store_url.rstrip("/"),
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            version="wc/v3",
+            timeout=timeout,
+            query_string_auth=query_string_auth,
+        )
+        self._sleep = sleep
+        self._attempts = max(1, attempts)
+
+    def find_discount(self, code: str) -> DiscountRef | None:
+        """The coupon with this code (WooCommerce codes are lower-case), if the store has one."""
+        wanted = code.strip().lower()
+        found = self._send("GET", "coupons", params={"code": wanted})
+        matches = [c for c in _objects(found) if str(c.get("code", "")).lower() == wanted]
+        return _discount_ref(matches[0]) if matches else None
+
+    def create_discount(self, spec: DiscountSpec) -> DiscountRef:
+        """Create a single-use coupon; raises CodeTaken or StoreError."""
+        response, attempts = self._exchange("POST", "coupons", data=coupon_body(spec))
+        try:
+            return _discount_ref(_object(_answer(response, "POST coupons")))
+        except CodeTaken:
+            # After a lost answer, the code may be taken by our own earlier attempt.
+            existing = self.find_discount(spec.code) if attempts > 1 else None
+            if existing is None:
+                raise
+            return existing
+
+    def delete_discount(self, ref: DiscountRef) -> None:
+        """Delete the coupon for good; a coupon that is already gone is fine."""
+        try:
+            self._send("DELETE", f"coupons/{int(ref.platform_id)}", params={"force": "true"})
+        except StoreError as exc:
+            if not exc.code.endswith("_invalid_id"):
+                raise
+
+    def register_webhooks(self, delivery_url: str, secret: str, topics: Sequence[str]) -> list[str]:
+        """Make one active webhook per topic deliver to `delivery_url` signed with `secret`; their ids."""
+        if not secret:
+            raise ValueError("refusing to register webhooks without a secret")
+        if not delivery_url:
+            raise ValueError("a delivery URL is required")
+        existing = self.webhook_statuses()
+        ids = []
+        for topic in topics:
+            match = _pick(existing, topic, delivery_url)
+            if match is None:
+                body = {"name": f"Relance {topic}", "topic": topic, "delivery_url": delivery_url}
+                saved = self._send("POST", "webhooks", data={**body, "secret": secret, "status": "active"})
+            else:  # the store never shows a secret, so set ours; re-enable what failures disabled
+                changes = {"secret": secret, **({"status": "active"} if match.status == "disabled" else {})}
+                saved = self._send("PUT", f"webhooks/{match.webhook_id}", data=changes)
+            ids.append(str(_object(saved).get("id", "")))
+        return ids
+
+    def webhook_statuses(self) -> list[WebhookStatus]:
+        """Every webhook of the store with its status."""
+        return [_webhook_status(w) for w in self._pages("webhooks", {"status": "all"})]
+
+    def check_credentials(self) -> None:
+        """One authenticated call; raises StoreError(code="unauthorized") when the keys are refused."""
+        self._send("GET", "webhooks", params={"per_page": "1"})
+
+    def recent_orders(self, since: datetime) -> list[dict[str, Any]]:
+        """Orders modified since `since`, newest first, in the webhook body's shape."""
+        params = {"modified_after": _gmt(since), "dates_are_gmt": "true", "orderby": "modified"}
+        return list(self._pages("orders", params))
+
+    def recent_customers(self, since: datetime) -> list[dict[str, Any]]:
+        """Customers registered since `since` (the customers endpoint has no modified filter)."""
+        recent = []
+        for customer in self._pages("customers", {"orderby": "registered_date"}):
+            if str(customer.get("date_created_gmt") or "") < _gmt(since):
+                break  # newest first: the rest registered earlier
+            recent.append(customer)
+        return recent
+
+    def _pages(
+        self, endpoint: str, params: Mapping[str, str], max_pages: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Items of a collection, page by page, newest first (new items push old ones, none is skipped)."""
+        for page in range(1, max_pages + 1):
+            query = {**params, "order": "desc", "per_page": str(PER_PAGE), "page": str(page)}
+            items = _objects(self._send("GET", endpoint, params=query))
+            yield from items
+            if len(items) < PER_PAGE:
+                return
+
+    def _send(self, method: str, endpoint: str, *, data: object = None, params: Params = None) -> Any:
+        """The JSON answer of one call; raises StoreError (CodeTaken for a taken coupon code)."""
+        response, _ = self._exchange(method, endpoint, data=data, params=params)
+        return _answer(response, f"{method} {endpoint}")
+
+    def _exchange(
+        self, method: str, endpoint: str, *, data: object = None, params: Params = None
+    ) -> tuple[requests.Response, int]:
+        """The first answer not worth retrying and the attempts it took; 429, 5xx and network retried."""
+        what, response = f"{method} {endpoint}", None
+        for attempt in range(1, self._attempts + 1):
+            if attempt > 1:
+                self._sleep(_backoff(attempt - 1, response))
+            try:
+                response = self._api_call(method, endpoint, data, dict(params or {}))
+            except (requests.Timeout, requests.ConnectionError):
+                response = None
+                continue
+            except requests.RequestException as exc:
+                raise StoreError(f"{what}: {type(exc).__name__}", code="request_failed") from exc
+            if not _retryable(response.status_code):
+                return response, attempt
+        if response is None:
+            raise StoreError(
+                f"{what}: no answer after {self._attempts} attempts", transient=True, code="network"
+            )
+        raise _http_error(response, what)
+
+    def _api_call(
+        self, method: str, endpoint: str, data: object, params: dict[str, str]
+    ) -> requests.Response:
+        response: requests.Response  # the package is untyped; it returns requests' Response
+        if method == "GET":
+            response = self._api.get(endpoint, params=params)
+        elif method == "DELETE":
+            response = self._api.delete(endpoint, params=params)
+        elif method == "POST":
+            response = self._api.post(endpoint, data, params=params)
+        else:
+            response = self._api.put(endpoint, data, params=params)
+        return response
+
+
+def coupon_body(spec: DiscountSpec) -> dict[str, Any]:
+    """The POST /coupons body of a single-use, expiring, individually used code."""
+    if spec.kind not in DISCOUNT_TYPES:
+        raise ValueError(f"unknown discount kind {spec.kind!r}")
+    if spec.value <= 0:
+        raise ValueError("a discount must be worth something")
+    body: dict[str, Any] = {
+        "code": spec.code.strip().lower(),
+        "discount_type": DISCOUNT_TYPES[spec.kind],
+        "amount": format(spec.value, "f"),
+        "description": spec.title,
+        "date_expires_gmt": _gmt(spec.ends_at),
+        "individual_use": True,
+        "usage_limit": 1,
+        "usage_limit_per_user": 1,
+    }
+    if spec.email:
+        body["email_restrictions"] = [spec.email.strip().lower()]
+    if spec.minimum_subtotal is not None:
+        body["minimum_amount"] = format(spec.minimum_subtotal, "f")
+    return body
+
+
+def _answer(response: requests.Response, what: str) -> Any:
+    if response.status_code >= 400:
+        raise _http_error(response, what)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise StoreError(f"{what}: the answer is not JSON", code="bad_response") from exc
+
+
+def _http_error(response: requests.Response, what: str) -> StoreError:
+    """WooCommerce's `{"code", "message"}` error as a typed exception."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
+    wc_code, status = str(body.get("code") or ""), response.status_code
+    message = f"{what}: HTTP {status} {wc_code} {str(body.get('message') or '')[:200]}".strip()
+    if status in (401, 403):
+        return StoreError(message, code="unauthorized")
+    if wc_code == CODE_TAKEN:
+        return CodeTaken(message, code=wc_code)
+    return StoreError(message, transient=_retryable(status), code=wc_code or f"http_{status}")
+
+
+def _retryable(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _backoff(retry: int, response: requests.Response | None) -> float:
+    """Exponential backoff with full jitter, or the store's numeric Retry-After (at most 30 s)."""
+    asked = response.headers.get("Retry-After", "") if response is not None else ""
+    if asked.isdigit():
+        return min(float(asked), 30.0)
+    return random.uniform(0, min(8.0, 0.5 * 2**retry))
+
+
+def _discount_ref(coupon: Mapping[str, Any]) -> DiscountRef:
+    limit, used = coupon.get("usage_limit"), coupon.get("usage_count") or 0
+    used_up = isinstance(limit, int) and limit > 0 and isinstance(used, int) and used >= limit
+    active = coupon.get("status", "publish") == "publish" and not used_up
+    return DiscountRef(code=str(coupon.get("code", "")), platform_id=str(coupon.get("id", "")), active=active)
+
+
+def _webhook_status(webhook: Mapping[str, Any]) -> WebhookStatus:
+    return WebhookStatus(
+        webhook_id=str(webhook.get("id", "")),
+        topic=str(webhook.get("topic", "")),
+        delivery_url=str(webhook.get("delivery_url", "")),
+        status=str(webhook.get("status", "")),
+    )
+
+
+def _pick(webhooks: Sequence[WebhookStatus], topic: str, delivery_url: str) -> WebhookStatus | None:
+    """Our webhook for a topic, an active one first when there are duplicates."""
+    ours = [w for w in webhooks if w.topic == topic and w.delivery_url == delivery_url]
+    return min(ours, key=lambda w: w.status != "active", default=None)
+
+
+def _objects(found: Any) -> list[dict[str, Any]]:
+    if not isinstance(found, list):
+        raise StoreError("the store answered something other than a list", code="bad_response")
+    return [item for item in found if isinstance(item, dict)]
+
+
+def _object(found: Any) -> dict[str, Any]:
+    if not isinstance(found, dict):
+        raise StoreError("the store answered something other than an object", code="bad_response")
+    return found
+
+
+def _gmt(moment: datetime) -> str:
+    """UTC without an offset, as WooCommerce's `*_gmt` fields and `dates_are_gmt` expect."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%S")

@@ -1,0 +1,43 @@
+"""Pure lead scoring: validated rules, the engine, tiers and what-if comparisons."""
+
+from scoring.engine import score, tier_for
+from scoring.model import ActivityRecord, BreakdownLine, Profile, Score
+from scoring.rules import (
+    DEFAULT_SCORING,
+    OPERATORS,
+    PROFILE_FIELDS,
+    ActivityRule,
+    Cap,
+    Criterion,
+    Rules,
+    ScoringRulesSchema,
+    default_rules,
+    dump_rules,
+    load_rules,
+)
+from scoring.simulate import compare
+from scoring.vocabulary import ACTIVITY_KINDS, KIND_LABELS, TIERS
+
+__all__ = [
+    "ACTIVITY_KINDS",
+    "DEFAULT_SCORING",
+    "KIND_LABELS",
+    "OPERATORS",
+    "PROFILE_FIELDS",
+    "TIERS",
+    "ActivityRecord",
+    "ActivityRule",
+    "BreakdownLine",
+    "Cap",
+    "Criterion",
+    "Profile",
+    "Rules",
+    "Score",
+    "ScoringRulesSchema",
+    "compare",
+    "default_rules",
+    "dump_rules",
+    "load_rules",
+    "score",
+    "tier_for",
+]

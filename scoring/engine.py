@@ -1,0 +1,126 @@
+"""The scoring engine: rules, a profile and activities in, an explained score out.
+
+Decay: an activity `age` days old weighs 0.5 ** (age / half_life_days); activities
+dated after `now` weigh 1, and a half-life of 0 turns decay off.
+
+Caps: within one UTC day, ISO week (Monday to Sunday, UTC) or calendar month (UTC),
+a kind earns at most `cap.points` in absolute value, counted before decay. The newest
+activities of the bucket fill the cap first and each counted portion then decays with
+its own age. Filling newest first keeps the greatest value, so one more activity never
+lowers a score, and the portions do not depend on `now`, so later never scores higher.
+
+first_only: only the earliest activity of the kind counts (capped if a cap is set).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from scoring.model import ActivityRecord, BreakdownLine, Profile, Score
+from scoring.ruleset import ActivityRule, Cap, Rules, activity_label
+from scoring.vocabulary import ACTIVITY_KINDS
+
+_LINE_NAMES = {kind: (f"activity:{kind}", activity_label(kind)) for kind in ACTIVITY_KINDS}
+
+
+def tier_for(rules: Rules, total: int, is_customer: bool) -> str:
+    """The tier of a total: customer beats hot, hot beats warm, else cold."""
+    if is_customer:
+        return "customer"
+    if total >= rules.hot:
+        return "hot"
+    if total >= rules.warm:
+        return "warm"
+    return "cold"
+
+
+def score(rules: Rules, profile: Profile, activities: Sequence[ActivityRecord], now: datetime) -> Score:
+    """Score one lead at `now`; deterministic and independent of the order of activities."""
+    stamps_by_kind: dict[str, list[datetime]] = {kind: [] for kind in rules.by_kind}
+    for activity in activities:
+        stamps = stamps_by_kind.get(activity.kind)
+        if stamps is not None:
+            stamps.append(activity.occurred_at)
+    lines: list[BreakdownLine] = []
+    half_life = rules.half_life_seconds
+    for rule in rules.activities:
+        stamps = stamps_by_kind[rule.kind]
+        if stamps:
+            lines.append(_activity_line(rule, stamps, now, half_life))
+    for criterion in rules.compiled_criteria:
+        if criterion.matches(profile):
+            lines.append(
+                BreakdownLine(criterion.rule, criterion.label, 1, criterion.points, criterion.points)
+            )
+    raw = sum([line.points for line in lines], 0.0)
+    total = min(max(math.floor(raw + 0.5), rules.minimum), rules.maximum)
+    return Score(total, tier_for(rules, total, profile.is_customer), raw, tuple(lines))
+
+
+def _activity_line(
+    rule: ActivityRule, stamps: list[datetime], now: datetime, half_life: float
+) -> BreakdownLine:
+    count = len(stamps)
+    if rule.first_only:
+        stamps = [min(stamps)]
+    if rule.points == 0:
+        points = 0.0
+    elif rule.cap is not None:
+        points = _capped_points(rule.points, rule.cap, stamps, now, half_life)
+    else:
+        points = rule.points * _decayed_count(stamps, now, half_life)
+    rule_name, label = _LINE_NAMES.get(rule.kind) or (f"activity:{rule.kind}", activity_label(rule.kind))
+    return BreakdownLine(rule_name, label, count, count * rule.points, points)
+
+
+def _decayed_count(stamps: list[datetime], now: datetime, half_life: float) -> float:
+    """Sum of the decay weights; math.fsum is exact, hence independent of order."""
+    if half_life <= 0:
+        return float(len(stamps))
+    return math.fsum(
+        [1.0 if (age := (now - stamp).total_seconds()) <= 0 else 0.5 ** (age / half_life) for stamp in stamps]
+    )
+
+
+def _weight(stamp: datetime, now: datetime, half_life: float) -> float:
+    age = (now - stamp).total_seconds()
+    return 1.0 if half_life <= 0 or age <= 0 else 0.5 ** (age / half_life)
+
+
+def _capped_points(points: float, cap: Cap, stamps: list[datetime], now: datetime, half_life: float) -> float:
+    bucket_of = _BUCKETS[cap.period]
+    size = abs(points)
+    used: dict[int, float] = {}
+    terms: list[float] = []
+    for stamp in sorted(stamps, reverse=True):  # newest first: see the module docstring
+        key = bucket_of(stamp)
+        room = cap.points - used.get(key, 0.0)
+        if room <= 0:
+            continue
+        portion = size if size <= room else room
+        used[key] = used.get(key, 0.0) + portion
+        terms.append(portion * _weight(stamp, now, half_life))
+    return math.copysign(math.fsum(terms), points)
+
+
+def _utc(stamp: datetime) -> datetime:
+    return stamp if stamp.tzinfo is UTC else stamp.astimezone(UTC)
+
+
+def _day(stamp: datetime) -> int:
+    return _utc(stamp).toordinal()
+
+
+def _week(stamp: datetime) -> int:
+    day = _utc(stamp)
+    return day.toordinal() - day.weekday()  # ordinal of that ISO week's Monday
+
+
+def _month(stamp: datetime) -> int:
+    day = _utc(stamp)
+    return day.year * 12 + day.month
+
+
+_BUCKETS: dict[str, Callable[[datetime], int]] = {"day": _day, "week": _week, "month": _month}

@@ -1,0 +1,51 @@
+"""Values that go into scoring and the explained score that comes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRecord:
+    """One thing a lead did; `kind` is one of ACTIVITY_KINDS, `occurred_at` is aware (UTC)."""
+
+    kind: str
+    occurred_at: datetime
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What we know about a lead, for profile criteria and the customer tier."""
+
+    email: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    accepts_marketing: bool | None = None  # None: unknown
+    is_customer: bool = False
+    orders_count: int = 0
+    first_name: str | None = None
+    last_name: str | None = None
+    total_spent: float = 0.0
+    source: str | None = None  # lead source, e.g. the first visit's utm_source
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownLine:
+    """One reason for a score: an activity kind or a matching profile criterion."""
+
+    rule: str  # "activity:<kind>" or "profile:<slug>"
+    label: str
+    count: int  # activities of that kind the lead has (1 for a profile criterion)
+    points_before: float  # count x points: before decay, caps and first_only
+    points: float  # what counts towards the score
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A lead's score: clamped total, tier, unclamped raw sum and its explanation."""
+
+    total: int
+    tier: str  # "cold" | "warm" | "hot" | "customer"
+    raw: float  # == sum(line.points for line in breakdown)
+    breakdown: tuple[BreakdownLine, ...]

@@ -1,0 +1,69 @@
+"""The fixed words of scoring: activity kinds, tiers, criterion fields and operators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+# A copy of connectors.base.ACTIVITY_KINDS: scoring imports nothing of ours.
+ACTIVITY_KINDS: tuple[str, ...] = (
+    "newsletter_signup",
+    "account_created",
+    "product_view",
+    "add_to_cart",
+    "checkout_started",
+    "cart_abandoned",
+    "email_open",
+    "promo_email_open",
+    "email_click",
+    "email_reply",
+    "content_download",
+    "order_placed",
+)
+
+KIND_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "newsletter_signup": "Signed up to the newsletter",
+        "account_created": "Created an account",
+        "product_view": "Viewed a product",
+        "add_to_cart": "Added to cart",
+        "checkout_started": "Started checkout",
+        "cart_abandoned": "Abandoned a cart",
+        "email_open": "Opened an email",
+        "promo_email_open": "Opened a promotional email",
+        "email_click": "Clicked a link in an email",
+        "email_reply": "Replied to an email",
+        "content_download": "Downloaded content",
+        "order_placed": "Placed an order",
+    }
+)
+
+TIERS: tuple[str, ...] = ("cold", "warm", "hot", "customer")
+
+CAP_PERIODS: tuple[str, ...] = ("day", "week", "month")
+
+# Criterion fields and the type of their values. `email_domain` is derived from the
+# profile's email (the part after "@", lower case); string comparisons ignore case.
+PROFILE_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        "email_domain": "string",
+        "country": "string",
+        "source": "string",
+        "accepts_marketing": "boolean",
+        "is_customer": "boolean",
+        "orders_count": "number",
+        "total_spent": "number",
+    }
+)
+
+OPERATORS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
+
+LIST_OPERATORS: frozenset[str] = frozenset({"in", "not_in"})
+
+OPERATORS_BY_TYPE: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "string": frozenset({"eq", "ne", "in", "not_in"}),
+        "boolean": frozenset({"eq", "ne"}),
+        "number": frozenset(OPERATORS),
+    }
+)

@@ -1,0 +1,220 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, real Redis, the app, signed deliveries."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+from redis import Redis
+
+from bridge import db, runtime
+from bridge.app import create_app
+from bridge.db import transaction
+from bridge.models import Base
+from bridge.queue import QUEUES, ThreadWorker, get_queue
+from bridge.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+PG_ADMIN_URL = os.environ.get("RELANCE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get("RELANCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/relance_test")
+REDIS_URL = os.environ.get("RELANCE_TEST_REDIS", "redis://127.0.0.1:6379/13")
+APP_SECRET = "shpss_test_app_secret"
+KEY = Fernet.generate_key().decode()
+
+
+def fixture(platform: str, name: str) -> bytes:
+    """The raw bytes of a shared payload sample."""
+    return (FIXTURES / platform / name).read_bytes()
+
+
+def shopify_sign(raw: bytes, secret: str = APP_SECRET) -> str:
+    """The X-Shopify-Hmac-Sha256 header Shopify would send."""
+    return base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A migrated PostgreSQL test database (created if missing)."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = sa.engine.make_url(PG_URL).database
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    db.upgrade(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    db.upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate(url: str) -> None:
+    engine = sa.create_engine(url)
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each storage test runs once on SQLite and once on PostgreSQL, on a clean database."""
+    if request.param == "sqlite":
+        path = tmp_path / "relance.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_url")
+    _truncate(url)
+    yield url
+    _truncate(url)
+
+
+@pytest.fixture
+def redis_conn() -> Iterator[Redis]:
+    """The real Redis, on a database of its own, flushed before and after each test."""
+    conn = Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        secret_key="test-secret-key",
+        encryption_keys=(KEY,),
+        shopify_api_key="test-api-key",
+        shopify_api_secret=APP_SECRET,
+        instance_path=str(tmp_path / "instance"),
+        public_url="http://relance.test",
+        testing=True,
+    )
+
+
+@pytest.fixture
+def ctx(settings: Settings, redis_conn: Redis, clock: Clock) -> Iterator[runtime.Context]:
+    context = runtime.build(settings, redis=redis_conn, clock=clock)
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def app(ctx: runtime.Context) -> Any:
+    return create_app(ctx.settings, ctx=ctx)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(ctx: runtime.Context) -> Callable[[], None]:
+    """Drain the queues with a real RQ worker (in this process, so the test clock applies)."""
+
+    def drain() -> None:
+        from rq.scheduler import RQScheduler
+
+        scheduler = RQScheduler(list(QUEUES), connection=ctx.redis)
+        scheduler.acquire_locks()
+        scheduler.enqueue_scheduled_jobs()
+        scheduler.release_locks()
+        worker = ThreadWorker([get_queue(ctx.redis, q) for q in QUEUES], connection=ctx.redis)
+        worker.work(burst=True, logging_level="WARNING")
+
+    return drain
+
+
+@pytest.fixture
+def shopify_shop(ctx: runtime.Context) -> dict[str, Any]:
+    """An installed Shopify shop and its API key."""
+    from bridge.shops import create_shop
+
+    with transaction(ctx.sessions) as session:
+        new = create_shop(session, ctx.vault, platform="shopify", domain="demo.myshopify.com", now=ctx.now(),
+                          access_token="shpat_test")
+        return {"id": new.shop.id, "domain": "demo.myshopify.com", "api_key": new.api_key,
+                "shop_key": new.shop.shop_key}
+
+
+@pytest.fixture
+def woo_shop(ctx: runtime.Context) -> dict[str, Any]:
+    """A WooCommerce shop with its webhook secret and API key."""
+    from bridge.shops import create_shop
+
+    with transaction(ctx.sessions) as session:
+        new = create_shop(session, ctx.vault, platform="woocommerce", domain="https://shop.example.com",
+                          now=ctx.now(), webhook_secret="wc_secret_" + "x" * 20, consumer_key="ck_1",
+                          consumer_secret="cs_1")
+        return {"id": new.shop.id, "shop_key": new.shop.shop_key, "api_key": new.api_key,
+                "secret": "wc_secret_" + "x" * 20}
+
+
+@pytest.fixture
+def post_shopify(client: Any) -> Callable[..., Any]:
+    """POST a Shopify delivery, signed for real unless told otherwise."""
+    counter = iter(range(1, 1_000_000))
+
+    def post(topic: str, body: bytes | dict[str, Any], *, shop: str = "demo.myshopify.com",
+             event_id: str | None = None, secret: str = APP_SECRET, signature: str | None = None,
+             headers: dict[str, str] | None = None) -> Any:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h = {
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": shop,
+            "X-Shopify-Hmac-Sha256": signature if signature is not None else shopify_sign(raw, secret),
+            "X-Shopify-Webhook-Id": f"wh-{next(counter)}",
+            "X-Shopify-Event-Id": event_id or f"ev-{next(counter)}",
+            "X-Shopify-Triggered-At": "2026-11-25T10:00:00Z",
+            "Content-Type": "application/json",
+        }
+        h.update(headers or {})
+        return client.post("/webhooks/shopify", data=raw, headers=h)
+
+    return post

@@ -1,0 +1,193 @@
+"""GraphQL half of the fake Shopify: the real 2026-10 schema, a cost model, and the operations we send.
+
+Cost model (a simplification of Shopify's calculated query cost): a mutation costs 10 points; in a query
+a scalar costs 0, an object 1 plus its fields, a connection 2 plus `first` times its selection.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import itertools
+import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionNode,
+    VariableNode,
+    build_client_schema,
+)
+
+SCHEMA_PATH = Path(
+    os.environ.get("SHOPIFY_ADMIN_SCHEMA", "/work/shared/shopify/admin-schema-2026-10.json.gz")
+)
+MUTATION_COST = 10
+MAX_QUERY_COST = 1000
+_SINCE = re.compile(r"updated_at:>=\s*'?([^' ]+)'?")
+
+
+@functools.cache
+def admin_schema() -> GraphQLSchema:
+    """Shopify's published Admin API schema for 2026-10 (built once per process)."""
+    with gzip.open(SCHEMA_PATH) as raw:
+        return build_client_schema(json.load(raw)["data"], assume_valid=True)
+
+
+def query_cost(document: DocumentNode, variables: dict[str, Any]) -> int:
+    """Requested cost of the document's first operation under the simple model above."""
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    if operation.operation == OperationType.MUTATION:
+        return MUTATION_COST
+    return sum(_cost(s, variables) for s in operation.selection_set.selections)
+
+
+def _cost(node: SelectionNode, variables: dict[str, Any]) -> int:
+    if isinstance(node, InlineFragmentNode):
+        return sum(_cost(s, variables) for s in node.selection_set.selections)
+    if not isinstance(node, FieldNode) or node.selection_set is None:
+        return 0
+    inner = sum(_cost(s, variables) for s in node.selection_set.selections)
+    first = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
+    if isinstance(first, VariableNode):
+        size = variables.get(first.name.value)
+    else:
+        size = int(first.value) if isinstance(first, IntValueNode) else None
+    return 1 + inner if size is None else 2 + int(size) * inner
+
+
+def _page(items: list[dict[str, Any]], first: int | None, after: str | None, query: str | None) -> dict:
+    match = _SINCE.search(query or "")
+    if match:
+        since = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
+        items = [i for i in items if datetime.fromisoformat(i["updatedAt"].replace("Z", "+00:00")) >= since]
+    start = int(after) if after else 0
+    page = items[start : start + (first or 50)]
+    end = start + len(page)
+    info = {"hasNextPage": end < len(items), "hasPreviousPage": start > 0}
+    return {"nodes": page, "pageInfo": {**info, "startCursor": str(start), "endCursor": str(end)}}
+
+
+def _error(field: list[str], code: str | None, message: str) -> dict[str, Any]:
+    return {"field": field, "code": code, "message": message, "extraInfo": None}
+
+
+class FakeAdminData:
+    """The shop's records and the resolvers of every operation Relance sends."""
+
+    def __init__(self, shop: str) -> None:
+        self.shop = {"name": "Relance Test", "currencyCode": "EUR", "ianaTimezone": "Europe/Paris"}
+        self.shop["myshopifyDomain"] = shop
+        self.discounts: dict[str, dict[str, Any]] = {}  # lower-cased code -> node (+ "code", "input")
+        self.webhooks: list[dict[str, Any]] = []
+        self.checkouts: list[dict[str, Any]] = []  # GraphQL-shaped AbandonedCheckout nodes
+        self.orders: list[dict[str, Any]] = []  # GraphQL-shaped Order nodes
+        self._ids = itertools.count(1001)
+
+    def root(self) -> dict[str, Any]:
+        """Root value for graphql-core: each field our documents use, as a resolver."""
+        return {
+            "discountCodeBasicCreate": self._create_discount,
+            "codeDiscountNodeByCode": lambda _info, code: self.discounts.get(code.lower()),
+            "discountCodeDelete": self._delete_discount,
+            "discountCodeDeactivate": self._deactivate_discount,
+            "webhookSubscriptions": lambda _info, first=None, after=None, **_: _page(
+                self.webhooks, first, after, None
+            ),
+            "webhookSubscriptionCreate": self._create_webhook,
+            "webhookSubscriptionDelete": self._delete_webhook,
+            "shop": self.shop,
+            "abandonedCheckouts": lambda _info, first=None, after=None, query=None, **_: _page(
+                self.checkouts, first, after, query
+            ),
+            "orders": lambda _info, first=None, after=None, query=None, **_: _page(
+                self.orders, first, after, query
+            ),
+        }
+
+    def _create_discount(self, _info: Any, basicCodeDiscount: dict[str, Any]) -> dict[str, Any]:
+        data = basicCodeDiscount
+        errors = self._discount_errors(data)
+        if errors:
+            return {"codeDiscountNode": None, "userErrors": errors}
+        node = {
+            "id": f"gid://shopify/DiscountCodeNode/{next(self._ids)}",
+            "code": data["code"],
+            "input": data,
+            "codeDiscount": {"__typename": "DiscountCodeBasic", "title": data["title"], "status": "ACTIVE"},
+        }
+        self.discounts[data["code"].lower()] = node
+        return {"codeDiscountNode": node, "userErrors": []}
+
+    def _discount_errors(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        field = ["basicCodeDiscount"]
+        required = ("code", "title", "startsAt", "customerGets", "context")
+        errors = [_error([*field, k], "BLANK", f"{k} can't be blank") for k in required if not data.get(k)]
+        if errors:
+            return errors
+        if data["code"].lower() in self.discounts:
+            errors.append(
+                _error([*field, "code"], "TAKEN", "Code must be unique. Please try a different code.")
+            )
+        if len(data["context"]) != 1:
+            errors.append(_error([*field, "context"], "INVALID", "Specify exactly one context."))
+        percentage = (data["customerGets"].get("value") or {}).get("percentage")
+        if percentage is not None and not 0 <= percentage <= 1:
+            errors.append(_error([*field, "customerGets"], "VALUE_OUTSIDE_RANGE", "Percentage is 0..1."))
+        if data.get("endsAt") and data["endsAt"] <= data["startsAt"]:
+            errors.append(_error([*field, "endsAt"], "END_DATE_BEFORE_START_DATE", "Ends before it starts."))
+        return errors
+
+    def _by_id(self, gid: str) -> dict[str, Any] | None:
+        return next((n for n in self.discounts.values() if n["id"] == gid), None)
+
+    def _delete_discount(self, _info: Any, id: str) -> dict[str, Any]:
+        node = self._by_id(id)
+        if node is None:
+            return {
+                "deletedCodeDiscountId": None,
+                "userErrors": [_error(["id"], "INVALID", "Discount not found")],
+            }
+        del self.discounts[node["code"].lower()]
+        return {"deletedCodeDiscountId": id, "userErrors": []}
+
+    def _deactivate_discount(self, _info: Any, id: str) -> dict[str, Any]:
+        node = self._by_id(id)
+        if node is None:
+            return {"codeDiscountNode": None, "userErrors": [_error(["id"], "INVALID", "Discount not found")]}
+        node["codeDiscount"]["status"] = "EXPIRED"
+        return {"codeDiscountNode": node, "userErrors": []}
+
+    def _create_webhook(self, _info: Any, topic: str, webhookSubscription: dict[str, Any]) -> dict:
+        uri = webhookSubscription.get("uri")
+        if not uri:
+            return {
+                "webhookSubscription": None,
+                "userErrors": [{"field": ["uri"], "message": "can't be blank"}],
+            }
+        if any(w["topic"] == topic and w["uri"] == uri for w in self.webhooks):
+            taken = {"field": ["uri"], "message": "Address for this topic has already been taken"}
+            return {"webhookSubscription": None, "userErrors": [taken]}
+        sub = {"id": f"gid://shopify/WebhookSubscription/{next(self._ids)}", "topic": topic, "uri": uri}
+        self.webhooks.append(sub)
+        return {"webhookSubscription": sub, "userErrors": []}
+
+    def _delete_webhook(self, _info: Any, id: str) -> dict[str, Any]:
+        before = len(self.webhooks)
+        self.webhooks = [w for w in self.webhooks if w["id"] != id]
+        if len(self.webhooks) == before:
+            return {
+                "deletedWebhookSubscriptionId": None,
+                "userErrors": [{"field": ["id"], "message": "not found"}],
+            }
+        return {"deletedWebhookSubscriptionId": id, "userErrors": []}
