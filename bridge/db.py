@@ -22,7 +22,9 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping: a connection that died with the server fails one request with 503 (the store retries)
+    # and SQLAlchemy then discards the whole pool.
+    return sa.create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

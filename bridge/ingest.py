@@ -11,11 +11,10 @@ import sqlalchemy as sa
 from redis.exceptions import RedisError
 from flask import Blueprint, Response, abort, jsonify, request
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from bridge import jobs, queue, shops
 from bridge.db import transaction
-from bridge.models import Event, Shop
+from bridge.models import Event
 from bridge.runtime import Context
 from bridge.web import context
 from connectors.base import Envelope, PayloadError, WebhookAdapter
@@ -40,9 +39,8 @@ def shopify() -> Response | tuple[Response, int]:
     ctx = context()
     raw = read_body(ctx.settings.max_body_bytes)
     domain = request.headers.get("X-Shopify-Shop-Domain", "").strip().lower()
-    with ctx.sessions() as session:
-        shop = shops.by_domain(session, "shopify", domain) if domain else None
-        return accept(ctx, session, shop, ctx.adapters["shopify"], raw)
+    signer = ctx.signers.by_domain("shopify", domain) if domain else None
+    return accept(ctx, signer, ctx.adapters["shopify"], raw)
 
 
 @bp.post("/webhooks/woocommerce/<shop_key>")
@@ -53,23 +51,18 @@ def woocommerce(shop_key: str) -> Response | tuple[Response, int]:
     adapter = ctx.adapters["woocommerce"]
     if adapter.is_ping(raw, request.headers):  # type: ignore[attr-defined]
         return jsonify(ok=True, ping=True)
-    with ctx.sessions() as session:
-        shop = shops.by_key(session, shop_key)
-        if shop is not None and shop.platform != "woocommerce":
-            shop = None
-        return accept(ctx, session, shop, adapter, raw)
+    signer = ctx.signers.by_key(shop_key)
+    return accept(ctx, signer if signer and signer.platform == "woocommerce" else None, adapter, raw)
 
 
 def accept(
-    ctx: Context, session: Session, shop: Shop | None, adapter: WebhookAdapter, raw: bytes
+    ctx: Context, signer: shops.Signer | None, adapter: WebhookAdapter, raw: bytes
 ) -> Response | tuple[Response, int]:
     """Verify, insert once, commit, enqueue; 401 when the delivery is not authentic."""
-    if shop is None:
-        return jsonify(error="unknown shop or bad signature"), 401
-    if not adapter.verify(raw, request.headers, shops.webhook_secrets(shop, ctx.vault, ctx.settings)):
+    if signer is None or not adapter.verify(raw, request.headers, signer.secrets):
         return jsonify(error="unknown shop or bad signature"), 401
     envelope = _envelope(adapter, raw, request.headers)
-    event_id = store_event(ctx, session, shop.id, envelope, raw)
+    event_id = store_event(ctx, signer.shop_id, envelope, raw)
     if event_id is not None:
         queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=jobs.event_job_id(event_id))
     return jsonify(ok=True, duplicate=event_id is None)
@@ -83,8 +76,8 @@ def _envelope(adapter: WebhookAdapter, raw: bytes, headers: Mapping[str, str]) -
         return Envelope(topic="unknown", delivery_key="body:" + hashlib.sha256(raw).hexdigest())
 
 
-def store_event(ctx: Context, session: Session, shop_id: int, env: Envelope, raw: bytes) -> int | None:
-    """Insert the event row; None when this delivery was already stored."""
+def store_event(ctx: Context, shop_id: int, env: Envelope, raw: bytes) -> int | None:
+    """Insert the event row and commit; None when this delivery was already stored."""
     now = ctx.now()
     values = {
         "shop_id": shop_id,
@@ -97,16 +90,15 @@ def store_event(ctx: Context, session: Session, shop_id: int, env: Envelope, raw
         "attempts": 0,
         "available_at": now + timedelta(seconds=ctx.settings.relay_after_seconds),
     }
-    dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql  # type: ignore[union-attr]
+    dialect = sqlite if ctx.engine.dialect.name == "sqlite" else postgresql
     stmt = (
         dialect.insert(Event)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["shop_id", "delivery_key"])
         .returning(Event.id)
     )
-    event_id = session.scalar(stmt)
-    session.commit()
-    return event_id
+    with ctx.engine.begin() as conn:
+        return conn.scalar(stmt)
 
 
 def relay(ctx: Context, limit: int = 500) -> int:

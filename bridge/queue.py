@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
+from rq.timeouts import TimerDeathPenalty
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,9 @@ def queue_depths(redis: Redis) -> dict[str, int]:
 
 
 class ThreadWorker(SimpleWorker):
-    """An RQ worker that can run in a thread (no signal handlers there)."""
+    """An RQ worker that can run in a thread (no signal handlers there; timeouts by timer)."""
+
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is threading.main_thread():

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge import db, queue
 from bridge.crypto import Vault
+from bridge.shops import SignerCache
 from bridge.settings import Settings, complete
 from connectors.base import WebhookAdapter
 from connectors.shopify.webhooks import ShopifyWebhooks
@@ -39,6 +40,7 @@ class Context:
     redis: Redis
     adapters: dict[str, WebhookAdapter]
     clock: Callable[[], datetime] = utcnow
+    signers: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> datetime:
@@ -62,6 +64,7 @@ def build(settings: Settings, *, redis: Redis | None = None, clock: Callable[[],
         adapters={"shopify": ShopifyWebhooks(), "woocommerce": WooWebhooks()},
         clock=clock,
     )
+    ctx.signers = SignerCache(ctx.sessions, ctx.vault, settings)
     install(ctx)
     return ctx
 

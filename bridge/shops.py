@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.crypto import Vault, hash_key, new_key
 from bridge.models import Ruleset, Shop
@@ -102,3 +104,50 @@ def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
         sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc()).limit(1)
     )
     return None if row is None else row.document
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What the webhook receivers need to know about a shop: its id and signing secrets."""
+
+    shop_id: int
+    platform: str
+    secrets: tuple[str, ...]
+
+
+class SignerCache:
+    """Shops' signing secrets kept in memory for a short while: no query or decryption per webhook."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], vault: Vault, settings: Settings, ttl: float = 30.0
+    ) -> None:
+        self.sessions, self.vault, self.settings, self.ttl = sessions, vault, settings, ttl
+        self._entries: dict[tuple[str, str], tuple[float, Signer | None]] = {}
+
+    def by_domain(self, platform: str, domain: str) -> Signer | None:
+        """The signer of the shop with this platform and domain."""
+        return self._get(("domain", f"{platform}:{domain}"), lambda s: by_domain(s, platform, domain))
+
+    def by_key(self, shop_key: str) -> Signer | None:
+        """The signer of the shop with this URL key."""
+        return self._get(("key", shop_key), lambda s: by_key(s, shop_key))
+
+    def forget(self) -> None:
+        """Drop every cached entry (after installs, rotations and uninstalls in this process)."""
+        self._entries.clear()
+
+    def _get(self, key: tuple[str, str], find: Callable[[Session], Shop | None]) -> Signer | None:
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with self.sessions() as session:
+            shop = find(session)
+            signer = None
+            if shop is not None:
+                found = tuple(webhook_secrets(shop, self.vault, self.settings))
+                signer = Signer(shop.id, shop.platform, found)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[key] = (now + self.ttl, signer)
+        return signer

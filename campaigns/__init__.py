@@ -12,7 +12,17 @@ from campaigns.messages import (
     render_offer_message,
 )
 from campaigns.metrics import Comparison, recovery_comparison, redemption_rate, wilson_interval
-from campaigns.policy import CartView, Decision, LeadView, OfferView, decide, estimate_cost
+from campaigns.policy import (
+    SKIP_REASONS,
+    CartView,
+    Decision,
+    LeadView,
+    OfferView,
+    budget_month_start,
+    decide,
+    estimate_cost,
+    quiet_hours_end,
+)
 from campaigns.settings import (
     DEFAULT_CAMPAIGN,
     CampaignSettings,
@@ -30,6 +40,7 @@ __all__ = [
     "DEFAULT_CAMPAIGN",
     "DEFAULT_SUBJECT",
     "PLACEHOLDERS",
+    "SKIP_REASONS",
     "CampaignSettings",
     "CampaignSettingsSchema",
     "CartView",
@@ -43,6 +54,7 @@ __all__ = [
     "QuietHours",
     "RenderedMessage",
     "TemplateProblem",
+    "budget_month_start",
     "check_template",
     "decide",
     "dump_campaign",
@@ -55,6 +67,7 @@ __all__ = [
     "in_holdout",
     "load_campaign",
     "offer_window",
+    "quiet_hours_end",
     "recovery_comparison",
     "redemption_rate",
     "render_offer_message",

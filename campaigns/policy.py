@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -80,6 +80,15 @@ def estimate_cost(settings: CampaignSettings, cart: CartView | None) -> Decimal:
     return subtotal * settings.discount_value / 100
 
 
+def budget_month_start(now: datetime, timezone: str) -> datetime:
+    """Return when the current budget month began (the 1st at 00:00 in the shop's zone), in UTC.
+
+    spent_this_month is the sum of estimate_cost() over the non-holdout offers created since then.
+    """
+    local = now.astimezone(ZoneInfo(timezone))
+    return datetime.combine(local.date().replace(day=1), time(0), tzinfo=local.tzinfo).astimezone(UTC)
+
+
 def _disabled(case: _Case) -> bool:
     hot_leads_off = case.reason == "hot_lead" and not case.settings.hot_lead_offers
     return not case.settings.enabled or hot_leads_off
@@ -149,7 +158,7 @@ def _budget_exhausted(case: _Case) -> bool:
 
 # Checks run in this order; the first that holds names the skip. Everything up to the holdout
 # applies to both groups alike, so the holdout stays a fair control.
-SKIP_CHECKS: tuple[tuple[str, Callable[[_Case], bool]], ...] = (
+_SKIP_CHECKS: tuple[tuple[str, Callable[[_Case], bool]], ...] = (
     ("disabled", _disabled),
     ("no_cart", _no_cart),
     ("no_email", _no_email),
@@ -162,6 +171,7 @@ SKIP_CHECKS: tuple[tuple[str, Callable[[_Case], bool]], ...] = (
     ("below_minimum", _below_minimum),
     ("budget_exhausted", _budget_exhausted),
 )
+SKIP_REASONS = tuple(name for name, _ in _SKIP_CHECKS)
 
 
 def _in_quiet_hours(local: time, window: QuietHours) -> bool:
@@ -179,10 +189,10 @@ def quiet_hours_end(now: datetime, window: QuietHours, zone: ZoneInfo) -> dateti
     day: date = local.date() if local.time() < window.end else local.date() + timedelta(days=1)
     # Wall-clock time: "08:00" stays 08:00 across DST changes; a time skipped by DST maps past the gap,
     # and a time that happens twice means its second occurrence when we are already past the first.
-    end = datetime.combine(day, window.end, tzinfo=zone)
-    if end <= now:
-        end = end.replace(fold=1)
-    return end.astimezone(ZoneInfo("UTC"))
+    end = datetime.combine(day, window.end, tzinfo=zone).astimezone(UTC)
+    if end <= now:  # compared in UTC: within one zone Python compares wall clocks and ignores fold
+        end = datetime.combine(day, window.end.replace(fold=1), tzinfo=zone).astimezone(UTC)
+    return end
 
 
 def _ready_at(case: _Case) -> datetime | None:
@@ -207,7 +217,7 @@ def decide(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     case = _Case(lead, cart, recent_offers, last_order_at, settings, spent_this_month, now, reason)
-    for name, check in SKIP_CHECKS:
+    for name, check in _SKIP_CHECKS:
         if check(case):
             return Decision("skip", name)
     if (due := _ready_at(case)) is not None:

@@ -92,6 +92,8 @@ class Amount(fields.Decimal):
         number = super()._validated(value)
         if not number.is_finite():
             raise self.make_error("special")
+        if number.adjusted() >= 12:  # "1E+999999999" is finite, but dumping it as an int would not end
+            raise self.make_error("too_large")
         return number
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
@@ -154,7 +156,7 @@ class CampaignSettingsSchema(Schema):
     discount_value = Amount()
     code_prefix = fields.String(
         validate=validate.Regexp(
-            r"^([A-Za-z0-9]{1,8}-?)?$", error="Use up to 8 letters or digits, optionally followed by '-'."
+            r"^([A-Za-z0-9]{1,8}-?)?\Z", error="Use up to 8 letters or digits, optionally followed by '-'."
         )
     )
     code_expiry_hours = _whole(1, 720)
@@ -169,7 +171,7 @@ class CampaignSettingsSchema(Schema):
     attribution_window_days = _whole(1, 90)
     email = fields.Nested(EmailTemplateSchema)
     sender_name = fields.String(
-        validate=[validate.Length(max=100), validate.Regexp(r"^[^\r\n]*$", error="Use a single line.")]
+        validate=[validate.Length(max=100), validate.Regexp(r"^[^\r\n]*\Z", error="Use a single line.")]
     )
     webhook_url = fields.String(allow_none=True)
 
@@ -205,6 +207,8 @@ class CampaignSettingsSchema(Schema):
 
 def _is_allowed_webhook(url: str) -> bool:
     """Return True for an https URL, or an http URL to this machine."""
+    if len(url) > 2000 or not url.isprintable() or " " in url:
+        return False  # urlsplit quietly drops tabs and newlines; we refuse them instead
     try:
         parts = urlsplit(url)
         host = parts.hostname

@@ -94,7 +94,7 @@ def _capped_points(points: float, cap: Cap, stamps: list[datetime], now: datetim
     size = abs(points)
     used: dict[int, float] = {}
     terms: list[float] = []
-    for stamp in sorted(stamps, reverse=True):  # newest first: see the module docstring
+    for stamp in sorted(stamps):  # newest first: see the module docstring
         key = bucket_of(stamp)
         room = cap.points - used.get(key, 0.0)
         if room <= 0:

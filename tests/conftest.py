@@ -31,7 +31,7 @@ FIXTURES = SHARED / "fixtures"
 PG_ADMIN_URL = os.environ.get("RELANCE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_URL = os.environ.get("RELANCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/relance_test")
 REDIS_URL = os.environ.get("RELANCE_TEST_REDIS", "redis://127.0.0.1:6379/13")
-APP_SECRET = "shpss_test_app_secret"
+APP_SECRET = "shpss_test_app_secret_0123456789abcdef"
 KEY = Fernet.generate_key().decode()
 
 

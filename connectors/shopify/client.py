@@ -17,25 +17,7 @@ from typing import Any, Protocol
 import requests
 
 from connectors.base import CodeTaken, DiscountRef, DiscountSpec, StoreError
-from connectors.shopify.graphql import (
-    ABANDONED_CHECKOUTS,
-    API_VERSION,
-    CREATE_DISCOUNT,
-    CREATE_WEBHOOK,
-    DEACTIVATE_DISCOUNT,
-    DELETE_DISCOUNT,
-    DELETE_WEBHOOK,
-    FIND_DISCOUNT,
-    LIST_WEBHOOKS,
-    ORDERS,
-    PAGE_SIZE,
-    SHOP,
-    checkout_payload,
-    discount_variables,
-    order_payload,
-    updated_since,
-    webhook_topic,
-)
+from connectors.shopify import graphql as gql
 
 DEFAULT_TIMEOUT = (5.0, 20.0)  # (connect, read) seconds
 MAX_PAGES = 50
@@ -72,7 +54,7 @@ class ShopifyClient:
         self,
         shop_domain: str,
         access_token: str,
-        api_version: str = API_VERSION,
+        api_version: str = gql.API_VERSION,
         api_origin: str | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -96,8 +78,6 @@ class ShopifyClient:
         self._bucket: _Bucket | None = None
         self._costs: dict[str, float] = {}
 
-    # -- discounts (StoreClient) ---------------------------------------------------------------
-
     def find_discount(self, code: str) -> DiscountRef | None:
         """The discount with this code, if the store has one."""
         node = self._lookup(code)
@@ -105,7 +85,7 @@ class ShopifyClient:
 
     def create_discount(self, spec: DiscountSpec) -> DiscountRef:
         """Create the code; a code already taken by our own earlier attempt is returned, not duplicated."""
-        payload = self.execute(CREATE_DISCOUNT, discount_variables(spec))["discountCodeBasicCreate"]
+        payload = self.execute(gql.CREATE_DISCOUNT, gql.discount_variables(spec))["discountCodeBasicCreate"]
         try:
             _raise_user_errors(payload["userErrors"])
         except CodeTaken:
@@ -117,7 +97,7 @@ class ShopifyClient:
 
     def delete_discount(self, ref: DiscountRef) -> None:
         """Delete the discount; one that is already gone counts as deleted."""
-        payload = self.execute(DELETE_DISCOUNT, {"id": ref.platform_id})["discountCodeDelete"]
+        payload = self.execute(gql.DELETE_DISCOUNT, {"id": ref.platform_id})["discountCodeDelete"]
         if payload["userErrors"]:
             node = self._lookup(ref.code)
             if node is not None and node["id"] == ref.platform_id:
@@ -125,53 +105,55 @@ class ShopifyClient:
 
     def deactivate_discount(self, ref: DiscountRef) -> DiscountRef:
         """Pause the discount but keep it on the store (it shows as expired)."""
-        payload = self.execute(DEACTIVATE_DISCOUNT, {"id": ref.platform_id})["discountCodeDeactivate"]
+        payload = self.execute(gql.DEACTIVATE_DISCOUNT, {"id": ref.platform_id})["discountCodeDeactivate"]
         _raise_user_errors(payload["userErrors"])
         return DiscountRef(code=ref.code, platform_id=ref.platform_id, active=False)
 
     def _lookup(self, code: str) -> dict[str, Any] | None:
-        node: dict[str, Any] | None = self.execute(FIND_DISCOUNT, {"code": code})["codeDiscountNodeByCode"]
+        node: dict[str, Any] | None = self.execute(gql.FIND_DISCOUNT, {"code": code})[
+            "codeDiscountNodeByCode"
+        ]
         return node
-
-    # -- webhooks, shop, reconciliation --------------------------------------------------------
 
     def register_webhooks(self, address: str, topics: Iterable[str]) -> list[str]:
         """Subscribe `address` to each topic unless already subscribed; the subscription ids, in order."""
         existing = {
-            (n["topic"], n["uri"]): n["id"] for n in self._pages(LIST_WEBHOOKS, {}, "webhookSubscriptions")
+            (n["topic"], n["uri"]): n["id"]
+            for n in self._pages(gql.LIST_WEBHOOKS, {}, "webhookSubscriptions")
         }
         ids = []
-        for topic in dict.fromkeys(webhook_topic(t) for t in topics):
+        for topic in dict.fromkeys(gql.webhook_topic(t) for t in topics):
             ids.append(existing.get((topic, address)) or self._create_webhook(topic, address))
         return ids
 
     def unregister_webhook(self, subscription_id: str) -> None:
         """Delete one webhook subscription."""
-        payload = self.execute(DELETE_WEBHOOK, {"id": subscription_id})["webhookSubscriptionDelete"]
+        payload = self.execute(gql.DELETE_WEBHOOK, {"id": subscription_id})["webhookSubscriptionDelete"]
         _raise_user_errors(payload["userErrors"], code="webhook_rejected")
 
     def _create_webhook(self, topic: str, address: str) -> str:
         variables = {"topic": topic, "sub": {"uri": address, "format": "JSON"}}
-        payload = self.execute(CREATE_WEBHOOK, variables)["webhookSubscriptionCreate"]
+        payload = self.execute(gql.CREATE_WEBHOOK, variables)["webhookSubscriptionCreate"]
         _raise_user_errors(payload["userErrors"], code="webhook_rejected")
         return str(payload["webhookSubscription"]["id"])
 
     def shop_info(self) -> ShopInfo:
         """Name, currency, time zone and myshopify domain of the shop."""
-        shop = self.execute(SHOP)["shop"]
+        shop = self.execute(gql.SHOP)["shop"]
         return ShopInfo(shop["name"], shop["currencyCode"], shop["ianaTimezone"], shop["myshopifyDomain"])
 
     def recent_abandoned_checkouts(self, since: datetime) -> list[dict[str, Any]]:
         """Checkouts updated since `since`, shaped like checkouts/update webhook payloads."""
-        variables = {"first": PAGE_SIZE, "query": updated_since(since)}
+        variables = {"first": gql.PAGE_SIZE, "query": gql.updated_since(since)}
         return [
-            checkout_payload(n) for n in self._pages(ABANDONED_CHECKOUTS, variables, "abandonedCheckouts")
+            gql.checkout_payload(n)
+            for n in self._pages(gql.ABANDONED_CHECKOUTS, variables, "abandonedCheckouts")
         ]
 
     def recent_orders(self, since: datetime) -> list[dict[str, Any]]:
         """Orders updated since `since`, shaped like orders/create webhook payloads."""
-        variables = {"first": PAGE_SIZE, "query": updated_since(since)}
-        return [order_payload(n) for n in self._pages(ORDERS, variables, "orders")]
+        variables = {"first": gql.PAGE_SIZE, "query": gql.updated_since(since)}
+        return [gql.order_payload(n) for n in self._pages(gql.ORDERS, variables, "orders")]
 
     def _pages(self, query: str, variables: Mapping[str, Any], field: str) -> Iterator[dict[str, Any]]:
         after = None
@@ -182,13 +164,12 @@ class ShopifyClient:
                 return
             after = connection["pageInfo"]["endCursor"]
 
-    # -- transport -----------------------------------------------------------------------------
-
     def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run one document and return its `data`, waiting out throttling and retrying transient failures."""
         refreshed, failure = False, "unavailable"
         for attempt in range(self._max_attempts):
-            self._pace(query)
+            if (delay := self._pace_delay(query)) > 0:
+                self._sleep(delay)  # proactive: the last answer said the bucket cannot pay for this yet
             try:
                 response = self._post(query, variables)
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -245,7 +226,7 @@ class ShopifyClient:
             return ""
         code = _error_code(errors)
         if code == "THROTTLED":
-            if self._pace_delay(query) <= 0:  # otherwise _pace waits before the retry
+            if self._pace_delay(query) <= 0:  # otherwise the loop waits before the retry
                 self._sleep(_backoff(attempt))
             return "throttled"
         if code == "INTERNAL_SERVER_ERROR":
@@ -276,14 +257,9 @@ class ShopifyClient:
         missing = min(need, bucket.maximum) - min(level, bucket.maximum)
         return 0.0 if missing <= 0 else missing / bucket.restore_rate + random.uniform(0.005, 0.02)
 
-    def _pace(self, query: str) -> None:
-        delay = self._pace_delay(query)
-        if delay > 0:
-            self._sleep(delay)
-
 
 def _backoff(attempt: int) -> float:
-    return min(8.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
+    return min(8.0, 0.5 * 2.0**attempt) * random.uniform(0.5, 1.0)
 
 
 def _seconds(header: str | None) -> float | None:

@@ -101,8 +101,9 @@ class Fields:
     def id(self, key: str) -> str | None:
         """A 64-bit Shopify id as a decimal string (never through a float)."""
         value = self._data.get(key)
-        if isinstance(value, str) and 0 < len(value.strip()) <= 20 and value.strip().isascii():
-            value = int(value) if value.strip().isdigit() else value
+        if isinstance(value, str):  # some tools send ids as digit strings
+            digits = value.strip()
+            value = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 20 else value
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
@@ -151,7 +152,7 @@ class Fields:
             moment = self.when(key)
             if moment is not None:
                 return moment
-        raise PayloadError(f"{' and '.join(self.where(k) for k in keys)} are all missing")
+        raise PayloadError(f"{' and '.join(self.where(k) for k in keys)} are missing")
 
     def first_money(self, *keys: str) -> Decimal | None:
         """The first of `keys` holding an amount (a zero amount counts)."""

@@ -86,7 +86,7 @@ def _cart(payload: Fields) -> list[Fact]:
     return [snapshot, Activity("add_to_cart", added_at, ref=f"cart:{token}")]
 
 
-def buyer(payload: Fields, contact_email: str | None, seen_at: datetime) -> CustomerSeen | None:
+def _buyer(payload: Fields, contact_email: str | None, seen_at: datetime) -> CustomerSeen | None:
     """The buyer of a checkout or order, when it has an e-mail or a customer id."""
     customer = payload.obj("customer")
     billing = payload.obj("billing_address")
@@ -129,7 +129,7 @@ def _checkout(payload: Fields) -> list[Fact]:
         accepts_marketing=payload.flag("buyer_accepts_marketing"),
         completed=payload.when("completed_at") is not None,
     )
-    seen = buyer(payload, email, updated_at)
+    seen = _buyer(payload, email, updated_at)
     if seen is None:
         return [snapshot]
     started_at = payload.first_when("created_at", "updated_at")
@@ -154,7 +154,7 @@ def _order(payload: Fields) -> list[Fact]:
         created_at=created_at,
         source=traffic_source(payload),
     )
-    seen = buyer(payload, email, payload.when("updated_at") or created_at)
+    seen = _buyer(payload, email, payload.when("updated_at") or created_at)
     if seen is None:
         return [order, Activity("order_placed", created_at, f"order:{order_id}")]
     placed = Activity("order_placed", created_at, f"order:{order_id}", seen.external_id, seen.email)

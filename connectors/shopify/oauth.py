@@ -244,7 +244,12 @@ def decode_session_token(
 ) -> dict[str, Any]:
     """Verified claims of an App Bridge session token (HS256, aud = API key, iss/dest on one shop)."""
     token = header_or_token.strip().removeprefix("Bearer ").strip()
-    options: Any = {"require": ["iss", "dest", "aud", "exp", "nbf"], "verify_exp": False, "verify_nbf": False}
+    options: Any = {
+        "require": ["iss", "dest", "aud", "exp", "nbf"],
+        "verify_exp": False,
+        "verify_nbf": False,
+        "verify_iat": False,
+    }
     try:
         claims: dict[str, Any] = jwt.decode(
             token, secret, algorithms=["HS256"], audience=api_key, options=options
@@ -254,7 +259,7 @@ def decode_session_token(
     moment = _epoch(now) if now is not None else datetime.now(UTC).timestamp()
     if float(claims["exp"]) <= moment - LEEWAY:
         raise SessionTokenError("session token expired")
-    if float(claims["nbf"]) > moment + LEEWAY:
+    if max(float(claims["nbf"]), float(claims.get("iat", 0))) > moment + LEEWAY:
         raise SessionTokenError("session token not yet valid")
     shop = _host_shop(claims["dest"])
     if shop is None or _host_shop(claims["iss"]) != shop:

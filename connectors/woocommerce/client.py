@@ -92,7 +92,10 @@ class WooClient:
         existing = self.webhook_statuses()
         ids = []
         for topic in topics:
-            match = _pick(existing, topic, delivery_url)
+            ours = _ours(existing, topic, delivery_url)
+            for duplicate in ours[1:]:  # one delivery per change, whoever made the copies
+                self._send("DELETE", f"webhooks/{duplicate.webhook_id}", params={"force": "true"})
+            match = ours[0] if ours else None
             if match is None:
                 body = {"name": f"Relance {topic}", "topic": topic, "delivery_url": delivery_url}
                 saved = self._send("POST", "webhooks", data={**body, "secret": secret, "status": "active"})
@@ -254,10 +257,10 @@ def _webhook_status(webhook: Mapping[str, Any]) -> WebhookStatus:
     )
 
 
-def _pick(webhooks: Sequence[WebhookStatus], topic: str, delivery_url: str) -> WebhookStatus | None:
-    """Our webhook for a topic, an active one first when there are duplicates."""
+def _ours(webhooks: Sequence[WebhookStatus], topic: str, delivery_url: str) -> list[WebhookStatus]:
+    """Webhooks for a topic that deliver to us, active ones first."""
     ours = [w for w in webhooks if w.topic == topic and w.delivery_url == delivery_url]
-    return min(ours, key=lambda w: w.status != "active", default=None)
+    return sorted(ours, key=lambda w: w.status != "active")
 
 
 def _objects(found: Any) -> list[dict[str, Any]]:

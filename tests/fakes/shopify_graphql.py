@@ -66,7 +66,9 @@ def _cost(node: SelectionNode, variables: dict[str, Any]) -> int:
     return 1 + inner if size is None else 2 + int(size) * inner
 
 
-def _page(items: list[dict[str, Any]], first: int | None, after: str | None, query: str | None) -> dict:
+def _page(
+    items: list[dict[str, Any]], first: int | None, after: str | None, query: str | None
+) -> dict[str, Any]:
     match = _SINCE.search(query or "")
     if match:
         since = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
@@ -168,7 +170,7 @@ class FakeAdminData:
         node["codeDiscount"]["status"] = "EXPIRED"
         return {"codeDiscountNode": node, "userErrors": []}
 
-    def _create_webhook(self, _info: Any, topic: str, webhookSubscription: dict[str, Any]) -> dict:
+    def _create_webhook(self, _info: Any, topic: str, webhookSubscription: dict[str, Any]) -> dict[str, Any]:
         uri = webhookSubscription.get("uri")
         if not uri:
             return {

@@ -3,7 +3,8 @@
 Start it with `with FakeShopify() as fake:` (or `fake.start()` / `fake.stop()`), then point the code under
 test at `fake.url` (`api_origin` / SHOPIFY_API_ORIGIN). GraphQL documents are validated against Shopify's
 published schema and executed by graphql-core; a leaky bucket answers THROTTLED as Shopify does.
-Fault hooks: `fail_next`, `throttle_next`, `delay_next`; tokens: `require_token`, `new_auth_code`.
+Fault hooks: `fail_next`, `throttle_next`, `delay_next`; tokens: `require_token`, `revoke_token`,
+`new_auth_code`. Until a token is required or issued, any token is accepted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from graphql import GraphQLError, execute, parse, validate
-from werkzeug.serving import make_server
+from graphql import GraphQLError, OperationDefinitionNode, execute_sync, parse, validate
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes.shopify_graphql import MAX_QUERY_COST, FakeAdminData, admin_schema, query_cost
@@ -52,6 +53,11 @@ class _Faults:
     delay: list[float] = field(default_factory=list)
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *_args: Any) -> None:
+        """Keep test and benchmark output clean."""
+
+
 class FakeShopify:
     """One fake shop with a Shopify-like leaky bucket (points, points per second)."""
 
@@ -63,7 +69,7 @@ class FakeShopify:
         *,
         shop: str = "relance-test.myshopify.com",
         api_key: str = "test-api-key",
-        api_secret: str = "test-api-secret",
+        api_secret: str = "shpss_" + "fa4e" * 8,  # 38 bytes like a real secret (PyJWT warns under 32)
         scopes: str = "read_customers,read_orders,write_discounts",
     ) -> None:
         self.shop, self.api_key, self.api_secret, self.scopes = shop, api_key, api_secret, scopes
@@ -74,7 +80,8 @@ class FakeShopify:
         self.throttled_count = 0
         self.max_throttle_streak = 0  # most THROTTLED answers in a row
         self._streak = 0
-        self.tokens: set[str] = set()  # accepted access tokens; empty = any token is accepted
+        self.tokens: set[str] = set()  # accepted access tokens, once any was required or issued
+        self._check_tokens = False
         self.refresh_tokens: dict[str, str] = {}
         self.auth_codes: set[str] = set()
         self._faults = _Faults()
@@ -86,9 +93,9 @@ class FakeShopify:
 
     def start(self) -> FakeShopify:
         """Serve on 127.0.0.1 on a free port in a daemon thread; `url` is then set."""
-        self._server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self.wsgi, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -124,6 +131,11 @@ class FakeShopify:
     def require_token(self, *tokens: str) -> None:
         """Accept these access tokens (and tokens the fake issues) and refuse any other with 401."""
         self.tokens.update(tokens)
+        self._check_tokens = True
+
+    def revoke_token(self, token: str) -> None:
+        """Refuse this access token from now on (as when an expiring token's hour is over)."""
+        self.tokens.discard(token)
 
     def new_auth_code(self) -> str:
         """An authorization code the token endpoint will accept once."""
@@ -161,7 +173,7 @@ class FakeShopify:
         return Response('{"errors": "Not Found"}', 404, content_type="application/json")
 
     def _record(
-        self, request: Request, operation: str | None, variables: dict, outcome: str, cost: int = 0
+        self, request: Request, operation: str | None, variables: dict[str, Any], outcome: str, cost: int = 0
     ) -> None:
         shop = request.headers.get("X-Shopify-Shop-Domain")
         with self._lock:
@@ -170,7 +182,7 @@ class FakeShopify:
     def _graphql(self, request: Request) -> Response:
         body = request.get_json(silent=True) or {}
         query, variables = str(body.get("query") or ""), dict(body.get("variables") or {})
-        if self.tokens and request.headers.get("X-Shopify-Access-Token") not in self.tokens:
+        if self._check_tokens and request.headers.get("X-Shopify-Access-Token") not in self.tokens:
             self._record(request, None, variables, "unauthorized")
             return _json({"errors": BAD_TOKEN}, 401)
         try:
@@ -180,7 +192,8 @@ class FakeShopify:
         errors = validate(admin_schema(), document)
         if errors:
             return self._invalid(request, variables, errors)
-        name = next((d.name.value for d in document.definitions if getattr(d, "name", None)), None)
+        ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        name = ops[0].name.value if ops and ops[0].name else None
         cost = query_cost(document, variables)
         if cost > MAX_QUERY_COST:
             return self._invalid(
@@ -190,7 +203,7 @@ class FakeShopify:
             admitted = self._admit(cost)
             extensions = {"cost": self._cost(cost, admitted)}
             result = (
-                execute(admin_schema(), document, self.data.root(), variable_values=variables)
+                execute_sync(admin_schema(), document, self.data.root(), variable_values=variables)
                 if admitted
                 else None
             )
@@ -232,7 +245,9 @@ class FakeShopify:
             "throttleStatus": status,
         }
 
-    def _invalid(self, request: Request, variables: dict, errors: Iterable[GraphQLError]) -> Response:
+    def _invalid(
+        self, request: Request, variables: dict[str, Any], errors: Iterable[GraphQLError]
+    ) -> Response:
         self._record(request, None, variables, "invalid")
         return _json({"errors": [e.formatted for e in errors]})
 
@@ -288,6 +303,7 @@ class FakeShopify:
     def _issue(self, expiring: bool) -> dict[str, Any]:
         token = "shpat_" + secrets.token_hex(16)
         self.tokens.add(token)
+        self._check_tokens = True
         answer: dict[str, Any] = {"access_token": token, "scope": self.scopes}
         if expiring:
             refresh = "shprt_" + secrets.token_hex(16)

@@ -44,7 +44,10 @@ def test_forged_or_unsigned_deliveries_get_401_and_store_nothing(ctx, shopify_sh
     assert post_shopify("orders/create", raw, secret="not-the-secret").status_code == 401
     assert post_shopify("orders/create", raw, signature="").status_code == 401
     tampered = raw.replace(b"398.00", b"1.00")
-    assert post_shopify("orders/create", tampered, signature=base64.b64encode(b"x" * 32).decode()).status_code == 401
+    assert (
+        post_shopify("orders/create", tampered, signature=base64.b64encode(b"x" * 32).decode()).status_code
+        == 401
+    )
     assert post_shopify("orders/create", raw, shop="other.myshopify.com").status_code == 401
     assert events(ctx) == []
     assert Queue("events", connection=ctx.redis).count == 0
@@ -54,15 +57,27 @@ def test_rotated_secret_still_accepted(ctx, settings, shopify_shop, post_shopify
     from bridge.app import create_app
     from bridge.runtime import Context
 
-    rotated = Context(**{**ctx.__dict__, "settings": settings.with_overrides(
-        shopify_api_secret="new-secret", shopify_previous_secret=settings.shopify_api_secret)})
+    from bridge.shops import SignerCache
+
+    new_settings = settings.with_overrides(
+        shopify_api_secret="new-secret", shopify_previous_secret=settings.shopify_api_secret
+    )
+    signers = SignerCache(ctx.sessions, ctx.vault, new_settings)
+    rotated = Context(**{**ctx.__dict__, "settings": new_settings, "signers": signers})
     client = create_app(rotated.settings, ctx=rotated).test_client()
     raw = b'{"id": 1}'
     for secret in ("new-secret", settings.shopify_api_secret):
         sig = base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
-        response = client.post("/webhooks/shopify", data=raw, headers={
-            "X-Shopify-Topic": "customers/update", "X-Shopify-Shop-Domain": "demo.myshopify.com",
-            "X-Shopify-Hmac-Sha256": sig, "X-Shopify-Event-Id": secret})
+        response = client.post(
+            "/webhooks/shopify",
+            data=raw,
+            headers={
+                "X-Shopify-Topic": "customers/update",
+                "X-Shopify-Shop-Domain": "demo.myshopify.com",
+                "X-Shopify-Hmac-Sha256": sig,
+                "X-Shopify-Event-Id": secret,
+            },
+        )
         assert response.status_code == 200
     assert len(events(ctx)) == 2
 
@@ -77,7 +92,10 @@ def test_woocommerce_ping_gets_exactly_200_and_is_not_an_event(ctx, client, woo_
     response = client.post(
         f"/webhooks/woocommerce/{woo_shop['shop_key']}",
         data="webhook_id=17",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "WooCommerce/8.0 Hookshot"},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": "WooCommerce/8.0 Hookshot",
+        },
     )
     assert response.status_code == 200
     assert events(ctx) == []
@@ -85,9 +103,15 @@ def test_woocommerce_ping_gets_exactly_200_and_is_not_an_event(ctx, client, woo_
 
 def _woo_headers(raw: bytes, secret: str, topic: str = "order.updated") -> dict[str, str]:
     sig = base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
-    return {"X-WC-Webhook-Signature": sig, "X-WC-Webhook-Topic": topic, "X-WC-Webhook-ID": "5",
-            "X-WC-Webhook-Resource": topic.split(".")[0], "X-WC-Webhook-Event": topic.split(".")[1],
-            "X-WC-Webhook-Delivery-ID": "abc", "Content-Type": "application/json"}
+    return {
+        "X-WC-Webhook-Signature": sig,
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-ID": "5",
+        "X-WC-Webhook-Resource": topic.split(".")[0],
+        "X-WC-Webhook-Event": topic.split(".")[1],
+        "X-WC-Webhook-Delivery-ID": "abc",
+        "Content-Type": "application/json",
+    }
 
 
 def test_woocommerce_signed_delivery_is_stored_and_deduplicated(ctx, client, woo_shop):
@@ -97,13 +121,18 @@ def test_woocommerce_signed_delivery_is_stored_and_deduplicated(ctx, client, woo
         assert client.post(url, data=raw, headers=_woo_headers(raw, woo_shop["secret"])).status_code == 200
     assert len(events(ctx)) == 1
     assert client.post(url, data=raw, headers=_woo_headers(raw, "wrong")).status_code == 401
-    assert client.post("/webhooks/woocommerce/s_unknown", data=raw,
-                       headers=_woo_headers(raw, woo_shop["secret"])).status_code == 401
+    assert (
+        client.post(
+            "/webhooks/woocommerce/s_unknown", data=raw, headers=_woo_headers(raw, woo_shop["secret"])
+        ).status_code
+        == 401
+    )
     assert len(events(ctx)) == 1
 
 
-def test_redis_down_at_ingest_still_acknowledges_and_relay_recovers(ctx, shopify_shop, post_shopify, clock,
-                                                                     run_jobs):
+def test_redis_down_at_ingest_still_acknowledges_and_relay_recovers(
+    ctx, shopify_shop, post_shopify, clock, run_jobs
+):
     from redis import Redis
 
     from bridge.ingest import relay

@@ -11,7 +11,7 @@ from campaigns.codes import ALPHABET, generate_code, offer_window
 def test_alphabet_has_no_ambiguous_characters() -> None:
     assert not set("0O1IL") & set(ALPHABET)
     assert len(set(ALPHABET)) == len(ALPHABET) >= 30
-    assert ALPHABET == ALPHABET.upper()
+    assert ALPHABET.upper() == ALPHABET
 
 
 def test_default_code_has_ten_random_characters_from_the_alphabet() -> None:

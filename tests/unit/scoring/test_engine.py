@@ -159,3 +159,10 @@ def test_custom_tiers_and_bounds() -> None:
     rules = rules_with({"add_to_cart": {"points": 15}}, tiers={"warm": 10, "hot": 20}, maximum=25)
     result = score(rules, Profile(), [at("add_to_cart")] * 2, NOW)
     assert (result.raw, result.total, result.tier) == (30, 25, "hot")
+
+
+def test_an_earlier_first_only_activity_replaces_the_counted_one() -> None:
+    recent = [at("account_created", NOW)]
+    assert score(default_rules(), Profile(), recent, NOW).raw == 5
+    both = [*recent, at("account_created", NOW - 30 * DAY)]
+    assert score(default_rules(), Profile(), both, NOW).raw == 2.5  # by design: it was created earlier

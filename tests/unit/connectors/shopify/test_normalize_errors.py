@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -72,19 +73,31 @@ BAD = [
     ("orders/create", {"discount_codes": ["X"]}, r"discount_codes\[0\] must be an object, got str"),
     ("orders/create", {"email": ["a@b.c"]}, "email must be a string, got list"),
     ("orders/create", {"buyer_accepts_marketing": "yes"}, "buyer_accepts_marketing must be a boolean"),
-    ("orders/cancelled", {"cancelled_at": ..., "updated_at": ...}, "cancelled_at and updated_at are all missing"),
+    (
+        "orders/cancelled",
+        {"cancelled_at": ..., "updated_at": ...},
+        "cancelled_at and updated_at are missing",
+    ),
     ("checkouts/create", {"token": ...}, "checkouts/create: token is missing"),
     ("checkouts/update", {"token": "  "}, "checkouts/update: token is missing"),
     ("checkouts/create", {"line_items": [{"price": "1"}]}, r"line_items\[0\]\.quantity is missing"),
     ("checkouts/create", {"line_items": [{"quantity": 1}]}, r"line_items\[0\]\.price is missing"),
-    ("checkouts/create", {"line_items": [{"quantity": "1", "price": "1"}]}, "quantity must be an integer, got str"),
+    (
+        "checkouts/create",
+        {"line_items": [{"quantity": "1", "price": "1"}]},
+        "quantity must be an integer, got str",
+    ),
     ("checkouts/create", {"line_items": [{"quantity": -1, "price": "1"}]}, r"quantity is out of range: -1"),
     ("checkouts/create", {"updated_at": "soon"}, "updated_at is not an ISO-8601 timestamp"),
-    ("checkouts/create", {"created_at": "9999-12-31T23:59:59-05:00"}, "created_at is not an ISO-8601 timestamp"),
+    (
+        "checkouts/create",
+        {"created_at": "9999-12-31T23:59:59-05:00"},
+        "created_at is not an ISO-8601 timestamp",
+    ),
     ("carts/update", {"token": ..., "id": ...}, "carts/update: token is missing"),
-    ("carts/create", {"updated_at": ..., "created_at": ...}, "updated_at and created_at are all missing"),
+    ("carts/create", {"updated_at": ..., "created_at": ...}, "updated_at and created_at are missing"),
     ("customers/update", {"id": None}, "customers/update: id is missing"),
-    ("customers/create", {"created_at": ..., "updated_at": ...}, "created_at and updated_at are all missing"),
+    ("customers/create", {"created_at": ..., "updated_at": ...}, "created_at and updated_at are missing"),
     ("customers/update", {"default_address": []}, "default_address must be an object, got list"),
     ("customers/redact", {"customer": ...}, "customer.id and customer.email are both missing"),
     ("customers/data_request", {"customer": {"id": None}}, "customer.id and customer.email are both missing"),
@@ -93,7 +106,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("topic", "fields", "message"), BAD, ids=[m for _, _, m in BAD])
-def test_unreadable_payloads_raise_a_clear_payload_error(topic: str, fields: dict[str, Any], message: str) -> None:
+def test_unreadable_payloads_raise_a_clear_payload_error(
+    topic: str, fields: dict[str, Any], message: str
+) -> None:
     with pytest.raises(PayloadError, match=message):
         adapter.normalize(topic, changed(sample(topic), **fields))
 
@@ -102,8 +117,14 @@ def test_unreadable_payloads_raise_a_clear_payload_error(topic: str, fields: dic
     ("payload", "message"),
     [
         ({"customer_id": 1}, "email_marketing_consent.state is missing"),
-        ({"customer_id": 1, "email_marketing_consent": {"state": 3}}, "email_marketing_consent.state must be a string"),
-        ({"email_marketing_consent": {"state": "subscribed"}}, "customer_id and email_address are both missing"),
+        (
+            {"customer_id": 1, "email_marketing_consent": {"state": 3}},
+            "email_marketing_consent.state must be a string",
+        ),
+        (
+            {"email_marketing_consent": {"state": "subscribed"}},
+            "customer_id and email_address are both missing",
+        ),
         (
             {"customer_id": 1, "email_marketing_consent": {"state": "subscribed", "consent_updated_at": "x"}},
             "email_marketing_consent.consent_updated_at is not an ISO-8601 timestamp",
@@ -128,12 +149,16 @@ SCALARS = (
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats()
     | st.text(max_size=30)
-    | st.sampled_from(["398.00", "1e999999", "NaN", "-0", "2026-03-26T11:02:38-04:00", "9999-12-31T23:59:59-12:00"])
+    | st.sampled_from(
+        ["398.00", "1e999999", "NaN", "-0", "2026-03-26T11:02:38-04:00", "9999-12-31T23:59:59-12:00"]
+    )
     | st.decimals()
 )
 JSON = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(), inner, max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(), inner, max_size=6)
+    ),
     max_leaves=25,
 )
 OVERRIDES = st.dictionaries(st.sampled_from(KEYS), JSON, max_size=6)
@@ -156,7 +181,5 @@ def test_normalize_raises_nothing_but_payload_error(
 @settings(database=None, deadline=None, max_examples=200)
 @given(topic=st.sampled_from(sorted(SUPPORTED_TOPICS)), payload=JSON)
 def test_normalize_on_arbitrary_json_values(topic: str, payload: Any) -> None:
-    try:
+    with contextlib.suppress(PayloadError):
         adapter.normalize(topic, payload)
-    except PayloadError:
-        pass

@@ -69,7 +69,9 @@ def test_customers_create() -> None:
             created_at=NEW_YEAR,
             updated_at=NEW_YEAR,
         ),
-        Activity("account_created", NEW_YEAR, "customer:706405506930370084", "706405506930370084", "bob@biller.com"),
+        Activity(
+            "account_created", NEW_YEAR, "customer:706405506930370084", "706405506930370084", "bob@biller.com"
+        ),
     ]
 
 
@@ -78,10 +80,14 @@ def test_customers_update_is_only_the_customer() -> None:
     assert [type(fact) for fact in facts] == [CustomerSeen]
 
 
-@pytest.mark.parametrize(("state", "accepts"), [("subscribed", True), ("unsubscribed", False), ("pending", False)])
+@pytest.mark.parametrize(
+    ("state", "accepts"), [("subscribed", True), ("unsubscribed", False), ("pending", False)]
+)
 def test_older_customer_payloads_carry_consent(state: str, accepts: bool) -> None:
     consent = {"state": state, "opt_in_level": "single_opt_in", "consent_updated_at": None}
-    payload = changed(load("customers__update.json"), email=" Bob@Biller.COM ", email_marketing_consent=consent)
+    payload = changed(
+        load("customers__update.json"), email=" Bob@Biller.COM ", email_marketing_consent=consent
+    )
     seen = only(adapter.normalize("customers/update", payload), CustomerSeen)
     assert (seen.accepts_marketing, seen.email) == (accepts, "bob@biller.com")
 
@@ -113,7 +119,9 @@ def test_consent_update_with_a_blank_address_keeps_the_customer_id() -> None:
 @pytest.mark.parametrize("topic", ["carts/create", "carts/update"])
 def test_carts(topic: str) -> None:
     facts = adapter.normalize(topic, load(topic.replace("/", "__") + ".json"))
-    item = LineItem("Example T-Shirt - Small", 3, Decimal("19.99"), "788032119674292922", "704912205188288575")
+    item = LineItem(
+        "Example T-Shirt - Small", 3, Decimal("19.99"), "788032119674292922", "704912205188288575"
+    )
     assert facts == [
         CartSnapshot(
             token="exampleCartId",
@@ -143,7 +151,11 @@ def test_cart_tokens_lose_their_key_suffix_and_lines_without_line_price_use_pric
     lines = [{"title": "Cap", "quantity": 2, "price": "5.50"}, {"title": "Pin", "quantity": 1, "price": 1}]
     payload = changed(cart, token="Z2NwLXVzLWVhc3Qx?key=abc", line_items=lines)
     snapshot = only(adapter.normalize("carts/update", payload), CartSnapshot)
-    assert (snapshot.token, snapshot.subtotal, snapshot.currency) == ("Z2NwLXVzLWVhc3Qx", Decimal("12.00"), None)
+    assert (snapshot.token, snapshot.subtotal, snapshot.currency) == (
+        "Z2NwLXVzLWVhc3Qx",
+        Decimal("12.00"),
+        None,
+    )
 
 
 def checkout_facts(name: str = "checkouts__create.json", **fields: object) -> list[object]:
@@ -186,7 +198,9 @@ def test_the_2026_01_checkout_with_an_id_gives_the_same_facts() -> None:
 
 def test_checkout_source_and_utm_tags() -> None:
     landing = "/products/shirt?utm_source=newsletter&utm_medium=email&utm_campaign=spring%20sale&x=1"
-    snapshot = only(checkout_facts(landing_site=landing, referring_site="https://www.google.com/"), CartSnapshot)
+    snapshot = only(
+        checkout_facts(landing_site=landing, referring_site="https://www.google.com/"), CartSnapshot
+    )
     assert snapshot.source == {
         "landing_page": landing,
         "referrer": "https://www.google.com/",
@@ -204,7 +218,9 @@ def test_a_completed_checkout() -> None:
 
 def test_a_guest_checkout_and_an_anonymous_one() -> None:
     guest = checkout_facts(customer=None, email=" Guest@Example.com", billing_address=None)
-    assert only(guest, CustomerSeen) == CustomerSeen(None, "guest@example.com", updated_at=NEW_YEAR)
+    assert only(guest, CustomerSeen) == CustomerSeen(
+        None, "guest@example.com", accepts_marketing=False, updated_at=NEW_YEAR
+    )
     assert only(guest, Activity).email == "guest@example.com"
     anonymous = checkout_facts(customer=None, email=None)
     assert [type(fact) for fact in anonymous] == [CartSnapshot]
@@ -221,8 +237,11 @@ def test_checkout_subtotal_falls_back_to_line_items() -> None:
 
 @pytest.mark.parametrize(
     ("topic", "name"),
-    [("orders/create", "orders__create.json"), ("orders/paid", "orders__paid.json")]
-    + [("orders/create", "orders__create.2026-01.json")],
+    [
+        ("orders/create", "orders__create.json"),
+        ("orders/paid", "orders__paid.json"),
+        ("orders/create", "orders__create.2026-01.json"),
+    ],
 )
 def test_orders(topic: str, name: str) -> None:
     facts = adapter.normalize(topic, load(name))
@@ -261,7 +280,9 @@ def test_the_draft_order_capture_with_a_discount_code() -> None:
 
 def test_orders_join_their_checkout_and_cart_by_token() -> None:
     checkout = load("checkouts__create.json")
-    order = changed(load("orders__create.json"), checkout_token=checkout["token"], cart_token=checkout["cart_token"])
+    order = changed(
+        load("orders__create.json"), checkout_token=checkout["token"], cart_token=checkout["cart_token"]
+    )
     cart = changed(load("carts__create.json"), token=checkout["cart_token"], id=checkout["cart_token"])
     placed = only(adapter.normalize("orders/create", order), OrderPlaced)
     from_checkout = only(adapter.normalize("checkouts/update", checkout), CartSnapshot)
@@ -288,7 +309,9 @@ def test_privacy_and_uninstall_topics() -> None:
 
 @pytest.mark.parametrize("amount", ["404.95", " 404.95 ", Decimal("404.95"), 404.95])
 def test_amounts_arrive_as_strings_decimals_or_floats(amount: object) -> None:
-    order = only(adapter.normalize("orders/paid", changed(load("orders__paid.json"), total_price=amount)), OrderPlaced)
+    order = only(
+        adapter.normalize("orders/paid", changed(load("orders__paid.json"), total_price=amount)), OrderPlaced
+    )
     assert order.total == Decimal("404.95")
     assert str(order.total) == "404.95"
 

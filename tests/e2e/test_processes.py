@@ -1,0 +1,131 @@
+"""The real commands: `relance serve` alone (embedded queue), and `relance worker` on Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bridge.models import Event, Lead
+from tests.conftest import KEY, REDIS_URL, fixture, shopify_sign
+
+RELANCE = [sys.executable, "-m", "bridge.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 30.0, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not met in time")
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELANCE_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        ENCRYPTION_KEYS=KEY,
+        SECRET_KEY="e2e",
+        INSTANCE_PATH=str(tmp_path / "instance"),
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+        **extra,
+    )
+    return env
+
+
+def test_serve_alone_processes_a_signed_webhook_end_to_end(tmp_path):
+    env = env_for(
+        tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'relance.db'}", SHOPIFY_API_SECRET="app-secret"
+    )
+    added = subprocess.run(
+        [*RELANCE, "shops", "add", "--platform", "shopify", "--domain", "e2e.myshopify.com"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    api_key = next(line.split()[1] for line in added.stdout.splitlines() if line.startswith("api_key:"))
+    port = free_port()
+    server = subprocess.Popen(
+        [*RELANCE, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _get(f"{base}/healthz"))
+        payload = json.loads(fixture("shopify", "customers__create.json"))
+        raw = json.dumps(payload).encode()
+        headers = {
+            "X-Shopify-Topic": "customers/create",
+            "X-Shopify-Shop-Domain": "e2e.myshopify.com",
+            "X-Shopify-Hmac-Sha256": shopify_sign(raw, "app-secret"),
+            "X-Shopify-Event-Id": "1",
+            "Content-Type": "application/json",
+        }
+        assert (
+            requests.post(f"{base}/webhooks/shopify", data=raw, headers=headers, timeout=10).status_code
+            == 200
+        )
+        forged = dict(headers, **{"X-Shopify-Hmac-Sha256": shopify_sign(raw, "guess")})
+        assert (
+            requests.post(f"{base}/webhooks/shopify", data=raw, headers=forged, timeout=10).status_code == 401
+        )
+        auth = {"Authorization": f"Bearer {api_key}"}
+        leads = wait_for(
+            lambda: requests.get(f"{base}/api/v1/leads", headers=auth, timeout=10).json()["leads"]
+        )
+        assert leads[0]["email"] == payload["email"].lower() and leads[0]["external_id"] == str(payload["id"])
+        assert requests.get(f"{base}/readyz", timeout=10).json() == {
+            "ok": True,
+            "database": True,
+            "redis": True,
+        }
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=20)[0]
+    assert "Traceback" not in output, output
+
+
+def _get(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_forking_rq_worker_process_drains_the_queue(tmp_path, ctx, shopify_shop, post_shopify):
+    for i, name in enumerate(["customers__create.json", "checkouts__create.json", "orders__create.json"]):
+        topic = name.split(".")[0].replace("__", "/")
+        assert post_shopify(topic, fixture("shopify", name), event_id=f"w-{i}").status_code == 200
+    env = env_for(tmp_path, DATABASE_URL=ctx.settings.database_url, REDIS_URL=REDIS_URL)
+    done = subprocess.run(
+        [*RELANCE, "worker", "--burst"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    with ctx.sessions() as s:
+        assert set(s.scalars(sa.select(Event.status))) == {"processed"}
+        assert s.scalar(sa.select(sa.func.count()).select_from(Lead)) >= 2

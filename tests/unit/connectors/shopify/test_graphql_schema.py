@@ -1,0 +1,149 @@
+"""Every GraphQL document the Shopify connector sends is valid for the pinned API version (2026-10)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from graphql import OperationDefinitionNode, parse, validate
+from graphql.execution.values import get_variable_values
+
+from connectors.base import DiscountSpec
+from connectors.shopify import graphql as gql
+from tests.fakes.shopify_graphql import MAX_QUERY_COST, admin_schema, query_cost
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def _spec(**changes: Any) -> DiscountSpec:
+    base: dict[str, Any] = {
+        "code": "BACK-7Q2M9XK4PZ",
+        "title": "Cart recovery",
+        "kind": "percentage",
+        "value": Decimal(10),
+        "currency": "EUR",
+        "starts_at": NOW,
+        "ends_at": NOW + timedelta(hours=24),
+    }
+    return DiscountSpec(**{**base, **changes})
+
+
+def _coerce(document: str, variables: dict[str, Any]) -> Any:
+    operation = next(d for d in parse(document).definitions if isinstance(d, OperationDefinitionNode))
+    return get_variable_values(admin_schema(), operation.variable_definitions or [], variables)
+
+
+def test_every_document_constant_is_listed_for_checking() -> None:
+    constants = {
+        name: value
+        for name, value in vars(gql).items()
+        if name.isupper() and isinstance(value, str) and value.lstrip().startswith(("query", "mutation"))
+    }
+    assert constants == gql.DOCUMENTS
+
+
+@pytest.mark.parametrize("name", sorted(gql.DOCUMENTS))
+def test_document_is_valid_against_the_published_schema(name: str) -> None:
+    assert validate(admin_schema(), parse(gql.DOCUMENTS[name])) == []
+
+
+@pytest.mark.parametrize("name", sorted(gql.DOCUMENTS))
+def test_document_stays_under_the_single_query_cost_cap(name: str) -> None:
+    variables = {"first": gql.PAGE_SIZE}
+    assert query_cost(parse(gql.DOCUMENTS[name]), variables) <= MAX_QUERY_COST
+
+
+def test_the_check_catches_documents_the_schema_does_not_have() -> None:
+    # priceRuleCreate is not in the 2026-10 schema; Shop has no `currency` field.
+    removed = 'mutation { priceRuleCreate(priceRule: {title: "x"}) { priceRule { id } } }'
+    assert validate(admin_schema(), parse(removed))
+    assert validate(admin_schema(), parse("query { shop { name currency } }"))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        _spec(customer_external_id="7261"),
+        _spec(customer_external_id="gid://shopify/Customer/7261"),
+        _spec(),
+        _spec(kind="fixed_amount", value=Decimal("10.00"), customer_external_id="7261"),
+        _spec(kind="fixed_amount", value=Decimal("5"), minimum_subtotal=Decimal("50.00")),
+        _spec(starts_at=datetime(2026, 11, 25, 10, 0), ends_at=datetime(2026, 11, 26, 10, 0)),
+    ],
+    ids=["pct-customer", "pct-gid", "pct-anyone", "fixed-customer", "fixed-minimum", "naive-times"],
+)
+def test_discount_variables_coerce_to_the_declared_input(spec: DiscountSpec) -> None:
+    variables = gql.discount_variables(spec)
+    assert isinstance(_coerce(gql.CREATE_DISCOUNT, variables), dict)
+    assert len(variables["input"]["context"]) == 1  # DiscountContextInput is @oneOf
+
+
+def test_discount_variables_are_a_single_use_code_for_that_customer() -> None:
+    data = gql.discount_variables(_spec(customer_external_id="7261"))["input"]
+    assert data["context"] == {"customers": {"add": ["gid://shopify/Customer/7261"]}}
+    assert data["customerGets"] == {"value": {"percentage": 0.1}, "items": {"all": True}}
+    assert data["usageLimit"] == 1 and data["appliesOncePerCustomer"] is True
+    assert (data["startsAt"], data["endsAt"]) == ("2026-11-25T10:00:00Z", "2026-11-26T10:00:00Z")
+    assert "minimumRequirement" not in data
+
+
+def test_fixed_amount_without_customer_is_open_to_anyone_once() -> None:
+    data = gql.discount_variables(_spec(kind="fixed_amount", value=Decimal("7.50")))["input"]
+    assert data["context"] == {"all": "ALL"}
+    assert data["customerGets"]["value"] == {"discountAmount": {"amount": "7.50", "appliesOnEachItem": False}}
+
+
+def test_unknown_discount_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown discount kind"):
+        gql.discount_variables(_spec(kind="free_shipping"))
+
+
+def test_wrongly_typed_variables_are_caught() -> None:
+    variables = gql.discount_variables(_spec())
+    variables["input"]["customerGets"]["value"]["percentage"] = "ten"
+    assert isinstance(_coerce(gql.CREATE_DISCOUNT, variables), list)
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        (gql.FIND_DISCOUNT, {"code": "BACK-7Q2M9XK4PZ"}),
+        (gql.DELETE_DISCOUNT, {"id": "gid://shopify/DiscountCodeNode/1"}),
+        (gql.DEACTIVATE_DISCOUNT, {"id": "gid://shopify/DiscountCodeNode/1"}),
+        (gql.LIST_WEBHOOKS, {"after": None}),
+        (gql.DELETE_WEBHOOK, {"id": "gid://shopify/WebhookSubscription/1"}),
+        (gql.SHOP, {}),
+        (gql.ABANDONED_CHECKOUTS, {"first": gql.PAGE_SIZE, "after": None, "query": gql.updated_since(NOW)}),
+        (gql.ORDERS, {"first": gql.PAGE_SIZE, "after": "abc", "query": gql.updated_since(NOW)}),
+    ],
+)
+def test_sample_variables_coerce(document: str, variables: dict[str, Any]) -> None:
+    assert isinstance(_coerce(document, variables), dict)
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "carts/create",
+        "carts/update",
+        "checkouts/create",
+        "checkouts/update",
+        "orders/create",
+        "orders/paid",
+        "orders/cancelled",
+        "customers/create",
+        "customers/update",
+        "customers_email_marketing_consent/update",
+        "app/uninstalled",
+        "APP_UNINSTALLED",
+    ],
+)
+def test_webhook_topics_coerce_to_the_topic_enum(topic: str) -> None:
+    variables = {"topic": gql.webhook_topic(topic), "sub": {"uri": "https://relance.test/webhooks/shopify"}}
+    assert isinstance(_coerce(gql.CREATE_WEBHOOK, variables), dict)
+
+
+def test_updated_since_uses_quoted_utc_search_syntax() -> None:
+    assert gql.updated_since(NOW) == "updated_at:>='2026-11-25T10:00:00Z'"

@@ -1,0 +1,150 @@
+"""The client end to end against the fake WooCommerce store over real HTTP (OAuth 1.0a on http)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+import requests
+
+from connectors.base import CodeTaken, DiscountSpec, StoreError
+from connectors.woocommerce.client import WooClient
+from connectors.woocommerce.webhooks import WooWebhooks
+from tests.fakes.woocommerce_store import FakeWooStore
+
+DELIVERY_URL = "https://relance.example/webhooks/woocommerce/shop-key"
+TOPICS = ["order.created", "order.updated", "customer.created"]
+
+
+@pytest.fixture
+def store() -> Iterator[FakeWooStore]:
+    with FakeWooStore(consumer_key="ck_fake", consumer_secret="cs_fake") as fake:
+        yield fake
+
+
+@pytest.fixture
+def client(store: FakeWooStore) -> WooClient:
+    return WooClient(store.url, "ck_fake", "cs_fake", sleep=lambda _: None, timeout=5)
+
+
+def spec(code: str) -> DiscountSpec:
+    start = datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
+    return DiscountSpec(
+        code, "Cart recovery", "percentage", Decimal("15"), "USD", start, start.replace(day=8)
+    )
+
+
+def test_create_find_case_insensitively_and_delete(store: FakeWooStore, client: WooClient) -> None:
+    created = client.create_discount(spec("BACK-ABCDEF1234"))
+    assert created.code == "back-abcdef1234" and created.active
+    assert store.coupons[int(created.platform_id)]["amount"] == "15.00"
+    assert client.find_discount("Back-AbcDef1234") == created
+    client.delete_discount(created)
+    assert client.find_discount("back-abcdef1234") is None
+    client.delete_discount(created)  # already gone: fine
+    assert {call.auth for call in store.calls} == {"oauth1"}
+
+
+def test_a_code_is_never_created_twice(client: WooClient) -> None:
+    client.create_discount(spec("dup-1234567890"))
+    with pytest.raises(CodeTaken):
+        client.create_discount(spec("DUP-1234567890"))
+
+
+def test_store_failures_are_retried(store: FakeWooStore, client: WooClient) -> None:
+    store.fail_next(2, 503)
+    assert client.create_discount(spec("retry-1234567890")).active
+    assert [call.method for call in store.calls] == ["POST", "POST", "POST"]
+
+
+def test_a_store_that_stays_down_is_a_transient_error(store: FakeWooStore, client: WooClient) -> None:
+    store.fail_next(10, 502)
+    with pytest.raises(StoreError) as raised:
+        client.find_discount("x")
+    assert raised.value.transient and len(store.calls) == 4
+
+
+def test_wrong_keys_are_unauthorized(store: FakeWooStore) -> None:
+    with pytest.raises(StoreError) as raised:
+        WooClient(store.url, "ck_fake", "cs_wrong", sleep=lambda _: None).check_credentials()
+    assert raised.value.code == "unauthorized"
+    assert store.calls[-1].auth == "refused"
+
+
+def test_register_webhooks_is_idempotent_and_revives_disabled_ones(
+    store: FakeWooStore, client: WooClient
+) -> None:
+    first = client.register_webhooks(DELIVERY_URL, "secret-1", TOPICS)
+    assert len(store.webhooks) == 3
+    store.webhooks[int(first[1])]["status"] = "disabled"  # what WooCommerce does after failed deliveries
+    again = client.register_webhooks(DELIVERY_URL, "secret-2", TOPICS)
+    assert again == first and len(store.webhooks) == 3
+    assert {(h["status"], h["secret"]) for h in store.webhooks.values()} == {("active", "secret-2")}
+    statuses = client.webhook_statuses()
+    assert {(s.topic, s.delivery_url, s.status) for s in statuses} == {
+        (t, DELIVERY_URL, "active") for t in TOPICS
+    }
+
+
+def test_a_paused_webhook_stays_paused(store: FakeWooStore, client: WooClient) -> None:
+    (hook_id,) = client.register_webhooks(DELIVERY_URL, "secret-1", ["order.updated"])
+    store.webhooks[int(hook_id)]["status"] = "paused"  # the merchant's choice
+    client.register_webhooks(DELIVERY_URL, "secret-1", ["order.updated"])
+    assert store.webhooks[int(hook_id)]["status"] == "paused"
+
+
+def test_duplicate_webhooks_are_reduced_to_one(store: FakeWooStore, client: WooClient) -> None:
+    (hook_id,) = client.register_webhooks(DELIVERY_URL, "secret-1", ["order.updated"])
+    store.webhooks[9999] = dict(store.webhooks[int(hook_id)], id=9999, status="disabled")
+    assert client.register_webhooks(DELIVERY_URL, "secret-1", ["order.updated"]) == [hook_id]
+    assert list(store.webhooks) == [int(hook_id)]
+
+
+def test_an_invalid_topic_is_refused_by_the_store(client: WooClient) -> None:
+    with pytest.raises(StoreError) as raised:
+        client.register_webhooks(DELIVERY_URL, "secret-1", ["order.paid"])
+    assert raised.value.code == "woocommerce_rest_webhook_invalid_topic"
+
+
+def test_a_delivery_from_the_fake_verifies_with_the_registered_secret(
+    store: FakeWooStore, client: WooClient
+) -> None:
+    client.register_webhooks(DELIVERY_URL, "secret-1", TOPICS)
+    order = {"id": 41, "status": "processing", "date_modified_gmt": "2026-05-07T10:00:00"}
+    url, raw, headers = store.delivery("order.updated", order)
+    woo = WooWebhooks()
+    assert url == DELIVERY_URL
+    assert woo.verify(raw, headers, ["secret-1"]) and not woo.verify(raw, headers, ["secret-2"])
+    assert woo.envelope(raw, headers).delivery_key.endswith(":order.updated:41:2026-05-07T10:00:00")
+
+
+def test_recent_orders_and_customers_come_from_seeded_data(store: FakeWooStore, client: WooClient) -> None:
+    orders = [
+        {"id": n, "date_modified_gmt": f"2026-05-0{n}T12:00:00", "date_modified": "x"} for n in (1, 2, 3)
+    ]
+    customers = [{"id": n, "date_created_gmt": f"2026-05-0{n}T12:00:00"} for n in (1, 2, 3)]
+    store.seed(orders=orders, customers=customers)
+    since = datetime(2026, 5, 2, tzinfo=UTC)
+    assert [o["id"] for o in client.recent_orders(since)] == [3, 2]
+    assert [c["id"] for c in client.recent_customers(since)] == [3, 2]
+
+
+def test_the_fake_refuses_unsigned_calls_and_bad_coupons(store: FakeWooStore) -> None:
+    anonymous = requests.get(f"{store.url}/wp-json/wc/v3/coupons", timeout=5)
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "woocommerce_rest_cannot_view")
+    keys = ("ck_fake", "cs_fake")
+    bad = requests.post(
+        f"{store.url}/wp-json/wc/v3/coupons",
+        json={"code": "x", "discount_type": "bogo"},
+        auth=keys,
+        timeout=5,
+    )
+    assert (bad.status_code, bad.json()["code"]) == (400, "rest_invalid_param")
+    missing = requests.post(f"{store.url}/wp-json/wc/v3/coupons", json={"amount": "5"}, auth=keys, timeout=5)
+    assert (missing.status_code, missing.json()["code"]) == (400, "rest_missing_callback_param")
+    status = requests.get(f"{store.url}/wp-json/wc/v3/system_status", auth=keys, timeout=5)
+    assert status.status_code == 200 and status.json()["environment"]["site_url"] == store.url
+    nowhere = requests.get(f"{store.url}/wp-json/wc/v3/nowhere", auth=keys, timeout=5)
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "rest_no_route")

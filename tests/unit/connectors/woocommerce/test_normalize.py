@@ -1,0 +1,353 @@
+"""WooCommerce payloads to facts: every shared sample, every order status, and bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors.base import (
+    Activity,
+    CartSnapshot,
+    CustomerSeen,
+    LineItem,
+    OrderCancelled,
+    OrderPlaced,
+    PayloadError,
+)
+from connectors.woocommerce.webhooks import WooWebhooks
+
+FIXTURES = Path(__file__).resolve().parents[4].parent / "shared" / "fixtures" / "woocommerce"
+woo = WooWebhooks()
+
+
+def sample(name: str) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return payload
+
+
+def checkout(topic: str, payload: dict[str, Any]) -> tuple[CustomerSeen, CartSnapshot, Activity]:
+    """The three facts of a started checkout, typed."""
+    seen, cart, started = woo.normalize(topic, payload)
+    assert isinstance(seen, CustomerSeen) and isinstance(cart, CartSnapshot) and isinstance(started, Activity)
+    return seen, cart, started
+
+
+def placed_order(topic: str, payload: dict[str, Any]) -> tuple[CustomerSeen, OrderPlaced, Activity]:
+    """The three facts of a placed order, typed."""
+    seen, order, placed = woo.normalize(topic, payload)
+    assert isinstance(seen, CustomerSeen) and isinstance(order, OrderPlaced) and isinstance(placed, Activity)
+    return seen, order, placed
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_every_shared_sample_is_covered_here() -> None:
+    assert sorted(p.name for p in FIXTURES.glob("*.json")) == [
+        "customer.created.json",
+        "order.created.json",
+        "order.updated.completed-capture-pipedream.json",
+        "order.updated.json",
+        "order.updated.processing.json",
+    ]
+
+
+def test_customer_created() -> None:
+    seen, created = woo.normalize("customer.created", sample("customer.created.json"))
+    assert isinstance(seen, CustomerSeen)
+    assert seen == CustomerSeen(
+        external_id="25",
+        email="john.doe@example.com",
+        first_name="John",
+        last_name="Doe",
+        country="US",
+        accepts_marketing=None,
+        created_at=at("2017-03-21T19:09:28"),
+        updated_at=at("2017-03-21T19:09:30"),
+    )
+    assert created == Activity("account_created", at("2017-03-21T19:09:28"), "customer:25", "25", seen.email)
+
+
+def test_customer_updated_is_only_a_sighting() -> None:
+    facts = woo.normalize("customer.updated", sample("customer.created.json"))
+    assert [type(f) for f in facts] == [CustomerSeen]
+
+
+def test_pending_order_created_is_a_started_checkout() -> None:
+    seen, cart, started = checkout("order.created", sample("order.created.json"))
+    assert seen == CustomerSeen(
+        external_id=None,  # customer_id 0: a guest
+        email="john.doe@example.com",
+        first_name="John",
+        last_name="Doe",
+        country="US",
+        updated_at=at("2017-03-22T19:33:34"),
+    )
+    assert cart == CartSnapshot(
+        token="wc-order:728",
+        checkout_token="728",
+        email="john.doe@example.com",
+        customer_external_id=None,
+        currency="USD",
+        subtotal=Decimal("30.00"),  # 15 + 3 + 12: lines before coupons, without tax or the 30.00 shipping
+        items=(
+            LineItem("Woo Logo", 1, Decimal("15.00"), "79", None, None),
+            LineItem("Woo Single #1", 1, Decimal("3.00"), "93", None, None),
+            LineItem(
+                "Ship Your Idea \u2013 Color: Black, Size: M Test", 1, Decimal("12.00"), "22", "23", "Bar3"
+            ),
+        ),
+        recovery_url=None,  # this 3.0 sample predates payment_url
+        updated_at=at("2017-03-22T19:33:34"),
+        source={},
+    )
+    assert started == Activity("checkout_started", at("2017-03-22T19:33:34"), "order:728", None, seen.email)
+
+
+def test_completed_order_is_an_order_placed() -> None:
+    seen, order, placed = placed_order("order.updated", sample("order.updated.json"))
+    assert seen.email == "john.doe@example.com" and seen.external_id is None
+    assert order == OrderPlaced(
+        order_id="727",
+        cart_token="wc-order:727",
+        checkout_token="727",
+        email="john.doe@example.com",
+        customer_external_id=None,
+        total=Decimal("29.35"),
+        currency="USD",
+        discount_codes=(),
+        created_at=at("2017-03-22T19:28:02"),
+        source={},
+    )
+    assert placed == Activity("order_placed", at("2017-03-22T19:28:02"), "order:727", None, seen.email)
+
+
+def test_processing_order_is_the_same_order_placed() -> None:
+    _, order, _ = placed_order("order.updated", sample("order.updated.processing.json"))
+    _, completed, _ = placed_order("order.updated", sample("order.updated.json"))
+    assert order == completed  # one order: the later status changes nothing the bridge keys on
+
+
+def test_the_pipedream_capture_from_a_real_checkout() -> None:
+    seen, order, placed = placed_order(
+        "order.updated", sample("order.updated.completed-capture-pipedream.json")
+    )
+    assert (seen.external_id, seen.email, seen.first_name, seen.country) == (
+        "1",
+        "user@example.com",
+        "Test",
+        "VN",
+    )
+    assert (order.order_id, order.checkout_token, order.cart_token) == ("15", "15", "wc-order:15")
+    assert (order.total, order.currency, order.discount_codes) == (Decimal("0.00"), "USD", ())
+    assert order.created_at == at("2023-08-16T07:45:56")
+    assert placed.external_id == "1"
+
+
+def draft(**changes: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(sample("order.updated.completed-capture-pipedream.json"))
+    payload.update(status="checkout-draft", date_paid_gmt=None, date_completed_gmt=None)
+    payload.update(changes)
+    return payload
+
+
+def test_a_block_checkout_draft_with_an_email_is_a_cart() -> None:
+    seen, cart, started = checkout("order.updated", draft())
+    assert isinstance(cart, CartSnapshot)
+    assert (cart.token, cart.checkout_token, cart.email) == ("wc-order:15", "15", "user@example.com")
+    assert cart.customer_external_id == "1" and seen.external_id == "1"
+    assert cart.recovery_url is None  # WooCommerce's order-pay page refuses drafts
+    assert cart.updated_at == at("2023-08-16T07:45:57")
+    assert started.kind == "checkout_started" and started.ref == "order:15"
+
+
+@pytest.mark.parametrize("status", ["pending", "failed"])
+def test_a_payable_order_links_to_its_payment_page(status: str) -> None:
+    cart = checkout("order.updated", draft(status=status))[1]
+    assert isinstance(cart, CartSnapshot)
+    assert (
+        cart.recovery_url
+        == "http://1.1.1.1/checkout/order-pay/15/?pay_for_order=true&key=wc_order_iq436V8ByBJjs"
+    )
+
+
+def test_a_draft_before_the_email_is_typed_gives_nothing() -> None:
+    assert woo.normalize("order.updated", draft(billing={"email": "", "first_name": ""}, customer_id=0)) == []
+
+
+STATUS_FACTS = [
+    ("checkout-draft", [CustomerSeen, CartSnapshot, Activity]),
+    ("pending", [CustomerSeen, CartSnapshot, Activity]),
+    ("failed", [CustomerSeen, CartSnapshot, Activity]),
+    ("processing", [CustomerSeen, OrderPlaced, Activity]),
+    ("completed", [CustomerSeen, OrderPlaced, Activity]),
+    ("on-hold", [CustomerSeen, OrderPlaced, Activity]),
+    ("cancelled", [OrderCancelled]),
+    ("refunded", [OrderCancelled]),
+    ("trash", []),
+    ("draft", []),
+    ("wc-custom-status", []),
+]
+
+
+@pytest.mark.parametrize(("status", "kinds"), STATUS_FACTS)
+@pytest.mark.parametrize("topic", ["order.created", "order.updated"])
+def test_statuses(topic: str, status: str, kinds: list[type]) -> None:
+    assert [type(f) for f in woo.normalize(topic, draft(status=status))] == kinds
+
+
+def test_a_cancellation_happens_at_the_modification_time() -> None:
+    assert woo.normalize("order.updated", draft(status="refunded")) == [
+        OrderCancelled(order_id="15", occurred_at=at("2023-08-16T07:45:57"))
+    ]
+
+
+@pytest.mark.parametrize(
+    "topic", ["order.deleted", "product.updated", "coupon.created", "customer.deleted", "x"]
+)
+def test_other_topics_give_nothing(topic: str) -> None:
+    assert woo.normalize(topic, {"id": 15}) == []
+
+
+def test_coupons_are_lower_cased_once_each() -> None:
+    lines = [{"id": 1, "code": "BACK-7Q2M9X", "discount": "5"}, {"code": "back-7q2m9x"}, {"code": "Summer"}]
+    order = placed_order("order.updated", draft(status="processing", coupon_lines=lines))[1]
+    assert isinstance(order, OrderPlaced)
+    assert order.discount_codes == ("back-7q2m9x", "summer")
+
+
+def test_the_companion_plugin_token_is_the_cart_identity_on_both_sides() -> None:
+    meta = [
+        {"id": 9, "key": "_relance_cart_token", "value": "t_8f2c"},
+        {"key": "is_vat_exempt", "value": "no"},
+    ]
+    cart = checkout("order.updated", draft(meta_data=meta))[1]
+    order = placed_order("order.updated", draft(meta_data=meta, status="processing"))[1]
+    assert isinstance(cart, CartSnapshot) and isinstance(order, OrderPlaced)
+    assert cart.token == order.cart_token == "t_8f2c"
+    assert cart.checkout_token == order.checkout_token == "15"
+
+
+def test_order_attribution_becomes_the_source() -> None:
+    meta = [
+        {"key": "_wc_order_attribution_source_type", "value": "utm"},
+        {"key": "_wc_order_attribution_utm_source", "value": "newsletter"},
+        {"key": "_wc_order_attribution_session_entry", "value": "https://shop.example/landing"},
+        {"key": "_wc_order_attribution_referrer", "value": ""},
+        {"key": "_wc_order_attribution_utm_medium", "value": {"not": "text"}},
+    ]
+    cart = checkout("order.updated", draft(meta_data=meta))[1]
+    assert isinstance(cart, CartSnapshot)
+    assert cart.source == {
+        "source_type": "utm",
+        "utm_source": "newsletter",
+        "landing_page": "https://shop.example/landing",
+    }
+
+
+def test_the_subtotal_is_before_coupons_and_unit_prices_keep_precision() -> None:
+    lines = [
+        {
+            "name": "Mug",
+            "quantity": 3,
+            "subtotal": "10.00",
+            "total": "9.00",
+            "product_id": 4,
+            "variation_id": 0,
+        },
+        {"name": "Tea", "quantity": 2, "subtotal": "7.500", "total": "7.500", "product_id": 5, "sku": "T-1"},
+    ]
+    cart = checkout("order.updated", draft(line_items=lines))[1]
+    assert isinstance(cart, CartSnapshot)
+    assert cart.subtotal == Decimal("17.500")
+    assert [(i.quantity, i.price, i.sku) for i in cart.items] == [
+        (3, Decimal("3.33"), None),
+        (2, Decimal("3.750"), "T-1"),
+    ]
+
+
+def test_gmt_dates_with_an_offset_are_converted_to_utc() -> None:
+    cart = checkout("order.updated", draft(date_modified_gmt="2023-08-16T09:45:57+02:00"))[1]
+    assert isinstance(cart, CartSnapshot)
+    assert cart.updated_at == at("2023-08-16T07:45:57")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": None},
+        {"id": "abc"},
+        {"id": True},
+        {"status": None},
+        {"status": 3},
+        {"date_created_gmt": None, "date_modified_gmt": None},
+        {"date_modified_gmt": "16/08/2023"},
+        {"line_items": "none"},
+        {"line_items": [{"quantity": "two", "subtotal": "1"}]},
+        {"line_items": [{"quantity": 1, "subtotal": "NaN"}]},
+        {"line_items": [{"quantity": 1, "subtotal": "1e30"}]},
+        {"billing": "user@example.com"},
+        {"meta_data": {"key": "x"}},
+        {"customer_id": -4},
+    ],
+)
+def test_unreadable_orders_are_payload_errors(changes: dict[str, Any]) -> None:
+    with pytest.raises(PayloadError):
+        woo.normalize("order.updated", draft(**changes))
+
+
+@pytest.mark.parametrize("changes", [{"total": "free"}, {"total": None}, {"coupon_lines": [["code"]]}])
+def test_unreadable_placed_orders_are_payload_errors(changes: dict[str, Any]) -> None:
+    with pytest.raises(PayloadError):
+        woo.normalize("order.updated", draft(status="completed", **changes))
+
+
+def test_a_payload_that_is_not_an_object_is_a_payload_error() -> None:
+    with pytest.raises(PayloadError):
+        woo.normalize("order.updated", ["not", "an", "object"])  # type: ignore[arg-type]
+
+
+def test_a_customer_created_without_dates_is_a_payload_error() -> None:
+    with pytest.raises(PayloadError):
+        woo.normalize("customer.created", {"id": 3, "email": "a@b.example"})
+
+
+TOPICS = st.sampled_from(
+    ["customer.created", "customer.updated", "order.created", "order.updated", "order.deleted"]
+)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+KEYS = st.sampled_from(
+    [*sorted(draft()), "email", "first_name", "quantity", "subtotal", "code", "key", "value"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(topic=TOPICS, payload=st.dictionaries(KEYS | st.text(max_size=8), JSON, max_size=8))
+def test_arbitrary_objects_raise_only_payload_errors(topic: str, payload: dict[str, Any]) -> None:
+    with contextlib.suppress(PayloadError):
+        woo.normalize(topic, payload)
+
+
+@settings(max_examples=300, deadline=None)
+@given(topic=TOPICS, status=st.sampled_from([s for s, _ in STATUS_FACTS]), key=KEYS, value=JSON)
+def test_a_real_order_with_one_field_garbled_raises_only_payload_errors(
+    topic: str, status: str, key: str, value: Any
+) -> None:
+    line = dict(draft()["line_items"][0], **{key: value})
+    for candidate in (draft(**{"status": status, key: value}), draft(status=status, line_items=[line])):
+        with contextlib.suppress(PayloadError):
+            woo.normalize(topic, candidate)
