@@ -31,11 +31,10 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.extensions["relance"] = ctx
-    from bridge import api, health, ingest
+    from bridge import api, collect, health, ingest, rules_api, shopify_app, tracking, woo_app
 
-    app.register_blueprint(ingest.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(health.bp)
+    for module in (ingest, api, health, rules_api, collect, tracking, shopify_app, woo_app):
+        app.register_blueprint(module.bp)
     for name in extensions:
         _load_extension(app, name)
     _error_handlers(app)
