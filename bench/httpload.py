@@ -12,7 +12,12 @@ Request = tuple[bytes, bytes]  # (head, body) ready to send
 
 def build_request(path: str, body: bytes, headers: dict[str, str], host: str = "127.0.0.1") -> Request:
     """The bytes of one POST request."""
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}", "Connection: keep-alive"]
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}",
+        f"Content-Length: {len(body)}",
+        "Connection: keep-alive",
+    ]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode(), body
 
@@ -32,7 +37,7 @@ class Result:
         values = sorted(self.latencies)
         if not values:
             return float("nan")
-        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
+        return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -47,8 +52,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _connection(port: int, next_request: Callable[[], Request | None], result: Result,
-                      pace: Callable[[], float] | None) -> None:
+async def _connection(
+    port: int, next_request: Callable[[], Request | None], result: Result, pace: Callable[[], float] | None
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while (req := next_request()) is not None:
@@ -74,8 +80,9 @@ async def _connection(port: int, next_request: Callable[[], Request | None], res
         writer.close()
 
 
-def run(port: int, requests: Sequence[Request], concurrency: int, duration: float,
-        rate: float | None = None) -> Result:
+def run(
+    port: int, requests: Sequence[Request], concurrency: int, duration: float, rate: float | None = None
+) -> Result:
     """Send `requests` (cycled, each used once until exhausted) for `duration` seconds."""
     result = Result(0, 0, 0.0, [])
     deadline = time.perf_counter() + duration

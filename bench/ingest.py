@@ -30,8 +30,18 @@ DOMAIN = "bench.myshopify.com"
 
 def gunicorn_args(workers: int, threads: int) -> list[str]:
     """The same gunicorn settings for both apps."""
-    return ["-k", "gthread", "--workers", str(workers), "--threads", str(threads), "--keep-alive", "30",
-            "--log-level", "warning"]
+    return [
+        "-k",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
 
 
 def free_port() -> int:
@@ -50,8 +60,12 @@ def reset_database(env: dict[str, str]) -> None:
     admin.dispose()
     relance = [sys.executable, "-m", "bridge.cli"]
     subprocess.run([*relance, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*relance, "shops", "add", "--platform", "shopify", "--domain", DOMAIN], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*relance, "shops", "add", "--platform", "shopify", "--domain", DOMAIN],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     import redis
 
     redis.Redis.from_url(REDIS).flushdb()
@@ -60,8 +74,9 @@ def reset_database(env: dict[str, str]) -> None:
 def start(app: str, env: dict[str, str], args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     flags = gunicorn_args(args.workers, args.threads)
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", *flags, "-b", f"127.0.0.1:{port}", app],
-                            env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *flags, "-b", f"127.0.0.1:{port}", app], env=env, cwd=ROOT
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -83,9 +98,13 @@ def signed_requests(n: int, start_at: int) -> list[httpload.Request]:
         sample["token"] = f"tok-{i}"
         sample["email"] = f"buyer{i % 5000}@example.com"
         raw = json.dumps(sample).encode()
-        headers = {"Content-Type": "application/json", "X-Shopify-Topic": "checkouts/update",
-                   "X-Shopify-Shop-Domain": DOMAIN, "X-Shopify-Event-Id": f"bench-{i}",
-                   "X-Shopify-Hmac-Sha256": shopify_sign(raw, SECRET)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": "checkouts/update",
+            "X-Shopify-Shop-Domain": DOMAIN,
+            "X-Shopify-Event-Id": f"bench-{i}",
+            "X-Shopify-Hmac-Sha256": shopify_sign(raw, SECRET),
+        }
         out.append(httpload.build_request("/webhooks/shopify", raw, headers))
     return out
 
@@ -107,9 +126,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    env = {**os.environ, "DATABASE_URL": PG, "REDIS_URL": REDIS, "SHOPIFY_API_SECRET": SECRET,
-           "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": PG,
+        "REDIS_URL": REDIS,
+        "SHOPIFY_API_SECRET": SECRET,
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SECRET_KEY": "bench",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
     reset_database(env)
     results = {}
     for label, app in (("bare", "bench.bare_app:app"), ("relance", "wsgi:app")):
@@ -119,10 +145,13 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    print(f"{'endpoint':<10} {'accepted/s':>11} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8}  (latency at {args.rate:.0f}/s)")
+    head = f"{'endpoint':<10} {'accepted/s':>11} {'errors':>7} {'p50 ms':>8} {'p99 ms':>8}"
+    print(f"{head}  (latency at {args.rate:.0f}/s)")
     for label, (tp, lat) in results.items():
-        print(f"{label:<10} {tp.rate:>11.0f} {tp.errors + lat.errors:>7} {lat.percentile(50):>8.2f} "
-              f"{lat.percentile(99):>8.2f}")
+        print(
+            f"{label:<10} {tp.rate:>11.0f} {tp.errors + lat.errors:>7} {lat.percentile(50):>8.2f} "
+            f"{lat.percentile(99):>8.2f}"
+        )
     ratio = results["relance"][0].rate / results["bare"][0].rate
     print(f"ratio relance/bare throughput: {ratio:.2f}  (target >= 0.50; p99 target < 50 ms)")
     return 0

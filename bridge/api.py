@@ -100,10 +100,18 @@ def lead(lead_id: int) -> Response:
     carts = session.scalars(sa.select(Cart).where(Cart.lead_id == row.id)).all()
     offers = session.scalars(sa.select(Offer).where(Offer.lead_id == row.id)).all()
     out = lead_json(row, full=True)
-    out["activities"] = [{"kind": a.kind, "occurred_at": a.occurred_at.isoformat(), "ref": a.ref} for a in activities]
+    out["activities"] = [
+        {"kind": a.kind, "occurred_at": a.occurred_at.isoformat(), "ref": a.ref} for a in activities
+    ]
     out["score_history"] = [
-        {"at": h.at.isoformat(), "from": h.old_score, "to": h.new_score, "from_tier": h.old_tier,
-         "to_tier": h.new_tier, "reason": h.reason}
+        {
+            "at": h.at.isoformat(),
+            "from": h.old_score,
+            "to": h.new_score,
+            "from_tier": h.old_tier,
+            "to_tier": h.new_tier,
+            "reason": h.reason,
+        }
         for h in history
     ]
     out["carts"] = [cart_json(c) for c in carts]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from collections.abc import Sequence
@@ -31,9 +32,9 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.extensions["relance"] = ctx
-    from bridge import api, collect, health, ingest, rules_api, shopify_app, tracking, woo_app
+    from bridge import api, campaign_api, collect, health, ingest, rules_api, shopify_app, tracking, woo_app
 
-    for module in (ingest, api, health, rules_api, collect, tracking, shopify_app, woo_app):
+    for module in (ingest, api, campaign_api, health, rules_api, collect, tracking, shopify_app, woo_app):
         app.register_blueprint(module.bp)
     for name in extensions:
         _load_extension(app, name)
@@ -77,8 +78,6 @@ def readiness(ctx: runtime.Context) -> dict[str, bool]:
         status["database"] = True
     except sa_exc.SQLAlchemyError:
         pass
-    try:
+    with contextlib.suppress(RedisError, OSError):
         status["redis"] = bool(ctx.redis.ping())
-    except (RedisError, OSError):
-        pass
     return status

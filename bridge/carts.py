@@ -13,11 +13,12 @@ from bridge.leads import lead_for, normalize_email, set_consent
 from bridge.models import Cart, Lead, Offer, Order, Shop
 from connectors import base as facts
 
-ATTRIBUTION_WINDOW = timedelta(days=7)
 CLOSED = ("converted", "recovered")
 
 
-def find_cart(session: Session, shop_id: int, checkout_token: str | None, cart_token: str | None) -> Cart | None:
+def find_cart(
+    session: Session, shop_id: int, checkout_token: str | None, cart_token: str | None
+) -> Cart | None:
     """The cart known by its checkout token, else by its cart token."""
     for column, value in ((Cart.checkout_token, checkout_token), (Cart.cart_token, cart_token)):
         if value:
@@ -50,7 +51,9 @@ def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: 
     lead = lead_for(session, shop, snap.customer_external_id, snap.email, now)
     cart = find_cart(session, shop.id, snap.checkout_token, snap.token)
     if cart is None:
-        cart = Cart(shop_id=shop.id, created_at=snap.updated_at, last_activity_at=snap.updated_at, status="active")
+        cart = Cart(
+            shop_id=shop.id, created_at=snap.updated_at, last_activity_at=snap.updated_at, status="active"
+        )
         session.add(cart)
     cart.cart_token = cart.cart_token or snap.token
     cart.checkout_token = cart.checkout_token or snap.checkout_token
@@ -74,7 +77,11 @@ def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: 
 
 
 def apply_order(
-    session: Session, shop: Shop, order: facts.OrderPlaced, now: datetime, follow_ups: list[Callable[[], None]]
+    session: Session,
+    shop: Shop,
+    order: facts.OrderPlaced,
+    now: datetime,
+    follow_ups: list[Callable[[], None]],
 ) -> Lead | None:
     """Record an order once; close its cart; mark our codes redeemed; make the lead a customer."""
     lead = lead_for(session, shop, order.customer_external_id, order.email, now)
@@ -90,7 +97,7 @@ def apply_order(
     row.discount_codes = {"codes": list(order.discount_codes)}
     row.source = dict(order.source)
     if cart is not None and cart.status not in CLOSED:
-        _close_cart(cart, order)
+        _close_cart(cart, order, _attribution_window(session, shop.id))
     if lead is not None:
         lead.is_customer = True
         if first_time:
@@ -100,11 +107,18 @@ def apply_order(
     return lead
 
 
-def _close_cart(cart: Cart, order: facts.OrderPlaced) -> None:
+def _attribution_window(session: Session, shop_id: int) -> timedelta:
+    from bridge.campaign import settings_for
+
+    return timedelta(days=settings_for(session, shop_id).attribution_window_days)
+
+
+def _close_cart(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> None:
+    """Converted; `recovered` when the order came on an abandoned cart within the attribution window."""
     recovered = (
         cart.status == "abandoned"
         and cart.abandoned_at is not None
-        and order.created_at - cart.abandoned_at <= ATTRIBUTION_WINDOW
+        and order.created_at - cart.abandoned_at <= window
     )
     cart.status = "recovered" if recovered else "converted"
     cart.converted_at = order.created_at

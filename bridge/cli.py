@@ -9,7 +9,8 @@ import threading
 import click
 import sqlalchemy as sa
 
-from bridge import db, runtime, settings as settings_mod
+from bridge import db, runtime
+from bridge import settings as settings_mod
 
 
 def _ctx() -> runtime.Context:
@@ -79,7 +80,9 @@ def worker(burst: bool, no_cron: bool, simple: bool) -> None:
 
     ctx = _ctx()
     if ctx.settings.embedded_queue:
-        raise click.UsageError("set REDIS_URL for a separate worker; `relance serve` alone runs jobs in-process")
+        raise click.UsageError(
+            "set REDIS_URL for a separate worker; `relance serve` alone runs jobs in-process"
+        )
     ingest.relay(ctx)  # events left pending while no worker ran
     stop = threading.Event()
     if not no_cron and not burst:
@@ -136,8 +139,15 @@ def shops() -> None:
 @click.option("--webhook-secret", help="The secret that signs this shop's webhooks.")
 @click.option("--consumer-key", help="WooCommerce REST consumer key.")
 @click.option("--consumer-secret", help="WooCommerce REST consumer secret.")
-def shops_add(platform: str, domain: str | None, url: str | None, token: str | None, webhook_secret: str | None,
-              consumer_key: str | None, consumer_secret: str | None) -> None:
+def shops_add(
+    platform: str,
+    domain: str | None,
+    url: str | None,
+    token: str | None,
+    webhook_secret: str | None,
+    consumer_key: str | None,
+    consumer_secret: str | None,
+) -> None:
     """Add a shop by hand; prints its shop key and API key (shown once)."""
     from bridge import shops as shops_mod
     from bridge.db import transaction
@@ -147,13 +157,22 @@ def shops_add(platform: str, domain: str | None, url: str | None, token: str | N
     if not target:
         raise click.UsageError("--domain is required for shopify, --url for woocommerce")
     if platform == "woocommerce" and not webhook_secret:
-        raise click.UsageError("--webhook-secret is required for woocommerce (unsigned deliveries are refused)")
+        raise click.UsageError(
+            "--webhook-secret is required for woocommerce (unsigned deliveries are refused)"
+        )
     ctx = _ctx()
     db.upgrade(ctx.settings.database_url)
     with transaction(ctx.sessions) as session:
         new = shops_mod.create_shop(
-            session, ctx.vault, platform=platform, domain=target, now=ctx.now(), access_token=token,
-            webhook_secret=webhook_secret, consumer_key=consumer_key, consumer_secret=consumer_secret,
+            session,
+            ctx.vault,
+            platform=platform,
+            domain=target,
+            now=ctx.now(),
+            access_token=token,
+            webhook_secret=webhook_secret,
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
         )
         shop_key, public_key = new.shop.shop_key, new.shop.public_key
     click.echo(f"shop_key: {shop_key}")

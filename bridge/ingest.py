@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 import sqlalchemy as sa
-from redis.exceptions import RedisError
 from flask import Blueprint, Response, abort, jsonify, request
+from redis.exceptions import RedisError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge import jobs, queue, shops

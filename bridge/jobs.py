@@ -46,3 +46,10 @@ def erase_shop(shop_id: int) -> None:
         shop = session.get(Shop, shop_id)
         if shop is not None:
             erase(session, shop)
+
+
+def snapshot_tiers() -> int:
+    """Store today's leads-per-tier counts of every shop."""
+    from bridge.metrics import snapshot_tiers as snap
+
+    return snap(runtime.current())

@@ -44,7 +44,9 @@ def lead_for(
     if lead is None:
         if email and find_lead(session, shop.id, None, email) is not None:
             email = None  # taken by another account; this lead stays known by its customer id
-        lead = Lead(shop_id=shop.id, external_id=external_id, email=email, created_at=now, source={}, breakdown={})
+        lead = Lead(
+            shop_id=shop.id, external_id=external_id, email=email, created_at=now, source={}, breakdown={}
+        )
         session.add(lead)
         session.flush()
         return lead

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -163,6 +163,7 @@ class Cart(Base):
         sa.UniqueConstraint("shop_id", "cart_token"),
         sa.UniqueConstraint("shop_id", "checkout_token"),
         sa.Index("ix_carts_due", "status", "last_activity_at"),
+        sa.Index("ix_carts_shop_due", "shop_id", "status", "last_activity_at"),
         sa.Index("ix_carts_shop_created", "shop_id", "created_at"),
     )
 
@@ -208,6 +209,8 @@ class Offer(Base):
     order_total: Mapped[Decimal | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    cost: Mapped[Decimal | None]  # the discount's estimated cost, counted against the monthly budget
+    recipient: Mapped[str | None] = mapped_column(sa.String(320))
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "code"),
         sa.Index("ix_offers_lead_created", "lead_id", "created_at"),
@@ -266,3 +269,34 @@ class PrivacyExport(Base):
     request_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime]
     document: Mapped[dict[str, Any]]
+
+
+class RescoreRun(Base):
+    """Progress of the bulk rescore after a rules change: resumable from `last_lead_id`."""
+
+    __tablename__ = "rescore_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(_fk("shops.id"))
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(12), default="running")  # running|done|superseded
+    last_lead_id: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    tier_changes: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    __table_args__ = (
+        sa.UniqueConstraint("shop_id", "version"),
+        sa.Index("ix_rescore_runs_status", "status"),
+    )
+
+
+class TierSnapshot(Base):
+    """Leads per tier of one shop on one day (written by a periodic job), for "leads per tier over time"."""
+
+    __tablename__ = "tier_snapshots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(_fk("shops.id"))
+    day: Mapped[date] = mapped_column(sa.Date)
+    counts: Mapped[dict[str, Any]]
+    __table_args__ = (sa.UniqueConstraint("shop_id", "day"),)

@@ -14,7 +14,6 @@ from bridge.models import Activity, Cart, Lead, Offer, Order, PrivacyExport, Sco
 from bridge.runtime import Context
 from connectors import base as facts
 
-
 PRIVACY_FACTS = (facts.CustomerRedact, facts.DataRequest, facts.ShopRedact, facts.AppUninstalled)
 
 
@@ -28,7 +27,9 @@ def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) 
     elif isinstance(fact, facts.DataRequest):
         lead = find_lead(session, shop.id, fact.external_id, normalize_email(fact.email))
         document = export_lead(session, lead) if lead is not None else {"found": False}
-        session.add(PrivacyExport(shop_id=shop.id, request_id=fact.request_id, created_at=now, document=document))
+        session.add(
+            PrivacyExport(shop_id=shop.id, request_id=fact.request_id, created_at=now, document=document)
+        )
     elif isinstance(fact, facts.AppUninstalled):
         uninstall(shop, now)
     elif isinstance(fact, facts.ShopRedact):
@@ -44,7 +45,9 @@ def _later_erase(ctx: Context, shop_id: int) -> Callable[[], None]:
     def step() -> None:
         from bridge import jobs, queue
 
-        queue.enqueue(ctx.redis, jobs.erase_shop, shop_id, job_id=f"erase-shop-{shop_id}", queue=queue.MAINTENANCE)
+        queue.enqueue(
+            ctx.redis, jobs.erase_shop, shop_id, job_id=f"erase-shop-{shop_id}", queue=queue.MAINTENANCE
+        )
 
     return step
 
@@ -70,9 +73,12 @@ def export_lead(session: Session, lead: Lead) -> dict[str, Any]:
         },
         "activities": [{"kind": a.kind, "at": a.occurred_at.isoformat(), "ref": a.ref} for a in activities],
         "carts": [
-            {"email": c.email, "subtotal": str(c.subtotal), "items": c.items, "status": c.status} for c in carts
+            {"email": c.email, "subtotal": str(c.subtotal), "items": c.items, "status": c.status}
+            for c in carts
         ],
-        "offers": [{"code": o.code, "status": o.status, "created_at": o.created_at.isoformat()} for o in offers],
+        "offers": [
+            {"code": o.code, "status": o.status, "created_at": o.created_at.isoformat()} for o in offers
+        ],
     }
 
 
@@ -81,7 +87,9 @@ def redact_lead(session: Session, lead: Lead, now: datetime) -> None:
     lead.email = lead.external_id = lead.first_name = lead.last_name = lead.country = None
     lead.source, lead.breakdown, lead.redacted_at = {}, {}, now
     lead.accepts_marketing = False
-    session.execute(sa.update(Activity).where(Activity.lead_id == lead.id).values(ref=Activity.id.cast(sa.String)))
+    session.execute(
+        sa.update(Activity).where(Activity.lead_id == lead.id).values(ref=Activity.id.cast(sa.String))
+    )
     session.execute(
         sa.update(Cart)
         .where(Cart.lead_id == lead.id)

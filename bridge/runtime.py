@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge import db, queue
 from bridge.crypto import Vault
-from bridge.shops import SignerCache
 from bridge.settings import Settings, complete
+from bridge.shops import SignerCache
 from connectors.base import WebhookAdapter
 from connectors.shopify.webhooks import ShopifyWebhooks
 from connectors.woocommerce.webhooks import WooWebhooks
@@ -51,7 +51,9 @@ class Context:
 _current: Context | None = None
 
 
-def build(settings: Settings, *, redis: Redis | None = None, clock: Callable[[], datetime] = utcnow) -> Context:
+def build(
+    settings: Settings, *, redis: Redis | None = None, clock: Callable[[], datetime] = utcnow
+) -> Context:
     """Build a context from settings and make it the process's current one."""
     settings = complete(settings)
     engine = db.make_engine(settings.database_url)
@@ -65,6 +67,9 @@ def build(settings: Settings, *, redis: Redis | None = None, clock: Callable[[],
         clock=clock,
     )
     ctx.signers = SignerCache(ctx.sessions, ctx.vault, settings)
+    from bridge.campaign import on_tier_change
+
+    ctx.extras["on_tier_change"] = on_tier_change
     install(ctx)
     return ctx
 

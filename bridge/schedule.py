@@ -27,7 +27,14 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """Every periodic job; each is idempotent, so two schedulers running at once do no harm."""
-    return [Periodic(jobs.relay_pending, 10)]
+    from bridge import campaign
+
+    return [
+        Periodic(jobs.relay_pending, 10),
+        Periodic(campaign.sweep_job, 60, queue.CAMPAIGNS),
+        Periodic(campaign.cleanup_expired, 600, queue.CAMPAIGNS),
+        Periodic(jobs.snapshot_tiers, 3600),
+    ]
 
 
 class ThreadCron(CronScheduler):
@@ -66,6 +73,8 @@ def enqueue_now(redis: Redis, periodic: Periodic) -> Callable[[], None]:
     """A tick for the embedded ticker: enqueue the periodic job once."""
 
     def tick() -> None:
-        queue.enqueue(redis, periodic.func, job_id=f"cron-{periodic.func.__name__}", queue=periodic.queue, retry=None)
+        queue.enqueue(
+            redis, periodic.func, job_id=f"cron-{periodic.func.__name__}", queue=periodic.queue, retry=None
+        )
 
     return tick

@@ -83,7 +83,11 @@ def breakdown_json(result: scoring.Score) -> dict[str, Any]:
 
 
 def rescore_leads(
-    session: Session, shop: Shop, lead_ids: Iterable[int], now: datetime, reason: str,
+    session: Session,
+    shop: Shop,
+    lead_ids: Iterable[int],
+    now: datetime,
+    reason: str,
     rules: scoring.Rules | None = None,
 ) -> list[TierChange]:
     """Recompute and store the score of some leads; returns their tier changes."""
@@ -99,8 +103,13 @@ def rescore_leads(
         if (result.total, result.tier) != (lead.score, lead.tier):
             session.add(
                 ScoreChange(
-                    lead_id=lead.id, at=now, old_score=lead.score, new_score=result.total,
-                    old_tier=lead.tier, new_tier=result.tier, reason=reason[:255],
+                    lead_id=lead.id,
+                    at=now,
+                    old_score=lead.score,
+                    new_score=result.total,
+                    old_tier=lead.tier,
+                    new_tier=result.tier,
+                    reason=reason[:255],
                 )
             )
             if result.tier != lead.tier:

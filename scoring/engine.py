@@ -10,13 +10,15 @@ its own age. Filling newest first keeps the greatest value, so one more activity
 lowers a score, and the portions do not depend on `now`, so later never scores higher.
 
 first_only: only the earliest activity of the kind counts (capped if a cap is set).
+
+Times must be timezone-aware; `datetime.UTC` is the fast path (a ZoneInfo costs ~30 %).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import date, datetime, timedelta
 
 from scoring.model import ActivityRecord, BreakdownLine, Profile, Score
 from scoring.ruleset import ActivityRule, Cap, Rules, activity_label
@@ -38,6 +40,8 @@ def tier_for(rules: Rules, total: int, is_customer: bool) -> str:
 
 def score(rules: Rules, profile: Profile, activities: Sequence[ActivityRecord], now: datetime) -> Score:
     """Score one lead at `now`; deterministic and independent of the order of activities."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
     stamps_by_kind: dict[str, list[datetime]] = {kind: [] for kind in rules.by_kind}
     for activity in activities:
         stamps = stamps_by_kind.get(activity.kind)
@@ -84,43 +88,39 @@ def _decayed_count(stamps: list[datetime], now: datetime, half_life: float) -> f
     )
 
 
-def _weight(stamp: datetime, now: datetime, half_life: float) -> float:
-    age = (now - stamp).total_seconds()
-    return 1.0 if half_life <= 0 or age <= 0 else 0.5 ** (age / half_life)
-
-
 def _capped_points(points: float, cap: Cap, stamps: list[datetime], now: datetime, half_life: float) -> float:
+    if any(stamp.tzinfo is None for stamp in stamps):  # timestamp() would read them as local time
+        raise TypeError("activity times must be timezone-aware")
     bucket_of = _BUCKETS[cap.period]
-    size = abs(points)
+    now_ts, size = now.timestamp(), abs(points)
     used: dict[int, float] = {}
     terms: list[float] = []
-    for stamp in sorted(stamps):  # newest first: see the module docstring
-        key = bucket_of(stamp)
+    for ts in sorted([stamp.timestamp() for stamp in stamps], reverse=True):  # newest first: see above
+        key = bucket_of(ts)
         room = cap.points - used.get(key, 0.0)
         if room <= 0:
             continue
         portion = size if size <= room else room
         used[key] = used.get(key, 0.0) + portion
-        terms.append(portion * _weight(stamp, now, half_life))
+        age = now_ts - ts
+        terms.append(portion if half_life <= 0 or age <= 0 else portion * 0.5 ** (age / half_life))
     return math.copysign(math.fsum(terms), points)
 
 
-def _utc(stamp: datetime) -> datetime:
-    return stamp if stamp.tzinfo is UTC else stamp.astimezone(UTC)
+# Buckets from POSIX timestamps, which count UTC days of exactly 86,400 seconds.
+def _day(ts: float) -> int:
+    return int(ts // _DAY)
 
 
-def _day(stamp: datetime) -> int:
-    return _utc(stamp).toordinal()
+def _week(ts: float) -> int:
+    return int((ts // _DAY + 3) // 7)  # 1970-01-01 was a Thursday: weeks start on Mondays
 
 
-def _week(stamp: datetime) -> int:
-    day = _utc(stamp)
-    return day.toordinal() - day.weekday()  # ordinal of that ISO week's Monday
-
-
-def _month(stamp: datetime) -> int:
-    day = _utc(stamp)
+def _month(ts: float) -> int:
+    day = _EPOCH + timedelta(days=ts // _DAY)
     return day.year * 12 + day.month
 
 
-_BUCKETS: dict[str, Callable[[datetime], int]] = {"day": _day, "week": _week, "month": _month}
+_DAY = 86_400.0
+_EPOCH = date(1970, 1, 1)
+_BUCKETS: dict[str, Callable[[float], int]] = {"day": _day, "week": _week, "month": _month}

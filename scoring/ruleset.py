@@ -86,6 +86,11 @@ class Rules:
         object.__setattr__(self, "half_life_seconds", self.half_life_days * _DAY)
         object.__setattr__(self, "compiled_criteria", _compile_criteria(self.criteria))
 
+    def __reduce__(self) -> tuple[type[Rules], tuple[object, ...]]:
+        # Pickle the rules only: the compiled lookups hold closures, and are rebuilt on load.
+        values = (self.activities, self.criteria, self.half_life_days, self.warm, self.hot, self.minimum)
+        return (Rules, (*values, self.maximum))
+
     def activity_rule(self, kind: str) -> ActivityRule | None:
         """The rule for an activity kind, or None when that kind scores nothing."""
         return self.by_kind.get(kind)

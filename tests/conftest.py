@@ -28,7 +28,9 @@ from bridge.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures"
-PG_ADMIN_URL = os.environ.get("RELANCE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "RELANCE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 PG_URL = os.environ.get("RELANCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/relance_test")
 REDIS_URL = os.environ.get("RELANCE_TEST_REDIS", "redis://127.0.0.1:6379/13")
 APP_SECRET = "shpss_test_app_secret_0123456789abcdef"
@@ -177,10 +179,20 @@ def shopify_shop(ctx: runtime.Context) -> dict[str, Any]:
     from bridge.shops import create_shop
 
     with transaction(ctx.sessions) as session:
-        new = create_shop(session, ctx.vault, platform="shopify", domain="demo.myshopify.com", now=ctx.now(),
-                          access_token="shpat_test")
-        return {"id": new.shop.id, "domain": "demo.myshopify.com", "api_key": new.api_key,
-                "shop_key": new.shop.shop_key}
+        new = create_shop(
+            session,
+            ctx.vault,
+            platform="shopify",
+            domain="demo.myshopify.com",
+            now=ctx.now(),
+            access_token="shpat_test",
+        )
+        return {
+            "id": new.shop.id,
+            "domain": "demo.myshopify.com",
+            "api_key": new.api_key,
+            "shop_key": new.shop.shop_key,
+        }
 
 
 @pytest.fixture
@@ -189,11 +201,22 @@ def woo_shop(ctx: runtime.Context) -> dict[str, Any]:
     from bridge.shops import create_shop
 
     with transaction(ctx.sessions) as session:
-        new = create_shop(session, ctx.vault, platform="woocommerce", domain="https://shop.example.com",
-                          now=ctx.now(), webhook_secret="wc_secret_" + "x" * 20, consumer_key="ck_1",
-                          consumer_secret="cs_1")
-        return {"id": new.shop.id, "shop_key": new.shop.shop_key, "api_key": new.api_key,
-                "secret": "wc_secret_" + "x" * 20}
+        new = create_shop(
+            session,
+            ctx.vault,
+            platform="woocommerce",
+            domain="https://shop.example.com",
+            now=ctx.now(),
+            webhook_secret="wc_secret_" + "x" * 20,
+            consumer_key="ck_1",
+            consumer_secret="cs_1",
+        )
+        return {
+            "id": new.shop.id,
+            "shop_key": new.shop.shop_key,
+            "api_key": new.api_key,
+            "secret": "wc_secret_" + "x" * 20,
+        }
 
 
 @pytest.fixture
@@ -201,9 +224,16 @@ def post_shopify(client: Any) -> Callable[..., Any]:
     """POST a Shopify delivery, signed for real unless told otherwise."""
     counter = iter(range(1, 1_000_000))
 
-    def post(topic: str, body: bytes | dict[str, Any], *, shop: str = "demo.myshopify.com",
-             event_id: str | None = None, secret: str = APP_SECRET, signature: str | None = None,
-             headers: dict[str, str] | None = None) -> Any:
+    def post(
+        topic: str,
+        body: bytes | dict[str, Any],
+        *,
+        shop: str = "demo.myshopify.com",
+        event_id: str | None = None,
+        secret: str = APP_SECRET,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         h = {
             "X-Shopify-Topic": topic,

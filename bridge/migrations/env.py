@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from bridge.db import make_engine
 from bridge.models import Base
 
@@ -12,8 +13,12 @@ target_metadata = Base.metadata
 
 def run_offline() -> None:
     """Emit SQL without a database connection."""
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -31,8 +36,9 @@ def run_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=False)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=False
+    )
     with context.begin_transaction():
         context.run_migrations()
 

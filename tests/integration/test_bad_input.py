@@ -1,4 +1,4 @@
-"""Random bodies, headers and signatures: never a 500, never an unsigned event stored, never a signed one lost."""
+"""Random bodies, headers and signatures: never a 500, never an unsigned event stored, no signed one lost."""
 
 from __future__ import annotations
 

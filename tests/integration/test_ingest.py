@@ -56,7 +56,6 @@ def test_forged_or_unsigned_deliveries_get_401_and_store_nothing(ctx, shopify_sh
 def test_rotated_secret_still_accepted(ctx, settings, shopify_shop, post_shopify):
     from bridge.app import create_app
     from bridge.runtime import Context
-
     from bridge.shops import SignerCache
 
     new_settings = settings.with_overrides(

@@ -25,11 +25,17 @@ def snapshot(ctx) -> dict:
     """Everything the pipeline writes, to compare before and after a replay."""
     with ctx.sessions() as s:
         return {
-            "leads": [(r.id, r.email, r.score, r.tier, r.is_customer, r.orders_count)
-                      for r in s.scalars(sa.select(Lead).order_by(Lead.id))],
-            "activities": [(r.lead_id, r.kind, r.ref) for r in s.scalars(sa.select(Activity).order_by(Activity.id))],
-            "carts": [(r.id, r.status, r.cart_token, r.checkout_token, r.subtotal, r.order_id)
-                      for r in s.scalars(sa.select(Cart).order_by(Cart.id))],
+            "leads": [
+                (r.id, r.email, r.score, r.tier, r.is_customer, r.orders_count)
+                for r in s.scalars(sa.select(Lead).order_by(Lead.id))
+            ],
+            "activities": [
+                (r.lead_id, r.kind, r.ref) for r in s.scalars(sa.select(Activity).order_by(Activity.id))
+            ],
+            "carts": [
+                (r.id, r.status, r.cart_token, r.checkout_token, r.subtotal, r.order_id)
+                for r in s.scalars(sa.select(Cart).order_by(Cart.id))
+            ],
             "orders": [(r.order_id, r.total) for r in s.scalars(sa.select(Order))],
         }
 
@@ -93,10 +99,12 @@ def test_order_converts_the_cart_and_makes_a_customer(ctx, shopify_shop, post_sh
 def test_replaying_every_event_changes_nothing(ctx, shopify_shop, post_shopify, run_jobs):
     from bridge.pipeline import replay
 
-    for topic, name in [("customers/create", "customers__create.json"),
-                        ("checkouts/create", "checkouts__create.json"),
-                        ("carts/update", "carts__update.json"),
-                        ("orders/create", "orders__create.json")]:
+    for topic, name in [
+        ("customers/create", "customers__create.json"),
+        ("checkouts/create", "checkouts__create.json"),
+        ("carts/update", "carts__update.json"),
+        ("orders/create", "orders__create.json"),
+    ]:
         post_shopify(topic, fixture("shopify", name))
     run_jobs()
     before = snapshot(ctx)
@@ -122,8 +130,9 @@ def test_an_older_update_never_overwrites_newer_state(ctx, shopify_shop, post_sh
     assert one(ctx, Cart).subtotal == Decimal("50.00")
 
 
-def test_signed_but_unreadable_payload_is_kept_failed_and_replayable(ctx, client, shopify_shop, post_shopify,
-                                                                     run_jobs):
+def test_signed_but_unreadable_payload_is_kept_failed_and_replayable(
+    ctx, client, shopify_shop, post_shopify, run_jobs
+):
     post_shopify("checkouts/create", b'{"email": "x@example.com", "token": null}')
     post_shopify("orders/create", b"this is not json")
     run_jobs()
@@ -131,11 +140,14 @@ def test_signed_but_unreadable_payload_is_kept_failed_and_replayable(ctx, client
         failed = list(s.scalars(sa.select(Event).order_by(Event.id)))
     assert [e.status for e in failed] == ["failed", "failed"]
     assert all(e.error for e in failed)
-    listed = client.get("/api/v1/events?status=failed",
-                        headers={"Authorization": f"Bearer {shopify_shop['api_key']}"})
+    listed = client.get(
+        "/api/v1/events?status=failed", headers={"Authorization": f"Bearer {shopify_shop['api_key']}"}
+    )
     assert listed.status_code == 200 and len(listed.json["events"]) == 2
-    replayed = client.post(f"/api/v1/events/{failed[0].id}/replay",
-                           headers={"Authorization": f"Bearer {shopify_shop['api_key']}"})
+    replayed = client.post(
+        f"/api/v1/events/{failed[0].id}/replay",
+        headers={"Authorization": f"Bearer {shopify_shop['api_key']}"},
+    )
     assert replayed.status_code == 202
     assert one(ctx, Event, Event.id == failed[0].id).status == "pending"
     run_jobs()
@@ -155,7 +167,9 @@ def test_api_shows_leads_with_score_and_activities(ctx, client, shopify_shop, po
     auth = {"Authorization": f"Bearer {shopify_shop['api_key']}"}
     assert client.get("/api/v1/leads").status_code == 401
     assert client.get("/api/v1/leads", headers={"Authorization": "Bearer nope"}).status_code == 401
-    found = client.get(f"/api/v1/leads?email={checkout['customer']['email'].upper()}", headers=auth).json["leads"]
+    found = client.get(f"/api/v1/leads?email={checkout['customer']['email'].upper()}", headers=auth).json[
+        "leads"
+    ]
     assert len(found) == 1 and found[0]["score"] > 0
     detail = client.get(f"/api/v1/leads/{found[0]['id']}", headers=auth).json
     assert [a["kind"] for a in detail["activities"]] == ["checkout_started"]

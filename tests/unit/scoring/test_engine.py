@@ -76,19 +76,25 @@ def test_cap_counts_the_newest_activities_of_a_bucket_first() -> None:
     [("day", 3 * 2), ("week", 2), ("month", 2)],  # Mon..Wed of one ISO week, all in June
 )
 def test_cap_periods(period: str, expected: float) -> None:
-    rules = rules_with({"email_click": {"points": 2, "cap": {"points": 2, "period": period}}}, half_life_days=0)
+    rules = rules_with(
+        {"email_click": {"points": 2, "cap": {"points": 2, "period": period}}}, half_life_days=0
+    )
     clicks = [at("email_click", NOW - n * DAY) for n in range(3)]
     assert score(rules, Profile(), clicks, NOW).raw == expected
 
 
 def test_week_buckets_are_iso_weeks() -> None:
-    rules = rules_with({"email_click": {"points": 2, "cap": {"points": 2, "period": "week"}}}, half_life_days=0)
+    rules = rules_with(
+        {"email_click": {"points": 2, "cap": {"points": 2, "period": "week"}}}, half_life_days=0
+    )
     sunday, monday = datetime(2024, 6, 9, 23, tzinfo=UTC), datetime(2024, 6, 10, 1, tzinfo=UTC)
     assert score(rules, Profile(), [at("email_click", sunday), at("email_click", monday)], NOW).raw == 4
 
 
 def test_cap_buckets_use_the_utc_day_whatever_the_timezone() -> None:
-    rules = rules_with({"product_view": {"points": 2, "cap": {"points": 2, "period": "day"}}}, half_life_days=0)
+    rules = rules_with(
+        {"product_view": {"points": 2, "cap": {"points": 2, "period": "day"}}}, half_life_days=0
+    )
     paris = timezone(timedelta(hours=2))
     # 00:30 in Paris on the 12th is still the 11th in UTC, 02:30 Paris is the 12th.
     early, later = datetime(2024, 6, 12, 0, 30, tzinfo=paris), datetime(2024, 6, 12, 2, 30, tzinfo=paris)
@@ -166,3 +172,19 @@ def test_an_earlier_first_only_activity_replaces_the_counted_one() -> None:
     assert score(default_rules(), Profile(), recent, NOW).raw == 5
     both = [*recent, at("account_created", NOW - 30 * DAY)]
     assert score(default_rules(), Profile(), both, NOW).raw == 2.5  # by design: it was created earlier
+
+
+def test_order_of_activities_does_not_change_a_single_bit() -> None:
+    opens = [at("email_open", NOW - timedelta(hours=7 * n + n * n)) for n in range(60)]
+    first = score(default_rules(), Profile(), opens, NOW)
+    assert score(default_rules(), Profile(), opens[::-1], NOW) == first
+    assert score(default_rules(), Profile(), opens[1::2] + opens[::2], NOW) == first
+
+
+def test_naive_times_are_refused() -> None:
+    naive = NOW.replace(tzinfo=None)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        score(default_rules(), Profile(), [], naive)
+    for kind in ("add_to_cart", "product_view"):  # plain and capped kinds
+        with pytest.raises(TypeError):
+            score(default_rules(), Profile(), [at(kind, naive)], NOW)

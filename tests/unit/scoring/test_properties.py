@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 from scoring import ACTIVITY_KINDS, ActivityRecord, Profile, Rules, load_rules, score, tier_for
 
-BASE = datetime(2024, 6, 12, 15, 0, tzinfo=UTC)
 KINDS = st.sampled_from((*ACTIVITY_KINDS, "unknown_kind"))
 POINTS = st.integers(-50, 50) | st.floats(-50, 50, allow_nan=False).map(lambda x: round(x, 2))
-CRITERIA = (
+CRITERIA: tuple[dict[str, Any], ...] = (
     {"field": "country", "operator": "in", "value": ["FR", "BE"]},
     {"field": "accepts_marketing", "operator": "eq", "value": True},
     {"field": "email_domain", "operator": "in", "value": ["mailinator.com"]},
@@ -84,13 +83,17 @@ def test_breakdown_adds_up_to_raw(rules: Rules, profile: Profile, now: datetime,
     assert sum(line.points for line in result.breakdown) == result.raw
 
 
-def one_more(now: datetime, rules: Rules, activities: list[ActivityRecord]) -> st.SearchStrategy[ActivityRecord]:
+def one_more(
+    now: datetime, rules: Rules, activities: list[ActivityRecord]
+) -> st.SearchStrategy[ActivityRecord]:
     """Any activity, or one of the same kind within two hours of an existing one."""
     anywhere = activity_lists(now, rules).filter(bool).map(lambda drawn: drawn[-1])
     if not activities:
         return anywhere
     near = st.builds(
-        lambda activity, seconds: ActivityRecord(activity.kind, activity.occurred_at + timedelta(seconds=seconds)),
+        lambda activity, seconds: ActivityRecord(
+            activity.kind, activity.occurred_at + timedelta(seconds=seconds)
+        ),
         st.sampled_from(activities),
         st.integers(-7200, 7200),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -11,7 +12,13 @@ from marshmallow import ValidationError
 
 from scoring import DEFAULT_SCORING, ScoringRulesSchema, default_rules, dump_rules, load_rules
 
-IN_OUR_MARKETS = {"field": "country", "operator": "in", "value": ["FR", "BE"], "points": 10, "label": "In our markets"}
+IN_OUR_MARKETS = {
+    "field": "country",
+    "operator": "in",
+    "value": ["FR", "BE"],
+    "points": 10,
+    "label": "In our markets",
+}
 
 
 def errors_for(changes: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +49,10 @@ def test_round_trip_of_a_custom_document_through_json() -> None:
             "account_created": {"points": 5, "first_only": True, "cap": {"points": 3, "period": "month"}},
             "cart_abandoned": {"points": -4},
         },
-        "criteria": [IN_OUR_MARKETS, {"field": "orders_count", "operator": "in", "value": [1, 2.5], "points": 3}],
+        "criteria": [
+            IN_OUR_MARKETS,
+            {"field": "orders_count", "operator": "in", "value": [1, 2.5], "points": 3},
+        ],
         "decay": {"half_life_days": 12.5},
         "tiers": {"warm": 30, "hot": 60},
         "minimum": -10,
@@ -76,7 +86,9 @@ def test_unknown_activity_kind() -> None:
 
 
 def test_negative_cap_and_unknown_period() -> None:
-    errors = errors_for({"activities": {"product_view": {"points": 2, "cap": {"points": -1, "period": "year"}}}})
+    errors = errors_for(
+        {"activities": {"product_view": {"points": 2, "cap": {"points": -1, "period": "year"}}}}
+    )
     cap = errors["activities"]["product_view"]["cap"]
     assert cap["points"][0].startswith("Must be greater than or equal to 0")
     assert cap["period"] == ["Must be one of: day, week, month."]
@@ -121,13 +133,22 @@ def test_unknown_profile_field_and_operator() -> None:
 @pytest.mark.parametrize(
     ("criterion", "expected"),
     [
-        ({"field": "country", "operator": "in", "value": "FR"}, "Must be a non-empty list for operator 'in'."),
-        ({"field": "country", "operator": "not_in", "value": []}, "Must be a non-empty list for operator 'not_in'."),
+        (
+            {"field": "country", "operator": "in", "value": "FR"},
+            "Must be a non-empty list for operator 'in'.",
+        ),
+        (
+            {"field": "country", "operator": "not_in", "value": []},
+            "Must be a non-empty list for operator 'not_in'.",
+        ),
         ({"field": "orders_count", "operator": "gt", "value": "2"}, "Must be a number."),
         ({"field": "orders_count", "operator": "lte", "value": True}, "Must be a number."),
         ({"field": "orders_count", "operator": "in", "value": [1, "2"]}, "Every item: Must be a number."),
         ({"field": "accepts_marketing", "operator": "eq", "value": "yes"}, "Must be true or false."),
-        ({"field": "country", "operator": "eq", "value": ""}, "Must be a non-empty string of at most 200 characters."),
+        (
+            {"field": "country", "operator": "eq", "value": ""},
+            "Must be a non-empty string of at most 200 characters.",
+        ),
     ],
 )
 def test_value_must_suit_the_operator_and_field(criterion: dict[str, Any], expected: str) -> None:
@@ -168,3 +189,8 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_a_document_must_be_an_object(doc: Any) -> None:
     with pytest.raises(ValidationError):
         load_rules(doc)
+
+
+def test_rules_pickle_for_job_queues() -> None:
+    rules = load_rules({"criteria": [IN_OUR_MARKETS]})
+    assert pickle.loads(pickle.dumps(rules)) == rules

@@ -1,0 +1,250 @@
+"""Campaign jobs: sweep abandoned carts, decide offers, create codes on the store, deliver, clean up."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+import campaigns
+from bridge import queue, runtime
+from bridge.db import transaction
+from bridge.leads import add_activity
+from bridge.models import Cart, Lead, Offer, Order, Shop
+from bridge.runtime import Context
+from bridge.scorer import TierChange
+
+log = logging.getLogger(__name__)
+SWEEP_BATCH = 500
+LIVE = ("planned", "created", "sent")
+
+
+def settings_for(session: Session, shop_id: int) -> campaigns.CampaignSettings:
+    """The live campaign settings of a shop (the defaults until the merchant changes them)."""
+    from bridge.shops import live_rules
+
+    document = live_rules(session, shop_id) or {}
+    return campaigns.load_campaign(document.get("campaign") or campaigns.DEFAULT_CAMPAIGN)
+
+
+def sweep(ctx: Context) -> int:
+    """Mark due carts abandoned (each exactly once, even with sweeps running side by side)."""
+    now = ctx.now()
+    with ctx.sessions() as session:
+        shop_ids = list(session.scalars(sa.select(Shop.id).where(Shop.uninstalled_at.is_(None))))
+    total = 0
+    for shop_id in shop_ids:
+        while (done := _sweep_shop(ctx, shop_id, now)) > 0:
+            total += done
+            if done < SWEEP_BATCH:
+                break
+    return total
+
+
+def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
+    with transaction(ctx.sessions) as session:
+        delay = timedelta(minutes=settings_for(session, shop_id).abandonment_delay_minutes)
+        due = (
+            sa.select(Cart.id)
+            .where(
+                Cart.shop_id == shop_id,
+                Cart.status == "active",
+                Cart.last_activity_at < now - delay,
+                Cart.email.is_not(None),
+            )
+            .order_by(Cart.last_activity_at)
+            .limit(SWEEP_BATCH)
+        )
+        if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            due = due.with_for_update(skip_locked=True)
+        claimed = session.execute(
+            sa.update(Cart)
+            .where(Cart.id.in_(due.scalar_subquery()), Cart.status == "active")
+            .values(status="abandoned", abandoned_at=now)
+            .returning(Cart.id, Cart.lead_id)
+        ).all()
+        touched = set()
+        for cart_id, lead_id in claimed:
+            lead = session.get(Lead, lead_id) if lead_id else None
+            if lead is not None:
+                add_activity(session, lead, "cart_abandoned", now, f"cart:{cart_id}", None)
+                touched.add(lead.id)
+    if touched:
+        from bridge import jobs
+
+        queue.enqueue(
+            ctx.redis,
+            jobs.rescore_leads,
+            shop_id,
+            sorted(touched),
+            "cart abandoned",
+            job_id=f"rescore-abandon-{shop_id}-{min(touched)}-{len(touched)}",
+            queue=queue.CAMPAIGNS,
+        )
+    for cart_id, _ in claimed:
+        queue.enqueue(
+            ctx.redis, plan_cart_offer, cart_id, job_id=f"plan-cart-{cart_id}", queue=queue.CAMPAIGNS
+        )
+    return len(claimed)
+
+
+def sweep_job() -> int:
+    """Periodic job: the abandonment sweep."""
+    return sweep(runtime.current())
+
+
+def on_tier_change(ctx: Context, shop_id: int, changes: list[TierChange]) -> None:
+    """A lead that crossed into hot may get a personal offer."""
+    for change in changes:
+        if change.new_tier == "hot" and change.old_tier in ("cold", "warm"):
+            queue.enqueue(
+                ctx.redis,
+                plan_hot_offer,
+                change.lead_id,
+                job_id=f"plan-hot-{change.lead_id}-{int(ctx.now().timestamp()) // 86400}",
+                queue=queue.CAMPAIGNS,
+            )
+
+
+def plan_cart_offer(cart_id: int) -> str:
+    """Decide the offer for an abandoned cart and, if any, queue its code's creation."""
+    ctx = runtime.current()
+    with transaction(ctx.sessions) as session:
+        cart = session.get(Cart, cart_id)
+        if cart is None or cart.lead_id is None or cart.status != "abandoned":
+            return "no_cart"
+        if session.scalar(sa.select(Offer.id).where(Offer.cart_id == cart_id)) is not None:
+            return "already_planned"
+        lead = session.get(Lead, cart.lead_id)
+        assert lead is not None
+        offer = _plan(ctx, session, lead, cart, "abandoned_cart")
+    return _after_plan(ctx, offer)
+
+
+def plan_hot_offer(lead_id: int) -> str:
+    """Decide a personal offer for a lead that became hot."""
+    ctx = runtime.current()
+    with transaction(ctx.sessions) as session:
+        lead = session.get(Lead, lead_id)
+        if lead is None or lead.redacted_at is not None or lead.tier != "hot":
+            return "not_hot"
+        offer = _plan(ctx, session, lead, None, "hot_lead")
+    return _after_plan(ctx, offer)
+
+
+def _after_plan(ctx: Context, offer: Offer | None) -> str:
+    if offer is None:
+        return "skipped"
+    if offer.status == "planned":
+        queue.enqueue(ctx.redis, create_code, offer.id, job_id=f"code-{offer.id}", queue=queue.CAMPAIGNS)
+    return offer.decision
+
+
+def _views(session: Session, lead: Lead, cart: Cart | None, now: datetime) -> tuple:  # type: ignore[type-arg]
+    lead_view = campaigns.LeadView(
+        lead_id=lead.id,
+        email=(cart.email if cart and cart.email else lead.email),
+        accepts_marketing=cart.accepts_marketing
+        if cart and cart.accepts_marketing is not None
+        else lead.accepts_marketing,
+        unsubscribed=lead.unsubscribed_at is not None,
+        is_customer=lead.is_customer,
+        holdout_key=campaigns.holdout_key(lead.shop_id, lead.id),
+    )
+    cart_view = (
+        None
+        if cart is None
+        else campaigns.CartView(
+            cart_id=cart.id,
+            subtotal=cart.subtotal,
+            currency=cart.currency,
+            created_at=cart.created_at,
+            last_activity_at=cart.last_activity_at,
+        )
+    )
+    recent = session.scalars(
+        sa.select(Offer).where(Offer.lead_id == lead.id, Offer.created_at >= now - timedelta(days=365))
+    ).all()
+    offers = [campaigns.OfferView(o.created_at, o.status, o.expires_at, o.value, o.holdout) for o in recent]
+    last_order = session.scalar(
+        sa.select(sa.func.max(Order.created_at)).where(Order.lead_id == lead.id, Order.cancelled_at.is_(None))
+    )
+    return lead_view, cart_view, offers, last_order
+
+
+def _spent(session: Session, shop_id: int, settings: campaigns.CampaignSettings, now: datetime) -> Decimal:
+    start = campaigns.budget_month_start(now, settings.timezone)
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Offer.cost), 0)).where(
+            Offer.shop_id == shop_id,
+            Offer.holdout.is_(False),
+            Offer.created_at >= start,
+            Offer.status.in_(("planned", "created", "sent", "redeemed", "expired")),
+        )
+    )
+    return Decimal(str(total or 0))
+
+
+def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason: str) -> Offer | None:
+    now = ctx.now()
+    settings = settings_for(session, lead.shop_id)
+    lead_view, cart_view, offers, last_order = _views(session, lead, cart, now)
+    decision = campaigns.decide(
+        lead_view,
+        cart_view,
+        offers,
+        last_order,
+        settings,
+        _spent(session, lead.shop_id, settings, now),
+        now,
+        reason=reason,
+    )
+    if decision.action == "skip" and reason == "hot_lead":
+        return None  # nothing to remember: a hot lead may qualify later
+    offer = Offer(
+        shop_id=lead.shop_id,
+        lead_id=lead.id,
+        cart_id=cart.id if cart else None,
+        reason=reason,
+        kind=settings.discount_kind,
+        value=settings.discount_value,
+        currency=cart.currency if cart else None,
+        holdout=decision.holdout,
+        decision=decision.reason,
+        created_at=now,
+        recipient=lead_view.email,
+        status="planned" if decision.action == "offer" else "suppressed",
+    )
+    if decision.action == "offer":
+        offer.starts_at, offer.expires_at = campaigns.offer_window(now, settings.code_expiry_hours)
+        offer.send_at = decision.send_at or now
+        offer.cost = campaigns.estimate_cost(settings, cart_view)
+        offer.code = _unique_code(session, lead.shop_id, settings.code_prefix)
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def _unique_code(session: Session, shop_id: int, prefix: str) -> str:
+    """A fresh code not used by this shop (the unique constraint is the final word)."""
+    while True:
+        code = campaigns.generate_code(prefix)
+        if session.scalar(sa.select(Offer.id).where(Offer.shop_id == shop_id, Offer.code == code)) is None:
+            return code
+
+
+def create_code(offer_id: int) -> str:
+    """Create the planned code on the store: look it up first, so a retry never makes two."""
+    from bridge.delivery import create_on_store
+
+    return create_on_store(runtime.current(), offer_id)
+
+
+def cleanup_expired() -> int:
+    """Periodic job: remove expired, unused codes from the store."""
+    from bridge.delivery import remove_expired
+
+    return remove_expired(runtime.current())

@@ -1,0 +1,237 @@
+"""Abandoned checkout → sweep → code on the store → email → order with the code → redeemed and measured.
+
+The store is the built-in demo store (codes in Redis) so this runs without a platform; the same flow against a
+fake Shopify lives in tests/integration/shopify/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+import campaigns
+from bridge import campaign, delivery
+from bridge.db import transaction
+from bridge.models import Activity, Cart, Lead, Offer, Ruleset, Shop
+from bridge.runtime import Context
+from tests.conftest import fixture
+from tests.fakes.smtp import SMTPServer
+
+CHECKOUT_AT = "2026-11-25T09:50:00Z"
+
+
+@pytest.fixture
+def smtp():
+    with SMTPServer() as server:
+        yield server
+
+
+@pytest.fixture
+def shop(ctx, shopify_shop, smtp):
+    """The shop as a demo store, with campaign settings that send at once and hold nobody out."""
+    ctx.settings = ctx.settings.with_overrides(smtp_url=smtp.url)
+    document = {
+        "campaign": {
+            **campaigns.DEFAULT_CAMPAIGN,
+            "quiet_hours": None,
+            "holdout_share": 0,
+            "sender_name": "Demo Shop",
+        }
+    }
+    with transaction(ctx.sessions) as session:
+        row = session.get(Shop, shopify_shop["id"])
+        row.settings = {"demo": True}
+        session.add(
+            Ruleset(shop_id=row.id, version=1, document=document, created_at=ctx.now(), created_by="t")
+        )
+    return shopify_shop
+
+
+def checkout_payload(email: str = "shopper@example.com", token: str = "chk-1") -> dict:
+    payload = json.loads(fixture("shopify", "checkouts__create.json"))
+    payload.update(
+        email=email,
+        token=token,
+        cart_token=f"cart-{token}",
+        created_at=CHECKOUT_AT,
+        updated_at=CHECKOUT_AT,
+        buyer_accepts_marketing=True,
+    )
+    payload["customer"].update(email=email, id=int(hashlib.sha256(email.encode()).hexdigest()[:12], 16))
+    return payload
+
+
+def order_payload(checkout: dict, codes: list[str]) -> dict:
+    order = json.loads(fixture("shopify", "orders__create.json"))
+    order.update(
+        checkout_token=checkout["token"],
+        cart_token=checkout["cart_token"],
+        email=checkout["email"],
+        created_at="2026-11-25T11:30:00Z",
+        updated_at="2026-11-25T11:30:00Z",
+        total_price="358.20",
+    )
+    order["customer"] = {**order["customer"], "id": checkout["customer"]["id"], "email": checkout["email"]}
+    order["discount_codes"] = [{"code": c, "amount": "39.80", "type": "percentage"} for c in codes]
+    return order
+
+
+def rows(ctx: Context, model, *where):
+    with ctx.sessions() as s:
+        return list(s.scalars(sa.select(model).where(*where)))
+
+
+def demo_codes(ctx: Context, shop_id: int) -> set[str]:
+    return {k.decode() for k in ctx.redis.hkeys(f"relance:demo:{shop_id}:codes")}
+
+
+def abandon(ctx, clock, post_shopify, run_jobs, checkout) -> None:
+    assert post_shopify("checkouts/create", checkout).status_code == 200
+    run_jobs()
+    clock.advance(minutes=61)
+    assert campaign.sweep(ctx) == 1
+    run_jobs()
+
+
+def test_full_recovery_loop(ctx, clock, shop, smtp, post_shopify, run_jobs, client):
+    checkout = checkout_payload()
+    abandon(ctx, clock, post_shopify, run_jobs, checkout)
+    [cart] = rows(ctx, Cart)
+    assert cart.status == "abandoned" and cart.abandoned_at == clock.now
+    [offer] = rows(ctx, Offer)
+    assert offer.status == "sent" and offer.code and len(offer.code) >= 10 and not offer.holdout
+    assert demo_codes(ctx, shop["id"]) == {offer.code}
+    assert {a.kind for a in rows(ctx, Activity)} >= {"checkout_started", "cart_abandoned"}
+    [message] = smtp.messages
+    assert message["To"] == "shopper@example.com" and message["List-Unsubscribe"]
+    text = message.get_body(("plain",)).get_content()
+    assert offer.code in text and "Demo Shop" in message["Subject"] + text
+    html = message.get_body(("html",)).get_content()
+    pixel = re.search(r'src="http://relance\.test(/t/o/[^"]+\.gif)"', html).group(1)
+    assert client.get(pixel).mimetype == "image/gif"
+    click = re.search(r'href="http://relance\.test(/t/c/[^"]+)"', html).group(1)
+    landed = client.get(click)
+    assert landed.status_code == 302 and landed.location.startswith("https://demo.myshopify.com/discount/")
+    assert {a.kind for a in rows(ctx, Activity)} >= {"promo_email_open", "email_click"}
+
+    post_shopify("orders/create", order_payload(checkout, [offer.code.lower()]))
+    run_jobs()
+    [offer] = rows(ctx, Offer)
+    [cart] = rows(ctx, Cart)
+    assert offer.status == "redeemed" and offer.order_total == Decimal("358.20")
+    assert cart.status == "recovered" and cart.order_total == Decimal("358.20")
+    auth = {"Authorization": f"Bearer {shop['api_key']}"}
+    figures = client.get("/api/v1/metrics?from=2026-11-01&to=2026-12-01", headers=auth).json
+    assert figures["carts"]["abandoned"] == 1 and figures["carts"]["recovered"] == 1
+    assert figures["offers"] == {"sent": 1, "redeemed": 1, "redemption_rate": 1.0}
+    assert figures["revenue"]["recovered"] == "358.20" and figures["revenue"]["from_codes"] == "358.20"
+    assert figures["recovery"]["treated_carts"] == 1 and figures["recovery"]["treated_rate"] == 1.0
+
+
+def test_two_sweeps_never_double_process(ctx, clock, shop, post_shopify, run_jobs):
+    post_shopify("checkouts/create", checkout_payload())
+    run_jobs()
+    clock.advance(minutes=61)
+    assert campaign.sweep(ctx) + campaign.sweep(ctx) == 1
+    run_jobs()
+    assert len(rows(ctx, Offer)) == 1
+    assert len([a for a in rows(ctx, Activity) if a.kind == "cart_abandoned"]) == 1
+
+
+def test_not_due_and_no_email_carts_are_left_alone(ctx, clock, shop, post_shopify, run_jobs):
+    post_shopify("checkouts/create", checkout_payload())
+    cart_only = json.loads(fixture("shopify", "carts__create.json"))
+    cart_only.update(created_at=CHECKOUT_AT, updated_at=CHECKOUT_AT)
+    post_shopify("carts/create", cart_only)
+    run_jobs()
+    clock.advance(minutes=30)
+    assert campaign.sweep(ctx) == 0
+    clock.advance(minutes=31)
+    assert campaign.sweep(ctx) == 1  # the checkout; the anonymous cart has no email
+    assert {c.status for c in rows(ctx, Cart)} == {"abandoned", "active"}
+
+
+def test_order_before_delivery_cancels_offer_and_removes_code(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    checkout = checkout_payload()
+    post_shopify("checkouts/create", checkout)
+    run_jobs()
+    clock.advance(minutes=61)
+    campaign.sweep(ctx)
+    [cart] = rows(ctx, Cart)
+    assert campaign.plan_cart_offer(cart.id) not in ("skipped", "no_cart")
+    [offer] = rows(ctx, Offer)
+    assert delivery.create_on_store(ctx, offer.id) == "created"
+    assert demo_codes(ctx, shop["id"]) == {offer.code}
+    post_shopify("orders/create", order_payload(checkout, []))
+    run_jobs()  # processes the order, then the queued delivery's final check
+    [offer] = rows(ctx, Offer)
+    assert offer.status == "cancelled" and offer.decision == "ordered_meanwhile"
+    assert demo_codes(ctx, shop["id"]) == set()
+    assert smtp.messages == []
+    assert rows(ctx, Cart)[0].status == "recovered"  # an order on an abandoned cart, code or not
+
+
+def test_no_consent_means_no_offer(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    checkout = checkout_payload()
+    checkout["buyer_accepts_marketing"] = False
+    abandon(ctx, clock, post_shopify, run_jobs, checkout)
+    [offer] = rows(ctx, Offer)
+    assert offer.status == "suppressed" and offer.decision == "no_consent" and offer.code is None
+    assert smtp.messages == []
+
+
+def test_unsubscribe_link_opts_out_shop_wide(ctx, clock, shop, smtp, post_shopify, run_jobs, client):
+    abandon(ctx, clock, post_shopify, run_jobs, checkout_payload())
+    link = smtp.messages[0]["List-Unsubscribe"].strip().strip("<>").removeprefix("http://relance.test")
+    assert client.get(link).status_code == 200
+    assert client.post(link).status_code == 200
+    [lead] = [lead for lead in rows(ctx, Lead) if lead.email == "shopper@example.com"]
+    assert lead.unsubscribed_at is not None and lead.accepts_marketing is False
+    clock.advance(days=8)
+    abandon(ctx, clock, post_shopify, run_jobs, checkout_payload(token="chk-2"))
+    assert [o.decision for o in rows(ctx, Offer) if o.cart_id != rows(ctx, Offer)[0].cart_id] == [
+        "unsubscribed"
+    ]
+    assert len(smtp.messages) == 1
+
+
+def test_forged_tracking_tokens_get_nothing(ctx, client, shop):
+    assert client.get("/t/c/not-a-token").status_code == 404
+    assert client.get("/u/not-a-token").status_code == 404
+    assert client.get("/t/o/forged.gif").mimetype == "image/gif"  # pixels never break an email
+    assert rows(ctx, Activity) == []
+
+
+def test_holdout_lead_gets_no_code_but_is_tracked(ctx, clock, shop, smtp, post_shopify, run_jobs, client):
+    with transaction(ctx.sessions) as session:
+        doc = session.scalar(sa.select(Ruleset)).document
+        session.add(
+            Ruleset(
+                shop_id=shop["id"],
+                version=2,
+                created_at=ctx.now(),
+                created_by="t",
+                document={"campaign": {**doc["campaign"], "holdout_share": 0.5}},
+            )
+        )
+    emails = [f"buyer{i}@example.com" for i in range(12)]
+    for i, email in enumerate(emails):
+        post_shopify("checkouts/create", checkout_payload(email=email, token=f"h{i}"))
+    run_jobs()
+    clock.advance(minutes=61)
+    campaign.sweep(ctx)
+    run_jobs()
+    offers = rows(ctx, Offer)
+    held = [o for o in offers if o.holdout]
+    assert held and len(held) < len(offers)
+    assert all(o.code is None and o.status == "suppressed" for o in held)
+    assert len(smtp.messages) == len(offers) - len(held)
+    auth = {"Authorization": f"Bearer {shop['api_key']}"}
+    figures = client.get("/api/v1/metrics?from=2026-11-01&to=2026-12-01", headers=auth).json
+    assert figures["recovery"]["holdout_carts"] == len(held)
+    assert figures["recovery"]["treated_carts"] == len(offers) - len(held)
