@@ -77,7 +77,7 @@ def start(app: str, env: dict[str, str], args: argparse.Namespace) -> tuple[subp
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", *flags, "-b", f"127.0.0.1:{port}", app], env=env, cwd=ROOT
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

@@ -194,5 +194,7 @@ def ingest_relay() -> int:
     return ingest.relay(_ctx())
 
 
+from bridge import cli_admin  # noqa: E402,F401  (registers its commands on `main`)
+
 if __name__ == "__main__":
     sys.exit(main())

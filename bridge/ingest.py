@@ -62,9 +62,7 @@ def accept(
     if signer is None or not adapter.verify(raw, request.headers, signer.secrets):
         return jsonify(error="unknown shop or bad signature"), 401
     envelope = _envelope(adapter, raw, request.headers)
-    event_id = store_event(ctx, signer.shop_id, envelope, raw)
-    if event_id is not None:
-        queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=jobs.event_job_id(event_id))
+    event_id = ctx.writer.submit(event_values(ctx, signer.shop_id, envelope, raw))
     return jsonify(ok=True, duplicate=event_id is None)
 
 
@@ -76,10 +74,10 @@ def _envelope(adapter: WebhookAdapter, raw: bytes, headers: Mapping[str, str]) -
         return Envelope(topic="unknown", delivery_key="body:" + hashlib.sha256(raw).hexdigest())
 
 
-def store_event(ctx: Context, shop_id: int, env: Envelope, raw: bytes) -> int | None:
-    """Insert the event row and commit; None when this delivery was already stored."""
+def event_values(ctx: Context, shop_id: int, env: Envelope, raw: bytes) -> dict[str, object]:
+    """The `events` row of one delivery."""
     now = ctx.now()
-    values = {
+    return {
         "shop_id": shop_id,
         "topic": env.topic[:100],
         "delivery_key": env.delivery_key[:255],
@@ -90,6 +88,11 @@ def store_event(ctx: Context, shop_id: int, env: Envelope, raw: bytes) -> int | 
         "attempts": 0,
         "available_at": now + timedelta(seconds=ctx.settings.relay_after_seconds),
     }
+
+
+def store_event(ctx: Context, shop_id: int, env: Envelope, raw: bytes) -> int | None:
+    """Insert the event row and commit (the caller enqueues); None when this delivery was already stored."""
+    values = event_values(ctx, shop_id, env, raw)
     dialect = sqlite if ctx.engine.dialect.name == "sqlite" else postgresql
     stmt = (
         dialect.insert(Event)

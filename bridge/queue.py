@@ -72,6 +72,29 @@ def enqueue(
     return True
 
 
+def enqueue_events(redis: Redis, event_ids: list[int]) -> None:
+    """Queue `process_event` for many events in one round trip."""
+    from bridge.jobs import event_job_id, process_event
+
+    q = get_queue(redis, EVENTS)
+    datas = [
+        Queue.prepare_data(
+            process_event,
+            (event_id,),
+            job_id=event_job_id(event_id),
+            retry=DEFAULT_RETRY,
+            timeout=300,
+            result_ttl=600,
+            failure_ttl=7 * 86400,
+        )
+        for event_id in event_ids
+    ]
+    try:
+        q.enqueue_many(datas)
+    except (RedisError, OSError) as exc:
+        log.warning("enqueue of %d event(s) failed: %s", len(event_ids), type(exc).__name__)
+
+
 def job_is_live(redis: Redis, job_id: str) -> bool:
     """True when RQ still holds this job queued, running or scheduled for a retry."""
     job = Job.fetch(job_id, connection=redis) if Job.exists(job_id, connection=redis) else None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge import db, queue
 from bridge.crypto import Vault
+from bridge.event_writer import EventWriter
 from bridge.settings import Settings, complete
 from bridge.shops import SignerCache
 from connectors.base import WebhookAdapter
@@ -41,6 +42,7 @@ class Context:
     adapters: dict[str, WebhookAdapter]
     clock: Callable[[], datetime] = utcnow
     signers: Any = None
+    writer: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> datetime:
@@ -67,6 +69,7 @@ def build(
         clock=clock,
     )
     ctx.signers = SignerCache(ctx.sessions, ctx.vault, settings)
+    ctx.writer = EventWriter(engine, after_commit=lambda ids: queue.enqueue_events(ctx.redis, ids))
     from bridge.campaign import on_tier_change
 
     ctx.extras["on_tier_change"] = on_tier_change
