@@ -183,6 +183,19 @@ def shops_add(
 
 
 @main.command()
+def sweep() -> None:
+    """Mark due carts abandoned now and queue their offers (the worker also runs this every minute)."""
+    from bridge import campaign
+
+    ctx = _ctx()
+    click.echo(f"{campaign.sweep(ctx)} cart(s) abandoned")
+    if ctx.settings.embedded_queue:
+        from bridge.queue import QUEUES, ThreadWorker, get_queue
+
+        ThreadWorker([get_queue(ctx.redis, q) for q in QUEUES], connection=ctx.redis).work(burst=True)
+
+
+@main.command()
 def relay() -> None:
     """Re-enqueue acknowledged events whose job was lost."""
     click.echo(f"re-enqueued {ingest_relay()} event(s)")
