@@ -15,10 +15,10 @@ from bridge.db import transaction
 from bridge.leads import add_activity
 from bridge.models import Cart, Lead, Offer, Order, Shop
 from bridge.runtime import Context
-from bridge.scorer import TierChange
+from bridge.scorer import TierChange, rescore_leads
 
 log = logging.getLogger(__name__)
-SWEEP_BATCH = 500
+SWEEP_BATCH = 2000
 LIVE = ("planned", "created", "sent")
 
 
@@ -60,40 +60,66 @@ def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
         )
         if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
             due = due.with_for_update(skip_locked=True)
-        claimed = session.execute(
-            sa.update(Cart)
-            .where(Cart.id.in_(due.scalar_subquery()), Cart.status == "active")
-            .values(status="abandoned", abandoned_at=now)
-            .returning(Cart.id, Cart.lead_id)
-        ).all()
-        touched = set()
-        for cart_id, lead_id in claimed:
-            lead = session.get(Lead, lead_id) if lead_id else None
-            if lead is not None:
-                add_activity(session, lead, "cart_abandoned", now, f"cart:{cart_id}", None)
-                touched.add(lead.id)
-    if touched:
-        from bridge import jobs
-
+        claimed = (
+            session.execute(
+                sa.update(Cart)
+                .where(Cart.id.in_(due.scalar_subquery()), Cart.status == "active")
+                .values(status="abandoned", abandoned_at=now)
+                .returning(Cart.id)
+            )
+            .scalars()
+            .all()
+        )
+    if claimed:  # one job per batch: it decides each cart's offer in its own transaction
         queue.enqueue(
             ctx.redis,
-            jobs.rescore_leads,
-            shop_id,
-            sorted(touched),
-            "cart abandoned",
-            job_id=f"rescore-abandon-{shop_id}-{min(touched)}-{len(touched)}",
+            plan_cart_offers,
+            list(claimed),
+            job_id=f"plan-carts-{shop_id}-{min(claimed)}",
             queue=queue.CAMPAIGNS,
-        )
-    for cart_id, _ in claimed:
-        queue.enqueue(
-            ctx.redis, plan_cart_offer, cart_id, job_id=f"plan-cart-{cart_id}", queue=queue.CAMPAIGNS
         )
     return len(claimed)
 
 
+def plan_cart_offers(cart_ids: list[int]) -> int:
+    """Decide the offers of a batch of abandoned carts (each idempotent, so a retried batch is harmless)."""
+    for cart_id in cart_ids:
+        plan_cart_offer(cart_id)
+    return len(cart_ids)
+
+
+def replan_orphans(ctx: Context, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Queue the offer decision again for abandoned carts that have none (Redis was down at the sweep)."""
+    with ctx.sessions() as session:
+        orphans = list(
+            session.scalars(
+                sa.select(Cart.id)
+                .where(
+                    Cart.status == "abandoned",
+                    Cart.lead_id.is_not(None),
+                    Cart.abandoned_at < ctx.now() - older_than,
+                    ~sa.exists().where(Offer.cart_id == Cart.id),
+                )
+                .limit(SWEEP_BATCH)
+            )
+        )
+    if orphans:
+        queue.enqueue(
+            ctx.redis,
+            plan_cart_offers,
+            orphans,
+            job_id=f"replan-{min(orphans)}-{len(orphans)}",
+            queue=queue.CAMPAIGNS,
+        )
+    return len(orphans)
+
+
 def sweep_job() -> int:
-    """Periodic job: the abandonment sweep."""
-    return sweep(runtime.current())
+    """Periodic job: the abandonment sweep, then carts whose decision job was lost."""
+    ctx = runtime.current()
+    done = sweep(ctx)
+    replan_orphans(ctx)
+    return done
 
 
 def on_tier_change(ctx: Context, shop_id: int, changes: list[TierChange]) -> None:
@@ -119,7 +145,9 @@ def plan_cart_offer(cart_id: int) -> str:
         if session.scalar(sa.select(Offer.id).where(Offer.cart_id == cart_id)) is not None:
             return "already_planned"
         lead = session.get(Lead, cart.lead_id)
-        assert lead is not None
+        assert lead is not None and cart.abandoned_at is not None
+        if add_activity(session, lead, "cart_abandoned", cart.abandoned_at, f"cart:{cart_id}", None):
+            rescore_leads(session, session.get(Shop, lead.shop_id), [lead.id], ctx.now(), "cart abandoned")
         offer = _plan(ctx, session, lead, cart, "abandoned_cart")
     return _after_plan(ctx, offer)
 

@@ -162,7 +162,6 @@ class Cart(Base):
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "cart_token"),
         sa.UniqueConstraint("shop_id", "checkout_token"),
-        sa.Index("ix_carts_due", "status", "last_activity_at"),
         sa.Index("ix_carts_shop_due", "shop_id", "status", "last_activity_at"),
         sa.Index("ix_carts_shop_created", "shop_id", "created_at"),
     )
@@ -300,3 +299,7 @@ class TierSnapshot(Base):
     day: Mapped[date] = mapped_column(sa.Date)
     counts: Mapped[dict[str, Any]]
     __table_args__ = (sa.UniqueConstraint("shop_id", "day"),)
+
+
+# Keyset batches of one shop's leads in id order (bulk rescore, what-if simulation).
+sa.Index("ix_leads_shop_id_id", Lead.shop_id, Lead.id)

@@ -72,27 +72,42 @@ def enqueue(
     return True
 
 
+def enqueue_many(
+    redis: Redis,
+    func: Callable[..., Any],
+    arg_list: Sequence[tuple[Any, ...]],
+    *,
+    job_ids: Sequence[str],
+    queue_name: str,
+) -> bool:
+    """Queue many calls of `func` in one round trip; False when Redis is unreachable."""
+    if not arg_list:
+        return True
+    datas = [
+        Queue.prepare_data(
+            func, args, job_id=job_id, retry=DEFAULT_RETRY, timeout=300, result_ttl=600, failure_ttl=7 * 86400
+        )
+        for args, job_id in zip(arg_list, job_ids, strict=True)
+    ]
+    try:
+        get_queue(redis, queue_name).enqueue_many(datas)
+    except (RedisError, OSError) as exc:
+        log.warning("enqueue of %d job(s) failed: %s", len(datas), type(exc).__name__)
+        return False
+    return True
+
+
 def enqueue_events(redis: Redis, event_ids: list[int]) -> None:
     """Queue `process_event` for many events in one round trip."""
     from bridge.jobs import event_job_id, process_event
 
-    q = get_queue(redis, EVENTS)
-    datas = [
-        Queue.prepare_data(
-            process_event,
-            (event_id,),
-            job_id=event_job_id(event_id),
-            retry=DEFAULT_RETRY,
-            timeout=300,
-            result_ttl=600,
-            failure_ttl=7 * 86400,
-        )
-        for event_id in event_ids
-    ]
-    try:
-        q.enqueue_many(datas)
-    except (RedisError, OSError) as exc:
-        log.warning("enqueue of %d event(s) failed: %s", len(event_ids), type(exc).__name__)
+    enqueue_many(
+        redis,
+        process_event,
+        [(i,) for i in event_ids],
+        job_ids=[event_job_id(i) for i in event_ids],
+        queue_name=EVENTS,
+    )
 
 
 def job_is_live(redis: Redis, job_id: str) -> bool:

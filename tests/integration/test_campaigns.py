@@ -235,3 +235,21 @@ def test_holdout_lead_gets_no_code_but_is_tracked(ctx, clock, shop, smtp, post_s
     figures = client.get("/api/v1/metrics?from=2026-11-01&to=2026-12-01", headers=auth).json
     assert figures["recovery"]["holdout_carts"] == len(held)
     assert figures["recovery"]["treated_carts"] == len(offers) - len(held)
+
+
+def test_a_sweep_while_redis_is_down_loses_no_offer(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    from redis import Redis
+
+    post_shopify("checkouts/create", checkout_payload())
+    run_jobs()
+    clock.advance(minutes=61)
+    live = ctx.redis
+    ctx.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    assert campaign.sweep(ctx) == 1  # marked; its decision job could not be queued
+    ctx.redis = live
+    assert campaign.replan_orphans(ctx) == 0  # too fresh: the job may still be on its way
+    clock.advance(minutes=3)
+    assert campaign.replan_orphans(ctx) == 1
+    run_jobs()
+    assert [o.status for o in rows(ctx, Offer)] == ["sent"]
+    assert campaign.replan_orphans(ctx) == 0

@@ -23,6 +23,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("cost", bridge.types.Money(precision=14, scale=4), nullable=True))
         batch.add_column(sa.Column("recipient", sa.String(length=320), nullable=True))
     op.create_index("ix_carts_shop_due", "carts", ["shop_id", "status", "last_activity_at"])
+    op.drop_index("ix_carts_due", table_name="carts")  # the per-shop index above serves the sweep
     op.create_table(
         "tier_snapshots",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -39,6 +40,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("tier_snapshots")
+    op.create_index("ix_carts_due", "carts", ["status", "last_activity_at"])
     op.drop_index("ix_carts_shop_due", table_name="carts")
     with op.batch_alter_table("offers") as batch:
         batch.drop_column("recipient")
