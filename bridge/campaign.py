@@ -123,16 +123,20 @@ def sweep_job() -> int:
 
 
 def on_tier_change(ctx: Context, shop_id: int, changes: list[TierChange]) -> None:
-    """A lead that crossed into hot may get a personal offer."""
-    for change in changes:
-        if change.new_tier == "hot" and change.old_tier in ("cold", "warm"):
-            queue.enqueue(
-                ctx.redis,
-                plan_hot_offer,
-                change.lead_id,
-                job_id=f"plan-hot-{change.lead_id}-{int(ctx.now().timestamp()) // 86400}",
-                queue=queue.CAMPAIGNS,
-            )
+    """A lead whose own activity made it hot may get a personal offer (a rules change alone does not mail)."""
+    day = int(ctx.now().timestamp()) // 86400
+    hot = [
+        c.lead_id
+        for c in changes
+        if c.new_tier == "hot" and c.old_tier in ("cold", "warm") and not c.reason.startswith("rules v")
+    ]
+    queue.enqueue_many(
+        ctx.redis,
+        plan_hot_offer,
+        [(lead_id,) for lead_id in hot],
+        job_ids=[f"plan-hot-{lead_id}-{day}" for lead_id in hot],
+        queue_name=queue.CAMPAIGNS,
+    )
 
 
 def plan_cart_offer(cart_id: int) -> str:

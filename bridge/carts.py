@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -102,6 +103,7 @@ def apply_order(
         lead.is_customer = True
         if first_time:
             lead.orders_count += 1
+            lead.total_spent = (lead.total_spent or Decimal(0)) + order.total
     redeem_codes(session, shop.id, order)
     session.flush()
     return lead

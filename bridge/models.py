@@ -98,6 +98,7 @@ class Lead(Base):
     last_activity_at: Mapped[datetime | None]
     is_customer: Mapped[bool] = mapped_column(default=False)
     orders_count: Mapped[int] = mapped_column(default=0)
+    total_spent: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
     score: Mapped[int] = mapped_column(default=0)
     tier: Mapped[str] = mapped_column(sa.String(10), default="cold")
     score_computed_at: Mapped[datetime | None]

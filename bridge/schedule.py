@@ -27,13 +27,14 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """Every periodic job; each is idempotent, so two schedulers running at once do no harm."""
-    from bridge import campaign
+    from bridge import campaign, rescore
 
     return [
         Periodic(jobs.relay_pending, 10),
         Periodic(campaign.sweep_job, 60, queue.CAMPAIGNS),
         Periodic(campaign.cleanup_expired, 600, queue.CAMPAIGNS),
         Periodic(jobs.snapshot_tiers, 3600),
+        Periodic(rescore.resume_rescores, 60),
     ]
 
 

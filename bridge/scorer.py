@@ -25,6 +25,7 @@ class TierChange:
     lead_id: int
     old_tier: str
     new_tier: str
+    reason: str = ""
 
 
 def rules_for(session: Session, shop_id: int) -> scoring.Rules:
@@ -43,6 +44,7 @@ def profile_of(lead: Lead) -> scoring.Profile:
         accepts_marketing=lead.accepts_marketing,
         is_customer=lead.is_customer,
         orders_count=lead.orders_count,
+        total_spent=float(lead.total_spent or 0),
         first_name=lead.first_name,
         last_name=lead.last_name,
         source=(lead.source or {}).get("utm_source") or (lead.source or {}).get("referrer"),
@@ -113,7 +115,7 @@ def rescore_leads(
                 )
             )
             if result.tier != lead.tier:
-                changes.append(TierChange(lead.id, lead.tier, result.tier))
+                changes.append(TierChange(lead.id, lead.tier, result.tier, reason))
         lead.score, lead.tier, lead.score_computed_at = result.total, result.tier, now
         lead.breakdown = breakdown_json(result)
     return changes

@@ -253,3 +253,27 @@ def test_a_sweep_while_redis_is_down_loses_no_offer(ctx, clock, shop, smtp, post
     run_jobs()
     assert [o.status for o in rows(ctx, Offer)] == ["sent"]
     assert campaign.replan_orphans(ctx) == 0
+
+
+def test_a_lead_turning_hot_gets_a_personal_offer(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    import scoring
+
+    with transaction(ctx.sessions) as session:
+        doc = session.scalar(sa.select(Ruleset)).document
+        hot_fast = {**scoring.DEFAULT_SCORING, "tiers": {"warm": 10, "hot": 15}}
+        session.add(
+            Ruleset(
+                shop_id=shop["id"],
+                version=2,
+                created_at=ctx.now(),
+                created_by="t",
+                document={"scoring": hot_fast, "campaign": doc["campaign"]},
+            )
+        )
+    post_shopify("checkouts/create", checkout_payload())
+    run_jobs()
+    [lead] = [lead for lead in rows(ctx, Lead) if lead.email == "shopper@example.com"]
+    assert lead.tier == "hot"
+    [offer] = rows(ctx, Offer)
+    assert (offer.reason, offer.status, offer.cart_id) == ("hot_lead", "sent", None)
+    assert len(smtp.messages) == 1 and offer.code in smtp.messages[0].get_body(("plain",)).get_content()
