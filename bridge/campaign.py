@@ -234,6 +234,8 @@ def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason:
         now,
         reason=reason,
     )
+    if cart is not None and not (cart.items or {}).get("lines"):
+        decision = campaigns.Decision(action="skip", reason="empty_cart")  # an emptied cart is no lost sale
     if decision.action == "skip" and reason == "hot_lead":
         return None  # nothing to remember: a hot lead may qualify later
     offer = Offer(

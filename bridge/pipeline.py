@@ -13,7 +13,7 @@ from bridge import apply, privacy, scorer
 from bridge.db import transaction
 from bridge.models import Event, Shop
 from bridge.runtime import Context
-from connectors.base import StoreError
+from connectors.base import StoreError, WebhookAdapter
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _apply_event(ctx: Context, session: sa.orm.Session, event_id: int) -> tuple[
     shop = session.get(Shop, event.shop_id)
     assert shop is not None
     payload = json.loads(event.payload, parse_float=Decimal)
-    facts = ctx.adapters[shop.platform].normalize(event.topic, payload)
+    facts = adapter_for(ctx, shop.platform, event.topic).normalize(event.topic, payload)
     now = ctx.now()
     if shop.uninstalled_at is not None:
         facts = [f for f in facts if isinstance(f, privacy.PRIVACY_FACTS)]
@@ -75,7 +75,17 @@ def _apply_event(ctx: Context, session: sa.orm.Session, event_id: int) -> tuple[
     result = apply.apply_facts(session, ctx, shop, event, facts)
     changes = scorer.rescore_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
     event.status, event.processed_at, event.error = "processed", now, None
+    if event.topic.startswith("collect/"):  # untrusted storefront traffic never triggers an offer email
+        return "processed", result.follow_ups
     return "processed", result.follow_ups + scorer.follow_ups(ctx, shop, changes)
+
+
+def adapter_for(ctx: Context, platform: str, topic: str) -> WebhookAdapter:
+    """The normalizer of a topic: storefront and plugin events have their own, the rest the platform's."""
+    prefix = topic.split("/", 1)[0]
+    if prefix in ("wordpress", "collect") and prefix in ctx.adapters:
+        return ctx.adapters[prefix]
+    return ctx.adapters[platform]
 
 
 def _transient(ctx: Context, event_id: int, attempt: int, exc: BaseException) -> str:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bridge.leads import find_lead, normalize_email
-from bridge.models import Activity, Cart, Lead, Offer, Order, PrivacyExport, ScoreChange, Shop
+from bridge.models import Activity, Cart, Event, Lead, Offer, Order, PrivacyExport, ScoreChange, Shop
 from bridge.runtime import Context
 from connectors import base as facts
 
@@ -24,6 +24,7 @@ def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) 
         if lead is not None:
             redact_lead(session, lead, now)
         _scrub_unlinked_carts(session, shop.id, normalize_email(fact.email))
+        scrub_event_log(session, shop.id, [normalize_email(fact.email), fact.external_id])
     elif isinstance(fact, facts.DataRequest):
         lead = find_lead(session, shop.id, fact.external_id, normalize_email(fact.email))
         document = export_lead(session, lead) if lead is not None else {"found": False}
@@ -32,11 +33,21 @@ def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) 
         )
     elif isinstance(fact, facts.AppUninstalled):
         uninstall(shop, now)
+        return _later_cancel_jobs(ctx, shop.id)
     elif isinstance(fact, facts.ShopRedact):
         return _later_erase(ctx, shop.id)
     else:
         raise facts.PayloadError(f"no handler for fact {type(fact).__name__}")
     return None
+
+
+def _later_cancel_jobs(ctx: Context, shop_id: int) -> Callable[[], None]:
+    def step() -> None:
+        from bridge.shopify_app import cancel_shop_jobs
+
+        cancel_shop_jobs(ctx, shop_id)
+
+    return step
 
 
 def _later_erase(ctx: Context, shop_id: int) -> Callable[[], None]:
@@ -106,6 +117,25 @@ def _scrub_unlinked_carts(session: Session, shop_id: int, email: str | None) -> 
             .where(Cart.shop_id == shop_id, Cart.email == email)
             .values(email=None, items={}, recovery_url=None, source={})
         )
+
+
+def scrub_event_log(session: Session, shop_id: int, needles: list[str | None]) -> int:
+    """Blank the stored payloads (and exports) that mention this customer; statuses and times stay."""
+    terms = [n for n in needles if n and len(n) >= 5]  # short ids would match unrelated payloads
+    if not terms:
+        return 0
+    mentions = sa.or_(*(sa.func.lower(Event.payload).contains(t.lower(), autoescape=True) for t in terms))
+    done = session.execute(
+        sa.update(Event).where(Event.shop_id == shop_id, mentions).values(payload='{"redacted": true}')
+    ).rowcount
+    exported = sa.or_(
+        *(
+            sa.func.lower(sa.cast(PrivacyExport.document, sa.Text)).contains(t.lower(), autoescape=True)
+            for t in terms
+        )
+    )
+    session.execute(sa.delete(PrivacyExport).where(PrivacyExport.shop_id == shop_id, exported))
+    return int(done or 0)
 
 
 def uninstall(shop: Shop, now: datetime) -> None:

@@ -7,6 +7,7 @@ problem under its field path. A change is committed first and its bulk rescore q
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, request
@@ -20,6 +21,7 @@ from bridge.web import context
 
 bp = Blueprint("rules_api", __name__, url_prefix="/api/v1")
 ACTOR = "api"  # an API key names a shop, not a person
+SIMULATE_SECONDS = 20.0  # below gunicorn's 30 s timeout; a larger shop gets a partial, flagged answer
 
 
 @bp.get("/rules")
@@ -87,7 +89,7 @@ def simulate_rules() -> tuple[Response, int]:
     """What the candidate rules (a whole document or its "scoring" part) would do to stored leads."""
     body = _json_body()
     try:
-        result = simulate(g.session, g.shop.id, body, context().now())
+        result = simulate(g.session, g.shop.id, body, context().now(), max_seconds=SIMULATE_SECONDS)
     except rulesets.InvalidRules as exc:
         return _invalid(exc.errors)
     finally:
@@ -106,12 +108,12 @@ def _invalid(errors: dict[str, Any]) -> tuple[Response, int]:
     return jsonify(errors=rulesets.flatten_errors(errors)), 422
 
 
-def _committed(change: Any) -> tuple[Response, int]:
+def _committed(change: Callable[[], Ruleset]) -> tuple[Response, int]:
     """Run a change that writes a new version, commit it, then queue the rescore."""
     session, shop = g.session, g.shop
     _, before = rulesets.current(session, shop.id)
     try:
-        row: Ruleset = change()
+        row = change()
         session.commit()
     except rulesets.InvalidRules as exc:
         session.rollback()

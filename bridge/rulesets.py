@@ -101,7 +101,7 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
     """Leaf changes between two documents: [{"path": "scoring.tiers.hot", "old": 80, "new": 75}]."""
     if isinstance(old, Mapping) and isinstance(new, Mapping):
-        keys = [*new, *(key for key in old if key not in new)]
+        keys = sorted({*old, *new}, key=str)  # JSONB does not keep key order: sort for a stable diff
         return [change for key in keys for change in diff(old.get(key), new.get(key), _join(path, key))]
     if isinstance(old, list) and isinstance(new, list) and any(isinstance(x, Mapping) for x in old + new):
         return [

@@ -21,6 +21,7 @@ from bridge.shops import SignerCache
 from connectors.base import WebhookAdapter
 from connectors.shopify.webhooks import ShopifyWebhooks
 from connectors.woocommerce.webhooks import WooWebhooks
+from connectors.woocommerce.wordpress import WordPressEvents
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,16 @@ def build(
         sessions=db.make_session_factory(engine),
         vault=Vault(settings.encryption_keys),
         redis=redis if redis is not None else queue.connect(settings.redis_url),
-        adapters={"shopify": ShopifyWebhooks(), "woocommerce": WooWebhooks()},
+        adapters={
+            "shopify": ShopifyWebhooks(),
+            "woocommerce": WooWebhooks(),
+            "wordpress": WordPressEvents(clock=clock),
+        },
         clock=clock,
     )
+    from bridge.collect import COLLECT_ADAPTER  # imported here: collect → ingest → runtime
+
+    ctx.adapters["collect"] = COLLECT_ADAPTER
     ctx.signers = SignerCache(ctx.sessions, ctx.vault, settings)
     ctx.writer = EventWriter(engine, after_commit=lambda ids: queue.enqueue_events(ctx.redis, ids))
     from bridge.campaign import on_tier_change

@@ -27,7 +27,7 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """Every periodic job; each is idempotent, so two schedulers running at once do no harm."""
-    from bridge import campaign, rescore
+    from bridge import campaign, reconcile, rescore, woo_reconcile
 
     return [
         Periodic(jobs.relay_pending, 10),
@@ -35,6 +35,8 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(campaign.cleanup_expired, 600, queue.CAMPAIGNS),
         Periodic(jobs.snapshot_tiers, 3600),
         Periodic(rescore.resume_rescores, 60),
+        Periodic(woo_reconcile.reconcile_all_woocommerce, 900),
+        Periodic(reconcile.reconcile_all, 900),
     ]
 
 

@@ -70,7 +70,7 @@ def _presented_token() -> str | None:
 
 
 def session_token_required(view: Any) -> Any:
-    """Admin views: verify the session token, set `g.shop_id` and `g.shop_domain`, allow framing by the shop."""
+    """Admin views: verify the session token, set `g.shop_id` and `g.shop_domain`, let the shop frame us."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -1,11 +1,14 @@
 """What-if: score a shop's stored leads under the live rules and a candidate, writing nothing.
 
 Leads are read in id-ordered batches (one query for the leads, one for their activities), so
-memory stays bounded whatever the shop's size; only tallies and a small sample are kept.
+memory stays bounded whatever the shop's size; only tallies and a small sample are kept. Time is
+bounded too when `max_seconds` is given: the answer then says `"complete": false` and counts the
+leads seen so far (the oldest first), rather than letting a very large shop's request time out.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -37,6 +40,7 @@ def simulate(
     *,
     batch_size: int = BATCH_SIZE,
     sample_size: int = SAMPLE_SIZE,
+    max_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Tier counts now and with the candidate, movers up and down, and a sample of movers."""
     version, live = rulesets.current(session, shop_id)
@@ -46,7 +50,12 @@ def simulate(
     before_rules, after_rules = scoring.load_rules(live["scoring"]), scoring.load_rules(clean["scoring"])
     tally: Counter[str] = Counter()
     sample: list[dict[str, Any]] = []
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    complete = True
     for leads, activities in _batches(session, shop_id, batch_size):
+        if deadline is not None and time.monotonic() > deadline:
+            complete = False
+            break
         before, after = [], []
         for lead in leads:
             profile, done = scorer.profile_of(lead), activities.get(lead.id, [])
@@ -54,7 +63,7 @@ def simulate(
             after.append(scoring.score(after_rules, profile, done, now))
         _count(tally, scoring.compare(before, after))
         sample.extend(_movers(leads, before, after, sample_size - len(sample)))
-    return _result(version, tally, sample)
+    return {**_result(version, tally, sample), "complete": complete}
 
 
 def _batches(

@@ -55,6 +55,15 @@ def store_tokens(shop: Shop, vault: Vault, tokens: oauth.TokenSet) -> None:
     shop.settings = {**settings, "shopify_scope": tokens.scope}
 
 
+def has_live_token(ctx: Context, domain: str) -> bool:
+    """True when the installed shop holds an expiring token whose refresh token is still valid."""
+    with ctx.sessions() as session:
+        shop = shops.by_domain(session, "shopify", domain)
+        if shop is None or shop.uninstalled_at is not None or shop.refresh_token_enc is None:
+            return False
+        return shop.refresh_expires_at is None or shop.refresh_expires_at > ctx.now() + timedelta(days=1)
+
+
 def access_token_provider(ctx: Context, shop_id: int, http: requests.Session | None = None) -> TokenProvider:
     """The shop's current access token for the store client; refreshes ahead of expiry or on a 401."""
     cached: dict[str, Any] = {}

@@ -1,4 +1,4 @@
-"""rescore runs: resumable progress of the bulk rescore after a rules change
+"""rescore runs: resumable progress of the bulk rescore after a rules change; leads by shop and id
 
 Revision ID: 0003_rescore_runs
 Revises: 0002
@@ -37,8 +37,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("shop_id", "version", name=op.f("uq_rescore_runs_shop_id_version")),
     )
     op.create_index("ix_rescore_runs_status", "rescore_runs", ["status"])
+    op.create_index("ix_leads_shop_id_id", "leads", ["shop_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_leads_shop_id_id", table_name="leads")
     op.drop_index("ix_rescore_runs_status", table_name="rescore_runs")
     op.drop_table("rescore_runs")

@@ -22,7 +22,9 @@ def add_lead(ctx: Context) -> AddLead:
 
     def add(shop_id: int, email: str, activities: Iterable[tuple[str, datetime]] = (), **columns: Any) -> int:
         with transaction(ctx.sessions) as session:
-            lead = Lead(shop_id=shop_id, email=email, created_at=ctx.now(), source={}, breakdown={}, **columns)
+            lead = Lead(
+                shop_id=shop_id, email=email, created_at=ctx.now(), source={}, breakdown={}, **columns
+            )
             session.add(lead)
             session.flush()
             for index, (kind, at) in enumerate(activities):

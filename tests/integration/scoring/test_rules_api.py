@@ -35,21 +35,30 @@ def test_put_valid_rules_saves_a_version_queues_a_rescore_and_rescores_leads(
     hot_calls: list[Any] = []
     ctx.extras["on_tier_change"] = lambda _ctx, shop_id, changes: hot_calls.append((shop_id, changes))
     day = timedelta(days=1)
-    add_lead(shop, "ann@example.com", [("add_to_cart", now - 2 * day), ("add_to_cart", now - day),
-                                       ("checkout_started", now - 40 * day)])
+    add_lead(
+        shop,
+        "ann@example.com",
+        [("add_to_cart", now - 2 * day), ("add_to_cart", now - day), ("checkout_started", now - 40 * day)],
+    )
     views = [("product_view", now - timedelta(hours=h)) for h in range(1, 9)]  # 8 views, all on Nov 25
-    add_lead(shop, "bob@example.com", views + [("promo_email_open", now - 60 * day)] * 1
-             + [("promo_email_open", now - 61 * day), ("promo_email_open", now - 62 * day)]
-             + [("email_click", now - 60 * day - timedelta(minutes=m)) for m in range(5)], accepts_marketing=True)
+    opens = [("promo_email_open", now - (60 + i) * day) for i in range(3)]
+    clicks = [("email_click", now - 60 * day - timedelta(minutes=m)) for m in range(5)]
+    add_lead(shop, "bob@example.com", views + opens + clicks, accepts_marketing=True)
     add_lead(shop, "cat@example.com", [("add_to_cart", now)], is_customer=True)
     add_lead(shop, "dan@mailinator.com", [("newsletter_signup", now)])
     add_lead(woo_shop["id"], "other@example.com", [("add_to_cart", now)])
 
     document = {"scoring": {"activities": activities(add_to_cart=20), "decay": {"half_life_days": 0}}}
-    answer = client.put("/api/v1/rules?note=bigger+carts", json=document, headers=bearer(shopify_shop["api_key"]))
+    answer = client.put(
+        "/api/v1/rules?note=bigger+carts", json=document, headers=bearer(shopify_shop["api_key"])
+    )
 
     assert answer.status_code == 200, answer.json
-    assert answer.json["version"] == 1 and answer.json["changed"] is True and answer.json["note"] == "bigger carts"
+    assert (
+        answer.json["version"] == 1
+        and answer.json["changed"] is True
+        and answer.json["note"] == "bigger carts"
+    )
     assert {"path": "scoring.activities.add_to_cart.points", "old": 15, "new": 20} in answer.json["diff"]
     assert answer.json["rescore"] == {"job_id": f"rescore-{shop}-1", "queued": True}
     assert get_queue(ctx.redis, MAINTENANCE).job_ids == [f"rescore-{shop}-1"]
@@ -69,13 +78,20 @@ def test_put_valid_rules_saves_a_version_queues_a_rescore_and_rescores_leads(
     assert (run.status, run.processed, run.tier_changes) == ("done", 4, 3)
     [(shop_id, changes)] = hot_calls
     assert shop_id == shop and {(c.old_tier, c.new_tier) for c in changes} == {
-        ("cold", "warm"), ("cold", "hot"), ("cold", "customer")
+        ("cold", "warm"),
+        ("cold", "hot"),
+        ("cold", "customer"),
     }
 
 
 def test_put_the_same_rules_again_makes_no_new_version(ctx, client, shopify_shop):
     headers = bearer(shopify_shop["api_key"])
-    assert client.put("/api/v1/rules", json={"campaign": {"discount_value": 15}}, headers=headers).json["version"] == 1
+    assert (
+        client.put("/api/v1/rules", json={"campaign": {"discount_value": 15}}, headers=headers).json[
+            "version"
+        ]
+        == 1
+    )
     again = client.put("/api/v1/rules", json={"campaign": {"discount_value": 15}}, headers=headers)
     assert again.status_code == 200 and again.json["changed"] is False and again.json["version"] == 1
 
@@ -96,7 +112,11 @@ PROBLEMS = {
     ),
     "negative half-life": (
         {"scoring": {"decay": {"half_life_days": -3}}},
-        {"scoring.decay.half_life_days": ["Must be greater than or equal to 0 and less than or equal to 3650."]},
+        {
+            "scoring.decay.half_life_days": [
+                "Must be greater than or equal to 0 and less than or equal to 3650."
+            ]
+        },
     ),
     "warm not below hot": (
         {"scoring": {"tiers": {"warm": 80, "hot": 80}}},
@@ -104,8 +124,11 @@ PROBLEMS = {
     ),
     "cap below zero": (
         {"scoring": {"activities": {"product_view": {"points": 2, "cap": {"points": -1}}}}},
-        {"scoring.activities.product_view.cap.points": [
-            "Must be greater than or equal to 0 and less than or equal to 100000."]},
+        {
+            "scoring.activities.product_view.cap.points": [
+                "Must be greater than or equal to 0 and less than or equal to 100000."
+            ]
+        },
     ),
     "unknown profile field": (
         {"scoring": {"criteria": [{"field": "shoe_size", "operator": "eq", "value": "42", "points": 1}]}},
@@ -151,11 +174,20 @@ def test_put_with_many_problems_lists_every_one(ctx, client, shopify_shop):
     answer = client.put("/api/v1/rules", json=document, headers=bearer(shopify_shop["api_key"]))
     assert answer.status_code == 422
     assert set(answer.json["errors"]) == {
-        "scoring.activities.teleport", "scoring.activities.product_view.cap.points", "scoring.criteria.0.field",
-        "scoring.criteria.1.operator", "scoring.decay.half_life_days", "scoring.tiers.hot",
-        "campaign.timezone", "campaign.discount_value", "campaign.bogus", "extra",
+        "scoring.activities.teleport",
+        "scoring.activities.product_view.cap.points",
+        "scoring.criteria.0.field",
+        "scoring.criteria.1.operator",
+        "scoring.decay.half_life_days",
+        "scoring.tiers.hot",
+        "campaign.timezone",
+        "campaign.discount_value",
+        "campaign.bogus",
+        "extra",
     }
-    assert all(messages and all(isinstance(m, str) for m in messages) for messages in answer.json["errors"].values())
+    assert all(
+        messages and all(isinstance(m, str) for m in messages) for messages in answer.json["errors"].values()
+    )
     assert_nothing_saved(ctx)
 
 

@@ -1,0 +1,204 @@
+"""The companion WordPress plugin's cart events: signature over timestamp and body, identity, facts."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, DecimalException
+from typing import Any
+
+from connectors.base import Activity, CartSnapshot, CustomerSeen, Envelope, Fact, LineItem, PayloadError
+from connectors.woocommerce.webhooks import header
+
+TIMESTAMP_HEADER = "X-Relance-Timestamp"
+SIGNATURE_HEADER = "X-Relance-Signature"
+TOLERANCE_SECONDS = 300
+TOPIC_PREFIX = "wordpress/"
+EVENTS = frozenset({"cart.updated", "checkout.email", "cart.emptied"})
+MAX_KEY_LENGTH = 255
+_MAX_MONEY = Decimal(10) ** 15
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class WordPressEvents:
+    """WebhookAdapter for the signed cart events of the Relance WordPress plugin."""
+
+    platform = "wordpress"
+
+    def __init__(
+        self, clock: Callable[[], datetime] = _utcnow, tolerance_seconds: int = TOLERANCE_SECONDS
+    ) -> None:
+        self._clock = clock
+        self._tolerance = tolerance_seconds
+
+    def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> bool:
+        """True when the signature of `timestamp.body` matches one of `secrets` and the timestamp is fresh."""
+        stamp = (header(headers, TIMESTAMP_HEADER) or "").strip()
+        sent = (header(headers, SIGNATURE_HEADER) or "").strip().encode("utf-8", "replace")
+        if not sent or not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            return False
+        if abs(self._clock().timestamp() - int(stamp)) > self._tolerance:
+            return False  # an old (or future) request replayed: refused whatever its signature
+        return any(
+            hmac.compare_digest(sign(raw, secret, stamp).encode(), sent) for secret in secrets if secret
+        )
+
+    def envelope(self, raw: bytes, headers: Mapping[str, str]) -> Envelope:
+        """Topic `wordpress/<event>` and the key `wp:<session_key>:<sha256 of the body>`."""
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
+            body = None
+        body = body if isinstance(body, dict) else {}
+        event = body.get("event")
+        topic = TOPIC_PREFIX + (event if isinstance(event, str) and event in EVENTS else "invalid")
+        session = body.get("session_key")
+        session = session.strip()[:64] if isinstance(session, str) and session.strip() else "-"
+        key = f"wp:{session}:{hashlib.sha256(raw).hexdigest()}"
+        if len(key) > MAX_KEY_LENGTH:
+            key = f"wp:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+        return Envelope(topic=topic, delivery_key=key, triggered_at=_moment(body.get("ts")))
+
+    def normalize(self, topic: str, payload: Mapping[str, object]) -> list[Fact]:
+        """CartSnapshot, the shopper when an email was captured, and add_to_cart or checkout_started."""
+        if not isinstance(payload, Mapping):
+            raise PayloadError("payload is not a JSON object")
+        event = topic.removeprefix(TOPIC_PREFIX)
+        if not topic.startswith(TOPIC_PREFIX) or event not in EVENTS:
+            raise PayloadError(f"not a companion plugin event: {topic[:60]!r}")
+        cart = cart_snapshot(payload, emptied=event == "cart.emptied")
+        found: list[Fact] = []
+        if cart.email:
+            # No time on purpose: this fact must not make the store's own profile look older.
+            found.append(CustomerSeen(external_id=cart.customer_external_id, email=cart.email))
+        found.append(cart)
+        who = (cart.customer_external_id, cart.email)
+        if event == "cart.updated" and cart.items:
+            found.append(Activity("add_to_cart", cart.updated_at, f"cart:{cart.token}", *who))
+        elif event == "checkout.email":
+            # With a block-checkout draft order, the order webhook names the same checkout: one activity.
+            ref = f"order:{cart.checkout_token}" if cart.checkout_token else f"checkout:{cart.token}"
+            found.append(Activity("checkout_started", cart.updated_at, ref, *who))
+        return found
+
+
+def cart_snapshot(payload: Mapping[str, Any], *, emptied: bool = False) -> CartSnapshot:
+    """The cart the plugin describes (an emptied cart keeps its identity, without items)."""
+    token = _text(payload.get("cart_token"), "cart_token", required=True)
+    updated_at = _moment(payload.get("ts"))
+    if updated_at is None:
+        raise PayloadError("event without a valid ts")
+    items = () if emptied else tuple(_line(line) for line in _list(payload.get("items"), "items"))
+    subtotal = Decimal(0) if emptied else _money(payload.get("subtotal", "0"), "subtotal")
+    return CartSnapshot(
+        token=token,
+        checkout_token=_optional_id(payload.get("order_id"), "order_id"),
+        email=_email(payload.get("email")),
+        customer_external_id=_optional_id(payload.get("customer_id"), "customer_id"),
+        currency=_currency(payload.get("currency")),
+        subtotal=subtotal,
+        items=items,
+        recovery_url=_url(payload.get("recovery_url")),
+        updated_at=updated_at,
+        accepts_marketing=True if payload.get("marketing_consent") is True else None,
+    )
+
+
+def sign(raw: bytes, secret: str, timestamp: str | int) -> str:
+    """The plugin's signature: base64 of HMAC-SHA256 over `timestamp + "." + body`."""
+    message = str(timestamp).encode("ascii") + b"." + raw
+    return base64.b64encode(hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()).decode()
+
+
+def _line(line: object) -> LineItem:
+    if not isinstance(line, Mapping):
+        raise PayloadError("an item is not an object")
+    quantity = line.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= 10**6:
+        raise PayloadError("item quantity is not a count")
+    return LineItem(
+        title=(_text(line.get("title"), "title") or "")[:255],
+        quantity=quantity,
+        price=_money(line.get("price", "0"), "item price"),
+        product_id=_optional_id(line.get("product_id"), "product_id"),
+        variant_id=_optional_id(line.get("variation_id"), "variation_id"),
+    )
+
+
+def _moment(value: object) -> datetime | None:
+    """A unix time in seconds (the plugin's `ts`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _money(value: object, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise PayloadError(f"{what} is not an amount")
+    try:
+        amount = Decimal(str(value).strip())
+    except DecimalException as exc:
+        raise PayloadError(f"{what} is not an amount") from exc
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -10 or not 0 <= amount < _MAX_MONEY:
+        raise PayloadError(f"{what} is out of range")
+    return amount
+
+
+def _text(value: object, what: str, *, required: bool = False) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise PayloadError(f"{what} is missing")
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{what} is not text")
+    text = value.strip()
+    if required and not 0 < len(text) <= 255:
+        raise PayloadError(f"{what} is empty or too long")
+    return text or None
+
+
+def _optional_id(value: object, what: str) -> str | None:
+    if value in (None, 0, "0", ""):
+        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise PayloadError(f"{what} is not an id")
+    return str(value)
+
+
+def _list(value: object, what: str) -> list[Any]:
+    if value is None or value == {}:  # PHP encodes an empty array as [] but an empty object as {}
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{what} is not a list")
+    return value
+
+
+def _email(value: object) -> str | None:
+    if not isinstance(value, str) or "@" not in value or len(value) > 320:
+        return None
+    return value.strip() or None
+
+
+def _currency(value: object) -> str | None:
+    if isinstance(value, str) and len(value.strip()) == 3 and value.strip().isalpha():
+        return value.strip().upper()
+    return None
+
+
+def _url(value: object) -> str | None:
+    if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 2000:
+        return value
+    return None

@@ -1,0 +1,208 @@
+"""Installing from the Shopify admin: code grant, state, signatures, stored tokens, webhooks, reinstall."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from bridge import shopify_app
+from bridge.models import Nonce, Shop
+from tests.conftest import APP_SECRET
+from tests.integration.shopify.conftest import SHOP, sign_query
+
+
+def shops(ctx) -> list[Shop]:
+    with ctx.sessions() as s:
+        return list(s.scalars(sa.select(Shop)))
+
+
+def nonces(ctx) -> list[Nonce]:
+    with ctx.sessions() as s:
+        return list(s.scalars(sa.select(Nonce)))
+
+
+def test_install_redirects_to_the_shop_with_scopes_and_a_one_time_state(ctx, client, clock):
+    response = client.get("/install/shopify", query_string=sign_query({"shop": SHOP, "host": "abc"}, clock))
+    assert response.status_code == 302
+    target = urlsplit(response.headers["Location"])
+    assert (target.scheme, target.netloc, target.path) == ("https", SHOP, "/admin/oauth/authorize")
+    query = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert query["client_id"] == "test-api-key"
+    assert {"read_customers", "read_orders", "write_discounts"} <= set(query["scope"].split(","))
+    assert query["redirect_uri"] == "http://relance.test/auth/shopify/callback"
+    assert "grant_options[]" not in query  # offline token: no per-user grant
+    [nonce] = nonces(ctx)
+    assert (nonce.value, nonce.purpose, nonce.subject) == (query["state"], "shopify_state", SHOP)
+
+
+def test_install_without_hmac_is_allowed_for_an_install_link(ctx, client):
+    assert client.get("/install/shopify", query_string={"shop": SHOP}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "shop", ["evil.com", "", "relance-test.myshopify.com.evil.com", "-x.myshopify.com", "a b.myshopify.com"]
+)
+def test_install_refuses_what_is_not_a_shop_domain(ctx, client, shop):
+    response = client.get("/install/shopify", query_string={"shop": shop})
+    assert response.status_code == 400
+    assert "myshopify.com" in response.get_data(as_text=True)
+    assert nonces(ctx) == []
+
+
+def test_install_refuses_a_wrong_or_stale_signature(ctx, client, clock):
+    wrong = sign_query({"shop": SHOP}, clock, secret="shpss_someone_else_0123456789abcdef")
+    assert client.get("/install/shopify", query_string=wrong).status_code == 401
+    stale = sign_query({"shop": SHOP}, clock)
+    clock.advance(minutes=10)
+    response = client.get("/install/shopify", query_string=stale)
+    assert response.status_code == 401 and "hmac" in response.get_data(as_text=True)
+    assert nonces(ctx) == []
+
+
+def test_callback_stores_encrypted_expiring_tokens_and_sends_to_the_admin(ctx, fake, install, clock):
+    response = install()
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/admin/?shop={SHOP}&host=YWRtaW4uc2hvcGlmeS5jb20"
+    [shop] = shops(ctx)
+    [token] = fake.tokens
+    [refresh] = fake.refresh_tokens
+    assert shop.domain == SHOP and shop.platform == "shopify" and shop.installed_at == clock()
+    assert token not in shop.access_token_enc and refresh not in shop.refresh_token_enc  # encrypted at rest
+    assert ctx.vault.decrypt(shop.access_token_enc) == token
+    assert ctx.vault.decrypt(shop.refresh_token_enc) == refresh
+    assert 3590 <= (shop.token_expires_at - clock()).total_seconds() <= 3600
+    assert shop.refresh_expires_at > shop.token_expires_at
+    assert nonces(ctx) == []  # the state was used up
+    with ctx.engine.connect() as conn:  # not in any column, in any form
+        row = conn.execute(sa.text("SELECT * FROM shops")).one()
+    assert not any(token in str(v) or refresh in str(v) for v in row)
+
+
+def test_setup_job_registers_every_webhook_and_reads_the_shop(ctx, fake, install, run_jobs):
+    install()
+    run_jobs()
+    registered = {(w["topic"], w["uri"]) for w in fake.data.webhooks}
+    address = "http://relance.test/webhooks/shopify"
+    assert registered == {(topic, address) for topic in shopify_app.WEBHOOK_TOPICS}
+    assert not [c for c in fake.calls if c.outcome == "invalid"]  # every document valid for 2026-10
+    [shop] = shops(ctx)
+    assert (shop.name, shop.currency, shop.timezone) == ("Relance Test", "EUR", "Europe/Paris")
+    assert len(shop.settings["webhooks"]["ids"]) == len(shopify_app.WEBHOOK_TOPICS)
+    assert "RelancePixelCreate" in {c.operation for c in fake.calls}
+
+
+def test_state_is_single_use_and_expires(ctx, client, fake, clock):
+    started = client.get("/install/shopify", query_string={"shop": SHOP})
+    state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+    params = {"code": fake.new_auth_code(), "shop": SHOP, "state": state}
+    assert client.get("/auth/shopify/callback", query_string=sign_query(params, clock)).status_code == 302
+    again = {**params, "code": fake.new_auth_code()}
+    replayed = client.get("/auth/shopify/callback", query_string=sign_query(again, clock))
+    assert replayed.status_code == 400 and "state" in replayed.get_data(as_text=True)
+    started = client.get("/install/shopify", query_string={"shop": SHOP})
+    state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+    clock.advance(minutes=11)
+    late = {**params, "code": fake.new_auth_code(), "state": state}
+    assert client.get("/auth/shopify/callback", query_string=sign_query(late, clock)).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "overrides, status",
+    [
+        ({"state": "made-up"}, 400),
+        ({"shop": "other-shop.myshopify.com"}, 400),  # state issued for another shop
+        ({"shop": "evil.com"}, 400),
+        ({"code": "not-issued"}, 400),
+    ],
+)
+def test_a_failed_callback_check_stores_nothing(ctx, install, fake, overrides, status):
+    response = install(**overrides)
+    assert response.status_code == status
+    assert shops(ctx) == [] and fake.tokens == set()
+
+
+def test_a_callback_with_a_bad_signature_stores_nothing(ctx, client, fake, clock):
+    started = client.get("/install/shopify", query_string={"shop": SHOP})
+    state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+    params = sign_query({"code": fake.new_auth_code(), "shop": SHOP, "state": state}, clock)
+    params["code"] = fake.new_auth_code()  # changed after signing
+    assert client.get("/auth/shopify/callback", query_string=params).status_code == 401
+    assert shops(ctx) == [] and len(nonces(ctx)) == 1  # the state survives: the real callback may follow
+
+
+def test_reinstall_keeps_the_shop_and_its_keys(ctx, install, run_jobs, post_shopify, fake, clock):
+    install()
+    run_jobs()
+    [first] = shops(ctx)
+    post_shopify("app/uninstalled", {"id": 1, "domain": SHOP}, shop=SHOP, secret=APP_SECRET)
+    run_jobs()
+    [gone] = shops(ctx)
+    assert gone.uninstalled_at is not None and gone.access_token_enc is None
+    clock.advance(minutes=5)
+    assert install().status_code == 302
+    run_jobs()
+    [again] = shops(ctx)
+    assert again.id == first.id
+    assert (again.shop_key, again.public_key, again.api_key_hash) == (
+        first.shop_key, first.public_key, first.api_key_hash,
+    )  # fmt: skip
+    assert again.uninstalled_at is None and again.installed_at == clock()
+    assert ctx.vault.decrypt(again.access_token_enc) != ctx.vault.decrypt(first.access_token_enc)
+    assert len(fake.data.webhooks) == len(shopify_app.WEBHOOK_TOPICS)  # nothing subscribed twice
+
+
+def test_unconfigured_app_says_so(ctx, client, app):
+    ctx.settings = ctx.settings.with_overrides(shopify_api_key="")
+    response = client.get("/install/shopify", query_string={"shop": SHOP})
+    assert response.status_code == 503 and "SHOPIFY_API_KEY" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["PIXEL_CREATE", "PIXEL_UPDATE", "PIXEL_FIND"])
+def test_pixel_documents_are_valid_for_the_pinned_schema(name):
+    from graphql import OperationDefinitionNode, parse, validate
+    from graphql.execution.values import get_variable_values
+
+    from tests.fakes.shopify_graphql import admin_schema
+
+    document = parse(getattr(shopify_app, name))
+    assert validate(admin_schema(), document) == []
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    variables = {"id": "gid://shopify/WebPixel/1", "webPixel": {"settings": '{"bridgeUrl": "x"}'}}
+    wanted = {v.variable.name.value for v in operation.variable_definitions}
+    coerced = get_variable_values(
+        admin_schema(), operation.variable_definitions, {k: variables[k] for k in wanted}
+    )
+    assert isinstance(coerced, dict)
+
+
+class PixelStore:
+    """Stands in for the GraphQL client: a shop that already has our pixel."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict]] = []
+
+    def execute(self, query: str, variables: dict | None = None) -> dict:
+        self.sent.append((query, variables or {}))
+        if query == shopify_app.PIXEL_CREATE:
+            taken = {"field": ["webPixel"], "code": "TAKEN", "message": "already exists"}
+            return {"webPixelCreate": {"webPixel": None, "userErrors": [taken]}}
+        if query == shopify_app.PIXEL_FIND:
+            return {"webPixel": {"id": "gid://shopify/WebPixel/9"}}
+        return {"webPixelUpdate": {"webPixel": {"id": variables["id"], "settings": "{}"}, "userErrors": []}}
+
+
+def test_an_existing_pixel_is_updated_with_our_settings():
+    store = PixelStore()
+    settings = {"bridgeUrl": "https://relance.example.com", "publicKey": "pk_1"}
+    assert shopify_app.activate_pixel(store, settings) == "gid://shopify/WebPixel/9"
+    assert [q for q, _ in store.sent] == [
+        shopify_app.PIXEL_CREATE,
+        shopify_app.PIXEL_FIND,
+        shopify_app.PIXEL_UPDATE,
+    ]
+    assert (
+        store.sent[-1][1]["webPixel"]["settings"]
+        == '{"bridgeUrl": "https://relance.example.com", "publicKey": "pk_1"}'
+    )

@@ -1,0 +1,118 @@
+<?php
+/**
+ * Plain-PHP tests of the plugin's pure parts (Relance_Core). Exits non-zero on failure.
+ *
+ * Usage: php tests/php/run.php
+ *
+ * @package Relance
+ */
+
+require __DIR__ . '/bootstrap.php';
+
+$failures = 0;
+$checks   = 0;
+
+/**
+ * Record one assertion.
+ *
+ * @param bool   $ok   Whether it held.
+ * @param string $name What was checked.
+ */
+function check( $ok, $name ) {
+	global $failures, $checks;
+	++$checks;
+	if ( ! $ok ) {
+		++$failures;
+		fwrite( STDERR, "FAIL: $name\n" );
+	}
+}
+
+/**
+ * Whether $call throws an exception of class $class.
+ *
+ * @param callable $call  The code.
+ * @param string   $class Expected exception class.
+ * @return bool
+ */
+function throws( $call, $class ) {
+	try {
+		$call();
+	} catch ( Exception $e ) {
+		return $e instanceof $class;
+	}
+	return false;
+}
+
+$token = 'aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbb';
+$cart  = array(
+	'cart_token'   => $token,
+	'session_key'  => 'sess',
+	'items'        => array(
+		array( 'product_id' => '31', 'variation_id' => 0, 'title' => 'Tee', 'quantity' => '2', 'price' => 12.5 ),
+		array( 'product_id' => 5, 'variation_id' => 0, 'title' => 'Gone', 'quantity' => 0, 'price' => 3 ),
+	),
+	'subtotal'     => 25,
+	'currency'     => 'usd',
+	'recovery_url' => 'https://shop.example.com/cart/?relance_restore=' . $token,
+);
+
+// Payload building.
+$p = Relance_Core::build_payload( 'cart.updated', $cart, 1700000000 );
+check( array( 'event', 'cart_token', 'session_key', 'items', 'subtotal', 'currency', 'recovery_url', 'ts' ) === array_keys( $p ), 'payload keys and order' );
+check( 1 === count( $p['items'] ), 'lines without quantity are dropped' );
+check( array( 'product_id' => 31, 'variation_id' => 0, 'title' => 'Tee', 'quantity' => 2, 'price' => '12.50' ) === $p['items'][0], 'line normalized' );
+check( '25.00' === $p['subtotal'] && 'USD' === $p['currency'] && 1700000000 === $p['ts'], 'money, currency and time' );
+check( ! isset( $p['email'] ) && ! isset( $p['customer_id'] ) && ! isset( $p['marketing_consent'] ), 'no optional keys by default' );
+$p = Relance_Core::build_payload( 'checkout.email', $cart, 1, array( 'email' => ' a@b.co ', 'customer_id' => 9, 'order_id' => 0, 'marketing_consent' => true ) );
+check( 'a@b.co' === $p['email'] && 9 === $p['customer_id'] && ! isset( $p['order_id'] ) && true === $p['marketing_consent'], 'optional keys' );
+$p = Relance_Core::build_payload( 'checkout.email', $cart, 1, array( 'email' => 'not-an-email', 'marketing_consent' => true ) );
+check( ! isset( $p['email'] ) && ! isset( $p['marketing_consent'] ), 'a bad email is left out, and consent with it' );
+$p = Relance_Core::build_payload( 'cart.emptied', $cart, 1 );
+check( array() === $p['items'] && '0' === $p['subtotal'], 'an emptied cart has no items' );
+check( '[]' === json_encode( $p['items'] ), 'no items encode as a JSON list' );
+check( throws( function () use ( $cart ) { Relance_Core::build_payload( 'cart.exploded', $cart, 1 ); }, 'InvalidArgumentException' ), 'unknown event refused' );
+$bad = array_merge( $cart, array( 'cart_token' => 'short' ) );
+check( throws( function () use ( $bad ) { Relance_Core::build_payload( 'cart.updated', $bad, 1 ); }, 'InvalidArgumentException' ), 'malformed token refused' );
+$three = Relance_Core::build_payload( 'cart.updated', array_merge( $cart, array( 'decimals' => 3 ) ), 1 );
+check( '12.500' === $three['items'][0]['price'] && '25.000' === $three['subtotal'], 'store decimals kept' );
+
+// Money.
+check( '12.50' === Relance_Core::money( '12.5' ) && '0.00' === Relance_Core::money( 'abc' ) && '0.00' === Relance_Core::money( -3 ), 'money' );
+check( '1200' === Relance_Core::money( 1200, 0 ), 'money without decimals' );
+
+// Encoding and signing.
+$body = Relance_Core::encode( array( 'title' => 'Café / thé', 'url' => 'https://x.test/a' ) );
+check( '{"title":"Café / thé","url":"https://x.test/a"}' === $body, 'unescaped slashes and unicode' );
+$known = base64_encode( hash_hmac( 'sha256', '1700000000.' . $body, 'secret', true ) );
+check( Relance_Core::sign( $body, 'secret', 1700000000 ) === $known, 'signature over ts.body' );
+check( Relance_Core::sign( $body, 'secret', 1700000001 ) !== $known, 'the timestamp is signed' );
+check( Relance_Core::sign( $body . ' ', 'secret', 1700000000 ) !== $known, 'the body is signed' );
+// Known answer: HMAC-SHA256(key "key", "1.{}") computed independently (Python's hmac).
+check( 'G6a4FxGG78YT6LzAy9qydI8kmE18WoT6omN6+g5A0iQ=' === Relance_Core::sign( '{}', 'key', 1 ), 'known answer' );
+$h = Relance_Core::headers( $body, 'secret', 1700000000 );
+check( '1700000000' === $h['X-Relance-Timestamp'] && $known === $h['X-Relance-Signature'] && 'application/json' === $h['Content-Type'], 'headers' );
+
+// URLs.
+check( 'https://r.test/webhooks/wordpress/s_k%2Fx' === Relance_Core::endpoint( ' https://r.test/ ', 's_k/x' ), 'endpoint' );
+check( "https://s.test/cart/?relance_restore=$token" === Relance_Core::recovery_url( 'https://s.test/cart/', $token ), 'recovery url' );
+check( "https://s.test/?page_id=7&relance_restore=$token&coupon=back-1%20x" === Relance_Core::recovery_url( 'https://s.test/?page_id=7', $token, 'back-1 x' ), 'recovery url with a query and a coupon' );
+check( "https://s.test/cart?relance_restore=$token#top" === Relance_Core::recovery_url( 'https://s.test/cart#top', $token ), 'fragment kept last' );
+
+// Consent and debounce.
+check( true === Relance_Core::may_send_email( false, false ), 'no consent asked: send' );
+check( false === Relance_Core::may_send_email( true, false ), 'consent asked, not ticked: do not send' );
+check( true === Relance_Core::may_send_email( true, true ), 'consent asked and ticked: send' );
+check( Relance_Core::send_now( null, 100, 30 ) && ! Relance_Core::send_now( 90, 100, 30 ) && Relance_Core::send_now( 70, 100, 30 ), 'debounce window' );
+
+// Tokens, sessions, emails.
+$t = Relance_Core::new_token();
+check( Relance_Core::is_valid_token( $t ) && Relance_Core::new_token() !== $t, 'new tokens are valid and differ' );
+check( ! Relance_Core::is_valid_token( 'ABCDEF' ) && ! Relance_Core::is_valid_token( null ) && ! Relance_Core::is_valid_token( str_repeat( 'g', 32 ) ), 'bad tokens' );
+check( 32 === strlen( Relance_Core::session_key( 't_1', 'salt' ) ) && Relance_Core::session_key( 't_1', 'salt' ) !== Relance_Core::session_key( 't_1', 'pepper' ), 'session keys are salted digests' );
+check( null === Relance_Core::clean_email( 'x' ) && null === Relance_Core::clean_email( array() ) && 'a@b.co' === Relance_Core::clean_email( ' a@b.co ' ), 'emails' );
+
+if ( $failures > 0 ) {
+	fwrite( STDERR, "$failures of $checks checks failed\n" );
+	exit( 1 );
+}
+echo "$checks checks passed\n";
