@@ -12,7 +12,7 @@ $(BIN)/relance: pyproject.toml
 	touch $@
 
 run: $(BIN)/relance
-	$(BIN)/relance serve
+	$(BIN)/relance serve --demo
 
 lint: $(BIN)/relance
 	$(BIN)/ruff check .

@@ -1,0 +1,64 @@
+"""The merchant's admin page: one blueprint under /admin, plugged in by `bridge.app.create_app`.
+
+Standalone: `relance users add --email … --password …` creates a user of one shop; they sign in at
+/admin/login (Flask-Login, werkzeug password hashes, 5 failed sign-ins per email and address in 15
+minutes → 429). The session cookie is HttpOnly, SameSite=Lax and Secure unless PUBLIC_URL is plain
+http on 127.0.0.1/localhost (override: ADMIN_COOKIE_SECURE=1|0). Every admin form carries a CSRF token;
+the JSON API and the webhooks never use cookies, so CSRF checks cover the admin blueprint only.
+
+Inside the Shopify admin: the app URL is /admin/?shop=…&host=…&embedded=1. Without a valid session
+token the page is a small "bounce" page that loads App Bridge (https://cdn.shopify.com/shopifycloud/
+app-bridge.js, the only external script, and only on embedded loads), asks it for a session token,
+posts it once to /auth/shopify/session (token exchange) and reloads with `id_token=`. Every later link
+and form carries a fresh token (static/admin_ui/embedded.js); App Bridge adds it to fetch() as a Bearer
+header. A verified token names the shop (bridge.session_auth) and needs no CSRF token (no cookie is
+involved). Embedded pages send `frame-ancestors https://{shop} https://admin.shopify.com`; standalone
+pages send `frame-ancestors 'none'`. All pages: `script-src 'self'` (plus App Bridge when embedded), no
+inline scripts or styles.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def cookie_secure(public_url: str, override: str | None = None) -> bool:
+    """`Secure` session cookies, except for a plain-http local address (override: ADMIN_COOKIE_SECURE)."""
+    if override:
+        return override.strip().lower() in ("1", "true", "yes", "on")
+    parts = urlsplit(public_url)
+    return not (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS)
+
+
+def init_app(app: Flask) -> None:
+    """Register the admin blueprint, sign-in and CSRF protection on `app`."""
+    from admin_ui import access, support, views
+
+    ctx = app.extensions["relance"]
+    override = os.environ.get("RELANCE_ADMIN_COOKIE_SECURE") or os.environ.get("ADMIN_COOKIE_SECURE")
+    app.config.update(
+        SESSION_COOKIE_SECURE=cookie_secure(ctx.settings.public_url, override),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        REMEMBER_COOKIE_SECURE=cookie_secure(ctx.settings.public_url, override),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        # Only the admin blueprint asks for a check (admin_ui.access.before_request).
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,  # valid as long as the (12 h) session
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    access.setup_login(login_manager)
+    support.setup_templates(app)
+    app.register_blueprint(views.bp)

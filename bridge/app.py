@@ -32,10 +32,22 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.extensions["relance"] = ctx
-    from bridge import api, campaign_api, collect, health, ingest, rules_api, shopify_app, tracking, woo_app
+    from bridge import (
+        api,
+        campaign_api,
+        collect,
+        health,
+        ingest,
+        observability,
+        rules_api,
+        shopify_app,
+        tracking,
+        woo_app,
+    )
 
     for module in (ingest, api, campaign_api, health, rules_api, collect, tracking, shopify_app, woo_app):
         app.register_blueprint(module.bp)
+    observability.register(app)
     for name in extensions:
         _load_extension(app, name)
     _error_handlers(app)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 import campaigns
@@ -19,6 +21,7 @@ from bridge.scorer import TierChange, rescore_leads
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 2000
+LAST_SWEEP_KEY = "relance:last-sweep"
 LIVE = ("planned", "created", "sent")
 
 
@@ -36,6 +39,8 @@ def sweep(ctx: Context) -> int:
     with ctx.sessions() as session:
         shop_ids = list(session.scalars(sa.select(Shop.id).where(Shop.uninstalled_at.is_(None))))
     total = 0
+    with contextlib.suppress(RedisError, OSError):
+        ctx.redis.set(LAST_SWEEP_KEY, now.isoformat())
     for shop_id in shop_ids:
         while (done := _sweep_shop(ctx, shop_id, now)) > 0:
             total += done
@@ -119,7 +124,23 @@ def sweep_job() -> int:
     ctx = runtime.current()
     done = sweep(ctx)
     replan_orphans(ctx)
+    retry_stuck_codes(ctx)
     return done
+
+
+def retry_stuck_codes(ctx: Context, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Queue code creation again for offers left `planned` (their job was lost with Redis)."""
+    with ctx.sessions() as session:
+        stuck = list(
+            session.scalars(
+                sa.select(Offer.id)
+                .where(Offer.status == "planned", Offer.created_at < ctx.now() - older_than)
+                .limit(SWEEP_BATCH)
+            )
+        )
+    for offer_id in stuck:  # create_code looks the code up on the store first, so a repeat is harmless
+        queue.enqueue(ctx.redis, create_code, offer_id, job_id=f"code-{offer_id}", queue=queue.CAMPAIGNS)
+    return len(stuck)
 
 
 def on_tier_change(ctx: Context, shop_id: int, changes: list[TierChange]) -> None:

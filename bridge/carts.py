@@ -69,6 +69,8 @@ def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: 
         cart.last_activity_at = snap.updated_at
         if snap.accepts_marketing is not None:
             cart.accepts_marketing = snap.accepts_marketing
+    if cart.status not in CLOSED:
+        _close_if_ordered(session, shop.id, cart)
     if lead is not None and snap.accepts_marketing is not None:
         set_consent(lead, snap.accepts_marketing, snap.updated_at)
     if lead is not None and snap.source and not lead.source:
@@ -97,6 +99,7 @@ def apply_order(
     row.total, row.currency = order.total, order.currency
     row.discount_codes = {"codes": list(order.discount_codes)}
     row.source = dict(order.source)
+    row.checkout_token, row.cart_token = order.checkout_token, order.cart_token
     if cart is not None and cart.status not in CLOSED:
         _close_cart(cart, order, _attribution_window(session, shop.id))
     if lead is not None:
@@ -107,6 +110,25 @@ def apply_order(
     redeem_codes(session, shop.id, order)
     session.flush()
     return lead
+
+
+def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
+    """The order may have come first (webhooks arrive in any order): close the cart it already paid for."""
+    if cart.id is None:
+        session.flush()
+    tokens = [
+        (Order.checkout_token, cart.checkout_token),
+        (Order.cart_token, cart.cart_token),
+    ]
+    for column, value in tokens:
+        if not value:
+            continue
+        order = session.scalar(sa.select(Order).where(Order.shop_id == shop_id, column == value).limit(1))
+        if order is not None:
+            cart.status, cart.converted_at = "converted", order.created_at
+            cart.order_id, cart.order_total = order.order_id, order.total
+            order.cart_id = order.cart_id or cart.id
+            return
 
 
 def _attribution_window(session: Session, shop_id: int) -> timedelta:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 
 import click
 import sqlalchemy as sa
 
-from bridge import db, runtime
+from bridge import db, observability, runtime
 from bridge import settings as settings_mod
 
 
@@ -22,7 +23,7 @@ def _ctx() -> runtime.Context:
 def main(log_level: str | None) -> None:
     """Relance: lead scoring and cart recovery for Shopify and WooCommerce."""
     level = log_level or settings_mod.from_env().log_level
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    observability.configure_logging(level, json_logs=os.environ.get("LOG_FORMAT", "text") == "json")
 
 
 @main.group("db")
@@ -41,7 +42,10 @@ def db_upgrade() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--demo", is_flag=True, help="On an empty database, create the demo shop and play a day of webhooks."
+)
+def serve(host: str, port: int, demo: bool) -> None:
     """Run the web app (and, without REDIS_URL, the jobs in this process)."""
     from werkzeug.serving import run_simple
 
@@ -51,6 +55,13 @@ def serve(host: str, port: int) -> None:
     db.upgrade(s.database_url)
     ctx = runtime.build(s)
     app = create_app(s, ctx=ctx)
+    if demo:
+        from bridge.cli_admin import echo_result
+        from bridge.demo import seed_if_empty
+
+        result = seed_if_empty(ctx)
+        if result is not None:
+            echo_result(ctx, result)
     if s.embedded_queue:
         start_embedded(ctx)
         click.echo("jobs run in this process (no REDIS_URL set)")
@@ -87,7 +98,7 @@ def worker(burst: bool, no_cron: bool, simple: bool) -> None:
     stop = threading.Event()
     if not no_cron and not burst:
         schedule.start_cron(ctx.redis, stop)
-    worker_class = SimpleWorker if simple else Worker
+    worker_class = observability.metered(SimpleWorker if simple else Worker)
     w = worker_class([queue.get_queue(ctx.redis, q) for q in queue.QUEUES], connection=ctx.redis)
     try:
         w.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(logging.root.level))
@@ -207,7 +218,7 @@ def ingest_relay() -> int:
     return ingest.relay(_ctx())
 
 
-from bridge import cli_admin  # noqa: E402,F401  (registers its commands on `main`)
+from bridge import cli_admin, cli_ops  # noqa: E402,F401  (they register their commands on `main`)
 
 if __name__ == "__main__":
     sys.exit(main())

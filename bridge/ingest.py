@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bridge import jobs, queue, shops
+from bridge import jobs, observability, queue, shops
 from bridge.db import transaction
 from bridge.models import Event
 from bridge.runtime import Context
@@ -63,6 +63,7 @@ def accept(
         return jsonify(error="unknown shop or bad signature"), 401
     envelope = _envelope(adapter, raw, request.headers)
     event_id = ctx.writer.submit(event_values(ctx, signer.shop_id, envelope, raw))
+    observability.webhook_stored(envelope.topic, event_id is None)
     return jsonify(ok=True, duplicate=event_id is None)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -50,22 +50,29 @@ def _groups(session: Session, shop_id: int, start: datetime, end: datetime) -> d
 
 
 def _sources(session: Session, shop_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Carts and orders per lead source (UTM source, else referrer host, else "direct")."""
+    """Carts and orders per lead source (UTM source, else referrer, else landing page, else "direct")."""
+    key = sa.func.coalesce(
+        Cart.source["utm_source"].as_string(),
+        Cart.source["referrer"].as_string(),
+        Cart.source["landing_page"].as_string(),
+        "direct",
+    ).label("source")
+    closed = sa.func.sum(sa.case((Cart.status.in_(CLOSED), 1), else_=0))
     rows = session.execute(
-        sa.select(Cart.source, Cart.status).where(
-            Cart.shop_id == shop_id, Cart.created_at >= start, Cart.created_at < end
-        )
+        sa.select(key, sa.func.count(), closed)
+        .where(Cart.shop_id == shop_id, Cart.created_at >= start, Cart.created_at < end)
+        .group_by(key)
+        .order_by(sa.func.count().desc())
+        .limit(20)
     ).all()
-    carts: Counter[str] = Counter()
-    orders: Counter[str] = Counter()
-    for source, status in rows:
-        source = source or {}
-        key = source.get("utm_source") or source.get("referrer") or source.get("landing_page") or "direct"
-        carts[key] += 1
-        orders[key] += 1 if status in CLOSED else 0
     return [
-        {"source": k, "carts": n, "orders": orders[k], "conversion": round(orders[k] / n, 4)}
-        for k, n in carts.most_common(20)
+        {
+            "source": source,
+            "carts": int(n),
+            "orders": int(won or 0),
+            "conversion": round(int(won or 0) / n, 4),
+        }
+        for source, n, won in rows
     ]
 
 

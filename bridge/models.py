@@ -181,7 +181,13 @@ class Order(Base):
     source: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
-    __table_args__ = (sa.UniqueConstraint("shop_id", "order_id"),)
+    checkout_token: Mapped[str | None] = mapped_column(sa.String(255))
+    cart_token: Mapped[str | None] = mapped_column(sa.String(255))
+    __table_args__ = (
+        sa.UniqueConstraint("shop_id", "order_id"),
+        sa.Index("ix_orders_shop_checkout_token", "shop_id", "checkout_token"),
+        sa.Index("ix_orders_shop_cart_token", "shop_id", "cart_token"),
+    )
 
 
 class Offer(Base):

@@ -107,6 +107,7 @@ def redact_lead(session: Session, lead: Lead, now: datetime) -> None:
         .values(email=None, items={}, recovery_url=None, source={}, cart_token=None, checkout_token=None)
     )
     session.execute(sa.update(Order).where(Order.lead_id == lead.id).values(source={}))
+    session.execute(sa.update(Offer).where(Offer.lead_id == lead.id).values(recipient=None))
     session.execute(sa.delete(ScoreChange).where(ScoreChange.lead_id == lead.id))
 
 

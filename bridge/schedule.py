@@ -27,7 +27,7 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """Every periodic job; each is idempotent, so two schedulers running at once do no harm."""
-    from bridge import campaign, reconcile, rescore, woo_reconcile
+    from bridge import campaign, reconcile, rescore, retention, woo_reconcile
 
     return [
         Periodic(jobs.relay_pending, 10),
@@ -37,6 +37,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(rescore.resume_rescores, 60),
         Periodic(woo_reconcile.reconcile_all_woocommerce, 900),
         Periodic(reconcile.reconcile_all, 900),
+        Periodic(retention.retention_job, 86400),
     ]
 
 

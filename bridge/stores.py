@@ -45,9 +45,10 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
     if (shop.settings or {}).get("demo"):
         return DemoStoreClient(RedisHash(ctx.redis, f"relance:demo:{shop.id}:codes"))
     if shop.platform == "shopify":
-        from bridge import tokens
+        from bridge import observability, tokens
 
-        return tokens.shopify_client_for(ctx, shop)  # type: ignore[no-any-return]
+        session = observability.store_session(ctx.redis, "shopify")
+        return tokens.shopify_client_for(ctx, shop, session)  # type: ignore[no-any-return]
     if shop.platform == "woocommerce":
         from connectors.woocommerce.client import WooClient
 

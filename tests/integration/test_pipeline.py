@@ -175,3 +175,18 @@ def test_api_shows_leads_with_score_and_activities(ctx, client, shopify_shop, po
     assert [a["kind"] for a in detail["activities"]] == ["checkout_started"]
     assert detail["breakdown"]["lines"] and detail["score_history"]
     assert client.get("/api/v1/leads/999999", headers=auth).status_code == 404
+
+
+def test_an_order_that_arrives_before_its_checkout_still_closes_the_cart(
+    ctx, shopify_shop, post_shopify, run_jobs
+):
+    checkout = json.loads(fixture("shopify", "checkouts__create.json"))
+    order = json.loads(fixture("shopify", "orders__create.json"))
+    order["checkout_token"] = checkout["token"]
+    post_shopify("orders/create", order)
+    run_jobs()
+    post_shopify("checkouts/update", checkout)
+    run_jobs()
+    cart = one(ctx, Cart)
+    assert cart.status == "converted" and cart.order_id == str(order["id"])
+    assert one(ctx, Order).cart_id == cart.id

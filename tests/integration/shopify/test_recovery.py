@@ -35,7 +35,9 @@ def shop_id(ctx, install, run_jobs, smtp) -> int:
     with transaction(ctx.sessions) as session:
         shop = session.scalar(sa.select(Shop).where(Shop.domain == SHOP))
         document = {"campaign": {**campaigns.DEFAULT_CAMPAIGN, "quiet_hours": None, "holdout_share": 0}}
-        session.add(Ruleset(shop_id=shop.id, version=1, document=document, created_at=ctx.now(), created_by="t"))
+        session.add(
+            Ruleset(shop_id=shop.id, version=1, document=document, created_at=ctx.now(), created_by="t")
+        )
         return shop.id
 
 
@@ -43,14 +45,21 @@ def checkout_at(clock, email: str = "buyer@example.com") -> dict:
     payload = json.loads(fixture("shopify", "checkouts__create.json"))
     at = (clock() - timedelta(minutes=5)).isoformat()
     customer_id = int(hashlib.sha256(email.encode()).hexdigest()[:12], 16)
-    payload.update(email=email, token="tok-e2e", cart_token="cart-e2e", created_at=at, updated_at=at,
-                   buyer_accepts_marketing=True)
+    payload.update(
+        email=email,
+        token="tok-e2e",
+        cart_token="cart-e2e",
+        created_at=at,
+        updated_at=at,
+        buyer_accepts_marketing=True,
+    )
     payload["customer"].update(id=customer_id, email=email)
     return payload
 
 
-def test_abandoned_checkout_to_redeemed_code_on_shopify(ctx, clock, fake, shop_id, smtp, post_shopify, run_jobs,
-                                                        client):
+def test_abandoned_checkout_to_redeemed_code_on_shopify(
+    ctx, clock, fake, shop_id, smtp, post_shopify, run_jobs, client
+):
     checkout = checkout_at(clock)
     assert post_shopify("checkouts/create", checkout, shop=SHOP).status_code == 200
     run_jobs()
@@ -72,9 +81,15 @@ def test_abandoned_checkout_to_redeemed_code_on_shopify(ctx, clock, fake, shop_i
     assert offer.code in body and message["To"] == "buyer@example.com"
 
     order = json.loads(fixture("shopify", "orders__create.json"))
-    order.update(checkout_token=checkout["token"], cart_token=checkout["cart_token"], email=checkout["email"],
-                 created_at=clock().isoformat(), updated_at=clock().isoformat(), total_price="358.20",
-                 discount_codes=[{"code": offer.code, "amount": "39.80", "type": "percentage"}])
+    order.update(
+        checkout_token=checkout["token"],
+        cart_token=checkout["cart_token"],
+        email=checkout["email"],
+        created_at=clock().isoformat(),
+        updated_at=clock().isoformat(),
+        total_price="358.20",
+        discount_codes=[{"code": offer.code, "amount": "39.80", "type": "percentage"}],
+    )
     order["customer"] = {**order["customer"], "id": checkout["customer"]["id"], "email": checkout["email"]}
     assert post_shopify("orders/create", order, shop=SHOP).status_code == 200
     run_jobs()
@@ -92,7 +107,9 @@ def test_abandoned_checkout_to_redeemed_code_on_shopify(ctx, clock, fake, shop_i
     assert figures["revenue"]["recovered"] == "358.20" and figures["offers"]["redeemed"] == 1
 
 
-def test_store_outage_is_retried_without_duplicate_codes(ctx, clock, fake, shop_id, smtp, post_shopify, run_jobs):
+def test_store_outage_is_retried_without_duplicate_codes(
+    ctx, clock, fake, shop_id, smtp, post_shopify, run_jobs
+):
     from bridge import delivery
 
     post_shopify("checkouts/create", checkout_at(clock), shop=SHOP)

@@ -1,0 +1,169 @@
+"""Who is asking: a signed-in user (Flask-Login) or, inside the Shopify admin, an App Bridge session token.
+
+Every view reads the shop from `principal()`; nothing else decides which shop's rows a page shows.
+Token-authenticated requests carry no ambient credential (no cookie), so they need no CSRF token;
+cookie-authenticated forms always do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, UserMixin, current_user
+
+from admin_ui import csrf
+from bridge import session_auth
+from bridge.models import AdminUser
+from bridge.web import context
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The shop a request acts for and who acts (for the audit log)."""
+
+    shop_id: int
+    actor: str
+    embedded: bool = False
+    shop_domain: str = ""
+    host: str = ""
+
+
+class AdminIdentity(UserMixin):  # type: ignore[misc]  # flask_login ships no types
+    """The Flask-Login user: an AdminUser row reduced to what a request needs."""
+
+    def __init__(self, user_id: int, email: str, shop_id: int | None) -> None:
+        self.id, self.email, self.shop_id = user_id, email, shop_id
+
+
+def setup_login(manager: LoginManager) -> None:
+    """Load users from the database by id; send anonymous visitors to the sign-in page."""
+
+    @manager.user_loader
+    def load(user_id: str) -> AdminIdentity | None:
+        if not user_id.isdigit():
+            return None
+        with context().sessions() as session:
+            user = session.get(AdminUser, int(user_id))
+            return None if user is None else AdminIdentity(user.id, user.email, user.shop_id)
+
+    @manager.unauthorized_handler
+    def unauthorized() -> ResponseReturnValue:
+        return redirect(url_for("admin.login", next=_safe_next(request.full_path)))
+
+
+def _safe_next(path: str | None) -> str | None:
+    """Only our own admin paths are followed after sign-in (no open redirect)."""
+    if path and path.startswith("/admin/") and not path.startswith("//"):
+        return path.rstrip("?")
+    return None
+
+
+def safe_next(path: str | None) -> str:
+    """Where to go after signing in."""
+    return _safe_next(path) or url_for("admin.overview")
+
+
+def presented_token() -> str | None:
+    """An App Bridge session token from the Authorization header or the `id_token` parameter."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header
+    return request.args.get("id_token") or None
+
+
+def before_request(public: bool) -> ResponseReturnValue | None:
+    """Set `g.principal`; answer 401, the sign-in redirect or App Bridge's bounce page otherwise."""
+    token = presented_token()
+    if token is not None or request.args.get("embedded") == "1":
+        return _embedded(token)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+    if public:
+        return None
+    if not current_user.is_authenticated:
+        return _unauthorized()
+    if current_user.shop_id is None:
+        abort(403, "this user belongs to no shop")
+    g.principal = Principal(shop_id=current_user.shop_id, actor=current_user.email)
+    return None
+
+
+def _embedded(token: str | None) -> ResponseReturnValue | None:
+    ctx = context()
+    claims = session_auth.session_claims(ctx, token) if token else None
+    shop_id = session_auth.shop_from_session_token(ctx, token) if claims else None
+    if claims is None or shop_id is None:
+        if token is None or (request.method == "GET" and not request.headers.get("Authorization")):
+            return bounce_page()  # App Bridge fetches a fresh token and loads the page again
+        response = Response('{"error": "invalid or expired Shopify session token"}', 401)
+        response.headers[session_auth.RETRY_HEADER] = "1"
+        response.mimetype = "application/json"
+        return response
+    domain = session_auth.shop_domain(claims)
+    g.embedded_domain = domain
+    g.principal = Principal(
+        shop_id=shop_id,
+        actor=f"shopify-user:{claims.get('sub') or 'unknown'}@{domain}",
+        embedded=True,
+        shop_domain=domain,
+        host=request.args.get("host", ""),
+    )
+    return None
+
+
+def bounce_page() -> ResponseReturnValue:
+    """A page that only loads App Bridge, which hands our script a session token to reload with."""
+    ctx = context()
+    shop = request.args.get("shop", "")
+    from connectors.shopify import oauth
+
+    domain = oauth.valid_shop_domain(shop)
+    if domain is None:
+        abort(400, "shop must be a shop domain such as example.myshopify.com")
+    g.embedded_domain = domain
+    html = render_template("admin_ui/bounce.html", api_key=ctx.settings.shopify_api_key)
+    return Response(html, 200)
+
+
+def _unauthorized() -> ResponseReturnValue:
+    if request.method == "GET":
+        return redirect(url_for("admin.login", next=_safe_next(request.full_path)))
+    abort(401)
+
+
+def principal() -> Principal:
+    """The principal of the current admin request."""
+    found: Principal | None = g.get("principal")
+    if found is None:
+        abort(401)
+    return found
+
+
+def shop_id() -> int:
+    """The id of the shop the current request acts for."""
+    return principal().shop_id
+
+
+def admin_url(endpoint: str, **values: Any) -> str:
+    """`url_for` that keeps the embedded parameters (shop, host) inside the Shopify admin."""
+    found: Principal | None = g.get("principal")
+    if found is not None and found.embedded:
+        values.setdefault("embedded", "1")
+        values.setdefault("shop", found.shop_domain)
+        if found.host:
+            values.setdefault("host", found.host)
+    return url_for(endpoint, **values)
+
+
+def embedded_query() -> str:
+    """The embedded parameters as a query string ('' standalone), for links built by hand."""
+    found: Principal | None = g.get("principal")
+    if found is None or not found.embedded:
+        return ""
+    return urlencode(
+        {"embedded": "1", "shop": found.shop_domain, **({"host": found.host} if found.host else {})}
+    )

@@ -1,0 +1,95 @@
+"""The admin blueprint: who is asking (before each request) and the security headers (after it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from admin_ui import access
+
+bp = Blueprint(
+    "admin",
+    __name__,
+    url_prefix="/admin",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
+NAV = (
+    ("admin.overview", "overview", "Overview"),
+    ("admin.rules", "rules", "Rules"),
+    ("admin.leads", "leads", "Leads"),
+    ("admin.carts", "carts", "Carts"),
+    ("admin.offers", "offers", "Offers"),
+    ("admin.events", "events", "Events"),
+    ("admin.health", "health", "Health"),
+)
+APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+
+
+@bp.before_request
+def identify() -> ResponseReturnValue | None:
+    """Resolve the shop of the request (session token or signed-in user) and check CSRF on forms."""
+    return access.before_request(public=request.endpoint in PUBLIC_ENDPOINTS)
+
+
+@bp.errorhandler(HTTPException)
+def error_page(exc: HTTPException) -> tuple[str, int]:
+    """Admin errors as a page of the admin (CSRF failures explained in plain words)."""
+    code = exc.code or 500
+    message = exc.description or ""
+    if isinstance(exc, CSRFError):
+        message = "This form expired or did not come from this page. Reload the page and try again."
+    title = {400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found"}.get(
+        code, exc.name
+    )
+    return render_template("admin_ui/error.html", code=code, title=title, message=message), code
+
+
+@bp.context_processor
+def page_context() -> dict[str, Any]:
+    """The navigation, the shop's name and who is signed in, for the layout."""
+    from admin_ui.support import db
+    from bridge.models import Shop
+    from bridge.web import context
+
+    principal = g.get("principal")
+    shop = db().get(Shop, principal.shop_id) if principal is not None else None
+    return {
+        "principal": principal,
+        "nav": NAV,
+        "shop_label": (shop.name or shop.domain) if shop is not None else "",
+        "shopify_api_key": context().settings.shopify_api_key,
+    }
+
+
+@bp.after_request
+def security_headers(response: Response) -> ResponseReturnValue:
+    """CSP (framing only by the shop's Shopify admin when embedded), no caching of merchant data."""
+    principal = g.get("principal")
+    embedded_domain = g.get("embedded_domain")
+    scripts = "'self'"
+    if embedded_domain:
+        from bridge.session_auth import frame_ancestors_header
+
+        scripts = f"'self' {APP_BRIDGE}"
+        frame = frame_ancestors_header(embedded_domain).rstrip(";")
+        connect = "'self' https://*.shopify.com"
+    else:
+        frame, connect = "frame-ancestors 'none'", "'self'"
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; form-action 'self'; base-uri 'none'; object-src 'none'; {frame}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if not embedded_domain:
+        response.headers["X-Frame-Options"] = "DENY"
+    if principal is not None or request.endpoint == "admin.login":
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,138 @@
+"""Carts and offers: lists with filters, and the two offer actions (cancel, resend)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import redirect, render_template, request
+from flask.typing import ResponseReturnValue
+
+from admin_ui.access import admin_url, shop_id
+from admin_ui.blueprint import bp
+from admin_ui.support import PAGE_SIZE, audit, db, owned
+from bridge import delivery
+from bridge.models import CART_STATUSES, OFFER_STATUSES, Cart, Lead, Offer, Shop
+from bridge.web import context
+
+CANCELLABLE = ("planned", "created", "sent")
+NOTICES = {
+    "cancelled": "Offer cancelled; its code was removed from the store.",
+    "resent": "The offer is being sent again.",
+    "not_cancellable": "Only planned, created or sent offers can be cancelled.",
+    "not_resendable": "Only sent offers that have not expired, on carts without an order, can be resent.",
+}
+
+
+def _before(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def cart_page(status: str, before: int | None) -> sa.Select:  # type: ignore[type-arg]
+    """One page of carts, newest first (keyset on id)."""
+    query = sa.select(Cart).where(Cart.shop_id == shop_id())
+    if status in CART_STATUSES:
+        query = query.where(Cart.status == status)
+    if before is not None:
+        query = query.where(Cart.id < before)
+    return query.order_by(Cart.id.desc()).limit(PAGE_SIZE + 1)
+
+
+def offer_page(status: str, before: int | None) -> sa.Select:  # type: ignore[type-arg]
+    """One page of offers with their lead's email, newest first (keyset on id)."""
+    query = (
+        sa.select(Offer, Lead.email)
+        .outerjoin(Lead, Lead.id == Offer.lead_id)
+        .where(Offer.shop_id == shop_id())
+    )
+    if status == "holdout":
+        query = query.where(Offer.holdout.is_(True))
+    elif status in OFFER_STATUSES:
+        query = query.where(Offer.status == status)
+    if before is not None:
+        query = query.where(Offer.id < before)
+    return query.order_by(Offer.id.desc()).limit(PAGE_SIZE + 1)
+
+
+@bp.get("/carts")
+def carts() -> str:
+    """Carts with status, value and their offer."""
+    status = request.args.get("status", "")
+    rows = list(db().scalars(cart_page(status, _before(request.args.get("before")))))
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    ids = [c.id for c in rows]
+    offers = (
+        {o.cart_id: o for o in db().scalars(sa.select(Offer).where(Offer.cart_id.in_(ids)))} if ids else {}
+    )
+    return render_template(
+        "admin_ui/carts.html",
+        carts=rows,
+        offers=offers,
+        status=status,
+        statuses=CART_STATUSES,
+        before=rows[-1].id if more else None,
+        paged="before" in request.args,
+        active="carts",
+    )
+
+
+@bp.get("/offers")
+def offers() -> str:
+    """Offers with code, value, expiry and redemption; cancel or resend."""
+    status = request.args.get("status", "")
+    rows = list(db().execute(offer_page(status, _before(request.args.get("before")))))
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    return render_template(
+        "admin_ui/offers.html",
+        rows=rows,
+        status=status,
+        statuses=(*OFFER_STATUSES, "holdout"),
+        before=rows[-1][0].id if more else None,
+        paged="before" in request.args,
+        notice=NOTICES.get(request.args.get("done", ""), ""),
+        cancellable=CANCELLABLE,
+        now=context().now(),
+        active="offers",
+    )
+
+
+@bp.post("/offers/<int:offer_id>/cancel")
+def offer_cancel(offer_id: int) -> ResponseReturnValue:
+    """Cancel a live offer and remove its code from the store (after commit)."""
+    offer: Offer = owned(Offer, offer_id)
+    session = db()
+    # A conditional update: a delivery job changing the offer meanwhile cannot be overwritten blindly.
+    if not _move(offer.id, CANCELLABLE, status="cancelled", decision="cancelled_by_merchant"):
+        return redirect(admin_url("admin.offers", done="not_cancellable"))
+    audit("offer.cancelled", offer_id=offer.id)
+    shop = session.get(Shop, offer.shop_id)
+    session.commit()
+    delivery._remove_code(context(), shop, offer)
+    return redirect(admin_url("admin.offers", done="cancelled"))
+
+
+@bp.post("/offers/<int:offer_id>/resend")
+def offer_resend(offer_id: int) -> ResponseReturnValue:
+    """Send a sent offer again: back to `created`, then the normal delivery job (with its final checks)."""
+    offer: Offer = owned(Offer, offer_id)
+    session, now = db(), context().now()
+    cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
+    expired = offer.expires_at is not None and offer.expires_at <= now
+    closed = cart is not None and cart.status in ("converted", "recovered")
+    if expired or closed or not _move(offer.id, ("sent",), status="created"):
+        return redirect(admin_url("admin.offers", done="not_resendable"))
+    audit("offer.resent", offer_id=offer.id)
+    session.commit()
+    delivery.schedule_delivery(context(), offer.id, None)
+    return redirect(admin_url("admin.offers", done="resent"))
+
+
+def _move(offer_id: int, allowed: tuple[str, ...], **values: Any) -> bool:
+    """Change an offer only while its status is one of `allowed`; False when it was not."""
+    result = db().execute(
+        sa.update(Offer)
+        .where(Offer.id == offer_id, Offer.shop_id == shop_id(), Offer.status.in_(allowed))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,69 @@
+"""Events: the shop's recent webhooks with their status; failed ones show their error and can be replayed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import redirect, render_template, request
+from flask.typing import ResponseReturnValue
+
+from admin_ui.access import admin_url, shop_id
+from admin_ui.blueprint import bp
+from admin_ui.support import PAGE_SIZE, audit, db, owned
+from bridge import pipeline
+from bridge.models import EVENT_STATUSES, Event
+from bridge.web import context
+
+NOTICES = {"replayed": "Event {id} was queued again; its new status shows here in a moment."}
+
+
+def event_page(status: str, topic: str, before: int | None) -> sa.Select:  # type: ignore[type-arg]
+    """One page of events, newest first (keyset on id); the payload is not loaded."""
+    query = sa.select(
+        Event.id,
+        Event.topic,
+        Event.status,
+        Event.attempts,
+        Event.error,
+        Event.received_at,
+        Event.processed_at,
+    ).where(Event.shop_id == shop_id())
+    if status in EVENT_STATUSES:
+        query = query.where(Event.status == status)
+    if topic:
+        query = query.where(Event.topic == topic[:100])
+    if before is not None:
+        query = query.where(Event.id < before)
+    return query.order_by(Event.id.desc()).limit(PAGE_SIZE + 1)
+
+
+@bp.get("/events")
+def events() -> str:
+    """Recent webhooks; filter by status or topic."""
+    status, topic = request.args.get("status", ""), request.args.get("topic", "").strip()
+    raw = request.args.get("before", "")
+    rows = list(db().execute(event_page(status, topic, int(raw) if raw.isdigit() else None)))
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    notice = NOTICES.get(request.args.get("done", ""), "").format(id=request.args.get("id", ""))
+    return render_template(
+        "admin_ui/events.html",
+        events=rows,
+        status=status,
+        topic=topic,
+        statuses=EVENT_STATUSES,
+        before=rows[-1].id if more else None,
+        paged="before" in request.args,
+        notice=notice,
+        active="events",
+    )
+
+
+@bp.post("/events/<int:event_id>/replay")
+def event_replay(event_id: int) -> ResponseReturnValue:
+    """Process a stored event again (the same path as `relance replay`)."""
+    owned(Event, event_id)
+    audit("event.replayed", event_id=event_id)
+    db().commit()
+    pipeline.replay(context(), [event_id])
+    return redirect(
+        admin_url("admin.events", done="replayed", id=event_id, status=request.form.get("status", ""))
+    )

@@ -1,0 +1,126 @@
+"""Plumbing health: queues, failed jobs, pending events, the sweep, and the store connection."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+from rq.registry import FailedJobRegistry
+
+from admin_ui.access import admin_url, shop_id
+from admin_ui.blueprint import bp
+from admin_ui.support import audit, db
+from bridge import queue
+from bridge.models import Cart, Event, Shop
+from bridge.web import context
+
+NOTICES = {
+    "queued": "Webhook registration was queued; the status below updates once the job ran.",
+    "unavailable": "Webhooks cannot be re-registered for this shop (see the note below).",
+    "redis_down": "The job queue is unreachable; try again in a moment.",
+}
+
+
+def _queues() -> dict[str, Any]:
+    redis = context().redis
+    try:
+        depths = queue.queue_depths(redis)
+        failed = {name: FailedJobRegistry(name, connection=redis).count for name in queue.QUEUES}
+    except (RedisError, OSError):
+        return {"reachable": False, "rows": []}
+    rows = [{"name": name, "waiting": depths[name], "failed": failed[name]} for name in queue.QUEUES]
+    return {"reachable": True, "rows": rows}
+
+
+def _sweep_run() -> datetime | None:
+    """When the abandonment sweep last ran (it records the time in Redis); else None."""
+    from bridge.campaign import LAST_SWEEP_KEY
+
+    with contextlib.suppress(Exception):
+        raw = context().redis.get(LAST_SWEEP_KEY)
+        if raw:
+            return datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else str(raw))
+    return None
+
+
+def registration_job(shop: Shop) -> tuple[Callable[[int], Any] | None, str, str]:
+    """(job function, job id, why not) of the platform's webhook registration for this shop."""
+    if (shop.settings or {}).get("demo"):
+        return None, "", "The demo store has no webhooks to register: the demo signs and plays its own."
+    if shop.uninstalled_at is not None:
+        return None, "", "The shop has uninstalled Relance."
+    if shop.platform == "shopify":
+        from bridge.shopify_app import setup_job_id, setup_shop
+
+        return setup_shop, setup_job_id(shop.id), ""
+    if shop.platform == "woocommerce":
+        from bridge.woo_reconcile import register_woo_webhooks
+
+        return register_woo_webhooks, f"woo-register-{shop.id}-admin", ""
+    return None, "", f"No webhook registration exists for platform {shop.platform}."
+
+
+def _store(shop: Shop) -> dict[str, Any]:
+    settings = shop.settings or {}
+    hooks = settings.get("woo_webhooks") if shop.platform == "woocommerce" else settings.get("webhooks")
+    return {
+        "platform": shop.platform,
+        "domain": shop.domain,
+        "demo": bool(settings.get("demo")),
+        "installed_at": shop.installed_at,
+        "uninstalled_at": shop.uninstalled_at,
+        "has_token": bool(shop.access_token_enc or shop.consumer_key_enc),
+        "token_expires_at": shop.token_expires_at,
+        "refresh_expires_at": shop.refresh_expires_at,
+        "refresh_ok": shop.refresh_expires_at is None or shop.refresh_expires_at > context().now(),
+        "hooks": hooks or {},
+    }
+
+
+@bp.get("/health")
+def health() -> str:
+    """Queues, failed jobs, oldest pending event, last sweep, store connection."""
+    session, shop_key = db(), shop_id()
+    shop = session.get(Shop, shop_key)
+    assert shop is not None
+    oldest = session.scalar(
+        sa.select(sa.func.min(Event.received_at)).where(Event.shop_id == shop_key, Event.status == "pending")
+    )
+    failed_events = session.scalar(
+        sa.select(sa.func.count()).where(Event.shop_id == shop_key, Event.status == "failed")
+    )
+    last_abandoned = session.scalar(sa.select(sa.func.max(Cart.abandoned_at)).where(Cart.shop_id == shop_key))
+    job, _, why_not = registration_job(shop)
+    return render_template(
+        "admin_ui/health.html",
+        queues=_queues(),
+        oldest_pending=oldest,
+        failed_events=failed_events or 0,
+        last_abandoned=last_abandoned,
+        sweep_run=_sweep_run(),
+        store=_store(shop),
+        can_register=job is not None,
+        why_not=why_not,
+        notice=NOTICES.get(request.args.get("done", ""), ""),
+        active="health",
+    )
+
+
+@bp.post("/health/webhooks")
+def reregister_webhooks() -> ResponseReturnValue:
+    """Queue the platform's webhook registration job for this shop."""
+    shop = db().get(Shop, shop_id())
+    assert shop is not None
+    job, job_id, _ = registration_job(shop)
+    if job is None:
+        return redirect(admin_url("admin.health", done="unavailable"))
+    audit("webhooks.reregister", platform=shop.platform)
+    db().commit()
+    queued = queue.enqueue(context().redis, job, shop.id, job_id=job_id, queue=queue.MAINTENANCE)
+    return redirect(admin_url("admin.health", done="queued" if queued else "redis_down"))

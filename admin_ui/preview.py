@@ -1,0 +1,79 @@
+"""The email preview: the draft template rendered for a sample customer, exactly as offers are rendered."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+import campaigns
+from bridge import rulesets
+from bridge.models import Shop
+from bridge.web import context
+from campaigns.settings import EmailTemplate
+from campaigns.templating import TemplateProblem, body_problems, template_problems
+
+SAMPLE_ITEMS = (
+    campaigns.MessageItem("Linen shirt", 1, Decimal("49.00")),
+    campaigns.MessageItem("Canvas tote bag", 2, Decimal("18.50")),
+)
+
+
+def _settings(document: dict[str, Any]) -> campaigns.CampaignSettings:
+    """The draft's campaign settings, or the defaults with the draft's email when other fields are invalid."""
+    draft = document.get("campaign") or {}
+    try:
+        return campaigns.load_campaign(draft)
+    except ValidationError:
+        email = draft.get("email") or {}
+        base = campaigns.load_campaign(rulesets.defaults()["campaign"])
+        return dataclasses.replace(
+            base, email=EmailTemplate(str(email.get("subject", "")), str(email.get("body", "")))
+        )
+
+
+def render_preview(session: Session, shop_id: int, document: dict[str, Any]) -> dict[str, Any]:
+    """{"ok": True, "subject", "text"} for a sample cart, or {"ok": False, "errors": {...}}."""
+    email = (document.get("campaign") or {}).get("email") or {}
+    subject, body = str(email.get("subject", "")), str(email.get("body", ""))
+    errors = {}
+    if problems := template_problems(subject):
+        errors["campaign.email.subject"] = problems
+    if problems := body_problems(body):
+        errors["campaign.email.body"] = problems
+    if errors:
+        return {"ok": False, "errors": errors}
+    settings = _settings(document)
+    shop = session.get(Shop, shop_id)
+    currency = (shop.currency if shop else None) or "EUR"
+    domain = shop.domain if shop else "example.myshopify.com"
+    now = context().now()
+    sample = campaigns.MessageContext(
+        merchant_name=settings.sender_name or (shop.name if shop and shop.name else domain),
+        first_name="Ana",
+        items=SAMPLE_ITEMS,
+        currency=currency,
+        code="RL7KQ2M9XW4P",
+        discount=campaigns.format_discount(settings.discount_kind, settings.discount_value, currency),
+        expires_at=now + timedelta(hours=settings.code_expiry_hours),
+        timezone=settings.timezone,
+        recovery_url=f"https://{domain.removeprefix('https://')}/cart",
+        unsubscribe_url=f"{context().settings.public_url}/u/example",
+        open_pixel_url=f"{context().settings.public_url}/t/o/example.gif",
+    )
+    try:
+        message = campaigns.render_offer_message(settings, sample)
+    except TemplateProblem as exc:
+        part = "campaign.email.subject" if str(exc).startswith("subject") else "campaign.email.body"
+        return {"ok": False, "errors": {part: [str(exc)]}}
+    return {"ok": True, "subject": message.subject, "text": message.text}
+
+
+def as_json(found: dict[str, Any]) -> str:
+    """The preview as JSON for the page's script (which inserts it as text, never as HTML)."""
+    return json.dumps(found)

@@ -1,0 +1,148 @@
+"""Rules: edit scoring and campaign settings, simulate before saving, preview the email, restore versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import exc as sa_exc
+
+from admin_ui import preview, rules_form
+from admin_ui.access import admin_url, principal, shop_id
+from admin_ui.blueprint import bp
+from admin_ui.support import db
+from bridge import rescore, rulesets
+from bridge.simulate import simulate
+from bridge.web import context
+
+NOTICES = {
+    "saved": "Saved as version {v}. Every lead is being rescored with the new rules.",
+    "restored": "Version {from_v} is live again, as version {v}. Every lead is being rescored.",
+    "unchanged": "Nothing changed, so no new version was saved.",
+    "conflict": "Someone saved a change at the same time. Reload the page and try again.",
+}
+
+
+def _render(document: dict[str, Any], status: int = 200, **extra: Any) -> tuple[str, int]:
+    session, shop = db(), shop_id()
+    row = rulesets.latest(session, shop)
+    shown = rules_form.view(document)
+    errors: dict[str, list[str]] = extra.pop("errors", {})
+    known = rules_form.field_names(shown)
+    notice = NOTICES.get(request.args.get("done", ""), "")
+    html = render_template(
+        "admin_ui/rules.html",
+        f=shown,
+        errors=errors,
+        other_errors={k: v for k, v in errors.items() if k not in known},
+        live=rulesets.describe(row),
+        live_version=row.version if row is not None else 0,
+        progress=rescore.progress(session, shop, row.version) if row is not None else None,
+        history=rulesets.history(session, shop, limit=5),
+        notice=notice.format(v=request.args.get("v", "?"), from_v=request.args.get("from", "?")),
+        preview=extra.pop("preview", None) or preview.render_preview(session, shop, document),
+        active="rules",
+        **extra,
+    )
+    return html, status
+
+
+@bp.get("/rules")
+def rules() -> tuple[str, int]:
+    """The live rules in the form."""
+    _, document = rulesets.current(db(), shop_id())
+    return _render(document)
+
+
+@bp.post("/rules")
+def rules_submit() -> ResponseReturnValue:
+    """Save, simulate or preview the submitted form; 422 with every error beside its field."""
+    session, shop = db(), shop_id()
+    _, live = rulesets.current(session, shop)
+    candidate = rules_form.document_from_form(request.form, live)
+    clean, errors = rulesets.validate(candidate, base=live)
+    if clean is None:
+        return _render(candidate, 422, errors=rulesets.flatten_errors(errors))
+    action = request.form.get("action", "save")
+    if action == "simulate":
+        result = simulate(session, shop, clean, context().now())
+        session.rollback()
+        return _render(candidate, simulation=_simulation_view(result))
+    if action == "preview":
+        return _render(candidate)
+    if not rulesets.diff(live, clean):
+        return redirect(admin_url("admin.rules", done="unchanged"))
+    note = request.form.get("note", "").strip()[:255]
+    return _commit(
+        lambda: rulesets.save(session, shop, clean, principal().actor, note, context().now()), "saved"
+    )
+
+
+@bp.post("/rules/preview")
+def rules_preview() -> ResponseReturnValue:
+    """The email rendered from the draft template (JSON for the live preview)."""
+    _, live = rulesets.current(db(), shop_id())
+    candidate = rules_form.document_from_form(request.form, live)
+    found = preview.render_preview(db(), shop_id(), candidate)
+    return Response(preview.as_json(found), 200 if found.get("ok") else 422, mimetype="application/json")
+
+
+@bp.get("/rules/history")
+def rules_history() -> str:
+    """Every version, newest first, with what changed and a restore button."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    session, shop = db(), shop_id()
+    items = rulesets.history(session, shop, limit=21, offset=(page - 1) * 20)
+    live, _ = rulesets.current(session, shop)
+    return render_template(
+        "admin_ui/history.html",
+        versions=items[:20],
+        more=len(items) > 20,
+        page=page,
+        live_version=live,
+        active="rules",
+    )
+
+
+@bp.post("/rules/versions/<int:version>/restore")
+def rules_restore(version: int) -> ResponseReturnValue:
+    """Make an old version live again (as a new version) and rescore."""
+    session, shop = db(), shop_id()
+    if rulesets.version_document(session, shop, version) is None:
+        abort(404)
+    change = lambda: rulesets.restore(session, shop, version, principal().actor, context().now())  # noqa: E731
+    return _commit(change, "restored", **{"from": version})
+
+
+def _commit(change: Any, done: str, **params: Any) -> ResponseReturnValue:
+    session, shop = db(), shop_id()
+    try:
+        row = change()
+        session.commit()
+    except rulesets.InvalidRules as exc:
+        session.rollback()
+        _, live = rulesets.current(session, shop)
+        return _render(live, 422, errors=rulesets.flatten_errors(exc.errors))
+    except sa_exc.IntegrityError:
+        session.rollback()
+        return redirect(admin_url("admin.rules", done="conflict"))
+    rescore.enqueue_rescore(context(), shop, row.version)
+    return redirect(admin_url("admin.rules", done=done, v=row.version, **params))
+
+
+def _simulation_view(result: dict[str, Any]) -> dict[str, Any]:
+    from admin_ui import charts
+
+    tiers = list(result["current"])
+    return {
+        **result,
+        "chart": charts.grouped_bars(
+            "Leads per tier: now and with these rules",
+            [t.title() for t in tiers],
+            [
+                ("Now", [result["current"][t] for t in tiers]),
+                ("With these rules", [result["candidate"][t] for t in tiers]),
+            ],
+        ),
+    }

@@ -1,0 +1,74 @@
+"""Operations commands on `relance`: encryption-key rotation and data retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from bridge import runtime
+from bridge import settings as settings_mod
+from bridge.cli import main
+
+
+@contextmanager
+def _ctx() -> Iterator[runtime.Context]:
+    ctx = runtime.build(settings_mod.from_env())
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Encryption keys of stored store credentials (ENCRYPTION_KEYS, newest first)."""
+
+
+@keys_group.command("rotate")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10_000))
+def keys_rotate(batch_size: int) -> None:
+    """Re-encrypt every stored credential under the first key of ENCRYPTION_KEYS."""
+    from bridge import keys
+
+    with _ctx() as ctx:
+        if len(ctx.settings.encryption_keys) < 2:
+            click.echo("only one key configured: put the new key first, e.g. ENCRYPTION_KEYS=new,old")
+        report = keys.rotate(ctx, batch_size=batch_size)
+    click.echo(f"{report.shops} shop(s), {report.values} value(s), {report.rotated} re-encrypted")
+    if report.unreadable:
+        raise click.ClickException(f"{report.unreadable} value(s) decrypt with none of the configured keys")
+
+
+@keys_group.command("status")
+def keys_status() -> None:
+    """Count values still under an older key; exit 1 while the old key is still needed."""
+    from bridge import keys
+
+    with _ctx() as ctx:
+        report = keys.status(ctx)
+    click.echo(
+        f"{report.values} value(s); {report.rotated} under an older key; {report.unreadable} unreadable"
+    )
+    if report.rotated or report.unreadable:
+        raise SystemExit(1)
+    click.echo("every value is under the newest key: the older keys can be removed")
+
+
+@main.group("retention")
+def retention_group() -> None:
+    """Erasure of personal data of inactive leads (RETENTION_MONTHS, default 24; 0 = off)."""
+
+
+@retention_group.command("run")
+@click.option("--months", type=int, default=None, help="Override RETENTION_MONTHS for this run.")
+def retention_run(months: int | None) -> None:
+    """Erase now what is older than the retention period."""
+    from bridge import retention
+
+    with _ctx() as ctx:
+        outcome = retention.run(ctx, months)
+    click.echo(
+        f"{outcome.leads} lead(s) erased, {outcome.carts} cart(s) scrubbed, {outcome.events} event(s) deleted"
+    )
