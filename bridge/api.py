@@ -49,6 +49,16 @@ def page_args() -> tuple[int, int]:
     return limit, offset
 
 
+def status_page(model: Any, order: Any, serialize: Any, name: str) -> Response:
+    """One page of the shop's rows of `model`, filtered by `?status=`, as `{name: [...], limit, offset}`."""
+    limit, offset = page_args()
+    query = sa.select(model).where(model.shop_id == g.shop.id)
+    if status := request.args.get("status"):
+        query = query.where(model.status == status)
+    rows = g.session.scalars(query.order_by(order).limit(limit).offset(offset)).all()
+    return jsonify({name: [serialize(r) for r in rows], "limit": limit, "offset": offset})
+
+
 def lead_json(lead: Lead, full: bool = False) -> dict[str, Any]:
     """A lead as the API shows it."""
     out: dict[str, Any] = {
@@ -138,12 +148,7 @@ def cart_json(cart: Cart) -> dict[str, Any]:
 @authenticated
 def carts() -> Response:
     """Carts of the shop, newest activity first; filter by `status`."""
-    limit, offset = page_args()
-    query = sa.select(Cart).where(Cart.shop_id == g.shop.id)
-    if status := request.args.get("status"):
-        query = query.where(Cart.status == status)
-    rows = g.session.scalars(query.order_by(Cart.last_activity_at.desc()).limit(limit).offset(offset)).all()
-    return jsonify(carts=[cart_json(c) for c in rows], limit=limit, offset=offset)
+    return status_page(Cart, Cart.last_activity_at.desc(), cart_json, "carts")
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -163,12 +168,7 @@ def event_json(event: Event) -> dict[str, Any]:
 @authenticated
 def events() -> Response:
     """Stored webhooks of the shop, newest first; filter by `status`."""
-    limit, offset = page_args()
-    query = sa.select(Event).where(Event.shop_id == g.shop.id)
-    if status := request.args.get("status"):
-        query = query.where(Event.status == status)
-    rows = g.session.scalars(query.order_by(Event.id.desc()).limit(limit).offset(offset)).all()
-    return jsonify(events=[event_json(e) for e in rows], limit=limit, offset=offset)
+    return status_page(Event, Event.id.desc(), event_json, "events")
 
 
 @bp.post("/events/<int:event_id>/replay")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, g, jsonify, request
 
 from bridge import metrics
-from bridge.api import authenticated, page_args
+from bridge.api import authenticated, status_page
 from bridge.models import Offer
 from bridge.web import context
 
@@ -41,12 +40,7 @@ def offer_json(offer: Offer) -> dict[str, Any]:
 @authenticated
 def offers() -> Response:
     """Offers of the shop, newest first; filter by `status`."""
-    limit, offset = page_args()
-    query = sa.select(Offer).where(Offer.shop_id == g.shop.id)
-    if status := request.args.get("status"):
-        query = query.where(Offer.status == status)
-    rows = g.session.scalars(query.order_by(Offer.id.desc()).limit(limit).offset(offset)).all()
-    return jsonify(offers=[offer_json(o) for o in rows], limit=limit, offset=offset)
+    return status_page(Offer, Offer.id.desc(), offer_json, "offers")
 
 
 @bp.get("/metrics")
