@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask import g
 
+from bench.common import recreate_database
 from bridge import metrics, rulesets, runtime, users
 from bridge.app import create_app
-from bridge.db import transaction, upgrade
+from bridge.db import transaction
 from bridge.models import Activity, Event, Lead
 from bridge.settings import Settings
 from bridge.shops import create_shop
@@ -102,14 +103,7 @@ FILL = [
 
 def fresh_database() -> str:
     """Drop and create the bench database; returns its URL."""
-    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    url = f"{PG_SERVER}/{DATABASE}"
-    upgrade(url)
-    return url
+    return recreate_database(f"{PG_SERVER}/{DATABASE}")
 
 
 def populate(ctx: runtime.Context, leads: int, per_lead: int) -> int:

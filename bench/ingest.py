@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import requests
-import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from bench import httpload
+from bench.common import recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("RELANCE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/relance_bench")
@@ -52,12 +52,7 @@ def free_port() -> int:
 
 def reset_database(env: dict[str, str]) -> None:
     """A fresh bench database with one Shopify shop."""
-    admin = sa.create_engine(PG.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = PG.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    recreate_database(PG, migrate=False)
     relance = [sys.executable, "-m", "bridge.cli"]
     subprocess.run([*relance, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run(

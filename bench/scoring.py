@@ -21,8 +21,9 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 import scoring
+from bench.common import recreate_database
 from bridge import queue, rescore, rulesets, runtime, scorer
-from bridge.db import transaction, upgrade
+from bridge.db import transaction
 from bridge.models import Lead, RescoreRun, ScoreChange
 from bridge.settings import Settings
 from bridge.shops import create_shop
@@ -88,21 +89,11 @@ def bench_engine(count: int, per_lead: int) -> float:
 
 def fresh_database() -> str:
     """Drop and create the bench database; returns its URL."""
-    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    url = f"{PG_SERVER}/{DATABASE}"
-    upgrade(url)
-    return url
+    return recreate_database(f"{PG_SERVER}/{DATABASE}")
 
 
 def drop_database() -> None:
-    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-    admin.dispose()
+    recreate_database(f"{PG_SERVER}/{DATABASE}", create=False)
 
 
 def populate(ctx: runtime.Context, count: int, per_lead: int) -> int:

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from bridge import db, runtime
+from bench.common import recreate_database
+from bridge import runtime
 from bridge.campaign import sweep
 from bridge.db import transaction
 from bridge.models import Cart
@@ -30,13 +31,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 def fresh_database() -> None:
     """Drop and recreate the bench database, then migrate it."""
-    admin = sa.create_engine(PG.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = PG.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    db.upgrade(PG)
+    recreate_database(PG)
 
 
 def copy_carts(
