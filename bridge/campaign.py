@@ -21,69 +21,130 @@ from bridge.scorer import TierChange, rescore_leads
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 2000
+STRAGGLER_GRACE = timedelta(minutes=10)
 LAST_SWEEP_KEY = "relance:last-sweep"
 LIVE = ("planned", "created", "sent")
 
 
 def settings_for(session: Session, shop_id: int) -> campaigns.CampaignSettings:
     """The live campaign settings of a shop (the defaults until the merchant changes them)."""
-    from bridge.shops import live_rules
+    from bridge.shops import live_rules, parsed
 
     document = live_rules(session, shop_id) or {}
-    return campaigns.load_campaign(document.get("campaign") or campaigns.DEFAULT_CAMPAIGN)
+    return parsed("campaign", document.get("campaign") or campaigns.DEFAULT_CAMPAIGN, campaigns.load_campaign)
 
 
 def sweep(ctx: Context) -> int:
-    """Mark due carts abandoned (each exactly once, even with sweeps running side by side)."""
+    """Hand each due cart to an abandonment job once, even with sweeps running side by side.
+
+    Marking 10,000 carts costs PostgreSQL tens of times more than finding them (every index of `carts` gets
+    a new entry), so the sweep itself writes one row per shop: it claims the window of idle time that became
+    due since the last sweep (`shops.swept_until`, compare-and-set) and queues the carts of that window in
+    batches. The jobs mark each cart with a conditional UPDATE, so a cart is abandoned (and offered) once.
+    """
     now = ctx.now()
     with ctx.sessions() as session:
         shop_ids = list(session.scalars(sa.select(Shop.id).where(Shop.uninstalled_at.is_(None))))
-    total = 0
     with contextlib.suppress(RedisError, OSError):
         ctx.redis.set(LAST_SWEEP_KEY, now.isoformat())
+    total = 0
     for shop_id in shop_ids:
-        while (done := _sweep_shop(ctx, shop_id, now)) > 0:
-            total += done
-            if done < SWEEP_BATCH:
-                break
+        try:
+            total += _sweep_shop(ctx, shop_id, now)
+        except _NotQueued:
+            log.warning("sweep of shop %s not queued (Redis unreachable); the next sweep repeats it", shop_id)
     return total
+
+
+class _NotQueued(RuntimeError):
+    """Redis refused a batch: roll the window back so the next sweep hands it out again."""
 
 
 def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
     with transaction(ctx.sessions) as session:
-        delay = timedelta(minutes=settings_for(session, shop_id).abandonment_delay_minutes)
-        due = (
-            sa.select(Cart.id)
-            .where(
-                Cart.shop_id == shop_id,
-                Cart.status == "active",
-                Cart.last_activity_at < now - delay,
-                Cart.email.is_not(None),
-            )
-            .order_by(Cart.last_activity_at)
-            .limit(SWEEP_BATCH)
+        cutoff = now - timedelta(minutes=settings_for(session, shop_id).abandonment_delay_minutes)
+        since = session.scalar(sa.select(Shop.swept_until).where(Shop.id == shop_id))
+        if since is not None and cutoff <= since:
+            return 0  # nothing newly due (or the merchant lengthened the delay)
+        same = Shop.swept_until.is_(None) if since is None else Shop.swept_until == since
+        won = session.execute(
+            sa.update(Shop).where(Shop.id == shop_id, same).values(swept_until=cutoff)
+        ).rowcount
+        if not won:
+            return 0  # a sweep beside us claimed this window
+        due = session.connection().execute(_due_carts(shop_id, since, cutoff)).scalars().all()
+        late = _stragglers(ctx, session, shop_id, since, cutoff) if since is not None else []
+        cart_ids = [*due, *late]
+        starts = range(0, len(cart_ids), SWEEP_BATCH)
+        queued = queue.enqueue_many(  # one round trip for all batches; the jobs decide in parallel
+            ctx.redis,
+            abandon_carts,
+            [(shop_id, cart_ids[at : at + SWEEP_BATCH], cutoff.isoformat()) for at in starts],
+            job_ids=[f"abandon-{shop_id}-{int(cutoff.timestamp())}-{at}" for at in starts],
+            queue_name=queue.CAMPAIGNS,
         )
-        if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-            due = due.with_for_update(skip_locked=True)
-        claimed = (
+        if not queued:
+            raise _NotQueued(shop_id)
+    return len(cart_ids)
+
+
+def _due_carts(shop_id: int, since: datetime | None, cutoff: datetime) -> sa.Select:  # type: ignore[type-arg]
+    """Active carts with an email whose last activity falls in the claimed window (index ix_carts_sweep)."""
+    query = sa.select(Cart.id).where(
+        Cart.shop_id == shop_id,
+        Cart.status == "active",
+        Cart.last_activity_at < cutoff,
+        Cart.email.is_not(None),
+    )
+    if since is not None:
+        query = query.where(Cart.last_activity_at >= since)
+    return query.order_by(Cart.last_activity_at)
+
+
+def _stragglers(ctx: Context, session: Session, shop_id: int, since: datetime, cutoff: datetime) -> list[int]:
+    """Carts behind the watermark that are still active: a late delivery (a reconciled checkout, a backlog)
+    or a job that was lost. Only those behind it by STRAGGLER_GRACE count, so a batch queued a minute ago is
+    left to its job; each straggler is queued at most once per STRAGGLER_GRACE (a Redis marker)."""
+    behind = min(since, cutoff - STRAGGLER_GRACE)
+    found = session.connection().execute(_due_carts(shop_id, None, behind).limit(SWEEP_BATCH)).scalars().all()
+    if not found:
+        return []
+    try:
+        pipe = ctx.redis.pipeline(transaction=False)
+        for cart_id in found:
+            pipe.set(f"relance:straggler:{cart_id}", 1, nx=True, ex=int(STRAGGLER_GRACE.total_seconds()))
+        fresh = pipe.execute()
+    except (RedisError, OSError) as exc:
+        raise _NotQueued(shop_id) from exc
+    return [cart_id for cart_id, new in zip(found, fresh, strict=True) if new]
+
+
+def abandon_carts(shop_id: int, cart_ids: list[int], cutoff: str) -> int:
+    """Job: mark the carts of a sweep batch abandoned (those still idle), then decide each one's offer."""
+    ctx = runtime.current()
+    claimed = mark_abandoned(ctx, shop_id, cart_ids, datetime.fromisoformat(cutoff))
+    plan_cart_offers(claimed)
+    return len(claimed)
+
+
+def mark_abandoned(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: datetime) -> list[int]:
+    """One conditional UPDATE: only carts still active and idle since `cutoff` change, each exactly once
+    (a second job with the same cart waits for the row lock, then finds it no longer active)."""
+    with transaction(ctx.sessions) as session:
+        return list(
             session.execute(
                 sa.update(Cart)
-                .where(Cart.id.in_(due.scalar_subquery()), Cart.status == "active")
-                .values(status="abandoned", abandoned_at=now)
+                .where(
+                    Cart.id.in_(cart_ids),
+                    Cart.shop_id == shop_id,
+                    Cart.status == "active",
+                    Cart.last_activity_at < cutoff,
+                    Cart.email.is_not(None),
+                )
+                .values(status="abandoned", abandoned_at=ctx.now())
                 .returning(Cart.id)
-            )
-            .scalars()
-            .all()
+            ).scalars()
         )
-    if claimed:  # one job per batch: it decides each cart's offer in its own transaction
-        queue.enqueue(
-            ctx.redis,
-            plan_cart_offers,
-            list(claimed),
-            job_id=f"plan-carts-{shop_id}-{min(claimed)}",
-            queue=queue.CAMPAIGNS,
-        )
-    return len(claimed)
 
 
 def plan_cart_offers(cart_ids: list[int]) -> int:

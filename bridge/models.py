@@ -56,6 +56,8 @@ class Shop(Base):
     installed_at: Mapped[datetime | None]
     uninstalled_at: Mapped[datetime | None]
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Carts idle since before this instant have been handed to an abandonment job (bridge/campaign.py).
+    swept_until: Mapped[datetime | None]
     __table_args__ = (sa.UniqueConstraint("platform", "domain"),)
 
 
@@ -165,6 +167,14 @@ class Cart(Base):
         sa.UniqueConstraint("shop_id", "checkout_token"),
         sa.Index("ix_carts_shop_due", "shop_id", "status", "last_activity_at"),
         sa.Index("ix_carts_shop_created", "shop_id", "created_at"),
+        # The sweep's own index: only carts that can still be abandoned (anonymous carts never can).
+        sa.Index(
+            "ix_carts_sweep",
+            "shop_id",
+            "last_activity_at",
+            postgresql_where=sa.text("status = 'active' AND email IS NOT NULL"),
+            sqlite_where=sa.text("status = 'active' AND email IS NOT NULL"),
+        ),
     )
 
 

@@ -32,8 +32,8 @@ def rules_for(session: Session, shop_id: int) -> scoring.Rules:
     """The live scoring rules of a shop (the defaults until the merchant changes them)."""
     document = shops.live_rules(session, shop_id)
     if document is None or "scoring" not in document:
-        return scoring.load_rules(scoring.DEFAULT_SCORING)
-    return scoring.load_rules(document["scoring"])
+        return scoring.default_rules()
+    return shops.parsed("scoring", document["scoring"], scoring.load_rules)
 
 
 def profile_of(lead: Lead) -> scoring.Profile:

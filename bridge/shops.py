@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -104,6 +107,27 @@ def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
         sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc()).limit(1)
     )
     return None if row is None else row.document
+
+
+T = TypeVar("T")
+_parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def parsed(kind: str, document: Any, load: Callable[[Any], T], keep: int = 512) -> T:
+    """`load(document)`, remembered by the document's content: validating a ruleset with marshmallow costs
+    milliseconds and every event needs one, while a shop's rules change rarely (and never in place)."""
+    key = (kind, json.dumps(document, sort_keys=True, default=str))
+    with _parsed_lock:
+        if key in _parsed:
+            _parsed.move_to_end(key)
+            return _parsed[key]  # type: ignore[no-any-return]
+    value = load(document)
+    with _parsed_lock:
+        _parsed[key] = value
+        while len(_parsed) > keep:
+            _parsed.popitem(last=False)
+    return value
 
 
 @dataclass(frozen=True)

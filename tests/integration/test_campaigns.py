@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 import campaigns
-from bridge import campaign, delivery
+from bridge import campaign, delivery, queue
 from bridge.db import transaction
 from bridge.models import Activity, Cart, Lead, Offer, Ruleset, Shop
 from bridge.runtime import Context
@@ -50,6 +52,25 @@ def shop(ctx, shopify_shop, smtp):
             Ruleset(shop_id=row.id, version=1, document=document, created_at=ctx.now(), created_by="t")
         )
     return shopify_shop
+
+
+def set_delay(ctx: Context, shop_id: int, minutes: int) -> None:
+    """A new rules version with another abandonment delay."""
+    with transaction(ctx.sessions) as session:
+        latest = session.scalars(
+            sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc())
+        ).first()
+        document = {**latest.document, "campaign": {**latest.document["campaign"]}}
+        document["campaign"]["abandonment_delay_minutes"] = minutes
+        session.add(
+            Ruleset(
+                shop_id=shop_id,
+                version=latest.version + 1,
+                document=document,
+                created_at=ctx.now(),
+                created_by="t",
+            )
+        )
 
 
 def checkout_payload(email: str = "shopper@example.com", token: str = "chk-1") -> dict:
@@ -153,6 +174,7 @@ def test_not_due_and_no_email_carts_are_left_alone(ctx, clock, shop, post_shopif
     assert campaign.sweep(ctx) == 0
     clock.advance(minutes=31)
     assert campaign.sweep(ctx) == 1  # the checkout; the anonymous cart has no email
+    run_jobs()
     assert {c.status for c in rows(ctx, Cart)} == {"abandoned", "active"}
 
 
@@ -161,8 +183,8 @@ def test_order_before_delivery_cancels_offer_and_removes_code(ctx, clock, shop, 
     post_shopify("checkouts/create", checkout)
     run_jobs()
     clock.advance(minutes=61)
-    campaign.sweep(ctx)
     [cart] = rows(ctx, Cart)
+    assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # the sweep's job
     assert campaign.plan_cart_offer(cart.id) not in ("skipped", "no_cart")
     [offer] = rows(ctx, Offer)
     assert delivery.create_on_store(ctx, offer.id) == "created"
@@ -237,7 +259,7 @@ def test_holdout_lead_gets_no_code_but_is_tracked(ctx, clock, shop, smtp, post_s
     assert figures["recovery"]["treated_carts"] == len(offers) - len(held)
 
 
-def test_a_sweep_while_redis_is_down_loses_no_offer(ctx, clock, shop, smtp, post_shopify, run_jobs):
+def test_a_sweep_while_redis_is_down_loses_no_cart(ctx, clock, shop, smtp, post_shopify, run_jobs):
     from redis import Redis
 
     post_shopify("checkouts/create", checkout_payload())
@@ -245,14 +267,108 @@ def test_a_sweep_while_redis_is_down_loses_no_offer(ctx, clock, shop, smtp, post
     clock.advance(minutes=61)
     live = ctx.redis
     ctx.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    assert campaign.sweep(ctx) == 1  # marked; its decision job could not be queued
+    assert campaign.sweep(ctx) == 0  # nothing could be queued: the window is not claimed
     ctx.redis = live
+    assert rows(ctx, Shop)[0].swept_until is None
+    assert campaign.sweep(ctx) == 1
+    run_jobs()
+    assert [o.status for o in rows(ctx, Offer)] == ["sent"]
+
+
+def test_a_decision_job_lost_after_marking_is_planned_again(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    post_shopify("checkouts/create", checkout_payload())
+    run_jobs()
+    clock.advance(minutes=61)
+    [cart] = rows(ctx, Cart)
+    assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # then the job died
     assert campaign.replan_orphans(ctx) == 0  # too fresh: the job may still be on its way
     clock.advance(minutes=3)
     assert campaign.replan_orphans(ctx) == 1
     run_jobs()
     assert [o.status for o in rows(ctx, Offer)] == ["sent"]
     assert campaign.replan_orphans(ctx) == 0
+
+
+def test_sweeps_claim_windows_and_never_go_back(ctx, clock, shop, post_shopify, run_jobs):
+    post_shopify("checkouts/create", checkout_payload(email="a@example.com", token="a"))
+    run_jobs()
+    clock.advance(minutes=61)
+    assert campaign.sweep(ctx) == 1
+    first = rows(ctx, Shop)[0].swept_until
+    assert first == clock.now - timedelta(minutes=60)
+    assert campaign.sweep(ctx) == 0  # the same instant: an empty window
+    run_jobs()
+    later = checkout_payload(email="b@example.com", token="b")
+    later.update(created_at="2026-11-25T11:01:00Z", updated_at="2026-11-25T11:01:00Z")
+    post_shopify("checkouts/create", later)
+    run_jobs()
+    set_delay(ctx, shop["id"], 180)  # a longer delay: the watermark stays, nothing is handed out twice
+    clock.advance(minutes=61)
+    assert campaign.sweep(ctx) == 0 and rows(ctx, Shop)[0].swept_until == first
+    clock.advance(minutes=119)
+    assert campaign.sweep(ctx) == 0  # 11:01 + 3 h is not reached yet
+    clock.advance(minutes=2)
+    assert campaign.sweep(ctx) == 1
+    run_jobs()
+    assert sorted(c.status for c in rows(ctx, Cart)) == ["abandoned", "abandoned"]
+    assert len([a for a in rows(ctx, Activity) if a.kind == "cart_abandoned"]) == 2
+
+
+def test_a_cart_that_arrives_behind_the_watermark_is_still_abandoned_once(
+    ctx, clock, shop, post_shopify, run_jobs
+):
+    clock.advance(minutes=61)
+    assert campaign.sweep(ctx) == 0  # claims everything idle since before 10:01
+    clock.advance(minutes=30)
+    # A checkout delivered late (a reconciliation, a backlog): its activity (09:50) lies behind the watermark.
+    post_shopify("checkouts/create", checkout_payload())
+    run_jobs()
+    clock.advance(minutes=1)
+    assert campaign.sweep(ctx) == 1  # a straggler
+    assert campaign.sweep(ctx) == 0  # queued once per grace period, not on every sweep
+    run_jobs()
+    [cart] = rows(ctx, Cart)
+    assert cart.status == "abandoned"
+    clock.advance(minutes=11)
+    assert campaign.sweep(ctx) == 0  # no longer active
+    assert len(rows(ctx, Offer)) == 1
+
+
+def test_a_lost_sweep_batch_is_queued_again_after_the_grace(ctx, clock, shop, post_shopify, run_jobs):
+    post_shopify("checkouts/create", checkout_payload())
+    run_jobs()
+    clock.advance(minutes=51)  # idle 61 minutes: just due
+    assert campaign.sweep(ctx) == 1
+    queue.get_queue(ctx.redis, queue.CAMPAIGNS).empty()  # the batch is lost (Redis flushed, say)
+    clock.advance(minutes=1)
+    assert campaign.sweep(ctx) == 0  # within the grace: a batch queued a minute ago is left to its job
+    clock.advance(minutes=10)
+    assert campaign.sweep(ctx) == 1
+    run_jobs()
+    assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(rows(ctx, Offer)) == 1
+
+
+def test_concurrent_sweeps_hand_each_cart_out_once(ctx, clock, shop, post_shopify, run_jobs):
+    for i in range(30):
+        post_shopify("checkouts/create", checkout_payload(email=f"c{i}@example.com", token=f"c{i}"))
+    run_jobs()
+    clock.advance(minutes=61)
+    results: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def one() -> None:
+        barrier.wait()
+        results.append(campaign.sweep(ctx))
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(results) == [0, 0, 0, 30]
+    run_jobs()
+    assert {c.status for c in rows(ctx, Cart)} == {"abandoned"}
+    assert len(rows(ctx, Offer)) == 30
 
 
 def test_a_lead_turning_hot_gets_a_personal_offer(ctx, clock, shop, smtp, post_shopify, run_jobs):
