@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -110,23 +111,29 @@ def relay(ctx: Context, limit: int = 500) -> int:
     now = ctx.now()
     lease = timedelta(seconds=ctx.settings.job_lease_seconds)
     with transaction(ctx.sessions) as session:
-        due = session.scalars(
-            sa.select(Event.id)
+        due = session.execute(
+            sa.select(Event.id, Event.job_id)
             .where(Event.status == "pending", Event.available_at <= now)
             .order_by(Event.available_at)
             .limit(limit)
         ).all()
-        requeued, touched = [], []
-        for event_id in due:
-            job_id = jobs.event_job_id(event_id)
+        carriers: dict[str, list[int]] = {}
+        for event_id, job_id in due:  # a batch job carries many events; a replayed one its own
+            carriers.setdefault(job_id or jobs.event_job_id(event_id), []).append(event_id)
+        orphans, touched = [], []
+        for job_id, event_ids in carriers.items():
             try:
                 live = queue.job_is_live(ctx.redis, job_id)
             except (RedisError, OSError):
                 break  # Redis still down: leave the rest due for the next run
-            if not live and queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=job_id):
-                requeued.append(event_id)
-            if live or requeued[-1:] == [event_id]:
-                touched.append(event_id)
+            (touched if live else orphans).extend(event_ids)
+        requeued = []
+        if orphans:
+            job_id = f"events-relay-{secrets.token_hex(8)}"
+            if queue.enqueue_batch(ctx.redis, job_id, orphans):
+                requeued = orphans
+                session.execute(sa.update(Event).where(Event.id.in_(orphans)).values(job_id=job_id))
+        touched += requeued
         if touched:
             session.execute(sa.update(Event).where(Event.id.in_(touched)).values(available_at=now + lease))
     if requeued:

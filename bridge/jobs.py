@@ -21,6 +21,14 @@ def process_event(event_id: int) -> str:
     return handle_event(runtime.current(), event_id)
 
 
+def process_events(event_ids: list[int]) -> dict[str, int]:
+    """Process the events of one ingest batch, each in its own transactions; a batch with an event that must
+    wait is retried by RQ as a whole (the events already done are skipped at once)."""
+    from bridge.pipeline import handle_events
+
+    return handle_events(runtime.current(), event_ids)
+
+
 def relay_pending() -> int:
     """Re-enqueue acknowledged events whose job was lost."""
     from bridge.ingest import relay

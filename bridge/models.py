@@ -75,6 +75,8 @@ class Event(Base):
     available_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # The RQ job that carries this event (a batch job per group commit; NULL: the per-event `event-<id>`).
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "delivery_key"),
         sa.Index("ix_events_status_available", "status", "available_at"),

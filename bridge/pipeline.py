@@ -48,6 +48,25 @@ def handle_event(ctx: Context, event_id: int) -> str:
     return status
 
 
+def handle_events(ctx: Context, event_ids: list[int]) -> dict[str, int]:
+    """Process a batch of events; counts per final status. Raises RetryLater (after the others are done)
+    when some must be tried again."""
+    outcome: dict[str, int] = {}
+    waiting: list[str] = []
+    for event_id in event_ids:
+        try:
+            status = handle_event(ctx, event_id)
+        except RetryLater as exc:
+            waiting.append(f"event {event_id}: {exc}")
+            status = "retry"
+        outcome[status] = outcome.get(status, 0) + 1
+    if waiting:
+        raise RetryLater(
+            f"{len(waiting)} of {len(event_ids)} event(s) to retry; " + "; ".join(waiting)[:1500]
+        )
+    return outcome
+
+
 def _begin_attempt(ctx: Context, event_id: int) -> int | None:
     """Count the attempt in its own commit so a worker killed mid-way still counts it."""
     with transaction(ctx.sessions) as session:
@@ -117,7 +136,7 @@ def replay(ctx: Context, event_ids: list[int]) -> int:
         session.execute(
             sa.update(Event)
             .where(Event.id.in_(event_ids))
-            .values(status="pending", attempts=0, error=None, available_at=ctx.now())
+            .values(status="pending", attempts=0, error=None, available_at=ctx.now(), job_id=None)
         )
     for event_id in event_ids:
         queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=jobs.event_job_id(event_id))

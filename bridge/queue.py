@@ -110,6 +110,13 @@ def enqueue_events(redis: Redis, event_ids: list[int]) -> None:
     )
 
 
+def enqueue_batch(redis: Redis, job_id: str, event_ids: list[int]) -> bool:
+    """Queue one `process_events` job for the events of a group commit (the id is stored with them)."""
+    from bridge.jobs import process_events
+
+    return enqueue(redis, process_events, event_ids, job_id=job_id)
+
+
 def job_is_live(redis: Redis, job_id: str) -> bool:
     """True when RQ still holds this job queued, running or scheduled for a retry."""
     job = Job.fetch(job_id, connection=redis) if Job.exists(job_id, connection=redis) else None

@@ -77,7 +77,7 @@ def build(
 
     ctx.adapters["collect"] = COLLECT_ADAPTER
     ctx.signers = SignerCache(ctx.sessions, ctx.vault, settings)
-    ctx.writer = EventWriter(engine, after_commit=lambda ids: queue.enqueue_events(ctx.redis, ids))
+    ctx.writer = EventWriter(engine, after_commit=lambda job, ids: queue.enqueue_batch(ctx.redis, job, ids))
     from bridge.campaign import on_tier_change
 
     ctx.extras["on_tier_change"] = on_tier_change

@@ -9,6 +9,7 @@ import json
 
 import sqlalchemy as sa
 from rq import Queue
+from rq.job import Job
 
 from bridge.models import Event
 from tests.conftest import fixture
@@ -29,7 +30,8 @@ def test_signed_delivery_is_stored_once_and_enqueued(ctx, shopify_shop, post_sho
     assert len(stored) == 1
     assert stored[0].status == "pending" and stored[0].delivery_key == "checkouts/create:evt-1"
     assert stored[0].payload.encode() == raw  # raw bytes kept as sent
-    assert Queue("events", connection=ctx.redis).job_ids == [f"event-{stored[0].id}"]
+    [job_id] = Queue("events", connection=ctx.redis).job_ids  # one job per group-commit batch
+    assert job_id == stored[0].job_id and Job.fetch(job_id, connection=ctx.redis).args == ([stored[0].id],)
 
 
 def test_same_event_on_another_topic_is_another_delivery(ctx, shopify_shop, post_shopify):

@@ -114,11 +114,11 @@ def test_job_durations_and_failures_are_counted(ctx, client, shopify_shop, post_
     worker = observability.metered(SimpleWorker)([queue.get_queue(ctx.redis)], connection=ctx.redis)
     worker.work(burst=True, logging_level="CRITICAL")
     text = client.get("/metrics").get_data(as_text=True)
-    assert sample(text, "relance_jobs_total", job="bridge.jobs.process_event", outcome="ok") == 1
+    assert sample(text, "relance_jobs_total", job="bridge.jobs.process_events", outcome="ok") == 1
     assert sample(text, "relance_job_failures_total", job=f"{__name__}.failing_job") == 1
-    assert sample(text, "relance_job_duration_seconds_count", job="bridge.jobs.process_event") == 1
+    assert sample(text, "relance_job_duration_seconds_count", job="bridge.jobs.process_events") == 1
     assert (
-        sample(text, "relance_job_duration_seconds_bucket", job="bridge.jobs.process_event", le="+Inf") == 1
+        sample(text, "relance_job_duration_seconds_bucket", job="bridge.jobs.process_events", le="+Inf") == 1
     )
 
 

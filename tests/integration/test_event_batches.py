@@ -1,0 +1,109 @@
+"""Ingest batches: one INSERT, one commit and one RQ job per group commit; the relay tells live batches from
+lost ones. Runs on SQLite and PostgreSQL (the PostgreSQL insert is its own prepared statement)."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from rq import Queue
+from rq.job import Job
+
+from bridge import pipeline, queue
+from bridge.ingest import relay
+from bridge.models import Event
+from tests.conftest import fixture
+
+
+def row(shop_id: int, key: str, payload: str = "{}", topic: str = "checkouts/create") -> dict:
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    return {
+        "shop_id": shop_id,
+        "topic": topic,
+        "delivery_key": key,
+        "received_at": at,
+        "triggered_at": at - timedelta(seconds=2),
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "available_at": at + timedelta(seconds=10),
+    }
+
+
+def stored(ctx) -> list[Event]:
+    with ctx.sessions() as s:
+        return list(s.scalars(sa.select(Event).order_by(Event.id)))
+
+
+def test_a_batch_is_one_insert_and_one_job_and_repeats_are_answered_as_duplicates(ctx, shopify_shop):
+    shop_id = shopify_shop["id"]
+    waiting = [
+        (row(shop_id, "a", '{"n": 1}'), Future()),
+        (row(shop_id, "b"), Future()),
+        (row(shop_id, "a", '{"n": 2}'), Future()),  # the same delivery twice in one batch
+    ]
+    ctx.writer._write(waiting)
+    answers = [done.result(timeout=5) for _, done in waiting]
+    events = stored(ctx)
+    assert [e.delivery_key for e in events] == ["a", "b"] and answers == [events[0].id, events[1].id, None]
+    assert events[0].payload == '{"n": 1}'
+    assert events[0].triggered_at == datetime(2026, 11, 25, 9, 59, 58, tzinfo=UTC)
+    assert events[0].received_at == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    assert {e.status for e in events} == {"pending"} and {e.attempts for e in events} == {0}
+    [job_id] = Queue("events", connection=ctx.redis).job_ids
+    assert {e.job_id for e in events} == {job_id}
+    assert Job.fetch(job_id, connection=ctx.redis).args == ([events[0].id, events[1].id],)
+
+    again = [(row(shop_id, "b"), Future())]  # a redelivery in a later batch: no row, no job
+    ctx.writer._write(again)
+    assert again[0][1].result(timeout=5) is None
+    assert len(stored(ctx)) == 2 and Queue("events", connection=ctx.redis).job_ids == [job_id]
+
+
+def test_one_bad_event_does_not_hold_up_its_batch(ctx, shopify_shop, run_jobs):
+    checkout = json.loads(fixture("shopify", "checkouts__create.json"))
+    checkout["created_at"] = checkout["updated_at"] = "2026-11-25T09:30:00Z"
+    waiting = [
+        (row(shopify_shop["id"], "bad", "this is not json"), Future()),
+        (row(shopify_shop["id"], "good", json.dumps(checkout)), Future()),
+    ]
+    ctx.writer._write(waiting)
+    ids = [done.result(timeout=5) for _, done in waiting]
+    assert pipeline.handle_events(ctx, ids) == {"failed": 1, "processed": 1}
+    assert [(e.delivery_key, e.status) for e in stored(ctx)] == [("bad", "failed"), ("good", "processed")]
+    assert pipeline.handle_events(ctx, ids) == {"skipped": 2}  # a retried batch redoes nothing
+
+
+def test_relay_requeues_a_lost_batch_as_one_job_and_leaves_a_live_one(ctx, shopify_shop, clock, run_jobs):
+    shop_id = shopify_shop["id"]
+    first = [(row(shop_id, f"lost-{i}"), Future()) for i in range(3)]
+    ctx.writer._write(first)
+    second = [(row(shop_id, "live"), Future())]
+    ctx.writer._write(second)
+    events = stored(ctx)
+    lost_job, live_job = events[0].job_id, events[3].job_id
+    Job.fetch(lost_job, connection=ctx.redis).delete()  # Redis lost it (a flush, a crash without AOF)
+    clock.advance(seconds=ctx.settings.relay_after_seconds + 1)
+
+    assert relay(ctx) == 3
+    events = stored(ctx)
+    [new_job] = {e.job_id for e in events[:3]}
+    assert new_job not in (lost_job, live_job) and events[3].job_id == live_job
+    assert Job.fetch(new_job, connection=ctx.redis).args == ([e.id for e in events[:3]],)
+    assert relay(ctx) == 0  # every pending event has a live job now
+    run_jobs()
+    assert all(e.status != "pending" and e.attempts == 1 for e in stored(ctx))  # each handled, once
+
+
+def test_a_replayed_event_travels_alone_and_the_relay_knows_its_job(ctx, shopify_shop, clock, post_shopify):
+    post_shopify("checkouts/create", b"not json")
+    [event] = stored(ctx)
+    assert pipeline.handle_event(ctx, event.id) == "failed"
+    queue.get_queue(ctx.redis).empty()
+    assert pipeline.replay(ctx, [event.id]) == 1
+    [event] = stored(ctx)
+    assert event.job_id is None and queue.get_queue(ctx.redis).job_ids == [f"event-{event.id}"]
+    clock.advance(seconds=ctx.settings.relay_after_seconds + 1)
+    assert relay(ctx) == 0  # `event-<id>` is live: no second copy
