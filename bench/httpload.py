@@ -28,6 +28,7 @@ class Result:
     errors: int
     seconds: float
     latencies: list[float]
+    note: str = ""
 
     @property
     def rate(self) -> float:

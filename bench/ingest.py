@@ -19,7 +19,7 @@ import requests
 from cryptography.fernet import Fernet
 
 from bench import httpload
-from bench.common import recreate_database
+from bench.common import cpu_per_request, cpu_seconds, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("RELANCE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/relance_bench")
@@ -107,7 +107,9 @@ def signed_requests(n: int, start_at: int) -> list[httpload.Request]:
 def measure(port: int, args: argparse.Namespace, offset: int) -> tuple[httpload.Result, httpload.Result]:
     load = signed_requests(int(args.seconds * 4000), offset)
     httpload.run(port, load[:300], concurrency=8, duration=2)  # warm-up
+    before = cpu_seconds()
     throughput = httpload.run(port, load[300:], concurrency=args.concurrency, duration=args.seconds)
+    throughput.note = cpu_per_request(before, cpu_seconds(), throughput.ok)
     paced = signed_requests(int(args.rate * args.seconds) + 10, offset + 10**6)
     latency = httpload.run(port, paced, concurrency=16, duration=args.seconds, rate=args.rate)
     return throughput, latency
@@ -147,6 +149,8 @@ def main() -> int:
             f"{label:<10} {tp.rate:>11.0f} {tp.errors + lat.errors:>7} {lat.percentile(50):>8.2f} "
             f"{lat.percentile(99):>8.2f}"
         )
+    for label, (tp, _) in results.items():
+        print(f"{label:<10} at full load: {tp.note}")
     ratio = results["relance"][0].rate / results["bare"][0].rate
     print(f"ratio relance/bare throughput: {ratio:.2f}  (target >= 0.50; p99 target < 50 ms)")
     return 0

@@ -5,7 +5,8 @@ is as durable as with one transaction per request; under load, one round trip an
 deliveries instead of one each. Each batch travels as one RQ job, queued after the commit and before the
 answers; its id is written with the rows, so the relay can tell a live batch from a lost one (and covers a
 Redis that is down). On PostgreSQL the batch is one prepared `INSERT … SELECT FROM unnest(…)`: the same
-statement for any batch size, so nothing is compiled per request.
+statement for any batch size, so nothing is compiled per request, and its arrays travel in binary (the text
+format would escape every quote of every payload).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+import psycopg
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 
@@ -92,10 +95,7 @@ class EventWriter:
 
     def _insert(self, rows: list[Row], job_id: str) -> dict[tuple[int, str], int]:
         if self.engine.dialect.name == "postgresql":
-            columns = {name: [row[name] for row in rows] for name in _PG_COLUMNS}
-            with self.engine.begin() as conn:
-                found = conn.exec_driver_sql(_PG_INSERT, {**columns, "job_id": job_id})
-                return {(shop_id, key): event_id for event_id, shop_id, key in found}
+            return self._insert_pg(rows, job_id)
         stmt = (
             sqlite.insert(Event)
             .values([{**row, "job_id": job_id} for row in rows])
@@ -105,6 +105,26 @@ class EventWriter:
         with self.engine.begin() as conn:
             return {(shop_id, key): event_id for event_id, shop_id, key in conn.execute(stmt)}
 
+    def _insert_pg(self, rows: list[Row], job_id: str) -> dict[tuple[int, str], int]:
+        """The batch on a pooled DBAPI connection: no SQLAlchemy statement or result machinery per batch."""
+        params: dict[str, Any] = {name: [row[name] for row in rows] for name in _PG_COLUMNS}
+        params["job_id"] = job_id
+        try:
+            conn = self.engine.raw_connection()
+        except psycopg.Error as exc:  # raised as SQLAlchemy would (503 upstream)
+            raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+        try:
+            with conn.cursor() as cur:
+                cur.execute(_PG_INSERT, params, prepare=True)
+                found = cur.fetchall()
+            conn.commit()
+        except psycopg.Error as exc:  # the same, and without the parameters (payloads are personal data)
+            conn.invalidate()
+            raise sa_exc.DBAPIError.instance(_PG_INSERT, {}, exc, psycopg.Error) from exc
+        finally:
+            conn.close()  # back to the pool
+        return {(shop_id, key): event_id for event_id, shop_id, key in found}
+
 
 _PG_COLUMNS = ("shop_id", "topic", "delivery_key", "received_at", "triggered_at", "payload", "available_at")
 _PG_INSERT = """
@@ -112,9 +132,9 @@ INSERT INTO events (shop_id, topic, delivery_key, received_at, triggered_at, pay
                     status, attempts, job_id)
 SELECT b.shop_id, b.topic, b.delivery_key, b.received_at, b.triggered_at, b.payload, b.available_at,
        'pending', 0, %(job_id)s
-FROM unnest(%(shop_id)s::bigint[], %(topic)s::text[], %(delivery_key)s::text[],
-            %(received_at)s::timestamptz[], %(triggered_at)s::timestamptz[], %(payload)s::text[],
-            %(available_at)s::timestamptz[])
+FROM unnest(%(shop_id)b::bigint[], %(topic)b::text[], %(delivery_key)b::text[],
+            %(received_at)b::timestamptz[], %(triggered_at)b::timestamptz[], %(payload)b::text[],
+            %(available_at)b::timestamptz[])
      AS b(shop_id, topic, delivery_key, received_at, triggered_at, payload, available_at)
 ON CONFLICT (shop_id, delivery_key) DO NOTHING
 RETURNING id, shop_id, delivery_key

@@ -65,7 +65,10 @@ def accept(
     envelope = _envelope(adapter, raw, request.headers)
     event_id = ctx.writer.submit(event_values(ctx, signer.shop_id, envelope, raw))
     observability.webhook_stored(envelope.topic, event_id is None)
-    return jsonify(ok=True, duplicate=event_id is None)
+    return Response(_DUPLICATE if event_id is None else _STORED, mimetype="application/json")
+
+
+_STORED, _DUPLICATE = b'{"ok":true,"duplicate":false}\n', b'{"ok":true,"duplicate":true}\n'
 
 
 def _envelope(adapter: WebhookAdapter, raw: bytes, headers: Mapping[str, str]) -> Envelope:

@@ -15,8 +15,8 @@ import json
 import logging
 import os
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -67,9 +67,21 @@ def _env(name: str) -> str:
 def webhook_stored(topic: str, duplicate: bool) -> None:
     """Count an authentic delivery (ingest calls it once the event row is written or found)."""
     labels = (_platform(request.path), _topic(topic))
-    WEBHOOKS.labels(*labels).inc()
+    _child(WEBHOOKS, labels).inc()
     if duplicate:
-        DUPLICATES.labels(*labels).inc()
+        _child(DUPLICATES, labels).inc()
+
+
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def _child(metric: Any, labels: tuple[str, ...]) -> Any:
+    """`metric.labels(*labels)`, remembered (the label sets are few: platforms, topics, reasons)."""
+    key = (id(metric), labels)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*labels)
+    return found
 
 
 def record_job(redis: Redis, name: str, seconds: float, ok: bool) -> None:
@@ -266,9 +278,12 @@ def register(app: Flask) -> None:
     app.teardown_request(_end_request)
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
 def _start_request() -> None:
     given = request.headers.get("X-Request-Id", "")
-    _request_id.set(given if re.fullmatch(r"[A-Za-z0-9._-]{8,64}", given) else uuid.uuid4().hex)
+    _request_id.set(given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(16))
     g.relance_started = time.perf_counter()
 
 
@@ -280,10 +295,11 @@ def _finish_request(response: Response) -> Response:
     response.headers["X-Request-Id"] = _request_id.get() or ""
     if request.path.startswith("/webhooks/"):
         platform = _platform(request.path)
-        INGEST.labels(platform).observe(time.perf_counter() - g.get("relance_started", time.perf_counter()))
+        elapsed = time.perf_counter() - g.get("relance_started", time.perf_counter())
+        _child(INGEST, (platform,)).observe(elapsed)
         if response.status_code >= 400:
             reason = REASONS.get(response.status_code, f"http_{response.status_code}")
-            REJECTED.labels(platform, reason).inc()
+            _child(REJECTED, (platform, reason)).inc()
     return security_headers(response)
 
 
@@ -292,8 +308,11 @@ def _platform(path: str) -> str:
     return parts[2] if len(parts) > 2 and parts[2] in PLATFORMS else "other"
 
 
+_TOPIC = re.compile(r"[a-z_]+([./][a-z_]+){0,3}")
+
+
 def _topic(topic: str) -> str:
-    return topic if re.fullmatch(r"[a-z_]+([./][a-z_]+){0,3}", topic or "") and len(topic) <= 64 else "other"
+    return topic if _TOPIC.fullmatch(topic or "") and len(topic) <= 64 else "other"
 
 
 # -- security headers -------------------------------------------------------------------------------

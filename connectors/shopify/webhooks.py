@@ -28,7 +28,7 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     try:
         value: object = headers.get(name)
-        if value is None:  # a plain dict whose keys are spelled differently
+        if value is None and isinstance(headers, dict):  # a plain dict whose keys are spelled differently
             value = next((v for k, v in headers.items() if isinstance(k, str) and k.lower() == wanted), None)
     except (AttributeError, TypeError):  # not a mapping at all
         return None
