@@ -69,12 +69,13 @@ def handle_events(ctx: Context, event_ids: list[int]) -> dict[str, int]:
 
 def _begin_attempt(ctx: Context, event_id: int) -> int | None:
     """Count the attempt in its own commit so a worker killed mid-way still counts it."""
-    with transaction(ctx.sessions) as session:
-        event = session.get(Event, event_id)
-        if event is None or event.status != "pending":
-            return None
-        event.attempts += 1
-        return event.attempts
+    with ctx.engine.begin() as conn:  # one statement: a pending event's attempt count goes up by one
+        return conn.scalar(
+            sa.update(Event)
+            .where(Event.id == event_id, Event.status == "pending")
+            .values(attempts=Event.attempts + 1)
+            .returning(Event.attempts)
+        )
 
 
 def _apply_event(ctx: Context, session: sa.orm.Session, event_id: int) -> tuple[str, list[apply.FollowUp]]:
