@@ -13,6 +13,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from redis.exceptions import RedisError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import runtime
 from bridge.settings import Settings
@@ -53,6 +54,9 @@ def create_app(
     for name in extensions:
         _load_extension(app, name)
     _error_handlers(app)
+    if ctx.settings.proxy_hops > 0:  # the client's address and scheme as the proxies saw them
+        hops = ctx.settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 

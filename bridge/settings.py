@@ -44,6 +44,7 @@ class Settings:
     relay_after_seconds: int = 10
     job_lease_seconds: int = 600
     max_event_attempts: int = 5
+    proxy_hops: int = 0  # reverse proxies in front that append X-Forwarded-For / -Proto (0: trust none)
     log_level: str = "INFO"
     testing: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -86,6 +87,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         relay_after_seconds=_int(env, "RELAY_AFTER_SECONDS", 10),
         job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 600),
         max_event_attempts=_int(env, "MAX_EVENT_ATTEMPTS", 5),
+        proxy_hops=_int(env, "PROXY_HOPS", 0),
         log_level=_get(env, "LOG_LEVEL", "INFO"),
     )
 

@@ -163,3 +163,25 @@ def test_collect_adapter_reads_only_storefront_topics():
     assert adapter.normalize("collect/page_viewed", {"email": "a@b.c"}) == []
     with pytest.raises(collect.PayloadError):
         adapter.normalize("collect/product_viewed", {"email": "a@b.c", "occurred_at": "soon"})
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_proxy_each_shopper_has_their_own_limit(ctx, key, clock, hops):
+    from bridge.app import create_app
+
+    ctx.settings = ctx.settings.with_overrides(proxy_hops=hops)
+    client = create_app(ctx.settings, ctx=ctx, extensions=()).test_client()
+
+    def via_proxy(shopper: str, n: int):
+        headers = {"X-Forwarded-For": shopper, "Content-Type": "text/plain"}
+        body = json.dumps(event(clock, id=f"{shopper}-{n}"))
+        return client.post(
+            f"/collect/{key}", data=body, headers=headers, environ_base={"REMOTE_ADDR": "10.0.0.1"}
+        )
+
+    for n in range(collect.RATE_LIMIT):
+        assert via_proxy("203.0.113.7", n).status_code == 202
+    assert via_proxy("203.0.113.7", 99).status_code == 429
+    # Trusting one proxy, another shopper behind it still gets through; trusting none (the default), the
+    # header could be forged, so everyone behind the proxy shares its address and its limit.
+    assert via_proxy("198.51.100.4", 0).status_code == (202 if hops else 429)
