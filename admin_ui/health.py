@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import redirect, render_template, request
+from flask import make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from rq.registry import FailedJobRegistry
@@ -16,7 +16,7 @@ from rq.registry import FailedJobRegistry
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import audit, db
-from bridge import queue
+from bridge import queue, shops
 from bridge.models import Cart, Event, Shop
 from bridge.web import context
 
@@ -85,7 +85,11 @@ def _store(shop: Shop) -> dict[str, Any]:
 
 @bp.get("/health")
 def health() -> str:
-    """Queues, failed jobs, oldest pending event, last sweep, store connection."""
+    """Queues, failed jobs, oldest pending event, last sweep, store connection, API access."""
+    return _health_page()
+
+
+def _health_page(new_api_key: str = "") -> str:
     session, shop_key = db(), shop_id()
     shop = session.get(Shop, shop_key)
     assert shop is not None
@@ -108,8 +112,22 @@ def health() -> str:
         can_register=job is not None,
         why_not=why_not,
         notice=NOTICES.get(request.args.get("done", ""), ""),
+        new_api_key=new_api_key,
         active="health",
     )
+
+
+@bp.post("/health/api-key")
+def rotate_api_key() -> ResponseReturnValue:
+    """A new API key for the JSON API, shown once on this answer (never in a URL, never stored in clear)."""
+    shop = db().get(Shop, shop_id())
+    assert shop is not None
+    key = shops.new_api_key(shop)
+    audit("api_key.replaced")
+    db().commit()
+    response = make_response(_health_page(new_api_key=key))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/health/webhooks")

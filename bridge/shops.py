@@ -101,6 +101,13 @@ def webhook_secrets(shop: Shop, vault: Vault, settings: Settings) -> list[str]:
     return found
 
 
+def new_api_key(shop: Shop) -> str:
+    """Give the shop a fresh API key (returned once, kept only as a hash); the previous key stops working."""
+    api_key = new_key("rl_")
+    shop.api_key_hash = hash_key(api_key)
+    return api_key
+
+
 def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
     """The newest ruleset document of a shop, or None for the defaults."""
     row = session.scalar(

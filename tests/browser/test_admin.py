@@ -112,6 +112,18 @@ def test_replay_a_failed_event(tab: Pages, merchant: dict[str, Any]) -> None:
     assert tab.errors == []
 
 
+def test_a_new_api_key_is_shown_once(tab: Pages, merchant: dict[str, Any]) -> None:
+    tab.sign_in(merchant["email"])
+    page = tab.go("/admin/health")
+    page.get_by_role("button", name="New API key").click()
+    key = page.locator("#new-api-key").inner_text()
+    assert key.startswith("rl_") and "not shown again" in page.get_by_role("status").inner_text()
+    tab.shot("health-new-api-key")
+    page = tab.go("/admin/health")
+    assert page.locator("#new-api-key").count() == 0 and key not in page.content()
+    assert tab.errors == []
+
+
 @pytest.mark.parametrize("size", ["desktop", "mobile"])
 def test_every_page_fits_and_is_saved_as_a_screenshot(
     request: Any, size: str, merchant: dict[str, Any]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -128,3 +129,22 @@ def test_reregister_webhooks_queues_the_setup_job(
     html = client.get("/admin/health").get_data(as_text=True)
     assert "disabled" in html and "demo store has no webhooks" in html
     assert "done=unavailable" in post_form("/admin/health/webhooks", page="/admin/health").headers["Location"]
+
+
+def test_a_new_api_key_is_shown_once_and_replaces_the_old_one(
+    client: Any, ctx: Context, signed_in: dict[str, Any], post_form: Callable[..., Any]
+) -> None:
+    old = {"Authorization": f"Bearer {signed_in['api_key']}"}
+    assert client.get("/api/v1/events", headers=old).status_code == 200
+    response = post_form("/admin/health/api-key", page="/admin/health")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    key = re.search(r'id="new-api-key">(rl_[^<]+)<', html).group(1)
+    assert key != signed_in["api_key"]
+    assert client.get("/api/v1/events", headers=old).status_code == 401
+    assert client.get("/api/v1/events", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert key not in client.get("/admin/health").get_data(as_text=True)  # shown once
+    with ctx.sessions() as session:
+        assert key not in json.dumps([list(r) for r in session.execute(sa.select(AuditLog.detail))])
+    assert (signed_in["email"], "api_key.replaced") in [(actor, a) for actor, a, _ in _audit(ctx)]
+    assert client.post("/admin/health/api-key").status_code == 400  # no CSRF token, no new key
