@@ -57,7 +57,10 @@ def test_metrics_count_webhooks_and_time_ingest(client, shopify_shop, post_shopi
     labels = {"platform": "shopify", "topic": "checkouts/create"}
     assert sample(text, "relance_webhooks_received_total", **labels) == before["ok"] + 2
     assert sample(text, "relance_webhooks_duplicate_total", **labels) == before["dup"] + 1
-    assert sample(text, "relance_webhooks_rejected_total", reason="signature") == before["bad"] + 1
+    assert (
+        sample(text, "relance_webhooks_rejected_total", platform="shopify", reason="signature")
+        == before["bad"] + 1
+    )
     assert sample(text, "relance_ingest_seconds_count", platform="shopify") == before["timed"] + 3
     assert sample(text, "relance_events_pending") == 1
     assert sample(text, "relance_queue_depth", queue="events") == 1
