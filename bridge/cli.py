@@ -195,11 +195,11 @@ def shops_add(
 
 @main.command()
 def sweep() -> None:
-    """Mark due carts abandoned now and queue their offers (the worker also runs this every minute)."""
+    """Hand due carts to the abandonment jobs now (the worker sweeps every minute too); embedded, run them."""
     from bridge import campaign
 
     ctx = _ctx()
-    click.echo(f"{campaign.sweep(ctx)} cart(s) abandoned")
+    click.echo(f"{campaign.sweep(ctx)} due cart(s) queued to be marked abandoned and offered")
     if ctx.settings.embedded_queue:
         from bridge.queue import QUEUES, ThreadWorker, get_queue
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -393,3 +393,41 @@ def test_a_lead_turning_hot_gets_a_personal_offer(ctx, clock, shop, smtp, post_s
     [offer] = rows(ctx, Offer)
     assert (offer.reason, offer.status, offer.cart_id) == ("hot_lead", "sent", None)
     assert len(smtp.messages) == 1 and offer.code in smtp.messages[0].get_body(("plain",)).get_content()
+
+
+def test_relance_sweep_from_the_command_line_abandons_due_carts(ctx, shop, monkeypatch):
+    from click.testing import CliRunner
+
+    from bridge.cli import main
+
+    idle_since = datetime.now(UTC) - timedelta(hours=2)  # the command runs on the real clock
+    with transaction(ctx.sessions) as session:
+        lead = Lead(
+            shop_id=shop["id"], email="cli@example.com", created_at=idle_since, source={}, breakdown={}
+        )
+        session.add(lead)
+        session.flush()
+        for token, email in (("due", "cli@example.com"), ("anonymous", None)):
+            session.add(
+                Cart(
+                    shop_id=shop["id"],
+                    lead_id=lead.id if email else None,
+                    checkout_token=token,
+                    email=email,
+                    created_at=idle_since,
+                    last_activity_at=idle_since,
+                    status="active",
+                    items={"lines": [{"title": "Mug", "quantity": 1, "price": "12.00"}]},
+                )
+            )
+    for name in ("REDIS_URL", "RELANCE_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)  # embedded: the command runs the jobs itself
+    monkeypatch.setenv("DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("ENCRYPTION_KEYS", ",".join(ctx.settings.encryption_keys))
+    monkeypatch.setenv("INSTANCE_PATH", ctx.settings.instance_path)
+    result = CliRunner().invoke(main, ["sweep"])
+    assert result.exit_code == 0 and "1 due cart(s) queued" in result.output, result.output
+    with ctx.sessions() as session:
+        states = dict(session.execute(sa.select(Cart.checkout_token, Cart.status)).all())
+    assert states == {"due": "abandoned", "anonymous": "active"}
+    assert [a.kind for a in rows(ctx, Activity)] == ["cart_abandoned"]
