@@ -98,7 +98,7 @@ def record_job(redis: Redis, name: str, seconds: float, ok: bool) -> None:
 
 
 def metered(worker_class: type) -> type:
-    """An RQ worker class that times every job and counts its failures."""
+    """An RQ worker class that times every job, counts its failures and masks what it keeps of them."""
 
     class Metered(worker_class):  # type: ignore[misc]
         def perform_job(self, job: Any, queue: Any) -> bool:
@@ -108,6 +108,14 @@ def metered(worker_class: type) -> type:
                 return ok
             finally:
                 record_job(self.connection, job.func_name, time.perf_counter() - start, ok)
+
+        def handle_job_failure(
+            self, job: Any, queue: Any, started_job_registry: Any = None, exc_string: str = ""
+        ) -> None:
+            # RQ keeps the traceback with the failed job in Redis for days: no email or secret in it.
+            super().handle_job_failure(
+                job, queue, started_job_registry=started_job_registry, exc_string=mask(exc_string)
+            )
 
         def handle_work_horse_killed(self, job: Any, *args: Any) -> None:
             record_job(self.connection, job.func_name, 0.0, False)

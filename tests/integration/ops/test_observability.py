@@ -111,6 +111,21 @@ def failing_job() -> None:
     raise RuntimeError("boom")
 
 
+def failing_with_personal_data() -> None:
+    raise ValueError("duplicate key (shop_id, email)=(1, ana.lopez@example.com); token=shpat_abcdef123456")
+
+
+def test_a_failed_job_keeps_no_email_or_secret_in_redis(ctx):
+    from rq.job import Job
+
+    queue.enqueue(ctx.redis, failing_with_personal_data, job_id="fail-pii", retry=None)
+    worker = observability.metered(SimpleWorker)([queue.get_queue(ctx.redis)], connection=ctx.redis)
+    worker.work(burst=True, logging_level="CRITICAL")
+    kept = Job.fetch("fail-pii", connection=ctx.redis).latest_result().exc_string
+    assert "ValueError" in kept and "a***@example.com" in kept
+    assert "ana.lopez@" not in kept and "abcdef123456" not in kept
+
+
 def test_job_durations_and_failures_are_counted(ctx, client, shopify_shop, post_shopify):
     post_shopify("customers/create", fixture("shopify", "customers__create.json"))
     queue.enqueue(ctx.redis, failing_job, job_id="fail-1", retry=None)
