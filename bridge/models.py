@@ -322,3 +322,10 @@ class TierSnapshot(Base):
 
 # Keyset batches of one shop's leads in id order (bulk rescore, what-if simulation).
 sa.Index("ix_leads_shop_id_id", Lead.shop_id, Lead.id)
+# The admin page's (migration 0005): lead list by score, overview counts, a lead's carts, email prefix search.
+sa.Index("ix_leads_shop_score_id", Lead.shop_id, Lead.score, Lead.id)
+sa.Index("ix_carts_shop_abandoned", Cart.shop_id, Cart.abandoned_at)
+sa.Index("ix_carts_lead", Cart.lead_id)
+sa.Index(  # PostgreSQL only (LIKE 'abc%' needs the pattern operator class)
+    "ix_leads_shop_email_prefix", Lead.shop_id, Lead.email, postgresql_ops={"email": "varchar_pattern_ops"}
+).ddl_if(dialect="postgresql")
