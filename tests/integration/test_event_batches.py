@@ -41,7 +41,7 @@ def test_a_batch_is_one_insert_and_one_job_and_repeats_are_answered_as_duplicate
     shop_id = shopify_shop["id"]
     waiting = [
         (row(shop_id, "a", '{"n": 1}'), Future()),
-        (row(shop_id, "b"), Future()),
+        (row(shop_id, "b") | {"triggered_at": None}, Future()),  # no trigger time sent
         (row(shop_id, "a", '{"n": 2}'), Future()),  # the same delivery twice in one batch
     ]
     ctx.writer._write(waiting)
@@ -50,7 +50,9 @@ def test_a_batch_is_one_insert_and_one_job_and_repeats_are_answered_as_duplicate
     assert [e.delivery_key for e in events] == ["a", "b"] and answers == [events[0].id, events[1].id, None]
     assert events[0].payload == '{"n": 1}'
     assert events[0].triggered_at == datetime(2026, 11, 25, 9, 59, 58, tzinfo=UTC)
-    assert events[0].received_at == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    assert (
+        events[0].received_at == datetime(2026, 11, 25, 10, 0, tzinfo=UTC) and events[1].triggered_at is None
+    )
     assert {e.status for e in events} == {"pending"} and {e.attempts for e in events} == {0}
     [job_id] = Queue("events", connection=ctx.redis).job_ids
     assert {e.job_id for e in events} == {job_id}
