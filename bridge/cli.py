@@ -199,11 +199,14 @@ def sweep() -> None:
     from bridge import campaign
 
     ctx = _ctx()
-    click.echo(f"{campaign.sweep(ctx)} due cart(s) queued to be marked abandoned and offered")
-    if ctx.settings.embedded_queue:
-        from bridge.queue import QUEUES, ThreadWorker, get_queue
+    try:
+        click.echo(f"{campaign.sweep(ctx)} due cart(s) queued to be marked abandoned and offered")
+        if ctx.settings.embedded_queue:
+            from bridge.queue import QUEUES, ThreadWorker, get_queue
 
-        ThreadWorker([get_queue(ctx.redis, q) for q in QUEUES], connection=ctx.redis).work(burst=True)
+            ThreadWorker([get_queue(ctx.redis, q) for q in QUEUES], connection=ctx.redis).work(burst=True)
+    finally:
+        ctx.engine.dispose()  # close the database connections (the command may run inside another process)
 
 
 @main.command()
@@ -215,7 +218,11 @@ def relay() -> None:
 def ingest_relay() -> int:
     from bridge import ingest
 
-    return ingest.relay(_ctx())
+    ctx = _ctx()
+    try:
+        return ingest.relay(ctx)
+    finally:
+        ctx.engine.dispose()
 
 
 from bridge import cli_admin, cli_ops  # noqa: E402,F401  (they register their commands on `main`)
