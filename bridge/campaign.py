@@ -80,7 +80,8 @@ def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
             ctx.redis,
             abandon_carts,
             [(shop_id, cart_ids[at : at + SWEEP_BATCH], cutoff.isoformat()) for at in starts],
-            job_ids=[f"abandon-{shop_id}-{int(cutoff.timestamp())}-{at}" for at in starts],
+            # Unique per claimed window: two windows of one shop never end at the same microsecond.
+            job_ids=[f"abandon-{shop_id}-{int(cutoff.timestamp() * 1_000_000)}-{at}" for at in starts],
             queue_name=queue.CAMPAIGNS,
         )
         if not queued:

@@ -119,7 +119,11 @@ class EventWriter:
                 found = cur.fetchall()
             conn.commit()
         except psycopg.Error as exc:  # the same, and without the parameters (payloads are personal data)
-            conn.invalidate()
+            if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+                # The server went away: like SQLAlchemy, retire every pooled connection, not just this one.
+                self.engine.pool._invalidate(conn, exc)
+            else:
+                conn.rollback()
             raise sa_exc.DBAPIError.instance(_PG_INSERT, {}, exc, psycopg.Error) from exc
         finally:
             conn.close()  # back to the pool

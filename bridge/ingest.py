@@ -22,6 +22,7 @@ from connectors.base import Envelope, PayloadError, WebhookAdapter
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
+RELAY_BATCH = 128
 
 
 def read_body(limit: int) -> bytes:
@@ -130,12 +131,14 @@ def relay(ctx: Context, limit: int = 500) -> int:
             except (RedisError, OSError):
                 break  # Redis still down: leave the rest due for the next run
             (touched if live else orphans).extend(event_ids)
-        requeued = []
-        if orphans:
+        requeued: list[int] = []
+        for at in range(0, len(orphans), RELAY_BATCH):  # batches the size of an ingest batch at most
+            chunk = orphans[at : at + RELAY_BATCH]
             job_id = f"events-relay-{secrets.token_hex(8)}"
-            if queue.enqueue_batch(ctx.redis, job_id, orphans):
-                requeued = orphans
-                session.execute(sa.update(Event).where(Event.id.in_(orphans)).values(job_id=job_id))
+            if not queue.enqueue_batch(ctx.redis, job_id, chunk):
+                break
+            requeued += chunk
+            session.execute(sa.update(Event).where(Event.id.in_(chunk)).values(job_id=job_id))
         touched += requeued
         if touched:
             session.execute(sa.update(Event).where(Event.id.in_(touched)).values(available_at=now + lease))

@@ -114,7 +114,7 @@ def enqueue_batch(redis: Redis, job_id: str, event_ids: list[int]) -> bool:
     """Queue one `process_events` job for the events of a group commit (the id is stored with them)."""
     from bridge.jobs import process_events
 
-    return enqueue(redis, process_events, event_ids, job_id=job_id)
+    return enqueue(redis, process_events, event_ids, job_id=job_id, timeout=300 + 2 * len(event_ids))
 
 
 def job_is_live(redis: Redis, job_id: str) -> bool:

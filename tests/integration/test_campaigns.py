@@ -431,3 +431,18 @@ def test_relance_sweep_from_the_command_line_abandons_due_carts(ctx, shop, monke
         states = dict(session.execute(sa.select(Cart.checkout_token, Cart.status)).all())
     assert states == {"due": "abandoned", "anonymous": "active"}
     assert [a.kind for a in rows(ctx, Activity)] == ["cart_abandoned"]
+
+
+def test_two_sweeps_in_one_second_queue_two_jobs(ctx, clock, shop, post_shopify, run_jobs):
+    for token, at in (("a", "2026-11-25T09:50:00Z"), ("b", "2026-11-25T09:50:00.500Z")):
+        payload = checkout_payload(email=f"{token}@example.com", token=token)
+        payload.update(created_at=at, updated_at=at)
+        post_shopify("checkouts/create", payload)
+    run_jobs()
+    clock.advance(minutes=50, seconds=0.2)  # the window ends at 09:50:00.2: cart a only
+    assert campaign.sweep(ctx) == 1
+    clock.advance(seconds=0.6)  # the same second: the next window holds cart b
+    assert campaign.sweep(ctx) == 1
+    assert len(queue.get_queue(ctx.redis, queue.CAMPAIGNS).job_ids) == 2  # neither job overwrote the other
+    run_jobs()
+    assert sorted(c.status for c in rows(ctx, Cart)) == ["abandoned", "abandoned"]

@@ -109,3 +109,16 @@ def test_a_replayed_event_travels_alone_and_the_relay_knows_its_job(ctx, shopify
     assert event.job_id is None and queue.get_queue(ctx.redis).job_ids == [f"event-{event.id}"]
     clock.advance(seconds=ctx.settings.relay_after_seconds + 1)
     assert relay(ctx) == 0  # `event-<id>` is live: no second copy
+
+
+def test_the_relay_splits_many_orphans_into_ingest_sized_jobs(ctx, shopify_shop, clock):
+    from bridge.ingest import RELAY_BATCH
+
+    waiting = [(row(shopify_shop["id"], f"many-{i}"), Future()) for i in range(RELAY_BATCH + 2)]
+    ctx.writer._write(waiting)
+    queue.get_queue(ctx.redis).empty()  # the batch's job is lost
+    clock.advance(seconds=ctx.settings.relay_after_seconds + 1)
+    assert relay(ctx) == RELAY_BATCH + 2
+    jobs = [Job.fetch(j, connection=ctx.redis) for j in queue.get_queue(ctx.redis).job_ids]
+    assert sorted(len(job.args[0]) for job in jobs) == [2, RELAY_BATCH]
+    assert {e.job_id for e in stored(ctx)} == {job.id for job in jobs}
