@@ -136,6 +136,8 @@ def mixed_requests(n: int, offset: int) -> list[httpload.Request]:
         body = dict(samples[topic])
         body.update(email=f"s{shopper}@example.com", token=f"tok-{shopper}", id=10**6 + shopper)
         body.update(checkout_token=f"chk-{shopper}", cart_token=f"cart-{shopper}")
+        if isinstance(body.get("customer"), dict):  # the shopper's own account, not the sample's for everyone
+            body["customer"] = {**body["customer"], "id": 10**6 + shopper, "email": body["email"]}
         raw = json.dumps(body).encode()
         headers = {
             "Content-Type": "application/json",
