@@ -10,7 +10,7 @@ import threading
 import click
 import sqlalchemy as sa
 
-from bridge import db, observability, runtime
+from bridge import db, logs, observability, runtime
 from bridge import settings as settings_mod
 
 
@@ -23,7 +23,7 @@ def _ctx() -> runtime.Context:
 def main(log_level: str | None) -> None:
     """Relance: lead scoring and cart recovery for Shopify and WooCommerce."""
     level = log_level or settings_mod.from_env().log_level
-    observability.configure_logging(level, json_logs=os.environ.get("LOG_FORMAT", "text") == "json")
+    logs.configure_logging(level, json_logs=os.environ.get("LOG_FORMAT", "text") == "json")
 
 
 @main.group("db")

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from bridge import logs as bridge_logs
 from bridge import observability, queue
 from bridge.models import Event
 from bridge.queue import ThreadWorker, get_queue
@@ -34,7 +35,7 @@ def logs():
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     buffer = io.StringIO()
-    observability.configure_logging("INFO", json_logs=True, stream=buffer)
+    bridge_logs.configure_logging("INFO", json_logs=True, stream=buffer)
     yield buffer
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -65,14 +66,14 @@ def lines(buffer: io.StringIO) -> list[dict]:
 
 
 def test_masking_rules():
-    assert observability.mask("mail shopper@example.com now") == "mail s***@example.com now"
-    assert "abc.def" not in observability.mask("Authorization: Bearer abc.def")
+    assert bridge_logs.mask("mail shopper@example.com now") == "mail s***@example.com now"
+    assert "abc.def" not in bridge_logs.mask("Authorization: Bearer abc.def")
     assert (
-        observability.mask("postgresql://relance:hunter2@db/relance") == "postgresql://relance:***@db/relance"
+        bridge_logs.mask("postgresql://relance:hunter2@db/relance") == "postgresql://relance:***@db/relance"
     )
-    assert observability.mask("event 42 of shop 7 failed: KeyError") == "event 42 of shop 7 failed: KeyError"
+    assert bridge_logs.mask("event 42 of shop 7 failed: KeyError") == "event 42 of shop 7 failed: KeyError"
     for value in SECRETS.values():
-        assert value not in observability.mask(f"x {value} y")
+        assert value not in bridge_logs.mask(f"x {value} y")
 
 
 def test_request_logs_are_json_with_the_request_id_and_no_email(client, logs):
