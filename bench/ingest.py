@@ -67,8 +67,12 @@ def reset_database(env: dict[str, str]) -> None:
 
 
 def start(app: str, env: dict[str, str], args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
+    return start_web(app, env, gunicorn_args(args.workers, args.threads))
+
+
+def start_web(app: str, env: dict[str, str], flags: list[str]) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn serving `app` with `flags` on a free loopback port, once /healthz answers."""
     port = free_port()
-    flags = gunicorn_args(args.workers, args.threads)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", *flags, "-b", f"127.0.0.1:{port}", app], env=env, cwd=ROOT
     )

@@ -19,12 +19,12 @@ import sys
 import time
 
 import redis
-import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from bench import httpload
-from bench.ingest import DOMAIN, PG, REDIS, ROOT, SECRET, free_port, measure, reset_database
+from bench.ingest import DOMAIN, PG, REDIS, ROOT, SECRET, measure, reset_database
+from bench.ingest import start_web as ingest_start_web
 
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 TOPICS = ("customers/create", "carts/create", "checkouts/create", "checkouts/update", "orders/create")
@@ -45,19 +45,8 @@ def environment() -> dict[str, str]:
 
 
 def start_web(app: str, env: dict[str, str], flags: list[str]) -> tuple[subprocess.Popen[bytes], int]:
-    """gunicorn serving `app` with `flags`, once /healthz answers."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", *flags, "--log-level", "warning", "-b", f"127.0.0.1:{port}", app]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return proc, port
-        except requests.RequestException:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"{app} did not start")
+    """gunicorn serving `app` with `flags` (warnings only), once /healthz answers."""
+    return ingest_start_web(app, env, [*flags, "--log-level", "warning"])
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import jwt
 import pytest
 
 from bridge import users
@@ -17,6 +16,7 @@ from bridge.models import Activity, Cart, Event, Lead, Offer, ScoreChange, Shop
 from bridge.runtime import Context
 from bridge.shops import create_shop
 from tests.conftest import APP_SECRET
+from tests.integration.shopify.conftest import session_token as shopify_session_token
 
 PASSWORD = "correct horse battery staple"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -180,19 +180,8 @@ def seed(ctx: Context, shop_id: int, email: str = "ana@example.com") -> dict[str
 
 
 def session_token(ctx: Context, shop: str, secret: str = APP_SECRET, **claims: Any) -> str:
-    """An App Bridge session token for `shop`, signed like Shopify does."""
-    now = ctx.now()
-    body = {
-        "iss": f"https://{shop}/admin",
-        "dest": f"https://{shop}",
-        "aud": "test-api-key",
-        "sub": "42",
-        "exp": now + timedelta(minutes=1),
-        "nbf": now - timedelta(seconds=5),
-        "iat": now - timedelta(seconds=5),
-        **claims,
-    }
-    return jwt.encode(body, secret, algorithm="HS256")
+    """An App Bridge session token for `shop`, signed like Shopify does (at the context's time)."""
+    return shopify_session_token(ctx.now, shop, secret, **claims)
 
 
 def demo_store(ctx: Context, shop_id: int) -> None:
