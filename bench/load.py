@@ -114,6 +114,11 @@ def run(port: int, reqs: list[httpload.Request], concurrency: int, seconds: floa
 
 def mixed_requests(n: int, offset: int) -> list[httpload.Request]:
     """Signed deliveries cycling through customers, carts, checkouts and orders of distinct shoppers."""
+    return [httpload.build_request("/webhooks/shopify", raw, headers) for raw, headers in mixed(n, offset)]
+
+
+def mixed(n: int, offset: int) -> list[tuple[bytes, dict[str, str]]]:
+    """Bodies and signed headers of `n` deliveries: each shopper's customer, cart, checkouts and order."""
     from tests.conftest import FIXTURES, shopify_sign
 
     samples = {
@@ -135,7 +140,7 @@ def mixed_requests(n: int, offset: int) -> list[httpload.Request]:
             "X-Shopify-Event-Id": f"load-{i}",
             "X-Shopify-Hmac-Sha256": shopify_sign(raw, SECRET),
         }
-        out.append(httpload.build_request("/webhooks/shopify", raw, headers))
+        out.append((raw, headers))
     return out
 
 

@@ -22,6 +22,7 @@ from bridge.scorer import TierChange, rescore_leads
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 2000
 STRAGGLER_GRACE = timedelta(minutes=10)
+CLAIMS_KEPT = 86_400  # seconds a shop's claim history outlives its last sweep
 LAST_SWEEP_KEY = "relance:last-sweep"
 LIVE = ("planned", "created", "sent")
 
@@ -73,7 +74,7 @@ def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
         if not won:
             return 0  # a sweep beside us claimed this window
         due = session.connection().execute(_due_carts(shop_id, since, cutoff)).scalars().all()
-        late = _stragglers(ctx, session, shop_id, since, cutoff) if since is not None else []
+        late = _stragglers(ctx, session, shop_id, now) if since is not None else []
         cart_ids = [*due, *late]
         starts = range(0, len(cart_ids), SWEEP_BATCH)
         queued = queue.enqueue_many(  # one round trip for all batches; the jobs decide in parallel
@@ -86,6 +87,7 @@ def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
         )
         if not queued:
             raise _NotQueued(shop_id)
+        _remember_claim(ctx, shop_id, cutoff, now)
     return len(cart_ids)
 
 
@@ -102,15 +104,48 @@ def _due_carts(shop_id: int, since: datetime | None, cutoff: datetime) -> sa.Sel
     return query.order_by(Cart.last_activity_at)
 
 
-def _stragglers(ctx: Context, session: Session, shop_id: int, since: datetime, cutoff: datetime) -> list[int]:
-    """Carts behind the watermark that are still active: a late delivery (a reconciled checkout, a backlog)
-    or a job that was lost. Only those behind it by STRAGGLER_GRACE count, so a batch queued a minute ago is
-    left to its job; each straggler is queued at most once per STRAGGLER_GRACE (a Redis marker)."""
-    behind = min(since, cutoff - STRAGGLER_GRACE)
-    found = session.connection().execute(_due_carts(shop_id, None, behind).limit(SWEEP_BATCH)).scalars().all()
-    if not found:
-        return []
+def _claims_key(shop_id: int) -> str:
+    return f"relance:sweep-claims:{shop_id}"
+
+
+def _remember_claim(ctx: Context, shop_id: int, cutoff: datetime, now: datetime) -> None:
+    """Note when this window was handed out (a sorted set: watermark scored by claim time). A failure here
+    only delays the straggler check, so it is not worth undoing the claim for."""
     try:
+        pipe = ctx.redis.pipeline(transaction=False)
+        pipe.zadd(_claims_key(shop_id), {cutoff.isoformat(): now.timestamp()})
+        pipe.expire(_claims_key(shop_id), CLAIMS_KEPT)
+        pipe.execute()
+    except (RedisError, OSError):
+        log.warning("sweep of shop %s: claim time not recorded; stragglers wait for the next one", shop_id)
+
+
+def _settled_watermark(ctx: Context, shop_id: int, now: datetime) -> datetime | None:
+    """The newest watermark handed out at least STRAGGLER_GRACE ago: every cart behind it has had its job
+    for that long. Older entries are trimmed; none yet (a first sweep, a jump after downtime) means None."""
+    key, settled_at = _claims_key(shop_id), (now - STRAGGLER_GRACE).timestamp()
+    found = ctx.redis.zrevrangebyscore(key, settled_at, "-inf", start=0, num=1, withscores=True)
+    if not found:
+        return None
+    watermark, claimed_at = found[0]
+    ctx.redis.zremrangebyscore(key, "-inf", f"({claimed_at}")
+    return datetime.fromisoformat(watermark.decode() if isinstance(watermark, bytes) else watermark)
+
+
+def _stragglers(ctx: Context, session: Session, shop_id: int, now: datetime) -> list[int]:
+    """Carts still active behind a watermark handed out at least STRAGGLER_GRACE ago: a late delivery (a
+    reconciled checkout, a backlog) or a batch whose job was lost. The grace runs from the claim, not from
+    the carts' idle time, so a batch queued a moment ago is left to its job even when its window reached far
+    back (a first sweep, a sweep after downtime). Each straggler is queued at most once per grace period."""
+    try:
+        behind = _settled_watermark(ctx, shop_id, now)
+        if behind is None:
+            return []
+        found = (
+            session.connection().execute(_due_carts(shop_id, None, behind).limit(SWEEP_BATCH)).scalars().all()
+        )
+        if not found:
+            return []
         pipe = ctx.redis.pipeline(transaction=False)
         for cart_id in found:
             pipe.set(f"relance:straggler:{cart_id}", 1, nx=True, ex=int(STRAGGLER_GRACE.total_seconds()))

@@ -20,13 +20,14 @@ CLOSED = ("converted", "recovered")
 def find_cart(
     session: Session, shop_id: int, checkout_token: str | None, cart_token: str | None
 ) -> Cart | None:
-    """The cart known by its checkout token, else by its cart token."""
-    for column, value in ((Cart.checkout_token, checkout_token), (Cart.cart_token, cart_token)):
-        if value:
-            cart = session.scalar(sa.select(Cart).where(Cart.shop_id == shop_id, column == value))
-            if cart is not None:
-                return cart
-    return None
+    """The cart known by its checkout token, else by its cart token (one query)."""
+    wanted = [c == v for c, v in ((Cart.checkout_token, checkout_token), (Cart.cart_token, cart_token)) if v]
+    if not wanted:
+        return None
+    found = session.scalars(sa.select(Cart).where(Cart.shop_id == shop_id, sa.or_(*wanted))).all()
+    return next((c for c in found if checkout_token and c.checkout_token == checkout_token), None) or next(
+        iter(found), None
+    )
 
 
 def _items(snapshot: facts.CartSnapshot) -> dict[str, Any]:
@@ -116,19 +117,20 @@ def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
     """The order may have come first (webhooks arrive in any order): close the cart it already paid for."""
     if cart.id is None:
         session.flush()
-    tokens = [
-        (Order.checkout_token, cart.checkout_token),
-        (Order.cart_token, cart.cart_token),
+    wanted = [
+        c == v
+        for c, v in ((Order.checkout_token, cart.checkout_token), (Order.cart_token, cart.cart_token))
+        if v
     ]
-    for column, value in tokens:
-        if not value:
-            continue
-        order = session.scalar(sa.select(Order).where(Order.shop_id == shop_id, column == value).limit(1))
-        if order is not None:
-            cart.status, cart.converted_at = "converted", order.created_at
-            cart.order_id, cart.order_total = order.order_id, order.total
-            order.cart_id = order.cart_id or cart.id
-            return
+    if not wanted:
+        return
+    found = session.scalars(sa.select(Order).where(Order.shop_id == shop_id, sa.or_(*wanted))).all()
+    order = next((o for o in found if cart.checkout_token and o.checkout_token == cart.checkout_token), None)
+    order = order or next(iter(found), None)
+    if order is not None:
+        cart.status, cart.converted_at = "converted", order.created_at
+        cart.order_id, cart.order_total = order.order_id, order.total
+        order.cart_id = order.cart_id or cart.id
 
 
 def _attribution_window(session: Session, shop_id: int) -> timedelta:

@@ -19,18 +19,30 @@ def normalize_email(email: str | None) -> str | None:
     return email or None
 
 
+def _holders(
+    session: Session, shop_id: int, external_id: str | None, email: str | None
+) -> tuple[Lead | None, Lead | None]:
+    """The lead holding this customer id and the lead holding this email, in one query."""
+    wanted = [c == v for c, v in ((Lead.external_id, external_id), (Lead.email, email)) if v]
+    if not wanted:
+        return None, None
+    rows = session.scalars(sa.select(Lead).where(Lead.shop_id == shop_id, sa.or_(*wanted))).all()
+    by_id = next((lead for lead in rows if external_id and lead.external_id == external_id), None)
+    by_email = next((lead for lead in rows if email and lead.email == email), None)
+    return by_id, by_email
+
+
+def _same_person(lead: Lead | None, external_id: str | None) -> Lead | None:
+    # The same address on two store accounts: a different customer id is a different person.
+    if lead is None or (external_id and lead.external_id and lead.external_id != external_id):
+        return None
+    return lead
+
+
 def find_lead(session: Session, shop_id: int, external_id: str | None, email: str | None) -> Lead | None:
     """The lead known by this customer id, else by this email."""
-    if external_id:
-        lead = session.scalar(sa.select(Lead).where(Lead.shop_id == shop_id, Lead.external_id == external_id))
-        if lead is not None:
-            return lead
-    if email:
-        lead = session.scalar(sa.select(Lead).where(Lead.shop_id == shop_id, Lead.email == email))
-        # The same address on two store accounts: a different customer id is a different person.
-        if lead is not None and not (external_id and lead.external_id and lead.external_id != external_id):
-            return lead
-    return None
+    by_id, by_email = _holders(session, shop_id, external_id, email)
+    return by_id or _same_person(by_email, external_id)
 
 
 def lead_for(
@@ -40,19 +52,24 @@ def lead_for(
     email = normalize_email(email)
     if not external_id and not email:
         return None
-    lead = find_lead(session, shop.id, external_id, email)
+    by_id, by_email = _holders(session, shop.id, external_id, email)
+    lead = by_id or _same_person(by_email, external_id)
     if lead is None:
-        if email and find_lead(session, shop.id, None, email) is not None:
-            email = None  # taken by another account; this lead stays known by its customer id
         lead = Lead(
-            shop_id=shop.id, external_id=external_id, email=email, created_at=now, source={}, breakdown={}
+            shop_id=shop.id,
+            external_id=external_id,
+            # An address taken by another account stays with it; this lead is known by its customer id.
+            email=email if by_email is None else None,
+            created_at=now,
+            source={},
+            breakdown={},
         )
         session.add(lead)
         session.flush()
         return lead
     if external_id and not lead.external_id:
         lead.external_id = external_id
-    if email and lead.email != email and find_lead(session, shop.id, None, email) is None:
+    if email and lead.email != email and by_email is None:
         lead.email = email
     return lead
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,10 +89,11 @@ def rescore_leads(
     shop: Shop,
     lead_ids: Iterable[int],
     now: datetime,
-    reason: str,
+    reason: str | Mapping[int, str],
     rules: scoring.Rules | None = None,
 ) -> list[TierChange]:
-    """Recompute and store the score of some leads; returns their tier changes."""
+    """Recompute and store the score of some leads; returns their tier changes. `reason`: one for all, or
+    each lead's own."""
     ids = sorted(set(lead_ids))
     if not ids:
         return []
@@ -101,6 +102,7 @@ def rescore_leads(
     activities = load_activities(session, ids)
     changes = []
     for lead in leads:
+        why = reason if isinstance(reason, str) else reason.get(lead.id, "")
         result = scoring.score(rules, profile_of(lead), activities.get(lead.id, []), now)
         if (result.total, result.tier) != (lead.score, lead.tier):
             session.add(
@@ -111,11 +113,11 @@ def rescore_leads(
                     new_score=result.total,
                     old_tier=lead.tier,
                     new_tier=result.tier,
-                    reason=reason[:255],
+                    reason=why[:255],
                 )
             )
             if result.tier != lead.tier:
-                changes.append(TierChange(lead.id, lead.tier, result.tier, reason))
+                changes.append(TierChange(lead.id, lead.tier, result.tier, why))
         lead.score, lead.tier, lead.score_computed_at = result.total, result.tier, now
         lead.breakdown = breakdown_json(result)
     return changes

@@ -348,6 +348,23 @@ def test_a_lost_sweep_batch_is_queued_again_after_the_grace(ctx, clock, shop, po
     assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(rows(ctx, Offer)) == 1
 
 
+def test_a_window_reaching_far_back_is_left_to_its_job_for_the_grace(
+    ctx, clock, shop, post_shopify, run_jobs
+):
+    post_shopify("checkouts/create", checkout_payload())
+    run_jobs()
+    clock.advance(hours=3)  # the first sweep (or the first after downtime) hands out a cart idle for hours
+    assert campaign.sweep(ctx) == 1
+    clock.advance(seconds=1)
+    assert campaign.sweep(ctx) == 0  # its job has not run yet: not a straggler, however old the cart
+    clock.advance(minutes=9)
+    assert campaign.sweep(ctx) == 0
+    clock.advance(minutes=1)  # the window was handed out 10 minutes ago and the cart is still active
+    assert campaign.sweep(ctx) == 1
+    run_jobs()
+    assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(rows(ctx, Offer)) == 1
+
+
 def test_concurrent_sweeps_hand_each_cart_out_once(ctx, clock, shop, post_shopify, run_jobs):
     for i in range(30):
         post_shopify("checkouts/create", checkout_payload(email=f"c{i}@example.com", token=f"c{i}"))

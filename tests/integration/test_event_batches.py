@@ -122,3 +122,111 @@ def test_the_relay_splits_many_orphans_into_ingest_sized_jobs(ctx, shopify_shop,
     jobs = [Job.fetch(j, connection=ctx.redis) for j in queue.get_queue(ctx.redis).job_ids]
     assert sorted(len(job.args[0]) for job in jobs) == [2, RELAY_BATCH]
     assert {e.job_id for e in stored(ctx)} == {job.id for job in jobs}
+
+
+def shopper_events(ctx, shop_id: int, tag: str) -> list[int]:
+    """One shopper's account, checkout, checkout update and order, stored as one ingest batch."""
+    bodies = {t: json.loads(fixture("shopify", f"{t.replace('/', '__')}.json")) for t in SHOPPER_TOPICS}
+    for body in bodies.values():
+        body.update(email=f"{tag}@example.com", token=f"chk-{tag}", checkout_token=f"chk-{tag}")
+        if isinstance(body.get("customer"), dict):
+            body["customer"] = {**body["customer"], "id": 777, "email": f"{tag}@example.com"}
+    bodies["customers/create"]["id"] = 777
+    waiting = [
+        (row(shop_id, f"{tag}-{n}", json.dumps(body), topic), Future())
+        for n, (topic, body) in enumerate(bodies.items())
+    ]
+    ctx.writer._write(waiting)
+    return [done.result(timeout=5) for _, done in waiting]
+
+
+SHOPPER_TOPICS = ("customers/create", "checkouts/create", "checkouts/update", "orders/create")
+
+
+def outcome_of(ctx, shop_id: int) -> dict:
+    from bridge.models import Activity, Cart, Lead, Order
+
+    with ctx.sessions() as s:
+        [lead] = s.scalars(sa.select(Lead).where(Lead.shop_id == shop_id))
+        [cart] = s.scalars(sa.select(Cart).where(Cart.shop_id == shop_id))
+        [order] = s.scalars(sa.select(Order).where(Order.shop_id == shop_id))
+        kinds = sorted(s.scalars(sa.select(Activity.kind).where(Activity.lead_id == lead.id)))
+        return {
+            "lead": (lead.score, lead.tier, lead.is_customer, lead.orders_count, lead.total_spent),
+            "profile": (lead.first_name, lead.accepts_marketing, lead.external_id),
+            "cart": (cart.status, cart.order_id, cart.lead_id == lead.id, cart.subtotal),
+            "order": (order.lead_id == lead.id, order.cart_id == cart.id, order.total),
+            "activities": kinds,
+        }
+
+
+def test_a_first_try_batch_is_one_transaction_with_the_state_of_one_event_at_a_time(ctx, shopify_shop):
+    from bridge.models import Lead, ScoreChange
+    from bridge.shops import create_shop
+
+    with ctx.sessions.begin() as session:
+        other = create_shop(session, ctx.vault, platform="shopify", domain="b.myshopify.com", now=ctx.now())
+        other_id = other.shop.id
+    together = shopper_events(ctx, shopify_shop["id"], "together")
+    alone = shopper_events(ctx, other_id, "alone")
+    commits: list[int] = []
+    sa.event.listen(ctx.engine, "commit", lambda _conn: commits.append(1))
+    assert pipeline.handle_events(ctx, together) == {"processed": 4}
+    assert len(commits) == 2  # the attempt counts, then the whole batch
+    assert [pipeline.handle_event(ctx, event_id) for event_id in alone] == ["processed"] * 4
+    batch, single = outcome_of(ctx, shopify_shop["id"]), outcome_of(ctx, other_id)
+    assert batch == single and batch["cart"][0] == "converted" and batch["lead"][2] is True
+    assert {(e.status, e.attempts) for e in stored(ctx)} == {("processed", 1)}
+    with ctx.sessions() as s:
+        reasons = dict.fromkeys((other_id, shopify_shop["id"]), "")
+        for shop_id in reasons:
+            reasons[shop_id] = s.scalars(
+                sa.select(ScoreChange.reason)
+                .join(Lead)
+                .where(Lead.shop_id == shop_id)
+                .order_by(ScoreChange.id)
+            ).all()
+    # The batch rescored its lead once, after its last event: the same history as one event at a time here.
+    assert reasons[shopify_shop["id"]] == reasons[other_id] == ["event orders/create"]
+    assert pipeline.handle_events(ctx, together) == {"skipped": 4}
+
+
+def test_a_batch_that_loses_a_race_writes_nothing_and_goes_one_at_a_time(ctx, shopify_shop, caplog):
+    """Another worker creates the shopper's lead while the batch runs: the batch's INSERT hits the unique
+    email, the batch rolls back, and one event at a time finds the other worker's lead."""
+    import threading
+    import time
+
+    from bridge.models import Activity, Lead
+
+    ids = shopper_events(ctx, shopify_shop["id"], "race")
+    rival = ctx.engine.connect()
+    rival_tx = rival.begin()
+    rival_id = rival.execute(
+        sa.insert(Lead)
+        .values(
+            shop_id=shopify_shop["id"],
+            email="race@example.com",
+            created_at=ctx.now(),
+            source={},
+            breakdown={},
+        )
+        .returning(Lead.id)
+    ).scalar_one()
+    results: list[dict] = []
+    worker = threading.Thread(target=lambda: results.append(pipeline.handle_events(ctx, ids)))
+    with caplog.at_level("INFO", logger="bridge.pipeline"):
+        worker.start()
+        time.sleep(0.5)  # the batch waits on the rival's row (PostgreSQL) or its write lock (SQLite)
+        rival_tx.commit()
+        rival.close()
+        worker.join(timeout=60)
+    assert results == [{"processed": 4}]
+    if ctx.engine.dialect.name == "postgresql":  # SQLite serializes writers: the batch starts after the rival
+        assert "goes one at a time: IntegrityError" in caplog.text
+    with ctx.sessions() as s:
+        [lead] = s.scalars(sa.select(Lead))
+        kinds = s.scalars(sa.select(Activity.kind).where(Activity.lead_id == lead.id)).all()
+    assert lead.id == rival_id and lead.external_id == "777" and lead.is_customer
+    assert len(kinds) == len(set(kinds))  # nothing the rolled-back batch wrote survived twice
+    assert {(e.status, e.attempts) for e in stored(ctx)} == {("processed", 1)}  # each attempt counted once
