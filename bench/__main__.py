@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.ingest", "bench.discounts", "bench.scoring", "bench.sweep", "bench.admin", "bench.load"]
+BENCHES = [
+    "bench.ingest",
+    "bench.discounts",
+    "bench.scoring",
+    "bench.sweep",
+    "bench.admin",
+    "bench.process",
+    "bench.load",
+]
 
 
 def main() -> int:

@@ -147,6 +147,21 @@ def ctx(settings: Settings, redis_conn: Redis, clock: Clock) -> Iterator[runtime
 
 
 @pytest.fixture
+def build_context() -> Iterator[Callable[..., runtime.Context]]:
+    """`runtime.build` for tests that need their own context; every engine is closed at teardown, however
+    the test ends (a pool left open is collected, and warned about, in some later test)."""
+    made: list[runtime.Context] = []
+
+    def build(settings: Settings, **kwargs: Any) -> runtime.Context:
+        made.append(runtime.build(settings, **kwargs))
+        return made[-1]
+
+    yield build
+    for context in made:
+        context.engine.dispose()
+
+
+@pytest.fixture
 def app(ctx: runtime.Context) -> Any:
     return create_app(ctx.settings, ctx=ctx)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bridge import queue, runtime
+from bridge import queue
 from bridge.app import create_app
 from bridge.db import transaction
 from bridge.models import Activity, Cart, Event, Lead
@@ -32,9 +32,9 @@ def deliveries(start: datetime) -> list:
 
 
 @pytest.mark.timeout(120)
-def test_acknowledged_webhooks_survive_a_redis_crash(tmp_path, clean_pg, redis_server):
+def test_acknowledged_webhooks_survive_a_redis_crash(tmp_path, clean_pg, redis_server, build_context):
     settings = settings_for(clean_pg, redis_server.url, tmp_path, relay_after_seconds=0)
-    ctx = runtime.build(settings, redis=queue.connect(redis_server.url))
+    ctx = build_context(settings, redis=queue.connect(redis_server.url))
     with transaction(ctx.sessions) as s:
         create_shop(s, ctx.vault, platform="shopify", domain=DOMAIN, now=ctx.now(), access_token="shpat_x")
     client = create_app(settings, ctx=ctx).test_client()
@@ -76,7 +76,6 @@ def test_acknowledged_webhooks_survive_a_redis_crash(tmp_path, clean_pg, redis_s
             sa.select(Activity.source_event_id).where(Activity.kind == "checkout_started")
         ).all()
         assert len(started) == len(set(started)) == BURST // 2
-    ctx.engine.dispose()
 
 
 def _when(predicate, timeout: float = 60.0) -> None:

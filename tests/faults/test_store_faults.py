@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bridge import delivery, runtime
+from bridge import delivery
 from bridge.models import Offer
 from tests.fakes.shopify_store import FakeShopify
 from tests.faults.conftest import settings_for
@@ -38,12 +38,11 @@ class SlowCreateShopify(FakeShopify):
 
 
 @pytest.fixture
-def store(tmp_path, clean_pg, redis_url, redis_conn):
+def store(tmp_path, clean_pg, redis_url, redis_conn, build_context):
     with SlowCreateShopify() as fake:
         settings = settings_for(clean_pg, redis_url, tmp_path, shopify_api_origin=fake.url)
-        ctx = runtime.build(settings, redis=redis_conn)
+        ctx = build_context(settings, redis=redis_conn)
         yield fake, ctx, store_shop(ctx, fake.shop)
-        ctx.engine.dispose()
 
 
 def create(ctx, offer_id: int) -> str:

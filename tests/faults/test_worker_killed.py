@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from rq.registry import StartedJobRegistry
 
-from bridge import campaign, queue, runtime
+from bridge import campaign, queue
 from bridge.models import Offer
 from tests.fakes.shopify_store import FakeShopify
 from tests.faults.conftest import RELANCE, process_env, settings_for, wait_for
@@ -49,10 +49,12 @@ def start_worker(env: dict[str, str], cwd) -> subprocess.Popen:
 
 
 @pytest.mark.timeout(90)
-def test_worker_killed_mid_create_leaves_exactly_one_code(tmp_path, clean_pg, redis_url, redis_conn):
+def test_worker_killed_mid_create_leaves_exactly_one_code(
+    tmp_path, clean_pg, redis_url, redis_conn, build_context
+):
     with HoldingShopify() as fake:
         settings = settings_for(clean_pg, redis_url, tmp_path, shopify_api_origin=fake.url)
-        ctx = runtime.build(settings, redis=redis_conn)
+        ctx = build_context(settings, redis=redis_conn)
         offer_id = planned_offer(ctx, store_shop(ctx, fake.shop), 1)
         queue.enqueue(
             redis_conn, campaign.create_code, offer_id, job_id=f"code-{offer_id}", queue=queue.CAMPAIGNS
@@ -88,7 +90,6 @@ def test_worker_killed_mid_create_leaves_exactly_one_code(tmp_path, clean_pg, re
             offer = s.get(Offer, offer_id)
             assert offer.code.lower() == code and offer.platform_discount_id == node["id"]
         assert len(creates) == 1  # the retry looked the code up and found it
-        ctx.engine.dispose()
 
 
 def _children(pid: int) -> list[int]:

@@ -17,7 +17,7 @@ import requests
 import sqlalchemy as sa
 
 import campaigns
-from bridge import campaign, queue, runtime
+from bridge import campaign, queue
 from bridge.db import transaction
 from bridge.models import Activity, Cart, Event, Offer, Ruleset
 from bridge.shops import create_shop
@@ -102,9 +102,16 @@ def count(ctx, query) -> int:
         return int(s.scalar(query) or 0)
 
 
+@pytest.fixture
+def ctx(tmp_path, clean_pg, redis_url, redis_conn, build_context):
+    """This process's view of the shared services (closed at teardown)."""
+    return build_context(settings_for(clean_pg, redis_url, tmp_path), redis=redis_conn)
+
+
 @pytest.mark.timeout(240)
-def test_two_web_processes_and_three_workers_never_double_process(tmp_path, clean_pg, redis_url, redis_conn):
-    ctx = runtime.build(settings_for(clean_pg, redis_url, tmp_path), redis=redis_conn)
+def test_two_web_processes_and_three_workers_never_double_process(
+    ctx, tmp_path, clean_pg, redis_url, redis_conn
+):
     shop_id = prepare(ctx)
     env = process_env(
         tmp_path,
@@ -194,4 +201,3 @@ def test_two_web_processes_and_three_workers_never_double_process(tmp_path, clea
     for out in outputs[2:]:  # workers: only transient failures, retried by RQ
         chunks = out.split("Traceback (most recent call last)")[1:]
         assert all("RetryLater" in c or "direct cause of the following" in c for c in chunks), out[-3000:]
-    ctx.engine.dispose()
