@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bridge import preload
 from bridge.leads import lead_for, normalize_email, set_consent
 from bridge.models import Cart, Lead, Offer, Order, Shop
 from connectors import base as facts
@@ -24,7 +25,15 @@ def find_cart(
     wanted = [c == v for c, v in ((Cart.checkout_token, checkout_token), (Cart.cart_token, cart_token)) if v]
     if not wanted:
         return None
-    found = session.scalars(sa.select(Cart).where(Cart.shop_id == shop_id, sa.or_(*wanted))).all()
+    if preload.covers(session, shop_id, cart_checkout_token=checkout_token, cart_cart_token=cart_token):
+        found: Sequence[Cart] = [
+            c
+            for c in preload.rows(session, Cart, shop_id)
+            if (checkout_token and c.checkout_token == checkout_token)
+            or (cart_token and c.cart_token == cart_token)
+        ]
+    else:
+        found = session.scalars(sa.select(Cart).where(Cart.shop_id == shop_id, sa.or_(*wanted))).all()
     return next((c for c in found if checkout_token and c.checkout_token == checkout_token), None) or next(
         iter(found), None
     )
@@ -57,6 +66,7 @@ def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: 
             shop_id=shop.id, created_at=snap.updated_at, last_activity_at=snap.updated_at, status="active"
         )
         session.add(cart)
+        preload.remember(session, cart)
     cart.cart_token = cart.cart_token or snap.token
     cart.checkout_token = cart.checkout_token or snap.checkout_token
     cart.email = normalize_email(snap.email) or cart.email or (lead.email if lead else None)
@@ -89,11 +99,17 @@ def apply_order(
 ) -> Lead | None:
     """Record an order once; close its cart; mark our codes redeemed; make the lead a customer."""
     lead = lead_for(session, shop, order.customer_external_id, order.email, now)
-    row = session.scalar(sa.select(Order).where(Order.shop_id == shop.id, Order.order_id == order.order_id))
+    if preload.covers(session, shop.id, order_order_id=order.order_id):
+        row = next((o for o in preload.rows(session, Order, shop.id) if o.order_id == order.order_id), None)
+    else:
+        row = session.scalar(
+            sa.select(Order).where(Order.shop_id == shop.id, Order.order_id == order.order_id)
+        )
     first_time = row is None
     if row is None:
         row = Order(shop_id=shop.id, order_id=order.order_id, created_at=order.created_at, total=order.total)
         session.add(row)
+        preload.remember(session, row)
     cart = find_cart(session, shop.id, order.checkout_token, order.cart_token)
     row.lead_id = lead.id if lead else row.lead_id
     row.cart_id = cart.id if cart else row.cart_id
@@ -124,7 +140,16 @@ def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
     ]
     if not wanted:
         return
-    found = session.scalars(sa.select(Order).where(Order.shop_id == shop_id, sa.or_(*wanted))).all()
+    checkout_token, cart_token = cart.checkout_token, cart.cart_token
+    if preload.covers(session, shop_id, order_checkout_token=checkout_token, order_cart_token=cart_token):
+        found: Sequence[Order] = [
+            o
+            for o in preload.rows(session, Order, shop_id)
+            if (checkout_token and o.checkout_token == checkout_token)
+            or (cart_token and o.cart_token == cart_token)
+        ]
+    else:
+        found = session.scalars(sa.select(Order).where(Order.shop_id == shop_id, sa.or_(*wanted))).all()
     order = next((o for o in found if cart.checkout_token and o.checkout_token == cart.checkout_token), None)
     order = order or next(iter(found), None)
     if order is not None:

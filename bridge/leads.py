@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bridge import preload
 from bridge.models import Activity, Lead, Shop
 from connectors import base as facts
 
@@ -26,7 +28,10 @@ def _holders(
     wanted = [c == v for c, v in ((Lead.external_id, external_id), (Lead.email, email)) if v]
     if not wanted:
         return None, None
-    rows = session.scalars(sa.select(Lead).where(Lead.shop_id == shop_id, sa.or_(*wanted))).all()
+    if preload.covers(session, shop_id, lead_external_id=external_id, lead_email=email):
+        rows: Sequence[Lead] = list(preload.rows(session, Lead, shop_id))
+    else:
+        rows = session.scalars(sa.select(Lead).where(Lead.shop_id == shop_id, sa.or_(*wanted))).all()
     by_id = next((lead for lead in rows if external_id and lead.external_id == external_id), None)
     by_email = next((lead for lead in rows if email and lead.email == email), None)
     return by_id, by_email
@@ -66,6 +71,7 @@ def lead_for(
         )
         session.add(lead)
         session.flush()
+        preload.remember(session, lead)
         return lead
     if external_id and not lead.external_id:
         lead.external_id = external_id

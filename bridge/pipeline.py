@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from bridge import apply, privacy, scorer
+from bridge import apply, preload, privacy, scorer
 from bridge.db import transaction
 from bridge.models import Event, Shop
 from bridge.runtime import Context
@@ -108,51 +108,67 @@ def _apply_together(
 ) -> tuple[dict[int, str], list[int], list[apply.FollowUp]]:
     """Apply a batch in one transaction: the status of each event applied, the events left to go one at a
     time (all of them when the transaction failed) and the steps to run after the commit."""
-    statuses: dict[int, str] = {}
-    unread: list[int] = []
-    follow_ups: list[apply.FollowUp] = []
     try:
         with transaction(ctx.sessions) as session:
-            events = session.scalars(
-                sa.select(Event)
-                .where(Event.id.in_(event_ids), Event.status == "pending")
-                .order_by(Event.id)
-                .with_for_update()
-            ).all()
-            shops = {
-                s.id: s
-                for s in session.scalars(sa.select(Shop).where(Shop.id.in_({e.shop_id for e in events})))
-            }
-            now = ctx.now()
-            reasons: dict[
-                int, dict[int, str]
-            ] = {}  # per shop: touched lead -> the event that last touched it
-            offerable: set[int] = set()  # leads touched by store events (storefront traffic never mails)
-            for event in events:
-                shop = shops[event.shop_id]
-                try:
-                    facts = _facts(ctx, shop, event)
-                except Exception:  # its own transaction fails it, error kept
-                    unread.append(event.id)
-                    continue
-                if facts:
-                    result = apply.apply_facts(session, ctx, shop, event, facts)
-                    reasons.setdefault(shop.id, {}).update(
-                        dict.fromkeys(result.touched_leads, f"event {event.topic}")
-                    )
-                    if not event.topic.startswith("collect/"):
-                        offerable |= result.touched_leads
-                    follow_ups += result.follow_ups
-                statuses[event.id] = "processed" if facts else "ignored"
-                event.status, event.processed_at, event.error = statuses[event.id], now, None
-            for shop_id, touched in reasons.items():
-                changes = scorer.rescore_leads(session, shops[shop_id], touched, now, reason=touched)
-                follow_ups += scorer.follow_ups(
-                    ctx, shops[shop_id], [c for c in changes if c.lead_id in offerable]
-                )
+            preload.begin(session)
+            try:
+                return _apply_batch(ctx, session, event_ids)
+            finally:
+                preload.forget(session)
     except Exception as exc:  # nothing was written; one at a time sorts it out
         log.info("batch of %d event(s) goes one at a time: %s", len(event_ids), type(exc).__name__)
         return {}, event_ids, []
+
+
+def _apply_batch(
+    ctx: Context, session: sa.orm.Session, event_ids: list[int]
+) -> tuple[dict[int, str], list[int], list[apply.FollowUp]]:
+    events = session.scalars(
+        sa.select(Event)
+        .where(Event.id.in_(event_ids), Event.status == "pending")
+        .order_by(Event.id)
+        .with_for_update()
+    ).all()
+    shops = {
+        s.id: s for s in session.scalars(sa.select(Shop).where(Shop.id.in_({e.shop_id for e in events})))
+    }
+    read: list[tuple[Event, list[object]]] = []
+    unread: list[int] = []
+    for event in events:
+        try:
+            read.append((event, _facts(ctx, shops[event.shop_id], event)))
+        except Exception:  # its own transaction fails it, with the error kept
+            unread.append(event.id)
+    for shop_id in shops:
+        keys = preload.keys_of(
+            shop_id, (f for event, items in read if event.shop_id == shop_id for f in items)
+        )
+        if keys:
+            preload.preload(session, keys)
+    now = ctx.now()
+    statuses: dict[int, str] = {}
+    follow_ups: list[apply.FollowUp] = []
+    reasons: dict[int, dict[int, str]] = {}  # per shop: each touched lead and the last event that touched it
+    offerable: set[int] = set()  # leads touched by store events (storefront traffic never mails)
+    for event, items in read:
+        if items:
+            result = apply.apply_facts(session, ctx, shops[event.shop_id], event, items)
+            reasons.setdefault(event.shop_id, {}).update(
+                dict.fromkeys(result.touched_leads, f"event {event.topic}")
+            )
+            if not event.topic.startswith("collect/"):
+                offerable |= result.touched_leads
+            follow_ups += result.follow_ups
+        statuses[event.id] = "processed" if items else "ignored"
+    for shop_id, touched in reasons.items():
+        changes = scorer.rescore_leads(session, shops[shop_id], touched, now, reason=touched)
+        follow_ups += scorer.follow_ups(ctx, shops[shop_id], [c for c in changes if c.lead_id in offerable])
+    for status in set(statuses.values()):  # one statement per outcome, not one per event
+        done = [event_id for event_id, s in statuses.items() if s == status]
+        session.execute(
+            sa.update(Event).where(Event.id.in_(done)).values(status=status, processed_at=now, error=None),
+            execution_options={"synchronize_session": False},
+        )
     return statuses, unread, follow_ups
 
 

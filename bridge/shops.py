@@ -109,11 +109,16 @@ def new_api_key(shop: Shop) -> str:
 
 
 def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
-    """The newest ruleset document of a shop, or None for the defaults."""
-    row = session.scalar(
-        sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc()).limit(1)
-    )
-    return None if row is None else row.document
+    """The newest ruleset document of a shop, or None for the defaults (read once per batch transaction)."""
+    from bridge import preload
+
+    def newest() -> dict[str, Any] | None:
+        row = session.scalar(
+            sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc()).limit(1)
+        )
+        return None if row is None else row.document
+
+    return preload.once(session, ("rules", shop_id), newest)
 
 
 T = TypeVar("T")

@@ -230,3 +230,106 @@ def test_a_batch_that_loses_a_race_writes_nothing_and_goes_one_at_a_time(ctx, sh
     assert lead.id == rival_id and lead.external_id == "777" and lead.is_customer
     assert len(kinds) == len(set(kinds))  # nothing the rolled-back batch wrote survived twice
     assert {(e.status, e.attempts) for e in stored(ctx)} == {("processed", 1)}  # each attempt counted once
+
+
+def store_deliveries(ctx, shop_id: int, deliveries: list[tuple[str, dict]], tag: str) -> list[int]:
+    waiting = [
+        (row(shop_id, f"{tag}-{n}", json.dumps(body), topic), Future())
+        for n, (topic, body) in enumerate(deliveries)
+    ]
+    ctx.writer._write(waiting)
+    return [done.result(timeout=5) for _, done in waiting]
+
+
+def shopper(n: int) -> list[tuple[str, dict]]:
+    """A shopper's cart, account, checkout, checkout update and order, all joined by tokens."""
+    out = []
+    for topic in ("carts/create", *SHOPPER_TOPICS):
+        body = json.loads(fixture("shopify", f"{topic.replace('/', '__')}.json"))
+        body.update(email=f"p{n}@example.com", checkout_token=f"chk-{n}", cart_token=f"cart-{n}")
+        body["token"] = f"cart-{n}" if topic == "carts/create" else f"chk-{n}"
+        if topic == "customers/create":
+            body["id"] = 800 + n
+        if isinstance(body.get("customer"), dict):
+            body["customer"] = {**body["customer"], "id": 800 + n, "email": f"p{n}@example.com"}
+        if topic == "orders/create":
+            body["id"], body["name"] = 9000 + n, f"#{9000 + n}"
+        out.append((topic, body))
+    return out
+
+
+def state_of(ctx, shop_id: int) -> dict:
+    from bridge.models import Activity, Cart, Lead, Order
+
+    with ctx.sessions() as s:
+        leads = {lead.id: lead for lead in s.scalars(sa.select(Lead).where(Lead.shop_id == shop_id))}
+        who = {lead_id: lead.email or lead.external_id for lead_id, lead in leads.items()}
+        return {
+            "leads": sorted(
+                (
+                    who[i],
+                    lead.external_id,
+                    lead.score,
+                    lead.tier,
+                    lead.is_customer,
+                    lead.orders_count,
+                    str(lead.total_spent),
+                    lead.first_name,
+                    lead.accepts_marketing,
+                )
+                for i, lead in leads.items()
+            ),
+            "carts": sorted(
+                (
+                    c.cart_token or "",
+                    c.checkout_token or "",
+                    c.status,
+                    c.order_id or "",
+                    who.get(c.lead_id),
+                    c.email,
+                )
+                for c in s.scalars(sa.select(Cart).where(Cart.shop_id == shop_id))
+            ),
+            "orders": sorted(
+                (o.order_id, who.get(o.lead_id), o.cart_id is not None)
+                for o in s.scalars(sa.select(Order).where(Order.shop_id == shop_id))
+            ),
+            "activities": sorted(
+                (who[a.lead_id], a.kind, a.ref)
+                for a in s.scalars(sa.select(Activity).where(Activity.shop_id == shop_id))
+            ),
+        }
+
+
+def test_a_batch_in_any_order_ends_as_one_event_at_a_time_does(ctx, caplog):
+    """Shuffled deliveries of three shoppers (orders before checkouts, checkouts before carts...) applied as
+    one preloaded batch and one event at a time, on two fresh shops each round: the same leads, carts,
+    orders and activities."""
+    import random
+
+    from bridge.shops import create_shop
+
+    rng = random.Random(20261125)
+    for round_ in range(6):
+        deliveries = [d for n in range(3) for d in shopper(n)]
+        rng.shuffle(deliveries)
+        shops = []
+        with ctx.sessions.begin() as session:
+            for how in ("batch", "alone"):
+                new = create_shop(
+                    session,
+                    ctx.vault,
+                    platform="shopify",
+                    domain=f"{how}{round_}.myshopify.com",
+                    now=ctx.now(),
+                )
+                shops.append(new.shop.id)
+        together = store_deliveries(ctx, shops[0], deliveries, f"b{round_}")
+        alone = store_deliveries(ctx, shops[1], deliveries, f"a{round_}")
+        with caplog.at_level("INFO", logger="bridge.pipeline"):
+            assert pipeline.handle_events(ctx, together) == {"processed": len(deliveries)}
+        assert "one at a time" not in caplog.text  # applied as a batch, not rescued by the fallback
+        assert [pipeline.handle_event(ctx, i) for i in alone] == ["processed"] * len(deliveries)
+        batch, single = state_of(ctx, shops[0]), state_of(ctx, shops[1])
+        assert batch == single, f"round {round_}: {[t for t, _ in deliveries]}"
+        assert len(batch["leads"]) == 3 and len(batch["orders"]) == 3
