@@ -35,8 +35,7 @@ def handle_event(ctx: Context, event_id: int) -> str:
 
 def _handle_counted(ctx: Context, event_id: int, attempt: int) -> str:
     try:
-        with transaction(ctx.sessions) as session:
-            status, follow_ups = _apply_event(ctx, session, event_id)
+        status, follow_ups = _apply_racing(ctx, event_id)
     except TRANSIENT as exc:
         return _transient(ctx, event_id, attempt, exc)
     except StoreError as exc:
@@ -50,6 +49,24 @@ def _handle_counted(ctx: Context, event_id: int, attempt: int) -> str:
     for step in follow_ups:
         step()
     return status
+
+
+RACE_RETRIES = 2
+
+
+def _apply_racing(ctx: Context, event_id: int) -> tuple[str, list[apply.FollowUp]]:
+    """Apply an event in its own transaction. A unique constraint that fails means another worker created
+    the same lead, cart or order and has committed it (PostgreSQL made us wait for that): looking again at
+    once finds it, where RQ's backoff would hold the event for seconds."""
+    for retry in range(RACE_RETRIES + 1):
+        try:
+            with transaction(ctx.sessions) as session:
+                return _apply_event(ctx, session, event_id)
+        except sa_exc.IntegrityError:
+            if retry == RACE_RETRIES:
+                raise
+            log.info("event %s lost a race to another worker; applying it again", event_id)
+    raise AssertionError("unreachable")
 
 
 def handle_events(ctx: Context, event_ids: list[int]) -> dict[str, int]:

@@ -191,45 +191,66 @@ def test_a_first_try_batch_is_one_transaction_with_the_state_of_one_event_at_a_t
     assert pipeline.handle_events(ctx, together) == {"skipped": 4}
 
 
-def test_a_batch_that_loses_a_race_writes_nothing_and_goes_one_at_a_time(ctx, shopify_shop, caplog):
-    """Another worker creates the shopper's lead while the batch runs: the batch's INSERT hits the unique
-    email, the batch rolls back, and one event at a time finds the other worker's lead."""
+def race(ctx, shop_id: int, email: str, run, caplog) -> tuple[int, object]:
+    """Run `run()` in a thread while another connection holds an uncommitted lead with `email`, then commit
+    that lead half a second later; the rival lead's id and what `run` returned."""
     import threading
     import time
 
-    from bridge.models import Activity, Lead
+    from bridge.models import Lead
 
-    ids = shopper_events(ctx, shopify_shop["id"], "race")
     rival = ctx.engine.connect()
     rival_tx = rival.begin()
-    rival_id = rival.execute(
-        sa.insert(Lead)
-        .values(
-            shop_id=shopify_shop["id"],
-            email="race@example.com",
-            created_at=ctx.now(),
-            source={},
-            breakdown={},
-        )
-        .returning(Lead.id)
-    ).scalar_one()
-    results: list[dict] = []
-    worker = threading.Thread(target=lambda: results.append(pipeline.handle_events(ctx, ids)))
+    values = {"shop_id": shop_id, "email": email, "created_at": ctx.now(), "source": {}, "breakdown": {}}
+    rival_id = rival.execute(sa.insert(Lead).values(**values).returning(Lead.id)).scalar_one()
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(run()))
     with caplog.at_level("INFO", logger="bridge.pipeline"):
         worker.start()
-        time.sleep(0.5)  # the batch waits on the rival's row (PostgreSQL) or its write lock (SQLite)
+        time.sleep(0.5)  # our INSERT waits on the rival's row (PostgreSQL) or its write lock (SQLite)
         rival_tx.commit()
         rival.close()
         worker.join(timeout=60)
-    assert results == [{"processed": 4}]
-    if ctx.engine.dialect.name == "postgresql":  # SQLite serializes writers: the batch starts after the rival
-        assert "goes one at a time: IntegrityError" in caplog.text
+    return rival_id, results[0] if results else None
+
+
+def the_lead_and_its_activity_kinds(ctx) -> tuple:
+    from bridge.models import Activity, Lead
+
     with ctx.sessions() as s:
         [lead] = s.scalars(sa.select(Lead))
-        kinds = s.scalars(sa.select(Activity.kind).where(Activity.lead_id == lead.id)).all()
+        return lead, s.scalars(sa.select(Activity.kind).where(Activity.lead_id == lead.id)).all()
+
+
+def test_a_batch_that_loses_a_race_writes_nothing_and_goes_one_at_a_time(ctx, shopify_shop, caplog):
+    """Another worker creates the shopper's lead while the batch runs: the batch's INSERT hits the unique
+    email, the batch rolls back, and one event at a time finds the other worker's lead."""
+    ids = shopper_events(ctx, shopify_shop["id"], "race")
+    rival_id, result = race(
+        ctx, shopify_shop["id"], "race@example.com", lambda: pipeline.handle_events(ctx, ids), caplog
+    )
+    assert result == {"processed": 4}
+    if ctx.engine.dialect.name == "postgresql":  # SQLite serializes writers: the batch starts after the rival
+        assert "goes one at a time: IntegrityError" in caplog.text
+    lead, kinds = the_lead_and_its_activity_kinds(ctx)
     assert lead.id == rival_id and lead.external_id == "777" and lead.is_customer
     assert len(kinds) == len(set(kinds))  # nothing the rolled-back batch wrote survived twice
     assert {(e.status, e.attempts) for e in stored(ctx)} == {("processed", 1)}  # each attempt counted once
+
+
+def test_an_event_that_loses_a_race_is_applied_again_at_once(ctx, shopify_shop, caplog):
+    """One event at a time, the loser of a lead-creation race looks again within the same attempt instead
+    of waiting for RQ's backoff."""
+    [event_id, *_] = shopper_events(ctx, shopify_shop["id"], "racer")  # customers/create
+    rival_id, result = race(
+        ctx, shopify_shop["id"], "racer@example.com", lambda: pipeline.handle_event(ctx, event_id), caplog
+    )
+    assert result == "processed"
+    if ctx.engine.dialect.name == "postgresql":
+        assert f"event {event_id} lost a race" in caplog.text
+    lead, kinds = the_lead_and_its_activity_kinds(ctx)
+    assert lead.id == rival_id and lead.external_id == "777" and kinds == ["account_created"]
+    assert [(e.status, e.attempts) for e in stored(ctx) if e.id == event_id] == [("processed", 1)]
 
 
 def store_deliveries(ctx, shop_id: int, deliveries: list[tuple[str, dict]], tag: str) -> list[int]:
