@@ -77,7 +77,11 @@ def build(
 
     ctx.adapters["collect"] = COLLECT_ADAPTER
     ctx.signers = SignerCache(ctx.sessions, ctx.vault, settings)
-    ctx.writer = EventWriter(engine, after_commit=lambda job, ids: queue.enqueue_batch(ctx.redis, job, ids))
+    ctx.writer = EventWriter(
+        engine,
+        after_commit=lambda job, ids: queue.enqueue_batch(ctx.redis, job, ids),
+        job_window=settings.ingest_job_window_ms / 1000,
+    )
     from bridge.campaign import on_tier_change
 
     ctx.extras["on_tier_change"] = on_tier_change

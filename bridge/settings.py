@@ -42,6 +42,7 @@ class Settings:
     instance_path: str = "instance"
     max_body_bytes: int = 1_048_576
     relay_after_seconds: int = 10
+    ingest_job_window_ms: int = 100
     job_lease_seconds: int = 600
     max_event_attempts: int = 5
     proxy_hops: int = 0  # reverse proxies in front that append X-Forwarded-For / -Proto (0: trust none)
@@ -85,6 +86,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         instance_path=instance,
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576),
         relay_after_seconds=_int(env, "RELAY_AFTER_SECONDS", 10),
+        ingest_job_window_ms=_int(env, "INGEST_JOB_WINDOW_MS", 100),
         job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 600),
         max_event_attempts=_int(env, "MAX_EVENT_ATTEMPTS", 5),
         proxy_hops=_int(env, "PROXY_HOPS", 0),

@@ -136,6 +136,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         instance_path=str(tmp_path / "instance"),
         public_url="http://relance.test",
         testing=True,
+        # Each commit's job queued before the answer (DESIGN §2 as written), so a test sees it at once;
+        # tests/integration/test_event_batches.py opens the window, subprocess tests run with the default.
+        ingest_job_window_ms=0,
     )
 
 
@@ -177,6 +180,8 @@ def run_jobs(ctx: runtime.Context) -> Callable[[], None]:
 
     def drain() -> None:
         from rq.scheduler import RQScheduler
+
+        ctx.writer.flush()  # the ingest job still open in its window (INGEST_JOB_WINDOW_MS)
 
         scheduler = RQScheduler(list(QUEUES), connection=ctx.redis)
         scheduler.acquire_locks()

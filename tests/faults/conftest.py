@@ -258,6 +258,9 @@ def settings_for(database_url: str, redis_url: str, tmp_path: Path, **overrides:
         instance_path=str(tmp_path / "instance"),
         public_url="http://relance.test",
         testing=True,
+        # In this process each commit's job is queued before the answer, so a test can look at the queue
+        # at once; the processes the suite starts run with the production window.
+        ingest_job_window_ms=0,
     )
     return base.with_overrides(**overrides)
 

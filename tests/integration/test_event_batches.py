@@ -32,6 +32,12 @@ def row(shop_id: int, key: str, payload: str = "{}", topic: str = "checkouts/cre
     }
 
 
+def write(ctx, waiting: list) -> None:
+    """One group commit, then its job window closes."""
+    ctx.writer._write(waiting)
+    ctx.writer.flush()
+
+
 def stored(ctx) -> list[Event]:
     with ctx.sessions() as s:
         return list(s.scalars(sa.select(Event).order_by(Event.id)))
@@ -44,7 +50,7 @@ def test_a_batch_is_one_insert_and_one_job_and_repeats_are_answered_as_duplicate
         (row(shop_id, "b") | {"triggered_at": None}, Future()),  # no trigger time sent
         (row(shop_id, "a", '{"n": 2}'), Future()),  # the same delivery twice in one batch
     ]
-    ctx.writer._write(waiting)
+    write(ctx, waiting)
     answers = [done.result(timeout=5) for _, done in waiting]
     events = stored(ctx)
     assert [e.delivery_key for e in events] == ["a", "b"] and answers == [events[0].id, events[1].id, None]
@@ -59,9 +65,37 @@ def test_a_batch_is_one_insert_and_one_job_and_repeats_are_answered_as_duplicate
     assert Job.fetch(job_id, connection=ctx.redis).args == ([events[0].id, events[1].id],)
 
     again = [(row(shop_id, "b"), Future())]  # a redelivery in a later batch: no row, no job
-    ctx.writer._write(again)
+    write(ctx, again)
     assert again[0][1].result(timeout=5) is None
     assert len(stored(ctx)) == 2 and Queue("events", connection=ctx.redis).job_ids == [job_id]
+
+
+def test_the_commits_of_one_window_travel_as_one_job(ctx, shopify_shop):
+    import time
+
+    ctx.writer.job_window = 0.1  # the production default (the test settings queue each commit's job)
+    shop_id = shopify_shop["id"]
+    events = Queue("events", connection=ctx.redis)
+    ctx.writer._write([(row(shop_id, "w1"), Future())])
+    ctx.writer._write([(row(shop_id, "w2"), Future()), (row(shop_id, "w3"), Future())])
+    assert events.job_ids == []  # the window is open: the rows are committed, their job not queued yet
+    ctx.writer.flush()
+    [job_id] = events.job_ids
+    assert Job.fetch(job_id, connection=ctx.redis).args == ([e.id for e in stored(ctx)],)
+    assert {e.job_id for e in stored(ctx)} == {job_id}
+
+    started = time.monotonic()  # through the writer's thread, the window closes by itself
+    ctx.writer.submit(row(shop_id, "w4"))
+    while len(events.job_ids) < 2 and time.monotonic() - started < 5:
+        time.sleep(0.01)
+    assert len(events.job_ids) == 2 and time.monotonic() - started >= ctx.writer.job_window
+
+
+def test_a_full_window_is_queued_at_once(ctx, shopify_shop):
+    ctx.writer.job_window = 0.1
+    ctx.writer._write([(row(shopify_shop["id"], f"f{i}"), Future()) for i in range(ctx.writer.max_job + 1)])
+    [job_id] = Queue("events", connection=ctx.redis).job_ids  # the job filled up: no waiting for the window
+    assert len(Job.fetch(job_id, connection=ctx.redis).args[0]) == ctx.writer.max_job + 1
 
 
 def test_one_bad_event_does_not_hold_up_its_batch(ctx, shopify_shop, run_jobs):
@@ -71,7 +105,7 @@ def test_one_bad_event_does_not_hold_up_its_batch(ctx, shopify_shop, run_jobs):
         (row(shopify_shop["id"], "bad", "this is not json"), Future()),
         (row(shopify_shop["id"], "good", json.dumps(checkout)), Future()),
     ]
-    ctx.writer._write(waiting)
+    write(ctx, waiting)
     ids = [done.result(timeout=5) for _, done in waiting]
     assert pipeline.handle_events(ctx, ids) == {"failed": 1, "processed": 1}
     assert [(e.delivery_key, e.status) for e in stored(ctx)] == [("bad", "failed"), ("good", "processed")]
@@ -81,9 +115,9 @@ def test_one_bad_event_does_not_hold_up_its_batch(ctx, shopify_shop, run_jobs):
 def test_relay_requeues_a_lost_batch_as_one_job_and_leaves_a_live_one(ctx, shopify_shop, clock, run_jobs):
     shop_id = shopify_shop["id"]
     first = [(row(shop_id, f"lost-{i}"), Future()) for i in range(3)]
-    ctx.writer._write(first)
+    write(ctx, first)
     second = [(row(shop_id, "live"), Future())]
-    ctx.writer._write(second)
+    write(ctx, second)
     events = stored(ctx)
     lost_job, live_job = events[0].job_id, events[3].job_id
     Job.fetch(lost_job, connection=ctx.redis).delete()  # Redis lost it (a flush, a crash without AOF)
@@ -115,7 +149,7 @@ def test_the_relay_splits_many_orphans_into_ingest_sized_jobs(ctx, shopify_shop,
     from bridge.ingest import RELAY_BATCH
 
     waiting = [(row(shopify_shop["id"], f"many-{i}"), Future()) for i in range(RELAY_BATCH + 2)]
-    ctx.writer._write(waiting)
+    write(ctx, waiting)
     queue.get_queue(ctx.redis).empty()  # the batch's job is lost
     clock.advance(seconds=ctx.settings.relay_after_seconds + 1)
     assert relay(ctx) == RELAY_BATCH + 2
@@ -136,7 +170,7 @@ def shopper_events(ctx, shop_id: int, tag: str) -> list[int]:
         (row(shop_id, f"{tag}-{n}", json.dumps(body), topic), Future())
         for n, (topic, body) in enumerate(bodies.items())
     ]
-    ctx.writer._write(waiting)
+    write(ctx, waiting)
     return [done.result(timeout=5) for _, done in waiting]
 
 
@@ -258,7 +292,7 @@ def store_deliveries(ctx, shop_id: int, deliveries: list[tuple[str, dict]], tag:
         (row(shop_id, f"{tag}-{n}", json.dumps(body), topic), Future())
         for n, (topic, body) in enumerate(deliveries)
     ]
-    ctx.writer._write(waiting)
+    write(ctx, waiting)
     return [done.result(timeout=5) for _, done in waiting]
 
 
