@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,21 +22,30 @@ def find_cart(
     session: Session, shop_id: int, checkout_token: str | None, cart_token: str | None
 ) -> Cart | None:
     """The cart known by its checkout token, else by its cart token (one query)."""
-    wanted = [c == v for c, v in ((Cart.checkout_token, checkout_token), (Cart.cart_token, cart_token)) if v]
-    if not wanted:
+    return _by_tokens(session, Cart, shop_id, checkout_token, cart_token)
+
+
+Tokened = TypeVar("Tokened", Cart, Order)
+
+
+def _by_tokens(
+    session: Session, model: type[Tokened], shop_id: int, checkout_token: str | None, cart_token: str | None
+) -> Tokened | None:
+    """The cart or order holding this checkout token, else this cart token: one query, or none when the
+    batch transaction preloaded both keys."""
+    if not checkout_token and not cart_token:
         return None
-    if preload.covers(session, shop_id, cart_checkout_token=checkout_token, cart_cart_token=cart_token):
-        found: Sequence[Cart] = [
-            c
-            for c in preload.rows(session, Cart, shop_id)
-            if (checkout_token and c.checkout_token == checkout_token)
-            or (cart_token and c.cart_token == cart_token)
-        ]
+    kind = "cart" if model is Cart else "order"
+    keys = {f"{kind}_checkout_token": checkout_token, f"{kind}_cart_token": cart_token}
+    if preload.covers(session, shop_id, **keys):
+        found: Sequence[Tokened] = list(preload.rows(session, model, shop_id))
     else:
-        found = session.scalars(sa.select(Cart).where(Cart.shop_id == shop_id, sa.or_(*wanted))).all()
-    return next((c for c in found if checkout_token and c.checkout_token == checkout_token), None) or next(
-        iter(found), None
-    )
+        wanted = [
+            c == v for c, v in ((model.checkout_token, checkout_token), (model.cart_token, cart_token)) if v
+        ]
+        found = session.scalars(sa.select(model).where(model.shop_id == shop_id, sa.or_(*wanted))).all()
+    by_checkout = [r for r in found if checkout_token and r.checkout_token == checkout_token]
+    return next(iter(by_checkout or [r for r in found if cart_token and r.cart_token == cart_token]), None)
 
 
 def _items(snapshot: facts.CartSnapshot) -> dict[str, Any]:
@@ -133,25 +142,7 @@ def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
     """The order may have come first (webhooks arrive in any order): close the cart it already paid for."""
     if cart.id is None:
         session.flush()
-    wanted = [
-        c == v
-        for c, v in ((Order.checkout_token, cart.checkout_token), (Order.cart_token, cart.cart_token))
-        if v
-    ]
-    if not wanted:
-        return
-    checkout_token, cart_token = cart.checkout_token, cart.cart_token
-    if preload.covers(session, shop_id, order_checkout_token=checkout_token, order_cart_token=cart_token):
-        found: Sequence[Order] = [
-            o
-            for o in preload.rows(session, Order, shop_id)
-            if (checkout_token and o.checkout_token == checkout_token)
-            or (cart_token and o.cart_token == cart_token)
-        ]
-    else:
-        found = session.scalars(sa.select(Order).where(Order.shop_id == shop_id, sa.or_(*wanted))).all()
-    order = next((o for o in found if cart.checkout_token and o.checkout_token == cart.checkout_token), None)
-    order = order or next(iter(found), None)
+    order = _by_tokens(session, Order, shop_id, cart.checkout_token, cart.cart_token)
     if order is not None:
         cart.status, cart.converted_at = "converted", order.created_at
         cart.order_id, cart.order_total = order.order_id, order.total
