@@ -96,6 +96,8 @@ class EventWriter:
                 except stdqueue.Empty:
                     break
             self._write(batch)
+            if self._until_due() == 0:  # under steady traffic the queue is never empty when the window ends
+                self.flush()
 
     def _until_due(self) -> float | None:
         job = self._job
