@@ -150,12 +150,22 @@ def _apply_batch(
         s.id: s for s in session.scalars(sa.select(Shop).where(Shop.id.in_({e.shop_id for e in events})))
     }
     read: list[tuple[Event, list[object]]] = []
-    unread: list[int] = []
-    for event in events:
+    unread: list[int] = []  # events left to go one at a time, after the batch
+    for at, event in enumerate(events):
+        if event.topic.startswith("collect/"):
+            # Storefront traffic must never mail: alone, its tier changes are told apart from the store's.
+            unread.append(event.id)
+            continue
         try:
-            read.append((event, _facts(ctx, shops[event.shop_id], event)))
+            items = _facts(ctx, shops[event.shop_id], event)
         except Exception:  # its own transaction fails it, with the error kept
             unread.append(event.id)
+            continue
+        if any(isinstance(f, privacy.PRIVACY_FACTS) for f in items):
+            # An uninstall or a redaction changes what the events after it may do: they go one at a time.
+            unread += [e.id for e in events[at:]]
+            break
+        read.append((event, items))
     for shop_id in shops:
         keys = preload.keys_of(
             shop_id, (f for event, items in read if event.shop_id == shop_id for f in items)
