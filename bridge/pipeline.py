@@ -176,20 +176,19 @@ def _apply_batch(
     statuses: dict[int, str] = {}
     follow_ups: list[apply.FollowUp] = []
     reasons: dict[int, dict[int, str]] = {}  # per shop: each touched lead and the last event that touched it
-    offerable: set[int] = set()  # leads touched by store events (storefront traffic never mails)
     for event, items in read:
         if items:
             result = apply.apply_facts(session, ctx, shops[event.shop_id], event, items)
             reasons.setdefault(event.shop_id, {}).update(
                 dict.fromkeys(result.touched_leads, f"event {event.topic}")
             )
-            if not event.topic.startswith("collect/"):
-                offerable |= result.touched_leads
             follow_ups += result.follow_ups
         statuses[event.id] = "processed" if items else "ignored"
     for shop_id, touched in reasons.items():
         changes = scorer.rescore_leads(session, shops[shop_id], touched, now, reason=touched)
-        follow_ups += scorer.follow_ups(ctx, shops[shop_id], [c for c in changes if c.lead_id in offerable])
+        follow_ups += scorer.follow_ups(
+            ctx, shops[shop_id], changes
+        )  # store events only: collect/ went alone
     for status in set(statuses.values()):  # one statement per outcome, not one per event
         done = [event_id for event_id, s in statuses.items() if s == status]
         session.execute(

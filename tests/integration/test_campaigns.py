@@ -412,6 +412,65 @@ def test_a_lead_turning_hot_gets_a_personal_offer(ctx, clock, shop, smtp, post_s
     assert len(smtp.messages) == 1 and offer.code in smtp.messages[0].get_body(("plain",)).get_content()
 
 
+def ten_points_each(ctx, shop_id: int, hot: int) -> None:
+    """Rules where an account and a product view score 10 each, for good, and nothing else counts."""
+    import scoring
+
+    with transaction(ctx.sessions) as session:
+        doc = session.scalar(sa.select(Ruleset).where(Ruleset.shop_id == shop_id)).document
+        rules = {
+            **scoring.DEFAULT_SCORING,
+            "activities": {"account_created": {"points": 10}, "product_view": {"points": 10}},
+            "criteria": [],
+            "decay": {"half_life_days": 3650},
+            "tiers": {"warm": 5, "hot": hot},
+        }
+        scoring.load_rules(rules)  # valid as a merchant would have to write it
+        session.add(
+            Ruleset(
+                shop_id=shop_id,
+                version=2,
+                created_at=ctx.now(),
+                created_by="t",
+                # Consent is not what this test is about (customer payloads no longer carry it).
+                document={"scoring": rules, "campaign": {**doc["campaign"], "require_consent": False}},
+            )
+        )
+
+
+@pytest.mark.parametrize("hot", [20, 10])
+def test_storefront_events_in_a_batch_never_make_an_offer(
+    ctx, clock, shop, client, post_shopify, run_jobs, hot
+):
+    """A store webhook and a storefront event of one shopper in one job. With hot at 20 the lead turns hot
+    only with the storefront's points, and storefront traffic must never mail, batch or not; with hot at 10
+    the store's own event makes it hot and the offer is planned as usual."""
+    from bridge import pipeline
+    from bridge.models import Event
+
+    ten_points_each(ctx, shop["id"], hot)
+    customer = json.loads(fixture("shopify", "customers__create.json"))
+    customer.update(
+        email="ana@example.com", id=4242, created_at=clock().isoformat(), updated_at=clock().isoformat()
+    )
+    post_shopify("customers/create", customer)
+    with ctx.sessions() as s:
+        key = s.get(Shop, shop["id"]).public_key
+    view = {
+        "event": "product_viewed", "id": "sh-1", "client_id": "c-1", "timestamp": clock().isoformat(),
+        "email": "ana@example.com", "product_id": 7001, "url": "https://demo.myshopify.com/products/mug",
+    }  # fmt: skip
+    assert client.post(f"/collect/{key}", data=json.dumps(view)).status_code == 202
+    with ctx.sessions() as s:
+        ids = list(s.scalars(sa.select(Event.id).order_by(Event.id)))
+    assert pipeline.handle_events(ctx, ids) == {"processed": 2}  # one job, as an ingest window makes it
+    run_jobs()
+    [lead] = rows(ctx, Lead)
+    assert (lead.score, lead.tier) == (20, "hot")
+    reasons = [o.reason for o in rows(ctx, Offer)]
+    assert reasons == ([] if hot == 20 else ["hot_lead"])
+
+
 def test_relance_sweep_from_the_command_line_abandons_due_carts(ctx, shop, monkeypatch):
     from click.testing import CliRunner
 

@@ -13,7 +13,7 @@ from rq.job import Job
 
 from bridge import pipeline, queue
 from bridge.ingest import relay
-from bridge.models import Event
+from bridge.models import Event, Shop
 from tests.conftest import fixture
 
 
@@ -388,3 +388,19 @@ def test_a_batch_in_any_order_ends_as_one_event_at_a_time_does(ctx, caplog):
         batch, single = state_of(ctx, shops[0]), state_of(ctx, shops[1])
         assert batch == single, f"round {round_}: {[t for t, _ in deliveries]}"
         assert len(batch["leads"]) == 3 and len(batch["orders"]) == 3
+
+
+def test_an_uninstall_ends_the_batch_and_what_follows_goes_one_at_a_time(ctx, shopify_shop):
+    """Events after `app/uninstalled` in the same job are handled as one at a time would: ignored."""
+    before, after = shopper(1)[2], shopper(2)[2]  # two shoppers' checkouts
+    uninstall = ("app/uninstalled", json.loads(fixture("shopify", "app__uninstalled.json")))
+    ids = store_deliveries(ctx, shopify_shop["id"], [before, uninstall, after], "u")
+    assert pipeline.handle_events(ctx, ids) == {"processed": 2, "ignored": 1}
+    assert [e.status for e in stored(ctx)] == ["processed", "processed", "ignored"]
+    from bridge.models import Cart
+
+    with ctx.sessions() as s:
+        assert s.get(Shop, shopify_shop["id"]).uninstalled_at is not None
+        assert [c.checkout_token for c in s.scalars(sa.select(Cart))] == [
+            "chk-1"
+        ]  # nothing after the uninstall
