@@ -49,8 +49,8 @@ def once(session: Session, key: Any, compute: Callable[[], T]) -> T:
 
 
 def keys_of(shop_id: int, items: Iterable[Any]) -> set[Key] | None:
-    """The lookup keys of some facts; None when a fact could remove rows (privacy requests), which a
-    preloaded view would not notice."""
+    """The lookup keys of some facts; None for a fact of another kind (privacy requests end a batch before
+    they get here; anything new is looked up the ordinary way until it is listed here)."""
     from bridge.leads import normalize_email
 
     found: set[Key] = set()
