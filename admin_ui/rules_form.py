@@ -121,6 +121,7 @@ def _campaign(form: Mapping[str, str], live: Mapping[str, Any]) -> dict[str, Any
         out[name] = number(form.get(f"campaign.{name}"))
     for name in CAMPAIGN_TEXTS:
         out[name] = form.get(f"campaign.{name}", "").strip()
+    out["timezone"] = out["timezone"] or None  # blank: the shop's own time zone
     for name in CAMPAIGN_FLAGS:
         out[name] = bool(form.get(f"campaign.{name}"))
     if form.get("campaign.quiet_hours.enabled"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,15 +25,22 @@ SWEEP_BATCH = 2000
 STRAGGLER_GRACE = timedelta(minutes=10)
 CLAIMS_KEPT = 86_400  # seconds a shop's claim history outlives its last sweep
 LAST_SWEEP_KEY = "relance:last-sweep"
-LIVE = ("planned", "created", "sent")
 
 
 def settings_for(session: Session, shop_id: int) -> campaigns.CampaignSettings:
-    """The live campaign settings of a shop (the defaults until the merchant changes them)."""
+    """The live campaign settings of a shop (the defaults until the merchant changes them); without a time
+    zone of their own they take the shop's (from the store), so quiet hours, the budget month and the
+    expiry in the email follow the merchant's clock."""
     from bridge.shops import live_rules, parsed
 
     document = live_rules(session, shop_id) or {}
-    return parsed("campaign", document.get("campaign") or campaigns.DEFAULT_CAMPAIGN, campaigns.load_campaign)
+    settings = parsed(
+        "campaign", document.get("campaign") or campaigns.DEFAULT_CAMPAIGN, campaigns.load_campaign
+    )
+    if settings.timezone is None:
+        zone = session.scalar(sa.select(Shop.timezone).where(Shop.id == shop_id))
+        settings = dataclasses.replace(settings, timezone=campaigns.known_zone(zone))
+    return settings
 
 
 def sweep(ctx: Context) -> int:
@@ -184,9 +192,18 @@ def mark_abandoned(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: date
 
 
 def plan_cart_offers(cart_ids: list[int]) -> int:
-    """Decide the offers of a batch of abandoned carts (each idempotent, so a retried batch is harmless)."""
+    """Decide the offers of a batch of abandoned carts (each idempotent, so a retried batch is harmless).
+    A cart that fails does not hold up the rest of its batch: the job fails at the end, and RQ's retry
+    finds the others already planned."""
+    failed: list[int] = []
     for cart_id in cart_ids:
-        plan_cart_offer(cart_id)
+        try:
+            plan_cart_offer(cart_id)
+        except Exception:
+            log.exception("offer decision for cart %s failed", cart_id)
+            failed.append(cart_id)
+    if failed:
+        raise RuntimeError(f"offer decision failed for {len(failed)} of {len(cart_ids)} carts: {failed[:10]}")
     return len(cart_ids)
 
 
@@ -235,9 +252,14 @@ def retry_stuck_codes(ctx: Context, older_than: timedelta = timedelta(minutes=15
                 .limit(SWEEP_BATCH)
             )
         )
+    requeued = 0
     for offer_id in stuck:  # create_code looks the code up on the store first, so a repeat is harmless
-        queue.enqueue(ctx.redis, create_code, offer_id, job_id=f"code-{offer_id}", queue=queue.CAMPAIGNS)
-    return len(stuck)
+        job_id = f"code-{offer_id}"
+        if queue.job_is_live(ctx.redis, job_id):
+            continue  # still waiting in a backlog or for its retry: a second job would only race it
+        queue.enqueue(ctx.redis, create_code, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
+        requeued += 1
+    return requeued
 
 
 def on_tier_change(ctx: Context, shop_id: int, changes: list[TierChange]) -> None:
@@ -266,7 +288,13 @@ def plan_cart_offer(cart_id: int) -> str:
             return "no_cart"
         if session.scalar(sa.select(Offer.id).where(Offer.cart_id == cart_id)) is not None:
             return "already_planned"
-        lead = session.get(Lead, cart.lead_id)
+        delay = timedelta(minutes=settings_for(session, cart.shop_id).abandonment_delay_minutes)
+        if cart.last_activity_at + delay > ctx.now():
+            # The shopper came back after the sweep marked the cart (or the merchant lengthened the delay):
+            # not abandoned after all. Active again, it is swept anew once idle for the delay.
+            cart.status, cart.abandoned_at = "active", None
+            return "active_again"
+        lead = _locked_lead(session, cart.lead_id)
         assert lead is not None and cart.abandoned_at is not None
         if add_activity(session, lead, "cart_abandoned", cart.abandoned_at, f"cart:{cart_id}", None):
             rescore_leads(session, session.get(Shop, lead.shop_id), [lead.id], ctx.now(), "cart abandoned")
@@ -278,11 +306,17 @@ def plan_hot_offer(lead_id: int) -> str:
     """Decide a personal offer for a lead that became hot."""
     ctx = runtime.current()
     with transaction(ctx.sessions) as session:
-        lead = session.get(Lead, lead_id)
+        lead = _locked_lead(session, lead_id)
         if lead is None or lead.redacted_at is not None or lead.tier != "hot":
             return "not_hot"
         offer = _plan(ctx, session, lead, None, "hot_lead")
     return _after_plan(ctx, offer)
+
+
+def _locked_lead(session: Session, lead_id: int) -> Lead | None:
+    """The lead, locked until the decision commits: a cart job and a hot-lead job for one lead decide one
+    after the other, so the second sees the first's offer (frequency cap, one live code)."""
+    return session.get(Lead, lead_id, with_for_update=True)
 
 
 def _after_plan(ctx: Context, offer: Offer | None) -> str:
@@ -297,12 +331,12 @@ def _views(session: Session, lead: Lead, cart: Cart | None, now: datetime) -> tu
     lead_view = campaigns.LeadView(
         lead_id=lead.id,
         email=(cart.email if cart and cart.email else lead.email),
-        accepts_marketing=cart.accepts_marketing
-        if cart and cart.accepts_marketing is not None
-        else lead.accepts_marketing,
+        # The lead's consent is the newest one known from any source (carts included, see set_consent).
+        accepts_marketing=lead.accepts_marketing,
         unsubscribed=lead.unsubscribed_at is not None,
         is_customer=lead.is_customer,
         holdout_key=campaigns.holdout_key(lead.shop_id, lead.id),
+        expected_order_value=Decimal(0) if cart is not None else _expected_order_value(session, lead, now),
     )
     cart_view = (
         None
@@ -325,22 +359,55 @@ def _views(session: Session, lead: Lead, cart: Cart | None, now: datetime) -> tu
     return lead_view, cart_view, offers, last_order
 
 
+def _expected_order_value(session: Session, lead: Lead, now: datetime) -> Decimal:
+    """What a lead without a cart of its own would likely spend, to price a percentage offer for the budget:
+    their latest cart's value, else the shop's average order over the last 90 days."""
+    latest = session.scalar(
+        sa.select(Cart.subtotal)
+        .where(Cart.lead_id == lead.id)
+        .order_by(Cart.last_activity_at.desc())
+        .limit(1)
+    )
+    if latest:
+        return Decimal(latest)
+    totals = session.scalars(
+        sa.select(Order.total)
+        .where(
+            Order.shop_id == lead.shop_id,
+            Order.created_at >= now - timedelta(days=90),
+            Order.cancelled_at.is_(None),
+        )
+        .order_by(Order.created_at.desc())
+        .limit(500)
+    ).all()
+    return (sum(totals, Decimal(0)) / len(totals)).quantize(Decimal("0.01")) if totals else Decimal(0)
+
+
+# What counts against the monthly budget: live codes at their estimated cost, redeemed codes at the discount
+# the order really got (recorded at redemption). Expired, cancelled and failed codes cost nothing.
+COMMITTED = ("planned", "created", "sent", "redeemed")
+
+
 def _spent(session: Session, shop_id: int, settings: campaigns.CampaignSettings, now: datetime) -> Decimal:
     start = campaigns.budget_month_start(now, settings.timezone)
-    total = session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Offer.cost), 0)).where(
+    costs = session.scalars(
+        sa.select(Offer.cost).where(
             Offer.shop_id == shop_id,
             Offer.holdout.is_(False),
             Offer.created_at >= start,
-            Offer.status.in_(("planned", "created", "sent", "redeemed", "expired")),
+            Offer.status.in_(COMMITTED),
         )
-    )
-    return Decimal(str(total or 0))
+    ).all()
+    return sum((Decimal(c) for c in costs if c is not None), Decimal(0))  # exact on SQLite's text money too
 
 
 def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason: str) -> Offer | None:
     now = ctx.now()
     settings = settings_for(session, lead.shop_id)
+    if settings.monthly_budget is not None:
+        # Offers of one shop are decided side by side; with a budget they take turns on the shop row, so
+        # two decisions never both spend the last of it.
+        session.execute(sa.select(Shop.id).where(Shop.id == lead.shop_id).with_for_update())
     lead_view, cart_view, offers, last_order = _views(session, lead, cart, now)
     decision = campaigns.decide(
         lead_view,
@@ -371,9 +438,11 @@ def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason:
         status="planned" if decision.action == "offer" else "suppressed",
     )
     if decision.action == "offer":
-        offer.starts_at, offer.expires_at = campaigns.offer_window(now, settings.code_expiry_hours)
+        # The code is valid for its full time from when the customer receives it (quiet hours may delay that).
         offer.send_at = decision.send_at or now
-        offer.cost = campaigns.estimate_cost(settings, cart_view)
+        _, offer.expires_at = campaigns.offer_window(offer.send_at, settings.code_expiry_hours)
+        offer.starts_at = now
+        offer.cost = campaigns.estimate_cost(settings, cart_view, lead_view)
         offer.code = _unique_code(session, lead.shop_id, settings.code_prefix)
     session.add(offer)
     session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ from bridge.leads import lead_for, normalize_email, set_consent
 from bridge.models import Cart, Lead, Offer, Order, Shop
 from connectors import base as facts
 
+log = logging.getLogger(__name__)
 CLOSED = ("converted", "recovered")
 
 
@@ -126,14 +128,16 @@ def apply_order(
     row.discount_codes = {"codes": list(order.discount_codes)}
     row.source = dict(order.source)
     row.checkout_token, row.cart_token = order.checkout_token, order.cart_token
+    window = _attribution_window(session, shop.id)
     if cart is not None and cart.status not in CLOSED:
-        _close_cart(cart, order, _attribution_window(session, shop.id))
+        _close_cart(cart, order, window)
     if lead is not None:
         lead.is_customer = True
         if first_time:
             lead.orders_count += 1
             lead.total_spent = (lead.total_spent or Decimal(0)) + order.total
-    redeem_codes(session, shop.id, order)
+    for offer in redeem_codes(session, shop.id, order):
+        _recover_offer_cart(session, offer, order, window, cart)
     session.flush()
     return lead
 
@@ -156,32 +160,67 @@ def _attribution_window(session: Session, shop_id: int) -> timedelta:
 
 
 def _close_cart(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> None:
-    """Converted; `recovered` when the order came on an abandoned cart within the attribution window."""
-    recovered = (
-        cart.status == "abandoned"
-        and cart.abandoned_at is not None
-        and order.created_at - cart.abandoned_at <= window
-    )
-    cart.status = "recovered" if recovered else "converted"
+    """Converted; `recovered` when the order came on an abandoned cart within the attribution window (an
+    order placed before the sweep marked the cart, but delivered after, was no recovery: merely late news)."""
+    cart.status = "recovered" if _recovers(cart, order, window) else "converted"
     cart.converted_at = order.created_at
     cart.order_id = order.order_id
     cart.order_total = order.total
 
 
-def redeem_codes(session: Session, shop_id: int, order: facts.OrderPlaced) -> int:
-    """Mark offers whose code the order used as redeemed (codes compared case-insensitively)."""
+# A code can only be redeemed once it exists on the store and went out (or expired on our side while the store
+# still honoured it). A cancelled or failed offer's code that an order still used is logged, not counted.
+REDEEMABLE = ("created", "sent", "expired")
+
+
+def _recovers(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> bool:
+    return (
+        cart.status == "abandoned"
+        and cart.abandoned_at is not None
+        and timedelta(0) <= order.created_at - cart.abandoned_at <= window
+    )
+
+
+def redeem_codes(session: Session, shop_id: int, order: facts.OrderPlaced) -> list[Offer]:
+    """Mark offers whose code the order used as redeemed (codes compared case-insensitively), with the
+    discount the order really got as the offer's cost; return the offers this order redeemed."""
     codes = {c.strip().upper() for c in order.discount_codes if c.strip()}
     if not codes:
-        return 0
+        return []
     offers = session.scalars(
         sa.select(Offer).where(Offer.shop_id == shop_id, sa.func.upper(Offer.code).in_(codes))
     ).all()
+    redeemed = []
     for offer in offers:
-        if offer.status != "redeemed":
-            offer.status = "redeemed"
-            offer.redeemed_at = order.created_at
-            offer.order_id, offer.order_total = order.order_id, order.total
-    return len(offers)
+        if offer.status == "redeemed":
+            if offer.order_id == order.order_id:
+                redeemed.append(offer)  # the same order again (a replay or an update)
+            continue
+        if offer.status not in REDEEMABLE:
+            log.warning(
+                "order %s used the code of offer %s, which is %s", order.order_id, offer.id, offer.status
+            )
+            continue
+        offer.status = "redeemed"
+        offer.redeemed_at = order.created_at
+        offer.order_id, offer.order_total = order.order_id, order.total
+        amount = order.discounts.get((offer.code or "").upper())
+        if amount is not None:
+            offer.cost = amount
+        redeemed.append(offer)
+    return redeemed
+
+
+def _recover_offer_cart(
+    session: Session, offer: Offer, order: facts.OrderPlaced, window: timedelta, order_cart: Cart | None
+) -> None:
+    """The offer's cart is recovered by an order that used its code, even on another cart or checkout (a
+    /discount/<code> link often starts a new one), within the same attribution window."""
+    if offer.cart_id is None or (order_cart is not None and order_cart.id == offer.cart_id):
+        return
+    cart = session.get(Cart, offer.cart_id)
+    if cart is not None and _recovers(cart, order, window):
+        _close_cart(cart, order, window)
 
 
 def cancel_order(session: Session, shop: Shop, fact: facts.OrderCancelled) -> None:

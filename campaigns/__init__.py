@@ -30,6 +30,7 @@ from campaigns.settings import (
     EmailTemplate,
     QuietHours,
     dump_campaign,
+    known_zone,
     load_campaign,
 )
 from campaigns.templating import PLACEHOLDERS, TemplateProblem, check_template
@@ -65,6 +66,7 @@ __all__ = [
     "generate_code",
     "holdout_key",
     "in_holdout",
+    "known_zone",
     "load_campaign",
     "offer_window",
     "quiet_hours_end",

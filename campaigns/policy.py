@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from campaigns.holdout import in_holdout
 from campaigns.settings import CampaignSettings, QuietHours
 
-LIVE_STATUSES = frozenset({"created", "sent"})
+# A planned offer is live too: its code exists (on the store soon) and is about to be sent.
+LIVE_STATUSES = frozenset({"planned", "created", "sent"})
 # Offers that never reached the customer; a held-out offer counts all the same (see _frequency_cap).
 UNSENT_STATUSES = frozenset({"failed", "suppressed"})
 
@@ -24,6 +25,9 @@ class LeadView:
     unsubscribed: bool
     is_customer: bool
     holdout_key: str
+    # What the lead is likely to spend (their cart or the shop's average order): prices a percentage
+    # offer that has no cart of its own, such as a hot-lead offer, for the budget.
+    expected_order_value: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -72,20 +76,27 @@ class _Case:
     reason: str
 
 
-def estimate_cost(settings: CampaignSettings, cart: CartView | None) -> Decimal:
-    """Return what an offer would cost the merchant if redeemed (0 when a percentage has no cart)."""
+def estimate_cost(settings: CampaignSettings, cart: CartView | None, lead: LeadView | None = None) -> Decimal:
+    """Return what an offer would cost the merchant if redeemed.
+
+    A percentage applies to the cart, or without one to the lead's expected order value.
+    """
     if settings.discount_kind == "fixed_amount":
         return settings.discount_value
-    subtotal = cart.subtotal if cart is not None else Decimal(0)
-    return subtotal * settings.discount_value / 100
+    if cart is not None:
+        base = cart.subtotal
+    else:
+        base = lead.expected_order_value if lead is not None else Decimal(0)
+    return (base * settings.discount_value / 100).quantize(Decimal("0.01"))
 
 
-def budget_month_start(now: datetime, timezone: str) -> datetime:
+def budget_month_start(now: datetime, timezone: str | None) -> datetime:
     """Return when the current budget month began (the 1st at 00:00 in the shop's zone), in UTC.
 
-    spent_this_month is the sum of estimate_cost() over the non-holdout offers created since then.
+    spent_this_month is what the non-holdout offers created since then commit: the estimate of a live
+    code, the real discount of a redeemed one (expired, cancelled and failed codes cost nothing).
     """
-    local = now.astimezone(ZoneInfo(timezone))
+    local = now.astimezone(ZoneInfo(timezone or "UTC"))
     return datetime.combine(local.date().replace(day=1), time(0), tzinfo=local.tzinfo).astimezone(UTC)
 
 
@@ -153,7 +164,7 @@ def _budget_exhausted(case: _Case) -> bool:
     if budget is None:
         return False
     spent = case.spent_this_month
-    return spent >= budget or spent + estimate_cost(case.settings, case.cart) > budget
+    return spent >= budget or spent + estimate_cost(case.settings, case.cart, case.lead) > budget
 
 
 # Checks run in this order; the first that holds names the skip. Everything up to the holdout
@@ -225,7 +236,7 @@ def decide(
     if in_holdout(lead.holdout_key, settings.holdout_share):
         return Decision("holdout", "holdout", holdout=True)
     window = settings.quiet_hours
-    later = quiet_hours_end(now, window, ZoneInfo(settings.timezone)) if window is not None else None
+    later = quiet_hours_end(now, window, ZoneInfo(settings.timezone or "UTC")) if window is not None else None
     if later is not None:
         return Decision("offer", "quiet_hours", send_at=later)
     return Decision("offer", "eligible", send_at=now)

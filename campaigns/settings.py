@@ -47,7 +47,7 @@ class CampaignSettings:
     require_consent: bool = True
     holdout_share: float = 0.10
     quiet_hours: QuietHours | None = QuietHours(start=time(21, 0), end=time(8, 0))
-    timezone: str = "UTC"
+    timezone: str | None = None  # None: the shop's own time zone (bridge.campaign.settings_for fills it in)
     monthly_budget: Decimal | None = None
     hot_lead_offers: bool = True
     attribution_window_days: int = 7
@@ -68,7 +68,7 @@ DEFAULT_CAMPAIGN: dict[str, Any] = {
     "require_consent": True,
     "holdout_share": 0.1,
     "quiet_hours": {"start": "21:00", "end": "08:00"},
-    "timezone": "UTC",
+    "timezone": None,
     "monthly_budget": None,
     "hot_lead_offers": True,
     "attribution_window_days": 7,
@@ -165,7 +165,7 @@ class CampaignSettingsSchema(Schema):
     require_consent = fields.Boolean()
     holdout_share = fields.Float(validate=validate.Range(0, 0.5))
     quiet_hours = fields.Nested(QuietHoursSchema, allow_none=True)
-    timezone = fields.String()
+    timezone = fields.String(allow_none=True)
     monthly_budget = Amount(allow_none=True, validate=validate.Range(min=0))
     hot_lead_offers = fields.Boolean()
     attribution_window_days = _whole(1, 90)
@@ -176,7 +176,9 @@ class CampaignSettingsSchema(Schema):
     webhook_url = fields.String(allow_none=True)
 
     @validates("timezone")
-    def _check_timezone(self, value: str, **kwargs: Any) -> None:
+    def _check_timezone(self, value: str | None, **kwargs: Any) -> None:
+        if value is None:
+            return
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -217,6 +219,15 @@ def _is_allowed_webhook(url: str) -> bool:
     if not host:
         return False
     return parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
+
+
+def known_zone(name: str | None) -> str:
+    """Return `name` if it is a time zone this machine knows, else "UTC" (a store may report anything)."""
+    try:
+        ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name or "UTC"
 
 
 def load_campaign(doc: Mapping[str, Any]) -> CampaignSettings:

@@ -172,6 +172,25 @@ def test_budget_estimates_a_percentage_on_the_subtotal_and_a_fixed_amount_as_is(
     assert run(settings=budget, spent_this_month=Decimal("85.01")).reason == "budget_exhausted"
 
 
+def test_a_percentage_offer_without_a_cart_is_priced_at_the_leads_expected_order() -> None:
+    hot = replace(LEAD, expected_order_value=Decimal("120.00"))
+    assert estimate_cost(SETTINGS, None, hot) == Decimal("12.00")
+    assert estimate_cost(SETTINGS, CART, hot) == Decimal(8)  # the cart, when there is one, decides
+    budget = replace(SETTINGS, monthly_budget=Decimal(5))
+    hot_lead = {"cart": None, "reason": "hot_lead", "settings": budget}
+    assert run(lead=hot, spent_this_month=Decimal("4.99"), **hot_lead).reason == "budget_exhausted"
+    assert run(lead=hot, spent_this_month=Decimal(0), **hot_lead).reason == "budget_exhausted"  # 12 > 5
+    roomy = replace(budget, monthly_budget=Decimal(20))
+    assert run(lead=hot, spent_this_month=Decimal(8), **{**hot_lead, "settings": roomy}).reason == "eligible"
+
+
+def test_a_planned_offer_is_a_live_code() -> None:
+    planned = replace(SENT, status="planned")
+    no_cap = replace(SETTINGS, frequency_cap_days=0)
+    assert run(recent_offers=(planned,), settings=no_cap).reason == "live_code_exists"
+    assert run(recent_offers=(replace(planned, expires_at=NOW),), settings=no_cap).reason == "eligible"
+
+
 Fix = Callable[[dict[str, Any]], None]
 
 

@@ -1,0 +1,324 @@
+# ruff: noqa: F811 (pytest fixtures imported from test_campaigns are named as arguments)
+"""The offer rules where the policy meets stored data: the shop's clock, consent, the budget, live codes,
+carts that come back to life, and attribution of orders to offers and carts."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+import campaigns
+from bridge import campaign, delivery, queue
+from bridge.db import transaction
+from bridge.models import Activity, Cart, Offer, Order, Ruleset, Shop
+from bridge.runtime import Context
+from tests.integration.test_campaigns import (  # noqa: F401 (fixtures)
+    abandon,
+    checkout_payload,
+    demo_codes,
+    order_payload,
+    rows,
+    shop,
+    smtp,
+)
+
+
+def set_campaign(ctx: Context, shop_id: int, **changes) -> None:
+    """A new rules version whose campaign settings differ by `changes`."""
+    with transaction(ctx.sessions) as session:
+        latest = session.scalars(
+            sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc())
+        ).first()
+        document = {**latest.document, "campaign": {**latest.document["campaign"], **changes}}
+        session.add(
+            Ruleset(
+                shop_id=shop_id,
+                version=latest.version + 1,
+                document=document,
+                created_at=ctx.now(),
+                created_by="t",
+            )
+        )
+
+
+def set_shop_zone(ctx: Context, shop_id: int, zone: str) -> None:
+    with transaction(ctx.sessions) as session:
+        session.get(Shop, shop_id).timezone = zone
+
+
+def checkout_at(ctx, post_shopify, run_jobs, at: str, **kwargs) -> dict:
+    checkout = checkout_payload(**kwargs)
+    checkout.update(created_at=at, updated_at=at)
+    assert post_shopify("checkouts/create", checkout).status_code == 200
+    run_jobs()
+    return checkout
+
+
+def test_quiet_hours_and_expiry_follow_the_shops_time_zone(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    """Default settings name no time zone: the shop's own (from the store) applies, not UTC."""
+    set_shop_zone(ctx, shop["id"], "America/New_York")
+    set_campaign(ctx, shop["id"], quiet_hours={"start": "21:00", "end": "08:00"}, timezone=None)
+    clock.now = datetime(2026, 11, 25, 10, 50, tzinfo=UTC)
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T10:50:00Z")
+    clock.advance(minutes=70)  # 12:00 UTC = 07:00 in New York: quiet there, daytime in UTC
+    assert campaign.sweep(ctx) == 1
+    run_jobs()
+    [offer] = rows(ctx, Offer)
+    eight_in_new_york = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+    assert offer.decision == "quiet_hours" and offer.send_at == eight_in_new_york
+    assert offer.expires_at == eight_in_new_york + timedelta(hours=24)  # a full day from when it arrives
+    assert smtp.messages == []
+    clock.now = eight_in_new_york
+    assert delivery.deliver(offer.id) == "sent"
+    [message] = smtp.messages
+    text = message.get_body(("plain",)).get_content()
+    assert "Thursday 26 November at 08:00 (America/New_York)" in text
+
+
+def test_an_explicit_campaign_time_zone_wins_over_the_shops(ctx, clock, shop, post_shopify, run_jobs):
+    set_shop_zone(ctx, shop["id"], "America/New_York")
+    set_campaign(ctx, shop["id"], quiet_hours={"start": "21:00", "end": "08:00"}, timezone="Europe/Paris")
+    clock.now = datetime(2026, 11, 25, 10, 50, tzinfo=UTC)
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T10:50:00Z")
+    clock.advance(minutes=70)  # 13:00 in Paris: not quiet
+    campaign.sweep(ctx)
+    run_jobs()
+    [offer] = rows(ctx, Offer)
+    assert offer.decision == "eligible" and offer.send_at == clock.now
+
+
+def test_a_withdrawn_consent_beats_the_older_checkout_consent(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    checkout = checkout_payload()  # accepts marketing at 09:50
+    customer = {
+        "id": checkout["customer"]["id"],
+        "email": checkout["email"],
+        "email_marketing_consent": {"state": "unsubscribed", "consent_updated_at": "2026-11-25T10:00:00Z"},
+        "accepts_marketing": False,
+        "created_at": "2026-11-20T10:00:00Z",
+        "updated_at": "2026-11-25T10:00:00Z",
+    }
+    assert post_shopify("checkouts/create", checkout).status_code == 200
+    assert post_shopify("customers/update", customer).status_code == 200
+    run_jobs()
+    clock.advance(minutes=61)
+    assert campaign.sweep(ctx) == 1
+    run_jobs()
+    [offer] = rows(ctx, Offer)
+    assert offer.status == "suppressed" and offer.decision == "no_consent"
+    assert smtp.messages == []
+
+
+def test_a_cart_touched_after_it_was_marked_is_active_again_then_offered_once_idle(
+    ctx, clock, shop, smtp, post_shopify, run_jobs
+):
+    checkout = checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
+    clock.advance(minutes=61)
+    [cart] = rows(ctx, Cart)
+    assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]
+    checkout.update(updated_at=clock.now.isoformat())  # the shopper is back before the decision ran
+    assert post_shopify("checkouts/update", checkout).status_code == 200
+    run_jobs()
+    assert campaign.plan_cart_offer(cart.id) == "active_again"
+    [cart] = rows(ctx, Cart)
+    assert (cart.status, cart.abandoned_at) == ("active", None)
+    assert rows(ctx, Offer) == [] and smtp.messages == []
+    assert not [a for a in rows(ctx, Activity) if a.kind == "cart_abandoned"]
+    clock.advance(minutes=61)
+    assert campaign.sweep(ctx) == 1
+    run_jobs()
+    [offer] = rows(ctx, Offer)
+    assert offer.status == "sent" and len(smtp.messages) == 1
+
+
+def test_a_lengthened_delay_puts_a_marked_cart_back(ctx, clock, shop, post_shopify, run_jobs):
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
+    clock.advance(minutes=61)
+    [cart] = rows(ctx, Cart)
+    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    set_campaign(ctx, shop["id"], abandonment_delay_minutes=120)
+    assert campaign.plan_cart_offer(cart.id) == "active_again"
+    assert rows(ctx, Offer) == []
+
+
+def test_a_planned_code_counts_as_live(ctx, clock, shop, post_shopify, run_jobs):
+    """With no frequency cap, one customer still holds one live code at a time, planned ones included."""
+    set_campaign(ctx, shop["id"], frequency_cap_days=0)
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-1")
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-2")
+    clock.advance(minutes=61)
+    first, second = sorted(c.id for c in rows(ctx, Cart))
+    campaign.mark_abandoned(ctx, shop["id"], [first, second], clock.now)
+    assert campaign.plan_cart_offer(first) == "eligible"  # planned: its code job not run yet
+    assert campaign.plan_cart_offer(second) == "live_code_exists"
+    decisions = {o.cart_id: (o.status, o.decision) for o in rows(ctx, Offer)}
+    assert decisions == {first: ("planned", "eligible"), second: ("suppressed", "live_code_exists")}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # parallel workers need PostgreSQL
+def test_one_lead_decided_in_parallel_gets_one_offer(ctx, clock, shop, post_shopify, run_jobs):
+    """Two decision jobs for one lead at once (two carts): the lead lock makes the second see the first."""
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-1")
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-2")
+    clock.advance(minutes=61)
+    cart_ids = sorted(c.id for c in rows(ctx, Cart))
+    campaign.mark_abandoned(ctx, shop["id"], cart_ids, clock.now)
+    barrier, results = threading.Barrier(2), []
+
+    def decide(cart_id: int) -> None:
+        barrier.wait()
+        results.append(campaign.plan_cart_offer(cart_id))
+
+    threads = [threading.Thread(target=decide, args=(cart_id,)) for cart_id in cart_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == ["eligible", "frequency_cap"]
+    assert sorted(o.status for o in rows(ctx, Offer)) == ["planned", "suppressed"]
+
+
+def test_a_percentage_offer_without_a_cart_still_counts_against_the_budget(ctx, clock, shop, post_shopify):
+    """A hot lead's percentage offer is priced at the lead's latest cart (10 % of 398.00 = 39.80); a budget
+    that cannot pay for it makes no offer."""
+    set_campaign(ctx, shop["id"], monthly_budget=30, discount_value=10)
+    with transaction(ctx.sessions) as session:
+        from bridge.models import Lead
+
+        lead = Lead(
+            shop_id=shop["id"],
+            email="hot@example.com",
+            accepts_marketing=True,
+            tier="hot",
+            score=99,
+            created_at=clock.now,
+            last_activity_at=clock.now,
+        )
+        session.add(lead)
+        session.flush()
+        session.add(
+            Cart(
+                shop_id=shop["id"],
+                lead_id=lead.id,
+                email=lead.email,
+                cart_token="c-hot",
+                subtotal=Decimal("398.00"),
+                currency="EUR",
+                status="converted",
+                created_at=clock.now,
+                last_activity_at=clock.now,
+            )
+        )
+        lead_id = lead.id
+    assert campaign.plan_hot_offer(lead_id) == "skipped"
+    set_campaign(ctx, shop["id"], monthly_budget=50)
+    assert campaign.plan_hot_offer(lead_id) == "eligible"
+    [offer] = rows(ctx, Offer)
+    assert offer.cost == Decimal("39.80")
+
+
+def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, run_jobs):
+    set_campaign(ctx, shop["id"], monthly_budget=50, frequency_cap_days=0)
+    abandon(ctx, clock, post_shopify, run_jobs, checkout_payload(email="one@example.com", token="chk-1"))
+    [first] = rows(ctx, Offer)
+    assert first.status == "sent" and first.cost == Decimal("39.80")
+    checkout = checkout_payload(email="two@example.com", token="chk-2")
+    checkout.update(created_at=clock.now.isoformat(), updated_at=clock.now.isoformat())
+    post_shopify("checkouts/create", checkout)
+    run_jobs()
+    clock.advance(minutes=61)
+    campaign.sweep(ctx)
+    run_jobs()
+    second = rows(ctx, Offer, Offer.recipient == "two@example.com")[0]
+    assert second.decision == "budget_exhausted"  # 39.80 + 39.80 > 50
+    clock.advance(hours=25)
+    assert delivery.remove_expired(ctx) >= 1
+    checkout = checkout_payload(email="three@example.com", token="chk-3")
+    checkout.update(created_at=clock.now.isoformat(), updated_at=clock.now.isoformat())
+    post_shopify("checkouts/create", checkout)
+    run_jobs()
+    clock.advance(minutes=61)
+    campaign.sweep(ctx)
+    run_jobs()
+    third = rows(ctx, Offer, Offer.recipient == "three@example.com")[0]
+    assert third.decision == "eligible"  # the first code expired unused: it no longer spends the budget
+
+
+def test_a_stuck_code_job_still_waiting_is_not_queued_twice(ctx, clock, shop, post_shopify, run_jobs):
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
+    clock.advance(minutes=61)
+    [cart] = rows(ctx, Cart)
+    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    campaign.plan_cart_offer(cart.id)  # queues code-<id>, which no worker has taken yet
+    [offer] = rows(ctx, Offer)
+    clock.advance(minutes=20)
+    assert campaign.retry_stuck_codes(ctx) == 0
+    queue.get_queue(ctx.redis, queue.CAMPAIGNS).empty()  # the job is lost (a Redis flush, a crash)
+    assert campaign.retry_stuck_codes(ctx) == 1
+    run_jobs()
+    assert rows(ctx, Offer)[0].status == "sent" and demo_codes(ctx, shop["id"]) == {offer.code}
+
+
+def test_an_order_placed_before_the_sweep_is_no_recovery(ctx, clock, shop, post_shopify, run_jobs):
+    """The order was placed during the delay but its webhook came after the sweep marked the cart."""
+    checkout = checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
+    clock.advance(minutes=61)
+    [cart] = rows(ctx, Cart)
+    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    order = order_payload(checkout, [])
+    order.update(created_at="2026-11-25T10:20:00Z", updated_at="2026-11-25T10:20:00Z")
+    post_shopify("orders/create", order)
+    run_jobs()
+    [cart] = rows(ctx, Cart)
+    assert cart.status == "converted"
+
+
+def test_an_order_using_our_code_on_a_new_checkout_recovers_the_offers_cart(
+    ctx, clock, shop, post_shopify, run_jobs
+):
+    checkout = checkout_payload()
+    abandon(ctx, clock, post_shopify, run_jobs, checkout)
+    [offer] = rows(ctx, Offer)
+    clock.advance(hours=1)
+    elsewhere = {**checkout, "token": "chk-new", "cart_token": "cart-new"}
+    order = order_payload(elsewhere, [offer.code])
+    order.update(created_at=clock.now.isoformat(), updated_at=clock.now.isoformat())
+    post_shopify("orders/create", order)
+    run_jobs()
+    [offer] = rows(ctx, Offer)
+    [cart] = rows(ctx, Cart)
+    assert offer.status == "redeemed" and offer.cost == Decimal("39.80")  # the order's own discount amount
+    assert cart.status == "recovered" and cart.order_total == Decimal("358.20")
+
+
+def test_the_code_of_a_cancelled_offer_is_not_a_redemption(ctx, clock, shop, post_shopify, run_jobs):
+    checkout = checkout_payload()
+    abandon(ctx, clock, post_shopify, run_jobs, checkout)
+    [offer] = rows(ctx, Offer)
+    with transaction(ctx.sessions) as session:
+        session.get(Offer, offer.id).status = "cancelled"
+    order = order_payload({**checkout, "token": "chk-new", "cart_token": "cart-new"}, [offer.code])
+    post_shopify("orders/create", order)
+    run_jobs()
+    [offer] = rows(ctx, Offer)
+    assert offer.status == "cancelled" and offer.redeemed_at is None
+    assert [o.order_id for o in rows(ctx, Order)] == [str(order["id"])]
+
+
+def test_the_redeemed_cost_is_what_the_order_got(ctx, clock, shop, post_shopify, run_jobs):
+    checkout = checkout_payload()
+    abandon(ctx, clock, post_shopify, run_jobs, checkout)
+    order = order_payload(checkout, [rows(ctx, Offer)[0].code])
+    order["discount_codes"][0]["amount"] = "12.34"
+    post_shopify("orders/create", order)
+    run_jobs()
+    [offer] = rows(ctx, Offer)
+    assert offer.status == "redeemed" and offer.cost == Decimal("12.34")
+
+
+def test_default_settings_name_no_time_zone() -> None:
+    assert campaigns.DEFAULT_CAMPAIGN["timezone"] is None
+    assert campaigns.load_campaign(campaigns.DEFAULT_CAMPAIGN).timezone is None
