@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -117,6 +117,25 @@ class OrderPlaced:
     discount_codes: tuple[str, ...]
     created_at: datetime
     source: Mapping[str, str] = field(default_factory=dict)
+    # What the order got from each code, keyed by the upper-cased code; a code whose amount the
+    # payload does not give (or gives unreadably) is absent: its cost is unknown, not zero.
+    discounts: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+def discounts_by_code(amounts: Iterable[tuple[str | None, Decimal | None]]) -> dict[str, Decimal]:
+    """`OrderPlaced.discounts` from (code, amount) pairs: summed per upper-cased code; a code with any
+    missing or negative amount is left out, since part of its cost would be unknown."""
+    totals: dict[str, Decimal] = {}
+    unknown: set[str] = set()
+    for raw_code, amount in amounts:
+        code = (raw_code or "").strip().upper()
+        if not code:
+            continue
+        if amount is None or not amount.is_finite() or amount < 0:
+            unknown.add(code)
+        else:
+            totals[code] = totals.get(code, Decimal(0)) + amount
+    return {code: total for code, total in totals.items() if code not in unknown}
 
 
 @dataclass(frozen=True)

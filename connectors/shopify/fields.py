@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.base import LineItem, PayloadError
+from connectors.base import LineItem, PayloadError, discounts_by_code
 
 T = TypeVar("T")
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -218,6 +218,27 @@ def discount_codes(payload: Fields) -> tuple[str, ...]:
     """The codes of `discount_codes[].code`, as the shopper typed them."""
     codes = (entry.text("code") for entry in payload.objects("discount_codes"))
     return tuple(code for code in codes if code)
+
+
+def discount_amounts(payload: Fields) -> dict[str, Decimal]:
+    """What the order got from each code (`discount_codes[].amount`, the calculated amount once the
+    order exists), by upper-cased code; an unreadable entry or amount is left out, never an error."""
+    pairs: list[tuple[str | None, Decimal | None]] = []
+    try:
+        entries = payload.objects("discount_codes")
+    except PayloadError:
+        return {}
+    for entry in entries:
+        try:
+            code = entry.text("code")
+        except PayloadError:
+            continue
+        try:
+            amount = entry.money("amount")
+        except PayloadError:
+            amount = None
+        pairs.append((code, amount))
+    return discounts_by_code(pairs)
 
 
 def item_currency(payload: Fields) -> str | None:

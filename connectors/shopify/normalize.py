@@ -22,6 +22,7 @@ from connectors.base import (
 from connectors.shopify.fields import (
     Fields,
     cart_token,
+    discount_amounts,
     discount_codes,
     item_currency,
     line_items,
@@ -153,6 +154,7 @@ def _order(payload: Fields) -> list[Fact]:
         discount_codes=discount_codes(payload),
         created_at=created_at,
         source=traffic_source(payload),
+        discounts=discount_amounts(payload),
     )
     seen = _buyer(payload, email, payload.when("updated_at") or created_at)
     if seen is None:

@@ -17,6 +17,7 @@ from connectors.base import (
     OrderCancelled,
     OrderPlaced,
     PayloadError,
+    discounts_by_code,
 )
 
 CART_STATUSES = frozenset({"checkout-draft", "pending", "failed"})
@@ -122,6 +123,7 @@ def _placed(order_id: str, payload: Mapping[str, Any]) -> list[Fact]:
         discount_codes=_coupon_codes(payload),
         created_at=created,
         source=_source(payload),
+        discounts=_coupon_discounts(payload),
     )
     placed = Activity("order_placed", created, f"order:{order_id}", external_id, email)
     return [*([buyer] if buyer else []), order, placed]
@@ -181,6 +183,18 @@ def _coupon_codes(payload: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(code.lower() for code in codes if code))
 
 
+def _coupon_discounts(payload: Mapping[str, Any]) -> dict[str, Decimal]:
+    """What the order got from each coupon (`coupon_lines[].discount`, without tax), by upper-cased
+    code; an unreadable line or amount is left out, never an error."""
+    lines = payload.get("coupon_lines")
+    pairs: list[tuple[str | None, Decimal | None]] = []
+    for line in lines if isinstance(lines, list) else []:
+        code = line.get("code") if isinstance(line, Mapping) else None
+        if isinstance(code, str):
+            pairs.append((code, _optional_money(line.get("discount"))))
+    return discounts_by_code(pairs)
+
+
 def _source(payload: Mapping[str, Any]) -> dict[str, str]:
     source = {}
     for entry in _meta(payload):
@@ -228,6 +242,13 @@ def _money(value: object, what: str) -> Decimal:
     if not isinstance(exponent, int) or exponent < -10 or abs(amount) >= _MAX_MONEY:
         raise PayloadError(f"{what} is out of range")
     return amount
+
+
+def _optional_money(value: object) -> Decimal | None:
+    try:
+        return _money(value, "amount")
+    except PayloadError:
+        return None
 
 
 def _id(value: object, what: str) -> str:

@@ -213,3 +213,4 @@ def test_reconciled_orders_go_through_the_webhook_normalization(fake: FakeShopif
     assert [(p.order_id, p.checkout_token, p.total, p.discount_codes) for p in placed] == [
         ("7", "tok7", Decimal("36.00"), ("BACK-0000-7Q2M9X",))
     ]
+    assert placed[0].discounts == {}  # the ORDERS query reads codes only: their amounts stay unknown

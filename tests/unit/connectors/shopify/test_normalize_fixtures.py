@@ -250,6 +250,7 @@ def test_orders(topic: str, name: str) -> None:
     assert order.order_id == "820982911946154508"  # exact: a float would give ...154500
     assert (order.total, order.currency, order.email) == (Decimal("404.95"), "USD", "jon@example.com")
     assert (order.cart_token, order.checkout_token, order.discount_codes) == (None, None, ())
+    assert order.discounts == {}
     assert (order.customer_external_id, order.created_at) == ("115310627314723954", NEW_YEAR)
     assert seen == CustomerSeen(
         "115310627314723954", "john@example.com", "John", "Smith", "CA", True, None, NEW_YEAR
@@ -272,6 +273,7 @@ def test_the_draft_order_capture_with_a_discount_code() -> None:
         discount_codes=("Alan Test 0123B",),
         created_at=datetime(2025, 1, 23, 6, 59, 37, tzinfo=UTC),
         source={"source_name": "shopify_draft_order"},
+        discounts={"ALAN TEST 0123B": Decimal("20.00")},  # the manual 5.00 has no code: not counted
     )
     assert isinstance(seen, CustomerSeen)
     assert (seen.accepts_marketing, seen.country, seen.last_name) == (False, "HK", None)

@@ -226,6 +226,31 @@ def test_coupons_are_lower_cased_once_each() -> None:
     assert order.discount_codes == ("back-7q2m9x", "summer")
 
 
+def test_each_coupon_carries_its_discount_without_tax_under_the_upper_cased_code() -> None:
+    lines = [
+        {"id": 1, "code": "back-7q2m9x", "discount": "5.00", "discount_tax": "1.00", "meta_data": []},
+        {"id": 2, "code": "Summer", "discount": "2.5"},
+        {"id": 3, "code": "summer", "discount": 1},
+    ]
+    order = placed_order("order.updated", draft(status="processing", coupon_lines=lines))[1]
+    assert order.discounts == {"BACK-7Q2M9X": Decimal("5.00"), "SUMMER": Decimal("3.5")}
+    assert order.discount_codes == ("back-7q2m9x", "summer")
+
+
+@pytest.mark.parametrize("discount", [None, "", "five", "NaN", "-1.00", "1e30", True, {"v": "1"}, ["1"]])
+def test_an_unreadable_coupon_discount_leaves_its_code_out_and_the_order_stands(discount: object) -> None:
+    odd = {"code": "back-1"} if discount is None else {"code": "back-1", "discount": discount}
+    lines = [odd, {"code": "other", "discount": "3.00"}]
+    order = placed_order("order.updated", draft(status="completed", coupon_lines=lines))[1]
+    assert order.discount_codes == ("back-1", "other")
+    assert order.discounts == {"OTHER": Decimal("3.00")}
+
+
+def test_the_shared_samples_have_no_coupons_and_so_no_discounts() -> None:
+    for name in ("order.updated.json", "order.updated.completed-capture-pipedream.json"):
+        assert placed_order("order.updated", sample(name))[1].discounts == {}
+
+
 def test_the_companion_plugin_token_is_the_cart_identity_on_both_sides() -> None:
     meta = [
         {"id": 9, "key": "_relance_cart_token", "value": "t_8f2c"},
@@ -351,3 +376,12 @@ def test_a_real_order_with_one_field_garbled_raises_only_payload_errors(
     for candidate in (draft(**{"status": status, key: value}), draft(status=status, line_items=[line])):
         with contextlib.suppress(PayloadError):
             woo.normalize(topic, candidate)
+
+
+@settings(max_examples=200, deadline=None)
+@given(discount=JSON)
+def test_any_coupon_discount_value_never_breaks_the_order(discount: Any) -> None:
+    lines = [{"code": "Back-1", "discount": discount}]
+    order = placed_order("order.updated", draft(status="processing", coupon_lines=lines))[1]
+    assert set(order.discounts) <= {"BACK-1"}
+    assert all(v.is_finite() and v >= 0 for v in order.discounts.values())
