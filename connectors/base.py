@@ -41,6 +41,10 @@ class CodeTaken(StoreError):
     """The store already has a discount with this code."""
 
 
+# StoreError.code of a CodeTaken whose discount is not Relance's (the merchant's or another app's).
+FOREIGN_CODE = "code_taken_by_another_discount"
+
+
 @dataclass(frozen=True)
 class Envelope:
     """Who sent a delivery and what it is: the identity that de-duplicates it."""
@@ -197,6 +201,15 @@ class DiscountSpec:
     minimum_subtotal: Decimal | None = None
 
 
+def made_by_relance(title: object, code: str) -> bool:
+    """Whether a discount's title (WooCommerce: description) is one Relance gives its codes,
+    "Relance <reason> <CODE>" (DiscountSpec.title, made by bridge.delivery.spec_of)."""
+    if not isinstance(title, str):
+        return False
+    words = title.split()
+    return len(words) >= 3 and words[0] == "Relance" and words[-1].upper() == code.strip().upper()
+
+
 @dataclass(frozen=True)
 class DiscountRef:
     """A discount as the store knows it."""
@@ -228,11 +241,12 @@ class StoreClient(Protocol):
     """Outbound side of a connector, bound to one shop's credentials."""
 
     def find_discount(self, code: str) -> DiscountRef | None:
-        """The discount with this code, if the store has one."""
+        """Relance's discount with this code, if the store has one (someone else's is not returned)."""
         ...
 
     def create_discount(self, spec: DiscountSpec) -> DiscountRef:
-        """Create the code; raises CodeTaken or StoreError."""
+        """Create the code, or return our own from an earlier attempt; raises CodeTaken (code
+        FOREIGN_CODE when the code belongs to someone else's discount) or StoreError."""
         ...
 
     def delete_discount(self, ref: DiscountRef) -> None:

@@ -16,7 +16,14 @@ from typing import Any, Protocol
 
 import requests
 
-from connectors.base import CodeTaken, DiscountRef, DiscountSpec, StoreError
+from connectors.base import (
+    FOREIGN_CODE,
+    CodeTaken,
+    DiscountRef,
+    DiscountSpec,
+    StoreError,
+    made_by_relance,
+)
 from connectors.shopify import graphql as gql
 
 DEFAULT_TIMEOUT = (5.0, 20.0)  # (connect, read) seconds
@@ -79,20 +86,26 @@ class ShopifyClient:
         self._costs: dict[str, float] = {}
 
     def find_discount(self, code: str) -> DiscountRef | None:
-        """The discount with this code, if the store has one."""
+        """Relance's discount with this code, if the shop has one; the merchant's or another app's
+        discount with the same code is not ours to send (create_discount then reports it)."""
         node = self._lookup(code)
-        return None if node is None else _ref(code, node)
+        if node is None or not _basic(node) or not made_by_relance(_title(node), code):
+            return None
+        return _ref(code, node)
 
     def create_discount(self, spec: DiscountSpec) -> DiscountRef:
         """Create the code; a code already taken by our own earlier attempt is returned, not duplicated."""
         payload = self.execute(gql.CREATE_DISCOUNT, gql.discount_variables(spec))["discountCodeBasicCreate"]
         try:
             _raise_user_errors(payload["userErrors"])
-        except CodeTaken:
+        except CodeTaken as taken:
             node = self._lookup(spec.code)
-            if node is not None and _is_ours(node, spec):
+            if node is None:
+                raise
+            if _basic(node) and _title(node) == spec.title:
                 return _ref(spec.code, node)
-            raise
+            message = f"{spec.code} belongs to another discount of the shop ({_title(node)!r})"
+            raise CodeTaken(message, code=FOREIGN_CODE) from taken
         return _ref(spec.code, payload["codeDiscountNode"])
 
     def delete_discount(self, ref: DiscountRef) -> None:
@@ -311,9 +324,13 @@ def _raise_user_errors(errors: Sequence[Mapping[str, Any]], code: str = "") -> N
     raise StoreError(message, transient=False, code=code or first or "user_error")
 
 
-def _is_ours(node: Mapping[str, Any], spec: DiscountSpec) -> bool:
-    discount = node.get("codeDiscount") or {}
-    return discount.get("__typename") == "DiscountCodeBasic" and discount.get("title") == spec.title
+def _basic(node: Mapping[str, Any]) -> bool:
+    """A DiscountCodeBasic: the only kind of discount Relance creates."""
+    return (node.get("codeDiscount") or {}).get("__typename") == "DiscountCodeBasic"
+
+
+def _title(node: Mapping[str, Any]) -> str:
+    return str((node.get("codeDiscount") or {}).get("title") or "")
 
 
 def _ref(code: str, node: Mapping[str, Any]) -> DiscountRef:

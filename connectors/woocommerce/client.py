@@ -12,7 +12,14 @@ from typing import Any
 import requests
 from woocommerce import API
 
-from connectors.base import CodeTaken, DiscountRef, DiscountSpec, StoreError
+from connectors.base import (
+    FOREIGN_CODE,
+    CodeTaken,
+    DiscountRef,
+    DiscountSpec,
+    StoreError,
+    made_by_relance,
+)
 
 CODE_TAKEN = "woocommerce_rest_coupon_code_already_exists"
 DISCOUNT_TYPES = {"percentage": "percent", "fixed_amount": "fixed_cart"}
@@ -57,23 +64,31 @@ class WooClient:
         self._attempts = max(1, attempts)
 
     def find_discount(self, code: str) -> DiscountRef | None:
-        """The coupon with this code (WooCommerce codes are lower-case), if the store has one."""
-        wanted = code.strip().lower()
-        found = self._send("GET", "coupons", params={"code": wanted})
-        matches = [c for c in _objects(found) if str(c.get("code", "")).lower() == wanted]
-        return _discount_ref(matches[0]) if matches else None
+        """Relance's coupon with this code, if the store has one; the merchant's or another plugin's
+        coupon with the same code is not ours to send (create_discount then reports it)."""
+        ours = [c for c in self._coupons(code) if made_by_relance(c.get("description"), code)]
+        return _discount_ref(ours[0]) if ours else None
 
     def create_discount(self, spec: DiscountSpec) -> DiscountRef:
-        """Create a single-use coupon; raises CodeTaken or StoreError."""
-        response, attempts = self._exchange("POST", "coupons", data=coupon_body(spec))
+        """Create a single-use coupon, or return ours from an earlier try; raises CodeTaken or StoreError."""
         try:
-            return _discount_ref(_object(_answer(response, "POST coupons")))
-        except CodeTaken:
-            # After a lost answer, the code may be taken by our own earlier attempt.
-            existing = self.find_discount(spec.code) if attempts > 1 else None
-            if existing is None:
+            return _discount_ref(_object(self._send("POST", "coupons", data=coupon_body(spec))))
+        except CodeTaken as taken:
+            # A retried job (or POST) whose first request landed but whose answer was lost.
+            existing = self._coupons(spec.code)
+            ours = [c for c in existing if _is_ours(c, spec)]
+            if ours:
+                return _discount_ref(ours[0])
+            if not existing:
                 raise
-            return existing
+            message = f"POST coupons: {spec.code.lower()} belongs to another coupon of the store"
+            raise CodeTaken(message, code=FOREIGN_CODE) from taken
+
+    def _coupons(self, code: str) -> list[dict[str, Any]]:
+        """The published coupons with this code (WooCommerce stores codes lower-case)."""
+        wanted = code.strip().lower()
+        found = self._send("GET", "coupons", params={"code": wanted})
+        return [c for c in _objects(found) if str(c.get("code", "")).lower() == wanted]
 
     def delete_discount(self, ref: DiscountRef) -> None:
         """Delete the coupon for good; a coupon that is already gone is fine."""
@@ -140,13 +155,13 @@ class WooClient:
 
     def _send(self, method: str, endpoint: str, *, data: object = None, params: Params = None) -> Any:
         """The JSON answer of one call; raises StoreError (CodeTaken for a taken coupon code)."""
-        response, _ = self._exchange(method, endpoint, data=data, params=params)
+        response = self._exchange(method, endpoint, data=data, params=params)
         return _answer(response, f"{method} {endpoint}")
 
     def _exchange(
         self, method: str, endpoint: str, *, data: object = None, params: Params = None
-    ) -> tuple[requests.Response, int]:
-        """The first answer not worth retrying and the attempts it took; 429, 5xx and network retried."""
+    ) -> requests.Response:
+        """The first answer not worth retrying; 429, 5xx and network failures are retried."""
         what, response = f"{method} {endpoint}", None
         for attempt in range(1, self._attempts + 1):
             if attempt > 1:
@@ -159,7 +174,7 @@ class WooClient:
             except requests.RequestException as exc:
                 raise StoreError(f"{what}: {type(exc).__name__}", code="request_failed") from exc
             if not _retryable(response.status_code):
-                return response, attempt
+                return response
         if response is None:
             raise StoreError(
                 f"{what}: no answer after {self._attempts} attempts", transient=True, code="network"
@@ -202,6 +217,14 @@ def coupon_body(spec: DiscountSpec) -> dict[str, Any]:
     if spec.minimum_subtotal is not None:
         body["minimum_amount"] = format(spec.minimum_subtotal, "f")
     return body
+
+
+def _is_ours(coupon: Mapping[str, Any], spec: DiscountSpec) -> bool:
+    """The coupon our create would have made: the same description and the same e-mail restriction."""
+    emails = coupon.get("email_restrictions") or []
+    found = {str(e).strip().lower() for e in emails} if isinstance(emails, list) else {None}
+    wanted = {spec.email.strip().lower()} if spec.email else set()
+    return str(coupon.get("description") or "").strip() == spec.title.strip() and found == wanted
 
 
 def _answer(response: requests.Response, what: str) -> Any:

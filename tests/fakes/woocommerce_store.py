@@ -309,7 +309,8 @@ def _valid_coupon(body: Any) -> dict[str, Any]:
             wrong.append(key)
     if wrong:
         raise WooError(400, "rest_invalid_param", f"Invalid parameter(s): {', '.join(wrong)}", params=wrong)
-    coupon = {"discount_type": "fixed_cart", "amount": "0", "email_restrictions": [], **body}
+    defaults = {"discount_type": "fixed_cart", "amount": "0", "description": "", "email_restrictions": []}
+    coupon = {**defaults, **body}
     coupon["code"] = body["code"].strip().lower()  # the woocommerce_coupon_code filter lower-cases codes
     coupon["amount"] = f"{Decimal(coupon['amount']):.2f}"
     return coupon

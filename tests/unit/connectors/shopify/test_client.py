@@ -12,14 +12,15 @@ import pytest
 import requests
 import responses
 
-from connectors.base import CodeTaken, DiscountRef, DiscountSpec, StoreError
+from connectors.base import FOREIGN_CODE, CodeTaken, DiscountRef, DiscountSpec, StoreError
 from connectors.shopify.client import ShopifyClient
 
 SHOP = "demo.myshopify.com"
 URL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 NODE_ID = "gid://shopify/DiscountCodeNode/9"
-NODE: dict[str, Any] = {"id": NODE_ID, "codeDiscount": {"title": "Cart recovery", "status": "ACTIVE"}}
+TITLE = "Relance abandoned cart BACK-7Q2M9XK4PZ"  # as bridge.delivery.spec_of makes it
+NODE: dict[str, Any] = {"id": NODE_ID, "codeDiscount": {"title": TITLE, "status": "ACTIVE"}}
 
 
 class FakeTime:
@@ -75,7 +76,7 @@ def created(
 def spec(**changes: Any) -> DiscountSpec:
     base: dict[str, Any] = {
         "code": "BACK-7Q2M9XK4PZ",
-        "title": "Cart recovery",
+        "title": TITLE,
         "kind": "percentage",
         "value": Decimal(10),
         "currency": "EUR",
@@ -193,7 +194,7 @@ def test_taken_code_that_is_ours_returns_the_existing_discount(
     http: responses.RequestsMock, time_: FakeTime
 ) -> None:
     http.post(URL, json=created(None, TAKEN))
-    ours = {"id": NODE_ID, "codeDiscount": {"__typename": "DiscountCodeBasic", "title": "Cart recovery"}}
+    ours = {"id": NODE_ID, "codeDiscount": {"__typename": "DiscountCodeBasic", "title": TITLE}}
     http.post(URL, json=answer({"codeDiscountNodeByCode": ours}))
     ref = client(time_).create_discount(spec())
     assert ref == DiscountRef("BACK-7Q2M9XK4PZ", NODE_ID, True)
@@ -213,7 +214,45 @@ def test_taken_code_of_another_discount_raises_code_taken(
     )
     with pytest.raises(CodeTaken) as raised:
         client(time_).create_discount(spec())
-    assert raised.value.code == "taken" and not raised.value.transient
+    assert raised.value.code == FOREIGN_CODE and not raised.value.transient
+    assert "Summer sale" in str(raised.value)
+
+
+def test_taken_code_of_another_relance_offer_is_not_adopted_by_create(
+    http: responses.RequestsMock, time_: FakeTime
+) -> None:
+    http.post(URL, json=created(None, TAKEN))
+    other = {"__typename": "DiscountCodeBasic", "title": "Relance win back BACK-7Q2M9XK4PZ"}
+    http.post(URL, json=answer({"codeDiscountNodeByCode": {"id": NODE_ID, "codeDiscount": other}}))
+    with pytest.raises(CodeTaken) as raised:
+        client(time_).create_discount(spec())
+    assert raised.value.code == FOREIGN_CODE
+
+
+def test_taken_code_that_vanished_before_the_look_up_stays_code_taken(
+    http: responses.RequestsMock, time_: FakeTime
+) -> None:
+    http.post(URL, json=created(None, TAKEN))
+    http.post(URL, json=answer({"codeDiscountNodeByCode": None}))
+    with pytest.raises(CodeTaken) as raised:
+        client(time_).create_discount(spec())
+    assert raised.value.code == "taken"
+
+
+@pytest.mark.parametrize(
+    "discount",
+    [
+        {"__typename": "DiscountCodeBasic", "title": "Summer sale", "status": "ACTIVE"},
+        {"__typename": "DiscountCodeBasic", "title": "Relance abandoned cart OTHER-CODE", "status": "ACTIVE"},
+        {"__typename": "DiscountCodeBxgy", "title": TITLE, "status": "ACTIVE"},
+        {"__typename": "DiscountCodeBasic", "status": "ACTIVE"},
+    ],
+)
+def test_find_discount_ignores_a_discount_that_is_not_ours(
+    http: responses.RequestsMock, time_: FakeTime, discount: dict[str, Any]
+) -> None:
+    http.post(URL, json=answer({"codeDiscountNodeByCode": {"id": NODE_ID, "codeDiscount": discount}}))
+    assert client(time_).find_discount("back-7q2m9xk4pz") is None
 
 
 def test_other_user_errors_are_permanent_store_errors(http: responses.RequestsMock, time_: FakeTime) -> None:
@@ -312,7 +351,8 @@ def test_register_webhooks_surfaces_user_errors(http: responses.RequestsMock, ti
 
 
 def test_find_discount_reads_status(http: responses.RequestsMock, time_: FakeTime) -> None:
-    expired = {"id": NODE_ID, "codeDiscount": {"__typename": "DiscountCodeBasic", "status": "EXPIRED"}}
+    discount = {"__typename": "DiscountCodeBasic", "title": TITLE, "status": "EXPIRED"}
+    expired = {"id": NODE_ID, "codeDiscount": discount}
     http.post(URL, json=answer({"codeDiscountNodeByCode": expired}))
     assert client(time_).find_discount("back-7q2m9xk4pz") == DiscountRef("back-7q2m9xk4pz", NODE_ID, False)
 

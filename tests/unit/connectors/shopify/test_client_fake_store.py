@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connectors.base import CodeTaken, DiscountSpec, OrderPlaced, StoreError
+from connectors.base import FOREIGN_CODE, CodeTaken, DiscountSpec, OrderPlaced, StoreError
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.normalize import facts_for
 from tests.fakes.shopify_store import FakeShopify
@@ -32,7 +32,7 @@ def connect(store: FakeShopify, **kwargs: Any) -> ShopifyClient:
 def spec(i: int = 0, **changes: Any) -> DiscountSpec:
     base: dict[str, Any] = {
         "code": f"BACK-{i:04d}-7Q2M9X",
-        "title": f"Cart recovery {i}",
+        "title": f"Relance abandoned cart BACK-{i:04d}-7Q2M9X",
         "kind": "percentage",
         "value": Decimal(15),
         "currency": "EUR",
@@ -68,6 +68,17 @@ def test_retried_create_returns_our_existing_code(fake: FakeShopify) -> None:
     with pytest.raises(CodeTaken):
         client.create_discount(spec(title="Someone else's discount"))
     assert len(fake.discounts) == 1
+
+
+def test_a_merchant_discount_with_our_code_is_never_adopted(fake: FakeShopify) -> None:
+    merchant = connect(fake)
+    merchant.create_discount(spec(title="Black Friday"))  # the merchant chose the same code
+    client = connect(fake)
+    assert client.find_discount(spec().code) is None
+    with pytest.raises(CodeTaken) as raised:
+        client.find_discount(spec().code) or client.create_discount(spec())  # as the bridge calls them
+    assert raised.value.code == FOREIGN_CODE and not raised.value.transient
+    assert [n["codeDiscount"]["title"] for n in fake.discounts.values()] == ["Black Friday"]
 
 
 def test_a_timed_out_create_is_not_duplicated(fake: FakeShopify) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -13,14 +14,15 @@ import requests
 import responses
 from responses import matchers
 
-from connectors.base import CodeTaken, DiscountRef, DiscountSpec, StoreError
+from connectors.base import FOREIGN_CODE, CodeTaken, DiscountRef, DiscountSpec, StoreError
 from connectors.woocommerce.client import WebhookStatus, WooClient
 
 STORE = "https://shop.example.com"
 API = f"{STORE}/wp-json/wc/v3"
+TITLE = "Relance abandoned cart BACK-7Q2M9XK4"  # as bridge.delivery.spec_of makes it
 SPEC = DiscountSpec(
     code="BACK-7Q2M9XK4",
-    title="Cart recovery",
+    title=TITLE,
     kind="percentage",
     value=Decimal("10"),
     currency="EUR",
@@ -30,7 +32,21 @@ SPEC = DiscountSpec(
     email="Jane@Example.com",
     minimum_subtotal=Decimal("50.00"),
 )
-COUPON = {"id": 55, "code": "back-7q2m9xk4", "amount": "10.00", "status": "publish", "usage_count": 0}
+COUPON = {
+    "id": 55,
+    "code": "back-7q2m9xk4",
+    "amount": "10.00",
+    "status": "publish",
+    "usage_count": 0,
+    "description": TITLE,
+    "email_restrictions": ["jane@example.com"],
+}
+TAKEN = {
+    "code": "woocommerce_rest_coupon_code_already_exists",
+    "message": "The coupon code already exists",
+    "data": {"status": 400, "resource_id": 55},
+}
+BY_CODE = [matchers.query_param_matcher({"code": "back-7q2m9xk4"})]
 
 
 @pytest.fixture
@@ -61,7 +77,7 @@ def test_a_coupon_is_created_with_woocommerce_fields(http: responses.RequestsMoc
         "code": "back-7q2m9xk4",
         "discount_type": "percent",
         "amount": "10",
-        "description": "Cart recovery",
+        "description": TITLE,
         "date_expires_gmt": "2026-05-08T10:30:00",
         "individual_use": True,
         "usage_limit": 1,
@@ -92,17 +108,51 @@ def test_impossible_discounts_are_refused_before_any_call(
     assert len(http.calls) == 0
 
 
-def test_a_taken_code_is_code_taken(http: responses.RequestsMock, client: WooClient) -> None:
-    error = {
-        "code": "woocommerce_rest_coupon_code_already_exists",
-        "message": "The coupon code already exists",
-    }
-    http.post(f"{API}/coupons", json={**error, "data": {"status": 400, "resource_id": 55}}, status=400)
+def test_a_code_taken_by_our_own_coupon_returns_it(http: responses.RequestsMock, client: WooClient) -> None:
+    # A retried job: its first POST created the coupon but the answer was lost.
+    http.post(f"{API}/coupons", json=TAKEN, status=400)
+    http.get(f"{API}/coupons", json=[COUPON], match=BY_CODE)
+    assert client.create_discount(SPEC) == DiscountRef("back-7q2m9xk4", "55", True)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"description": "Summer sale"},
+        {"description": ""},
+        {"description": "Relance win back BACK-7Q2M9XK4"},  # another offer's title
+        {"email_restrictions": ["someone@example.com"]},
+        {"email_restrictions": []},
+        {"email_restrictions": ["jane@example.com", "joe@example.com"]},
+    ],
+)
+def test_a_code_taken_by_another_coupon_is_a_permanent_error(
+    http: responses.RequestsMock, client: WooClient, changes: dict[str, Any]
+) -> None:
+    http.post(f"{API}/coupons", json=TAKEN, status=400)
+    http.get(f"{API}/coupons", json=[{**COUPON, **changes}], match=BY_CODE)
+    with pytest.raises(CodeTaken) as raised:
+        client.create_discount(SPEC)
+    assert raised.value.code == FOREIGN_CODE and not raised.value.transient
+
+
+def test_a_taken_code_the_look_up_cannot_see_stays_code_taken(
+    http: responses.RequestsMock, client: WooClient
+) -> None:
+    http.post(f"{API}/coupons", json=TAKEN, status=400)
+    http.get(f"{API}/coupons", json=[], match=BY_CODE)
     with pytest.raises(CodeTaken) as raised:
         client.create_discount(SPEC)
     assert raised.value.code == "woocommerce_rest_coupon_code_already_exists"
     assert not raised.value.transient
-    assert len(http.calls) == 1  # no look-up: nothing of ours can have landed
+
+
+def test_a_code_for_anyone_is_ours_without_an_email_restriction(
+    http: responses.RequestsMock, client: WooClient
+) -> None:
+    http.post(f"{API}/coupons", json=TAKEN, status=400)
+    http.get(f"{API}/coupons", json=[{**COUPON, "email_restrictions": []}], match=BY_CODE)
+    assert client.create_discount(replace(SPEC, email=None)).platform_id == "55"
 
 
 def test_a_503_is_retried_with_backoff(
@@ -119,14 +169,9 @@ def test_a_503_is_retried_with_backoff(
 def test_code_taken_after_a_lost_answer_is_our_own_coupon(
     http: responses.RequestsMock, client: WooClient
 ) -> None:
-    taken = {
-        "code": "woocommerce_rest_coupon_code_already_exists",
-        "message": "exists",
-        "data": {"status": 400},
-    }
     http.post(f"{API}/coupons", body=requests.ConnectionError("reset"))
-    http.post(f"{API}/coupons", json=taken, status=400)
-    http.get(f"{API}/coupons", json=[COUPON], match=[matchers.query_param_matcher({"code": "back-7q2m9xk4"})])
+    http.post(f"{API}/coupons", json=TAKEN, status=400)
+    http.get(f"{API}/coupons", json=[COUPON], match=BY_CODE)
     assert client.create_discount(SPEC) == DiscountRef("back-7q2m9xk4", "55", True)
 
 
@@ -204,6 +249,16 @@ def test_find_matches_codes_case_insensitively(http: responses.RequestsMock, cli
         match=[matchers.query_param_matcher({"code": "back-7q2m9xk4"})],
     )
     assert client.find_discount(" BACK-7q2m9xk4 ") == DiscountRef("back-7q2m9xk4", "55", True)
+
+
+def test_find_skips_coupons_with_our_code_that_are_not_ours(
+    http: responses.RequestsMock, client: WooClient
+) -> None:
+    merchant = {**COUPON, "id": 9, "description": "Black Friday"}
+    http.get(f"{API}/coupons", json=[merchant], match=BY_CODE)
+    http.get(f"{API}/coupons", json=[merchant, COUPON], match=BY_CODE)
+    assert client.find_discount("back-7q2m9xk4") is None
+    assert client.find_discount("back-7q2m9xk4") == DiscountRef("back-7q2m9xk4", "55", True)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from connectors.base import CodeTaken, DiscountSpec, StoreError
+from connectors.base import FOREIGN_CODE, CodeTaken, DiscountSpec, StoreError
 from connectors.woocommerce.client import WooClient
 from connectors.woocommerce.webhooks import WooWebhooks
 from tests.fakes.woocommerce_store import FakeWooStore
@@ -29,10 +29,11 @@ def client(store: FakeWooStore) -> WooClient:
     return WooClient(store.url, "ck_fake", "cs_fake", sleep=lambda _: None, timeout=5)
 
 
-def spec(code: str) -> DiscountSpec:
+def spec(code: str, title: str = "", email: str | None = None) -> DiscountSpec:
     start = datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
+    title = title or f"Relance abandoned cart {code.upper()}"  # as bridge.delivery.spec_of makes it
     return DiscountSpec(
-        code, "Cart recovery", "percentage", Decimal("15"), "USD", start, start.replace(day=8)
+        code, title, "percentage", Decimal("15"), "USD", start, start.replace(day=8), email=email
     )
 
 
@@ -47,10 +48,28 @@ def test_create_find_case_insensitively_and_delete(store: FakeWooStore, client: 
     assert {call.auth for call in store.calls} == {"oauth1"}
 
 
-def test_a_code_is_never_created_twice(client: WooClient) -> None:
-    client.create_discount(spec("dup-1234567890"))
-    with pytest.raises(CodeTaken):
-        client.create_discount(spec("DUP-1234567890"))
+def test_a_code_is_never_created_twice(store: FakeWooStore, client: WooClient) -> None:
+    first = client.create_discount(spec("dup-1234567890", email="jane@example.com"))
+    again = client.create_discount(spec("DUP-1234567890", email="Jane@Example.com"))  # a retried job
+    assert again == first and len(store.coupons) == 1
+
+
+def test_a_merchant_coupon_with_our_code_is_never_adopted(store: FakeWooStore, client: WooClient) -> None:
+    client.create_discount(spec("dup-1234567890", title="Black Friday"))  # the merchant chose the code
+    ours = spec("DUP-1234567890", email="jane@example.com")
+    assert client.find_discount(ours.code) is None
+    with pytest.raises(CodeTaken) as raised:
+        client.find_discount(ours.code) or client.create_discount(ours)  # as the bridge calls them
+    assert raised.value.code == FOREIGN_CODE and not raised.value.transient
+    assert len(store.coupons) == 1
+
+
+def test_a_coupon_for_another_email_is_not_adopted_on_create(store: FakeWooStore, client: WooClient) -> None:
+    client.create_discount(spec("dup-1234567890", email="joe@example.com"))
+    with pytest.raises(CodeTaken) as raised:
+        client.create_discount(spec("DUP-1234567890", email="jane@example.com"))
+    assert raised.value.code == FOREIGN_CODE
+    assert [c["email_restrictions"] for c in store.coupons.values()] == [["joe@example.com"]]
 
 
 def test_store_failures_are_retried(store: FakeWooStore, client: WooClient) -> None:
