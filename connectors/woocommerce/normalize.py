@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, DecimalException
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from connectors.base import (
     Activity,
@@ -21,11 +22,12 @@ from connectors.base import (
 )
 
 CART_STATUSES = frozenset({"checkout-draft", "pending", "failed"})
-PAYABLE_STATUSES = frozenset({"pending", "failed"})  # WooCommerce's order-pay page refuses other statuses
 PLACED_STATUSES = frozenset({"processing", "completed", "on-hold"})
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
-# Written on the order by the companion WordPress plugin: the same token it sends for the cart.
+# Written on the order by the companion WordPress plugin: the same token it sends for the cart, and the
+# link that restores that cart (its `?relance_restore=<token>` on the store's cart page).
 CART_META_KEY = "_relance_cart_token"
+RESTORE_META_KEY = "_relance_recovery_url"
 _ATTRIBUTION = {  # WooCommerce order attribution (core since 8.5) -> CartSnapshot/OrderPlaced source
     "_wc_order_attribution_source_type": "source_type",
     "_wc_order_attribution_referrer": "referrer",
@@ -68,7 +70,7 @@ def order_facts(payload: Mapping[str, Any]) -> list[Fact]:
     if status is None:
         raise PayloadError("order without a status")
     if status in CART_STATUSES:
-        return _checkout(order_id, status, payload)
+        return _checkout(order_id, payload)
     if status in PLACED_STATUSES:
         return _placed(order_id, payload)
     if status in CANCELLED_STATUSES:
@@ -85,7 +87,37 @@ def cart_token(payload: Mapping[str, Any], order_id: str) -> str:
     return f"wc-order:{order_id}"
 
 
-def _checkout(order_id: str, status: str, payload: Mapping[str, Any]) -> list[Fact]:
+def recovery_link(value: object) -> str | None:
+    """An http(s) link the bridge can append `&coupon=<code>` to: no fragment, no coupon of its own."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text.startswith(("https://", "http://")) or len(text) > 2000 or not text.isprintable():
+        return None
+    if any(char.isspace() for char in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(key == "coupon" for key, _ in pairs):
+        query = urlencode([(key, v) for key, v in pairs if key != "coupon"])
+    return urlunsplit(parts._replace(query=query, fragment=""))
+
+
+def _restore_link(payload: Mapping[str, Any]) -> str | None:
+    """The companion plugin's cart-restore link, else None: the bridge then sends shoppers to the cart page.
+
+    Never the order's `payment_url`: the order-pay page charges the order as it stands, so a recovery coupon
+    applied to the shopper's cart session would not discount it.
+    """
+    for entry in _meta(payload):
+        if entry.get("key") == RESTORE_META_KEY:
+            return recovery_link(entry.get("value"))
+    return None
+
+
+def _checkout(order_id: str, payload: Mapping[str, Any]) -> list[Fact]:
     created, modified = _times(payload)
     buyer = _buyer(payload, modified)
     if buyer is None or buyer.email is None:
@@ -100,7 +132,7 @@ def _checkout(order_id: str, status: str, payload: Mapping[str, Any]) -> list[Fa
         currency=_currency(payload),
         subtotal=sum((_line_subtotal(line) for line in lines), Decimal(0)),
         items=items,
-        recovery_url=_text(payload, "payment_url") if status in PAYABLE_STATUSES else None,
+        recovery_url=_restore_link(payload),
         updated_at=modified,
         source=_source(payload),
     )

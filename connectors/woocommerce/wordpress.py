@@ -12,6 +12,7 @@ from decimal import Decimal, DecimalException
 from typing import Any
 
 from connectors.base import Activity, CartSnapshot, CustomerSeen, Envelope, Fact, LineItem, PayloadError
+from connectors.woocommerce.normalize import recovery_link
 from connectors.woocommerce.webhooks import header
 
 TIMESTAMP_HEADER = "X-Relance-Timestamp"
@@ -105,7 +106,7 @@ def cart_snapshot(payload: Mapping[str, Any], *, emptied: bool = False) -> CartS
         currency=_currency(payload.get("currency")),
         subtotal=subtotal,
         items=items,
-        recovery_url=_url(payload.get("recovery_url")),
+        recovery_url=recovery_link(payload.get("recovery_url")),
         updated_at=updated_at,
         accepts_marketing=True if payload.get("marketing_consent") is True else None,
     )
@@ -195,10 +196,4 @@ def _email(value: object) -> str | None:
 def _currency(value: object) -> str | None:
     if isinstance(value, str) and len(value.strip()) == 3 and value.strip().isalpha():
         return value.strip().upper()
-    return None
-
-
-def _url(value: object) -> str | None:
-    if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 2000:
-        return value
     return None

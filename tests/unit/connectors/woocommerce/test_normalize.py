@@ -107,7 +107,7 @@ def test_pending_order_created_is_a_started_checkout() -> None:
                 "Ship Your Idea \u2013 Color: Black, Size: M Test", 1, Decimal("12.00"), "22", "23", "Bar3"
             ),
         ),
-        recovery_url=None,  # this 3.0 sample predates payment_url
+        recovery_url=None,  # no companion-plugin restore link on this order
         updated_at=at("2017-03-22T19:33:34"),
         source={},
     )
@@ -166,19 +166,57 @@ def test_a_block_checkout_draft_with_an_email_is_a_cart() -> None:
     assert isinstance(cart, CartSnapshot)
     assert (cart.token, cart.checkout_token, cart.email) == ("wc-order:15", "15", "user@example.com")
     assert cart.customer_external_id == "1" and seen.external_id == "1"
-    assert cart.recovery_url is None  # WooCommerce's order-pay page refuses drafts
+    assert cart.recovery_url is None  # no plugin link: the bridge falls back to the cart page
     assert cart.updated_at == at("2023-08-16T07:45:57")
     assert started.kind == "checkout_started" and started.ref == "order:15"
 
 
-@pytest.mark.parametrize("status", ["pending", "failed"])
-def test_a_payable_order_links_to_its_payment_page(status: str) -> None:
-    cart = checkout("order.updated", draft(status=status))[1]
-    assert isinstance(cart, CartSnapshot)
-    assert (
-        cart.recovery_url
-        == "http://1.1.1.1/checkout/order-pay/15/?pay_for_order=true&key=wc_order_iq436V8ByBJjs"
-    )
+RESTORE = "https://shop.example/cart/?relance_restore=0123456789abcdef0123456789abcdef"
+
+
+def plugin_meta(url: object = RESTORE) -> list[dict[str, Any]]:
+    """The meta the companion plugin writes on an order: its cart token and that cart's restore link."""
+    return [
+        {"id": 8, "key": "_relance_cart_token", "value": "0123456789abcdef0123456789abcdef"},
+        {"id": 9, "key": "_relance_recovery_url", "value": url},
+    ]
+
+
+@pytest.mark.parametrize("status", ["pending", "failed", "checkout-draft"])
+def test_an_unpaid_order_never_links_to_its_payment_page(status: str) -> None:
+    # A coupon applied to the cart session does not discount an order already created on order-pay.
+    payload = draft(status=status)
+    assert "order-pay" in payload["payment_url"]
+    cart = checkout("order.updated", payload)[1]
+    assert cart.recovery_url is None  # the bridge then sends the shopper to the store's cart page
+
+
+@pytest.mark.parametrize("status", ["pending", "failed", "checkout-draft"])
+def test_an_unpaid_order_tagged_by_the_plugin_links_to_its_cart_restore(status: str) -> None:
+    cart = checkout("order.updated", draft(status=status, meta_data=plugin_meta()))[1]
+    assert (cart.token, cart.recovery_url) == ("0123456789abcdef0123456789abcdef", RESTORE)
+
+
+@pytest.mark.parametrize(
+    ("url", "link"),
+    [
+        (RESTORE + "#top", RESTORE),  # the bridge appends &coupon=: nothing may follow the query
+        (
+            "https://shop.example/?page_id=7&coupon=old&relance_restore=ab",
+            "https://shop.example/?page_id=7&relance_restore=ab",
+        ),
+        ("https://shop.example/cart/?", "https://shop.example/cart/"),
+        ("javascript:alert(1)", None),
+        ("https://shop.example/a b", None),
+        ("https://[::1/cart", None),
+        ("", None),
+        (7, None),
+        (None, None),
+    ],
+)
+def test_the_plugin_link_is_cleaned_or_dropped(url: object, link: str | None) -> None:
+    cart = checkout("order.updated", draft(status="pending", meta_data=plugin_meta(url)))[1]
+    assert cart.recovery_url == link
 
 
 def test_a_draft_before_the_email_is_typed_gives_nothing() -> None:

@@ -279,14 +279,21 @@ final class Relance_Cart {
 	}
 
 	/**
-	 * Write the cart token on the order (classic checkout, and block checkout's draft order).
+	 * Write the cart token and its restore link on the order (classic checkout, and block checkout's draft
+	 * order), and keep the cart so that link can rebuild it: an unpaid order's own payment page cannot take
+	 * a coupon, so Relance sends shoppers back to the cart instead.
 	 *
 	 * @param WC_Order $order The order being created or updated.
 	 */
 	public static function tag_order( $order ) {
 		try {
 			if ( is_object( $order ) && method_exists( $order, 'update_meta_data' ) && self::ready() ) {
-				$order->update_meta_data( Relance_Core::ORDER_META, self::token() );
+				$token = self::token();
+				$order->update_meta_data( Relance_Core::ORDER_META, $token );
+				$order->update_meta_data( Relance_Core::ORDER_URL_META, Relance_Core::recovery_url( wc_get_cart_url(), $token ) );
+				if ( ! WC()->cart->is_empty() ) {
+					self::remember( $token );
+				}
 			}
 		} catch ( \Throwable $e ) {
 			Relance_Sender::log( $e->getMessage() );

@@ -20,6 +20,7 @@ final class Relance_Core {
 	const TIMESTAMP_HEADER = 'X-Relance-Timestamp';
 	const SIGNATURE_HEADER = 'X-Relance-Signature';
 	const ORDER_META       = '_relance_cart_token';
+	const ORDER_URL_META   = '_relance_recovery_url';
 	const RESTORE_PARAM    = 'relance_restore';
 	const COUPON_PARAM     = 'coupon';
 	const EVENTS           = array( 'cart.updated', 'checkout.email', 'cart.emptied' );
