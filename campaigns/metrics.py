@@ -1,7 +1,8 @@
-"""Metrics arithmetic: rates, and the incremental effect of offers with a confidence interval."""
+"""Metrics arithmetic: rates, the incremental effect of offers with a confidence interval, period bounds."""
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from statistics import NormalDist
 
 
@@ -66,5 +67,32 @@ def recovery_comparison(
 
 
 def redemption_rate(sent: int, redeemed: int) -> float | None:
-    """Return the share of sent offers that were redeemed, None when none were sent."""
+    """Return the share of sent offers that were redeemed, None when none were sent.
+
+    Both counts must be of the same offers (those sent in a period, and how many of them were redeemed
+    since): offers redeemed in a period may have been sent before it, and can outnumber those sent in it.
+    """
     return _rate(sent, redeemed)
+
+
+def period_start(value: date, zone: tzinfo) -> datetime:
+    """Return, in UTC, when a period starting at `value` starts: a day at its midnight in `zone`, a datetime
+    without an offset read in `zone`, one with an offset as it is. OverflowError outside years 1 to 9999."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    else:
+        moment = datetime.combine(value, time(0), tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def period_end(value: date, zone: tzinfo) -> datetime:
+    """Return, in UTC, the (excluded) end of a period ending at `value`: a day counts whole, so the period
+    ends at the next midnight in `zone`; a datetime is the end itself. OverflowError outside years 1-9999."""
+    if isinstance(value, datetime):
+        return period_start(value, zone)
+    return period_start(value + timedelta(days=1), zone)
+
+
+def days_touched(start: datetime, end: datetime) -> tuple[date, date]:
+    """Return the first and last UTC days that the period [start, end) overlaps (start before end)."""
+    return start.astimezone(UTC).date(), (end.astimezone(UTC) - timedelta(microseconds=1)).date()
