@@ -12,7 +12,6 @@ from admin_ui.access import shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import db
 from bridge import metrics
-from bridge.models import Shop
 from bridge.web import context
 
 PERIODS = (7, 30, 90)
@@ -25,14 +24,15 @@ def explain_recovery(recovery: dict[str, Any]) -> str:
     if diff is None or low is None or high is None:
         return (
             "Not enough data yet to measure the effect of the offers: this needs abandoned carts both among "
-            "those that got an offer and in the holdout group (carts deliberately left without one)."
+            "those chosen for an offer and in the holdout group (carts deliberately left without one)."
         )
     points = f"{abs(diff) * 100:.1f} percentage points"
     span = f"between {low * 100:+.1f} and {high * 100:+.1f} points"
     direction = "more" if diff >= 0 else "less"
     first = (
-        f"Carts that got an offer were recovered {points} {direction} often than comparable carts that got "
-        f"nothing (the holdout group)."
+        f"Carts chosen for an offer were recovered {points} {direction} often than comparable carts that got "
+        "nothing (the holdout group). A chosen cart counts even when its offer never went out (an order came "
+        "first, the store refused the code), so the two groups stay alike."
     )
     if low > 0:
         return f"{first} With 95 % confidence the true effect is {span}: the offers do bring carts back."
@@ -58,9 +58,9 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
             ],
         ),
         "recovery": charts.bars(
-            "Recovery rate: carts with an offer vs the holdout group",
+            "Recovery rate: carts chosen for an offer vs the holdout group",
             [
-                ("With an offer", round((recovery["treated_rate"] or 0) * 100, 1)),
+                ("Chosen for an offer", round((recovery["treated_rate"] or 0) * 100, 1)),
                 ("Holdout", round((recovery["holdout_rate"] or 0) * 100, 1)),
             ],
             unit=" %",
@@ -90,13 +90,15 @@ def overview() -> str:
     days = days if days in PERIODS else 30
     now = context().now()
     figures = metrics.compute(db(), shop_id(), now - timedelta(days=days), now)
-    shop = db().get(Shop, shop_id())
+    revenue = figures["revenue"]
     return render_template(
         "admin_ui/overview.html",
         days=days,
         periods=PERIODS,
         m=figures,
-        currency=shop.currency if shop is not None else None,
+        currency=revenue["currency"],
+        # Never added to the shop's currency: shown beside it, each in its own.
+        other_currencies={c: f for c, f in revenue["by_currency"].items() if c != revenue["currency"]},
         explanation=explain_recovery(figures["recovery"]),
         charts=_charts(figures),
         active="overview",

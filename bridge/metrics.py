@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from collections import Counter, defaultdict
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,54 +12,134 @@ from sqlalchemy.orm import Session
 
 import campaigns
 from bridge.db import transaction
-from bridge.models import Cart, Lead, Offer, Shop, TierSnapshot
+from bridge.models import Cart, Lead, Offer, Order, Shop, TierSnapshot
 from bridge.runtime import Context
+from campaigns.metrics import days_touched
 
-TREATED = ("sent", "redeemed", "expired")
 CLOSED = ("converted", "recovered")
+TREATED, HOLDOUT = "treated", "holdout"
+FIGURES = ("recovered", "recovered_treated", "recovered_holdout", "from_codes", "discount_cost")
+CENT = Decimal("0.01")
 
 
 def _count(session: Session, query: sa.Select[Any]) -> int:
     return int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
 
 
-def _sum(session: Session, column: Any, *where: Any) -> Decimal:
-    value = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where))
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+def _group(holdout: bool | None, status: str | None) -> str | None:
+    """A cart's group by intention to treat, from its abandoned-cart offer row: held out, or chosen for an
+    offer whatever became of it (sent, cancelled by an early order, failed, …). Carts the policy skipped
+    (`suppressed`, not held out) and carts without a decision are in neither group."""
+    if holdout:
+        return HOLDOUT
+    return TREATED if status is not None and status != "suppressed" else None
 
 
-def _groups(session: Session, shop_id: int, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
-    """(abandoned carts, recovered) for treated and holdout carts abandoned in the period."""
-    rows = session.execute(
-        sa.select(Offer.holdout, Cart.status, sa.func.count())
-        .join(Cart, Cart.id == Offer.cart_id)
-        .where(
-            Offer.shop_id == shop_id,
-            Cart.abandoned_at >= start,
-            Cart.abandoned_at < end,
-            sa.or_(Offer.holdout.is_(True), Offer.status.in_(TREATED)),
+def _cart_rows(shop_id: int, start: datetime, end: datetime, *columns: Any) -> sa.Select[Any]:
+    """Carts abandoned in the period, with their abandoned-cart offer (one at most) and their order."""
+    return (
+        sa.select(Offer.holdout, Offer.status, *columns)
+        .select_from(Cart)
+        .outerjoin(Offer, sa.and_(Offer.cart_id == Cart.id, Offer.reason == "abandoned_cart"))
+        .outerjoin(Order, sa.and_(Order.shop_id == Cart.shop_id, Order.order_id == Cart.order_id))
+        .where(Cart.shop_id == shop_id, Cart.abandoned_at >= start, Cart.abandoned_at < end)
+    )
+
+
+# Recovered for the metrics: an order that was not cancelled since.
+RECOVERED = sa.and_(Cart.status == "recovered", Order.cancelled_at.is_(None))
+
+
+def _carts(session: Session, shop_id: int, start: datetime, end: datetime) -> dict[str | None, list[int]]:
+    """[abandoned, recovered] carts of the period per group (None: in neither group)."""
+    recovered = sa.func.sum(sa.case((RECOVERED, 1), else_=0))
+    query = _cart_rows(shop_id, start, end, sa.func.count(), recovered).group_by(Offer.holdout, Offer.status)
+    out: dict[str | None, list[int]] = {TREATED: [0, 0], HOLDOUT: [0, 0], None: [0, 0]}
+    for holdout, status, n, won in session.execute(query):
+        group = out[_group(holdout, status)]
+        group[0] += int(n)
+        group[1] += int(won or 0)
+    return out
+
+
+def _amounts(
+    session: Session, shop_id: int, start: datetime, end: datetime
+) -> list[tuple[str, str | None, Any]]:
+    """(figure, currency, amount) of every amount the revenue adds up, cancelled orders left out; summed
+    in Python, since SQLite keeps money as text and its SUM would go through binary floating point."""
+    amounts: list[tuple[str, str | None, Any]] = []
+    currency = sa.func.coalesce(Order.currency, Cart.currency)
+    carts = _cart_rows(shop_id, start, end, currency, Cart.order_total).where(RECOVERED)
+    for holdout, status, code, total in session.execute(carts):
+        amounts.append(("recovered", code, total))
+        if group := _group(holdout, status):
+            amounts.append((f"recovered_{group}", code, total))
+    offers = (
+        sa.select(sa.func.coalesce(Order.currency, Offer.currency), Offer.order_total, Offer.cost)
+        .outerjoin(Order, sa.and_(Order.shop_id == Offer.shop_id, Order.order_id == Offer.order_id))
+        .where(*_redeemed(shop_id, start, end), Order.cancelled_at.is_(None))
+    )
+    for code, total, cost in session.execute(offers):
+        amounts += [("from_codes", code, total), ("discount_cost", code, cost)]
+    return amounts
+
+
+def _revenue(amounts: list[tuple[str, str | None, Any]], shop_currency: str | None) -> dict[str, Any]:
+    """The figures in the shop's currency (Shop.currency, else the most common one), and per currency."""
+    seen = Counter(code for figure, code, _ in amounts if code and figure in ("recovered", "from_codes"))
+    main = shop_currency or min(seen, key=lambda code: (-seen[code], code), default=None)
+    sums = {main: dict.fromkeys(FIGURES, Decimal(0))}  # the shop's currency is listed even at zero
+    for figure, code, amount in amounts:
+        if amount is not None:
+            sums.setdefault(code or main, dict.fromkeys(FIGURES, Decimal(0)))[figure] += Decimal(amount)
+
+    def cents(figures: dict[str, Decimal]) -> dict[str, str]:
+        return {name: str(value.quantize(CENT)) for name, value in figures.items()}
+
+    by_currency = {code: cents(sums[code]) for code in sorted(c for c in sums if c)}
+    return {**cents(sums[main]), "currency": main, "by_currency": by_currency}
+
+
+def _redeemed(shop_id: int, start: datetime, end: datetime) -> tuple[Any, ...]:
+    return (
+        Offer.shop_id == shop_id,
+        Offer.holdout.is_(False),
+        Offer.redeemed_at >= start,
+        Offer.redeemed_at < end,
+    )
+
+
+def _offers(
+    session: Session, shop_id: int, start: datetime, end: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `offers` and `redemption` figures: both rates are of the offers sent in the period."""
+    sent, redeemed = session.execute(
+        sa.select(sa.func.count(), sa.func.count(Offer.redeemed_at)).where(
+            Offer.shop_id == shop_id, Offer.holdout.is_(False), Offer.sent_at >= start, Offer.sent_at < end
         )
-        .group_by(Offer.holdout, Cart.status)
-    ).all()
-    out = {"treated": [0, 0], "holdout": [0, 0]}
-    for holdout, status, n in rows:
-        group = out["holdout" if holdout else "treated"]
-        group[0] += n
-        group[1] += n if status == "recovered" else 0
-    return {k: (v[0], v[1]) for k, v in out.items()}
+    ).one()
+    rate = campaigns.redemption_rate(int(sent), int(redeemed))
+    used = _count(session, sa.select(Offer.id).where(*_redeemed(shop_id, start, end)))
+    offers = {"sent": int(sent), "redeemed": used, "redemption_rate": rate}
+    return offers, {"sent": int(sent), "redeemed": int(redeemed), "rate": rate}
 
 
 def _sources(session: Session, shop_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Carts and orders per lead source (UTM source, else referrer, else landing page, else "direct")."""
-    key = sa.func.coalesce(
-        Cart.source["utm_source"].as_string(),
-        Cart.source["referrer"].as_string(),
-        Cart.source["landing_page"].as_string(),
-        "direct",
-    ).label("source")
-    closed = sa.func.sum(sa.case((Cart.status.in_(CLOSED), 1), else_=0))
+    """Carts and orders per lead source (UTM source, else referrer, else landing page, else "direct"; blank
+    values count as missing); a cancelled order is no order."""
+
+    def given(name: str) -> Any:
+        return sa.func.nullif(sa.func.trim(Cart.source[name].as_string()), "")
+
+    source = sa.func.coalesce(given("utm_source"), given("referrer"), given("landing_page"), "direct")
+    key = source.label("source")
+    closed = sa.func.sum(
+        sa.case((sa.and_(Cart.status.in_(CLOSED), Order.cancelled_at.is_(None)), 1), else_=0)
+    )
     rows = session.execute(
         sa.select(key, sa.func.count(), closed)
+        .select_from(Cart)
+        .outerjoin(Order, sa.and_(Order.shop_id == Cart.shop_id, Order.order_id == Cart.order_id))
         .where(Cart.shop_id == shop_id, Cart.created_at >= start, Cart.created_at < end)
         .group_by(key)
         .order_by(sa.func.count().desc())
@@ -77,50 +157,58 @@ def _sources(session: Session, shop_id: int, start: datetime, end: datetime) -> 
 
 
 def _tiers_over_time(session: Session, shop_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The daily tier snapshots (days in UTC) of every day the period overlaps."""
+    first, last = days_touched(start, end)
     rows = session.scalars(
         sa.select(TierSnapshot)
-        .where(
-            TierSnapshot.shop_id == shop_id, TierSnapshot.day >= start.date(), TierSnapshot.day <= end.date()
-        )
+        .where(TierSnapshot.shop_id == shop_id, TierSnapshot.day >= first, TierSnapshot.day <= last)
         .order_by(TierSnapshot.day)
     ).all()
     return [{"day": r.day.isoformat(), **r.counts} for r in rows]
 
 
 def compute(session: Session, shop_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-    """Every figure of the overview for one shop and period [start, end)."""
-    in_period = (Cart.shop_id == shop_id,)
+    """Every figure of the overview for one shop and the period [start, end).
+
+    - `carts`: created, abandoned in the period; `recovered` of those, by an order not cancelled since;
+      `recovered_treated`/`recovered_holdout` of those, per group of `recovery`.
+    - `recovery`: carts abandoned in the period, by intention to treat: `treated_carts` are those whose
+      abandoned-cart offer was decided (sent or not: cancelled by an early order, failed, …), `holdout_carts`
+      those held out; carts the policy skipped are in neither. Rates and the 95 % interval compare them.
+    - `offers`: `sent` in the period (holdout rows never are), `redeemed` in the period (codes used, even on
+      orders cancelled later; some may have been sent before the period), and `redemption_rate`: the share
+      of the offers sent in the period that were redeemed by now. `redemption` repeats that share with its
+      own counts (offers sent in the period, how many of them were redeemed by now), so it never exceeds 1.
+    - `revenue`: amounts in the shop's `currency` (Shop.currency, else the most common one in the figures;
+      amounts without a currency count in it), as strings with two decimals, cancelled orders left out:
+      `recovered` (order totals of the recovered carts, both groups and skipped carts alike),
+      `recovered_treated`, `recovered_holdout`, `from_codes` (totals of the orders that redeemed an offer in
+      the period), `discount_cost` (those offers' cost). Other currencies are never converted or added: each
+      has the same figures under `by_currency` (the shop's currency included).
+    - `sources`, `tiers` (now), `tiers_over_time` (the snapshots of the UTC days the period overlaps).
+    """
+    groups = _carts(session, shop_id, start, end)
+    treated, holdout = groups[TREATED], groups[HOLDOUT]
+    comparison = campaigns.recovery_comparison(treated[0], treated[1], holdout[0], holdout[1])
     created = _count(
-        session, sa.select(Cart.id).where(*in_period, Cart.created_at >= start, Cart.created_at < end)
+        session,
+        sa.select(Cart.id).where(Cart.shop_id == shop_id, Cart.created_at >= start, Cart.created_at < end),
     )
-    abandoned_q = sa.select(Cart.id).where(*in_period, Cart.abandoned_at >= start, Cart.abandoned_at < end)
-    recovered_where = (
-        *in_period,
-        Cart.status == "recovered",
-        Cart.abandoned_at >= start,
-        Cart.abandoned_at < end,
-    )
-    groups = _groups(session, shop_id, start, end)
-    comparison = campaigns.recovery_comparison(
-        groups["treated"][0], groups["treated"][1], groups["holdout"][0], groups["holdout"][1]
-    )
-    offer_in = (Offer.shop_id == shop_id, Offer.holdout.is_(False))
-    sent = _count(session, sa.select(Offer.id).where(*offer_in, Offer.sent_at >= start, Offer.sent_at < end))
-    redeemed_where = (*offer_in, Offer.redeemed_at >= start, Offer.redeemed_at < end)
-    redeemed = _count(session, sa.select(Offer.id).where(*redeemed_where))
+    offers, redemption = _offers(session, shop_id, start, end)
+    shop_currency = session.scalar(sa.select(Shop.currency).where(Shop.id == shop_id))
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
         "carts": {
             "created": created,
-            "abandoned": _count(session, abandoned_q),
-            "recovered": _count(session, sa.select(Cart.id).where(*recovered_where)),
-            "recovered_treated": groups["treated"][1],
-            "recovered_holdout": groups["holdout"][1],
+            "abandoned": sum(n for n, _ in groups.values()),
+            "recovered": sum(won for _, won in groups.values()),
+            "recovered_treated": treated[1],
+            "recovered_holdout": holdout[1],
         },
         "recovery": {
-            "treated_carts": groups["treated"][0],
-            "holdout_carts": groups["holdout"][0],
+            "treated_carts": treated[0],
+            "holdout_carts": holdout[0],
             "treated_rate": comparison.treated_rate,
             "holdout_rate": comparison.holdout_rate,
             "difference": comparison.difference,
@@ -128,16 +216,9 @@ def compute(session: Session, shop_id: int, start: datetime, end: datetime) -> d
             "ci_high": comparison.ci_high,
             "confidence": 0.95,
         },
-        "offers": {
-            "sent": sent,
-            "redeemed": redeemed,
-            "redemption_rate": campaigns.redemption_rate(sent, redeemed),
-        },
-        "revenue": {
-            "recovered": str(_sum(session, Cart.order_total, *recovered_where)),
-            "from_codes": str(_sum(session, Offer.order_total, *redeemed_where)),
-            "discount_cost": str(_sum(session, Offer.cost, *redeemed_where)),
-        },
+        "offers": offers,
+        "redemption": redemption,
+        "revenue": _revenue(_amounts(session, shop_id, start, end), shop_currency),
         "sources": _sources(session, shop_id, start, end),
         "tiers": _tier_counts(session, shop_id),
         "tiers_over_time": _tiers_over_time(session, shop_id, start, end),
@@ -169,21 +250,3 @@ def snapshot_tiers(ctx: Context) -> int:
             else:
                 row.counts = counts
     return len(shop_ids)
-
-
-def period(args: Any, now: datetime, default_days: int = 30) -> tuple[datetime, datetime]:
-    """`from`/`to` (ISO dates or datetimes) from a query string; the last 30 days by default."""
-    end = _parse(args.get("to")) or now
-    start = _parse(args.get("from")) or end - timedelta(days=default_days)
-    if start >= end:
-        raise ValueError("`from` must be before `to`")
-    return start, end
-
-
-def _parse(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    from datetime import UTC
-
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
