@@ -16,6 +16,7 @@ import campaigns
 from bridge import campaign
 from bridge.db import transaction
 from bridge.models import Cart, Offer, Ruleset, Shop
+from bridge.shops import new_api_key
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
 from tests.integration.shopify.conftest import SHOP
@@ -88,6 +89,7 @@ def test_abandoned_checkout_to_redeemed_code_on_shopify(
         created_at=clock().isoformat(),
         updated_at=clock().isoformat(),
         total_price="358.20",
+        currency="EUR",  # Shopify states an order in the shop's currency (the fake shop's is EUR)
         discount_codes=[{"code": offer.code, "amount": "39.80", "type": "percentage"}],
     )
     order["customer"] = {**order["customer"], "id": checkout["customer"]["id"], "email": checkout["email"]}
@@ -96,15 +98,24 @@ def test_abandoned_checkout_to_redeemed_code_on_shopify(
     with ctx.sessions() as s:
         offer = s.scalars(sa.select(Offer)).one()
         cart = s.scalars(sa.select(Cart)).one()
-        api_key_hash = s.get(Shop, shop_id).api_key_hash
     assert offer.status == "redeemed" and offer.order_total == Decimal("358.20")
     assert cart.status == "recovered"
-    assert api_key_hash  # the installed shop has an API key (hashed); read the metrics directly instead
-    from bridge import metrics
-
-    with ctx.sessions() as s:
-        figures = metrics.compute(s, shop_id, clock() - timedelta(days=1), clock() + timedelta(days=1))
-    assert figures["revenue"]["recovered"] == "358.20" and figures["offers"]["redeemed"] == 1
+    with transaction(ctx.sessions) as session:  # the key is kept only as a hash: give the shop a new one
+        api_key = new_api_key(session.get(Shop, shop_id))
+    period = {
+        "from": (clock() - timedelta(days=1)).isoformat(),
+        "to": (clock() + timedelta(days=1)).isoformat(),
+    }
+    answer = client.get(
+        "/api/v1/metrics", query_string=period, headers={"Authorization": f"Bearer {api_key}"}
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    figures = answer.json
+    revenue = figures["revenue"]
+    assert revenue["currency"] == "EUR" and list(revenue["by_currency"]) == ["EUR"]
+    assert revenue["recovered"] == revenue["recovered_treated"] == revenue["from_codes"] == "358.20"
+    assert figures["offers"] == {"sent": 1, "redeemed": 1, "redemption_rate": 1.0}
+    assert figures["carts"]["recovered"] == figures["recovery"]["treated_carts"] == 1
 
 
 def test_store_outage_is_retried_without_duplicate_codes(
