@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import campaigns
 from bridge import campaign, delivery, queue
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Offer, Order, Ruleset, Shop
+from bridge.models import Activity, Cart, Lead, Offer, Order, Ruleset, Shop
 from bridge.runtime import Context
 from tests.integration.test_campaigns import (  # noqa: F401 (fixtures)
     abandon,
@@ -158,61 +158,72 @@ def test_a_planned_code_counts_as_live(ctx, clock, shop, post_shopify, run_jobs)
     assert decisions == {first: ("planned", "eligible"), second: ("suppressed", "live_code_exists")}
 
 
+def hot_lead(ctx: Context, shop_id: int, now: datetime, cart_value: str | None = None) -> int:
+    """A hot lead who accepts marketing (with a past cart of this value, if given); returns its id."""
+    with transaction(ctx.sessions) as session:
+        lead = Lead(
+            shop_id=shop_id,
+            email="hot@example.com",
+            accepts_marketing=True,
+            tier="hot",
+            score=99,
+            created_at=now,
+            last_activity_at=now,
+        )
+        session.add(lead)
+        session.flush()
+        if cart_value is not None:
+            session.add(
+                Cart(
+                    shop_id=shop_id,
+                    lead_id=lead.id,
+                    email=lead.email,
+                    cart_token="c-hot",
+                    subtotal=Decimal(cart_value),
+                    currency="EUR",
+                    status="converted",
+                    created_at=now,
+                    last_activity_at=now,
+                )
+            )
+        return lead.id
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # parallel workers need PostgreSQL
-def test_one_lead_decided_in_parallel_gets_one_offer(ctx, clock, shop, post_shopify, run_jobs):
-    """Two decision jobs for one lead at once (two carts): the lead lock makes the second see the first."""
-    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-1")
-    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-2")
-    clock.advance(minutes=61)
-    cart_ids = sorted(c.id for c in rows(ctx, Cart))
-    campaign.mark_abandoned(ctx, shop["id"], cart_ids, clock.now)
-    barrier, results = threading.Barrier(2), []
-
-    def decide(cart_id: int) -> None:
-        barrier.wait()
-        results.append(campaign.plan_cart_offer(cart_id))
-
-    threads = [threading.Thread(target=decide, args=(cart_id,)) for cart_id in cart_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(results) == ["eligible", "frequency_cap"]
-    assert sorted(o.status for o in rows(ctx, Offer)) == ["planned", "suppressed"]
+def test_a_decision_waits_for_another_decision_on_the_same_lead(ctx, clock, shop):
+    """A decision in flight holds the lead; a second one for the same lead waits for it, then sees its offer
+    (without the lock it would read no offer and make a second one)."""
+    lead_id = hot_lead(ctx, shop["id"], clock.now)
+    results: list[str] = []
+    decider = threading.Thread(target=lambda: results.append(campaign.plan_hot_offer(lead_id)))
+    with transaction(ctx.sessions) as session:  # the other decision, not yet committed
+        session.get(Lead, lead_id, with_for_update=True)
+        session.add(
+            Offer(
+                shop_id=shop["id"],
+                lead_id=lead_id,
+                reason="abandoned_cart",
+                status="planned",
+                decision="eligible",
+                code="OTHERDECISION",
+                created_at=clock.now,
+                expires_at=clock.now + timedelta(hours=24),
+            )
+        )
+        session.flush()
+        decider.start()
+        decider.join(1.5)
+        assert decider.is_alive() and results == []  # waiting on the lead's row lock
+    decider.join(30)
+    assert results == ["skipped"]  # frequency cap: it saw the committed offer
+    assert [o.code for o in rows(ctx, Offer)] == ["OTHERDECISION"]
 
 
 def test_a_percentage_offer_without_a_cart_still_counts_against_the_budget(ctx, clock, shop, post_shopify):
     """A hot lead's percentage offer is priced at the lead's latest cart (10 % of 398.00 = 39.80); a budget
     that cannot pay for it makes no offer."""
     set_campaign(ctx, shop["id"], monthly_budget=30, discount_value=10)
-    with transaction(ctx.sessions) as session:
-        from bridge.models import Lead
-
-        lead = Lead(
-            shop_id=shop["id"],
-            email="hot@example.com",
-            accepts_marketing=True,
-            tier="hot",
-            score=99,
-            created_at=clock.now,
-            last_activity_at=clock.now,
-        )
-        session.add(lead)
-        session.flush()
-        session.add(
-            Cart(
-                shop_id=shop["id"],
-                lead_id=lead.id,
-                email=lead.email,
-                cart_token="c-hot",
-                subtotal=Decimal("398.00"),
-                currency="EUR",
-                status="converted",
-                created_at=clock.now,
-                last_activity_at=clock.now,
-            )
-        )
-        lead_id = lead.id
+    lead_id = hot_lead(ctx, shop["id"], clock.now, cart_value="398.00")
     assert campaign.plan_hot_offer(lead_id) == "skipped"
     set_campaign(ctx, shop["id"], monthly_budget=50)
     assert campaign.plan_hot_offer(lead_id) == "eligible"
