@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -124,14 +125,19 @@ def _offers(
     return offers, {"sent": int(sent), "redeemed": int(redeemed), "rate": rate}
 
 
-def _sources(session: Session, shop_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Carts and orders per lead source (UTM source, else referrer, else landing page, else "direct"; blank
-    values count as missing); a cancelled order is no order."""
+SOURCE_FIELDS = ("utm_source", "referrer", "landing_page")
 
-    def given(name: str) -> Any:
-        return sa.func.nullif(sa.func.trim(Cart.source[name].as_string()), "")
 
-    source = sa.func.coalesce(given("utm_source"), given("referrer"), given("landing_page"), "direct")
+def _given(name: str) -> Any:
+    """A cart's traffic-source field, blank counting as missing."""
+    return sa.func.nullif(sa.func.trim(Cart.source[name].as_string()), "")
+
+
+def _conversions(
+    session: Session, shop_id: int, start: datetime, end: datetime, source: Any, limit: int
+) -> list[tuple[Any, int, int]]:
+    """(source value, carts created in the period, of which closed by an order) for the `limit` commonest
+    values; a cancelled order is no order."""
     key = source.label("source")
     closed = sa.func.sum(
         sa.case((sa.and_(Cart.status.in_(CLOSED), Order.cancelled_at.is_(None)), 1), else_=0)
@@ -143,17 +149,48 @@ def _sources(session: Session, shop_id: int, start: datetime, end: datetime) -> 
         .where(Cart.shop_id == shop_id, Cart.created_at >= start, Cart.created_at < end)
         .group_by(key)
         .order_by(sa.func.count().desc())
-        .limit(20)
+        .limit(limit)
     ).all()
-    return [
-        {
-            "source": source,
-            "carts": int(n),
-            "orders": int(won or 0),
-            "conversion": round(int(won or 0) / n, 4),
-        }
-        for source, n, won in rows
-    ]
+    return [(value, int(n), int(won or 0)) for value, n, won in rows]
+
+
+def _conversion(source: str, carts: int, orders: int) -> dict[str, Any]:
+    return {"source": source, "carts": carts, "orders": orders, "conversion": round(orders / carts, 4)}
+
+
+def _sources(session: Session, shop_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Carts and orders per lead source (UTM source, else referrer, else landing page, else "direct"; blank
+    values count as missing); a cancelled order is no order."""
+    source = sa.func.coalesce(*(_given(name) for name in SOURCE_FIELDS), "direct")
+    return [_conversion(*row) for row in _conversions(session, shop_id, start, end, source, 20)]
+
+
+def _tidy(field: str, value: str | None) -> str:
+    """A source value as merchants read it: a referrer's site, a landing page's path, "(none)" if missing."""
+    if value is None:
+        return "(none)"
+    if field == "utm_source":
+        return value.lower()
+    parts = urlsplit(value if "//" in value or field == "landing_page" else f"//{value}")
+    if field == "referrer":
+        host = (parts.hostname or value).lower()
+        return host.removeprefix("www.")
+    return parts.path or "/"
+
+
+def _sources_by(session: Session, shop_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+    """Conversion by each source field on its own: UTM source, referring site, landing page (path only, so
+    one page's many query strings are one row). The 200 commonest raw values are merged, the top 20 shown."""
+    out: dict[str, Any] = {}
+    for name in SOURCE_FIELDS:
+        merged: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for value, carts, orders in _conversions(session, shop_id, start, end, _given(name), 200):
+            counts = merged[_tidy(name, value)]
+            counts[0] += carts
+            counts[1] += orders
+        top = sorted(merged.items(), key=lambda item: (-item[1][0], item[0]))[:20]
+        out[name] = [_conversion(source, carts, orders) for source, (carts, orders) in top]
+    return out
 
 
 def _tiers_over_time(session: Session, shop_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -185,7 +222,9 @@ def compute(session: Session, shop_id: int, start: datetime, end: datetime) -> d
       `recovered_treated`, `recovered_holdout`, `from_codes` (totals of the orders that redeemed an offer in
       the period), `discount_cost` (those offers' cost). Other currencies are never converted or added: each
       has the same figures under `by_currency` (the shop's currency included).
-    - `sources`, `tiers` (now), `tiers_over_time` (the snapshots of the UTC days the period overlaps).
+    - `sources` (each cart's first known of UTM source, referrer, landing page), `sources_by` (conversion
+      by each of the three on its own), `tiers` (now), `tiers_over_time` (the snapshots of the UTC days
+      the period overlaps).
     """
     groups = _carts(session, shop_id, start, end)
     treated, holdout = groups[TREATED], groups[HOLDOUT]
@@ -220,6 +259,7 @@ def compute(session: Session, shop_id: int, start: datetime, end: datetime) -> d
         "redemption": redemption,
         "revenue": _revenue(_amounts(session, shop_id, start, end), shop_currency),
         "sources": _sources(session, shop_id, start, end),
+        "sources_by": _sources_by(session, shop_id, start, end),
         "tiers": _tier_counts(session, shop_id),
         "tiers_over_time": _tiers_over_time(session, shop_id, start, end),
     }

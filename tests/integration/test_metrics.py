@@ -379,3 +379,34 @@ def test_sources_group_blank_values_with_missing_ones(rows: Rows, get_metrics: C
         {"source": "google.com", "carts": 1, "orders": 1, "conversion": 1.0},
         {"source": "newsletter", "carts": 1, "orders": 0, "conversion": 0.0},
     ]
+
+
+def test_conversion_by_each_source_field_on_its_own(rows: Rows, get_metrics: Callable[[str], Any]) -> None:
+    """UTM source, referring site and landing page each get their own table; referrers count by site and
+    landing pages by path, so one page's many query strings and a site's many pages are one row each."""
+    with rows:
+        rows.cart(
+            None,
+            source={"utm_source": "Newsletter", "referrer": "https://www.google.com/search?q=a"},
+            status="converted",
+            paid="5.00",
+        )
+        rows.cart(None, source={"utm_source": "newsletter", "referrer": "https://google.com/"})
+        rows.cart(None, source={"landing_page": "/sale?utm_source=x"}, status="converted", paid="5.00")
+        rows.cart(None, source={"landing_page": "https://shop.example/sale"})
+        news = {"referrer": "news.example.org"}
+        rows.cart(None, source=news, status="converted", paid="5.00", cancelled=True)
+    by = figures(get_metrics, NOVEMBER)["sources_by"]
+    assert by["utm_source"] == [
+        {"source": "(none)", "carts": 3, "orders": 1, "conversion": 0.3333},
+        {"source": "newsletter", "carts": 2, "orders": 1, "conversion": 0.5},
+    ]
+    assert by["referrer"] == [
+        {"source": "(none)", "carts": 2, "orders": 1, "conversion": 0.5},
+        {"source": "google.com", "carts": 2, "orders": 1, "conversion": 0.5},
+        {"source": "news.example.org", "carts": 1, "orders": 0, "conversion": 0.0},
+    ]
+    assert by["landing_page"] == [
+        {"source": "(none)", "carts": 3, "orders": 1, "conversion": 0.3333},
+        {"source": "/sale", "carts": 2, "orders": 1, "conversion": 0.5},
+    ]
