@@ -89,7 +89,7 @@ def overview() -> str:
     days = request.args.get("days", type=int)
     days = days if days in PERIODS else 30
     now = context().now()
-    figures = metrics.compute(db(), shop_id(), now - timedelta(days=days), now)
+    figures = metrics.compute(db(), shop_id(), now - timedelta(days=days), now, by_source_field=False)
     revenue = figures["revenue"]
     return render_template(
         "admin_ui/overview.html",

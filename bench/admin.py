@@ -162,7 +162,8 @@ def main_queries(app: Any, ctx: runtime.Context, shop_id: int) -> dict[str, Call
         def run() -> Any:
             with ctx.sessions() as session:
                 now = ctx.now()
-                return metrics.compute(session, shop_id, now - timedelta(days=days), now)
+                start = now - timedelta(days=days)
+                return metrics.compute(session, shop_id, start, now, by_source_field=False)
 
         return run
 
