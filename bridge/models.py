@@ -217,6 +217,8 @@ class Offer(Base):
     expires_at: Mapped[datetime | None]
     send_at: Mapped[datetime | None]
     platform_discount_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # When the store confirmed the code gone (bridge/delivery.py): until then the clean-up keeps trying.
+    code_removed_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(sa.String(12), default="planned")
     holdout: Mapped[bool] = mapped_column(default=False)
     decision: Mapped[str] = mapped_column(sa.String(40), default="")
