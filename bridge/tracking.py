@@ -28,35 +28,58 @@ UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"
 <form method="post"><button type="submit">Unsubscribe</button></form>{% endif %}</body></html>"""
 
 
-def _serializer(ctx: Context) -> URLSafeSerializer:
-    return URLSafeSerializer(ctx.settings.secret_key, salt="relance-tracking")
+# One salt per purpose: a token made for one link (the open pixel, say) is refused by the others.
+SALTS = {
+    "open": "relance-tracking-open",
+    "click": "relance-tracking-click",
+    "unsubscribe": "relance-unsubscribe",
+}
+LEGACY_SALT = "relance-tracking"  # before purposes had salts; emails already sent still carry such links
 
 
-def _token(ctx: Context, **data: Any) -> str:
-    return str(_serializer(ctx).dumps(data))
+def _legacy_shape(purpose: str, data: dict[str, Any]) -> bool:
+    """A legacy token names its purpose only by its shape; the three shapes never overlap."""
+    if purpose == "open":
+        return data.keys() == {"o"}
+    if data.keys() != {"o", "u"}:
+        return False
+    if purpose == "click":
+        return isinstance(data["u"], str)
+    return data["u"] == 0 and type(data["u"]) is int  # unsubscribe: {"o": id, "u": 0}
 
 
-def _read(ctx: Context, token: str) -> dict[str, Any] | None:
-    try:
-        data = _serializer(ctx).loads(token)
-    except BadSignature:
-        return None
-    return data if isinstance(data, dict) else None
+def _token(ctx: Context, purpose: str, **data: Any) -> str:
+    return str(URLSafeSerializer(ctx.settings.secret_key, salt=SALTS[purpose]).dumps(data))
+
+
+def _read(ctx: Context, token: str, purpose: str) -> dict[str, Any] | None:
+    """The token's data when it was made for `purpose` (or is a legacy token of that purpose's shape)."""
+    for salt in (SALTS[purpose], LEGACY_SALT):
+        try:
+            data = URLSafeSerializer(ctx.settings.secret_key, salt=salt).loads(token)
+        except BadSignature:
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("o"), int):
+            return None
+        if salt == LEGACY_SALT and not _legacy_shape(purpose, data):
+            return None
+        return data
+    return None
 
 
 def open_url(ctx: Context, offer: Offer) -> str:
     """The open-pixel address of an offer email."""
-    return f"{ctx.settings.public_url}/t/o/{_token(ctx, o=offer.id)}.gif"
+    return f"{ctx.settings.public_url}/t/o/{_token(ctx, 'open', o=offer.id)}.gif"
 
 
 def click_url(ctx: Context, offer: Offer, url: str) -> str:
     """A tracked link to `url` (the target is inside the signed token, so it cannot be changed)."""
-    return f"{ctx.settings.public_url}/t/c/{_token(ctx, o=offer.id, u=url)}"
+    return f"{ctx.settings.public_url}/t/c/{_token(ctx, 'click', o=offer.id, u=url)}"
 
 
 def unsubscribe_url(ctx: Context, offer: Offer) -> str:
     """The unsubscribe link of an offer email."""
-    return f"{ctx.settings.public_url}/u/{_token(ctx, o=offer.id, u=0)}"
+    return f"{ctx.settings.public_url}/u/{_token(ctx, 'unsubscribe', o=offer.id)}"
 
 
 def _record(ctx: Context, offer_id: int, kind: str) -> Offer | None:
@@ -87,8 +110,8 @@ def _record(ctx: Context, offer_id: int, kind: str) -> Offer | None:
 def opened(token: str) -> Response:
     """The open pixel: always a 1x1 GIF; a valid token records a promo email open."""
     ctx = context()
-    data = _read(ctx, token)
-    if data and isinstance(data.get("o"), int):
+    data = _read(ctx, token, "open")
+    if data:
         _record(ctx, data["o"], "promo_email_open")
     return Response(PIXEL, mimetype="image/gif", headers={"Cache-Control": "no-store"})
 
@@ -110,8 +133,8 @@ def _allowed(ctx: Context, offer: Offer, url: str) -> bool:
 def clicked(token: str) -> Response:
     """A tracked link: records a click, then redirects to the shop's own store only."""
     ctx = context()
-    data = _read(ctx, token)
-    if not data or not isinstance(data.get("o"), int) or not isinstance(data.get("u"), str):
+    data = _read(ctx, token, "click")
+    if not data or not isinstance(data.get("u"), str):
         abort(404)
     offer = _record(ctx, data["o"], "email_click")
     if offer is None or not _allowed(ctx, offer, data["u"]):
@@ -123,8 +146,8 @@ def clicked(token: str) -> Response:
 def unsubscribe(token: str) -> Response | str:
     """Unsubscribe page; POST (also RFC 8058 one-click) records the opt-out for the address shop-wide."""
     ctx = context()
-    data = _read(ctx, token)
-    if not data or not isinstance(data.get("o"), int):
+    data = _read(ctx, token, "unsubscribe")
+    if not data:
         abort(404)
     with transaction(ctx.sessions) as session:
         offer = session.get(Offer, data["o"])
@@ -138,7 +161,11 @@ def unsubscribe(token: str) -> Response | str:
 
 
 def opt_out(session: sa.orm.Session, shop_id: int, email: str | None, lead_id: int | None, now: Any) -> None:
-    """Record an opt-out for this email (and lead) across the shop; unsent offers are cancelled."""
+    """Record an opt-out for this email (and lead) across the shop; unsent offers are cancelled.
+
+    Their codes stay on the store until the clean-up job (delivery.remove_expired) removes them, after this
+    commit, and retries until the store confirms. A sent offer keeps its code: the customer holds it.
+    """
     email = normalize_email(email)
     leads = session.scalars(
         sa.select(Lead).where(Lead.shop_id == shop_id, sa.or_(Lead.id == lead_id, Lead.email == email))
