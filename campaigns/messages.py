@@ -36,11 +36,10 @@ See you soon,
 You receive this email because you started an order at {{ merchant_name }}. \
 Unsubscribe: {{ unsubscribe_url }}
 """
-_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 _HTML_LAYOUT = """\
 <!doctype html>
 <html><body style="font-family: sans-serif; line-height: 1.5">
-{% for paragraph in paragraphs %}<p>{{ paragraph | linkify }}</p>
+{% for paragraph in paragraphs %}<p>{{ paragraph | linkify(links) }}</p>
 {% endfor %}<img src="{{ open_pixel_url }}" width="1" height="1" alt="">
 </body></html>
 """
@@ -82,12 +81,20 @@ class RenderedMessage:
     html: str
 
 
-def linkify(text: str) -> Markup:
-    """Escape text, turn its URLs into links and its line breaks into <br>."""
+def linkify(text: str, links: tuple[str, ...] = ()) -> Markup:
+    """Escape text, turn the given URLs (ours, never a customer's) into links and line breaks into <br>.
+
+    Customers control parts of the text (their first name, cart item titles), so a URL that merely appears in
+    it stays plain text; only the exact addresses Relance put in the message become links.
+    """
+    wanted = sorted(
+        {link for link in links if link.startswith(("https://", "http://"))}, key=len, reverse=True
+    )
+    pattern = re.compile("|".join(re.escape(link) for link in wanted)) if wanted else None
     lines = []
     for line in text.splitlines():
         parts, position = [], 0
-        for match in _URL.finditer(line):
+        for match in pattern.finditer(line) if pattern else ():
             parts.append(escape(line[position : match.start()]))
             parts.append(Markup('<a href="{0}">{0}</a>').format(match.group(0)))
             position = match.end()
@@ -144,5 +151,6 @@ def render_offer_message(settings: CampaignSettings, context: MessageContext) ->
     subject = " ".join(_render_part(settings.email.subject, "subject", variables).split())
     text = _render_part(settings.email.body, "body", variables).strip() + "\n"
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
-    html = _LAYOUT.render(paragraphs=paragraphs, open_pixel_url=context.open_pixel_url)
+    links = (variables["recovery_url"], context.unsubscribe_url)  # the only URLs the HTML makes links of
+    html = _LAYOUT.render(paragraphs=paragraphs, links=links, open_pixel_url=context.open_pixel_url)
     return RenderedMessage(subject=subject, text=text, html=html)
