@@ -186,3 +186,36 @@ def _owned(session: Session, model: Any, row_id: int, shop: Shop) -> Any:
     if row is None or row.shop_id != shop.id:
         abort(404)
     return row
+
+
+def _secret_answer(secret: str) -> Response:
+    response = jsonify(
+        secret=secret,
+        signature_header="X-Relance-Signature",
+        timestamp_header="X-Relance-Timestamp",
+        scheme='sha256=<hex HMAC-SHA256 of "<timestamp>." + raw body>',
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/outbound-webhook/secret")
+@authenticated
+def outbound_secret() -> Response:
+    """The secret that signs the shop's outbound webhooks (created now if it has none yet)."""
+    from bridge import outbound
+
+    shop_id = g.shop.id
+    g.session.rollback()  # the secret is written in a transaction of its own
+    return _secret_answer(outbound.ensure_secret(context(), shop_id))
+
+
+@bp.post("/outbound-webhook/secret/rotate")
+@authenticated
+def rotate_outbound_secret() -> Response:
+    """Replace the signing secret; webhooks are signed with the new one from now on."""
+    from bridge import outbound
+
+    shop_id = g.shop.id
+    g.session.rollback()
+    return _secret_answer(outbound.rotate_secret(context(), shop_id, actor="api"))

@@ -1,4 +1,4 @@
-"""Operations commands on `relance`: encryption-key rotation and data retention."""
+"""Operations commands on `relance`: encryption-key rotation, data retention, outbound webhook secrets."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from bridge import runtime
 from bridge import settings as settings_mod
 from bridge.cli import main
+from bridge.cli import shops as shops_group
 
 
 @contextmanager
@@ -72,3 +73,24 @@ def retention_run(months: int | None) -> None:
     click.echo(
         f"{outcome.leads} lead(s) erased, {outcome.carts} cart(s) scrubbed, {outcome.events} event(s) deleted"
     )
+
+
+@shops_group.command("webhook-secret")
+@click.option("--shop-key", "--shop", "shop_key", required=True, help="The shop's key (see `shops add`).")
+@click.option(
+    "--rotate", is_flag=True, help="Replace the secret; webhooks are signed with the new one at once."
+)
+def shops_webhook_secret(shop_key: str, rotate: bool) -> None:
+    """Print the secret that signs the shop's outbound webhooks (X-Relance-Signature)."""
+    from bridge import outbound, shops
+
+    with _ctx() as ctx:
+        with ctx.sessions() as session:
+            shop = shops.by_key(session, shop_key)
+            shop_id = shop.id if shop is not None else None
+        if shop_id is None:
+            raise click.BadParameter("unknown shop key", param_hint="--shop-key")
+        secret = (
+            outbound.rotate_secret(ctx, shop_id, "cli") if rotate else outbound.ensure_secret(ctx, shop_id)
+        )
+    click.echo(secret)

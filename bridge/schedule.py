@@ -27,12 +27,13 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """Every periodic job; each is idempotent, so two schedulers running at once do no harm."""
-    from bridge import campaign, reconcile, rescore, retention, woo_reconcile
+    from bridge import campaign, delivery, reconcile, rescore, retention, woo_reconcile
 
     return [
         Periodic(jobs.relay_pending, 10),
         Periodic(campaign.sweep_job, 60, queue.CAMPAIGNS),
         Periodic(campaign.cleanup_expired, 600, queue.CAMPAIGNS),
+        Periodic(delivery.redeliver_job, 120, queue.CAMPAIGNS),
         Periodic(jobs.snapshot_tiers, 3600),
         Periodic(rescore.resume_rescores, 60),
         Periodic(woo_reconcile.reconcile_all_woocommerce, 900),
