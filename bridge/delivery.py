@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from redis.exceptions import RedisError
@@ -106,9 +107,9 @@ def _store_failed(ctx: Context, offer_id: int, exc: StoreError) -> str:
     return "failed"
 
 
-def schedule_delivery(ctx: Context, offer_id: int, send_at: datetime | None) -> bool:
+def schedule_delivery(ctx: Context, offer_id: int, send_at: datetime | None, job_id: str = "") -> bool:
     """Deliver now, or at the end of quiet hours (RQ's scheduler); False when Redis refused the job."""
-    job_id = f"deliver-{offer_id}"
+    job_id = job_id or f"deliver-{offer_id}"
     if send_at is not None and send_at > ctx.now():
         try:
             queue.get_queue(ctx.redis, queue.CAMPAIGNS).enqueue_at(
@@ -177,6 +178,10 @@ def deliver(offer_id: int) -> str:
             return "not_ready"
         outcome, message = _claim(ctx, session, offer)
         to, unsubscribe = offer.recipient or "", tracking.unsubscribe_url(ctx, offer)
+    if outcome == "quiet_hours":  # a late run (a retry, a redelivery) never mails at night: later, same job
+        assert offer.send_at is not None
+        later = f"deliver-{offer_id}-at-{int(offer.send_at.timestamp())}"  # this job's id is still in use
+        schedule_delivery(ctx, offer_id, offer.send_at, job_id=later)  # if refused, redeliver_lost retries
     if outcome == "email" and message is not None:
         outcome = _send_email(ctx, offer_id, to, message, unsubscribe)
     if outcome in ("cancelled", "expired", "failed"):
@@ -202,7 +207,11 @@ def _claim(ctx: Context, session: Session, offer: Offer) -> tuple[str, campaigns
     if offer.expires_at is None or offer.expires_at <= ctx.now():
         offer.status = "expired"  # never mail a code that no longer works
         return "expired", None
-    email, webhook = bool(ctx.settings.smtp_url), bool(settings_for(session, offer.shop_id).webhook_url)
+    settings = settings_for(session, offer.shop_id)
+    if (later := _quiet_until(settings, ctx.now())) is not None:
+        offer.send_at = later
+        return "quiet_hours", None
+    email, webhook = bool(ctx.settings.smtp_url), bool(settings.webhook_url)
     if not (email or webhook):
         offer.error = NO_CHANNEL
         return "no_channel", None
@@ -251,13 +260,22 @@ def _settle(ctx: Context, offer_id: int, **values: object) -> None:
         )
 
 
+def _quiet_until(settings: campaigns.CampaignSettings, now: datetime) -> datetime | None:
+    window, zone = settings.quiet_hours, ZoneInfo(settings.timezone or "UTC")
+    return None if window is None else campaigns.quiet_hours_end(now, window, zone)
+
+
 def _stale_reason(session: Session, offer: Offer) -> str | None:
     """Why the offer must not be sent any more, or None."""
+    from bridge.campaign import settings_for
+
     lead = session.get(Lead, offer.lead_id) if offer.lead_id else None
     if lead is None or lead.redacted_at is not None:
         return "lead_gone"
     if lead.unsubscribed_at is not None:
         return "unsubscribed"
+    if settings_for(session, offer.shop_id).require_consent and lead.accepts_marketing is not True:
+        return "consent_withdrawn"  # between the decision and the send (quiet hours can make that 11 hours)
     cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
     if cart is not None and cart.status in ("converted", "recovered"):
         return "ordered_meanwhile"

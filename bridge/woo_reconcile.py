@@ -238,7 +238,9 @@ def record_status(
 ) -> None:
     """Keep the webhooks' state and the last check in `shop.settings["woo_webhooks"]` (admin page)."""
     with transaction(ctx.sessions) as session:
-        shop = session.get(Shop, shop_id)
+        # Locked: shop.settings is rewritten whole, so a writer beside us (the outbound webhook's secret, the
+        # token refresh) must not be overwritten with what we read before it committed.
+        shop = session.get(Shop, shop_id, with_for_update=True)
         if shop is None:
             return
         settings = dict(shop.settings or {})

@@ -333,3 +333,46 @@ def test_the_redeemed_cost_is_what_the_order_got(ctx, clock, shop, post_shopify,
 def test_default_settings_name_no_time_zone() -> None:
     assert campaigns.DEFAULT_CAMPAIGN["timezone"] is None
     assert campaigns.load_campaign(campaigns.DEFAULT_CAMPAIGN).timezone is None
+
+
+def test_consent_withdrawn_before_the_send_cancels_the_offer(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    checkout = checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
+    clock.advance(minutes=61)
+    [cart] = rows(ctx, Cart)
+    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    assert campaign.plan_cart_offer(cart.id) == "eligible"
+    [offer] = rows(ctx, Offer)
+    assert delivery.create_on_store(ctx, offer.id) == "created"
+    customer = {
+        "id": checkout["customer"]["id"],
+        "email": checkout["email"],
+        "accepts_marketing": False,
+        "created_at": "2026-11-20T10:00:00Z",
+        "updated_at": clock.now.isoformat(),
+    }
+    assert post_shopify("customers/update", customer).status_code == 200
+    run_jobs()  # the customer update, then the queued delivery's final check
+    [offer] = rows(ctx, Offer)
+    assert (offer.status, offer.decision) == ("cancelled", "consent_withdrawn")
+    assert smtp.messages == [] and demo_codes(ctx, shop["id"]) == set()
+
+
+def test_a_late_delivery_never_mails_in_quiet_hours(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    """A delivery that runs late (a retry, a redelivery after a crash) and lands in the quiet hours waits for
+    their end under a job of its own."""
+    checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
+    clock.advance(minutes=61)
+    [cart] = rows(ctx, Cart)
+    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    campaign.plan_cart_offer(cart.id)
+    [offer] = rows(ctx, Offer)
+    assert delivery.create_on_store(ctx, offer.id) == "created"
+    set_campaign(ctx, shop["id"], quiet_hours={"start": "10:00", "end": "18:00"}, timezone="UTC")
+    assert delivery.deliver(offer.id) == "quiet_hours"
+    [offer] = rows(ctx, Offer)
+    six_pm = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+    assert (offer.status, offer.send_at) == ("created", six_pm) and smtp.messages == []
+    scheduled = queue.get_queue(ctx.redis, queue.CAMPAIGNS).scheduled_job_registry.get_job_ids()
+    assert f"deliver-{offer.id}-at-{int(six_pm.timestamp())}" in scheduled
+    clock.now = six_pm
+    assert delivery.deliver(offer.id) == "sent" and len(smtp.messages) == 1
