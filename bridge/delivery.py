@@ -16,7 +16,7 @@ from bridge import mailer, outbound, queue, stores, tracking
 from bridge.db import transaction
 from bridge.models import Cart, Lead, Offer, Order, Shop
 from bridge.runtime import Context
-from connectors.base import DiscountRef, DiscountSpec, StoreClient, StoreError
+from connectors.base import DiscountRef, DiscountSpec, StoreClient, StoreError, relance_title
 
 log = logging.getLogger(__name__)
 MAX_STORE_ATTEMPTS = 5  # the first try and RQ's four retries (5 s, 30 s, 2 min, 10 min)
@@ -42,7 +42,7 @@ def spec_of(offer: Offer, lead: Lead | None, shop: Shop) -> DiscountSpec:
     assert offer.code and offer.starts_at and offer.expires_at
     return DiscountSpec(
         code=offer.code,
-        title=f"Relance {offer.reason.replace('_', ' ')} {offer.code}",
+        title=relance_title(offer.reason, offer.code),
         kind=offer.kind,
         value=offer.value,
         currency=offer.currency or shop.currency,

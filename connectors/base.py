@@ -201,9 +201,14 @@ class DiscountSpec:
     minimum_subtotal: Decimal | None = None
 
 
+def relance_title(reason: str, code: str) -> str:
+    """The title (WooCommerce: description) Relance gives a code: "Relance <reason> <CODE>"."""
+    return f"Relance {reason.replace('_', ' ')} {code}"
+
+
 def made_by_relance(title: object, code: str) -> bool:
     """Whether a discount's title (WooCommerce: description) is one Relance gives its codes,
-    "Relance <reason> <CODE>" (DiscountSpec.title, made by bridge.delivery.spec_of)."""
+    "Relance <reason> <CODE>" (relance_title)."""
     if not isinstance(title, str):
         return False
     words = title.split()
