@@ -120,8 +120,12 @@ def planned_offer(ctx: Any, shop_id: int, i: int, attempts: int = 0) -> int:
 
     now = ctx.now()
     with transaction(ctx.sessions) as s:
-        lead = Lead(
-            shop_id=shop_id, email=f"c{i}@example.com", external_id=str(customer_id(i)), created_at=now
+        lead = Lead(  # a lead the policy would offer to: consent given (the final check looks again)
+            shop_id=shop_id,
+            email=f"c{i}@example.com",
+            external_id=str(customer_id(i)),
+            created_at=now,
+            accepts_marketing=True,
         )
         s.add(lead)
         s.flush()
