@@ -210,7 +210,7 @@ def deliver_to_outbox(ctx: Context, shop_id: int) -> int:
         for offer in session.scalars(
             sa.select(Offer).where(Offer.shop_id == shop_id, Offer.status == "created")
         ):
-            message = delivery._render(ctx, session, offer)
+            message = delivery.render(ctx, session, offer)
             ctx.redis.lpush(
                 key, json.dumps({"to": offer.recipient, "subject": message.subject, "text": message.text})
             )

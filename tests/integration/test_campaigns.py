@@ -54,14 +54,13 @@ def shop(ctx, shopify_shop, smtp):
     return shopify_shop
 
 
-def set_delay(ctx: Context, shop_id: int, minutes: int) -> None:
-    """A new rules version with another abandonment delay."""
+def set_campaign(ctx: Context, shop_id: int, **changes) -> None:
+    """A new rules version whose campaign settings differ by `changes`."""
     with transaction(ctx.sessions) as session:
         latest = session.scalars(
             sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc())
         ).first()
-        document = {**latest.document, "campaign": {**latest.document["campaign"]}}
-        document["campaign"]["abandonment_delay_minutes"] = minutes
+        document = {**latest.document, "campaign": {**latest.document["campaign"], **changes}}
         session.add(
             Ruleset(
                 shop_id=shop_id,
@@ -71,6 +70,11 @@ def set_delay(ctx: Context, shop_id: int, minutes: int) -> None:
                 created_by="t",
             )
         )
+
+
+def set_delay(ctx: Context, shop_id: int, minutes: int) -> None:
+    """A new rules version with another abandonment delay."""
+    set_campaign(ctx, shop_id, abandonment_delay_minutes=minutes)
 
 
 def checkout_payload(email: str = "shopper@example.com", token: str = "chk-1") -> dict:

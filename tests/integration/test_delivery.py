@@ -94,8 +94,14 @@ def planned_offer(ctx, shop_id: int, email: str = "ana@example.com", first_name:
     """A lead, its abandoned cart and a planned offer, as the campaign's decision leaves them."""
     now = ctx.now()
     with transaction(ctx.sessions) as session:
-        lead = Lead(
-            shop_id=shop_id, email=email, first_name=first_name, created_at=now, source={}, breakdown={}
+        lead = Lead(  # consent given, as the policy requires (the final check looks again)
+            shop_id=shop_id,
+            email=email,
+            first_name=first_name,
+            created_at=now,
+            source={},
+            breakdown={},
+            accepts_marketing=True,
         )
         session.add(lead)
         session.flush()

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
 import campaigns
 from bridge import campaign, delivery, queue
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Lead, Offer, Order, Ruleset, Shop
+from bridge.models import Activity, Cart, Lead, Offer, Order, Shop
 from bridge.runtime import Context
 from tests.integration.test_campaigns import (  # noqa: F401 (fixtures)
     abandon,
@@ -22,27 +21,10 @@ from tests.integration.test_campaigns import (  # noqa: F401 (fixtures)
     demo_codes,
     order_payload,
     rows,
+    set_campaign,
     shop,
     smtp,
 )
-
-
-def set_campaign(ctx: Context, shop_id: int, **changes) -> None:
-    """A new rules version whose campaign settings differ by `changes`."""
-    with transaction(ctx.sessions) as session:
-        latest = session.scalars(
-            sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc())
-        ).first()
-        document = {**latest.document, "campaign": {**latest.document["campaign"], **changes}}
-        session.add(
-            Ruleset(
-                shop_id=shop_id,
-                version=latest.version + 1,
-                document=document,
-                created_at=ctx.now(),
-                created_by="t",
-            )
-        )
 
 
 def set_shop_zone(ctx: Context, shop_id: int, zone: str) -> None:
@@ -236,26 +218,19 @@ def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, ru
     abandon(ctx, clock, post_shopify, run_jobs, checkout_payload(email="one@example.com", token="chk-1"))
     [first] = rows(ctx, Offer)
     assert first.status == "sent" and first.cost == Decimal("39.80")
-    checkout = checkout_payload(email="two@example.com", token="chk-2")
-    checkout.update(created_at=clock.now.isoformat(), updated_at=clock.now.isoformat())
-    post_shopify("checkouts/create", checkout)
-    run_jobs()
-    clock.advance(minutes=61)
-    campaign.sweep(ctx)
-    run_jobs()
-    second = rows(ctx, Offer, Offer.recipient == "two@example.com")[0]
-    assert second.decision == "budget_exhausted"  # 39.80 + 39.80 > 50
+
+    def decision_for_a_new_checkout(email: str, token: str) -> str:
+        checkout_at(ctx, post_shopify, run_jobs, clock.now.isoformat(), email=email, token=token)
+        clock.advance(minutes=61)
+        campaign.sweep(ctx)
+        run_jobs()
+        return rows(ctx, Offer, Offer.recipient == email)[0].decision
+
+    assert decision_for_a_new_checkout("two@example.com", "chk-2") == "budget_exhausted"  # 39.80 * 2 > 50
     clock.advance(hours=25)
     assert delivery.remove_expired(ctx) >= 1
-    checkout = checkout_payload(email="three@example.com", token="chk-3")
-    checkout.update(created_at=clock.now.isoformat(), updated_at=clock.now.isoformat())
-    post_shopify("checkouts/create", checkout)
-    run_jobs()
-    clock.advance(minutes=61)
-    campaign.sweep(ctx)
-    run_jobs()
-    third = rows(ctx, Offer, Offer.recipient == "three@example.com")[0]
-    assert third.decision == "eligible"  # the first code expired unused: it no longer spends the budget
+    # The first code expired unused: it no longer spends the budget.
+    assert decision_for_a_new_checkout("three@example.com", "chk-3") == "eligible"
 
 
 def test_a_stuck_code_job_still_waiting_is_not_queued_twice(ctx, clock, shop, post_shopify, run_jobs):
