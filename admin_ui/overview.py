@@ -60,7 +60,7 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
         "recovery": charts.bars(
             "Recovery rate: carts chosen for an offer vs the holdout group",
             [
-                ("Chosen for an offer", round((recovery["treated_rate"] or 0) * 100, 1)),
+                ("Chosen", round((recovery["treated_rate"] or 0) * 100, 1)),
                 ("Holdout", round((recovery["holdout_rate"] or 0) * 100, 1)),
             ],
             unit=" %",
