@@ -218,6 +218,8 @@ def _recover_offer_cart(
     /discount/<code> link often starts a new one), within the same attribution window."""
     if offer.cart_id is None or (order_cart is not None and order_cart.id == offer.cart_id):
         return
+    if order_cart is not None and order_cart.status == "recovered" and order_cart.order_id == order.order_id:
+        return  # one order recovers one cart: its own, abandoned too, already counts it
     cart = session.get(Cart, offer.cart_id)
     if cart is not None and _recovers(cart, order, window):
         _close_cart(cart, order, window)

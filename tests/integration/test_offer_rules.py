@@ -351,3 +351,22 @@ def test_a_late_delivery_never_mails_in_quiet_hours(ctx, clock, shop, smtp, post
     assert f"deliver-{offer.id}-at-{int(six_pm.timestamp())}" in scheduled
     clock.now = six_pm
     assert delivery.deliver(offer.id) == "sent" and len(smtp.messages) == 1
+
+
+def test_one_order_recovers_one_cart(ctx, clock, shop, post_shopify, run_jobs):
+    """A customer abandons a cart (offer sent), then a second one, and pays the second with the first's
+    code: the second cart is the recovered one, and the order's total counts once."""
+    first = checkout_payload(token="chk-1")
+    abandon(ctx, clock, post_shopify, run_jobs, first)
+    [offer] = rows(ctx, Offer)
+    second = checkout_at(ctx, post_shopify, run_jobs, clock.now.isoformat(), token="chk-2")
+    clock.advance(minutes=61)
+    campaign.sweep(ctx)
+    run_jobs()
+    order = order_payload(second, [offer.code])
+    order.update(created_at=clock.now.isoformat(), updated_at=clock.now.isoformat())
+    post_shopify("orders/create", order)
+    run_jobs()
+    statuses = {c.checkout_token: c.status for c in rows(ctx, Cart)}
+    assert statuses == {"chk-1": "abandoned", "chk-2": "recovered"}
+    assert rows(ctx, Offer, Offer.id == offer.id)[0].status == "redeemed"
