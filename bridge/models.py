@@ -241,6 +241,8 @@ class Offer(Base):
         sa.UniqueConstraint("shop_id", "code"),
         sa.Index("ix_offers_lead_created", "lead_id", "created_at"),
         sa.Index("ix_offers_status_expires", "status", "expires_at"),
+        sa.Index("ix_offers_shop_sent", "shop_id", "sent_at"),  # the metrics' offers sent in a period
+        sa.Index("ix_offers_shop_redeemed", "shop_id", "redeemed_at"),  # and redeemed in it
         # The clean-up's own index: codes still on the store although their offer is over (a few rows).
         sa.Index(
             "ix_offers_code_removal",
