@@ -12,7 +12,7 @@ from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import PAGE_SIZE, audit, db, owned
 from bridge import delivery
-from bridge.models import CART_STATUSES, OFFER_STATUSES, Cart, Lead, Offer, Shop
+from bridge.models import CART_STATUSES, OFFER_STATUSES, Cart, Lead, Offer
 from bridge.web import context
 
 CANCELLABLE = ("planned", "created", "sent")
@@ -105,9 +105,8 @@ def offer_cancel(offer_id: int) -> ResponseReturnValue:
     if not _move(offer.id, CANCELLABLE, status="cancelled", decision="cancelled_by_merchant"):
         return redirect(admin_url("admin.offers", done="not_cancellable"))
     audit("offer.cancelled", offer_id=offer.id)
-    shop = session.get(Shop, offer.shop_id)
     session.commit()
-    delivery._remove_code(context(), shop, offer)
+    delivery.remove_code(context(), offer.id)
     return redirect(admin_url("admin.offers", done="cancelled"))
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, jsonify, request
 from sqlalchemy.orm import Session
 
-from bridge import pipeline, shops
+from bridge import outbound, pipeline, shops
 from bridge.leads import normalize_email
 from bridge.models import Activity, Cart, Event, Lead, Offer, ScoreChange, Shop
 from bridge.web import context
@@ -191,8 +191,8 @@ def _owned(session: Session, model: Any, row_id: int, shop: Shop) -> Any:
 def _secret_answer(secret: str) -> Response:
     response = jsonify(
         secret=secret,
-        signature_header="X-Relance-Signature",
-        timestamp_header="X-Relance-Timestamp",
+        signature_header=outbound.SIGNATURE_HEADER,
+        timestamp_header=outbound.TIMESTAMP_HEADER,
         scheme='sha256=<hex HMAC-SHA256 of "<timestamp>." + raw body>',
     )
     response.headers["Cache-Control"] = "no-store"

@@ -38,8 +38,8 @@ def settings_for(session: Session, shop_id: int) -> campaigns.CampaignSettings:
         "campaign", document.get("campaign") or campaigns.DEFAULT_CAMPAIGN, campaigns.load_campaign
     )
     if settings.timezone is None:
-        zone = session.scalar(sa.select(Shop.timezone).where(Shop.id == shop_id))
-        settings = dataclasses.replace(settings, timezone=campaigns.known_zone(zone))
+        shop = session.get(Shop, shop_id)  # usually in the session already: no query
+        settings = dataclasses.replace(settings, timezone=campaigns.zone_or_utc(shop and shop.timezone).key)
     return settings
 
 

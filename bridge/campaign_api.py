@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load
@@ -16,6 +14,7 @@ from bridge import metrics
 from bridge.api import authenticated, status_page
 from bridge.models import Offer
 from bridge.web import context
+from campaigns.formatting import zone_or_utc
 from campaigns.metrics import period_end, period_start
 
 bp = Blueprint("campaign_api", __name__, url_prefix="/api/v1")
@@ -119,20 +118,13 @@ class PeriodSchema(Schema):
         return start, end
 
 
-def shop_zone(name: str | None) -> tzinfo:
-    """The shop's time zone; UTC when it has none or an unknown one."""
-    with contextlib.suppress(ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder
-        return ZoneInfo(name) if name else UTC
-    return UTC
-
-
 @bp.get("/metrics")
 @authenticated
 def shop_metrics() -> Response | tuple[Response, int]:
     """Carts, offers, recovery vs holdout with a 95 % interval, revenue, sources, tiers for a period
     (`from`, `to`: see PeriodSchema); 422 with `{"errors": {"from": [...], "to": [...]}}`."""
     try:
-        start, end = PeriodSchema(shop_zone(g.shop.timezone), context().now()).load(request.args)
+        start, end = PeriodSchema(zone_or_utc(g.shop.timezone), context().now()).load(request.args)
     except ValidationError as exc:
         return jsonify(errors=exc.messages), 422
     return jsonify(metrics.compute(g.session, g.shop.id, start, end))

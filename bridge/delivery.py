@@ -351,11 +351,6 @@ def remove_code(ctx: Context, offer_id: int) -> bool:
     return True
 
 
-def _remove_code(ctx: Context, shop: Shop | None, offer: Offer) -> None:
-    """The admin page's cancel action (admin_ui/commerce.py) calls this name."""
-    remove_code(ctx, offer.id)
-
-
 def _mark_removed(ctx: Context, offer_ids: list[int]) -> None:
     if offer_ids:
         with transaction(ctx.sessions) as session:

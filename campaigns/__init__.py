@@ -1,7 +1,7 @@
 """The pure campaign core: offer policy, holdout, codes, settings, messages and metrics."""
 
 from campaigns.codes import ALPHABET, generate_code, offer_window
-from campaigns.formatting import format_discount, format_expiry, format_money
+from campaigns.formatting import format_discount, format_expiry, format_money, zone_or_utc
 from campaigns.holdout import holdout_key, in_holdout
 from campaigns.messages import (
     DEFAULT_BODY,
@@ -30,7 +30,6 @@ from campaigns.settings import (
     EmailTemplate,
     QuietHours,
     dump_campaign,
-    known_zone,
     load_campaign,
 )
 from campaigns.templating import PLACEHOLDERS, TemplateProblem, check_template
@@ -66,7 +65,6 @@ __all__ = [
     "generate_code",
     "holdout_key",
     "in_holdout",
-    "known_zone",
     "load_campaign",
     "offer_window",
     "quiet_hours_end",
@@ -74,4 +72,5 @@ __all__ = [
     "redemption_rate",
     "render_offer_message",
     "wilson_interval",
+    "zone_or_utc",
 ]

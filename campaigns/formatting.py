@@ -45,7 +45,7 @@ def zone_or_utc(name: str | None) -> ZoneInfo:
     """Return the named time zone, or UTC when the name is missing or unknown."""
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" names a folder
         return ZoneInfo("UTC")
 
 

@@ -221,15 +221,6 @@ def _is_allowed_webhook(url: str) -> bool:
     return parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
 
 
-def known_zone(name: str | None) -> str:
-    """Return `name` if it is a time zone this machine knows, else "UTC" (a store may report anything)."""
-    try:
-        ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return "UTC"
-    return name or "UTC"
-
-
 def load_campaign(doc: Mapping[str, Any]) -> CampaignSettings:
     """Validate a campaign document; raises marshmallow.ValidationError with per-field messages."""
     settings: CampaignSettings = CampaignSettingsSchema().load(doc)
