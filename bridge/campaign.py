@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 import campaigns
 from bridge import queue, runtime
-from bridge.db import transaction
+from bridge.db import money_sum, money_value, transaction
 from bridge.leads import add_activity
 from bridge.models import Cart, Lead, Offer, Order, Shop
 from bridge.runtime import Context
@@ -327,7 +327,11 @@ def _after_plan(ctx: Context, offer: Offer | None) -> str:
     return offer.decision
 
 
-def _views(session: Session, lead: Lead, cart: Cart | None, now: datetime) -> tuple:  # type: ignore[type-arg]
+def _views(  # type: ignore[type-arg]
+    session: Session, lead: Lead, cart: Cart | None, now: datetime, percentage: bool
+) -> tuple:
+    # Only a percentage offer without a cart needs the lead's expected order value (to price it).
+    expected = _expected_order_value(session, lead, now) if percentage and cart is None else Decimal(0)
     lead_view = campaigns.LeadView(
         lead_id=lead.id,
         email=(cart.email if cart and cart.email else lead.email),
@@ -336,7 +340,7 @@ def _views(session: Session, lead: Lead, cart: Cart | None, now: datetime) -> tu
         unsubscribed=lead.unsubscribed_at is not None,
         is_customer=lead.is_customer,
         holdout_key=campaigns.holdout_key(lead.shop_id, lead.id),
-        expected_order_value=Decimal(0) if cart is not None else _expected_order_value(session, lead, now),
+        expected_order_value=expected,
     )
     cart_view = (
         None
@@ -385,20 +389,23 @@ def _expected_order_value(session: Session, lead: Lead, now: datetime) -> Decima
 
 # What counts against the monthly budget: live codes at their estimated cost, redeemed codes at the discount
 # the order really got (recorded at redemption). Expired, cancelled and failed codes cost nothing.
-COMMITTED = ("planned", "created", "sent", "redeemed")
+COMMITTED = (*campaigns.LIVE_STATUSES, "redeemed")
 
 
 def _spent(session: Session, shop_id: int, settings: campaigns.CampaignSettings, now: datetime) -> Decimal:
+    """What the shop's budget month has committed so far (0 without a budget: nothing reads it then)."""
+    if settings.monthly_budget is None:
+        return Decimal(0)
     start = campaigns.budget_month_start(now, settings.timezone)
-    costs = session.scalars(
-        sa.select(Offer.cost).where(
+    total = session.scalar(
+        sa.select(money_sum(session, Offer.cost)).where(
             Offer.shop_id == shop_id,
             Offer.holdout.is_(False),
             Offer.created_at >= start,
             Offer.status.in_(COMMITTED),
         )
-    ).all()
-    return sum((Decimal(c) for c in costs if c is not None), Decimal(0))  # exact on SQLite's text money too
+    )
+    return money_value(session, total) or Decimal(0)
 
 
 def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason: str) -> Offer | None:
@@ -408,7 +415,8 @@ def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason:
         # Offers of one shop are decided side by side; with a budget they take turns on the shop row, so
         # two decisions never both spend the last of it.
         session.execute(sa.select(Shop.id).where(Shop.id == lead.shop_id).with_for_update())
-    lead_view, cart_view, offers, last_order = _views(session, lead, cart, now)
+    percentage = settings.discount_kind == "percentage"
+    lead_view, cart_view, offers, last_order = _views(session, lead, cart, now, percentage)
     decision = campaigns.decide(
         lead_view,
         cart_view,

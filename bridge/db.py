@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -58,3 +60,21 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema at `url` to `revision` (safe to run on every deploy)."""
     command.upgrade(alembic_config(url), revision)
+
+
+def money_sum(session: Session, column: Any) -> Any:
+    """SUM of a money column, exact on both databases (read it back with money_value): PostgreSQL sums
+    NUMERIC; SQLite keeps money as text and would sum binary floats, so there it sums whole ten-thousandths
+    (money has four decimals at most)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sa.func.sum(sa.func.round(sa.cast(column, sa.Float) * 10_000))
+    return sa.func.sum(column)
+
+
+def money_value(session: Session, total: Any) -> Decimal | None:
+    """The Decimal of a money_sum() result (None for the sum of no rows)."""
+    if total is None:
+        return None
+    if session.get_bind().dialect.name == "sqlite":
+        return Decimal(int(total)) / 10_000
+    return Decimal(total)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from redis.exceptions import RedisError
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 import campaigns
 from bridge import mailer, outbound, queue, stores, tracking
 from bridge.db import transaction
-from bridge.models import Cart, Lead, Offer, Order, Shop
+from bridge.models import CODE_DEAD, Cart, Lead, Offer, Order, Shop
 from bridge.runtime import Context
 from connectors.base import DiscountRef, DiscountSpec, StoreClient, StoreError, relance_title
 
@@ -22,7 +21,6 @@ log = logging.getLogger(__name__)
 MAX_STORE_ATTEMPTS = 5  # the first try and RQ's four retries (5 s, 30 s, 2 min, 10 min)
 REDELIVER_AFTER = timedelta(minutes=5)  # a `created` offer this far past its send time has lost its job
 BATCH = 200
-DEAD = ("expired", "cancelled", "failed", "suppressed")  # their codes must leave the store
 NO_CHANNEL = "no delivery channel: set SMTP_URL or a webhook URL in the campaign settings"
 # `error` while the SMTP server has the message and has not answered; if it stays, the outcome is unknown.
 EMAIL_IN_FLIGHT = "email: handed to the SMTP server, no answer yet (if this stays, it is not sent again)"
@@ -200,15 +198,15 @@ def _claim(ctx: Context, session: Session, offer: Offer) -> tuple[str, campaigns
     """Decide in the locked transaction: cancel, expire, fail, wait for a channel, or mark it sent."""
     from bridge.campaign import settings_for
 
-    reason = _stale_reason(session, offer)
+    settings = settings_for(session, offer.shop_id)
+    reason = _stale_reason(session, offer, settings)
     if reason is not None:
         offer.status, offer.decision = "cancelled", reason
         return "cancelled", None
     if offer.expires_at is None or offer.expires_at <= ctx.now():
         offer.status = "expired"  # never mail a code that no longer works
         return "expired", None
-    settings = settings_for(session, offer.shop_id)
-    if (later := _quiet_until(settings, ctx.now())) is not None:
+    if (later := campaigns.quiet_until(settings, ctx.now())) is not None:
         offer.send_at = later
         return "quiet_hours", None
     email, webhook = bool(ctx.settings.smtp_url), bool(settings.webhook_url)
@@ -218,7 +216,7 @@ def _claim(ctx: Context, session: Session, offer: Offer) -> tuple[str, campaigns
     try:
         if email:
             mailer.recipient(offer.recipient)
-        message = render(ctx, session, offer)
+        message = render(ctx, session, offer, settings)
     except (mailer.BadRecipient, campaigns.TemplateProblem) as exc:
         offer.status, offer.error = "failed", str(exc)[:1000]
         return "failed", None
@@ -260,21 +258,14 @@ def _settle(ctx: Context, offer_id: int, **values: object) -> None:
         )
 
 
-def _quiet_until(settings: campaigns.CampaignSettings, now: datetime) -> datetime | None:
-    window, zone = settings.quiet_hours, ZoneInfo(settings.timezone or "UTC")
-    return None if window is None else campaigns.quiet_hours_end(now, window, zone)
-
-
-def _stale_reason(session: Session, offer: Offer) -> str | None:
+def _stale_reason(session: Session, offer: Offer, settings: campaigns.CampaignSettings) -> str | None:
     """Why the offer must not be sent any more, or None."""
-    from bridge.campaign import settings_for
-
     lead = session.get(Lead, offer.lead_id) if offer.lead_id else None
     if lead is None or lead.redacted_at is not None:
         return "lead_gone"
     if lead.unsubscribed_at is not None:
         return "unsubscribed"
-    if settings_for(session, offer.shop_id).require_consent and lead.accepts_marketing is not True:
+    if settings.require_consent and lead.accepts_marketing is not True:
         return "consent_withdrawn"  # between the decision and the send (quiet hours can make that 11 hours)
     cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
     if cart is not None and cart.status in ("converted", "recovered"):
@@ -286,14 +277,17 @@ def _stale_reason(session: Session, offer: Offer) -> str | None:
     return "ordered_meanwhile" if ordered is not None else None
 
 
-def render(ctx: Context, session: Session, offer: Offer) -> campaigns.RenderedMessage:
-    """The offer's message as its shop's template renders it (the same every time: tokens carry no time)."""
+def render(
+    ctx: Context, session: Session, offer: Offer, settings: campaigns.CampaignSettings | None = None
+) -> campaigns.RenderedMessage:
+    """The offer's message as its shop's template renders it (the same every time: tokens carry no time);
+    `settings`: the shop's campaign settings when the caller has them already."""
     from bridge.campaign import settings_for
 
     shop, lead = session.get(Shop, offer.shop_id), session.get(Lead, offer.lead_id)
     cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
     assert shop is not None and lead is not None and offer.code and offer.expires_at
-    settings = settings_for(session, shop.id)
+    settings = settings or settings_for(session, shop.id)
     lines = (cart.items or {}).get("lines", []) if cart else []
     items = tuple(campaigns.MessageItem(i["title"], int(i["quantity"]), Decimal(i["price"])) for i in lines)
     recovery = recovery_url(shop, cart, offer.code)
@@ -336,7 +330,7 @@ def remove_code(ctx: Context, offer_id: int) -> bool:
     with ctx.sessions() as session:
         offer = session.get(Offer, offer_id)
         shop = session.get(Shop, offer.shop_id) if offer else None
-    if offer is None or shop is None or offer.status not in DEAD:
+    if offer is None or shop is None or offer.status not in CODE_DEAD:
         return False  # a live or redeemed offer keeps its code
     if not offer.platform_discount_id or offer.code_removed_at:
         return False
@@ -392,7 +386,7 @@ def remove_expired(ctx: Context, limit: int = BATCH) -> int:
             sa.select(Offer.id, Offer.code, Offer.platform_discount_id, Offer.shop_id)
             .join(Shop, Shop.id == Offer.shop_id)
             .where(
-                Offer.status.in_(DEAD),
+                Offer.status.in_(CODE_DEAD),
                 Offer.platform_discount_id.is_not(None),
                 Offer.code_removed_at.is_(None),
                 Shop.uninstalled_at.is_(None),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import campaigns
-from bridge.db import transaction
+from bridge.db import money_sum, money_value, transaction
 from bridge.models import Cart, Lead, Offer, Order, Shop, TierSnapshot
 from bridge.runtime import Context
 from campaigns.metrics import days_touched
@@ -51,22 +51,6 @@ def _cart_rows(shop_id: int, start: datetime, end: datetime, *columns: Any) -> s
 RECOVERED = sa.and_(Cart.status == "recovered", Order.cancelled_at.is_(None))
 
 
-def _money_sum(session: Session, column: Any) -> Any:
-    """SUM of a money column, exact on both databases: PostgreSQL sums NUMERIC; SQLite keeps money as text and
-    would sum binary floats, so there it sums whole ten-thousandths (money has four decimals at most)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return sa.func.sum(sa.func.round(sa.cast(column, sa.Float) * 10_000))
-    return sa.func.sum(column)
-
-
-def _money(session: Session, total: Any) -> Decimal | None:
-    if total is None:
-        return None
-    if session.get_bind().dialect.name == "sqlite":
-        return Decimal(int(total)) / 10_000
-    return Decimal(total)
-
-
 Amount = tuple[str, str | None, Decimal | None, int]  # (figure, currency, sum, how many rows it adds up)
 
 
@@ -78,12 +62,12 @@ def _cart_groups(session: Session, shop_id: int, start: datetime, end: datetime)
     recovered orders' total) per group; the counts and the cart revenue both come from it."""
     currency = sa.func.coalesce(Order.currency, Cart.currency)
     recovered = sa.func.sum(sa.case((RECOVERED, 1), else_=0))
-    total = _money_sum(session, sa.case((RECOVERED, Cart.order_total)))
+    total = money_sum(session, sa.case((RECOVERED, Cart.order_total)))
     query = _cart_rows(shop_id, start, end, currency, sa.func.count(), recovered, total).group_by(
         Offer.holdout, Offer.status, currency
     )
     return [
-        (holdout, status, code, int(n), int(won or 0), _money(session, paid))
+        (holdout, status, code, int(n), int(won or 0), money_value(session, paid))
         for holdout, status, code, n, won, paid in session.execute(query)
     ]
 
@@ -114,8 +98,8 @@ def _amounts(
     offers = (
         sa.select(
             offer_currency,
-            _money_sum(session, Offer.order_total),
-            _money_sum(session, Offer.cost),
+            money_sum(session, Offer.order_total),
+            money_sum(session, Offer.cost),
             sa.func.count(),
         )
         .outerjoin(Order, sa.and_(Order.shop_id == Offer.shop_id, Order.order_id == Offer.order_id))
@@ -124,8 +108,8 @@ def _amounts(
     )
     for code, total, cost, n in session.execute(offers):
         amounts += [
-            ("from_codes", code, _money(session, total), int(n)),
-            ("discount_cost", code, _money(session, cost), 0),
+            ("from_codes", code, money_value(session, total), int(n)),
+            ("discount_cost", code, money_value(session, cost), 0),
         ]
     return amounts
 

@@ -202,9 +202,10 @@ class Order(Base):
     )
 
 
-REMOVAL_DUE = (
-    "code_removed_at IS NULL AND platform_discount_id IS NOT NULL"
-    " AND status IN ('expired', 'cancelled', 'failed', 'suppressed')"
+# Offers whose code must leave the store; the clean-up's partial index holds those not yet removed.
+CODE_DEAD = ("expired", "cancelled", "failed", "suppressed")
+REMOVAL_DUE = "code_removed_at IS NULL AND platform_discount_id IS NOT NULL AND status IN ({})".format(
+    ", ".join(f"'{status}'" for status in CODE_DEAD)
 )
 
 

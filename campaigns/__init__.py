@@ -13,6 +13,7 @@ from campaigns.messages import (
 )
 from campaigns.metrics import Comparison, recovery_comparison, redemption_rate, wilson_interval
 from campaigns.policy import (
+    LIVE_STATUSES,
     SKIP_REASONS,
     CartView,
     Decision,
@@ -22,6 +23,7 @@ from campaigns.policy import (
     decide,
     estimate_cost,
     quiet_hours_end,
+    quiet_until,
 )
 from campaigns.settings import (
     DEFAULT_CAMPAIGN,
@@ -39,6 +41,7 @@ __all__ = [
     "DEFAULT_BODY",
     "DEFAULT_CAMPAIGN",
     "DEFAULT_SUBJECT",
+    "LIVE_STATUSES",
     "PLACEHOLDERS",
     "SKIP_REASONS",
     "CampaignSettings",
@@ -68,6 +71,7 @@ __all__ = [
     "load_campaign",
     "offer_window",
     "quiet_hours_end",
+    "quiet_until",
     "recovery_comparison",
     "redemption_rate",
     "render_offer_message",

@@ -206,6 +206,12 @@ def quiet_hours_end(now: datetime, window: QuietHours, zone: ZoneInfo) -> dateti
     return end
 
 
+def quiet_until(settings: CampaignSettings, now: datetime) -> datetime | None:
+    """Return when the shop's quiet hours end if `now` falls inside them, else None."""
+    window = settings.quiet_hours
+    return None if window is None else quiet_hours_end(now, window, ZoneInfo(settings.timezone or "UTC"))
+
+
 def _ready_at(case: _Case) -> datetime | None:
     """Return when an abandoned cart's offer becomes due if that is still in the future."""
     if case.reason != "abandoned_cart" or case.cart is None:
@@ -235,8 +241,6 @@ def decide(
         return Decision("delay", "cart_active", send_at=due)
     if in_holdout(lead.holdout_key, settings.holdout_share):
         return Decision("holdout", "holdout", holdout=True)
-    window = settings.quiet_hours
-    later = quiet_hours_end(now, window, ZoneInfo(settings.timezone or "UTC")) if window is not None else None
-    if later is not None:
+    if (later := quiet_until(settings, now)) is not None:
         return Decision("offer", "quiet_hours", send_at=later)
     return Decision("offer", "eligible", send_at=now)
