@@ -17,6 +17,7 @@ from bridge import queue, runtime
 from bridge.db import money_sum, money_value, transaction
 from bridge.leads import add_activity
 from bridge.models import Cart, Lead, Offer, Order, Shop
+from bridge.rulesets import lock_shop
 from bridge.runtime import Context
 from bridge.scorer import TierChange, rescore_leads
 
@@ -414,7 +415,7 @@ def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason:
     if settings.monthly_budget is not None:
         # Offers of one shop are decided side by side; with a budget they take turns on the shop row, so
         # two decisions never both spend the last of it.
-        session.execute(sa.select(Shop.id).where(Shop.id == lead.shop_id).with_for_update())
+        lock_shop(session, lead.shop_id)
     percentage = settings.discount_kind == "percentage"
     lead_view, cart_view, offers, last_order = _views(session, lead, cart, now, percentage)
     decision = campaigns.decide(

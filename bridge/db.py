@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -78,3 +78,14 @@ def money_value(session: Session, total: Any) -> Decimal | None:
     if session.get_bind().dialect.name == "sqlite":
         return Decimal(int(total)) / 10_000
     return Decimal(total)
+
+
+Row = TypeVar("Row")
+
+
+def locked(session: Session, model: type[Row], row_id: int, touch: Any) -> Row | None:
+    """The row, locked for the rest of the transaction and read fresh. SQLite has no row locks: there a
+    no-op write of the column `touch` takes the database's write lock before anything is read."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.update(model).where(model.id == row_id).values({touch: touch}))  # type: ignore[attr-defined]
+    return session.get(model, row_id, with_for_update=True, populate_existing=True)

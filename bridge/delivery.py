@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import campaigns
 from bridge import mailer, outbound, queue, stores, tracking
-from bridge.db import transaction
+from bridge.db import locked, transaction
 from bridge.models import CODE_DEAD, Cart, Lead, Offer, Order, Shop
 from bridge.runtime import Context
 from connectors.base import DiscountRef, DiscountSpec, StoreClient, StoreError, relance_title
@@ -171,7 +171,7 @@ def deliver(offer_id: int) -> str:
 
     ctx = runtime.current()
     with transaction(ctx.sessions) as session:
-        offer = _locked_offer(session, offer_id)
+        offer = locked(session, Offer, offer_id, Offer.status)
         if offer is None or offer.status != "created":
             return "not_ready"
         outcome, message = _claim(ctx, session, offer)
@@ -185,13 +185,6 @@ def deliver(offer_id: int) -> str:
     if outcome in ("cancelled", "expired", "failed"):
         remove_code(ctx, offer_id)  # now; the clean-up job retries it if the store fails
     return outcome
-
-
-def _locked_offer(session: Session, offer_id: int) -> Offer | None:
-    """The offer, locked for this transaction (SQLite: take the database write lock first)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(sa.update(Offer).where(Offer.id == offer_id).values(status=Offer.status))
-    return session.get(Offer, offer_id, with_for_update=True, populate_existing=True)
 
 
 def _claim(ctx: Context, session: Session, offer: Offer) -> tuple[str, campaigns.RenderedMessage | None]:

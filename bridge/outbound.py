@@ -11,11 +11,9 @@ import time
 from typing import Any
 
 import requests
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 import campaigns
-from bridge.db import transaction
+from bridge.db import locked, transaction
 from bridge.models import AuditLog, Lead, Offer, Shop
 from bridge.runtime import Context
 
@@ -27,13 +25,6 @@ TIMESTAMP_HEADER = "X-Relance-Timestamp"
 
 class WebhookFailed(RuntimeError):
     """The merchant's endpoint did not answer 2xx: RQ retries the job with backoff."""
-
-
-def _locked_shop(session: Session, shop_id: int) -> Shop | None:
-    """The shop row, locked for this transaction (SQLite: take the database write lock first)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(sa.update(Shop).where(Shop.id == shop_id).values(name=Shop.name))
-    return session.get(Shop, shop_id, with_for_update=True, populate_existing=True)
 
 
 def ensure_secret(ctx: Context, shop_id: int) -> str:
@@ -56,7 +47,7 @@ def rotate_secret(ctx: Context, shop_id: int, actor: str) -> str:
 
 def _store_secret(ctx: Context, shop_id: int, *, rotate: bool, actor: str = "") -> str:
     with transaction(ctx.sessions) as session:
-        shop = _locked_shop(session, shop_id)
+        shop = locked(session, Shop, shop_id, Shop.name)
         if shop is None:
             raise LookupError(f"no shop {shop_id}")
         stored = (shop.settings or {}).get(SETTINGS_KEY)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from redis.exceptions import RedisError
 
 from bridge import queue, runtime
-from bridge.db import transaction
+from bridge.db import locked, transaction
 from bridge.ingest import store_event
 from bridge.models import Shop
 from bridge.runtime import Context
@@ -120,6 +120,6 @@ def _deliveries(topic: str, payload: dict[str, Any]) -> Iterator[tuple[str, str]
 
 def _stamp(ctx: Context, shop_id: int, started: datetime) -> None:
     with transaction(ctx.sessions) as session:
-        shop = session.get(Shop, shop_id, with_for_update=True)  # settings are rewritten whole: no lost write
+        shop = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost write
         if shop is not None:
             shop.settings = {**(shop.settings or {}), STAMP: started.isoformat()}

@@ -123,7 +123,7 @@ def _at(items: list[Any], index: int) -> Any:
 
 def save(session: Session, shop_id: int, document: Any, actor: str, note: str, now: datetime) -> Ruleset:
     """Validate and store a new live version (raises InvalidRules); commit, then enqueue its rescore."""
-    _lock_shop(session, shop_id)
+    lock_shop(session, shop_id)
     _, live = current(session, shop_id)
     clean, errors = validate(document, base=live)
     if clean is None:
@@ -133,7 +133,7 @@ def save(session: Session, shop_id: int, document: Any, actor: str, note: str, n
 
 def restore(session: Session, shop_id: int, version: int, actor: str, now: datetime) -> Ruleset:
     """Make an old version (0: the defaults) live again as a new version; LookupError if unknown."""
-    _lock_shop(session, shop_id)
+    lock_shop(session, shop_id)
     document = version_document(session, shop_id, version)
     if document is None:
         raise LookupError(f"no version {version}")
@@ -171,7 +171,7 @@ def describe(row: Ruleset | None) -> dict[str, Any]:
     }
 
 
-def _lock_shop(session: Session, shop_id: int) -> None:
+def lock_shop(session: Session, shop_id: int) -> None:
     # Serializes version numbering per shop on PostgreSQL; SQLite serializes writers itself and the
     # unique (shop_id, version) constraint refuses a racing duplicate either way.
     session.execute(sa.select(Shop.id).where(Shop.id == shop_id).with_for_update())

@@ -24,7 +24,7 @@ from rq.job import Job
 from sqlalchemy import exc as sa_exc
 
 from bridge import queue, runtime, session_auth, tokens
-from bridge.db import transaction
+from bridge.db import locked, transaction
 from bridge.models import Nonce, Shop
 from bridge.runtime import Context
 from bridge.web import context
@@ -223,7 +223,7 @@ def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> 
     pixel_settings = {"bridgeUrl": ctx.settings.public_url, "publicKey": shop.public_key}
     pixel_id = activate_pixel(client, pixel_settings)
     with transaction(ctx.sessions) as session:
-        row = session.get(Shop, shop_id, with_for_update=True)  # settings are rewritten whole: no lost update
+        row = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost update
         if row is not None:
             row.name, row.currency, row.timezone = info.name or row.name, info.currency, info.timezone
             hooks = {"address": address, "ids": ids, "registered_at": ctx.now().isoformat()}

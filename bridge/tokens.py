@@ -12,12 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bridge import shops
 from bridge.crypto import Vault
-from bridge.db import transaction
+from bridge.db import locked, transaction
 from bridge.models import Shop
 from bridge.runtime import Context
 from connectors.base import StoreError
@@ -94,7 +93,7 @@ def current_token(
     if found is not None:
         return found
     with transaction(ctx.sessions) as session:
-        shop = _lock(session, shop_id)
+        shop = locked(session, Shop, shop_id, Shop.name)
         found = _usable(ctx, shop, force, rejected)  # another worker may have refreshed while we waited
         if found is not None:
             return found
@@ -124,14 +123,6 @@ def _usable(
     if bad or shop.token_expires_at is None or shop.token_expires_at - ctx.now() <= REFRESH_AHEAD:
         return None
     return token, shop.token_expires_at
-
-
-def _lock(session: Session, shop_id: int) -> Shop | None:
-    """Load the shop row locked for the rest of the transaction."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: a first write takes the database's write lock before anything is read.
-        session.execute(sa.update(Shop).where(Shop.id == shop_id).values(name=Shop.name))
-    return session.scalars(sa.select(Shop).where(Shop.id == shop_id).with_for_update()).one_or_none()
 
 
 def _renew(ctx: Context, shop: Shop, http: requests.Session | None) -> oauth.TokenSet | None:

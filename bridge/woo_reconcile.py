@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from redis.exceptions import RedisError
 
 from bridge import jobs, queue, runtime
-from bridge.db import transaction
+from bridge.db import locked, transaction
 from bridge.ingest import store_event
 from bridge.models import Event, Shop
 from bridge.runtime import Context
@@ -240,7 +240,7 @@ def record_status(
     with transaction(ctx.sessions) as session:
         # Locked: shop.settings is rewritten whole, so a writer beside us (the outbound webhook's secret, the
         # token refresh) must not be overwritten with what we read before it committed.
-        shop = session.get(Shop, shop_id, with_for_update=True)
+        shop = locked(session, Shop, shop_id, Shop.name)
         if shop is None:
             return
         settings = dict(shop.settings or {})
