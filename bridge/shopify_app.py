@@ -29,43 +29,20 @@ from bridge.models import Nonce, Shop
 from bridge.runtime import Context
 from bridge.web import context
 from connectors.base import StoreError
+from connectors.shopify import graphql as gql
 from connectors.shopify import oauth
 from connectors.shopify.client import ShopifyClient
+from connectors.shopify.webhooks import SUBSCRIBED_TOPICS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("shopify_app", __name__)
 
-# read_orders covers carts/*, checkouts/*, orders/* and abandonedCheckouts; pixels need the last two.
-SCOPES = ("read_customers", "read_orders", "write_discounts", "write_pixels", "read_customer_events")
-WEBHOOK_TOPICS = (
-    "CARTS_CREATE",
-    "CARTS_UPDATE",
-    "CHECKOUTS_CREATE",
-    "CHECKOUTS_UPDATE",
-    "CUSTOMERS_CREATE",
-    "CUSTOMERS_UPDATE",
-    "CUSTOMERS_EMAIL_MARKETING_CONSENT_UPDATE",
-    "ORDERS_CREATE",
-    "ORDERS_PAID",
-    "ORDERS_CANCELLED",
-    "APP_UNINSTALLED",
-)
+SCOPES = oauth.SCOPES
+# Per-shop subscriptions, kept only for shops installed before the app configuration declared the topics.
+WEBHOOK_TOPICS = tuple(sorted(gql.webhook_topic(topic) for topic in SUBSCRIBED_TOPICS))
 STATE_PURPOSE = "shopify_state"
 STATE_TTL = timedelta(minutes=10)
 LIVE_JOB_STATES = ("queued", "scheduled", "deferred")
-
-_PIXEL_FIELDS = "webPixel { id settings } userErrors { field code message }"
-PIXEL_CREATE = f"""
-mutation RelancePixelCreate($webPixel: WebPixelInput!) {{
-  webPixelCreate(webPixel: $webPixel) {{ {_PIXEL_FIELDS} }}
-}}
-"""
-PIXEL_UPDATE = f"""
-mutation RelancePixelUpdate($id: ID!, $webPixel: WebPixelInput!) {{
-  webPixelUpdate(id: $id, webPixel: $webPixel) {{ {_PIXEL_FIELDS} }}
-}}
-"""
-PIXEL_FIND = "query RelancePixel { webPixel { id } }"
 
 
 @bp.get("/install/shopify")
@@ -211,35 +188,49 @@ def setup_shop(shop_id: int) -> list[str]:
 
 
 def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> list[str]:
-    """Body of `setup_shop`; the webhook subscription ids (idempotent: existing ones are kept)."""
+    """Body of `setup_shop`; the per-shop webhook subscription ids (none once the app config has them)."""
     with ctx.sessions() as session:
         shop = session.get(Shop, shop_id)
     if shop is None or shop.uninstalled_at is not None:
         return []
     client = tokens.shopify_client_for(ctx, shop, http)
     info = client.shop_info()
-    address = f"{ctx.settings.public_url}/webhooks/shopify"
-    ids = client.register_webhooks(address, WEBHOOK_TOPICS)
+    hooks = subscribe(ctx, client, shop)
     pixel_settings = {"bridgeUrl": ctx.settings.public_url, "publicKey": shop.public_key}
     pixel_id = activate_pixel(client, pixel_settings)
     with transaction(ctx.sessions) as session:
         row = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost update
         if row is not None:
             row.name, row.currency, row.timezone = info.name or row.name, info.currency, info.timezone
-            hooks = {"address": address, "ids": ids, "registered_at": ctx.now().isoformat()}
             row.settings = {**(row.settings or {}), "webhooks": hooks, "web_pixel_id": pixel_id}
-    return ids
+    return list(hooks.get("ids") or [])
+
+
+def per_shop_webhooks(shop: Shop) -> bool:
+    """Whether the shop was subscribed topic by topic by API (installed before shopify.app.toml declared
+    the topics): Shopify deletes such subscriptions after repeated failed deliveries, so they are checked."""
+    return bool(((shop.settings or {}).get("webhooks") or {}).get("ids"))
+
+
+def subscribe(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any]:
+    """The shop's `webhooks` setting: app-specific subscriptions (shopify.app.toml, deployed with the CLI)
+    for new installs; an older install's per-shop subscriptions are re-created where missing."""
+    address = f"{ctx.settings.public_url}/webhooks/shopify"
+    stamp = {"address": address, "registered_at": ctx.now().isoformat()}
+    if not per_shop_webhooks(shop):
+        return {"source": "app_config", **stamp}
+    return {"source": "shop", "ids": client.register_webhooks(address, WEBHOOK_TOPICS), **stamp}
 
 
 def activate_pixel(client: ShopifyClient, settings: dict[str, str]) -> str | None:
     """Create the shop's web pixel with our settings (or update the one it has); its id, None if refused."""
     variables: dict[str, Any] = {"webPixel": {"settings": json.dumps(settings)}}
     try:
-        payload = client.execute(PIXEL_CREATE, variables)["webPixelCreate"] or {}
+        payload = client.execute(gql.PIXEL_CREATE, variables)["webPixelCreate"] or {}
         if any(e.get("code") == "TAKEN" for e in payload.get("userErrors") or []):  # reinstall, new URL
-            found = (client.execute(PIXEL_FIND).get("webPixel") or {}).get("id")
+            found = (client.execute(gql.PIXEL_FIND).get("webPixel") or {}).get("id")
             if found:
-                payload = client.execute(PIXEL_UPDATE, {"id": found, **variables})["webPixelUpdate"] or {}
+                payload = client.execute(gql.PIXEL_UPDATE, {"id": found, **variables})["webPixelUpdate"] or {}
     except StoreError as exc:
         log.warning("web pixel not activated: %s", exc.code or exc)
         return None

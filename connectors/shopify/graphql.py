@@ -82,6 +82,19 @@ mutation RelanceWebhookDelete($id: ID!) {
 }
 """
 
+_PIXEL_FIELDS = "webPixel { id settings } userErrors { field code message }"
+PIXEL_CREATE = f"""
+mutation RelancePixelCreate($webPixel: WebPixelInput!) {{
+  webPixelCreate(webPixel: $webPixel) {{ {_PIXEL_FIELDS} }}
+}}
+"""
+PIXEL_UPDATE = f"""
+mutation RelancePixelUpdate($id: ID!, $webPixel: WebPixelInput!) {{
+  webPixelUpdate(id: $id, webPixel: $webPixel) {{ {_PIXEL_FIELDS} }}
+}}
+"""
+PIXEL_FIND = "query RelancePixel { webPixel { id } }"
+
 SHOP = "query RelanceShop { shop { name currencyCode ianaTimezone myshopifyDomain } }"
 
 # Page sizes keep one page near 600 points, well under Shopify's 1000-point cap per query.
@@ -132,6 +145,9 @@ DOCUMENTS: dict[str, str] = {
     "LIST_WEBHOOKS": LIST_WEBHOOKS,
     "CREATE_WEBHOOK": CREATE_WEBHOOK,
     "DELETE_WEBHOOK": DELETE_WEBHOOK,
+    "PIXEL_CREATE": PIXEL_CREATE,
+    "PIXEL_UPDATE": PIXEL_UPDATE,
+    "PIXEL_FIND": PIXEL_FIND,
     "SHOP": SHOP,
     "ABANDONED_CHECKOUTS": ABANDONED_CHECKOUTS,
     "ORDERS": ORDERS,

@@ -55,6 +55,10 @@ def test_document_stays_under_the_single_query_cost_cap(name: str) -> None:
     assert query_cost(parse(gql.DOCUMENTS[name]), variables) <= MAX_QUERY_COST
 
 
+def test_the_pixel_documents_are_checked_too() -> None:
+    assert {"PIXEL_CREATE", "PIXEL_UPDATE", "PIXEL_FIND"} <= set(gql.DOCUMENTS)
+
+
 def test_the_check_catches_documents_the_schema_does_not_have() -> None:
     # priceRuleCreate is not in the 2026-10 schema; Shop has no `currency` field.
     removed = 'mutation { priceRuleCreate(priceRule: {title: "x"}) { priceRule { id } } }'
@@ -115,6 +119,9 @@ def test_wrongly_typed_variables_are_caught() -> None:
         (gql.LIST_WEBHOOKS, {"after": None}),
         (gql.DELETE_WEBHOOK, {"id": "gid://shopify/WebhookSubscription/1"}),
         (gql.SHOP, {}),
+        (gql.PIXEL_CREATE, {"webPixel": {"settings": '{"bridgeUrl": "https://relance.test"}'}}),
+        (gql.PIXEL_UPDATE, {"id": "gid://shopify/WebPixel/1", "webPixel": {"settings": "{}"}}),
+        (gql.PIXEL_FIND, {}),
         (gql.ABANDONED_CHECKOUTS, {"first": gql.PAGE_SIZE, "after": None, "query": gql.updated_since(NOW)}),
         (gql.ORDERS, {"first": gql.PAGE_SIZE, "after": "abc", "query": gql.updated_since(NOW)}),
     ],
@@ -137,6 +144,8 @@ def test_sample_variables_coerce(document: str, variables: dict[str, Any]) -> No
         "customers/update",
         "customers_email_marketing_consent/update",
         "app/uninstalled",
+        "shop/update",
+        "app/scopes_update",
         "APP_UNINSTALLED",
     ],
 )
