@@ -59,8 +59,10 @@ def test_an_unknown_time_zone_is_not_taken(ctx, shop_id, post_shopify, run_jobs)
 
 
 def test_scopes_update_records_the_granted_scopes(ctx, shop_id, post_shopify, run_jobs):
-    scopes = {"id": 1, "shop_id": 548380009, "previous": ["read_orders"],
-              "current": ["read_orders", "write_customers"], "updated_at": "2026-11-25T10:00:00Z"}  # fmt: skip
+    scopes = {
+        "id": 1, "shop_id": 548380009, "previous": ["read_orders"],
+        "current": ["read_orders", "write_customers"], "updated_at": "2026-11-25T10:00:00Z",
+    }  # fmt: skip
     post_shopify("app/scopes_update", scopes, shop=SHOP)
     run_jobs()
     assert shop(ctx, shop_id).settings[shop_updates.SCOPE] == "read_orders,write_customers"
