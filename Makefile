@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean pixel
 
 $(BIN)/relance: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ lint: $(BIN)/relance
 
 test: lint
 	$(BIN)/pytest
+
+# The Shopify web pixel builds from a clean checkout: the committed lock, esbuild into the ignored dist/.
+pixel:
+	npm ci --no-audit --no-fund
+	npm run build
+	npm test
 
 bench: $(BIN)/relance
 	$(BIN)/python -m bench
