@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bridge import queue, reconcile
 from bridge.db import transaction
 from bridge.models import Activity, Cart, Event, Lead, Order, Shop
+from bridge.shopify_app import WEBHOOK_TOPICS
 from bridge.shops import create_shop
 from tests.integration.shopify.conftest import SHOP
 
@@ -173,8 +174,6 @@ def per_shop(ctx, shop_id: int) -> None:
 
 
 def test_reconciliation_recreates_the_subscriptions_shopify_deleted(ctx, fake, shop_id):
-    from bridge.shopify_app import WEBHOOK_TOPICS
-
     per_shop(ctx, shop_id)
     reconcile.reconcile_shop(ctx, shop_id)
     assert {w["topic"] for w in fake.data.webhooks} == set(WEBHOOK_TOPICS)
