@@ -15,6 +15,7 @@ import requests
 import campaigns
 from bridge.db import locked, transaction
 from bridge.models import AuditLog, Lead, Offer, Shop
+from bridge.netguard import guard_for
 from bridge.runtime import Context
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,8 @@ def post_offer(offer_id: int) -> str:
         SIGNATURE_HEADER: f"sha256={sign(ensure_secret(ctx, shop_id), timestamp, body)}",
     }
     try:
-        response = requests.post(url, data=body, timeout=10, headers=headers, allow_redirects=False)
+        with guard_for(ctx).session() as http:  # public addresses only, checked as it connects
+            response = http.post(url, data=body, timeout=10, headers=headers, allow_redirects=False)
         failure = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
     except requests.RequestException as exc:
         failure = type(exc).__name__
