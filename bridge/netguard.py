@@ -40,6 +40,10 @@ class UnsafeTarget(ValueError):
     """A URL or address Relance must not call; the message is the reason, fit to show the merchant."""
 
 
+class RefusedAddress(requests.exceptions.InvalidURL):
+    """What a guarded session raises for a refused address: not a network failure, so nobody retries it."""
+
+
 def system_resolve(host: str, port: int) -> list[str]:
     """The addresses of `host` by the operating system's resolver."""
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
@@ -137,6 +141,21 @@ class Guard:
         return session
 
 
+def refused(exc: BaseException | None) -> bool:
+    """True when a requests or urllib3 error comes from a guard refusing the address."""
+    return isinstance(exc, RefusedAddress) or _unsafe(exc) is not None
+
+
+def _unsafe(exc: BaseException | None) -> UnsafeTarget | None:
+    """The guard's refusal inside an error: requests' > MaxRetryError (.reason) > NewConnectionError."""
+    for _ in range(8):
+        if exc is None or isinstance(exc, UnsafeTarget):
+            return exc
+        nested = exc.__cause__ or getattr(exc, "reason", None) or (exc.args[0] if exc.args else None)
+        exc = nested if isinstance(nested, BaseException) else None
+    return None
+
+
 def guard_for(ctx: Context) -> Guard:
     """The context's guard: the injected one, else one by the ALLOW_PRIVATE_NETWORK_URLS setting."""
     injected = ctx.extras.get(GUARD_KEY)
@@ -192,6 +211,15 @@ class GuardedAdapter(HTTPAdapter):
             "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
             "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
         }
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send as usual; a refused address is raised as RefusedAddress (the check is in the connection)."""
+        try:
+            return super().send(request, **kwargs)
+        except requests.ConnectionError as exc:
+            if refused(exc):
+                raise RefusedAddress(f"refused: {_unsafe(exc)}", request=request) from exc
+            raise
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         """No proxies: a proxy would open the connection itself, past the check."""
