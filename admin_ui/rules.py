@@ -12,7 +12,7 @@ from admin_ui import preview, rules_form
 from admin_ui.access import admin_url, principal, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import db
-from bridge import outbound, rescore, rulesets
+from bridge import rescore, rulesets
 from bridge.simulate import simulate
 from bridge.web import context
 
@@ -73,9 +73,6 @@ def rules_submit() -> ResponseReturnValue:
         return _render(candidate)
     if not rulesets.diff(live, clean):
         return redirect(admin_url("admin.rules", done="unchanged"))
-    refused = outbound.webhook_url_errors(context(), clean, live)
-    if refused:
-        return _render(candidate, 422, errors=rulesets.flatten_errors(refused))
     note = request.form.get("note", "").strip()[:255]
     return _commit(
         lambda: rulesets.save(session, shop, clean, principal().actor, note, context().now()), "saved"

@@ -441,8 +441,9 @@ class CancellingWooStore(FakeWooStore):
 
 @pytest.fixture
 def woo(ctx, smtp):
-    """A WooCommerce shop on a fake store over HTTP; campaign mails through `smtp`."""
-    ctx.settings = ctx.settings.with_overrides(smtp_url=smtp.url)
+    """A WooCommerce shop on a fake store over HTTP (on 127.0.0.1: ALLOW_PRIVATE_NETWORK_URLS); campaign mails
+    through `smtp`."""
+    ctx.settings = ctx.settings.with_overrides(smtp_url=smtp.url, allow_private_network_urls=True)
     with CancellingWooStore(consumer_key=CK, consumer_secret=CS) as store:
         with transaction(ctx.sessions) as session:
             shop_id = create_shop(
