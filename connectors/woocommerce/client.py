@@ -27,7 +27,7 @@ from connectors.base import (
 CODE_TAKEN = "woocommerce_rest_coupon_code_already_exists"
 DISCOUNT_TYPES = {"percentage": "percent", "fixed_amount": "fixed_cart"}
 PER_PAGE = 100
-USER_AGENT = "Relance (WooCommerce REST API v3)"
+USER_AGENT = "WooCommerce-Python-REST-API/3.0.0"  # what the `woocommerce` package sends
 Params = Mapping[str, str] | None
 
 
