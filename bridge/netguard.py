@@ -132,7 +132,7 @@ class Guard:
 
     def session(self) -> requests.Session:
         """A requests session whose every connection (redirects included) goes to checked addresses."""
-        session = requests.Session()
+        session = GuardedSession()
         session.trust_env = False  # no proxy from the environment: it would connect for us, unchecked
         session.max_redirects = MAX_REDIRECTS
         adapter = GuardedAdapter(self)
@@ -194,6 +194,19 @@ class _GuardedConnection:
         raise NewConnectionError(self, message)  # type: ignore[arg-type]
 
 
+class GuardedSession(requests.Session):
+    """A session that raises RefusedAddress when its adapter's connection refused the address."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send as usual (redirects included); the check itself is in the connection, not here."""
+        try:
+            return super().send(request, **kwargs)
+        except requests.ConnectionError as exc:
+            if refused(exc):
+                raise RefusedAddress(f"refused: {_unsafe(exc)}", request=request) from exc
+            raise
+
+
 class GuardedAdapter(HTTPAdapter):
     """A requests adapter whose connection pools open guarded connections only."""
 
@@ -211,15 +224,6 @@ class GuardedAdapter(HTTPAdapter):
             "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
             "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
         }
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        """Send as usual; a refused address is raised as RefusedAddress (the check is in the connection)."""
-        try:
-            return super().send(request, **kwargs)
-        except requests.ConnectionError as exc:
-            if refused(exc):
-                raise RefusedAddress(f"refused: {_unsafe(exc)}", request=request) from exc
-            raise
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         """No proxies: a proxy would open the connection itself, past the check."""
