@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -180,12 +181,14 @@ class _GuardedConnection:
         error: OSError | None = None
         for address in addresses:
             try:
-                return connection.create_connection(
+                sock = connection.create_connection(
                     (address, self.port),
                     self.timeout,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
+                sys.audit("http.client.connect", self, self._dns_host, self.port)
+                return sock
             except TimeoutError as exc:
                 raise ConnectTimeoutError(self, f"connection to {self._dns_host} timed out") from exc
             except OSError as exc:

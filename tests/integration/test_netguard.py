@@ -13,6 +13,7 @@ from bridge import stores, woo_reconcile
 from bridge.db import transaction
 from bridge.models import Ruleset, Shop
 from bridge.netguard import GUARD_KEY, Guard, RefusedAddress, UnsafeTarget, refused
+from bridge.settings import from_env
 from bridge.shops import create_shop
 from connectors.base import StoreError
 from connectors.woocommerce.client import WooClient
@@ -136,3 +137,16 @@ def test_put_rules_refuses_a_webhook_url_outside_the_public_internet(ctx, client
     ctx.settings = ctx.settings.with_overrides(allow_private_network_urls=True)
     local = {"campaign": {"webhook_url": "http://localhost:8080/hook"}}
     assert client.put("/api/v1/rules", json=local, headers=auth).status_code == 200
+
+
+def test_the_settings_are_off_and_empty_unless_set() -> None:
+    assert not from_env({}, dotenv=False).allow_private_network_urls
+    assert not from_env({"ALLOW_PRIVATE_NETWORK_URLS": "yes"}, dotenv=False).allow_private_network_urls
+    given = {
+        "RELANCE_ALLOW_PRIVATE_NETWORK_URLS": "1",
+        "WOOCOMMERCE_ALLOWED_STORES": " https://a.example, b.example,",
+    }
+    read = from_env(given, dotenv=False)
+    assert read.allow_private_network_urls
+    assert read.woocommerce_allowed_stores == ("https://a.example", "b.example")
+    assert Guard(read.allow_private_network_urls).allow_private
