@@ -161,7 +161,10 @@ def test_the_bounce_page_may_load_app_bridge_and_its_styles(client: Any, shop_a:
     ("query", "frame"),
     [
         ("", "frame-ancestors 'none';"),
-        ("?shop=shop-a.myshopify.com", "frame-ancestors https://shop-a.myshopify.com https://admin.shopify.com;"),
+        (
+            "?shop=shop-a.myshopify.com",
+            "frame-ancestors https://shop-a.myshopify.com https://admin.shopify.com;",
+        ),
         ("?embedded=1&shop=evil.example.com", "frame-ancestors 'none';"),
         ("?shop=x.myshopify.com%20https://evil.example.com", "frame-ancestors 'none';"),
     ],
