@@ -35,8 +35,16 @@ from connectors.shopify.client import ShopifyClient
 log = logging.getLogger(__name__)
 bp = Blueprint("shopify_app", __name__)
 
-# read_orders covers carts/*, checkouts/*, orders/* and abandonedCheckouts; pixels need the last two.
-SCOPES = ("read_customers", "read_orders", "write_discounts", "write_pixels", "read_customer_events")
+# read_orders covers carts/*, checkouts/*, orders/* and abandonedCheckouts; pixels need the last two;
+# write_customers writes the unsubscribes Relance collects back to Shopify (bridge.consent).
+SCOPES = (
+    "read_customers",
+    "write_customers",
+    "read_orders",
+    "write_discounts",
+    "write_pixels",
+    "read_customer_events",
+)
 WEBHOOK_TOPICS = (
     "CARTS_CREATE",
     "CARTS_UPDATE",

@@ -31,7 +31,9 @@ def test_install_redirects_to_the_shop_with_scopes_and_a_one_time_state(ctx, cli
     assert (target.scheme, target.netloc, target.path) == ("https", SHOP, "/admin/oauth/authorize")
     query = {k: v[0] for k, v in parse_qs(target.query).items()}
     assert query["client_id"] == "test-api-key"
-    assert {"read_customers", "read_orders", "write_discounts"} <= set(query["scope"].split(","))
+    assert {"read_customers", "write_customers", "read_orders", "write_discounts"} <= set(
+        query["scope"].split(",")
+    )
     assert query["redirect_uri"] == "http://relance.test/auth/shopify/callback"
     assert "grant_options[]" not in query  # offline token: no per-user grant
     [nonce] = nonces(ctx)
