@@ -27,6 +27,7 @@ NAV = (
     ("admin.carts", "carts", "Carts"),
     ("admin.offers", "offers", "Offers"),
     ("admin.events", "events", "Events"),
+    ("admin.data_requests", "data_requests", "Data requests"),
     ("admin.health", "health", "Health"),
 )
 SHOPIFY_CDN = "https://cdn.shopify.com"  # App Bridge: https://cdn.shopify.com/shopifycloud/app-bridge.js
