@@ -99,13 +99,10 @@ def accept(
     if signer is None or not adapter.verify(raw, request.headers, signer.secrets):
         return jsonify(error="unknown shop or bad signature"), 401
     envelope = _envelope(adapter, raw, request.headers)
+    row = event_values(ctx, signer.shop_id, envelope, raw)
     try:
-        event_id = ctx.writer.submit(
-            event_values(ctx, signer.shop_id, envelope, raw), timeout=DB_WAIT_SECONDS
-        )
-    except (
-        TimeoutError
-    ):  # a held lock or a full pool: answer before the store gives up (and counts a failure)
+        event_id = ctx.writer.submit(row, timeout=DB_WAIT_SECONDS)
+    except TimeoutError:  # a held lock or a full pool: answer before Shopify gives up and counts a failure
         log.error("webhook not stored within %.0f s: answering 503", DB_WAIT_SECONDS)
         busy = jsonify(error="database busy, retry later")
         busy.headers["Retry-After"] = "5"
