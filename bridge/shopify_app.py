@@ -6,13 +6,13 @@ the database as it was. Slow store calls (shop details, webhook subscriptions, p
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ bp = Blueprint("shopify_app", __name__)
 SCOPES = oauth.SCOPES
 # Per-shop subscriptions, kept only for shops installed before the app configuration declared the topics.
 WEBHOOK_TOPICS = tuple(sorted(gql.webhook_topic(topic) for topic in SUBSCRIBED_TOPICS))
+SHOP_SUFFIX = ".myshopify.com"
 STATE_PURPOSE = "shopify_state"
 STATE_TTL = timedelta(minutes=10)
 LIVE_JOB_STATES = ("queued", "scheduled", "deferred")
@@ -80,7 +81,7 @@ def callback() -> ResponseReturnValue:
     except StoreError as exc:
         abort(502 if exc.transient else 400, f"Shopify did not accept the authorization code: {exc}")
     finish_install(ctx, shop, granted)
-    return redirect(admin_url(shop, request.args.get("host")), 302)
+    return redirect(admin_url(ctx, shop, request.args.get("host")), 302)
 
 
 @bp.route("/auth/shopify/session", methods=["GET", "POST"])
@@ -103,7 +104,7 @@ def session_token() -> ResponseReturnValue:
             return _retry_session(f"Shopify refused the session token: {exc.code}")
         finish_install(ctx, shop, granted)
     if request.method == "GET":
-        return redirect(admin_url(shop, request.args.get("host")), 302)
+        return redirect(admin_url(ctx, shop, request.args.get("host")), 302)
     return jsonify(ok=True, shop=shop, exchanged=exchanged)
 
 
@@ -153,10 +154,31 @@ def _take_state(ctx: Context, state: str, shop: str) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def admin_url(shop: str, host: str | None = None) -> str:
-    """The admin page for a shop (with App Bridge's `host` when Shopify gave one)."""
-    query = {"shop": shop, **({"host": host} if host else {})}
-    return f"/admin/?{urlencode(query)}"
+def admin_url(ctx: Context, shop: str, host: str | None = None) -> str:
+    """Relance's page inside the shop's Shopify admin (`https://{decoded host}/apps/{client id}`).
+
+    Landing on our own /admin/ after an install would show the standalone sign-in page: the embedded
+    page only opens inside the admin, which loads it with a session token. Without a usable `host`,
+    the shop's page on admin.shopify.com is built from its name.
+    """
+    base = _admin_host(shop, host) or f"admin.shopify.com/store/{shop.removesuffix(SHOP_SUFFIX)}"
+    return f"https://{base}/apps/{ctx.settings.shopify_api_key}"
+
+
+def _admin_host(shop: str, host: str | None) -> str | None:
+    """Shopify's `host` parameter decoded, when it is this shop's admin (never another site)."""
+    try:
+        decoded = base64.b64decode(
+            _padded(host or "").replace("-", "+").replace("_", "/"), validate=True
+        ).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    name = shop.removesuffix(SHOP_SUFFIX)
+    return decoded if decoded in (f"admin.shopify.com/store/{name}", f"{shop}/admin") else None
+
+
+def _padded(text: str) -> str:
+    return text + "=" * (-len(text) % 4)
 
 
 def finish_install(ctx: Context, domain: str, granted: oauth.TokenSet) -> int:

@@ -97,6 +97,16 @@ PIXEL_FIND = "query RelancePixel { webPixel { id } }"
 
 SHOP = "query RelanceShop { shop { name currencyCode ianaTimezone myshopifyDomain } }"
 
+# Needs the write_customers scope. Only SUBSCRIBED, UNSUBSCRIBED and PENDING may be set.
+UPDATE_EMAIL_CONSENT = """
+mutation RelanceEmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {
+  customerEmailMarketingConsentUpdate(input: $input) {
+    customer { id defaultEmailAddress { marketingState marketingUpdatedAt } }
+    userErrors { field code message }
+  }
+}
+"""
+
 # Page sizes keep one page near 600 points, well under Shopify's 1000-point cap per query.
 PAGE_SIZE = 10
 _MONEY = "{ shopMoney { amount currencyCode } }"
@@ -149,6 +159,7 @@ DOCUMENTS: dict[str, str] = {
     "PIXEL_UPDATE": PIXEL_UPDATE,
     "PIXEL_FIND": PIXEL_FIND,
     "SHOP": SHOP,
+    "UPDATE_EMAIL_CONSENT": UPDATE_EMAIL_CONSENT,
     "ABANDONED_CHECKOUTS": ABANDONED_CHECKOUTS,
     "ORDERS": ORDERS,
 }
@@ -205,6 +216,17 @@ def discount_variables(spec: DiscountSpec) -> dict[str, Any]:
             "subtotal": {"greaterThanOrEqualToSubtotal": str(spec.minimum_subtotal)}
         }
     return {"input": data}
+
+
+def email_consent_variables(customer_external_id: str, subscribed: bool, at: datetime) -> dict[str, Any]:
+    """Variables of UPDATE_EMAIL_CONSENT: the customer's email marketing state as of `at`."""
+    consent: dict[str, Any] = {
+        "marketingState": "SUBSCRIBED" if subscribed else "UNSUBSCRIBED",
+        "consentUpdatedAt": iso(at),
+    }
+    if subscribed:
+        consent["marketingOptInLevel"] = "SINGLE_OPT_IN"
+    return {"input": {"customerId": gid("Customer", customer_external_id), "emailMarketingConsent": consent}}
 
 
 def webhook_topic(topic: str) -> str:

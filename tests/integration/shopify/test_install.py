@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +13,7 @@ from bridge.db import transaction
 from bridge.models import Nonce, Shop
 from connectors.shopify import graphql as gql
 from tests.conftest import APP_SECRET
-from tests.integration.shopify.conftest import SHOP, sign_query
+from tests.integration.shopify.conftest import APP_IN_ADMIN, SHOP, sign_query
 
 
 def shops(ctx) -> list[Shop]:
@@ -32,7 +33,9 @@ def test_install_redirects_to_the_shop_with_scopes_and_a_one_time_state(ctx, cli
     assert (target.scheme, target.netloc, target.path) == ("https", SHOP, "/admin/oauth/authorize")
     query = {k: v[0] for k, v in parse_qs(target.query).items()}
     assert query["client_id"] == "test-api-key"
-    assert {"read_customers", "read_orders", "write_discounts"} <= set(query["scope"].split(","))
+    assert {"read_customers", "write_customers", "read_orders", "write_discounts"} <= set(
+        query["scope"].split(",")
+    )
     assert query["redirect_uri"] == "http://relance.test/auth/shopify/callback"
     assert "grant_options[]" not in query  # offline token: no per-user grant
     [nonce] = nonces(ctx)
@@ -66,7 +69,7 @@ def test_install_refuses_a_wrong_or_stale_signature(ctx, client, clock):
 def test_callback_stores_encrypted_expiring_tokens_and_sends_to_the_admin(ctx, fake, install, clock):
     response = install()
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/admin/?shop={SHOP}&host=YWRtaW4uc2hvcGlmeS5jb20"
+    assert response.headers["Location"] == APP_IN_ADMIN  # Relance inside the Shopify admin, not /admin/
     [shop] = shops(ctx)
     [token] = fake.tokens
     [refresh] = fake.refresh_tokens
@@ -205,3 +208,19 @@ def test_an_existing_pixel_is_updated_with_our_settings():
         store.sent[-1][1]["webPixel"]["settings"]
         == '{"bridgeUrl": "https://relance.example.com", "publicKey": "pk_1"}'
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "location"),
+    [
+        (None, APP_IN_ADMIN),  # no host: the shop's page on admin.shopify.com, built from its name
+        (base64.b64encode(f"{SHOP}/admin".encode()).decode(), f"https://{SHOP}/admin/apps/test-api-key"),
+        (base64.b64encode(b"admin.shopify.com/store/another-shop").decode(), APP_IN_ADMIN),
+        (base64.b64encode(b"evil.example.com/store/relance-test").decode(), APP_IN_ADMIN),
+        ("not base64!", APP_IN_ADMIN),
+    ],
+    ids=["no-host", "legacy-admin", "another-shop", "foreign-site", "garbage"],
+)
+def test_the_callback_lands_inside_the_shops_admin_whatever_the_host(install, host, location):
+    response = install(host=host or "")
+    assert response.status_code == 302 and response.headers["Location"] == location

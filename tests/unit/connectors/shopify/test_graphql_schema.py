@@ -122,6 +122,8 @@ def test_wrongly_typed_variables_are_caught() -> None:
         (gql.PIXEL_CREATE, {"webPixel": {"settings": '{"bridgeUrl": "https://relance.test"}'}}),
         (gql.PIXEL_UPDATE, {"id": "gid://shopify/WebPixel/1", "webPixel": {"settings": "{}"}}),
         (gql.PIXEL_FIND, {}),
+        (gql.UPDATE_EMAIL_CONSENT, gql.email_consent_variables("7261", False, NOW)),
+        (gql.UPDATE_EMAIL_CONSENT, gql.email_consent_variables("gid://shopify/Customer/7261", True, NOW)),
         (gql.ABANDONED_CHECKOUTS, {"first": gql.PAGE_SIZE, "after": None, "query": gql.updated_since(NOW)}),
         (gql.ORDERS, {"first": gql.PAGE_SIZE, "after": "abc", "query": gql.updated_since(NOW)}),
     ],
@@ -156,3 +158,15 @@ def test_webhook_topics_coerce_to_the_topic_enum(topic: str) -> None:
 
 def test_updated_since_uses_quoted_utc_search_syntax() -> None:
     assert gql.updated_since(NOW) == "updated_at:>='2026-11-25T10:00:00Z'"
+
+
+def test_consent_variables_set_a_state_the_mutation_accepts() -> None:
+    # Only SUBSCRIBED, UNSUBSCRIBED and PENDING may be set through customerEmailMarketingConsentUpdate.
+    data = gql.email_consent_variables("7261", False, NOW)["input"]
+    assert data == {
+        "customerId": "gid://shopify/Customer/7261",
+        "emailMarketingConsent": {
+            "marketingState": "UNSUBSCRIBED",
+            "consentUpdatedAt": "2026-11-25T10:00:00Z",
+        },
+    }
