@@ -171,6 +171,10 @@ def _close_cart(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> None
 # A code can only be redeemed once it exists on the store and went out (or expired on our side while the store
 # still honoured it). A cancelled or failed offer's code that an order still used is logged, not counted.
 REDEEMABLE = ("created", "sent", "expired")
+# An order placed after the code's advertised expiry did not take our offer: the store failed to enforce the
+# expiry (WooCommerce once kept such codes live). It is logged for the merchant, not counted as a redemption or
+# a recovery. The grace covers clock drift between the store and us, not a longer offer.
+EXPIRY_GRACE = timedelta(minutes=5)
 
 
 def _recovers(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> bool:
@@ -199,6 +203,11 @@ def redeem_codes(session: Session, shop_id: int, order: facts.OrderPlaced) -> li
         if offer.status not in REDEEMABLE:
             log.warning(
                 "order %s used the code of offer %s, which is %s", order.order_id, offer.id, offer.status
+            )
+            continue
+        if offer.expires_at is not None and order.created_at > offer.expires_at + EXPIRY_GRACE:
+            log.warning(
+                "order %s used the code of offer %s after it expired: not counted", order.order_id, offer.id
             )
             continue
         offer.status = "redeemed"

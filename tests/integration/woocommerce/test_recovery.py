@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -42,6 +43,49 @@ def shop(woo, install, smtp):
 def one(ctx, model):
     with ctx.sessions() as session:
         return session.scalars(sa.select(model)).one()
+
+
+def send_offer(woo, shop, store, clock, post_plugin, deliver, run_jobs) -> Offer:
+    """A checkout abandoned with an email, swept an hour later: the offer, sent."""
+    now, restore = int(clock.now.timestamp()), f"{store.url}/cart/?relance_restore={TOKEN}"
+    typed = cart_event(
+        "checkout.email", ts=now - 600, email="jane@example.com", marketing_consent=True, recovery_url=restore
+    )
+    assert post_plugin(shop, typed).status_code == 200
+    run_jobs()
+    clock.advance(minutes=61)
+    assert campaign.sweep(woo) == 1
+    run_jobs()
+    offer = one(woo, Offer)
+    assert offer.status == "sent"
+    return offer
+
+
+def test_the_store_coupon_expires_when_the_offer_does(
+    woo, shop, store, clock, post_plugin, deliver, run_jobs
+):
+    store.timezone_string = "Europe/Paris"  # WooCommerce reads a date without offset in the site's zone
+    offer = send_offer(woo, shop, store, clock, post_plugin, deliver, run_jobs)
+    [coupon] = store.coupons.values()
+    shown = store.coupons_shown()[0]
+    assert shown["date_expires_gmt"] == offer.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    assert not store.coupon_expired(coupon["code"], offer.expires_at - timedelta(seconds=1))
+    assert store.coupon_expired(coupon["code"], offer.expires_at + timedelta(seconds=1))
+
+
+def test_an_order_after_the_code_expired_is_not_a_redemption(
+    woo, shop, store, clock, post_plugin, deliver, run_jobs
+):
+    offer = send_offer(woo, shop, store, clock, post_plugin, deliver, run_jobs)
+    late = offer.expires_at + timedelta(hours=2)
+    stamp = late.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    placed = order(951, "processing", token=TOKEN, coupons=(offer.code.lower(),), created=stamp)
+    placed["date_modified_gmt"] = stamp
+    clock.advance(hours=30)
+    assert deliver("order.created", placed).status_code == 200
+    run_jobs()
+    offer = one(woo, Offer)
+    assert offer.status != "redeemed" and offer.order_id is None and offer.redeemed_at is None
 
 
 def test_an_abandoned_woocommerce_checkout_is_recovered_with_a_store_coupon(
