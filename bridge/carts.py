@@ -171,9 +171,9 @@ def _close_cart(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> None
 # A code can only be redeemed once it exists on the store and went out (or expired on our side while the store
 # still honoured it). A cancelled or failed offer's code that an order still used is logged, not counted.
 REDEEMABLE = ("created", "sent", "expired")
-# An order placed after the code's advertised expiry did not take our offer: the store failed to enforce the
-# expiry (WooCommerce once kept such codes live). It is logged for the merchant, not counted as a redemption or
-# a recovery. The grace covers clock drift between the store and us, not a longer offer.
+# An order placed after the code's advertised expiry did not take our offer: the store failed to enforce
+# the expiry (WooCommerce once kept such codes live). It is logged for the merchant, not counted as a
+# redemption. The grace covers clock drift between the store and us, not a longer offer.
 EXPIRY_GRACE = timedelta(minutes=5)
 
 

@@ -243,8 +243,9 @@ def coupon_body(spec: DiscountSpec) -> dict[str, Any]:
         "discount_type": DISCOUNT_TYPES[spec.kind],
         "amount": format(spec.value, "f"),
         "description": spec.title,
-        # WC_Coupon has no setter for `date_expires_gmt`: WooCommerce drops it without a word and the code
-        # never expires. `date_expires` with an explicit offset is stored as that instant (WC_Data::set_date_prop).
+        # WC_Coupon has no setter for `date_expires_gmt`: WooCommerce drops it without a word and the
+        # code never expires. `date_expires` with an explicit offset is stored as that instant
+        # (WC_Data::set_date_prop).
         "date_expires": _utc_offset(spec.ends_at),
         "individual_use": True,
         "usage_limit": 1,

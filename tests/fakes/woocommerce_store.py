@@ -21,10 +21,10 @@ import hmac
 import itertools
 import json
 import math
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
