@@ -138,8 +138,42 @@ def apply_order(
             lead.total_spent = (lead.total_spent or Decimal(0)) + order.total
     for offer in redeem_codes(session, shop.id, order):
         _recover_offer_cart(session, offer, order, window, cart)
+    if lead is not None:
+        waiting = cancel_waiting_offers(session, lead, order)
+        if waiting:
+            follow_ups.append(lambda: _remove_codes_soon(waiting))
     session.flush()
     return lead
+
+
+def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced) -> list[int]:
+    """Cancel the lead's offers not sent yet (waiting for quiet hours, or for their code) that this order
+    makes moot, as delivery's final check would at the send time; the ids whose code is on the store."""
+    waiting = session.scalars(
+        sa.select(Offer).where(
+            Offer.lead_id == lead.id, Offer.status.in_(("planned", "created")), Offer.sent_at.is_(None)
+        )
+    ).all()
+    on_store = []
+    for offer in waiting:
+        cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
+        since = cart.created_at if cart is not None else offer.created_at
+        if order.created_at < since:
+            continue  # an older order, delivered late: the offer still stands
+        offer.status, offer.decision = "cancelled", "ordered_meanwhile"
+        if offer.platform_discount_id:
+            on_store.append(offer.id)
+    return on_store
+
+
+def _remove_codes_soon(offer_ids: list[int]) -> None:
+    """After commit: queue the removal of the cancelled offers' codes (the clean-up job retries a failure)."""
+    from bridge import delivery, queue, runtime
+
+    ctx = runtime.current()
+    for offer_id in offer_ids:
+        job_id = f"remove-code-{offer_id}"
+        queue.enqueue(ctx.redis, delivery.remove_code_job, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
 
 
 def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
