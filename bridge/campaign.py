@@ -432,7 +432,7 @@ def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason:
         decision = campaigns.Decision(action="skip", reason="empty_cart")  # an emptied cart is no lost sale
     shop = session.get(Shop, lead.shop_id)
     if shop is not None and shop.disconnected_at is not None:
-        # The store refuses our keys: no code could be made. Kept as a suppressed row, visible to the merchant.
+        # The store refuses our keys: no code could be made. A suppressed row, visible to the merchant.
         decision = campaigns.Decision(action="skip", reason="store_disconnected")
     if decision.action == "skip" and reason == "hot_lead":
         return None  # nothing to remember: a hot lead may qualify later

@@ -14,7 +14,6 @@ from bridge.runtime import Context
 from connectors.base import StoreClient, StoreError
 from connectors.demo import DemoStoreClient
 
-
 log = logging.getLogger(__name__)
 
 

@@ -127,7 +127,7 @@ def refresh_store_info(ctx: Context, shop_id: int, client: WooClient) -> None:
 
 
 def _refused(ctx: Context, shop_id: int, url: str, exc: StoreError) -> None:
-    """Record a failed call; keys the store refuses mark the shop disconnected (logged once, not each pass)."""
+    """Record a failed call; refused keys mark the shop disconnected (logged once, not each pass)."""
     record_status(ctx, shop_id, url, error=str(exc))
     if exc.code == "unauthorized":
         stores.mark_disconnected(ctx, shop_id)
