@@ -124,3 +124,29 @@ def test_an_abandoned_woocommerce_checkout_is_recovered_with_a_store_coupon(
     offer, cart = one(woo, Offer), one(woo, Cart)
     assert (offer.status, offer.order_id, offer.order_total) == ("redeemed", "950", Decimal("29.35"))
     assert (cart.status, cart.order_id) == ("recovered", "950")
+
+
+def test_an_order_while_the_offer_waits_for_quiet_hours_removes_its_code_at_once(
+    woo, shop, store, clock, post_plugin, deliver, run_jobs
+):
+    with transaction(woo.sessions) as session:
+        ruleset = session.scalars(sa.select(Ruleset)).one()
+        quiet = {"start": "09:00", "end": "20:00"}  # the shop's zone is UTC: the send waits until 20:00
+        ruleset.document = {"campaign": {**ruleset.document["campaign"], "quiet_hours": quiet}}
+    now = int(clock.now.timestamp())
+    typed = cart_event("checkout.email", ts=now - 600, email="jane@example.com", marketing_consent=True)
+    assert post_plugin(shop, typed).status_code == 200
+    run_jobs()
+    clock.advance(minutes=61)
+    assert campaign.sweep(woo) == 1
+    run_jobs()
+    offer = one(woo, Offer)
+    assert (offer.status, offer.decision) == ("created", "quiet_hours") and len(store.coupons) == 1
+    placed = order(960, "processing", token=TOKEN, created="2026-11-25T11:30:00")
+    placed["date_modified_gmt"] = "2026-11-25T11:30:00"
+    clock.advance(minutes=30)
+    assert deliver("order.created", placed).status_code == 200
+    run_jobs()
+    offer = one(woo, Offer)
+    assert (offer.status, offer.decision) == ("cancelled", "ordered_meanwhile")
+    assert store.coupons == {} and offer.code_removed_at is not None  # not live until 20:00
