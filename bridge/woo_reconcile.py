@@ -135,6 +135,32 @@ def _refused(ctx: Context, shop_id: int, url: str, exc: StoreError) -> None:
         log.warning("woocommerce upkeep of shop %s failed: %s", shop_id, exc.code or "error")
 
 
+def unregister_woo_webhooks(shop_id: int) -> int:
+    """Job, after the shop uninstalled: delete our webhooks from the store, then forget its REST keys (the key
+    itself can only be revoked in WooCommerce); how many webhooks were deleted."""
+    ctx = runtime.current()
+    with ctx.sessions() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or shop.platform != "woocommerce" or shop.uninstalled_at is None:
+            return 0
+        key, secret = ctx.vault.decrypt(shop.consumer_key_enc), ctx.vault.decrypt(shop.consumer_secret_enc)
+        store, url = shop.domain, delivery_url(ctx, shop.shop_key)
+    removed = 0
+    if key and secret:
+        client = make_client(ctx, store, key, secret)
+        try:
+            for webhook in our_webhooks(client.webhook_statuses(), url):
+                client.delete_webhook(webhook.webhook_id)
+                removed += 1
+        except StoreError as exc:  # the store stops delivering on its own once we answer 401
+            log.warning("shop %s: webhooks not removed at uninstall: %s", shop_id, exc.code or "error")
+    with transaction(ctx.sessions) as session:
+        found = session.get(Shop, shop_id)
+        if found is not None and found.uninstalled_at is not None:
+            found.consumer_key_enc = found.consumer_secret_enc = None
+    return removed
+
+
 def reconcile_woocommerce(shop_id: int) -> int:
     """Job: repair the shop's webhooks and feed orders and customers they missed; events stored."""
     return reconcile(runtime.current(), shop_id)

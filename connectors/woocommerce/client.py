@@ -135,6 +135,14 @@ class WooClient:
             ids.append(str(_object(saved).get("id", "")))
         return ids
 
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Delete a webhook for good (WooCommerce has no trash for webhooks); one already gone is fine."""
+        try:
+            self._send("DELETE", f"webhooks/{int(webhook_id)}", params={"force": "true"})
+        except StoreError as exc:
+            if not exc.code.endswith("_invalid_id"):
+                raise
+
     def webhook_statuses(self) -> list[WebhookStatus]:
         """Every webhook of the store with its status."""
         return [_webhook_status(w) for w in self._pages("webhooks", {"status": "all"})]

@@ -95,6 +95,16 @@ Relance_Sender::send( $payload );
 run_next_action();
 check( 1 === count( WP::$posts ) && array() === WP::$scheduled && array() === WP::$transients, '401 is not retried' );
 
+// Deactivating the plugin tells Relance at once, signed, without going through the outbox.
+WP::reset();
+WP::$answers = array( 200 );
+Relance_Sender::farewell();
+check( 1 === count( WP::$posts ) && array() === WP::$scheduled, 'the farewell is posted at once' );
+$farewell = json_decode( WP::$posts[0][1]['body'], true );
+check( 'plugin.deactivated' === $farewell['event'] && is_int( $farewell['ts'] ), 'the farewell event' );
+check( 'https://relance.example.com/webhooks/wordpress/s_shop' === WP::$posts[0][0], 'to the signed endpoint' );
+check( Relance_Core::sign( WP::$posts[0][1]['body'], 'secret', (int) WP::$posts[0][1]['headers']['X-Relance-Timestamp'] ) === WP::$posts[0][1]['headers']['X-Relance-Signature'], 'signed' );
+
 // A recovery link opened in a fresh browser applies a code restricted to the shopper's email.
 WP::reset();
 $token                         = str_repeat( 'b', 32 );

@@ -93,3 +93,20 @@ def test_reinstalling_reconnects(woo, store, install):
     install()
     with woo.sessions() as session:
         assert session.get(Shop, shop["id"]).disconnected_at is None
+
+
+def test_deactivating_the_plugin_uninstalls_the_store(woo, store, install, clock, post_plugin, run_jobs):
+    shop = install()
+    assert len(store.webhooks) == 4
+    farewell = {
+        "event": "plugin.deactivated",
+        "ts": int(clock.now.timestamp()),
+    }  # Relance_Core::farewell_payload
+    assert post_plugin(shop, farewell).status_code == 200
+    run_jobs()
+    with woo.sessions() as session:
+        found = session.get(Shop, shop["id"])
+        assert found.uninstalled_at == woo.now()
+        assert found.consumer_key_enc is None and found.consumer_secret_enc is None
+    assert store.webhooks == {}  # the store delivers nothing more to us
+    assert woo_reconcile.reconcile_all_woocommerce() == 0

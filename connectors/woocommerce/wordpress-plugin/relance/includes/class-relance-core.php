@@ -273,4 +273,17 @@ final class Relance_Core {
 		$delays = array( 60, 300, 900, 3600, 10800 );
 		return isset( $delays[ $attempt ] ) ? $delays[ $attempt ] : null;
 	}
+
+	/**
+	 * The signed notice that the plugin was deactivated (Relance uninstalls the store).
+	 *
+	 * @param int $ts Unix time.
+	 * @return array
+	 */
+	public static function farewell_payload( $ts ) {
+		return array(
+			'event' => 'plugin.deactivated',
+			'ts'    => (int) $ts,
+		);
+	}
 }

@@ -84,6 +84,19 @@ final class Relance_Sender {
 	}
 
 	/**
+	 * The plugin is being deactivated: tell Relance now (no background job will run for it any more), so it
+	 * stops making codes and planning offers for this store and removes its webhooks. Reconnecting later goes
+	 * through Relance's install link.
+	 */
+	public static function farewell() {
+		try {
+			self::post( Relance_Core::encode( Relance_Core::farewell_payload( time() ) ), true );
+		} catch ( \Throwable $e ) {
+			self::log( $e->getMessage() );
+		}
+	}
+
+	/**
 	 * Background: deliver a queued body; while Relance is unreachable or failing, try again later through
 	 * Action Scheduler (Relance_Core::retry_delay: a bounded number of tries over about four hours).
 	 *
