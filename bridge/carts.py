@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bridge import delivery, preload, queue, runtime
+from bridge import preload
 from bridge.leads import lead_for, normalize_email, set_consent
 from bridge.models import Cart, Lead, Offer, Order, Shop
 from connectors import base as facts
@@ -168,6 +168,8 @@ def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced
 
 def _remove_codes_soon(offer_ids: list[int]) -> None:
     """After commit: queue the removal of the cancelled offers' codes (the clean-up job retries a failure)."""
+    from bridge import delivery, queue, runtime  # delivery imports tracking, which imports the API: a cycle
+
     ctx = runtime.current()
     for offer_id in offer_ids:
         job_id = f"remove-code-{offer_id}"
