@@ -61,8 +61,10 @@ def page_context() -> dict[str, Any]:
 
     principal = g.get("principal")
     shop = db().get(Shop, principal.shop_id) if principal is not None else None
+    disconnected = shop is not None and shop.disconnected_at is not None and shop.uninstalled_at is None
     return {
         "principal": principal,
+        "disconnected": disconnected,
         "nav": NAV,
         "shop_label": (shop.name or shop.domain) if shop is not None else "",
         "shopify_api_key": context().settings.shopify_api_key,

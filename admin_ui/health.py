@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import make_response, redirect, render_template, request
@@ -81,7 +82,15 @@ def _store(shop: Shop) -> dict[str, Any]:
         "refresh_ok": shop.refresh_expires_at is None or shop.refresh_expires_at > context().now(),
         "hooks": hooks or {},
         "scopes": settings.get(shop_updates.SCOPE, ""),
+        "disconnected_at": shop.disconnected_at,
+        "reconnect_url": reconnect_url(shop),
     }
+
+
+def reconnect_url(shop: Shop) -> str:
+    """The install link that gives Relance new WooCommerce REST keys for this store."""
+    public = context().settings.public_url.rstrip("/")
+    return f"{public}/install/woocommerce?{urlencode({'store_url': shop.domain})}"
 
 
 @bp.get("/health")

@@ -430,6 +430,10 @@ def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason:
     )
     if cart is not None and not (cart.items or {}).get("lines"):
         decision = campaigns.Decision(action="skip", reason="empty_cart")  # an emptied cart is no lost sale
+    shop = session.get(Shop, lead.shop_id)
+    if shop is not None and shop.disconnected_at is not None:
+        # The store refuses our keys: no code could be made. A suppressed row, visible to the merchant.
+        decision = campaigns.Decision(action="skip", reason="store_disconnected")
     if decision.action == "skip" and reason == "hot_lead":
         return None  # nothing to remember: a hot lead may qualify later
     offer = Offer(

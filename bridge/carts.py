@@ -138,8 +138,42 @@ def apply_order(
             lead.total_spent = (lead.total_spent or Decimal(0)) + order.total
     for offer in redeem_codes(session, shop.id, order):
         _recover_offer_cart(session, offer, order, window, cart)
+    if lead is not None:
+        waiting = cancel_waiting_offers(session, lead, order)
+        if waiting:
+            follow_ups.append(lambda: _remove_codes_soon(waiting))
     session.flush()
     return lead
+
+
+def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced) -> list[int]:
+    """Cancel the lead's offers not sent yet (waiting for quiet hours, or for their code) that this order
+    makes moot, as delivery's final check would at the send time; the ids whose code is on the store."""
+    waiting = session.scalars(
+        sa.select(Offer).where(
+            Offer.lead_id == lead.id, Offer.status.in_(("planned", "created")), Offer.sent_at.is_(None)
+        )
+    ).all()
+    on_store = []
+    for offer in waiting:
+        cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
+        since = cart.created_at if cart is not None else offer.created_at
+        if order.created_at < since:
+            continue  # an older order, delivered late: the offer still stands
+        offer.status, offer.decision = "cancelled", "ordered_meanwhile"
+        if offer.platform_discount_id:
+            on_store.append(offer.id)
+    return on_store
+
+
+def _remove_codes_soon(offer_ids: list[int]) -> None:
+    """After commit: queue the removal of the cancelled offers' codes (the clean-up job retries a failure)."""
+    from bridge import delivery, queue, runtime  # delivery imports tracking, which imports the API: a cycle
+
+    ctx = runtime.current()
+    for offer_id in offer_ids:
+        job_id = f"remove-code-{offer_id}"
+        queue.enqueue(ctx.redis, delivery.remove_code_job, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
 
 
 def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
@@ -171,6 +205,10 @@ def _close_cart(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> None
 # A code can only be redeemed once it exists on the store and went out (or expired on our side while the store
 # still honoured it). A cancelled or failed offer's code that an order still used is logged, not counted.
 REDEEMABLE = ("created", "sent", "expired")
+# An order placed after the code's advertised expiry did not take our offer: the store failed to enforce
+# the expiry (WooCommerce once kept such codes live). It is logged for the merchant, not counted as a
+# redemption. The grace covers clock drift between the store and us, not a longer offer.
+EXPIRY_GRACE = timedelta(minutes=5)
 
 
 def _recovers(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> bool:
@@ -199,6 +237,11 @@ def redeem_codes(session: Session, shop_id: int, order: facts.OrderPlaced) -> li
         if offer.status not in REDEEMABLE:
             log.warning(
                 "order %s used the code of offer %s, which is %s", order.order_id, offer.id, offer.status
+            )
+            continue
+        if offer.expires_at is not None and order.created_at > offer.expires_at + EXPIRY_GRACE:
+            log.warning(
+                "order %s used the code of offer %s after it expired: not counted", order.order_id, offer.id
             )
             continue
         offer.status = "redeemed"

@@ -225,7 +225,7 @@ def ingest_relay() -> int:
         ctx.engine.dispose()
 
 
-from bridge import cli_admin, cli_ops  # noqa: E402,F401  (they register their commands on `main`)
+from bridge import cli_admin, cli_ops, cli_woo  # noqa: E402,F401  (they register their commands on `main`)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -95,6 +95,12 @@ def _store_failed(ctx: Context, offer_id: int, exc: StoreError) -> str:
     with transaction(ctx.sessions) as session:
         offer = session.get(Offer, offer_id)
         assert offer is not None
+        shop_id = offer.shop_id
+    if exc.code == "unauthorized":
+        stores.mark_disconnected(ctx, shop_id)  # a revoked key: say so, instead of failing offer after offer
+    with transaction(ctx.sessions) as session:
+        offer = session.get(Offer, offer_id)
+        assert offer is not None
         offer.attempts += 1
         offer.error = message
         retry = exc.transient and offer.attempts < MAX_STORE_ATTEMPTS
@@ -336,6 +342,13 @@ def remove_code(ctx: Context, offer_id: int) -> bool:
         return False
     _mark_removed(ctx, [offer_id])
     return True
+
+
+def remove_code_job(offer_id: int) -> bool:
+    """Job: remove a dead offer's code from the store now (an order made the waiting offer moot)."""
+    from bridge import runtime
+
+    return remove_code(runtime.current(), offer_id)
 
 
 def _mark_removed(ctx: Context, offer_ids: list[int]) -> None:

@@ -55,6 +55,9 @@ class Shop(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     installed_at: Mapped[datetime | None]
     uninstalled_at: Mapped[datetime | None]
+    # The store refused our credentials (a revoked WooCommerce key): installed, but nothing reaches the store
+    # until the merchant reconnects; no offer is planned meanwhile.
+    disconnected_at: Mapped[datetime | None]
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Carts idle since before this instant have been handed to an abandonment job (bridge/campaign.py).
     swept_until: Mapped[datetime | None]

@@ -33,7 +33,7 @@ def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) 
         )
     elif isinstance(fact, facts.AppUninstalled):
         uninstall(shop, now)
-        return _later_cancel_jobs(ctx, shop.id)
+        return _later_cancel_jobs(ctx, shop.id, shop.platform)
     elif isinstance(fact, facts.ShopRedact):
         return _later_erase(ctx, shop.id)
     else:
@@ -41,11 +41,16 @@ def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) 
     return None
 
 
-def _later_cancel_jobs(ctx: Context, shop_id: int) -> Callable[[], None]:
+def _later_cancel_jobs(ctx: Context, shop_id: int, platform: str = "shopify") -> Callable[[], None]:
     def step() -> None:
+        from bridge import queue
         from bridge.shopify_app import cancel_shop_jobs
+        from bridge.woo_reconcile import unregister_woo_webhooks
 
         cancel_shop_jobs(ctx, shop_id)
+        if platform == "woocommerce":  # our webhooks off the store, then its keys forgotten
+            job_id = f"woo-unregister-{shop_id}"
+            queue.enqueue(ctx.redis, unregister_woo_webhooks, shop_id, job_id=job_id, queue=queue.MAINTENANCE)
 
     return step
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, MutableMapping
 
+import sqlalchemy as sa
 from redis import Redis
 
+from bridge.db import transaction
 from bridge.models import Shop
 from bridge.netguard import guard_for
 from bridge.runtime import Context
 from connectors.base import StoreClient, StoreError
 from connectors.demo import DemoStoreClient
+
+log = logging.getLogger(__name__)
 
 
 class RedisHash(MutableMapping[str, str]):
@@ -53,8 +58,36 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
     if shop.platform == "woocommerce":
         from connectors.woocommerce.client import WooClient
 
+        if shop.disconnected_at is not None:
+            raise StoreError("the store refused Relance's REST keys: reconnect the shop", code="disconnected")
         key, secret = ctx.vault.decrypt(shop.consumer_key_enc), ctx.vault.decrypt(shop.consumer_secret_enc)
         if not key or not secret:
             raise StoreError("no WooCommerce REST keys for this shop", code="no_credentials")
         return WooClient(shop.domain, key, secret, session=guard_for(ctx).session())
     raise StoreError(f"unknown platform {shop.platform}", code="unknown_platform")
+
+
+def mark_disconnected(ctx: Context, shop_id: int) -> bool:
+    """The WooCommerce store refused the shop's REST keys (revoked): record it once, so offers stop and the
+    admin page shows how to reconnect; True when this call marked it."""
+    with transaction(ctx.sessions) as session:
+        marked = session.execute(
+            sa.update(Shop)
+            .where(Shop.id == shop_id, Shop.platform == "woocommerce", Shop.disconnected_at.is_(None))
+            .values(disconnected_at=ctx.now())
+        ).rowcount
+    if marked:
+        log.warning(
+            "shop %s: the store refused its REST keys; marked disconnected until reinstalled", shop_id
+        )
+    return bool(marked)
+
+
+def mark_connected(ctx: Context, shop_id: int) -> None:
+    """The store accepted the shop's keys again."""
+    with transaction(ctx.sessions) as session:
+        session.execute(
+            sa.update(Shop)
+            .where(Shop.id == shop_id, Shop.disconnected_at.is_not(None))
+            .values(disconnected_at=None)
+        )

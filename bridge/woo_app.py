@@ -130,6 +130,7 @@ def upsert_shop(
     if not shop.webhook_secret_enc:  # kept on reinstall: the plugin's signing keeps working
         shop.webhook_secret_enc = vault.encrypt(shops.new_webhook_secret())
     shop.installed_at, shop.uninstalled_at = now, None
+    shop.disconnected_at = None  # new keys: reconnected (store name, zone and currency are read right after)
     db.flush()
     return shop, api_key
 

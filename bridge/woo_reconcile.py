@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
-from bridge import jobs, queue, runtime
+import campaigns
+from bridge import jobs, queue, runtime, stores
 from bridge.db import locked, transaction
 from bridge.ingest import store_event
 from bridge.models import Event, Shop
@@ -31,6 +32,7 @@ OVERLAP = timedelta(minutes=15)  # deliveries coalesce for up to 10 minutes; clo
 FIRST_LOOKBACK = timedelta(days=1)
 MAX_LOOKBACK = timedelta(days=7)
 STATUS_KEY, RECONCILED_KEY = "woo_webhooks", "woo_reconciled_at"
+HOOK_IDS_KEY, HOOK_IDS_KEPT = "woo_webhook_ids", 50  # ids our deliveries were keyed with, recreated ones too
 UNSIGNED_REFUSED = "no webhook secret: refusing to register webhooks that could not be verified"
 
 
@@ -92,13 +94,72 @@ def register(ctx: Context, shop_id: int) -> int:
     try:
         client.register_webhooks(url, shop.secret, TOPICS)
         ours = our_webhooks(client.webhook_statuses(), url)
+        refresh_store_info(ctx, shop.id, client)
     except StoreError as exc:
-        record_status(ctx, shop.id, url, error=str(exc))
+        _refused(ctx, shop.id, url, exc)
         if exc.transient:
             raise  # RQ retries with backoff
         return 0
+    stores.mark_connected(ctx, shop.id)
     record_status(ctx, shop.id, url, webhooks=ours)
     return sum(w.status == "active" for w in ours)
+
+
+def refresh_store_info(ctx: Context, shop_id: int, client: WooClient) -> None:
+    """Keep the shop's name, time zone and currency as the store states them (subjects, quiet hours, the
+    expiry in the email); a store that will not tell keeps what we had. Unauthorized is raised."""
+    try:
+        info = client.store_info()
+    except StoreError as exc:
+        if exc.code == "unauthorized":
+            raise
+        log.warning("shop %s: store name, zone or currency unread: %s", shop_id, exc.code or "error")
+        return
+    with transaction(ctx.sessions) as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            return
+        if info.name:
+            shop.name = info.name[:255]
+        if campaigns.zone_or_utc(info.timezone).key == info.timezone:
+            shop.timezone = info.timezone
+        if len(info.currency) == 3 and info.currency.isalpha():
+            shop.currency = info.currency
+
+
+def _refused(ctx: Context, shop_id: int, url: str, exc: StoreError) -> None:
+    """Record a failed call; refused keys mark the shop disconnected (logged once, not each pass)."""
+    record_status(ctx, shop_id, url, error=str(exc))
+    if exc.code == "unauthorized":
+        stores.mark_disconnected(ctx, shop_id)
+    else:
+        log.warning("woocommerce upkeep of shop %s failed: %s", shop_id, exc.code or "error")
+
+
+def unregister_woo_webhooks(shop_id: int) -> int:
+    """Job, after the shop uninstalled: delete our webhooks from the store, then forget its REST keys (the key
+    itself can only be revoked in WooCommerce); how many webhooks were deleted."""
+    ctx = runtime.current()
+    with ctx.sessions() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or shop.platform != "woocommerce" or shop.uninstalled_at is None:
+            return 0
+        key, secret = ctx.vault.decrypt(shop.consumer_key_enc), ctx.vault.decrypt(shop.consumer_secret_enc)
+        store, url = shop.domain, delivery_url(ctx, shop.shop_key)
+    removed = 0
+    if key and secret:
+        client = make_client(ctx, store, key, secret)
+        try:
+            for webhook in our_webhooks(client.webhook_statuses(), url):
+                client.delete_webhook(webhook.webhook_id)
+                removed += 1
+        except StoreError as exc:  # the store stops delivering on its own once we answer 401
+            log.warning("shop %s: webhooks not removed at uninstall: %s", shop_id, exc.code or "error")
+    with transaction(ctx.sessions) as session:
+        found = session.get(Shop, shop_id)
+        if found is not None and found.uninstalled_at is not None:
+            found.consumer_key_enc = found.consumer_secret_enc = None
+    return removed
 
 
 def reconcile_woocommerce(shop_id: int) -> int:
@@ -119,12 +180,15 @@ def reconcile(ctx: Context, shop_id: int) -> int:
         hooks: dict[str, str] = {}
         for webhook in ours:  # active ones come first
             hooks.setdefault(webhook.topic, webhook.webhook_id)
-        stored = _feed(ctx, shop.id, "customer.created", client.recent_customers(since), hooks)
-        stored += _feed(ctx, shop.id, "order.updated", client.recent_orders(since), hooks)
+        # Deliveries are keyed with the webhook's id: the ids of webhooks since recreated still name them.
+        seen = {*_hook_ids(shop.settings), *(w.webhook_id for w in ours)}
+        stored = _feed(ctx, shop.id, "customer.created", client.recent_customers(since), hooks, seen)
+        stored += _feed(ctx, shop.id, "order.updated", client.recent_orders(since), hooks, seen)
+        refresh_store_info(ctx, shop.id, client)
     except StoreError as exc:
-        log.warning("woocommerce reconciliation of shop %s failed: %s", shop.id, exc.code or "error")
-        record_status(ctx, shop.id, url, error=str(exc))
+        _refused(ctx, shop.id, url, exc)
         return 0
+    stores.mark_connected(ctx, shop.id)
     record_status(ctx, shop.id, url, webhooks=ours, reactivated=reactivated, error=error, reconciled=started)
     return stored
 
@@ -137,6 +201,7 @@ def reconcile_all_woocommerce() -> int:
             sa.select(Shop.id).where(
                 Shop.platform == "woocommerce",
                 Shop.uninstalled_at.is_(None),
+                Shop.disconnected_at.is_(None),  # refused keys stay refused until the merchant reinstalls
                 Shop.consumer_key_enc.is_not(None),
             )
         ).all()
@@ -185,16 +250,27 @@ def _since(settings: Mapping[str, Any], now: datetime) -> datetime:
     return max(previous - OVERLAP, now - MAX_LOOKBACK)
 
 
+def _hook_ids(settings: Mapping[str, Any]) -> list[str]:
+    found = settings.get(HOOK_IDS_KEY)
+    return [str(i) for i in found] if isinstance(found, list) else []
+
+
 def _feed(
-    ctx: Context, shop_id: int, topic: str, resources: Sequence[dict[str, Any]], hooks: Mapping[str, str]
+    ctx: Context,
+    shop_id: int,
+    topic: str,
+    resources: Sequence[dict[str, Any]],
+    hooks: Mapping[str, str],
+    seen_hooks: Iterable[str] = (),
 ) -> int:
     """Store resources as deliveries of `topic` unless a delivery of the same state is already stored."""
     family = [t for t in TOPICS if t.split(".")[0] == topic.split(".")[0]]
+    hook_ids = sorted({*seen_hooks, *hooks.values(), ""})
     prepared = []
     for resource in resources:
         raw = json.dumps(resource, separators=(",", ":"), ensure_ascii=False).encode()
-        # The same key a webhook of this state would have had: delivered once, stored once.
-        keys = [_envelope(raw, t, hooks.get(t)).delivery_key for t in family]
+        # The keys a webhook of this state had or would have had: delivered once, stored once.
+        keys = [_envelope(raw, t, hook).delivery_key for t in family for hook in hook_ids]
         prepared.append((_envelope(raw, topic, hooks.get(topic)), raw, keys))
     known = _known_keys(ctx, shop_id, [key for _, _, keys in prepared for key in keys])
     stored = 0
@@ -249,6 +325,8 @@ def record_status(
         state.update(checked_at=ctx.now().isoformat(), delivery_url=url, error=error and error[:500])
         if webhooks is not None:
             state["webhooks"] = [{"id": w.webhook_id, "topic": w.topic, "status": w.status} for w in webhooks]
+            known = [i for i in _hook_ids(settings) if i not in {w.webhook_id for w in webhooks}]
+            settings[HOOK_IDS_KEY] = [*known, *(w.webhook_id for w in webhooks)][-HOOK_IDS_KEPT:]
             state["missing"] = sorted(set(TOPICS) - {w.topic for w in webhooks})
             state["reactivated"] = list(reactivated)
         settings[STATUS_KEY] = state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import time
@@ -29,6 +30,15 @@ DISCOUNT_TYPES = {"percentage": "percent", "fixed_amount": "fixed_cart"}
 PER_PAGE = 100
 USER_AGENT = "WooCommerce-Python-REST-API/3.0.0"  # what the `woocommerce` package sends
 Params = Mapping[str, str] | None
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What the store says of itself: WordPress's site title and time zone, WooCommerce's currency."""
+
+    name: str
+    timezone: str  # an IANA name, or a fixed offset as "Etc/GMT-2" (WordPress's manual "UTC+2")
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -113,18 +123,43 @@ class WooClient:
             for duplicate in ours[1:]:  # one delivery per change, whoever made the copies
                 self._send("DELETE", f"webhooks/{duplicate.webhook_id}", params={"force": "true"})
             match = ours[0] if ours else None
+            if match is not None and match.status == "disabled":
+                # Re-activating keeps WooCommerce's failure count (not writable over REST), so the next
+                # failed delivery would disable it again: a new webhook starts from zero.
+                self._send("DELETE", f"webhooks/{match.webhook_id}", params={"force": "true"})
+                match = None
             if match is None:
                 body = {"name": f"Relance {topic}", "topic": topic, "delivery_url": delivery_url}
                 saved = self._send("POST", "webhooks", data={**body, "secret": secret, "status": "active"})
-            else:  # the store never shows a secret, so set ours; re-enable what failures disabled
-                changes = {"secret": secret, **({"status": "active"} if match.status == "disabled" else {})}
-                saved = self._send("PUT", f"webhooks/{match.webhook_id}", data=changes)
+            else:  # the store never shows a secret, so set ours
+                saved = self._send("PUT", f"webhooks/{match.webhook_id}", data={"secret": secret})
             ids.append(str(_object(saved).get("id", "")))
         return ids
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Delete a webhook for good (WooCommerce has no trash for webhooks); one already gone is fine."""
+        try:
+            self._send("DELETE", f"webhooks/{int(webhook_id)}", params={"force": "true"})
+        except StoreError as exc:
+            if not exc.code.endswith("_invalid_id"):
+                raise
 
     def webhook_statuses(self) -> list[WebhookStatus]:
         """Every webhook of the store with its status."""
         return [_webhook_status(w) for w in self._pages("webhooks", {"status": "all"})]
+
+    def store_info(self) -> StoreInfo:
+        """The site's name and time zone (WordPress's public /wp-json/ index) and the store's currency."""
+        response = self._exchange(
+            "GET", "", params={"_fields": "name,timezone_string,gmt_offset"}, index=True
+        )
+        site = _object(_answer(response, "GET /wp-json/"))
+        setting = _object(self._send("GET", "settings/general/woocommerce_currency"))
+        return StoreInfo(
+            name=html.unescape(str(site.get("name") or "")).strip(),
+            timezone=_zone_name(site.get("timezone_string"), site.get("gmt_offset")),
+            currency=str(setting.get("value") or "").strip().upper(),
+        )
 
     def check_credentials(self) -> None:
         """One authenticated call; raises StoreError(code="unauthorized") when the keys are refused."""
@@ -161,7 +196,7 @@ class WooClient:
         return _answer(response, f"{method} {endpoint}")
 
     def _exchange(
-        self, method: str, endpoint: str, *, data: object = None, params: Params = None
+        self, method: str, endpoint: str, *, data: object = None, params: Params = None, index: bool = False
     ) -> requests.Response:
         """The first answer not worth retrying; 429, 5xx and network failures are retried."""
         what, response = f"{method} {endpoint}", None
@@ -169,7 +204,10 @@ class WooClient:
             if attempt > 1:
                 self._sleep(_backoff(attempt - 1, response))
             try:
-                response = self._api_call(method, endpoint, data, dict(params or {}))
+                if index:
+                    response = self._index(dict(params or {}))
+                else:
+                    response = self._api_call(method, endpoint, data, dict(params or {}))
             except (requests.Timeout, requests.ConnectionError):
                 response = None
                 continue
@@ -182,6 +220,11 @@ class WooClient:
                 f"{what}: no answer after {self._attempts} attempts", transient=True, code="network"
             )
         raise _http_error(response, what)
+
+    def _index(self, params: dict[str, str]) -> requests.Response:
+        # Public, and without the keys: they are WooCommerce's, not WordPress credentials (sites using
+        # application passwords answer Basic auth outside wc/ routes with 401).
+        return self._http.get(f"{self._url}/wp-json/", params=params, timeout=self._timeout)
 
     def _api_call(
         self, method: str, endpoint: str, data: object, params: dict[str, str]
@@ -222,7 +265,10 @@ def coupon_body(spec: DiscountSpec) -> dict[str, Any]:
         "discount_type": DISCOUNT_TYPES[spec.kind],
         "amount": format(spec.value, "f"),
         "description": spec.title,
-        "date_expires_gmt": _gmt(spec.ends_at),
+        # WC_Coupon has no setter for `date_expires_gmt`: WooCommerce drops it without a word and the
+        # code never expires. `date_expires` with an explicit offset is stored as that instant
+        # (WC_Data::set_date_prop).
+        "date_expires": _utc_offset(spec.ends_at),
         "individual_use": True,
         "usage_limit": 1,
         "usage_limit_per_user": 1,
@@ -311,6 +357,25 @@ def _object(found: Any) -> dict[str, Any]:
     if not isinstance(found, dict):
         raise StoreError("the store answered something other than an object", code="bad_response")
     return found
+
+
+def _zone_name(zone: object, gmt_offset: object) -> str:
+    """WordPress's time zone as an IANA name: `timezone_string`, else its whole-hour manual offset."""
+    if isinstance(zone, str) and zone.strip():
+        return zone.strip()
+    try:
+        hours = float(str(gmt_offset))
+    except ValueError:
+        return "UTC"
+    if hours == 0 or not hours.is_integer() or abs(hours) > 14:
+        return "UTC"  # half-hour manual offsets have no Etc/ name; the merchant can set a zone in Relance
+    return f"Etc/GMT{-int(hours):+d}"  # POSIX signs: UTC+2 is Etc/GMT-2
+
+
+def _utc_offset(moment: datetime) -> str:
+    """UTC with an explicit `+00:00`, which WooCommerce reads as such whatever the site's time zone."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def _gmt(moment: datetime) -> str:

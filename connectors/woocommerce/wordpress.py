@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from connectors.base import Activity, CartSnapshot, CustomerSeen, Envelope, Fact, LineItem, PayloadError
+from connectors.base import (
+    Activity,
+    AppUninstalled,
+    CartSnapshot,
+    CustomerSeen,
+    Envelope,
+    Fact,
+    LineItem,
+    PayloadError,
+)
 from connectors.woocommerce.normalize import recovery_link
 from connectors.woocommerce.webhooks import header
 
@@ -19,7 +28,8 @@ TIMESTAMP_HEADER = "X-Relance-Timestamp"
 SIGNATURE_HEADER = "X-Relance-Signature"
 TOLERANCE_SECONDS = 300
 TOPIC_PREFIX = "wordpress/"
-EVENTS = frozenset({"cart.updated", "checkout.email", "cart.emptied"})
+DEACTIVATED = "plugin.deactivated"  # the merchant turned the plugin off: Relance stops for this store
+EVENTS = frozenset({"cart.updated", "checkout.email", "cart.emptied", DEACTIVATED})
 MAX_KEY_LENGTH = 255
 _MAX_MONEY = Decimal(10) ** 15
 
@@ -74,6 +84,8 @@ class WordPressEvents:
         event = topic.removeprefix(TOPIC_PREFIX)
         if not topic.startswith(TOPIC_PREFIX) or event not in EVENTS:
             raise PayloadError(f"not a companion plugin event: {topic[:60]!r}")
+        if event == DEACTIVATED:
+            return [AppUninstalled()]
         cart = cart_snapshot(payload, emptied=event == "cart.emptied")
         found: list[Fact] = []
         if cart.email:

@@ -6,7 +6,11 @@ the fake checks that signature as WooCommerce does, and also takes Basic auth an
 `consumer_key`/`consumer_secret` query parameters (what the package sends over https).
 State: `coupons`, `webhooks` (secrets kept, never shown, as in WooCommerce), `orders`, `customers` (seed
 them), `calls`. Faults: `fail_next(n, status)`. `delivery(topic, resource)` builds a signed delivery.
-Not modelled: OAuth timestamp and nonce checks, the creation ping, coupon usage, failure counting.
+Coupons follow WooCommerce's REST schema: read-only, unknown and setter-less fields (`date_expires_gmt`)
+are dropped silently, `date_expires` is read in the site's zone unless it carries an offset. Webhooks count
+failed deliveries (`failed_delivery`). `/wp-json/` (public) and `settings/general/woocommerce_currency`
+serve the site's name, time zone and currency.
+Not modelled: OAuth timestamp and nonce checks, the creation ping, coupon usage.
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ import hmac
 import itertools
 import json
 import math
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -34,10 +40,28 @@ API = "/wp-json/wc/v3"
 DISCOUNT_TYPES = ("percent", "fixed_cart", "fixed_product")
 WEBHOOK_STATUSES = ("active", "paused", "disabled")
 WEBHOOK_RESOURCES = ("coupon", "customer", "order", "product")
+MAX_DELIVERY_FAILURES = 5  # the woocommerce_max_webhook_delivery_failures filter's default
 WEBHOOK_EVENTS = ("created", "updated", "deleted", "restored")
-_COUPON_FIELDS = {"code": str, "amount": str, "description": str, "date_expires_gmt": str,
-                  "individual_use": bool, "usage_limit": int, "usage_limit_per_user": int,
-                  "email_restrictions": list, "minimum_amount": str, "discount_type": str}  # fmt: skip
+# The REST coupon schema (WC_REST_Coupons_V2_Controller::get_item_schema): JSON type, and whether a POST sets
+# it. WooCommerce sets a writable field only through a `set_<field>` method of WC_Coupon: `date_expires_gmt`
+# has none, so it is silently dropped (as are read-only and unknown fields); `date_expires` is read in the
+# site's time zone unless it carries an offset (WC_Data::set_date_prop).
+COUPON_SCHEMA: dict[str, tuple[str, bool]] = {
+    "id": ("integer", False), "code": ("string", True), "amount": ("string", True),
+    "status": ("string", True), "date_created": ("date-time", False),
+    "date_created_gmt": ("date-time", False), "date_modified": ("date-time", False),
+    "date_modified_gmt": ("date-time", False), "discount_type": ("string", True),
+    "description": ("string", True), "date_expires": ("date-time", True),
+    "date_expires_gmt": ("date-time", False), "usage_count": ("integer", False),
+    "individual_use": ("boolean", True), "product_ids": ("array", True),
+    "excluded_product_ids": ("array", True), "usage_limit": ("integer", True),
+    "usage_limit_per_user": ("integer", True), "limit_usage_to_x_items": ("integer", True),
+    "free_shipping": ("boolean", True), "product_categories": ("array", True),
+    "excluded_product_categories": ("array", True), "exclude_sale_items": ("boolean", True),
+    "minimum_amount": ("string", True), "maximum_amount": ("string", True),
+    "email_restrictions": ("array", True), "used_by": ("array", False), "meta_data": ("array", True),
+}  # fmt: skip
+_WC_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(Z|[-+]\d{2}:\d{2})?")
 ROUTES = Map([
     Rule(f"{API}/coupons", endpoint="coupons", methods=["GET", "POST"]),
     Rule(f"{API}/coupons/<int:item>", endpoint="coupon", methods=["GET", "DELETE"]),
@@ -46,6 +70,8 @@ ROUTES = Map([
     Rule(f"{API}/orders", endpoint="orders", methods=["GET"]),
     Rule(f"{API}/customers", endpoint="customers", methods=["GET"]),
     Rule(f"{API}/system_status", endpoint="system_status", methods=["GET"]),
+    Rule(f"{API}/settings/general/<option>", endpoint="setting", methods=["GET"]),
+    Rule("/wp-json/", endpoint="index", methods=["GET"]),
 ])  # fmt: skip
 
 
@@ -72,6 +98,7 @@ MESSAGES = {
     "woocommerce_rest_webhook_invalid_status": "Webhook status must be valid.",
     "woocommerce_rest_webhook_invalid_id": "ID is invalid.",
     "woocommerce_rest_trash_not_supported": "Webhooks do not support trashing.",
+    "rest_invalid_param": "Invalid parameter(s).",
 }
 
 
@@ -86,8 +113,19 @@ class WooError(Exception):
 class FakeWooStore:
     """One WooCommerce store with one REST API key."""
 
-    def __init__(self, consumer_key: str = "ck_test", consumer_secret: str = "cs_test") -> None:
+    def __init__(
+        self,
+        consumer_key: str = "ck_test",
+        consumer_secret: str = "cs_test",
+        *,
+        name: str = "Fake Store",
+        timezone_string: str = "UTC",
+        currency: str = "USD",
+    ) -> None:
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
+        # WordPress's General Settings: an empty timezone_string means a manual "UTC+2"-style offset.
+        self.name, self.timezone_string, self.gmt_offset = name, timezone_string, 0.0
+        self.currency = currency
         self.coupons: dict[int, dict[str, Any]] = {}
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: list[dict[str, Any]] = []
@@ -122,6 +160,16 @@ class FakeWooStore:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+    def failed_delivery(self, hook_id: int) -> None:
+        """One failed delivery (WC_Webhook::failed_delivery): past 5 failures in a row, disabled. The count
+        is not in the REST schema, so no REST update resets it; a new webhook starts at 0."""
+        with self._lock:
+            hook = self.webhooks[hook_id]
+            if hook["failure_count"] > MAX_DELIVERY_FAILURES:
+                hook["status"] = "disabled"
+            else:
+                hook["failure_count"] += 1
 
     def fail_next(self, n: int = 1, status: int = 503) -> None:
         """Answer the next `n` requests with `status` whatever they ask."""
@@ -168,6 +216,8 @@ class FakeWooStore:
                 {"code": "fake_fault", "message": "Injected fault.", "data": {"status": fault}}, fault
             )
         try:
+            if request.path == "/wp-json/":
+                return self._index(request, auth)
             if auth in ("none", "refused"):
                 code = "cannot_view" if auth == "none" else "authentication_error"
                 raise WooError(401, f"woocommerce_rest_{code}")
@@ -208,16 +258,41 @@ class FakeWooStore:
             code = request.args.get("code")
             wanted = (code or "").strip().lower()  # a code lookup finds published coupons only
             coupons = self.coupons.values()
-            return _page(
-                request,
-                [c for c in coupons if code is None or (c["code"], c["status"]) == (wanted, "publish")],
-            )
-        coupon = _valid_coupon(body)
+            found = [c for c in coupons if code is None or (c["code"], c["status"]) == (wanted, "publish")]
+            return _page(request, [self._shown(c) for c in found])
+        coupon = _valid_coupon(body, self.zone)
         if any(c["code"] == coupon["code"] and c["status"] == "publish" for c in self.coupons.values()):
             raise WooError(400, "woocommerce_rest_coupon_code_already_exists")
-        coupon.update(id=next(self._ids), usage_count=0, status="publish", date_created_gmt=_now())
+        coupon.update(id=next(self._ids), date_created_gmt=_now())
         self.coupons[coupon["id"]] = coupon
-        return _json(coupon, 201)
+        return _json(self._shown(coupon), 201)
+
+    @property
+    def zone(self) -> tzinfo:
+        """The site's time zone (wp_timezone()): the zone name, else the manual offset."""
+        if self.timezone_string:
+            return ZoneInfo(self.timezone_string)
+        return timezone(timedelta(hours=self.gmt_offset))
+
+    def coupon_expired(self, code: str, at: datetime) -> bool:
+        """Whether WooCommerce refuses this code at `at` as expired (WC_Discounts: now > date_expires)."""
+        coupon = next(c for c in self.coupons.values() if c["code"] == code.strip().lower())
+        expires = coupon["expires_at"]
+        return expires is not None and at.timestamp() > expires.timestamp()
+
+    def coupons_shown(self) -> list[dict[str, Any]]:
+        """The coupons as GET /coupons shows them."""
+        with self._lock:
+            return [self._shown(c) for c in self.coupons.values()]
+
+    def _shown(self, coupon: dict[str, Any]) -> dict[str, Any]:
+        """A coupon as the REST API shows it: dates in the site's zone and in GMT, both without offset."""
+        shown = {k: v for k, v in coupon.items() if k != "expires_at"}
+        expires = coupon["expires_at"]
+        local = expires.astimezone(self.zone) if expires is not None else None
+        shown["date_expires"] = local.strftime("%Y-%m-%dT%H:%M:%S") if local else None
+        shown["date_expires_gmt"] = expires.strftime("%Y-%m-%dT%H:%M:%S") if expires else None
+        return shown
 
     def _coupon(self, request: Request, _body: Any, item: int) -> Response:
         coupon = self.coupons.get(item)
@@ -228,7 +303,7 @@ class FakeWooStore:
                 del self.coupons[item]
             else:
                 coupon["status"] = "trash"
-        return _json(coupon)
+        return _json(self._shown(coupon))
 
     def _webhooks(self, request: Request, body: Any) -> Response:
         if request.method == "GET":
@@ -249,6 +324,7 @@ class FakeWooStore:
             "topic": body["topic"],
         }
         hook.update(delivery_url=url, secret=body.get("secret") or "generated", date_created_gmt=_now())
+        hook["failure_count"] = 0
         self._update_webhook(hook, {"status": body.get("status")})
         self.webhooks[hook["id"]] = hook
         return _json(_public(hook), 201)
@@ -293,27 +369,104 @@ class FakeWooStore:
 
     def _system_status(self, _request: Request, _body: Any) -> Response:
         environment = {"home_url": self.url, "site_url": self.url, "version": "9.9.0", "wp_version": "6.8"}
-        return _json({"environment": environment, "settings": {"currency": "USD", "api_enabled": True}})
+        return _json(
+            {"environment": environment, "settings": {"currency": self.currency, "api_enabled": True}}
+        )
+
+    def _setting(self, _request: Request, _body: Any, option: str) -> Response:
+        """GET settings/general/<id> (WC_REST_Setting_Options_Controller): one option of the General tab."""
+        if option != "woocommerce_currency":
+            raise WooError(404, "rest_setting_setting_invalid", "Invalid setting.")
+        setting = {"id": option, "label": "Currency", "type": "select", "default": "USD"}
+        return _json({**setting, "value": self.currency, "group_id": "general"})
+
+    def _index(self, request: Request, auth: str) -> Response:
+        """GET /wp-json/: public site data (WP_REST_Server::get_index), filtered by `_fields`.
+
+        WooCommerce's keys are not WordPress credentials: on a site using application passwords, WordPress
+        answers Basic auth with them outside the wc/ routes by 401 (modelled here whatever the site)."""
+        if auth in ("basic", "refused") and request.authorization is not None:
+            raise WooError(
+                401, "invalid_username", "Unknown username. Check again or try your email address."
+            )
+        index = {
+            "name": self.name,
+            "description": "",
+            "url": self.url,
+            "home": self.url,
+            "gmt_offset": self.gmt_offset,
+            "timezone_string": self.timezone_string,
+            "namespaces": ["wp/v2", "wc/v3"],
+            "authentication": {},
+            "routes": {},
+        }
+        fields = [f for f in request.args.get("_fields", "").split(",") if f]
+        return _json({k: v for k, v in index.items() if not fields or k in fields})
 
 
-def _valid_coupon(body: Any) -> dict[str, Any]:
+def _valid_coupon(body: Any, zone: tzinfo) -> dict[str, Any]:
+    """A new coupon from a POST body, as WooCommerce would store it; refuses what its REST layer refuses."""
     if not isinstance(body, dict) or not str(body.get("code") or "").strip():
         raise WooError(400, "rest_missing_callback_param", params=["code"])
-    wrong = [key for key, kind in _COUPON_FIELDS.items() if key in body and not isinstance(body[key], kind)]
+    wrong = [k for k, v in body.items() if k in COUPON_SCHEMA and not _of_type(v, COUPON_SCHEMA[k][0])]
     if body.get("discount_type", "fixed_cart") not in DISCOUNT_TYPES:
         wrong.append("discount_type")
-    for key in ("amount", "minimum_amount"):
-        try:
-            Decimal(str(body.get(key, "0")))
-        except InvalidOperation:
-            wrong.append(key)
     if wrong:
         raise WooError(400, "rest_invalid_param", f"Invalid parameter(s): {', '.join(wrong)}", params=wrong)
-    defaults = {"discount_type": "fixed_cart", "amount": "0", "description": "", "email_restrictions": []}
-    coupon = {**defaults, **body}
+    coupon: dict[str, Any] = {
+        key: ([] if kind == "array" else False if kind == "boolean" else None)
+        for key, (kind, _) in COUPON_SCHEMA.items()
+        if kind != "date-time"
+    }
+    coupon.update(discount_type="fixed_cart", amount="0", description="", status="publish", usage_count=0)
+    for key, value in body.items():
+        if key in COUPON_SCHEMA and COUPON_SCHEMA[key][1] and key != "date_expires" and value is not None:
+            coupon[key] = value  # what has no setter, is read-only or is unknown is ignored, silently
+    coupon["expires_at"] = _wc_date(body.get("date_expires"), zone)
     coupon["code"] = body["code"].strip().lower()  # the woocommerce_coupon_code filter lower-cases codes
-    coupon["amount"] = f"{Decimal(coupon['amount']):.2f}"
+    for key in ("amount", "minimum_amount", "maximum_amount"):
+        coupon[key] = _decimal(coupon[key]) if coupon[key] not in (None, "") else "0.00"
     return coupon
+
+
+def _of_type(value: Any, kind: str) -> bool:
+    """WordPress's REST type check (rest_validate_value_from_schema); "date-time" is not a JSON type,
+    so WordPress does not check it."""
+    if value is None:
+        return kind == "date-time"
+    checks: dict[str, Callable[[Any], bool]] = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: (
+            (isinstance(v, int) and not isinstance(v, bool))
+            or (isinstance(v, str) and v.lstrip("-").isdigit())
+        ),
+        "boolean": lambda v: isinstance(v, bool) or v in (0, 1, "0", "1", "true", "false"),
+        "array": lambda v: isinstance(v, list),
+        "date-time": lambda v: True,
+    }
+    return checks[kind](value)
+
+
+def _wc_date(value: Any, zone: tzinfo) -> datetime | None:
+    """WC_Data::set_date_prop for a string: ISO 8601 with its own offset, else in the site's zone."""
+    if not isinstance(value, str) or not value:
+        return None
+    found = _WC_DATE.fullmatch(value)
+    if found is None:
+        return None  # not modelled: WooCommerce runs other strings through strtotime()
+    year, month, day, hour, minute, second = (int(found.group(n)) for n in range(1, 7))
+    offset = found.group(7)
+    moment = datetime(year, month, day, hour, minute, second)
+    if offset is None:
+        return moment.replace(tzinfo=zone).astimezone(UTC)
+    return datetime.fromisoformat(f"{value[:19]}{'+00:00' if offset == 'Z' else offset}").astimezone(UTC)
+
+
+def _decimal(value: Any) -> str:
+    try:
+        return f"{Decimal(str(value)):.2f}"
+    except InvalidOperation:
+        raise WooError(400, "rest_invalid_param", "Invalid parameter(s): amount", params=["amount"]) from None
 
 
 def _valid_topic(topic: Any) -> bool:
@@ -325,7 +478,8 @@ def _valid_topic(topic: Any) -> bool:
 
 def _public(hook: dict[str, Any]) -> dict[str, Any]:
     resource, _, event = hook["topic"].partition(".")
-    return {**{k: v for k, v in hook.items() if k != "secret"}, "resource": resource, "event": event}
+    hidden = ("secret", "failure_count")
+    return {**{k: v for k, v in hook.items() if k not in hidden}, "resource": resource, "event": event}
 
 
 def _page(request: Request, items: list[dict[str, Any]]) -> Response:

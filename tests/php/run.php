@@ -111,6 +111,11 @@ check( ! Relance_Core::is_valid_token( 'ABCDEF' ) && ! Relance_Core::is_valid_to
 check( 32 === strlen( Relance_Core::session_key( 't_1', 'salt' ) ) && Relance_Core::session_key( 't_1', 'salt' ) !== Relance_Core::session_key( 't_1', 'pepper' ), 'session keys are salted digests' );
 check( null === Relance_Core::clean_email( 'x' ) && null === Relance_Core::clean_email( array() ) && 'a@b.co' === Relance_Core::clean_email( ' a@b.co ' ), 'emails' );
 
+// Retries of deliveries.
+check( Relance_Core::retryable( 0 ) && Relance_Core::retryable( 503 ) && Relance_Core::retryable( 429 ) && Relance_Core::retryable( 408 ), 'no answer, server errors and throttling are retried' );
+check( ! Relance_Core::retryable( 401 ) && ! Relance_Core::retryable( 400 ) && ! Relance_Core::retryable( 200 ), 'refusals and successes are not' );
+check( 60 === Relance_Core::retry_delay( 0 ) && 10800 === Relance_Core::retry_delay( 4 ) && null === Relance_Core::retry_delay( 5 ), 'bounded backoff' );
+
 if ( $failures > 0 ) {
 	fwrite( STDERR, "$failures of $checks checks failed\n" );
 	exit( 1 );

@@ -50,6 +50,12 @@ def test_the_pure_php_checks_pass(php: str) -> None:
     assert "checks passed" in result.stdout
 
 
+def test_the_plugin_retries_deliveries_and_carries_the_email_into_a_restored_cart(php: str) -> None:
+    result = run(php, str(PHP_TESTS / "plugin.php"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "checks passed" in result.stdout
+
+
 def test_a_signature_made_in_php_verifies_in_python(php: str) -> None:
     result = run(php, str(PHP_TESTS / "sign_sample.php"), "s3cret-from-relance", str(TS))
     assert result.returncode == 0, result.stderr

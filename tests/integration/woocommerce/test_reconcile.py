@@ -68,12 +68,16 @@ def test_customers_registered_meanwhile_are_fed_as_created(woo, store, install, 
 
 def test_a_disabled_webhook_is_reactivated_and_shown(woo, store, install):
     shop = install()
-    hook_id, hook = next((i, h) for i, h in store.webhooks.items() if h["topic"] == "order.updated")
-    hook["status"] = "disabled"  # what WooCommerce does after repeated failed deliveries
+    hook_id = next(i for i, h in store.webhooks.items() if h["topic"] == "order.updated")
+    while store.webhooks[hook_id]["status"] == "active":
+        store.failed_delivery(hook_id)  # WooCommerce disables it after repeated failed deliveries
     deleted = next(i for i, h in store.webhooks.items() if h["topic"] == "customer.updated")
     del store.webhooks[deleted]
     woo_reconcile.reconcile(woo, shop["id"])
+    [hook] = [h for h in store.webhooks.values() if h["topic"] == "order.updated"]
     assert hook["status"] == "active" and hook["secret"] == shop["secret"]
+    store.failed_delivery(hook["id"])  # a fresh count: one failure does not disable it again
+    assert hook["status"] == "active"
     assert sorted(h["topic"] for h in store.webhooks.values()) == sorted(woo_reconcile.TOPICS)
     state = settings(woo, shop["id"])["woo_webhooks"]
     assert state["reactivated"] == [str(hook_id)] and state["missing"] == [] and state["error"] is None
@@ -86,6 +90,44 @@ def test_refused_keys_are_recorded_not_raised(woo, store, install):
     assert woo_reconcile.reconcile(woo, shop["id"]) == 0
     recorded = settings(woo, shop["id"])
     assert "401" in recorded["woo_webhooks"]["error"] and "woo_reconciled_at" not in recorded
+
+
+def test_a_revoked_key_disconnects_the_shop_once(woo, store, install, caplog):
+    shop = install()
+    store.consumer_secret = "cs_revoked"  # the merchant revoked the key in WooCommerce
+    woo_reconcile.reconcile(woo, shop["id"])
+    with woo.sessions() as session:
+        marked = session.get(Shop, shop["id"]).disconnected_at
+    assert marked == woo.now()
+    caplog.clear()
+    woo_reconcile.reconcile(woo, shop["id"])  # a manual pass: still refused, not warned about again
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    assert woo_reconcile.reconcile_all_woocommerce() == 0  # no pass every 15 minutes for refused keys
+
+
+def test_orders_already_stored_are_not_stored_again_after_webhooks_are_recreated(
+    woo, store, install, deliver
+):
+    shop = install()
+    delivered = order(711, "processing")
+    assert deliver("order.updated", delivered).status_code == 200
+    store.webhooks.clear()  # deleted in WooCommerce: reconciliation recreates them, with new ids
+    store.seed(orders=[delivered])
+    assert woo_reconcile.reconcile(woo, shop["id"]) == 0
+    assert len(store.webhooks) == 4 and len(events(woo)) == 1
+
+
+def test_the_store_name_zone_and_currency_are_read(woo, store, install):
+    store.name, store.timezone_string, store.currency = "Boutique Lune", "Europe/Paris", "EUR"
+    shop = install()
+    with woo.sessions() as session:
+        found = session.get(Shop, shop["id"])
+        assert (found.name, found.timezone, found.currency) == ("Boutique Lune", "Europe/Paris", "EUR")
+    store.timezone_string, store.gmt_offset, store.currency = "", -5.0, "USD"  # changed in WordPress
+    woo_reconcile.reconcile(woo, shop["id"])
+    with woo.sessions() as session:
+        found = session.get(Shop, shop["id"])
+        assert (found.timezone, found.currency) == ("Etc/GMT+5", "USD")
 
 
 def test_the_periodic_job_queues_one_reconciliation_per_installed_shop(woo, store, install, run_jobs):

@@ -49,6 +49,7 @@ add_action(
 );
 
 add_action( 'plugins_loaded', 'relance_boot' );
+register_deactivation_hook( __FILE__, array( 'Relance_Sender', 'farewell' ) );
 
 /**
  * Wire the plugin once WooCommerce is loaded; without the three settings, no event is sent.

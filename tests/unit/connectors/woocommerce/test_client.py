@@ -78,7 +78,7 @@ def test_a_coupon_is_created_with_woocommerce_fields(http: responses.RequestsMoc
         "discount_type": "percent",
         "amount": "10",
         "description": TITLE,
-        "date_expires_gmt": "2026-05-08T10:30:00",
+        "date_expires": "2026-05-08T10:30:00+00:00",
         "individual_use": True,
         "usage_limit": 1,
         "usage_limit_per_user": 1,
@@ -296,7 +296,7 @@ def test_webhooks_are_never_registered_without_a_secret(
     assert len(http.calls) == 0
 
 
-def test_register_creates_missing_and_revives_disabled(
+def test_register_creates_missing_and_recreates_disabled(
     http: responses.RequestsMock, client: WooClient
 ) -> None:
     url = "https://relance.example/webhooks/woocommerce/k"
@@ -305,11 +305,14 @@ def test_register_creates_missing_and_revives_disabled(
         {"id": 4, "topic": "order.created", "delivery_url": "https://elsewhere.example/", "status": "active"},
     ]
     http.get(f"{API}/webhooks", json=hooks)
-    http.put(f"{API}/webhooks/3", json={**hooks[0], "status": "active"})
+    # A disabled webhook is replaced: WooCommerce keeps its failure count through a re-activation.
+    http.delete(f"{API}/webhooks/3", json=hooks[0])
+    http.post(f"{API}/webhooks", json={"id": 7, "topic": "order.updated", "status": "active"}, status=201)
     http.post(f"{API}/webhooks", json={"id": 8, "topic": "order.created", "status": "active"}, status=201)
-    assert client.register_webhooks(url, "s3cret", ["order.updated", "order.created"]) == ["3", "8"]
-    assert sent(http, 1) == {"secret": "s3cret", "status": "active"}
-    assert sent(http, 2) == {
+    assert client.register_webhooks(url, "s3cret", ["order.updated", "order.created"]) == ["7", "8"]
+    assert http.calls[1].request.method == "DELETE"
+    assert sent(http, 2)["topic"] == "order.updated" and sent(http, 2)["status"] == "active"
+    assert sent(http, 3) == {
         "name": "Relance order.created",
         "topic": "order.created",
         "delivery_url": url,

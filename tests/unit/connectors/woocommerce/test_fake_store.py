@@ -97,10 +97,16 @@ def test_register_webhooks_is_idempotent_and_revives_disabled_ones(
 ) -> None:
     first = client.register_webhooks(DELIVERY_URL, "secret-1", TOPICS)
     assert len(store.webhooks) == 3
-    store.webhooks[int(first[1])]["status"] = "disabled"  # what WooCommerce does after failed deliveries
+    assert client.register_webhooks(DELIVERY_URL, "secret-1", TOPICS) == first
+    broken = int(first[1])
+    while store.webhooks[broken]["status"] == "active":
+        store.failed_delivery(broken)  # WooCommerce disables a webhook after 7 failures in a row
     again = client.register_webhooks(DELIVERY_URL, "secret-2", TOPICS)
-    assert again == first and len(store.webhooks) == 3
+    assert len(store.webhooks) == 3 and again[0] == first[0] and again[2] == first[2]
     assert {(h["status"], h["secret"]) for h in store.webhooks.values()} == {("active", "secret-2")}
+    revived = int(again[1])
+    store.failed_delivery(revived)  # one failure after the repair must not disable it again
+    assert store.webhooks[revived]["status"] == "active"
     statuses = client.webhook_statuses()
     assert {(s.topic, s.delivery_url, s.status) for s in statuses} == {
         (t, DELIVERY_URL, "active") for t in TOPICS
@@ -167,3 +173,49 @@ def test_the_fake_refuses_unsigned_calls_and_bad_coupons(store: FakeWooStore) ->
     assert status.status_code == 200 and status.json()["environment"]["site_url"] == store.url
     nowhere = requests.get(f"{store.url}/wp-json/wc/v3/nowhere", auth=keys, timeout=5)
     assert (nowhere.status_code, nowhere.json()["code"]) == (404, "rest_no_route")
+
+
+def test_the_coupon_expiry_is_stored_and_read_only_fields_are_dropped(store: FakeWooStore) -> None:
+    keys, url = ("ck_fake", "cs_fake"), f"{store.url}/wp-json/wc/v3/coupons"
+    store.timezone_string = "Europe/Paris"
+    body = {"code": "gmt", "date_expires_gmt": "2026-05-08T10:00:00", "usage_count": 9, "bogus": 1}
+    made = requests.post(url, json=body, auth=keys, timeout=5).json()
+    # What the real store did: no error, and a code that never expires.
+    assert (made["date_expires"], made["date_expires_gmt"], made["usage_count"]) == (None, None, 0)
+    assert "bogus" not in made
+    local = requests.post(
+        url, json={"code": "local", "date_expires": "2026-05-08T12:00:00"}, auth=keys, timeout=5
+    )
+    assert local.json()["date_expires_gmt"] == "2026-05-08T10:00:00"  # read in the site's zone (CEST)
+    utc = requests.post(
+        url, json={"code": "utc", "date_expires": "2026-05-08T10:00:00+00:00"}, auth=keys, timeout=5
+    )
+    assert (utc.json()["date_expires"], utc.json()["date_expires_gmt"]) == (
+        "2026-05-08T12:00:00",
+        "2026-05-08T10:00:00",
+    )
+    wrong = requests.post(url, json={"code": "w", "usage_limit": "one"}, auth=keys, timeout=5)
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "rest_invalid_param")
+
+
+def test_the_client_sends_an_expiry_the_store_keeps(store: FakeWooStore, client: WooClient) -> None:
+    store.timezone_string = "America/New_York"
+    client.create_discount(spec("Keep-1"))
+    [coupon] = store.coupons_shown()
+    assert coupon["date_expires_gmt"] == "2026-05-08T10:00:00"  # spec's end, in UTC
+    assert store.coupon_expired("keep-1", datetime(2026, 5, 8, 10, 0, 1, tzinfo=UTC))
+    assert not store.coupon_expired("keep-1", datetime(2026, 5, 8, 9, 59, tzinfo=UTC))
+
+
+def test_the_store_tells_its_name_zone_and_currency(store: FakeWooStore) -> None:
+    with FakeWooStore("ck_fake", "cs_fake", name="Caf&eacute; Paris", timezone_string="Europe/Paris") as fake:
+        fake.currency = "EUR"
+        info = WooClient(fake.url, "ck_fake", "cs_fake", sleep=lambda _: None).store_info()
+        assert (info.name, info.timezone, info.currency) == ("Café Paris", "Europe/Paris", "EUR")
+        index = [c for c in fake.calls if c.path == "/wp-json/"]
+        assert index and index[0].auth == "none"  # the index is public: no keys sent where they are no login
+        fake.timezone_string, fake.gmt_offset = "", 2.0  # WordPress's manual "UTC+2"
+        manual = WooClient(fake.url, "ck_fake", "cs_fake", sleep=lambda _: None).store_info()
+        assert manual.timezone == "Etc/GMT-2"
+    with_keys = requests.get(f"{store.url}/wp-json/", auth=("ck_fake", "cs_fake"), timeout=5)
+    assert with_keys.status_code == 401  # WordPress takes Basic auth there for an application password

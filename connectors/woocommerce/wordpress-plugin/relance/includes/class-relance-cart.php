@@ -275,7 +275,10 @@ final class Relance_Cart {
 				'variation'    => isset( $item['variation'] ) && is_array( $item['variation'] ) ? $item['variation'] : array(),
 			);
 		}
-		set_transient( self::SNAPSHOT_PREFIX . $token, array( 'items' => $items ), self::SNAPSHOT_TTL );
+		// The email too: WooCommerce (8.6+) checks a code's email restriction when it is applied, and a cart
+		// restored in another browser has no billing email yet.
+		$email = Relance_Core::clean_email( WC()->session->get( self::EMAIL_KEY ) );
+		set_transient( self::SNAPSHOT_PREFIX . $token, array( 'items' => $items, 'email' => $email ), self::SNAPSHOT_TTL );
 	}
 
 	/**
@@ -375,6 +378,20 @@ final class Relance_Cart {
 		if ( is_admin() || wp_doing_ajax() || ( '' === $restore && '' === $coupon ) || ! self::ready() ) {
 			return;
 		}
+		self::open_link( $restore, $coupon );
+		if ( '' !== $restore ) {
+			wp_safe_redirect( remove_query_arg( array( Relance_Core::RESTORE_PARAM, Relance_Core::COUPON_PARAM ) ) );
+			exit;
+		}
+	}
+
+	/**
+	 * Rebuild the cart a recovery link names and apply its code.
+	 *
+	 * @param string $restore The cart token ('' for none).
+	 * @param string $coupon  The formatted coupon code ('' for none).
+	 */
+	public static function open_link( $restore, $coupon ) {
 		try {
 			if ( Relance_Core::is_valid_token( $restore ) ) {
 				self::restore( $restore );
@@ -384,10 +401,6 @@ final class Relance_Cart {
 			}
 		} catch ( \Throwable $e ) {
 			Relance_Sender::log( $e->getMessage() );
-		}
-		if ( '' !== $restore ) {
-			wp_safe_redirect( remove_query_arg( array( Relance_Core::RESTORE_PARAM, Relance_Core::COUPON_PARAM ) ) );
-			exit;
 		}
 	}
 
@@ -402,6 +415,7 @@ final class Relance_Cart {
 		if ( ! is_array( $snapshot ) || empty( $snapshot['items'] ) ) {
 			return;
 		}
+		self::carry_email( isset( $snapshot['email'] ) ? $snapshot['email'] : null );
 		if ( $session->get( self::TOKEN_KEY ) === $token && ! WC()->cart->is_empty() ) {
 			return;
 		}
@@ -420,6 +434,22 @@ final class Relance_Cart {
 		$session->set( self::TOKEN_KEY, $token ); // The order this cart becomes joins the same cart at Relance.
 		$session->set( self::ORDERED_KEY, null );
 		self::$dirty = true;
+	}
+
+	/**
+	 * Give a guest's session the email the cart was left with, so an email-restricted code applies (the
+	 * link was mailed to that address). An email the shopper already gave is kept.
+	 *
+	 * @param mixed $email The snapshot's email.
+	 */
+	private static function carry_email( $email ) {
+		$email    = Relance_Core::clean_email( $email );
+		$customer = WC()->customer;
+		if ( null === $email || ! is_object( $customer ) || '' !== (string) $customer->get_billing_email() ) {
+			return;
+		}
+		$customer->set_billing_email( $email );
+		WC()->session->set( self::EMAIL_KEY, $email ); // The next events carry it, as if typed at checkout.
 	}
 
 	/**

@@ -249,4 +249,41 @@ final class Relance_Core {
 		}
 		return $email;
 	}
+
+	/**
+	 * Whether a failed delivery is worth trying again: no answer (Relance down), a timeout, too many
+	 * requests, or a server error. Other refusals (a bad signature, an unknown shop) would fail again.
+	 *
+	 * @param int $code The HTTP status, 0 for no answer.
+	 * @return bool
+	 */
+	public static function retryable( $code ) {
+		$code = (int) $code;
+		return 0 === $code || 408 === $code || 429 === $code || $code >= 500;
+	}
+
+	/**
+	 * Seconds to wait before the next try after `$attempt` earlier tries, or null to give up: 1, 5, 15, 60
+	 * then 180 minutes (about four and a half hours in all, within the outbox's 24 hours).
+	 *
+	 * @param int $attempt Tries already made before the one that just failed.
+	 * @return int|null
+	 */
+	public static function retry_delay( $attempt ) {
+		$delays = array( 60, 300, 900, 3600, 10800 );
+		return isset( $delays[ $attempt ] ) ? $delays[ $attempt ] : null;
+	}
+
+	/**
+	 * The signed notice that the plugin was deactivated (Relance uninstalls the store).
+	 *
+	 * @param int $ts Unix time.
+	 * @return array
+	 */
+	public static function farewell_payload( $ts ) {
+		return array(
+			'event' => 'plugin.deactivated',
+			'ts'    => (int) $ts,
+		);
+	}
 }

@@ -22,7 +22,7 @@ final class Relance_Sender {
 	 * Hook the background deliveries.
 	 */
 	public static function register() {
-		add_action( self::DELIVER_HOOK, array( __CLASS__, 'deliver' ), 10, 1 );
+		add_action( self::DELIVER_HOOK, array( __CLASS__, 'deliver' ), 10, 2 );
 		add_action( self::TRAILING_HOOK, array( __CLASS__, 'send_latest' ), 10, 1 );
 	}
 
@@ -58,7 +58,7 @@ final class Relance_Sender {
 		delete_transient( 'relance_latest_' . $session );
 		if ( is_array( $payload ) ) {
 			set_transient( 'relance_sent_' . $session, time(), self::DEBOUNCE );
-			self::post( Relance_Core::encode( $payload ), true );
+			self::send( $payload ); // Through the outbox: retried like any event.
 		}
 	}
 
@@ -84,27 +84,54 @@ final class Relance_Sender {
 	}
 
 	/**
-	 * Background: deliver a queued body.
-	 *
-	 * @param string $key The outbox key.
+	 * The plugin is being deactivated: tell Relance now (no background job will run for it any more), so it
+	 * stops making codes and planning offers for this store and removes its webhooks. Reconnecting later goes
+	 * through Relance's install link.
 	 */
-	public static function deliver( $key ) {
-		$body = get_transient( 'relance_out_' . $key );
-		delete_transient( 'relance_out_' . $key );
-		if ( is_string( $body ) ) {
-			self::post( $body, true );
+	public static function farewell() {
+		try {
+			self::post( Relance_Core::encode( Relance_Core::farewell_payload( time() ) ), true );
+		} catch ( \Throwable $e ) {
+			self::log( $e->getMessage() );
 		}
 	}
 
 	/**
-	 * POST a body, signed at the moment of sending (the bridge refuses timestamps older than 5 minutes).
+	 * Background: deliver a queued body; while Relance is unreachable or failing, try again later through
+	 * Action Scheduler (Relance_Core::retry_delay: a bounded number of tries over about four hours).
+	 *
+	 * @param string $key     The outbox key.
+	 * @param int    $attempt How many tries came before this one.
+	 */
+	public static function deliver( $key, $attempt = 0 ) {
+		$body = get_transient( 'relance_out_' . $key );
+		if ( ! is_string( $body ) ) {
+			return;
+		}
+		$code  = self::post( $body, true );
+		$delay = Relance_Core::retryable( $code ) ? Relance_Core::retry_delay( (int) $attempt ) : null;
+		if ( null === $delay || ! function_exists( 'as_schedule_single_action' ) ) {
+			delete_transient( 'relance_out_' . $key );
+			if ( Relance_Core::retryable( $code ) ) {
+				self::log( 'an event was dropped after ' . ( (int) $attempt + 1 ) . ' tries (last: HTTP ' . $code . ')' );
+			}
+			return;
+		}
+		set_transient( 'relance_out_' . $key, $body, self::OUTBOX_TTL );
+		as_schedule_single_action( time() + $delay, self::DELIVER_HOOK, array( $key, (int) $attempt + 1 ), self::GROUP );
+	}
+
+	/**
+	 * POST a body, signed at the moment of sending (the bridge refuses timestamps older than 5 minutes, so a
+	 * retry signs again).
 	 *
 	 * @param string $body     The JSON body.
 	 * @param bool   $blocking Wait for the answer (background) or not (shopper's request).
+	 * @return int The HTTP status (0: no answer, or not waited for); 204 when not configured (nothing to do).
 	 */
 	private static function post( $body, $blocking ) {
 		if ( ! Relance_Settings::configured() ) {
-			return;
+			return 204;
 		}
 		$response = wp_remote_post(
 			Relance_Core::endpoint( Relance_Settings::bridge_url(), Relance_Settings::shop_key() ),
@@ -117,12 +144,14 @@ final class Relance_Sender {
 				'user-agent'  => 'Relance/' . RELANCE_VERSION . '; ' . home_url( '/' ),
 			)
 		);
-		if ( $blocking ) {
-			$code = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
-			if ( $code < 200 || $code >= 300 ) {
-				self::log( 'the bridge did not accept an event (HTTP ' . $code . ')' );
-			}
+		if ( ! $blocking ) {
+			return 0;
 		}
+		$code = is_wp_error( $response ) ? 0 : (int) wp_remote_retrieve_response_code( $response );
+		if ( $code < 200 || $code >= 300 ) {
+			self::log( 'the bridge did not accept an event (HTTP ' . $code . ')' );
+		}
+		return $code;
 	}
 
 	/**
