@@ -17,6 +17,9 @@ def environment(woo, monkeypatch) -> None:
     monkeypatch.setenv("ENCRYPTION_KEYS", KEY)
     monkeypatch.setenv("PUBLIC_URL", woo.settings.public_url)
     monkeypatch.setenv("INSTANCE_PATH", woo.settings.instance_path)
+    # The fake store's name resolves nowhere: like the woo fixture, allow it (the address guard's own tests
+    # are in tests/integration/test_netguard.py).
+    monkeypatch.setenv("ALLOW_PRIVATE_NETWORK_URLS", "1")
 
 
 def test_register_webhooks_repairs_a_deleted_webhook(woo, store, install, monkeypatch):
