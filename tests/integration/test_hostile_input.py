@@ -126,3 +126,39 @@ def test_nineteen_concurrent_deliveries_in_one_group_with_a_nul_body_all_answer_
     assert first.result(timeout=5)
     assert sorted(answers.values()) == [200] * 19
     assert len(events(ctx)) == 20
+
+
+def customer_body(**changes) -> dict:
+    return json.loads(fixture("shopify", "customers__create.json")) | changes
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_failing_event_keeps_an_error_without_the_name_its_sql_carried(ctx, client, shopify_shop, run_jobs):
+    body = customer_body(first_name="Annabelle" * 40)  # longer than the column: PostgreSQL refuses it
+    raw = json.dumps(body).encode()
+    assert post_signed(client, raw, "customers/create", "ev-long-name").status_code == 200
+    run_jobs()
+    [event] = events(ctx)
+    assert event.status == "failed"
+    assert event.error == "DataError: the database refused a value of this event"
+    assert "annabelle" not in event.error.lower() and "INSERT" not in event.error
+
+
+def test_customers_redact_leaves_no_personal_text_in_the_errors_of_that_customers_events(
+    ctx, client, shopify_shop, run_jobs
+):
+    body = customer_body()
+    assert post_signed(client, json.dumps(body).encode(), "customers/create", "ev-c").status_code == 200
+    run_jobs()
+    with ctx.sessions.begin() as s:  # errors as earlier versions stored them: the SQL and its parameters
+        for event in s.scalars(sa.select(Event)):
+            event.error = "DataError: INSERT INTO leads ... {'first_name': 'Bob', 'email': 'bob@biller.com'}"
+        s.add(Event(**row(shopify_shop["id"], "failed-one", "{}", "customers/update") | {
+            "status": "failed", "error": "IntegrityError: ... 'bob@biller.com' ... 'Biller'"}))  # fmt: skip
+    redact = {"shop_id": 954889, "shop_domain": "demo.myshopify.com", "orders_to_redact": [],
+              "customer": {"id": body["id"], "email": body["email"]}}  # fmt: skip
+    assert post_signed(client, json.dumps(redact).encode(), "customers/redact", "ev-r").status_code == 200
+    run_jobs()
+    for event in events(ctx):
+        text = f"{event.payload} {event.error}".lower()
+        assert "bob" not in text and "biller" not in text and str(body["id"]) not in text, event.topic
