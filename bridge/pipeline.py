@@ -202,6 +202,7 @@ def _facts(ctx: Context, shop: Shop, event: Event) -> list[object]:
     """The facts of an event (only privacy facts once the shop has uninstalled)."""
     payload = json.loads(event.payload, parse_float=Decimal)
     facts = adapter_for(ctx, shop.platform, event.topic).normalize(event.topic, payload)
+    privacy.check_shop(shop, facts)
     if shop.uninstalled_at is not None:
         facts = [f for f in facts if isinstance(f, privacy.PRIVACY_FACTS)]
     return list(facts)

@@ -41,6 +41,15 @@ def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) 
     return None
 
 
+def check_shop(shop: Shop, items: list[Any]) -> None:
+    """Refuse facts whose payload names another shop than the one the delivery was signed and stored for
+    (one app secret signs every Shopify shop's deliveries: a captured body can be replayed to another)."""
+    for fact in items:
+        named = getattr(fact, "shop_domain", None) if isinstance(fact, PRIVACY_FACTS) else None
+        if named is not None and named.strip().lower() != shop.domain.strip().lower():
+            raise facts.PayloadError(f"the payload's shop is not the delivery's shop ({type(fact).__name__})")
+
+
 def _later_cancel_jobs(ctx: Context, shop_id: int) -> Callable[[], None]:
     def step() -> None:
         from bridge.shopify_app import cancel_shop_jobs
