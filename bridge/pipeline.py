@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -201,11 +202,24 @@ def _apply_batch(
 def _facts(ctx: Context, shop: Shop, event: Event) -> list[object]:
     """The facts of an event (only privacy facts once the shop has uninstalled)."""
     payload = json.loads(event.payload, parse_float=Decimal)
+    if "\\u0000" in event.payload:  # an escaped NUL: valid JSON, but no PostgreSQL text or JSONB holds it
+        payload = _without_nul(payload)
     facts = adapter_for(ctx, shop.platform, event.topic).normalize(event.topic, payload)
     privacy.check_shop(shop, facts)
     if shop.uninstalled_at is not None:
         facts = [f for f in facts if isinstance(f, privacy.PRIVACY_FACTS)]
     return list(facts)
+
+
+def _without_nul(value: Any) -> Any:
+    """The payload with NUL characters in its strings replaced by U+FFFD, as the raw body's are at ingest."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _apply_event(ctx: Context, session: sa.orm.Session, event_id: int) -> tuple[str, list[apply.FollowUp]]:

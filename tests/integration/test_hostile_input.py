@@ -162,3 +162,14 @@ def test_customers_redact_leaves_no_personal_text_in_the_errors_of_that_customer
     for event in events(ctx):
         text = f"{event.payload} {event.error}".lower()
         assert "bob" not in text and "biller" not in text and str(body["id"]) not in text, event.topic
+
+
+def test_an_escaped_nul_in_a_valid_payload_is_processed_like_any_other(ctx, client, shopify_shop, run_jobs):
+    body = customer_body(first_name="Bob\x00", note="\x00")  # json.dumps writes them as \u0000
+    raw = json.dumps(body).encode()
+    assert b"\\u0000" in raw
+    assert post_signed(client, raw, "customers/create", "ev-escaped-nul").status_code == 200
+    run_jobs()
+    assert [e.status for e in events(ctx)] == ["processed"]
+    with ctx.sessions() as s:
+        assert s.scalar(sa.select(Lead.first_name)) == "Bob\ufffd"
