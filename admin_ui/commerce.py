@@ -13,7 +13,7 @@ from admin_ui.blueprint import bp
 from admin_ui.support import PAGE_SIZE, audit, db, owned
 from bridge import delivery
 from bridge.models import CART_STATUSES, OFFER_STATUSES, Cart, Lead, Offer
-from bridge.web import context
+from bridge.web import MAX_ID, context, int_or_none
 
 CANCELLABLE = ("planned", "created", "sent")
 NOTICES = {
@@ -25,7 +25,7 @@ NOTICES = {
 
 
 def _before(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return int_or_none(raw, 1, MAX_ID)
 
 
 def cart_page(status: str, before: int | None) -> sa.Select:  # type: ignore[type-arg]

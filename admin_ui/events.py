@@ -11,7 +11,7 @@ from admin_ui.blueprint import bp
 from admin_ui.support import PAGE_SIZE, audit, db, owned
 from bridge import pipeline
 from bridge.models import EVENT_STATUSES, Event
-from bridge.web import context
+from bridge.web import MAX_ID, context, int_or_none
 
 NOTICES = {"replayed": "Event {id} was queued again; its new status shows here in a moment."}
 
@@ -41,7 +41,7 @@ def events() -> str:
     """Recent webhooks; filter by status or topic."""
     status, topic = request.args.get("status", ""), request.args.get("topic", "").strip()
     raw = request.args.get("before", "")
-    rows = list(db().execute(event_page(status, topic, int(raw) if raw.isdigit() else None)))
+    rows = list(db().execute(event_page(status, topic, int_or_none(raw, 1, MAX_ID))))
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     notice = NOTICES.get(request.args.get("done", ""), "").format(id=request.args.get("id", ""))
     return render_template(

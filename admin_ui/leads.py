@@ -14,18 +14,16 @@ from admin_ui.support import PAGE_SIZE, audit, db, owned
 from bridge import privacy
 from bridge.leads import normalize_email
 from bridge.models import Activity, Cart, Lead, Offer, ScoreChange
-from bridge.web import context
+from bridge.web import MAX_ID, context, int_or_none
 
 TIERS = ("cold", "warm", "hot", "customer")
 
 
 def _cursor(raw: str | None) -> tuple[int, int] | None:
     """`score.id` of the last row of the previous page."""
-    try:
-        score, lead_id = (raw or "").split(".", 1)
-        return int(score), int(lead_id)
-    except ValueError:
-        return None
+    score, _, lead_id = (raw or "").partition(".")
+    cursor = int_or_none(score), int_or_none(lead_id, 1, MAX_ID)
+    return None if cursor[0] is None or cursor[1] is None else (cursor[0], cursor[1])
 
 
 def lead_page(email: str, tier: str, after: tuple[int, int] | None) -> sa.Select:  # type: ignore[type-arg]

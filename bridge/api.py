@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bridge import outbound, pipeline, shops
 from bridge.leads import normalize_email
 from bridge.models import Activity, Cart, Event, Lead, Offer, ScoreChange, Shop
-from bridge.web import context
+from bridge.web import MAX_ID, context, parse_int
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 P = ParamSpec("P")
@@ -42,10 +42,10 @@ def authenticated(view: Any) -> Any:
 def page_args() -> tuple[int, int]:
     """`limit` (1..200, default 50) and `offset` from the query string."""
     try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), MAX_PAGE)
-        offset = max(int(request.args.get("offset", 0)), 0)
+        limit = min(max(parse_int(request.args.get("limit", "50"), -(10**30), 10**30), 1), MAX_PAGE)
+        offset = max(parse_int(request.args.get("offset", "0"), high=MAX_ID), 0)
     except ValueError:
-        abort(400, "limit and offset must be integers")
+        abort(400, f"limit must be an integer and offset an integer up to {MAX_ID}")
     return limit, offset
 
 

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import runtime
 from bridge.settings import Settings
+from bridge.web import IdConverter, JSONProvider
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def create_app(
     )
     app.extensions["relance"] = ctx
     app.session_interface = CookielessMachines()
+    app.url_map.converters["int"] = IdConverter  # before any route: every <int:…> id is bounded
+    app.json = JSONProvider(app)
     from bridge import (
         api,
         campaign_api,

@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bridge import carts, privacy, shop_updates
-from bridge.leads import add_activity, apply_customer, lead_for, set_consent
+from bridge.leads import add_activity, apply_customer, find_lead, lead_for, normalize_email, set_consent
 from bridge.models import Event, Lead, Shop
 from bridge.runtime import Context
 from connectors import base as facts
 
 FollowUp = Callable[[], None]
+STOREFRONT_PREFIX = "collect/"  # storefront events: anyone can send them (bridge.collect)
 
 
 @dataclass
@@ -31,8 +32,9 @@ def apply_facts(session: Session, ctx: Context, shop: Shop, event: Event | None,
     out = Applied()
     now = ctx.now()
     event_id = event.id if event is not None else None
+    storefront = event is not None and event.topic.startswith(STOREFRONT_PREFIX)
     for fact in items:
-        lead = _apply_one(session, ctx, shop, fact, event_id, now, out)
+        lead = _apply_one(session, ctx, shop, fact, event_id, now, out, storefront)
         if lead is not None and lead.redacted_at is None:
             out.touched_leads.add(lead.id)
     withheld = sum(1 for fact in items if isinstance(fact, facts.CustomerSeen) and fact.redacted)
@@ -42,7 +44,14 @@ def apply_facts(session: Session, ctx: Context, shop: Shop, event: Event | None,
 
 
 def _apply_one(
-    session: Session, ctx: Context, shop: Shop, fact: Any, event_id: int | None, now: datetime, out: Applied
+    session: Session,
+    ctx: Context,
+    shop: Shop,
+    fact: Any,
+    event_id: int | None,
+    now: datetime,
+    out: Applied,
+    storefront: bool = False,
 ) -> Lead | None:
     if isinstance(fact, facts.CustomerSeen):
         return apply_customer(session, shop, fact, now)
@@ -52,9 +61,13 @@ def _apply_one(
             set_consent(lead, fact.accepts_marketing, fact.occurred_at or now)
         return lead
     if isinstance(fact, facts.Activity):
-        lead = lead_for(session, shop, fact.external_id, fact.email, now)
+        if storefront:  # an email typed into a storefront is nobody's proof: it names known leads only
+            email = normalize_email(fact.email)
+            lead = find_lead(session, shop.id, fact.external_id, email) if email or fact.external_id else None
+        else:
+            lead = lead_for(session, shop, fact.external_id, fact.email, now)
         if lead is not None:
-            add_activity(session, lead, fact.kind, fact.occurred_at, fact.ref, event_id)
+            add_activity(session, lead, fact.kind, fact.occurred_at, fact.ref, event_id, storefront)
         return lead
     if isinstance(fact, facts.CartSnapshot):
         return carts.apply_snapshot(session, shop, fact, now)

@@ -112,7 +112,7 @@ def collect(public_key: str) -> tuple[Response, int]:
         abort(404, "unknown collect key")
     try:
         data = CollectSchema().load(json.loads(raw))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
         abort(400, "the body must be a JSON object")
     except ValidationError as exc:
         return jsonify(error="invalid event", errors=exc.messages), 422

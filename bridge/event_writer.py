@@ -11,6 +11,10 @@ webhook is already durable in the database. With a window of 0, each commit's jo
 requests are answered. On PostgreSQL the batch is one prepared `INSERT … SELECT FROM unnest(…)`: the same
 statement for any batch size, so nothing is compiled per request, and its arrays travel in binary (the text
 format would escape every quote of every payload).
+
+One row never fails its neighbours: text that no database column can hold (a NUL character, which
+PostgreSQL refuses) is replaced before the insert, and a batch whose insert fails for any reason but a lost
+connection is stored again one row at a time, so only the row that really fails answers 5xx.
 """
 
 from __future__ import annotations
@@ -106,8 +110,15 @@ class EventWriter:
     def _write(self, batch: list[tuple[Row, Future[int | None]]]) -> None:
         try:
             results = self._store(batch)
-        except Exception as exc:  # the database is down: every waiting request answers 503
-            for _, done in batch:
+        except Exception as exc:
+            if len(batch) > 1 and not _connection_lost(exc):  # one bad row: the others go on alone
+                log.warning(
+                    "a batch of %d event(s) goes one row at a time: %s", len(batch), type(exc).__name__
+                )
+                for item in batch:
+                    self._write([item])
+                return
+            for _, done in batch:  # the database is down (or this row cannot be stored): 5xx
                 done.set_exception(exc)
             return
         for (_, done), event_id in zip(batch, results, strict=True):
@@ -134,6 +145,7 @@ class EventWriter:
             return results
 
     def _insert(self, rows: list[Row], job_id: str) -> dict[tuple[int, str], int]:
+        rows = [storable(row) for row in rows]
         if self.engine.dialect.name == "postgresql":
             return self._insert_pg(rows, job_id)
         stmt = (
@@ -168,6 +180,18 @@ class EventWriter:
         finally:
             conn.close()  # back to the pool
         return {(shop_id, key): event_id for event_id, shop_id, key in found}
+
+
+def storable(row: Row) -> Row:
+    """The row with NUL characters (refused by PostgreSQL's text) replaced, as undecodable bytes are."""
+    return {
+        k: v.replace("\x00", "\ufffd") if isinstance(v, str) and "\x00" in v else v for k, v in row.items()
+    }
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether the database itself failed (every row would), rather than one row of the batch."""
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | TimeoutError | OSError)
 
 
 _PG_COLUMNS = ("shop_id", "topic", "delivery_key", "received_at", "triggered_at", "payload", "available_at")

@@ -107,9 +107,16 @@ def set_consent(lead: Lead, accepts: bool, at: datetime) -> None:
 
 
 def add_activity(
-    session: Session, lead: Lead, kind: str, occurred_at: datetime, ref: str, event_id: int | None
+    session: Session,
+    lead: Lead,
+    kind: str,
+    occurred_at: datetime,
+    ref: str,
+    event_id: int | None,
+    storefront: bool = False,
 ) -> bool:
-    """Insert one activity; False when it was already there (replay)."""
+    """Insert one activity; False when it was already there (replay). The store confirming an activity
+    first seen on the storefront (the same cart or checkout) makes it a store activity."""
     values: dict[str, Any] = {
         "shop_id": lead.shop_id,
         "lead_id": lead.id,
@@ -117,10 +124,17 @@ def add_activity(
         "occurred_at": occurred_at,
         "ref": ref[:255],
         "source_event_id": event_id,
+        "storefront": storefront,
     }
     dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql  # type: ignore[union-attr]
-    stmt = dialect.insert(Activity).values(**values).on_conflict_do_nothing().returning(Activity.id)
-    inserted = session.scalar(stmt) is not None
+    insert = dialect.insert(Activity).values(**values)
+    if storefront:
+        stmt = insert.on_conflict_do_nothing()
+    else:
+        stmt = insert.on_conflict_do_update(
+            index_elements=["lead_id", "kind", "ref"], set_={"storefront": False}, where=Activity.storefront
+        )
+    inserted = session.scalar(stmt.returning(Activity.id)) is not None
     if inserted and (lead.last_activity_at is None or occurred_at > lead.last_activity_at):
         lead.last_activity_at = occurred_at
     return inserted

@@ -127,6 +127,8 @@ class Activity(Base):
     occurred_at: Mapped[datetime]
     source_event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id", ondelete="SET NULL"))
     ref: Mapped[str] = mapped_column(sa.String(255), default="")
+    # From a storefront event (`/collect`), which anyone can send: its points are capped (scoring.engine).
+    storefront: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     __table_args__ = (
         sa.UniqueConstraint("lead_id", "kind", "ref"),
         sa.Index("ix_activities_lead_occurred", "lead_id", "occurred_at"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -13,7 +14,7 @@ from bridge import apply, preload, privacy, scorer
 from bridge.db import transaction
 from bridge.models import Event, Shop
 from bridge.runtime import Context
-from connectors.base import StoreError, WebhookAdapter
+from connectors.base import PayloadError, StoreError, WebhookAdapter
 
 log = logging.getLogger(__name__)
 
@@ -201,10 +202,24 @@ def _apply_batch(
 def _facts(ctx: Context, shop: Shop, event: Event) -> list[object]:
     """The facts of an event (only privacy facts once the shop has uninstalled)."""
     payload = json.loads(event.payload, parse_float=Decimal)
+    if "\\u0000" in event.payload:  # an escaped NUL: valid JSON, but no PostgreSQL text or JSONB holds it
+        payload = _without_nul(payload)
     facts = adapter_for(ctx, shop.platform, event.topic).normalize(event.topic, payload)
+    privacy.check_shop(shop, facts)
     if shop.uninstalled_at is not None:
         facts = [f for f in facts if isinstance(f, privacy.PRIVACY_FACTS)]
     return list(facts)
+
+
+def _without_nul(value: Any) -> Any:
+    """The payload with NUL characters in its strings replaced by U+FFFD, as the raw body's are at ingest."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _apply_event(ctx: Context, session: sa.orm.Session, event_id: int) -> tuple[str, list[apply.FollowUp]]:
@@ -234,8 +249,33 @@ def adapter_for(ctx: Context, platform: str, topic: str) -> WebhookAdapter:
     return ctx.adapters[platform]
 
 
+_DATABASE_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (sa_exc.IntegrityError, "the database refused a duplicate or a missing reference"),
+    (sa_exc.DataError, "the database refused a value of this event"),
+    (sa_exc.OperationalError, "the database did not answer"),
+    (sa_exc.InterfaceError, "the database did not answer"),
+    (sa_exc.SQLAlchemyError, "the database refused this event"),
+    (json.JSONDecodeError, "the payload is not valid JSON"),
+    (RecursionError, "the payload is nested too deeply"),
+)
+
+
+def error_reason(exc: BaseException) -> str:
+    """What `events.error` keeps of a failure, shown to merchants: the exception's class and a short reason
+    free of personal data. Our own payload errors name fields, never values; database errors carry the
+    statement and its parameters (names, emails), and anything else may quote the payload, so they get a
+    fixed text."""
+    name = type(exc).__name__
+    if isinstance(exc, PayloadError):
+        return f"{name}: {str(exc)[:300]}"
+    if isinstance(exc, StoreError):  # the store's own words may quote what we sent
+        return f"{name}: the store call failed ({exc.code or 'no code'})"
+    reason = next((text for kind, text in _DATABASE_REASONS if isinstance(exc, kind)), None)
+    return f"{name}: {reason or 'the event could not be processed'}"
+
+
 def _transient(ctx: Context, event_id: int, attempt: int, exc: BaseException) -> str:
-    message = f"{type(exc).__name__}: {str(exc)[:500]}"
+    message = error_reason(exc)
     if attempt >= ctx.settings.max_event_attempts:
         _fail(ctx, event_id, exc)
         return "failed"
@@ -245,7 +285,7 @@ def _transient(ctx: Context, event_id: int, attempt: int, exc: BaseException) ->
 
 
 def _fail(ctx: Context, event_id: int, exc: BaseException) -> None:
-    message = f"{type(exc).__name__}: {str(exc)[:2000]}"
+    message = error_reason(exc)
     log.warning("event %s failed: %s", event_id, type(exc).__name__)
     with transaction(ctx.sessions) as session:
         session.execute(

@@ -41,6 +41,15 @@ def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) 
     return None
 
 
+def check_shop(shop: Shop, items: list[Any]) -> None:
+    """Refuse facts whose payload names another shop than the one the delivery was signed and stored for
+    (one app secret signs every Shopify shop's deliveries: a captured body can be replayed to another)."""
+    for fact in items:
+        named = getattr(fact, "shop_domain", None) if isinstance(fact, PRIVACY_FACTS) else None
+        if named is not None and named.strip().lower() != shop.domain.strip().lower():
+            raise facts.PayloadError(f"the payload's shop is not the delivery's shop ({type(fact).__name__})")
+
+
 def _later_cancel_jobs(ctx: Context, shop_id: int, platform: str = "shopify") -> Callable[[], None]:
     def step() -> None:
         from bridge import queue
@@ -98,8 +107,18 @@ def export_lead(session: Session, lead: Lead) -> dict[str, Any]:
     }
 
 
+REDACTED_ERROR = "redacted with the customer's data"
+
+
 def redact_lead(session: Session, lead: Lead, now: datetime) -> None:
     """Erase personal data, keeping anonymous counts and amounts for the merchant's metrics."""
+    sources = sa.select(Activity.source_event_id).where(Activity.lead_id == lead.id)
+    session.execute(
+        sa.update(Event)
+        .where(Event.id.in_(sources), Event.error.is_not(None))
+        .values(error=REDACTED_ERROR)
+        .execution_options(synchronize_session=False)
+    )
     lead.email = lead.external_id = lead.first_name = lead.last_name = lead.country = None
     lead.source, lead.breakdown, lead.redacted_at = {}, {}, now
     lead.accepts_marketing = False
@@ -126,13 +145,25 @@ def _scrub_unlinked_carts(session: Session, shop_id: int, email: str | None) -> 
 
 
 def scrub_event_log(session: Session, shop_id: int, needles: list[str | None]) -> int:
-    """Blank the stored payloads (and exports) that mention this customer; statuses and times stay."""
+    """Blank the stored payloads and errors (and exports) that mention this customer; statuses and times
+    stay."""
     terms = [n for n in needles if n and len(n) >= 5]  # short ids would match unrelated payloads
     if not terms:
         return 0
-    mentions = sa.or_(*(sa.func.lower(Event.payload).contains(t.lower(), autoescape=True) for t in terms))
+    mentions = sa.or_(
+        *(
+            sa.func.lower(column).contains(t.lower(), autoescape=True)
+            for t in terms
+            for column in (Event.payload, Event.error)
+        )
+    )
     done = session.execute(
-        sa.update(Event).where(Event.shop_id == shop_id, mentions).values(payload='{"redacted": true}')
+        sa.update(Event)
+        .where(Event.shop_id == shop_id, mentions)
+        .values(
+            payload='{"redacted": true}',
+            error=sa.case((Event.error.is_(None), None), else_=sa.literal(REDACTED_ERROR)),
+        )
     ).rowcount
     exported = sa.or_(
         *(

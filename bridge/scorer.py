@@ -58,12 +58,12 @@ def load_activities(session: Session, lead_ids: Iterable[int]) -> dict[int, list
     if not ids:
         return found
     rows = session.execute(
-        sa.select(Activity.lead_id, Activity.kind, Activity.occurred_at, Activity.ref).where(
-            Activity.lead_id.in_(ids)
-        )
+        sa.select(
+            Activity.lead_id, Activity.kind, Activity.occurred_at, Activity.ref, Activity.storefront
+        ).where(Activity.lead_id.in_(ids))
     )
-    for lead_id, kind, occurred_at, ref in rows:
-        found[lead_id].append(scoring.ActivityRecord(kind, occurred_at, ref))
+    for lead_id, kind, occurred_at, ref, storefront in rows:
+        found[lead_id].append(scoring.ActivityRecord(kind, occurred_at, ref, bool(storefront)))
     return found
 
 

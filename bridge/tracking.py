@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -212,7 +213,8 @@ def email_reply() -> tuple[Response, int]:
         g.shop.id,
         [lead.id],
         "email reply",
-        job_id=f"rescore-reply-{lead.id}-{ref[:40]}",
+        # A Message-ID (`<…@…>`) is no RQ job id: its digest is, and one reply still queues one rescore.
+        job_id=f"rescore-reply-{lead.id}-{hashlib.sha256(ref.encode()).hexdigest()[:24]}",
         queue=queue.CAMPAIGNS,
     )
     return jsonify(recorded=True), 202

@@ -150,10 +150,16 @@ class OrderCancelled:
     occurred_at: datetime
 
 
+# The privacy and lifecycle facts carry the shop their payload names (`shop_domain`, None when it names
+# none): one app secret signs every shop's deliveries, so a captured body can be sent again with another
+# shop's header, and the bridge must not act on it for that shop.
+
+
 @dataclass(frozen=True)
 class CustomerRedact:
     external_id: str | None
     email: str | None
+    shop_domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,16 +167,17 @@ class DataRequest:
     external_id: str | None
     email: str | None
     request_id: str | None = None
+    shop_domain: str | None = None
 
 
 @dataclass(frozen=True)
 class ShopRedact:
-    pass
+    shop_domain: str | None = None
 
 
 @dataclass(frozen=True)
 class AppUninstalled:
-    pass
+    shop_domain: str | None = None
 
 
 @dataclass(frozen=True)

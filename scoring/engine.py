@@ -11,6 +11,11 @@ lowers a score, and the portions do not depend on `now`, so later never scores h
 
 first_only: only the earliest activity of the kind counts (capped if a cap is set).
 
+Storefront activities (`ActivityRecord.storefront`: sent by any browser, unverified) add at most
+STOREFRONT_POINTS_PER_DAY points for each UTC day that has some, and never lift a lead into the hot tier
+on their own: a lead whose other activities and profile score below `hot` stays below it. The difference
+is one breakdown line, so the breakdown still sums to `raw`.
+
 Times must be timezone-aware; `datetime.UTC` is the fast path (a ZoneInfo costs ~30 %).
 """
 
@@ -38,10 +43,31 @@ def tier_for(rules: Rules, total: int, is_customer: bool) -> str:
     return "cold"
 
 
+STOREFRONT_POINTS_PER_DAY = 10.0
+STOREFRONT_RULE = "cap:storefront"
+STOREFRONT_LABEL = "Storefront events (capped)"
+
+
 def score(rules: Rules, profile: Profile, activities: Sequence[ActivityRecord], now: datetime) -> Score:
     """Score one lead at `now`; deterministic and independent of the order of activities."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    result = _score(rules, profile, activities, now)
+    storefront = [a for a in activities if a.storefront]
+    if not storefront or profile.is_customer:
+        return result
+    trusted = _score(rules, profile, [a for a in activities if not a.storefront], now)
+    days = len({_day(a.occurred_at.timestamp()) for a in storefront})
+    ceiling = trusted.raw + STOREFRONT_POINTS_PER_DAY * days
+    if trusted.total < rules.hot:  # storefront events alone never make a lead hot
+        ceiling = min(ceiling, max(trusted.raw, rules.hot - 1.0))
+    if result.raw <= ceiling:
+        return result
+    line = BreakdownLine(STOREFRONT_RULE, STOREFRONT_LABEL, len(storefront), 0.0, ceiling - result.raw)
+    return _total(rules, profile, (*result.breakdown, line))
+
+
+def _score(rules: Rules, profile: Profile, activities: Sequence[ActivityRecord], now: datetime) -> Score:
     stamps_by_kind: dict[str, list[datetime]] = {kind: [] for kind in rules.by_kind}
     for activity in activities:
         stamps = stamps_by_kind.get(activity.kind)
@@ -58,9 +84,13 @@ def score(rules: Rules, profile: Profile, activities: Sequence[ActivityRecord], 
             lines.append(
                 BreakdownLine(criterion.rule, criterion.label, 1, criterion.points, criterion.points)
             )
+    return _total(rules, profile, tuple(lines))
+
+
+def _total(rules: Rules, profile: Profile, lines: tuple[BreakdownLine, ...]) -> Score:
     raw = sum([line.points for line in lines], 0.0)
     total = min(max(math.floor(raw + 0.5), rules.minimum), rules.maximum)
-    return Score(total, tier_for(rules, total, profile.is_customer), raw, tuple(lines))
+    return Score(total, tier_for(rules, total, profile.is_customer), raw, lines)
 
 
 def _activity_line(

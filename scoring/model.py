@@ -13,6 +13,7 @@ class ActivityRecord:
     kind: str
     occurred_at: datetime
     ref: str = ""
+    storefront: bool = False  # from a storefront event, which anyone can send: capped (scoring.engine)
 
 
 @dataclass(frozen=True, slots=True)

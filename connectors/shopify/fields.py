@@ -63,6 +63,10 @@ class Fields:
             raise PayloadError(f"{self.where(key)} is missing")
         return value
 
+    def has(self, key: str) -> bool:
+        """Whether the object holds `key`, even as null."""
+        return key in self._data
+
     def obj(self, key: str) -> Fields:
         """The nested object at `key` (empty when absent or null)."""
         value = self._data.get(key)

@@ -470,7 +470,8 @@ def test_storefront_events_in_a_batch_never_make_an_offer(
     assert pipeline.handle_events(ctx, ids) == {"processed": 2}  # one job, as an ingest window makes it
     run_jobs()
     [lead] = rows(ctx, Lead)
-    assert (lead.score, lead.tier) == (20, "hot")
+    # With hot at 20 the storefront's points cannot lift the lead into hot on their own (scoring.engine).
+    assert (lead.score, lead.tier) == ((19, "warm") if hot == 20 else (20, "hot"))
     reasons = [o.reason for o in rows(ctx, Offer)]
     assert reasons == ([] if hot == 20 else ["hot_lead"])
 

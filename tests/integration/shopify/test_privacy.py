@@ -56,6 +56,12 @@ def redact_body() -> dict:
             "orders_to_redact": [9001]}  # fmt: skip
 
 
+def data_request_body() -> dict:
+    body = redact_body()
+    body["orders_requested"] = body.pop("orders_to_redact")
+    return body
+
+
 def test_customers_redact_leaves_nothing_personal_outside_the_event_log(
     ctx, customer, post_shopify, run_jobs
 ):
@@ -74,7 +80,7 @@ def test_customers_redact_also_scrubs_the_event_log(ctx, customer, post_shopify,
 
 
 def test_customers_data_request_produces_an_export(ctx, customer, post_shopify, run_jobs):
-    body = {**redact_body(), "data_request": {"id": 9999}, "orders_requested": [9001]}
+    body = {**data_request_body(), "data_request": {"id": 9999}}
     post_shopify("customers/data_request", body, shop=SHOP)
     run_jobs()
     with ctx.sessions() as s:
@@ -100,7 +106,7 @@ def test_uninstall_clears_tokens_and_later_events_are_ignored(ctx, shop_id, post
         tokens.shopify_client_for(ctx, shop).shop_info()
     clock.advance(minutes=1)
     post_shopify("orders/create", order(clock())[0], shop=SHOP)
-    post_shopify("customers/data_request", {**redact_body(), "data_request": {"id": 1}}, shop=SHOP)
+    post_shopify("customers/data_request", {**data_request_body(), "data_request": {"id": 1}}, shop=SHOP)
     run_jobs()
     with ctx.sessions() as s:
         by_topic = dict(s.execute(sa.select(Event.topic, Event.status)).all())

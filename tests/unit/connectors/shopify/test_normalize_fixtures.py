@@ -299,14 +299,18 @@ def test_orders_cancelled() -> None:
 
 
 def test_privacy_and_uninstall_topics() -> None:
+    shop = "{shop}.myshopify.com"  # as Shopify's samples spell it
     assert adapter.normalize("customers/redact", load("customers__redact.json")) == [
-        CustomerRedact("191167", "john@example.com")
+        CustomerRedact("191167", "john@example.com", shop)
     ]
     assert adapter.normalize("customers/data_request", load("customers__data_request.json")) == [
-        DataRequest("191167", "john@example.com", "9999")
+        DataRequest("191167", "john@example.com", "9999", shop)
     ]
-    assert adapter.normalize("shop/redact", load("shop__redact.json")) == [ShopRedact()]
+    assert adapter.normalize("shop/redact", load("shop__redact.json")) == [ShopRedact(shop)]
+    # The docs' sample leaves both domains null; a real delivery names the shop.
     assert adapter.normalize("app/uninstalled", load("app__uninstalled.json")) == [AppUninstalled()]
+    named = changed(load("app__uninstalled.json"), myshopify_domain="Toys.myshopify.com", domain="toys.com")
+    assert adapter.normalize("app/uninstalled", named) == [AppUninstalled("toys.myshopify.com")]
 
 
 @pytest.mark.parametrize("amount", ["404.95", " 404.95 ", Decimal("404.95"), 404.95])
