@@ -35,20 +35,33 @@ class Principal:
 class AdminIdentity(UserMixin):  # type: ignore[misc]  # flask_login ships no types
     """The Flask-Login user: an AdminUser row reduced to what a request needs."""
 
-    def __init__(self, user_id: int, email: str, shop_id: int | None) -> None:
+    def __init__(self, user_id: int, email: str, shop_id: int | None, session_version: int = 0) -> None:
         self.id, self.email, self.shop_id = user_id, email, shop_id
+        self.session_version = session_version
+
+    @classmethod
+    def of(cls, user: AdminUser) -> AdminIdentity:
+        """The identity of a user row."""
+        return cls(user.id, user.email, user.shop_id, user.session_version)
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the user's id and session version ("7.3")."""
+        return f"{self.id}.{self.session_version}"
 
 
 def setup_login(manager: LoginManager) -> None:
-    """Load users from the database by id; send anonymous visitors to the sign-in page."""
+    """Load users by the cookie's id and session version; send anonymous visitors to the sign-in page."""
 
     @manager.user_loader
-    def load(user_id: str) -> AdminIdentity | None:
-        if not user_id.isdigit():
-            return None
+    def load(cookie_id: str) -> AdminIdentity | None:
+        user_id, _, version = cookie_id.partition(".")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None  # also a cookie from before session versions: sign in again
         with context().sessions() as session:
             user = session.get(AdminUser, int(user_id))
-            return None if user is None else AdminIdentity(user.id, user.email, user.shop_id)
+            if user is None or user.session_version != int(version):
+                return None  # signed out, or the password changed, since this cookie was issued
+            return AdminIdentity.of(user)
 
     @manager.unauthorized_handler
     def unauthorized() -> ResponseReturnValue:

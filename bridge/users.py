@@ -64,8 +64,18 @@ def create_user(
         session.add(user)
     else:
         user.password_hash, user.shop_id = password_hash, shop_id
+        user.session_version += 1  # a new password signs every browser out
     session.flush()
     return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Make every session cookie of this user invalid (signing out: a copied cookie dies with it)."""
+    session.execute(
+        sa.update(AdminUser)
+        .where(AdminUser.id == user_id)
+        .values(session_version=AdminUser.session_version + 1)
+    )
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime) -> AdminUser | None:
