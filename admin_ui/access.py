@@ -1,8 +1,10 @@
 """Who is asking: a signed-in user (Flask-Login) or, inside the Shopify admin, an App Bridge session token.
 
 Every view reads the shop from `principal()`; nothing else decides which shop's rows a page shows.
-Token-authenticated requests carry no ambient credential (no cookie), so they need no CSRF token;
-cookie-authenticated forms always do.
+Every state-changing request needs a CSRF token: Flask-WTF's (kept in the session cookie) standalone; inside
+the Shopify admin, where the iframe cannot count on cookies, a signed token naming the shop and the Shopify
+user of the session token (an `id_token` in a URL can leak through logs and referrers; the CSRF token only
+lives in the page).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from admin_ui import csrf
 from bridge import session_auth
@@ -125,7 +129,35 @@ def _embedded(token: str | None) -> ResponseReturnValue | None:
         shop_domain=domain,
         host=request.args.get("host", ""),
     )
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        _check_embedded_csrf(g.principal)
     return None
+
+
+EMBEDDED_CSRF_MAX_AGE = 12 * 3600  # as long as a standalone session
+
+
+def _embedded_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="relance-embedded-csrf")
+
+
+def csrf_token() -> str:
+    """The CSRF token for this page's forms: signed for the shop and Shopify user when embedded."""
+    found: Principal | None = g.get("principal")
+    if found is not None and found.embedded:
+        return _embedded_signer().dumps([found.shop_id, found.actor])
+    return generate_csrf()
+
+
+def _check_embedded_csrf(found: Principal) -> None:
+    """Refuse (400, as Flask-WTF does) an embedded change without the token of this shop and user."""
+    given = request.form.get("csrf_token") or request.headers.get("X-CSRFToken") or ""
+    try:
+        signed = _embedded_signer().loads(given, max_age=EMBEDDED_CSRF_MAX_AGE)
+    except BadData:
+        raise CSRFError("The CSRF token is missing or invalid.") from None
+    if signed != [found.shop_id, found.actor]:
+        raise CSRFError("The CSRF token belongs to another shop or user.")
 
 
 def bounce_page() -> ResponseReturnValue:
