@@ -138,15 +138,15 @@ EMBEDDED_CSRF_MAX_AGE = 12 * 3600  # as long as a standalone session
 
 
 def _embedded_signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="relance-embedded-csrf")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="relance-embedded-csrf")
 
 
 def csrf_token() -> str:
     """The CSRF token for this page's forms: signed for the shop and Shopify user when embedded."""
     found: Principal | None = g.get("principal")
     if found is not None and found.embedded:
-        return _embedded_signer().dumps([found.shop_id, found.actor])
-    return generate_csrf()
+        return str(_embedded_signer().dumps([found.shop_id, found.actor]))
+    return str(generate_csrf())
 
 
 def _check_embedded_csrf(found: Principal) -> None:
