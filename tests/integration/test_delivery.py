@@ -555,3 +555,15 @@ def test_a_template_that_fails_for_this_customer_fails_the_offer_once_with_its_r
     offer = get(ctx, offer_id)
     assert (offer.status, offer.error) == ("failed", "body: line 1: integer division or modulo by zero")
     assert smtp.messages == [] and demo_codes(ctx, shop) == set()
+
+
+def test_rules_saved_before_a_template_check_fail_the_offer_once(ctx, shop, smtp):
+    # %-formatting of text was accepted before templates had a work budget; now it is refused when loaded.
+    use_campaign(ctx, shop, email={"subject": "Hi", "body": "{{ '%s!' % code }} {{ unsubscribe_url }}"})
+    offer_id = created_offer(ctx, shop)
+    assert delivery.deliver(offer_id) == "failed"
+    assert delivery.deliver(offer_id) == "not_ready"
+    offer = get(ctx, offer_id)
+    assert offer.status == "failed" and offer.error.startswith("the campaign settings are invalid: ")
+    assert "the '%' operator only works on numbers" in offer.error
+    assert smtp.messages == [] and demo_codes(ctx, shop) == set()
