@@ -1,18 +1,20 @@
 """The merchant's admin page: one blueprint under /admin, plugged in by `bridge.app.create_app`.
 
 Standalone: `relance users add --email … --password …` creates a user of one shop; they sign in at
-/admin/login (Flask-Login, werkzeug password hashes, 5 failed sign-ins per email and address in 15
-minutes → 429). The session cookie is HttpOnly, SameSite=Lax and Secure unless PUBLIC_URL is plain
-http on 127.0.0.1/localhost (override: ADMIN_COOKIE_SECURE=1|0). Every admin form carries a CSRF token;
-the JSON API and the webhooks never use cookies, so CSRF checks cover the admin blueprint only.
+/admin/login (Flask-Login, werkzeug password hashes; 5 sign-in attempts per email and address, 20 per
+email, 30 per address in 15 minutes, then 429; signing out or a new password ends every session). The
+session cookie is HttpOnly, SameSite=Lax and Secure unless PUBLIC_URL is plain http on 127.0.0.1/localhost
+(override: ADMIN_COOKIE_SECURE=1|0). Every admin form carries a CSRF token; the JSON API and the webhooks
+never use cookies, so CSRF checks cover the admin blueprint only.
 
 Inside the Shopify admin: the app URL is /admin/?shop=…&host=…&embedded=1. Without a valid session
 token the page is a small "bounce" page that loads App Bridge (https://cdn.shopify.com/shopifycloud/
 app-bridge.js, the only external script, and only on embedded loads), asks it for a session token,
 posts it once to /auth/shopify/session (token exchange) and reloads with `id_token=`. Every later link
 and form carries a fresh token (static/admin_ui/embedded.js); App Bridge adds it to fetch() as a Bearer
-header. A verified token names the shop (bridge.session_auth) and needs no CSRF token (no cookie is
-involved). Embedded pages send `frame-ancestors https://{shop} https://admin.shopify.com`; standalone
+header. A verified token names the shop (bridge.session_auth); a change still needs a CSRF token, one
+signed for the shop and the Shopify user (admin_ui.access), sent as the form's `csrf_token` or as
+`X-CSRFToken`. Embedded pages send `frame-ancestors https://{shop} https://admin.shopify.com`; standalone
 pages send `frame-ancestors 'none'` (an unknown /admin address: the shop its `shop=` names, else 'none';
 never a wildcard). All pages: `script-src 'self'` and `style-src 'self'` (plus https://cdn.shopify.com,
 App Bridge's origin, when embedded), no inline scripts or styles.
@@ -59,6 +61,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # valid as long as the (12 h) session
     )
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = access.csrf_token  # embedded pages get a cookie-free token
     login_manager.init_app(app)
     access.setup_login(login_manager)
     support.setup_templates(app)

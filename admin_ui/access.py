@@ -1,8 +1,10 @@
 """Who is asking: a signed-in user (Flask-Login) or, inside the Shopify admin, an App Bridge session token.
 
 Every view reads the shop from `principal()`; nothing else decides which shop's rows a page shows.
-Token-authenticated requests carry no ambient credential (no cookie), so they need no CSRF token;
-cookie-authenticated forms always do.
+Every state-changing request needs a CSRF token: Flask-WTF's (kept in the session cookie) standalone; inside
+the Shopify admin, where the iframe cannot count on cookies, a signed token naming the shop and the Shopify
+user of the session token (an `id_token` in a URL can leak through logs and referrers; the CSRF token only
+lives in the page).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from admin_ui import csrf
 from bridge import session_auth
@@ -35,20 +39,33 @@ class Principal:
 class AdminIdentity(UserMixin):  # type: ignore[misc]  # flask_login ships no types
     """The Flask-Login user: an AdminUser row reduced to what a request needs."""
 
-    def __init__(self, user_id: int, email: str, shop_id: int | None) -> None:
+    def __init__(self, user_id: int, email: str, shop_id: int | None, session_version: int = 0) -> None:
         self.id, self.email, self.shop_id = user_id, email, shop_id
+        self.session_version = session_version
+
+    @classmethod
+    def of(cls, user: AdminUser) -> AdminIdentity:
+        """The identity of a user row."""
+        return cls(user.id, user.email, user.shop_id, user.session_version)
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the user's id and session version ("7.3")."""
+        return f"{self.id}.{self.session_version}"
 
 
 def setup_login(manager: LoginManager) -> None:
-    """Load users from the database by id; send anonymous visitors to the sign-in page."""
+    """Load users by the cookie's id and session version; send anonymous visitors to the sign-in page."""
 
     @manager.user_loader
-    def load(user_id: str) -> AdminIdentity | None:
-        if not user_id.isdigit():
-            return None
+    def load(cookie_id: str) -> AdminIdentity | None:
+        user_id, _, version = cookie_id.partition(".")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None  # also a cookie from before session versions: sign in again
         with context().sessions() as session:
             user = session.get(AdminUser, int(user_id))
-            return None if user is None else AdminIdentity(user.id, user.email, user.shop_id)
+            if user is None or user.session_version != int(version):
+                return None  # signed out, or the password changed, since this cookie was issued
+            return AdminIdentity.of(user)
 
     @manager.unauthorized_handler
     def unauthorized() -> ResponseReturnValue:
@@ -112,7 +129,35 @@ def _embedded(token: str | None) -> ResponseReturnValue | None:
         shop_domain=domain,
         host=request.args.get("host", ""),
     )
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        _check_embedded_csrf(g.principal)
     return None
+
+
+EMBEDDED_CSRF_MAX_AGE = 12 * 3600  # as long as a standalone session
+
+
+def _embedded_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="relance-embedded-csrf")
+
+
+def csrf_token() -> str:
+    """The CSRF token for this page's forms: signed for the shop and Shopify user when embedded."""
+    found: Principal | None = g.get("principal")
+    if found is not None and found.embedded:
+        return str(_embedded_signer().dumps([found.shop_id, found.actor]))
+    return str(generate_csrf())
+
+
+def _check_embedded_csrf(found: Principal) -> None:
+    """Refuse (400, as Flask-WTF does) an embedded change without the token of this shop and user."""
+    given = request.form.get("csrf_token") or request.headers.get("X-CSRFToken") or ""
+    try:
+        signed = _embedded_signer().loads(given, max_age=EMBEDDED_CSRF_MAX_AGE)
+    except BadData:
+        raise CSRFError("The CSRF token is missing or invalid.") from None
+    if signed != [found.shop_id, found.actor]:
+        raise CSRFError("The CSRF token belongs to another shop or user.")
 
 
 def bounce_page() -> ResponseReturnValue:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from admin_ui.access import AdminIdentity, safe_next
 from admin_ui.blueprint import bp
@@ -26,18 +26,17 @@ def login() -> ResponseReturnValue:
     ctx = context()
     email = request.form.get("email", "").strip()[:320]
     password = request.form.get("password", "")[:1024]
-    address = request.remote_addr or "unknown"
+    address = request.remote_addr or "unknown"  # the client's, behind PROXY_HOPS proxies (bridge.app)
     target = request.form.get("next", "")
-    if users.login_blocked(ctx.redis, email, address):
+    if not users.reserve_attempt(ctx.redis, email, address):
         return render_template("admin_ui/login.html", email=email, next=target, error=TOO_MANY), 429
     with transaction(ctx.sessions) as db:
         user = users.authenticate(db, email, password, ctx.now())
-        identity = None if user is None else AdminIdentity(user.id, user.email, user.shop_id)
+        identity = None if user is None else AdminIdentity.of(user)
     if identity is None:
-        users.record_failure(ctx.redis, email, address)
         error = "Wrong email or password."
         return render_template("admin_ui/login.html", email=email, next=target, error=error), 401
-    users.clear_failures(ctx.redis, email, address)
+    users.release_attempt(ctx.redis, email, address)
     session.clear()  # a fresh session on sign-in: no fixation
     session.permanent = True
     login_user(identity)
@@ -46,7 +45,10 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out and forget the session."""
+    """Sign out: end every cookie of this user (a copy of this one too) and forget the session."""
+    if current_user.is_authenticated:
+        with transaction(context().sessions) as db:
+            users.end_sessions(db, current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"))

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
@@ -197,7 +198,11 @@ def _claim(ctx: Context, session: Session, offer: Offer) -> tuple[str, campaigns
     """Decide in the locked transaction: cancel, expire, fail, wait for a channel, or mark it sent."""
     from bridge.campaign import settings_for
 
-    settings = settings_for(session, offer.shop_id)
+    try:
+        settings = settings_for(session, offer.shop_id)
+    except ValidationError as exc:  # rules saved before a check that now refuses them (a costly template)
+        offer.status, offer.error = "failed", f"the campaign settings are invalid: {exc.messages}"[:1000]
+        return "failed", None
     reason = _stale_reason(session, offer, settings)
     if reason is not None:
         offer.status, offer.decision = "cancelled", reason

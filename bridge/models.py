@@ -280,6 +280,8 @@ class AdminUser(Base):
     shop_id: Mapped[int | None] = mapped_column(_fk("shops.id"))
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # Part of every session cookie's user id: signing out or a new password bumps it, ending older cookies.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class AuditLog(Base):

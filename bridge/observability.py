@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, Response, abort, current_app, g, request
@@ -43,10 +44,16 @@ INGEST = Histogram(
     ["platform"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 JOBS_KEY, STORE_KEY = "relance:metrics:jobs", "relance:metrics:store"
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, float("inf"))
 PLATFORMS = {"shopify", "woocommerce", "wordpress"}
 REASONS = {400: "bad_request", 401: "signature", 404: "unknown_shop", 413: "too_large", 503: "unavailable"}
+
+
+def is_local(public_url: str) -> bool:
+    """True when Relance serves this machine only (PUBLIC_URL on 127.0.0.1, localhost or ::1)."""
+    return urlsplit(public_url).hostname in LOCAL_HOSTS
 
 
 def _env(name: str) -> str:
@@ -156,10 +163,16 @@ def register(app: Flask) -> None:
     app.logger.removeHandler(default_handler)  # errors go through the root handler's masking
     from bridge.scrape import scrape_registry  # it reads this module's counters
 
-    registry = scrape_registry(app.extensions["relance"])
+    relance = app.extensions["relance"]
+    registry = scrape_registry(relance)
+    local = is_local(relance.settings.public_url)
+    if not local and not _env("METRICS_TOKEN"):
+        log.warning("METRICS_TOKEN is not set: GET /metrics answers 404 (PUBLIC_URL is not a local address)")
 
     def metrics() -> Response:
         token = _env("METRICS_TOKEN")
+        if not token and not local:
+            abort(404)  # in production the counters (shops, queues, errors) are for the scraper only
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if token and not hmac.compare_digest(given.encode(), token.encode()):
             abort(401)

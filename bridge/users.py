@@ -1,4 +1,5 @@
-"""Admin page users: hashed passwords, sign-in, and a per email+address limit on failed sign-ins."""
+"""Admin page users: hashed passwords, sign-in, and limits on sign-in attempts (per email and address, per
+email, per address), counted atomically before any password is checked."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from bridge.models import AdminUser
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 10
-MAX_FAILURES = 5  # failed sign-ins per email and address ...
-FAILURE_WINDOW = 15 * 60  # ... within this many seconds, then 429 until the window ends
+FAILURE_WINDOW = 15 * 60  # seconds from an email's (or an address's) first attempt
+MAX_FAILURES = 5  # sign-in attempts per email and address within the window, then 429 until it ends
+MAX_ACCOUNT_FAILURES = 20  # per email from any address (a guesser changing addresses)
+MAX_ADDRESS_FAILURES = 30  # per address for any email (a guesser trying many accounts)
 # Compared against when the email is unknown, so both paths cost one hash check.
 _DUMMY_HASH = generate_password_hash("relance-no-such-user")
 
@@ -61,8 +64,18 @@ def create_user(
         session.add(user)
     else:
         user.password_hash, user.shop_id = password_hash, shop_id
+        user.session_version += 1  # a new password signs every browser out
     session.flush()
     return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Make every session cookie of this user invalid (signing out: a copied cookie dies with it)."""
+    session.execute(
+        sa.update(AdminUser)
+        .where(AdminUser.id == user_id)
+        .values(session_version=AdminUser.session_version + 1)
+    )
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime) -> AdminUser | None:
@@ -77,32 +90,66 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     return user
 
 
-def _key(email: str, address: str) -> str:
-    digest = hashlib.sha256(f"{normalize_email(email) or ''}|{address}".encode()).hexdigest()[:32]
-    return f"relance:login-failures:{digest}"
+def _limits(email: str, address: str) -> list[tuple[str, int]]:
+    """The counters one attempt counts in, with their limits: email+address, email, address."""
+
+    def key(kind: str, text: str) -> str:
+        return f"relance:login-attempts:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+
+    account = normalize_email(email) or ""
+    return [
+        (key("pair", f"{account}|{address}"), MAX_FAILURES),
+        (key("account", account), MAX_ACCOUNT_FAILURES),
+        (key("address", address), MAX_ADDRESS_FAILURES),
+    ]
+
+
+def reserve_attempt(redis: Redis, email: str, address: str) -> bool:
+    """Count one sign-in attempt before its password is checked; False when a limit is reached.
+
+    Counting first (INCR, atomic) is what holds under parallel requests: sixty guesses sent at once get
+    sixty different numbers, and only those within every limit are checked. A refused attempt gives its
+    counts back, so only checked passwords count (a blocked pair does not use up the email's allowance);
+    a successful sign-in gives its attempt back too (release_attempt). Fails open, with a warning, when
+    Redis is unreachable.
+    """
+    limits = _limits(email, address)
+    try:
+        pipe = redis.pipeline(transaction=True)
+        for key, _ in limits:
+            pipe.set(key, 0, ex=FAILURE_WINDOW, nx=True)  # the window starts at the first attempt
+            pipe.incr(key)
+        counts = pipe.execute()[1::2]
+        if all(int(count) <= limit for count, (_, limit) in zip(counts, limits, strict=True)):
+            return True
+        pipe = redis.pipeline(transaction=True)
+        for key, _ in limits:
+            pipe.decr(key)
+        pipe.execute()
+    except (RedisError, OSError) as exc:
+        log.warning("login rate limit unavailable: %s", type(exc).__name__)
+        return True
+    return False
+
+
+def release_attempt(redis: Redis, email: str, address: str) -> None:
+    """After a successful sign-in: forget this email's failures; the address keeps its other attempts."""
+    (pair, _), (account, _), (by_address, _) = _limits(email, address)
+    with contextlib.suppress(RedisError, OSError):
+        pipe = redis.pipeline(transaction=True)
+        pipe.delete(pair, account)
+        pipe.decr(by_address)
+        pipe.execute()
 
 
 def login_blocked(redis: Redis, email: str, address: str) -> bool:
-    """True when this email from this address failed too often lately (fails open if Redis is down)."""
+    """True when the next attempt of this email from this address would be refused (reads only)."""
+    limits = _limits(email, address)
     try:
-        count = redis.get(_key(email, address))
-    except (RedisError, OSError) as exc:
-        log.warning("login rate limit unavailable: %s", type(exc).__name__)
+        counts = redis.mget([key for key, _ in limits])
+    except (RedisError, OSError):
         return False
-    return count is not None and int(cast(bytes, count)) >= MAX_FAILURES
-
-
-def record_failure(redis: Redis, email: str, address: str) -> None:
-    """Count one failed sign-in; the window starts at the first failure."""
-    key = _key(email, address)
-    try:
-        if int(cast(int, redis.incr(key))) == 1:
-            redis.expire(key, FAILURE_WINDOW)
-    except (RedisError, OSError) as exc:
-        log.warning("login rate limit unavailable: %s", type(exc).__name__)
-
-
-def clear_failures(redis: Redis, email: str, address: str) -> None:
-    """Forget the failures of a pair that just signed in."""
-    with contextlib.suppress(RedisError, OSError):
-        redis.delete(_key(email, address))
+    return any(
+        count is not None and int(cast(bytes, count)) >= limit
+        for count, (_, limit) in zip(counts, limits, strict=True)
+    )

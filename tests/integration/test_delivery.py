@@ -560,3 +560,30 @@ def test_links_of_emails_sent_before_the_purpose_salts_still_work(ctx, shop, cli
     assert client.get(f"/t/c/{old_click}").status_code == 302
     assert client.post(f"/u/{old_unsubscribe}").status_code == 200
     assert get(ctx, offer_id).status == "cancelled"
+
+
+def test_a_template_that_fails_for_this_customer_fails_the_offer_once_with_its_reason(
+    ctx, shop, smtp, run_jobs
+):
+    # Valid when saved (the sample customer is "Alex"), a division by zero for "Ana".
+    body = "{{ 100 // (first_name|length - 3) }} {{ unsubscribe_url }}"
+    use_campaign(ctx, shop, email={"subject": "Hi", "body": body})
+    offer_id = created_offer(ctx, shop)
+    run_jobs()
+    assert delivery.deliver(offer_id) == "not_ready"  # a retried job, a redelivery: nothing more
+    assert delivery.redeliver_lost(ctx) == 0
+    offer = get(ctx, offer_id)
+    assert (offer.status, offer.error) == ("failed", "body: line 1: integer division or modulo by zero")
+    assert smtp.messages == [] and demo_codes(ctx, shop) == set()
+
+
+def test_rules_saved_before_a_template_check_fail_the_offer_once(ctx, shop, smtp):
+    # %-formatting of text was accepted before templates had a work budget; now it is refused when loaded.
+    use_campaign(ctx, shop, email={"subject": "Hi", "body": "{{ '%s!' % code }} {{ unsubscribe_url }}"})
+    offer_id = created_offer(ctx, shop)
+    assert delivery.deliver(offer_id) == "failed"
+    assert delivery.deliver(offer_id) == "not_ready"
+    offer = get(ctx, offer_id)
+    assert offer.status == "failed" and offer.error.startswith("the campaign settings are invalid: ")
+    assert "the '%' operator only works on numbers" in offer.error
+    assert smtp.messages == [] and demo_codes(ctx, shop) == set()

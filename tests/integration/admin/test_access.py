@@ -120,20 +120,46 @@ def test_a_session_token_opens_the_embedded_page(client: Any, ctx: Context, shop
     assert "embedded=1" in html and "host=abc" in html  # links keep the embedded parameters
 
 
-def test_embedded_forms_use_the_token_instead_of_csrf(
+def embedded_csrf(client: Any, ctx: Context, domain: str, **claims: Any) -> str:
+    """The CSRF token an embedded page of `domain` (for the session token's user) puts in its forms."""
+    token = session_token(ctx, domain, **claims)
+    page = client.get(f"/admin/rules?embedded=1&shop={domain}&id_token={token}")
+    assert page.status_code == 200
+    return csrf_from(page.get_data(as_text=True))
+
+
+def test_embedded_forms_need_the_csrf_token_of_their_page(
+    client: Any, ctx: Context, shop_a: dict[str, Any], shop_b: dict[str, Any]
+) -> None:
+    bearer = {"Authorization": f"Bearer {session_token(ctx, shop_a['domain'])}"}
+    draft = {
+        "campaign.email.subject": "Hi {{ first_name }}",
+        "campaign.email.body": "Code {{ code }}. Stop: {{ unsubscribe_url }}",
+    }
+    assert client.post("/admin/rules/preview", data=draft, headers=bearer).status_code == 400
+    csrf = embedded_csrf(client, ctx, shop_a["domain"])
+    in_form = client.post("/admin/rules/preview", data={**draft, "csrf_token": csrf}, headers=bearer)
+    assert in_form.status_code == 200 and in_form.get_json()["subject"] == "Hi Ana"
+    in_header = client.post("/admin/rules/preview", data=draft, headers={**bearer, "X-CSRFToken": csrf})
+    assert in_header.status_code == 200
+    preview = lambda token: client.post(  # noqa: E731
+        "/admin/rules/preview", data={**draft, "csrf_token": token}, headers=bearer
+    )
+    assert preview(embedded_csrf(client, ctx, shop_b["domain"])).status_code == 400  # another shop's page
+    assert preview(embedded_csrf(client, ctx, shop_a["domain"], sub="7")).status_code == 400  # another user's
+
+
+def test_an_id_token_in_the_url_does_not_rotate_the_api_key_without_csrf(
     client: Any, ctx: Context, shop_a: dict[str, Any]
 ) -> None:
     token = session_token(ctx, shop_a["domain"])
-    response = client.post(
-        "/admin/rules/preview",
-        data={
-            "campaign.email.subject": "Hi {{ first_name }}",
-            "campaign.email.body": "Code {{ code }}. Stop: {{ unsubscribe_url }}",
-        },
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert response.status_code == 200
-    assert response.get_json()["subject"] == "Hi Ana"
+    url = f"/admin/health/api-key?embedded=1&shop={shop_a['domain']}&id_token={token}"
+    assert client.post(url).status_code == 400  # what a cross-site form holding a leaked id_token would send
+    api = {"Authorization": f"Bearer {shop_a['api_key']}"}
+    assert client.get("/api/v1/leads", headers=api).status_code == 200  # the key still works
+    rotated = client.post(url, data={"csrf_token": embedded_csrf(client, ctx, shop_a["domain"])})
+    assert rotated.status_code == 200
+    assert client.get("/api/v1/leads", headers=api).status_code == 401
 
 
 def test_a_bad_session_token_gets_the_bounce_page_or_401(

@@ -12,7 +12,7 @@ from bridge import rulesets
 from bridge.db import transaction
 from bridge.models import AuditLog, Event, Lead, Offer, Ruleset
 from bridge.runtime import Context
-from tests.integration.admin.conftest import seed, session_token
+from tests.integration.admin.conftest import csrf_from, seed, session_token
 from tests.integration.admin.forms import form_fields
 
 DETAIL_PAGES = ["/admin/leads/{lead}", "/admin/leads/{lead}/erase"]
@@ -100,4 +100,6 @@ def test_a_session_token_of_shop_b_sees_only_shop_b(
     assert client.get(f"/admin/leads/{mine['lead']}", headers=headers).status_code == 404
     html = client.get("/admin/leads", headers=headers).get_data(as_text=True)
     assert "theirs@example.com" in html and "mine@example.com" not in html
-    assert client.post(f"/admin/offers/{mine['offer']}/cancel", headers=headers).status_code == 404
+    csrf = csrf_from(client.get("/admin/rules", headers=headers).get_data(as_text=True))
+    cancel = client.post(f"/admin/offers/{mine['offer']}/cancel", data={"csrf_token": csrf}, headers=headers)
+    assert cancel.status_code == 404

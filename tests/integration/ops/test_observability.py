@@ -21,6 +21,7 @@ from tests.fakes.shopify_store import FakeShopify
 def app(ctx):
     from bridge.app import create_app
 
+    ctx.settings = ctx.settings.with_overrides(public_url="http://127.0.0.1:5000")  # /metrics open locally
     application = create_app(ctx.settings, ctx=ctx)
     observability.register(application)  # idempotent: a no-op once create_app calls it
     return application
@@ -96,6 +97,20 @@ def test_metrics_token_protects_the_endpoint(client, monkeypatch):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-123"})
     assert ok.status_code == 200 and ok.mimetype == "text/plain"
+
+
+@pytest.mark.parametrize("url", ["https://relance.example.com", "http://10.0.0.5:8000"])
+def test_in_production_metrics_need_a_token(ctx, monkeypatch, url):
+    from bridge.app import create_app
+
+    monkeypatch.delenv("METRICS_TOKEN", raising=False)
+    monkeypatch.delenv("RELANCE_METRICS_TOKEN", raising=False)
+    ctx.settings = ctx.settings.with_overrides(public_url=url)
+    client = create_app(ctx.settings, ctx=ctx).test_client()
+    assert client.get("/metrics").status_code == 404  # not exposed at all without a token
+    monkeypatch.setenv("METRICS_TOKEN", "scrape-token-123")
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer scrape-token-123"}).status_code == 200
 
 
 def test_scrape_survives_a_dead_redis(ctx, client):

@@ -99,11 +99,11 @@ def test_a_custom_template() -> None:
 @pytest.mark.parametrize(
     ("email", "fragment"),
     [
-        (EmailTemplate(body="{{ nope }} {{ unsubscribe_url }}"), "body: 'nope' is undefined"),
+        (EmailTemplate(body="{{ nope }} {{ unsubscribe_url }}"), "body: line 1: 'nope' is undefined"),
         (EmailTemplate(subject="{% if %}"), "subject: line 1"),
         (
             EmailTemplate(body="{{ code.lower() }} {{ unsubscribe_url }}"),
-            "body: calling methods is not available",
+            "body: line 1: calling methods is not available",
         ),
     ],
 )
@@ -129,9 +129,17 @@ def test_check_template_accepts_the_defaults_and_every_placeholder() -> None:
         ("Hi", "{% for item in items %}{{ unsubscribe_url }}", "body: line 1: Unexpected end of template."),
         ("{{ coupon }}", "{{ unsubscribe_url }}", "subject: unknown placeholder 'coupon'"),
         ("Hi", "No way out", "body: must include {{ unsubscribe_url }}"),
-        ("{{ ''.__class__.__mro__ }}", "{{ unsubscribe_url }}", "subject: access to attribute '__class__'"),
-        ("Hi", '{{ "x" * 1000000000 }} {{ unsubscribe_url }}', "body: the '*' operator is not available"),
-        ("Hi", "{{ 9 ** 9 ** 9 }} {{ unsubscribe_url }}", "body: the '**' operator is not available"),
+        (
+            "{{ ''.__class__.__mro__ }}",
+            "{{ unsubscribe_url }}",
+            "subject: line 1: access to attribute '__class__'",
+        ),
+        (
+            "Hi",
+            '{{ "x" * 1000000000 }} {{ unsubscribe_url }}',
+            "body: line 1: the '*' operator only works on numbers",
+        ),
+        ("Hi", "{{ 9 ** 9 ** 9 }} {{ unsubscribe_url }}", "body: line 1: the '**' operator is not available"),
         (
             "Hi",
             "{{ code|center(1000000000) }} {{ unsubscribe_url }}",
@@ -140,7 +148,7 @@ def test_check_template_accepts_the_defaults_and_every_placeholder() -> None:
         (
             "Hi",
             "{% for n in range(99) %}{% endfor %} {{ unsubscribe_url }}",
-            "body: unknown placeholder 'range'",
+            "body: line 1: calling methods is not available",
         ),
         ("x" * 10_001, "{{ unsubscribe_url }}", "subject: longer than 10000 characters"),
     ],
