@@ -36,7 +36,7 @@ def settings_for(session: Session, shop_id: int) -> campaigns.CampaignSettings:
 
     document = live_rules(session, shop_id) or {}
     settings = parsed(
-        "campaign", document.get("campaign") or campaigns.DEFAULT_CAMPAIGN, campaigns.load_campaign
+        "campaign", document.get("campaign") or campaigns.DEFAULT_CAMPAIGN, campaigns.load_stored_campaign
     )
     if settings.timezone is None:
         shop = session.get(Shop, shop_id)  # usually in the session already: no query

@@ -33,6 +33,7 @@ from campaigns.settings import (
     QuietHours,
     dump_campaign,
     load_campaign,
+    load_stored_campaign,
 )
 from campaigns.templating import PLACEHOLDERS, TemplateProblem, check_template
 
@@ -69,6 +70,7 @@ __all__ = [
     "holdout_key",
     "in_holdout",
     "load_campaign",
+    "load_stored_campaign",
     "offer_window",
     "quiet_hours_end",
     "quiet_until",

@@ -19,9 +19,11 @@ import responses
 import sqlalchemy as sa
 from click.testing import CliRunner
 from itsdangerous import URLSafeSerializer
+from marshmallow import ValidationError
 
 import campaigns
 from bridge import delivery, outbound, queue, runtime, schedule, tracking
+from bridge.campaign import settings_for
 from bridge.db import transaction
 from bridge.models import Activity, AuditLog, Cart, Lead, Offer, Ruleset, Shop
 from bridge.netguard import GUARD_KEY, Guard
@@ -584,6 +586,18 @@ def test_rules_saved_before_a_template_check_fail_the_offer_once(ctx, shop, smtp
     assert delivery.deliver(offer_id) == "failed"
     assert delivery.deliver(offer_id) == "not_ready"
     offer = get(ctx, offer_id)
-    assert offer.status == "failed" and offer.error.startswith("the campaign settings are invalid: ")
+    assert offer.status == "failed" and offer.error.startswith("body: line 1: ")
     assert "the '%' operator only works on numbers" in offer.error
     assert smtp.messages == [] and demo_codes(ctx, shop) == set()
+
+
+def test_rules_saved_before_a_template_check_still_serve_every_other_job(ctx, shop):
+    # The sweep, the decisions and attribution read the same settings: one template the checks now refuse
+    # must not stop them for the whole shop (only the send that renders it fails).
+    body = "{{ '%s!' % code }} {{ unsubscribe_url }}"
+    use_campaign(ctx, shop, email={"subject": "Hi", "body": body}, abandonment_delay_minutes=45)
+    with pytest.raises(ValidationError):
+        campaigns.load_campaign({"email": {"subject": "Hi", "body": body}})
+    with transaction(ctx.sessions) as session:
+        settings = settings_for(session, shop)
+    assert settings.abandonment_delay_minutes == 45 and settings.email.body == body
