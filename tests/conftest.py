@@ -26,8 +26,9 @@ from bridge.queue import QUEUES, ThreadWorker, get_queue
 from bridge.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+FIXTURES = (
+    ROOT / "tests" / "fixtures"
+)  # our own payloads, in the documented shapes (tests/fixtures/README.md)
 PG_ADMIN_URL = os.environ.get(
     "RELANCE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -38,7 +39,7 @@ KEY = Fernet.generate_key().decode()
 
 
 def fixture(platform: str, name: str) -> bytes:
-    """The raw bytes of a shared payload sample."""
+    """The raw bytes of one of our payload fixtures, e.g. fixture("shopify", "orders__create.json")."""
     return (FIXTURES / platform / name).read_bytes()
 
 

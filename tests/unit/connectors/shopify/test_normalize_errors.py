@@ -23,7 +23,7 @@ SAMPLES = {
     "carts/update": "carts__update.json",
     "checkouts/create": "checkouts__create.json",
     "checkouts/update": "checkouts__update.json",
-    "orders/create": "orders__create.capture-draft-order-discount.json",
+    "orders/create": "orders__create.discount-code.json",
     "orders/paid": "orders__paid.json",
     "orders/cancelled": "orders__create.json",
     "customers/redact": "customers__redact.json",
