@@ -115,7 +115,7 @@ def order(
     token: str | None = None,
     coupons: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Our order fixture (total 34.49), recent, with a status, an email, and the plugin's cart token if given."""
+    """Our order fixture (total 34.49), recent, with a status, an email and the plugin's cart token if any."""
     body = json.loads(fixture("woocommerce", "order.updated.json"))
     body.update(id=order_id, status=status, date_created_gmt=created, date_modified_gmt=modified)
     body["billing"]["email"] = email
