@@ -10,7 +10,7 @@ SCHEMA_MEMBER := package/dist/data/admin_2026-10.json.gz
 SCHEMA_SHA256 := f3b522f264556925eada700e795e4a002a9cba83444ebcc6c0d724254a0c6593
 SCHEMA := .cache/shopify/admin_2026-10.json.gz
 
-.PHONY: run test lint schema bench clean
+.PHONY: run test lint schema bench clean pixel
 
 $(BIN)/relance: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ lint: $(BIN)/relance
 
 test: lint $(SCHEMA)
 	$(BIN)/pytest
+
+# The Shopify web pixel builds from a clean checkout: the committed lock, esbuild into the ignored dist/.
+pixel:
+	npm ci --no-audit --no-fund
+	npm run build
+	npm test
 
 bench: $(BIN)/relance
 	$(BIN)/python -m bench

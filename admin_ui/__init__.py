@@ -13,8 +13,9 @@ posts it once to /auth/shopify/session (token exchange) and reloads with `id_tok
 and form carries a fresh token (static/admin_ui/embedded.js); App Bridge adds it to fetch() as a Bearer
 header. A verified token names the shop (bridge.session_auth) and needs no CSRF token (no cookie is
 involved). Embedded pages send `frame-ancestors https://{shop} https://admin.shopify.com`; standalone
-pages send `frame-ancestors 'none'`. All pages: `script-src 'self'` (plus App Bridge when embedded), no
-inline scripts or styles.
+pages send `frame-ancestors 'none'` (an unknown /admin address: the shop its `shop=` names, else 'none';
+never a wildcard). All pages: `script-src 'self'` and `style-src 'self'` (plus https://cdn.shopify.com,
+App Bridge's origin, when embedded), no inline scripts or styles.
 """
 
 from __future__ import annotations

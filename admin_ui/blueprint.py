@@ -27,9 +27,10 @@ NAV = (
     ("admin.carts", "carts", "Carts"),
     ("admin.offers", "offers", "Offers"),
     ("admin.events", "events", "Events"),
+    ("admin.data_requests", "data_requests", "Data requests"),
     ("admin.health", "health", "Health"),
 )
-APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+SHOPIFY_CDN = "https://cdn.shopify.com"  # App Bridge: https://cdn.shopify.com/shopifycloud/app-bridge.js
 
 
 @bp.before_request
@@ -73,17 +74,17 @@ def security_headers(response: Response) -> ResponseReturnValue:
     """CSP (framing only by the shop's Shopify admin when embedded), no caching of merchant data."""
     principal = g.get("principal")
     embedded_domain = g.get("embedded_domain")
-    scripts = "'self'"
+    shopify = "'self'"
     if embedded_domain:
         from bridge.session_auth import frame_ancestors_header
 
-        scripts = f"'self' {APP_BRIDGE}"
+        shopify = f"'self' {SHOPIFY_CDN}"  # App Bridge's script and the styles it loads
         frame = frame_ancestors_header(embedded_domain).rstrip(";")
         connect = "'self' https://*.shopify.com"
     else:
         frame, connect = "frame-ancestors 'none'", "'self'"
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+        f"default-src 'self'; script-src {shopify}; style-src {shopify}; img-src 'self' data:; "
         f"connect-src {connect}; form-action 'self'; base-uri 'none'; object-src 'none'; {frame}"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"

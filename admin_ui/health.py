@@ -16,7 +16,7 @@ from rq.registry import FailedJobRegistry
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import audit, db
-from bridge import queue, shops
+from bridge import queue, shop_updates, shops
 from bridge.models import Cart, Event, Shop
 from bridge.web import context
 
@@ -80,6 +80,7 @@ def _store(shop: Shop) -> dict[str, Any]:
         "refresh_expires_at": shop.refresh_expires_at,
         "refresh_ok": shop.refresh_expires_at is None or shop.refresh_expires_at > context().now(),
         "hooks": hooks or {},
+        "scopes": settings.get(shop_updates.SCOPE, ""),
     }
 
 
@@ -109,6 +110,7 @@ def _health_page(new_api_key: str = "") -> str:
         last_abandoned=last_abandoned,
         sweep_run=_sweep_run(),
         store=_store(shop),
+        withheld=shop_updates.redacted_summary(shop),
         can_register=job is not None,
         why_not=why_not,
         notice=NOTICES.get(request.args.get("done", ""), ""),

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bridge import carts, privacy
+from bridge import carts, privacy, shop_updates
 from bridge.leads import add_activity, apply_customer, lead_for, set_consent
 from bridge.models import Event, Lead, Shop
 from bridge.runtime import Context
@@ -35,6 +35,9 @@ def apply_facts(session: Session, ctx: Context, shop: Shop, event: Event | None,
         lead = _apply_one(session, ctx, shop, fact, event_id, now, out)
         if lead is not None and lead.redacted_at is None:
             out.touched_leads.add(lead.id)
+    withheld = sum(1 for fact in items if isinstance(fact, facts.CustomerSeen) and fact.redacted)
+    if withheld:
+        shop_updates.count_redacted(session, shop, event.topic if event else "api", withheld, now)
     return out
 
 
@@ -59,6 +62,12 @@ def _apply_one(
         return carts.apply_order(session, shop, fact, now, out.follow_ups)
     if isinstance(fact, facts.OrderCancelled):
         carts.cancel_order(session, shop, fact)
+        return None
+    if isinstance(fact, facts.ShopUpdated):
+        shop_updates.apply_shop_update(session, shop, fact)
+        return None
+    if isinstance(fact, facts.ScopesGranted):
+        shop_updates.record_scopes(session, shop, fact)
         return None
     step = privacy.apply(session, ctx, shop, fact, now)
     if step is not None:

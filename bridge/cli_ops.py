@@ -1,4 +1,4 @@
-"""Operations commands on `relance`: encryption-key rotation, data retention, outbound webhook secrets."""
+"""Operations commands on `relance`: key rotation, data retention, outbound webhook secrets, install links."""
 
 from __future__ import annotations
 
@@ -94,3 +94,27 @@ def shops_webhook_secret(shop_key: str, rotate: bool) -> None:
             outbound.rotate_secret(ctx, shop_id, "cli") if rotate else outbound.ensure_secret(ctx, shop_id)
         )
     click.echo(secret)
+
+
+@shops_group.command("install-link")
+@click.option("--store-url", required=True, help="The WooCommerce store's address, https://…")
+@click.option(
+    "--hours", default=72, show_default=True, type=click.IntRange(1, 720), help="How long the link works."
+)
+def shops_install_link(store_url: str, hours: int) -> None:
+    """Print a single-use, expiring link that lets this WooCommerce store install Relance."""
+    from datetime import timedelta
+
+    from bridge import netguard, woo_access
+
+    with _ctx() as ctx:
+        try:
+            store = woo_access.normalize_store_url(store_url)
+            netguard.guard_for(ctx).check_url(store)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--store-url") from None
+        problem = woo_access.public_url_problem(ctx.settings)
+        if problem is not None:
+            raise click.ClickException(problem)
+        link = woo_access.issue_invite(ctx, store, timedelta(hours=hours))
+    click.echo(link)

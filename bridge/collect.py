@@ -36,6 +36,7 @@ KINDS = {
     "product_viewed": "product_view",
     "product_added_to_cart": "add_to_cart",
     "checkout_started": "checkout_started",
+    "checkout_contact_info_submitted": "checkout_started",  # the pixel's event carrying a guest's e-mail
     "form_submitted": "newsletter_signup",
     "newsletter_signup": "newsletter_signup",
 }

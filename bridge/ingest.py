@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -23,6 +23,9 @@ from connectors.base import Envelope, PayloadError, WebhookAdapter
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 RELAY_BATCH = 128
+# Shopify waits 5 s for an answer: a delivery whose row is not committed by then answers 503 (it retries).
+DB_WAIT_SECONDS = 4.0
+COMPLIANCE_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 
 
 def read_body(limit: int) -> bytes:
@@ -40,9 +43,41 @@ def shopify() -> Response | tuple[Response, int]:
     """Shopify deliveries; the shop comes from X-Shopify-Shop-Domain."""
     ctx = context()
     raw = read_body(ctx.settings.max_body_bytes)
+    note_api_version(request.headers.get("X-Shopify-API-Version", ""), ctx.settings.shopify_api_version)
     domain = request.headers.get("X-Shopify-Shop-Domain", "").strip().lower()
     signer = ctx.signers.by_domain("shopify", domain) if domain else None
-    return accept(ctx, signer, ctx.adapters["shopify"], raw)
+    adapter = ctx.adapters["shopify"]
+    if signer is None and _compliance_for_gone_shop(ctx, adapter, raw):
+        return Response(_NOTHING_HELD, mimetype="application/json")
+    return accept(ctx, signer, adapter, raw)
+
+
+def _compliance_for_gone_shop(ctx: Context, adapter: WebhookAdapter, raw: bytes) -> bool:
+    """A privacy webhook, signed with our app secret, for a shop we do not know (never installed, or
+    already erased by shop/redact): there is nothing to export or erase, and a 401 would only make
+    Shopify retry an authentic delivery."""
+    if request.headers.get("X-Shopify-Topic", "").strip().lower() not in COMPLIANCE_TOPICS:
+        return False
+    found = [s for s in (ctx.settings.shopify_api_secret, ctx.settings.shopify_previous_secret) if s]
+    return bool(found) and adapter.verify(raw, request.headers, found)
+
+
+def note_api_version(version: str, pinned: str) -> None:
+    """Log each Admin API version Shopify serializes payloads with, once per process; warn when it is
+    not the pinned one (payload fields may differ)."""
+    version = version.strip()[:20]
+    seen: set[str] = current_app.extensions.setdefault("relance.webhook_api_versions", set())
+    if not version or version in seen:
+        return
+    seen.add(version)  # a race logs a version twice at worst
+    if version == pinned:
+        log.info("Shopify webhooks arrive in API version %s", version)
+    else:
+        log.warning(
+            "Shopify webhooks arrive in API version %s, not the pinned %s (SHOPIFY_API_VERSION)",
+            version,
+            pinned,
+        )
 
 
 @bp.post("/webhooks/woocommerce/<shop_key>")
@@ -64,12 +99,20 @@ def accept(
     if signer is None or not adapter.verify(raw, request.headers, signer.secrets):
         return jsonify(error="unknown shop or bad signature"), 401
     envelope = _envelope(adapter, raw, request.headers)
-    event_id = ctx.writer.submit(event_values(ctx, signer.shop_id, envelope, raw))
+    row = event_values(ctx, signer.shop_id, envelope, raw)
+    try:
+        event_id = ctx.writer.submit(row, timeout=DB_WAIT_SECONDS)
+    except TimeoutError:  # a held lock or a full pool: answer before Shopify gives up and counts a failure
+        log.error("webhook not stored within %.0f s: answering 503", DB_WAIT_SECONDS)
+        busy = jsonify(error="database busy, retry later")
+        busy.headers["Retry-After"] = "5"
+        return busy, 503
     observability.webhook_stored(envelope.topic, event_id is None)
     return Response(_DUPLICATE if event_id is None else _STORED, mimetype="application/json")
 
 
 _STORED, _DUPLICATE = b'{"ok":true,"duplicate":false}\n', b'{"ok":true,"duplicate":true}\n'
+_NOTHING_HELD = b'{"ok":true,"shop":"unknown"}\n'
 
 
 def _envelope(adapter: WebhookAdapter, raw: bytes, headers: Mapping[str, str]) -> Envelope:

@@ -43,6 +43,13 @@ def rescore_leads(shop_id: int, lead_ids: list[int], reason: str) -> int:
     return rescore_many(runtime.current(), shop_id, lead_ids, reason)
 
 
+def sync_marketing_consent(lead_id: int) -> str:
+    """Write a lead's unsubscribe back to its Shopify customer (retried while Shopify is unreachable)."""
+    from bridge.consent import push_unsubscribe
+
+    return push_unsubscribe(runtime.current(), lead_id)
+
+
 def erase_shop(shop_id: int) -> None:
     """Delete a shop and everything that belongs to it (shop/redact)."""
     from bridge.db import transaction

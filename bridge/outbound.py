@@ -15,16 +15,34 @@ import requests
 import campaigns
 from bridge.db import locked, transaction
 from bridge.models import AuditLog, Lead, Offer, Shop
+from bridge.netguard import UnsafeTarget, guard_for, refused
 from bridge.runtime import Context
 
 log = logging.getLogger(__name__)
 SETTINGS_KEY = "outbound_secret_enc"  # in shop.settings, encrypted with ctx.vault (bridge/keys.py rotates it)
 SIGNATURE_HEADER = "X-Relance-Signature"
 TIMESTAMP_HEADER = "X-Relance-Timestamp"
+REFUSED = "refused: not a public internet address"
 
 
 class WebhookFailed(RuntimeError):
     """The merchant's endpoint did not answer 2xx: RQ retries the job with backoff."""
+
+
+def webhook_url_errors(ctx: Context, document: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """Errors in rulesets' shape when the document sets a new webhook URL outside the public internet.
+
+    The address is resolved (I/O, so here rather than in the pure schema); an unchanged URL is not
+    looked up again, and every delivery checks the address it connects to anyway.
+    """
+    url = (document.get("campaign") or {}).get("webhook_url")
+    if not url or url == (live.get("campaign") or {}).get("webhook_url"):
+        return {}
+    try:
+        guard_for(ctx).check_url(url)
+    except UnsafeTarget as exc:
+        return {"campaign": {"webhook_url": [f"Use a public internet address: {exc}."]}}
+    return {}
 
 
 def ensure_secret(ctx: Context, shop_id: int) -> str:
@@ -121,10 +139,11 @@ def post_offer(offer_id: int) -> str:
         SIGNATURE_HEADER: f"sha256={sign(ensure_secret(ctx, shop_id), timestamp, body)}",
     }
     try:
-        response = requests.post(url, data=body, timeout=10, headers=headers, allow_redirects=False)
+        with guard_for(ctx).session() as http:  # public addresses only, checked as it connects
+            response = http.post(url, data=body, timeout=10, headers=headers, allow_redirects=False)
         failure = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
     except requests.RequestException as exc:
-        failure = type(exc).__name__
+        failure = REFUSED if refused(exc) else type(exc).__name__
     _record(ctx, shop_id, offer_id, failure)
     if failure is not None:
         raise WebhookFailed(f"webhook of offer {offer_id}: {failure}")

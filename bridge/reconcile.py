@@ -23,7 +23,7 @@ from bridge.ingest import store_event
 from bridge.models import Shop
 from bridge.runtime import Context
 from bridge.tokens import shopify_client_for
-from connectors.base import Envelope
+from connectors.base import Envelope, StoreError
 from connectors.shopify.client import ShopifyClient
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ def reconcile_shop(ctx: Context, shop_id: int, client: ShopifyClient | None = No
     started = ctx.now()
     since = _since(shop, started)
     client = client or shopify_client_for(ctx, shop)
+    hooks = _kept_subscriptions(ctx, client, shop)
     records = [("checkouts/update", p) for p in client.recent_abandoned_checkouts(since)]
     records += [("orders/create", p) for p in client.recent_orders(since)]
     new: list[int] = []
@@ -94,7 +95,7 @@ def reconcile_shop(ctx: Context, shop_id: int, client: ShopifyClient | None = No
             event_id = store_event(ctx, shop_id, envelope, json.dumps(payload).encode())
             new += [] if event_id is None else [event_id]
     queue.enqueue_events(ctx.redis, new)  # after the commits; the relay covers a Redis outage
-    _stamp(ctx, shop_id, started)
+    _stamp(ctx, shop_id, started, hooks)
     if new:
         log.info("reconcile: shop %s, %d event(s) the webhooks had not brought", shop_id, len(new))
     return len(new)
@@ -118,8 +119,28 @@ def _deliveries(topic: str, payload: dict[str, Any]) -> Iterator[tuple[str, str]
         yield "orders/cancelled", f"reconcile:orders/cancelled:{identity}:{payload['cancelled_at']}"
 
 
-def _stamp(ctx: Context, shop_id: int, started: datetime) -> None:
+def _kept_subscriptions(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any] | None:
+    """An older install's per-shop webhook subscriptions, re-created where Shopify deleted them (it does
+    after repeated failed deliveries); None for app-specific subscriptions or when the store refused."""
+    from bridge.shopify_app import per_shop_webhooks, subscribe
+
+    if not per_shop_webhooks(shop):
+        return None
+    before = set((shop.settings or {})["webhooks"]["ids"])
+    try:
+        hooks = subscribe(ctx, client, shop)
+    except StoreError as exc:  # the checkouts and orders are still worth reading
+        log.warning("reconcile: shop %s webhook subscriptions not checked (%s)", shop.id, exc.code or exc)
+        return None
+    missing = len(set(hooks["ids"]) - before)
+    if missing:
+        log.warning("reconcile: shop %s had lost %d webhook subscription(s); re-created", shop.id, missing)
+    return hooks
+
+
+def _stamp(ctx: Context, shop_id: int, started: datetime, hooks: dict[str, Any] | None = None) -> None:
     with transaction(ctx.sessions) as session:
         shop = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost write
         if shop is not None:
-            shop.settings = {**(shop.settings or {}), STAMP: started.isoformat()}
+            kept = {"webhooks": hooks} if hooks else {}
+            shop.settings = {**(shop.settings or {}), STAMP: started.isoformat(), **kept}

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, jsonify, request
 from sqlalchemy import exc as sa_exc
 
-from bridge import rescore, rulesets
+from bridge import outbound, rescore, rulesets
 from bridge.api import authenticated, page_args
 from bridge.models import Ruleset
 from bridge.simulate import simulate
@@ -44,6 +44,9 @@ def put_rules() -> tuple[Response, int]:
     clean, errors = rulesets.validate(body, base=live)
     if clean is None:
         return _invalid(errors)
+    refused = outbound.webhook_url_errors(context(), clean, live)
+    if refused:
+        return _invalid(refused)
     if not rulesets.diff(live, clean):  # nothing changed: no new version, no rescore
         return jsonify(
             **rulesets.describe(rulesets.latest(session, shop.id)), document=live, changed=False

@@ -64,10 +64,17 @@ def version_document(session: Session, shop_id: int, version: int) -> dict[str, 
     return None if document is None else {**defaults(), **document}
 
 
+SHOPIFY_CONSENT = (
+    "Shopify requires marketing consent for discount offers: on a Shopify shop, offers go only to "
+    "customers who accept marketing emails."
+)
+
+
 def validate(
-    document: Any, base: Mapping[str, Any] | None = None
+    document: Any, base: Mapping[str, Any] | None = None, platform: str | None = None
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """Check both parts; returns (clean document, {}) or (None, errors). A missing part keeps `base`'s."""
+    """Check both parts; returns (clean document, {}) or (None, errors). A missing part keeps `base`'s.
+    With the shop's `platform`, also what that platform's terms require."""
     base = base if base is not None else defaults()
     if not isinstance(document, Mapping):
         return None, {"_schema": ["Must be a JSON object with 'scoring' and/or 'campaign'."]}
@@ -78,7 +85,13 @@ def validate(
             clean[part] = normalize(document.get(part, base[part]))
         except ValidationError as exc:
             errors[part] = exc.messages
+    if platform == "shopify" and "campaign" in clean and clean["campaign"].get("require_consent") is False:
+        errors["campaign"] = {"require_consent": [SHOPIFY_CONSENT]}  # every offer carries a discount code
     return (None, errors) if errors else (clean, {})
+
+
+def _platform(session: Session, shop_id: int) -> str | None:
+    return session.scalar(sa.select(Shop.platform).where(Shop.id == shop_id))
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -125,7 +138,7 @@ def save(session: Session, shop_id: int, document: Any, actor: str, note: str, n
     """Validate and store a new live version (raises InvalidRules); commit, then enqueue its rescore."""
     lock_shop(session, shop_id)
     _, live = current(session, shop_id)
-    clean, errors = validate(document, base=live)
+    clean, errors = validate(document, base=live, platform=_platform(session, shop_id))
     if clean is None:
         raise InvalidRules(errors)
     return _store(session, shop_id, clean, actor, note, now, action="rules.saved")
@@ -137,8 +150,8 @@ def restore(session: Session, shop_id: int, version: int, actor: str, now: datet
     document = version_document(session, shop_id, version)
     if document is None:
         raise LookupError(f"no version {version}")
-    clean, errors = validate(document)
-    if clean is None:  # an old document that today's schema refuses
+    clean, errors = validate(document, platform=_platform(session, shop_id))
+    if clean is None:  # an old document that today's schema (or the platform's terms) refuses
         raise InvalidRules(errors)
     return _store(session, shop_id, clean, actor, f"restored v{version}", now, action="rules.restored")
 

@@ -45,6 +45,8 @@ class Settings:
     ingest_job_window_ms: int = 100
     job_lease_seconds: int = 600
     max_event_attempts: int = 5
+    allow_private_network_urls: bool = False  # local development only: merchant URLs may be private
+    woocommerce_allowed_stores: tuple[str, ...] = ()  # store URLs that may install without a link
     proxy_hops: int = 0  # reverse proxies in front that append X-Forwarded-For / -Proto (0: trust none)
     log_level: str = "INFO"
     testing: bool = False
@@ -89,6 +91,10 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         ingest_job_window_ms=_int(env, "INGEST_JOB_WINDOW_MS", 100),
         job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 600),
         max_event_attempts=_int(env, "MAX_EVENT_ATTEMPTS", 5),
+        allow_private_network_urls=_get(env, "ALLOW_PRIVATE_NETWORK_URLS") == "1",
+        woocommerce_allowed_stores=tuple(
+            u.strip() for u in _get(env, "WOOCOMMERCE_ALLOWED_STORES").split(",") if u.strip()
+        ),
         proxy_hops=_int(env, "PROXY_HOPS", 0),
         log_level=_get(env, "LOG_LEVEL", "INFO"),
     )

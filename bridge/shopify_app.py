@@ -6,13 +6,13 @@ the database as it was. Slow store calls (shop details, webhook subscriptions, p
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import requests
 import sqlalchemy as sa
@@ -29,43 +29,21 @@ from bridge.models import Nonce, Shop
 from bridge.runtime import Context
 from bridge.web import context
 from connectors.base import StoreError
+from connectors.shopify import graphql as gql
 from connectors.shopify import oauth
 from connectors.shopify.client import ShopifyClient
+from connectors.shopify.webhooks import SUBSCRIBED_TOPICS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("shopify_app", __name__)
 
-# read_orders covers carts/*, checkouts/*, orders/* and abandonedCheckouts; pixels need the last two.
-SCOPES = ("read_customers", "read_orders", "write_discounts", "write_pixels", "read_customer_events")
-WEBHOOK_TOPICS = (
-    "CARTS_CREATE",
-    "CARTS_UPDATE",
-    "CHECKOUTS_CREATE",
-    "CHECKOUTS_UPDATE",
-    "CUSTOMERS_CREATE",
-    "CUSTOMERS_UPDATE",
-    "CUSTOMERS_EMAIL_MARKETING_CONSENT_UPDATE",
-    "ORDERS_CREATE",
-    "ORDERS_PAID",
-    "ORDERS_CANCELLED",
-    "APP_UNINSTALLED",
-)
+SCOPES = oauth.SCOPES
+# Per-shop subscriptions, kept only for shops installed before the app configuration declared the topics.
+WEBHOOK_TOPICS = tuple(sorted(gql.webhook_topic(topic) for topic in SUBSCRIBED_TOPICS))
+SHOP_SUFFIX = ".myshopify.com"
 STATE_PURPOSE = "shopify_state"
 STATE_TTL = timedelta(minutes=10)
 LIVE_JOB_STATES = ("queued", "scheduled", "deferred")
-
-_PIXEL_FIELDS = "webPixel { id settings } userErrors { field code message }"
-PIXEL_CREATE = f"""
-mutation RelancePixelCreate($webPixel: WebPixelInput!) {{
-  webPixelCreate(webPixel: $webPixel) {{ {_PIXEL_FIELDS} }}
-}}
-"""
-PIXEL_UPDATE = f"""
-mutation RelancePixelUpdate($id: ID!, $webPixel: WebPixelInput!) {{
-  webPixelUpdate(id: $id, webPixel: $webPixel) {{ {_PIXEL_FIELDS} }}
-}}
-"""
-PIXEL_FIND = "query RelancePixel { webPixel { id } }"
 
 
 @bp.get("/install/shopify")
@@ -103,7 +81,7 @@ def callback() -> ResponseReturnValue:
     except StoreError as exc:
         abort(502 if exc.transient else 400, f"Shopify did not accept the authorization code: {exc}")
     finish_install(ctx, shop, granted)
-    return redirect(admin_url(shop, request.args.get("host")), 302)
+    return redirect(admin_url(ctx, shop, request.args.get("host")), 302)
 
 
 @bp.route("/auth/shopify/session", methods=["GET", "POST"])
@@ -126,7 +104,7 @@ def session_token() -> ResponseReturnValue:
             return _retry_session(f"Shopify refused the session token: {exc.code}")
         finish_install(ctx, shop, granted)
     if request.method == "GET":
-        return redirect(admin_url(shop, request.args.get("host")), 302)
+        return redirect(admin_url(ctx, shop, request.args.get("host")), 302)
     return jsonify(ok=True, shop=shop, exchanged=exchanged)
 
 
@@ -176,10 +154,31 @@ def _take_state(ctx: Context, state: str, shop: str) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def admin_url(shop: str, host: str | None = None) -> str:
-    """The admin page for a shop (with App Bridge's `host` when Shopify gave one)."""
-    query = {"shop": shop, **({"host": host} if host else {})}
-    return f"/admin/?{urlencode(query)}"
+def admin_url(ctx: Context, shop: str, host: str | None = None) -> str:
+    """Relance's page inside the shop's Shopify admin (`https://{decoded host}/apps/{client id}`).
+
+    Landing on our own /admin/ after an install would show the standalone sign-in page: the embedded
+    page only opens inside the admin, which loads it with a session token. Without a usable `host`,
+    the shop's page on admin.shopify.com is built from its name.
+    """
+    base = _admin_host(shop, host) or f"admin.shopify.com/store/{shop.removesuffix(SHOP_SUFFIX)}"
+    return f"https://{base}/apps/{ctx.settings.shopify_api_key}"
+
+
+def _admin_host(shop: str, host: str | None) -> str | None:
+    """Shopify's `host` parameter decoded, when it is this shop's admin (never another site)."""
+    try:
+        decoded = base64.b64decode(
+            _padded(host or "").replace("-", "+").replace("_", "/"), validate=True
+        ).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    name = shop.removesuffix(SHOP_SUFFIX)
+    return decoded if decoded in (f"admin.shopify.com/store/{name}", f"{shop}/admin") else None
+
+
+def _padded(text: str) -> str:
+    return text + "=" * (-len(text) % 4)
 
 
 def finish_install(ctx: Context, domain: str, granted: oauth.TokenSet) -> int:
@@ -211,35 +210,49 @@ def setup_shop(shop_id: int) -> list[str]:
 
 
 def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> list[str]:
-    """Body of `setup_shop`; the webhook subscription ids (idempotent: existing ones are kept)."""
+    """Body of `setup_shop`; the per-shop webhook subscription ids (none once the app config has them)."""
     with ctx.sessions() as session:
         shop = session.get(Shop, shop_id)
     if shop is None or shop.uninstalled_at is not None:
         return []
     client = tokens.shopify_client_for(ctx, shop, http)
     info = client.shop_info()
-    address = f"{ctx.settings.public_url}/webhooks/shopify"
-    ids = client.register_webhooks(address, WEBHOOK_TOPICS)
+    hooks = subscribe(ctx, client, shop)
     pixel_settings = {"bridgeUrl": ctx.settings.public_url, "publicKey": shop.public_key}
     pixel_id = activate_pixel(client, pixel_settings)
     with transaction(ctx.sessions) as session:
         row = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost update
         if row is not None:
             row.name, row.currency, row.timezone = info.name or row.name, info.currency, info.timezone
-            hooks = {"address": address, "ids": ids, "registered_at": ctx.now().isoformat()}
             row.settings = {**(row.settings or {}), "webhooks": hooks, "web_pixel_id": pixel_id}
-    return ids
+    return list(hooks.get("ids") or [])
+
+
+def per_shop_webhooks(shop: Shop) -> bool:
+    """Whether the shop was subscribed topic by topic by API (installed before shopify.app.toml declared
+    the topics): Shopify deletes such subscriptions after repeated failed deliveries, so they are checked."""
+    return bool(((shop.settings or {}).get("webhooks") or {}).get("ids"))
+
+
+def subscribe(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any]:
+    """The shop's `webhooks` setting: app-specific subscriptions (shopify.app.toml, deployed with the CLI)
+    for new installs; an older install's per-shop subscriptions are re-created where missing."""
+    address = f"{ctx.settings.public_url}/webhooks/shopify"
+    stamp = {"address": address, "registered_at": ctx.now().isoformat()}
+    if not per_shop_webhooks(shop):
+        return {"source": "app_config", **stamp}
+    return {"source": "shop", "ids": client.register_webhooks(address, WEBHOOK_TOPICS), **stamp}
 
 
 def activate_pixel(client: ShopifyClient, settings: dict[str, str]) -> str | None:
     """Create the shop's web pixel with our settings (or update the one it has); its id, None if refused."""
     variables: dict[str, Any] = {"webPixel": {"settings": json.dumps(settings)}}
     try:
-        payload = client.execute(PIXEL_CREATE, variables)["webPixelCreate"] or {}
+        payload = client.execute(gql.PIXEL_CREATE, variables)["webPixelCreate"] or {}
         if any(e.get("code") == "TAKEN" for e in payload.get("userErrors") or []):  # reinstall, new URL
-            found = (client.execute(PIXEL_FIND).get("webPixel") or {}).get("id")
+            found = (client.execute(gql.PIXEL_FIND).get("webPixel") or {}).get("id")
             if found:
-                payload = client.execute(PIXEL_UPDATE, {"id": found, **variables})["webPixelUpdate"] or {}
+                payload = client.execute(gql.PIXEL_UPDATE, {"id": found, **variables})["webPixelUpdate"] or {}
     except StoreError as exc:
         log.warning("web pixel not activated: %s", exc.code or exc)
         return None

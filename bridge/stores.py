@@ -7,6 +7,7 @@ from collections.abc import Iterator, MutableMapping
 from redis import Redis
 
 from bridge.models import Shop
+from bridge.netguard import guard_for
 from bridge.runtime import Context
 from connectors.base import StoreClient, StoreError
 from connectors.demo import DemoStoreClient
@@ -55,5 +56,5 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
         key, secret = ctx.vault.decrypt(shop.consumer_key_enc), ctx.vault.decrypt(shop.consumer_secret_enc)
         if not key or not secret:
             raise StoreError("no WooCommerce REST keys for this shop", code="no_credentials")
-        return WooClient(shop.domain, key, secret)
+        return WooClient(shop.domain, key, secret, session=guard_for(ctx).session())
     raise StoreError(f"unknown platform {shop.platform}", code="unknown_platform")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template_string, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from bridge import queue
+from bridge import consent, queue
 from bridge.api import authenticated
 from bridge.db import transaction
 from bridge.leads import add_activity, normalize_email
@@ -149,19 +149,24 @@ def unsubscribe(token: str) -> Response | str:
     data = _read(ctx, token, "unsubscribe")
     if not data:
         abort(404)
+    lead_ids: list[int] = []
     with transaction(ctx.sessions) as session:
         offer = session.get(Offer, data["o"])
         shop = session.get(Shop, offer.shop_id) if offer else None
         if offer is None or shop is None:
             abort(404)
-        name = shop.name or shop.domain
+        name, platform = shop.name or shop.domain, shop.platform
         if request.method == "POST":
-            opt_out(session, shop.id, offer.recipient, offer.lead_id, ctx.now())
+            lead_ids = opt_out(session, shop.id, offer.recipient, offer.lead_id, ctx.now())
+    consent.enqueue_sync(ctx, platform, lead_ids)  # committed: now tell the store
     return render_template_string(UNSUBSCRIBE_PAGE, done=request.method == "POST", shop=name)
 
 
-def opt_out(session: sa.orm.Session, shop_id: int, email: str | None, lead_id: int | None, now: Any) -> None:
-    """Record an opt-out for this email (and lead) across the shop; unsent offers are cancelled.
+def opt_out(
+    session: sa.orm.Session, shop_id: int, email: str | None, lead_id: int | None, now: Any
+) -> list[int]:
+    """Record an opt-out for this email (and lead) across the shop; unsent offers are cancelled. The ids
+    of the leads that opted out (their consent is written back to the store after commit).
 
     Their codes stay on the store until the clean-up job (delivery.remove_expired) removes them, after this
     commit, and retries until the store confirms. A sent offer keeps its code: the customer holds it.
@@ -180,6 +185,7 @@ def opt_out(session: sa.orm.Session, shop_id: int, email: str | None, lead_id: i
             .where(Offer.lead_id.in_(ids), Offer.status.in_(("planned", "created")))
             .values(status="cancelled", decision="unsubscribed")
         )
+    return ids
 
 
 @bp.post("/api/v1/email-replies")

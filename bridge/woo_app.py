@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
-import re
 import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
@@ -15,7 +13,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template_string
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from bridge import ingest, queue, shops
+from bridge import ingest, queue, shops, woo_access
 from bridge.crypto import Vault, hash_key, new_key
 from bridge.db import transaction
 from bridge.models import Nonce, Shop
@@ -31,61 +29,27 @@ bp = Blueprint("woo_app", __name__)
 PENDING, CLAIMED, DONE, FAILED = "woo_install", "woo_claimed", "woo_done", "woo_failed"
 KEY_FIELDS = ("user_id", "consumer_key", "consumer_secret")
 NONCE_TTL = timedelta(hours=1)
-LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 PLUGIN_MAX_BODY = 256 * 1024
-_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:(?![0-9])", re.IGNORECASE)
-_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
-
-
-def normalize_store_url(raw: str | None) -> str:
-    """The store's base URL: https (http on loopback only), lower case, no trailing slash or query."""
-    text = (raw or "").strip()
-    if not text:
-        raise ValueError("store_url is required, for example https://shop.example.com")
-    if len(text) > 200 or any(c.isspace() or not c.isprintable() or c == "\\" for c in text):
-        raise ValueError("store_url must be a plain URL without spaces, at most 200 characters")
-    if "://" not in text and _SCHEME.match(text):
-        raise ValueError("store_url must start with https://")  # mailto:, javascript: and the like
-    parts = urlsplit(text if "://" in text else f"https://{text}")
-    try:
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        raise ValueError("store_url has an invalid port") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ValueError("store_url must start with https://")
-    if parts.query or parts.fragment or "?" in text or "#" in text:
-        raise ValueError("store_url must not contain a query (?...) or a fragment (#...)")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("store_url must not contain a user name or password")
-    if not _valid_host(host):
-        raise ValueError("store_url has no valid host name")
-    if parts.scheme.lower() == "http" and host not in LOOPBACK:
-        raise ValueError("store_url must use https:// (plain http is accepted for localhost only)")
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
-    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}".lower()
-
-
-def _valid_host(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return len(host) <= 253 and _HOST.fullmatch(host) is not None
-    return True
 
 
 @bp.get("/install/woocommerce")
 def install() -> ResponseReturnValue:
-    """Send the merchant to the store's key-exchange page with a one-time user_id."""
+    """Send the merchant to the store's own key-exchange page with a one-time user_id.
+
+    Only for a store the operator allowed, at a public internet address (see bridge.woo_access).
+    """
     ctx = context()
+    invite = request.args.get("invite", "")
     try:
-        store = normalize_store_url(request.args.get("store_url"))
-    except ValueError as exc:
-        return jsonify(error=str(exc)), 400
+        store = woo_access.admit(ctx, request.args.get("store_url"), invite, request.remote_addr)
+    except woo_access.Refused as exc:
+        return jsonify(error=str(exc)), exc.status
     nonce, now = secrets.token_urlsafe(32), ctx.now()
     with transaction(ctx.sessions) as db:
         db.execute(
             sa.delete(Nonce).where(
-                Nonce.purpose.in_((PENDING, CLAIMED, DONE, FAILED)), Nonce.expires_at < now
+                Nonce.purpose.in_((PENDING, CLAIMED, DONE, FAILED, *woo_access.INVITES)),
+                Nonce.expires_at < now,
             )
         )
         db.add(Nonce(value=nonce, purpose=PENDING, subject=store, expires_at=now + NONCE_TTL))

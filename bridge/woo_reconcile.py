@@ -16,6 +16,7 @@ from bridge import jobs, queue, runtime
 from bridge.db import locked, transaction
 from bridge.ingest import store_event
 from bridge.models import Event, Shop
+from bridge.netguard import guard_for
 from bridge.runtime import Context
 from connectors.base import Envelope, StoreError
 from connectors.woocommerce.client import WebhookStatus, WooClient
@@ -52,9 +53,9 @@ def delivery_url(ctx: Context, shop_key: str) -> str:
 
 
 def make_client(ctx: Context, store_url: str, key: str, secret: str, **options: Any) -> WooClient:
-    """A REST client for a store, from the context's factory when one is set."""
+    """A REST client for a store (public addresses only), from the context's factory when one is set."""
     factory = ctx.extras.get(CLIENT_FACTORY, WooClient)
-    client: WooClient = factory(store_url, key, secret, **options)
+    client: WooClient = factory(store_url, key, secret, session=guard_for(ctx).session(), **options)
     return client
 
 

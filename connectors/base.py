@@ -64,6 +64,8 @@ class CustomerSeen:
     accepts_marketing: bool | None = None  # None: the payload does not say
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # The platform withheld the person's name and contact (Shopify: protected customer data not granted).
+    redacted: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,24 @@ class AppUninstalled:
     pass
 
 
+@dataclass(frozen=True)
+class ShopUpdated:
+    """The shop's own details as the store now has them (None: the payload does not say)."""
+
+    name: str | None
+    currency: str | None
+    timezone: str | None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScopesGranted:
+    """The access scopes the merchant has now granted the app."""
+
+    scopes: tuple[str, ...]
+    updated_at: datetime | None = None
+
+
 Fact = (
     CustomerSeen
     | ConsentChanged
@@ -182,6 +202,8 @@ Fact = (
     | DataRequest
     | ShopRedact
     | AppUninstalled
+    | ShopUpdated
+    | ScopesGranted
 )
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from redis import Redis
 
 from bridge import db, runtime
@@ -36,6 +38,14 @@ PG_URL = os.environ.get("RELANCE_TEST_PG", "postgresql+psycopg://postgres@127.0.
 REDIS_URL = os.environ.get("RELANCE_TEST_REDIS", "redis://127.0.0.1:6379/13")
 APP_SECRET = "shpss_test_app_secret_0123456789abcdef"
 KEY = Fernet.generate_key().decode()
+
+# The property tests assert results, never speed: on a shared, loaded machine Hypothesis's own timing checks
+# (a per-example deadline, "input generation is slow") fail runs whose results are right. Explicit per-test
+# settings still win for what they name.
+hypothesis_settings.register_profile(
+    "relance", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+hypothesis_settings.load_profile("relance")
 
 
 def fixture(platform: str, name: str) -> bytes:

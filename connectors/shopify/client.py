@@ -150,6 +150,16 @@ class ShopifyClient:
         _raise_user_errors(payload["userErrors"], code="webhook_rejected")
         return str(payload["webhookSubscription"]["id"])
 
+    def set_email_marketing_consent(self, customer_external_id: str, subscribed: bool, at: datetime) -> str:
+        """Record the customer's email marketing consent on Shopify as of `at`; the state Shopify now holds.
+
+        Needs the write_customers scope (without it Shopify answers ACCESS_DENIED: a permanent error)."""
+        variables = gql.email_consent_variables(customer_external_id, subscribed, at)
+        payload = self.execute(gql.UPDATE_EMAIL_CONSENT, variables)["customerEmailMarketingConsentUpdate"]
+        _raise_user_errors(payload["userErrors"], code="consent_rejected")
+        email = ((payload.get("customer") or {}).get("defaultEmailAddress")) or {}
+        return str(email.get("marketingState") or ("SUBSCRIBED" if subscribed else "UNSUBSCRIBED"))
+
     def shop_info(self) -> ShopInfo:
         """Name, currency, time zone and myshopify domain of the shop."""
         shop = self.execute(gql.SHOP)["shop"]

@@ -86,6 +86,15 @@ class Fields:
             raise self._wrong(key, "a string")
         return value.strip() or None
 
+    def texts(self, key: str) -> list[str] | None:
+        """A list of strings, stripped, blanks dropped; None when absent or null."""
+        value = self._data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self._wrong(key, "a list of strings")
+        return [item.strip() for item in value if item.strip()]
+
     def email(self, key: str) -> str | None:
         """An e-mail address, stripped and lower-cased."""
         value = self.text(key)

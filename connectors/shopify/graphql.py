@@ -82,7 +82,30 @@ mutation RelanceWebhookDelete($id: ID!) {
 }
 """
 
+_PIXEL_FIELDS = "webPixel { id settings } userErrors { field code message }"
+PIXEL_CREATE = f"""
+mutation RelancePixelCreate($webPixel: WebPixelInput!) {{
+  webPixelCreate(webPixel: $webPixel) {{ {_PIXEL_FIELDS} }}
+}}
+"""
+PIXEL_UPDATE = f"""
+mutation RelancePixelUpdate($id: ID!, $webPixel: WebPixelInput!) {{
+  webPixelUpdate(id: $id, webPixel: $webPixel) {{ {_PIXEL_FIELDS} }}
+}}
+"""
+PIXEL_FIND = "query RelancePixel { webPixel { id } }"
+
 SHOP = "query RelanceShop { shop { name currencyCode ianaTimezone myshopifyDomain } }"
+
+# Needs the write_customers scope. Only SUBSCRIBED, UNSUBSCRIBED and PENDING may be set.
+UPDATE_EMAIL_CONSENT = """
+mutation RelanceEmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) {
+  customerEmailMarketingConsentUpdate(input: $input) {
+    customer { id defaultEmailAddress { marketingState marketingUpdatedAt } }
+    userErrors { field code message }
+  }
+}
+"""
 
 # Page sizes keep one page near 600 points, well under Shopify's 1000-point cap per query.
 PAGE_SIZE = 10
@@ -132,7 +155,11 @@ DOCUMENTS: dict[str, str] = {
     "LIST_WEBHOOKS": LIST_WEBHOOKS,
     "CREATE_WEBHOOK": CREATE_WEBHOOK,
     "DELETE_WEBHOOK": DELETE_WEBHOOK,
+    "PIXEL_CREATE": PIXEL_CREATE,
+    "PIXEL_UPDATE": PIXEL_UPDATE,
+    "PIXEL_FIND": PIXEL_FIND,
     "SHOP": SHOP,
+    "UPDATE_EMAIL_CONSENT": UPDATE_EMAIL_CONSENT,
     "ABANDONED_CHECKOUTS": ABANDONED_CHECKOUTS,
     "ORDERS": ORDERS,
 }
@@ -189,6 +216,17 @@ def discount_variables(spec: DiscountSpec) -> dict[str, Any]:
             "subtotal": {"greaterThanOrEqualToSubtotal": str(spec.minimum_subtotal)}
         }
     return {"input": data}
+
+
+def email_consent_variables(customer_external_id: str, subscribed: bool, at: datetime) -> dict[str, Any]:
+    """Variables of UPDATE_EMAIL_CONSENT: the customer's email marketing state as of `at`."""
+    consent: dict[str, Any] = {
+        "marketingState": "SUBSCRIBED" if subscribed else "UNSUBSCRIBED",
+        "consentUpdatedAt": iso(at),
+    }
+    if subscribed:
+        consent["marketingOptInLevel"] = "SINGLE_OPT_IN"
+    return {"input": {"customerId": gid("Customer", customer_external_id), "emailMarketingConsent": consent}}
 
 
 def webhook_topic(topic: str) -> str:

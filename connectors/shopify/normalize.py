@@ -17,7 +17,9 @@ from connectors.base import (
     OrderCancelled,
     OrderPlaced,
     PayloadError,
+    ScopesGranted,
     ShopRedact,
+    ShopUpdated,
 )
 from connectors.shopify.fields import (
     Fields,
@@ -30,6 +32,18 @@ from connectors.shopify.fields import (
     traffic_source,
 )
 
+# The fields a customer record always fills in at least one of (Shopify requires a name, an e-mail or a
+# phone): all empty means Shopify withheld them, as it does from an app without protected customer data
+# (level 2) approval.
+_PERSONAL_FIELDS = ("email", "phone", "first_name", "last_name")
+
+
+def redacted(customer: Fields) -> bool:
+    """True when a customer object with an id arrives with every personal field empty (withheld)."""
+    if customer.id("id") is None:
+        return False
+    return all(customer.text(name) is None for name in _PERSONAL_FIELDS)
+
 
 def _customer_seen(payload: Fields) -> CustomerSeen:
     return CustomerSeen(
@@ -41,6 +55,7 @@ def _customer_seen(payload: Fields) -> CustomerSeen:
         accepts_marketing=marketing_consent(payload),
         created_at=payload.when("created_at"),
         updated_at=payload.when("updated_at"),
+        redacted=redacted(payload),
     )
 
 
@@ -105,6 +120,7 @@ def _buyer(payload: Fields, contact_email: str | None, seen_at: datetime) -> Cus
         accepts_marketing=marketing_consent(customer) if accepts is None else accepts,
         created_at=customer.when("created_at"),
         updated_at=seen_at,
+        redacted=redacted(customer),
     )
 
 
@@ -186,6 +202,25 @@ def _data_request(payload: Fields) -> list[Fact]:
     return [DataRequest(external_id, email, request.id("id"))]
 
 
+def _shop_updated(payload: Fields) -> list[Fact]:
+    currency = payload.text("currency")
+    if currency is not None and not (len(currency) == 3 and currency.isalpha()):
+        raise PayloadError(f"currency is not an ISO 4217 code: {currency[:20]!r}")
+    return [
+        ShopUpdated(
+            name=payload.text("name"),
+            currency=currency.upper() if currency else None,
+            timezone=payload.text("iana_timezone"),
+            updated_at=payload.when("updated_at"),
+        )
+    ]
+
+
+def _scopes_updated(payload: Fields) -> list[Fact]:
+    current = payload.required("current", payload.texts)
+    return [ScopesGranted(tuple(sorted(set(current))), payload.when("updated_at"))]
+
+
 HANDLERS: dict[str, Callable[[Fields], list[Fact]]] = {
     "customers/create": _customer_created,
     "customers/update": _customer_updated,
@@ -201,6 +236,8 @@ HANDLERS: dict[str, Callable[[Fields], list[Fact]]] = {
     "customers/data_request": _data_request,
     "shop/redact": lambda _payload: [ShopRedact()],
     "app/uninstalled": lambda _payload: [AppUninstalled()],
+    "shop/update": _shop_updated,
+    "app/scopes_update": _scopes_updated,
 }
 
 

@@ -27,6 +27,17 @@ ADMIN_STORE_PREFIX = "admin.shopify.com/store/"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
 ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
 OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"  # noqa: S105
+# What Relance asks the merchant for; shopify.app.toml's [access_scopes] must say the same (a test checks).
+# read_orders covers carts/*, checkouts/*, orders/* and abandonedCheckouts; write_customers writes marketing
+# consent back (customerEmailMarketingConsentUpdate); write_pixels and read_customer_events run the pixel.
+SCOPES = (
+    "read_customers",
+    "write_customers",
+    "read_orders",
+    "write_discounts",
+    "write_pixels",
+    "read_customer_events",
+)
 LEEWAY = 10  # seconds of clock skew allowed on session tokens, as both Shopify libraries do
 TIMEOUT = (5.0, 20.0)
 

@@ -18,6 +18,11 @@ EVENT_ID_HEADER = "X-Shopify-Event-Id"
 WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
 TRIGGERED_AT_HEADER = "X-Shopify-Triggered-At"
 SUPPORTED_TOPICS = frozenset(HANDLERS)
+# Privacy law topics: only the app configuration can subscribe them (compliance_topics in shopify.app.toml).
+COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+# Every other topic Relance handles: app-specific subscriptions in shopify.app.toml (a test holds the file
+# to this list), or per-shop subscriptions for an app that is not deployed with the CLI.
+SUBSCRIBED_TOPICS = SUPPORTED_TOPICS - COMPLIANCE_TOPICS
 MAX_KEY_LENGTH = 255  # the events table's delivery key column
 _MAX_TOPIC_LENGTH = 100
 _MAX_ID_LENGTH = 150  # 100 + ":" + 150 stays under MAX_KEY_LENGTH

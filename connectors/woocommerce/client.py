@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
-from woocommerce import API
+from requests.auth import HTTPBasicAuth
+from woocommerce.oauth import OAuth
 
 from connectors.base import (
     FOREIGN_CODE,
@@ -24,6 +27,7 @@ from connectors.base import (
 CODE_TAKEN = "woocommerce_rest_coupon_code_already_exists"
 DISCOUNT_TYPES = {"percentage": "percent", "fixed_amount": "fixed_cart"}
 PER_PAGE = 100
+USER_AGENT = "WooCommerce-Python-REST-API/3.0.0"  # what the `woocommerce` package sends
 Params = Mapping[str, str] | None
 
 
@@ -38,7 +42,7 @@ class WebhookStatus:
 
 
 class WooClient:
-    """StoreClient for one WooCommerce store, through the `woocommerce` package's API."""
+    """StoreClient for one WooCommerce store over its REST API (`woocommerce` signs plain-http calls)."""
 
     def __init__(
         self,
@@ -50,16 +54,14 @@ class WooClient:
         timeout: float = 20,
         attempts: int = 4,
         query_string_auth: bool = False,
+        session: requests.Session | None = None,
     ) -> None:
-        # The package calls requests.request() itself: no session can be injected.
-        self._api = API(
-            url=store_url.rstrip("/"),
-            consumer_key=consumer_key,
-            consumer_secret=consumer_secret,
-            version="wc/v3",
-            timeout=timeout,
-            query_string_auth=query_string_auth,
-        )
+        # The caller's session decides where connections may go (the bridge passes a guarded one).
+        self._url = store_url.rstrip("/")
+        self._keys = (consumer_key, consumer_secret)
+        self._http = session if session is not None else requests.Session()
+        self._timeout = timeout
+        self._query_string_auth = query_string_auth
         self._sleep = sleep
         self._attempts = max(1, attempts)
 
@@ -184,16 +186,29 @@ class WooClient:
     def _api_call(
         self, method: str, endpoint: str, data: object, params: dict[str, str]
     ) -> requests.Response:
-        response: requests.Response  # the package is untyped; it returns requests' Response
-        if method == "GET":
-            response = self._api.get(endpoint, params=params)
-        elif method == "DELETE":
-            response = self._api.delete(endpoint, params=params)
-        elif method == "POST":
-            response = self._api.post(endpoint, data, params=params)
+        """One request as the `woocommerce` package builds it, sent through this client's session."""
+        url, auth = f"{self._url}/wp-json/wc/v3/{endpoint}", None
+        headers = {"user-agent": USER_AGENT, "accept": "application/json"}
+        body = None
+        if data is not None:
+            body = json.dumps(data, ensure_ascii=False).encode()
+            headers["content-type"] = "application/json;charset=utf-8"
+        if not self._url.startswith("https"):  # plain http (a local store): OAuth 1.0a in the query
+            signed = OAuth(
+                url=f"{url}?{urlencode(params)}",
+                consumer_key=self._keys[0],
+                consumer_secret=self._keys[1],
+                version="wc/v3",
+                method=method,
+            )
+            url, params = signed.get_oauth_url(), {}
+        elif self._query_string_auth:
+            params = {**params, "consumer_key": self._keys[0], "consumer_secret": self._keys[1]}
         else:
-            response = self._api.put(endpoint, data, params=params)
-        return response
+            auth = HTTPBasicAuth(*self._keys)
+        return self._http.request(
+            method, url, params=params, data=body, headers=headers, auth=auth, timeout=self._timeout
+        )
 
 
 def coupon_body(spec: DiscountSpec) -> dict[str, Any]:

@@ -100,6 +100,14 @@ def _error(field: list[str], code: str | None, message: str) -> dict[str, Any]:
     return {"field": field, "code": code, "message": message, "extraInfo": None}
 
 
+def _consent_error(field: list[str], code: str, message: str) -> dict[str, Any]:
+    return {"field": field, "code": code, "message": message}  # this error type has no extraInfo
+
+
+# Fields Shopify refuses (ACCESS_DENIED) unless the token was granted this scope.
+REQUIRED_SCOPES = {"customerEmailMarketingConsentUpdate": "write_customers"}
+
+
 class FakeAdminData:
     """The shop's records and the resolvers of every operation Relance sends."""
 
@@ -111,6 +119,8 @@ class FakeAdminData:
         self.webhooks: list[dict[str, Any]] = []
         self.checkouts: list[dict[str, Any]] = []  # GraphQL-shaped AbandonedCheckout nodes
         self.orders: list[dict[str, Any]] = []  # GraphQL-shaped Order nodes
+        self.customers: dict[str, dict[str, Any]] = {}  # gid -> GraphQL-shaped Customer node
+        self.consent_updates: list[dict[str, Any]] = []  # each accepted emailMarketingConsent input
         self._ids = itertools.count(1001)
 
     def root(self) -> dict[str, Any]:
@@ -132,7 +142,27 @@ class FakeAdminData:
             "orders": lambda _info, first=None, after=None, query=None, **_: _page(
                 self.orders, first, after, query
             ),
+            "customerEmailMarketingConsentUpdate": self._update_email_consent,
         }
+
+    def _update_email_consent(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        """As Shopify: only SUBSCRIBED, UNSUBSCRIBED and PENDING can be set, on a customer with an email."""
+        customer = self.customers.get(input["customerId"])
+        consent = input["emailMarketingConsent"]
+        field = ["input", "customerId"]
+        if customer is None:
+            return {"customer": None, "userErrors": [_consent_error(field, "INVALID", "Customer not found")]}
+        email = customer.get("defaultEmailAddress")
+        if not email or not email.get("emailAddress"):
+            message = "An email address is required to update the marketing consent"
+            return {"customer": None, "userErrors": [_consent_error(field, "INVALID", message)]}
+        if consent["marketingState"] not in ("SUBSCRIBED", "UNSUBSCRIBED", "PENDING"):
+            path = ["input", "emailMarketingConsent", "marketingState"]
+            return {"customer": None, "userErrors": [_consent_error(path, "INCLUSION", "is not included")]}
+        email["marketingState"] = consent["marketingState"]
+        email["marketingUpdatedAt"] = consent.get("consentUpdatedAt")
+        self.consent_updates.append({"customerId": input["customerId"], **consent})
+        return {"customer": customer, "userErrors": []}
 
     def _create_discount(self, _info: Any, basicCodeDiscount: dict[str, Any]) -> dict[str, Any]:
         data = basicCodeDiscount

@@ -23,7 +23,13 @@ from graphql import GraphQLError, OperationDefinitionNode, execute_sync, parse, 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes.shopify_graphql import MAX_QUERY_COST, FakeAdminData, admin_schema, query_cost
+from tests.fakes.shopify_graphql import (
+    MAX_QUERY_COST,
+    REQUIRED_SCOPES,
+    FakeAdminData,
+    admin_schema,
+    query_cost,
+)
 
 GRAPHQL_PATH = re.compile(r"/admin/api/[0-9a-z-]+/graphql\.json")
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -39,7 +45,7 @@ class Call:
     path: str
     operation: str | None
     variables: dict[str, Any]
-    outcome: str  # ok | throttled | failed | unauthorized | invalid | token | refused
+    outcome: str  # ok | throttled | failed | unauthorized | invalid | token | refused | denied
     cost: int = 0
     shop: str | None = None
 
@@ -70,7 +76,7 @@ class FakeShopify:
         shop: str = "relance-test.myshopify.com",
         api_key: str = "test-api-key",
         api_secret: str = "shpss_" + "fa4e" * 8,  # 38 bytes like a real secret (PyJWT warns under 32)
-        scopes: str = "read_customers,read_orders,write_discounts",
+        scopes: str = "read_customers,write_customers,read_orders,write_discounts",
     ) -> None:
         self.shop, self.api_key, self.api_secret, self.scopes = shop, api_key, api_secret, scopes
         self.bucket_size, self.restore_rate, self._clock = float(bucket_size), float(restore_rate), clock
@@ -143,10 +149,16 @@ class FakeShopify:
         self.auth_codes.add(code)
         return code
 
-    def seed(self, checkouts: Iterable[dict[str, Any]] = (), orders: Iterable[dict[str, Any]] = ()) -> None:
-        """Add GraphQL-shaped AbandonedCheckout and Order nodes for the reconciliation reads."""
+    def seed(
+        self,
+        checkouts: Iterable[dict[str, Any]] = (),
+        orders: Iterable[dict[str, Any]] = (),
+        customers: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """Add GraphQL-shaped AbandonedCheckout, Order and Customer nodes (customers by their `id`)."""
         self.data.checkouts.extend(checkouts)
         self.data.orders.extend(orders)
+        self.data.customers.update({c["id"]: c for c in customers})
 
     # -- HTTP ------------------------------------------------------------------------------------
 
@@ -194,6 +206,10 @@ class FakeShopify:
             return self._invalid(request, variables, errors)
         ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         name = ops[0].name.value if ops and ops[0].name else None
+        denied = self._denied(ops)
+        if denied:
+            self._record(request, name, variables, "denied")
+            return _json({"errors": denied, "data": {e["path"][0]: None for e in denied}})
         cost = query_cost(document, variables)
         if cost > MAX_QUERY_COST:
             return self._invalid(
@@ -215,6 +231,28 @@ class FakeShopify:
         if result.errors:
             answer["errors"] = [e.formatted for e in result.errors]
         return _json(answer)
+
+    def _denied(self, ops: list[OperationDefinitionNode]) -> list[dict[str, Any]]:
+        """Shopify's ACCESS_DENIED errors for top-level fields whose scope was not granted."""
+        granted = set(self.scopes.split(","))
+        errors = []
+        for op in ops:
+            for selection in op.selection_set.selections:
+                field = getattr(getattr(selection, "name", None), "value", "")
+                scope = REQUIRED_SCOPES.get(field)
+                if scope and scope not in granted:
+                    errors.append(
+                        {
+                            "message": f"Access denied for {field} field. Required access: `{scope}`"
+                            " access scope.",
+                            "path": [field],
+                            "extensions": {
+                                "code": "ACCESS_DENIED",
+                                "requiredAccess": f"`{scope}` access scope.",
+                            },
+                        }
+                    )
+        return errors
 
     def _admit(self, cost: int) -> bool:
         """Charge `cost` to the bucket unless it cannot pay (or a throttle is injected); track streaks."""

@@ -24,7 +24,9 @@ import campaigns
 from bridge import delivery, outbound, queue, runtime, schedule, tracking
 from bridge.db import transaction
 from bridge.models import Activity, AuditLog, Cart, Lead, Offer, Ruleset, Shop
+from bridge.netguard import GUARD_KEY, Guard
 from bridge.shops import create_shop
+from tests.fakes.http_recorder import HTTPRecorder
 from tests.fakes.smtp import SMTPServer
 from tests.fakes.woocommerce_store import FakeWooStore
 from tests.integration.woocommerce.conftest import CK, CS
@@ -188,6 +190,23 @@ def test_a_failing_webhook_never_mails_the_customer_twice(ctx, shop, smtp, run_j
     offer = get(ctx, offer_id)
     assert (offer.status, offer.error) == ("sent", None) and offer.sent_at == ctx.now()
     assert audit(ctx, "offer.webhook_failed") == [{"offer_id": offer_id, "error": "HTTP 500", "final": False}]
+
+
+@pytest.mark.parametrize("rebinds", [False, True])
+def test_the_webhook_is_never_posted_to_a_private_address(ctx, shop, rebinds):
+    with HTTPRecorder() as server:
+        url = f"http://localhost:{server.port}/relance"
+        if rebinds:  # a public-looking name that resolves to this machine when the job connects
+            url = f"https://hooks.example.com:{server.port}/relance"
+            ctx.extras[GUARD_KEY] = Guard(resolve=lambda host, port: ["127.0.0.1"])
+        use_campaign(ctx, shop, webhook_url=url)
+        offer_id = created_offer(ctx, shop)
+        with pytest.raises(outbound.WebhookFailed):
+            outbound.post_offer(offer_id)
+        assert server.requests == []
+    assert audit(ctx, "offer.webhook_failed") == [
+        {"offer_id": offer_id, "error": outbound.REFUSED, "final": True}
+    ]
 
 
 def test_a_connection_lost_after_the_message_was_handed_over_is_not_mailed_again(ctx, shop):
@@ -422,8 +441,9 @@ class CancellingWooStore(FakeWooStore):
 
 @pytest.fixture
 def woo(ctx, smtp):
-    """A WooCommerce shop on a fake store over HTTP; campaign mails through `smtp`."""
-    ctx.settings = ctx.settings.with_overrides(smtp_url=smtp.url)
+    """A WooCommerce shop on a fake store over HTTP (on 127.0.0.1: ALLOW_PRIVATE_NETWORK_URLS); campaign mails
+    through `smtp`."""
+    ctx.settings = ctx.settings.with_overrides(smtp_url=smtp.url, allow_private_network_urls=True)
     with CancellingWooStore(consumer_key=CK, consumer_secret=CS) as store:
         with transaction(ctx.sessions) as session:
             shop_id = create_shop(

@@ -111,7 +111,9 @@ def test_a_session_token_opens_the_embedded_page(client: Any, ctx: Context, shop
     assert response.status_code == 200
     policy = response.headers["Content-Security-Policy"]
     assert f"frame-ancestors https://{shop_a['domain']} https://admin.shopify.com" in policy
-    assert "https://cdn.shopify.com/shopifycloud/app-bridge.js" in policy
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    assert directives["script-src"] == "'self' https://cdn.shopify.com"  # App Bridge, from Shopify's CDN
+    assert directives["style-src"] == "'self' https://cdn.shopify.com"
     html = response.get_data(as_text=True)
     assert '<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>' in html
     assert 'name="shopify-api-key" content="test-api-key"' in html
@@ -145,3 +147,33 @@ def test_a_bad_session_token_gets_the_bounce_page_or_401(
     assert api.status_code == 401
     assert api.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
     assert client.get("/admin/?embedded=1&shop=not a shop").status_code == 400
+
+
+def test_the_bounce_page_may_load_app_bridge_and_its_styles(client: Any, shop_a: dict[str, Any]) -> None:
+    response = client.get(f"/admin/?embedded=1&shop={shop_a['domain']}&host=abc")
+    policy = response.headers["Content-Security-Policy"]
+    assert response.status_code == 200 and "data-bounce" in response.get_data(as_text=True)
+    assert "script-src 'self' https://cdn.shopify.com;" in policy
+    assert "style-src 'self' https://cdn.shopify.com;" in policy
+
+
+@pytest.mark.parametrize(
+    ("query", "frame"),
+    [
+        ("", "frame-ancestors 'none';"),
+        (
+            "?shop=shop-a.myshopify.com",
+            "frame-ancestors https://shop-a.myshopify.com https://admin.shopify.com;",
+        ),
+        ("?embedded=1&shop=evil.example.com", "frame-ancestors 'none';"),
+        ("?shop=x.myshopify.com%20https://evil.example.com", "frame-ancestors 'none';"),
+    ],
+)
+def test_an_unknown_admin_page_is_framed_by_its_shop_only_never_a_wildcard(
+    client: Any, query: str, frame: str
+) -> None:
+    response = client.get(f"/admin/no-such-page{query}")
+    policy = response.headers["Content-Security-Policy"]
+    assert response.status_code == 404
+    assert "*" not in policy
+    assert policy.endswith(frame) and policy.count("frame-ancestors") == 1

@@ -151,3 +151,13 @@ def test_the_page_escapes_what_it_shows(
     html = post_form("/admin/rules", hostile, page="/admin/rules").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_unticking_the_consent_switch_of_a_shopify_shop_is_refused_with_the_reason(
+    ctx: Context, signed_in: dict[str, Any], form: dict[str, str], post_form: Post
+) -> None:
+    unticked = {k: v for k, v in form.items() if k != "campaign.require_consent"}
+    response = post_form("/admin/rules", {**unticked, "action": "save"}, page="/admin/rules")
+    assert response.status_code == 422
+    assert "Shopify requires marketing consent for discount offers" in response.get_data(as_text=True)
+    assert _live(ctx, signed_in["id"])[0] == 0

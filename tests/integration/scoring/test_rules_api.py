@@ -202,3 +202,39 @@ def assert_nothing_saved(ctx) -> None:
         assert s.scalar(sa.select(sa.func.count()).select_from(Ruleset)) == 0
         assert s.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == 0
     assert get_queue(ctx.redis, MAINTENANCE).count == 0
+
+
+def test_a_shopify_shop_cannot_turn_off_the_consent_requirement(client, shopify_shop, woo_shop):
+    document = {"campaign": {"require_consent": False}}
+    refused = client.put("/api/v1/rules", json=document, headers=bearer(shopify_shop["api_key"]))
+    assert refused.status_code == 422
+    [why] = refused.json["errors"]["campaign.require_consent"]
+    assert "Shopify" in why and "marketing" in why  # says why, not only "invalid"
+    live = client.get("/api/v1/rules", headers=bearer(shopify_shop["api_key"])).json
+    assert live["version"] == 0 and live["document"]["campaign"]["require_consent"] is True
+    # WooCommerce has no such term: the merchant decides.
+    assert client.put("/api/v1/rules", json=document, headers=bearer(woo_shop["api_key"])).status_code == 200
+
+
+def test_restoring_a_version_without_consent_is_refused_on_shopify(ctx, client, shopify_shop):
+    from bridge.db import transaction
+    from campaigns import DEFAULT_CAMPAIGN
+
+    with transaction(ctx.sessions) as session:  # saved before the rule existed
+        legacy = {"scoring": DEFAULT_SCORING, "campaign": {**DEFAULT_CAMPAIGN, "require_consent": False}}
+        session.add(
+            Ruleset(
+                shop_id=shopify_shop["id"], version=1, document=legacy, created_at=ctx.now(), created_by="t"
+            )
+        )
+        session.add(
+            Ruleset(
+                shop_id=shopify_shop["id"],
+                version=2,
+                document={"scoring": DEFAULT_SCORING, "campaign": DEFAULT_CAMPAIGN},
+                created_at=ctx.now(),
+                created_by="t",
+            )
+        )
+    answer = client.post("/api/v1/rules/versions/1/restore", headers=bearer(shopify_shop["api_key"]))
+    assert answer.status_code == 422 and "campaign.require_consent" in answer.json["errors"]

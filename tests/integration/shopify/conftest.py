@@ -20,6 +20,9 @@ from tests.conftest import APP_SECRET, Clock
 from tests.fakes.shopify_store import FakeShopify
 
 SHOP = "relance-test.myshopify.com"
+# Shopify's `host` parameter: the shop's admin, base64-encoded (admin.shopify.com/store/relance-test)
+ADMIN_HOST = "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvcmVsYW5jZS10ZXN0"
+APP_IN_ADMIN = "https://admin.shopify.com/store/relance-test/apps/test-api-key"
 
 
 @pytest.fixture
@@ -92,7 +95,7 @@ def install(client: Any, fake: FakeShopify, clock: Clock) -> Callable[..., Any]:
             "code": fake.new_auth_code(),
             "shop": SHOP,
             "state": state,
-            "host": "YWRtaW4uc2hvcGlmeS5jb20",
+            "host": ADMIN_HOST,
         }
         return client.get("/auth/shopify/callback", query_string=sign_query({**params, **overrides}, clock))
 

@@ -185,3 +185,17 @@ def test_behind_a_proxy_each_shopper_has_their_own_limit(ctx, key, clock, hops):
     # Trusting one proxy, another shopper behind it still gets through; trusting none (the default), the
     # header could be forged, so everyone behind the proxy shares its address and its limit.
     assert via_proxy("198.51.100.4", 0).status_code == (202 if hops else 429)
+
+
+def test_a_guest_email_from_checkout_contact_info_joins_the_checkout(ctx, client, key, clock, run_jobs):
+    # The pixel's checkout_started fires before the contact step; the guest's e-mail comes with this one.
+    started = event(clock, event="checkout_started", checkout_token="tok9", id="e1", email=None)
+    contact = event(clock, event="checkout_contact_info_submitted", checkout_token="tok9", id="e2")
+    assert post(client, key, started).status_code == 202
+    assert post(client, key, contact).status_code == 202
+    run_jobs()
+    with ctx.sessions() as s:
+        lead = s.scalars(sa.select(Lead)).one()
+        refs = [(a.kind, a.ref) for a in s.scalars(sa.select(Activity))]
+    assert lead.email == "ana@example.com"
+    assert refs == [("checkout_started", "checkout:tok9")]  # the same ref the checkouts/* webhooks use

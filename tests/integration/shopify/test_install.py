@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
 from bridge import shopify_app
+from bridge.db import transaction
 from bridge.models import Nonce, Shop
+from connectors.shopify import graphql as gql
 from tests.conftest import APP_SECRET
-from tests.integration.shopify.conftest import SHOP, sign_query
+from tests.integration.shopify.conftest import APP_IN_ADMIN, SHOP, sign_query
 
 
 def shops(ctx) -> list[Shop]:
@@ -30,7 +33,9 @@ def test_install_redirects_to_the_shop_with_scopes_and_a_one_time_state(ctx, cli
     assert (target.scheme, target.netloc, target.path) == ("https", SHOP, "/admin/oauth/authorize")
     query = {k: v[0] for k, v in parse_qs(target.query).items()}
     assert query["client_id"] == "test-api-key"
-    assert {"read_customers", "read_orders", "write_discounts"} <= set(query["scope"].split(","))
+    assert {"read_customers", "write_customers", "read_orders", "write_discounts"} <= set(
+        query["scope"].split(",")
+    )
     assert query["redirect_uri"] == "http://relance.test/auth/shopify/callback"
     assert "grant_options[]" not in query  # offline token: no per-user grant
     [nonce] = nonces(ctx)
@@ -64,7 +69,7 @@ def test_install_refuses_a_wrong_or_stale_signature(ctx, client, clock):
 def test_callback_stores_encrypted_expiring_tokens_and_sends_to_the_admin(ctx, fake, install, clock):
     response = install()
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/admin/?shop={SHOP}&host=YWRtaW4uc2hvcGlmeS5jb20"
+    assert response.headers["Location"] == APP_IN_ADMIN  # Relance inside the Shopify admin, not /admin/
     [shop] = shops(ctx)
     [token] = fake.tokens
     [refresh] = fake.refresh_tokens
@@ -80,17 +85,32 @@ def test_callback_stores_encrypted_expiring_tokens_and_sends_to_the_admin(ctx, f
     assert not any(token in str(v) or refresh in str(v) for v in row)
 
 
-def test_setup_job_registers_every_webhook_and_reads_the_shop(ctx, fake, install, run_jobs):
+def test_setup_job_leaves_webhooks_to_the_app_config_and_reads_the_shop(ctx, fake, install, run_jobs):
     install()
     run_jobs()
-    registered = {(w["topic"], w["uri"]) for w in fake.data.webhooks}
-    address = "http://relance.test/webhooks/shopify"
-    assert registered == {(topic, address) for topic in shopify_app.WEBHOOK_TOPICS}
+    assert fake.data.webhooks == []  # shopify.app.toml subscribes every shop: nothing per shop to lose
     assert not [c for c in fake.calls if c.outcome == "invalid"]  # every document valid for 2026-10
     [shop] = shops(ctx)
     assert (shop.name, shop.currency, shop.timezone) == ("Relance Test", "EUR", "Europe/Paris")
-    assert len(shop.settings["webhooks"]["ids"]) == len(shopify_app.WEBHOOK_TOPICS)
+    hooks = shop.settings["webhooks"]
+    assert hooks["source"] == "app_config" and "ids" not in hooks
+    assert hooks["address"] == "http://relance.test/webhooks/shopify"
+    assert not shopify_app.per_shop_webhooks(shop)
     assert "RelancePixelCreate" in {c.operation for c in fake.calls}
+
+
+def test_setup_keeps_an_older_install_subscribed_per_shop(ctx, fake, install, run_jobs):
+    install()
+    run_jobs()
+    [shop] = shops(ctx)
+    with transaction(ctx.sessions) as s:  # as an install made before the app config declared the topics
+        row = s.get(Shop, shop.id)
+        row.settings = {**row.settings, "webhooks": {"ids": ["gid://shopify/WebhookSubscription/1"]}}
+    assert len(shopify_app.set_up(ctx, shop.id)) == len(shopify_app.WEBHOOK_TOPICS) == 13
+    registered = {(w["topic"], w["uri"]) for w in fake.data.webhooks}
+    address = "http://relance.test/webhooks/shopify"
+    assert registered == {(topic, address) for topic in shopify_app.WEBHOOK_TOPICS}
+    assert {"SHOP_UPDATE", "APP_SCOPES_UPDATE"} <= {topic for topic, _ in registered}
 
 
 def test_state_is_single_use_and_expires(ctx, client, fake, clock):
@@ -150,31 +170,13 @@ def test_reinstall_keeps_the_shop_and_its_keys(ctx, install, run_jobs, post_shop
     )  # fmt: skip
     assert again.uninstalled_at is None and again.installed_at == clock()
     assert ctx.vault.decrypt(again.access_token_enc) != ctx.vault.decrypt(first.access_token_enc)
-    assert len(fake.data.webhooks) == len(shopify_app.WEBHOOK_TOPICS)  # nothing subscribed twice
+    assert fake.data.webhooks == []  # nothing subscribed per shop
 
 
 def test_unconfigured_app_says_so(ctx, client, app):
     ctx.settings = ctx.settings.with_overrides(shopify_api_key="")
     response = client.get("/install/shopify", query_string={"shop": SHOP})
     assert response.status_code == 503 and "SHOPIFY_API_KEY" in response.get_data(as_text=True)
-
-
-@pytest.mark.parametrize("name", ["PIXEL_CREATE", "PIXEL_UPDATE", "PIXEL_FIND"])
-def test_pixel_documents_are_valid_for_the_pinned_schema(name):
-    from graphql import OperationDefinitionNode, parse, validate
-    from graphql.execution.values import get_variable_values
-
-    from tests.fakes.shopify_graphql import admin_schema
-
-    document = parse(getattr(shopify_app, name))
-    assert validate(admin_schema(), document) == []
-    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
-    variables = {"id": "gid://shopify/WebPixel/1", "webPixel": {"settings": '{"bridgeUrl": "x"}'}}
-    wanted = {v.variable.name.value for v in operation.variable_definitions}
-    coerced = get_variable_values(
-        admin_schema(), operation.variable_definitions, {k: variables[k] for k in wanted}
-    )
-    assert isinstance(coerced, dict)
 
 
 class PixelStore:
@@ -185,10 +187,10 @@ class PixelStore:
 
     def execute(self, query: str, variables: dict | None = None) -> dict:
         self.sent.append((query, variables or {}))
-        if query == shopify_app.PIXEL_CREATE:
+        if query == gql.PIXEL_CREATE:
             taken = {"field": ["webPixel"], "code": "TAKEN", "message": "already exists"}
             return {"webPixelCreate": {"webPixel": None, "userErrors": [taken]}}
-        if query == shopify_app.PIXEL_FIND:
+        if query == gql.PIXEL_FIND:
             return {"webPixel": {"id": "gid://shopify/WebPixel/9"}}
         return {"webPixelUpdate": {"webPixel": {"id": variables["id"], "settings": "{}"}, "userErrors": []}}
 
@@ -198,11 +200,27 @@ def test_an_existing_pixel_is_updated_with_our_settings():
     settings = {"bridgeUrl": "https://relance.example.com", "publicKey": "pk_1"}
     assert shopify_app.activate_pixel(store, settings) == "gid://shopify/WebPixel/9"
     assert [q for q, _ in store.sent] == [
-        shopify_app.PIXEL_CREATE,
-        shopify_app.PIXEL_FIND,
-        shopify_app.PIXEL_UPDATE,
+        gql.PIXEL_CREATE,
+        gql.PIXEL_FIND,
+        gql.PIXEL_UPDATE,
     ]
     assert (
         store.sent[-1][1]["webPixel"]["settings"]
         == '{"bridgeUrl": "https://relance.example.com", "publicKey": "pk_1"}'
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "location"),
+    [
+        (None, APP_IN_ADMIN),  # no host: the shop's page on admin.shopify.com, built from its name
+        (base64.b64encode(f"{SHOP}/admin".encode()).decode(), f"https://{SHOP}/admin/apps/test-api-key"),
+        (base64.b64encode(b"admin.shopify.com/store/another-shop").decode(), APP_IN_ADMIN),
+        (base64.b64encode(b"evil.example.com/store/relance-test").decode(), APP_IN_ADMIN),
+        ("not base64!", APP_IN_ADMIN),
+    ],
+    ids=["no-host", "legacy-admin", "another-shop", "foreign-site", "garbage"],
+)
+def test_the_callback_lands_inside_the_shops_admin_whatever_the_host(install, host, location):
+    response = install(host=host or "")
+    assert response.status_code == 302 and response.headers["Location"] == location

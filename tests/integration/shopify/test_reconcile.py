@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bridge import queue, reconcile
 from bridge.db import transaction
 from bridge.models import Activity, Cart, Event, Lead, Order, Shop
+from bridge.shopify_app import WEBHOOK_TOPICS
 from bridge.shops import create_shop
 from tests.integration.shopify.conftest import SHOP
 
@@ -163,3 +164,37 @@ def test_an_uninstalled_shop_is_not_read(ctx, fake, shop_id):
         s.get(Shop, shop_id).uninstalled_at = ctx.now()
     calls = len(fake.calls)
     assert reconcile.reconcile_shop(ctx, shop_id) == 0 and len(fake.calls) == calls
+
+
+def per_shop(ctx, shop_id: int) -> None:
+    """Make the shop an older install, subscribed topic by topic by API."""
+    with transaction(ctx.sessions) as s:
+        row = s.get(Shop, shop_id)
+        row.settings = {**row.settings, "webhooks": {"ids": ["gid://shopify/WebhookSubscription/1"]}}
+
+
+def test_reconciliation_recreates_the_subscriptions_shopify_deleted(ctx, fake, shop_id):
+    per_shop(ctx, shop_id)
+    reconcile.reconcile_shop(ctx, shop_id)
+    assert {w["topic"] for w in fake.data.webhooks} == set(WEBHOOK_TOPICS)
+    # Shopify removes a subscription after repeated failed deliveries: the next run puts it back.
+    fake.data.webhooks = [w for w in fake.data.webhooks if w["topic"] != "CUSTOMERS_UPDATE"]
+    reconcile.reconcile_shop(ctx, shop_id)
+    assert {w["topic"] for w in fake.data.webhooks} == set(WEBHOOK_TOPICS)
+    with ctx.sessions() as s:
+        hooks = s.get(Shop, shop_id).settings["webhooks"]
+    assert sorted(hooks["ids"]) == sorted(w["id"] for w in fake.data.webhooks)
+    assert reconcile.reconcile_shop(ctx, shop_id) == 0 and len(fake.data.webhooks) == len(WEBHOOK_TOPICS)
+
+
+def test_reconciliation_subscribes_nothing_per_shop_for_a_new_install(ctx, fake, shop_id):
+    reconcile.reconcile_shop(ctx, shop_id)
+    assert fake.data.webhooks == []
+    assert "RelanceWebhooks" not in {c.operation for c in fake.calls}
+
+
+def test_reconciliation_still_reads_orders_when_subscriptions_cannot_be_checked(ctx, fake, shop_id, clock):
+    per_shop(ctx, shop_id)
+    fake.seed(orders=[order(clock())[1]])
+    fake.fail_next(1, status=403)  # the subscription listing is refused
+    assert reconcile.reconcile_shop(ctx, shop_id) == 1

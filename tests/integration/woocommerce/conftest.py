@@ -12,12 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from bridge.models import Shop
+from bridge.woo_access import issue_invite
 from bridge.woo_reconcile import CLIENT_FACTORY
 from connectors.woocommerce.client import WooClient
 from connectors.woocommerce.wordpress import sign
 from tests.conftest import fixture
 from tests.fakes.woocommerce_store import FakeWooStore
 
+ALLOWED = "https://shop.example.com"  # on the woo fixture's WOOCOMMERCE_ALLOWED_STORES
 CK, CS = "ck_" + "a" * 40, "cs_" + "b" * 40
 
 
@@ -30,14 +32,19 @@ def store() -> Iterator[FakeWooStore]:
 
 @pytest.fixture
 def woo(ctx: Any) -> Any:
-    """The context, with REST clients that never sleep between retries."""
+    """The context, with REST clients that never sleep between retries, for local stores (fake ones on
+    127.0.0.1 and an http PUBLIC_URL need ALLOW_PRIVATE_NETWORK_URLS) and one allow-listed store."""
     ctx.extras[CLIENT_FACTORY] = functools.partial(WooClient, sleep=lambda _: None)
+    ctx.settings = ctx.settings.with_overrides(
+        allow_private_network_urls=True, woocommerce_allowed_stores=(ALLOWED,)
+    )
     return ctx
 
 
 def authorize(client: Any, store_url: str) -> str:
-    """Start the install; the one-time user_id the bridge put in the redirect."""
-    response = client.get("/install/woocommerce", query_string={"store_url": store_url})
+    """Start the install through an operator's install link; the one-time user_id in the redirect."""
+    link = issue_invite(client.application.extensions["relance"], store_url)
+    response = client.get(link.split("relance.test", 1)[1])
     assert response.status_code == 302, response.get_data(as_text=True)
     return parse_qs(urlsplit(response.headers["Location"]).query)["user_id"][0]
 

@@ -13,7 +13,7 @@ from bridge.crypto import hash_key
 from bridge.db import transaction
 from bridge.models import Nonce, Shop
 from bridge.shops import create_shop
-from bridge.woo_app import normalize_store_url
+from bridge.woo_access import normalize_store_url
 from tests.fakes.woocommerce_store import FakeWooStore
 from tests.integration.woocommerce.conftest import CK, CS, authorize, send_keys
 

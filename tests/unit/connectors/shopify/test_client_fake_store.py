@@ -225,3 +225,44 @@ def test_reconciled_orders_go_through_the_webhook_normalization(fake: FakeShopif
         ("7", "tok7", Decimal("36.00"), ("BACK-0000-7Q2M9X",))
     ]
     assert placed[0].discounts == {}  # the ORDERS query reads codes only: their amounts stay unknown
+
+
+def _customer(number: int, email: str | None = "ana@example.com") -> dict[str, Any]:
+    address = {"emailAddress": email, "marketingState": "SUBSCRIBED"} if email else None
+    return {"id": f"gid://shopify/Customer/{number}", "defaultEmailAddress": address}
+
+
+def test_an_unsubscribe_is_written_to_the_customers_email_consent(fake: FakeShopify) -> None:
+    fake.seed(customers=[_customer(7261)])
+    state = connect(fake).set_email_marketing_consent("7261", False, NOW)
+    assert state == "UNSUBSCRIBED"
+    assert fake.data.consent_updates == [
+        {
+            "customerId": "gid://shopify/Customer/7261",
+            "marketingState": "UNSUBSCRIBED",
+            "consentUpdatedAt": NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    ]
+    assert fake.data.customers["gid://shopify/Customer/7261"]["defaultEmailAddress"]["marketingState"] == (
+        "UNSUBSCRIBED"
+    )
+
+
+@pytest.mark.parametrize("customer", [None, _customer(7261, email=None)], ids=["unknown", "no-email"])
+def test_a_consent_update_shopify_refuses_is_a_permanent_error(
+    fake: FakeShopify, customer: dict[str, Any] | None
+) -> None:
+    fake.seed(customers=[customer] if customer else [])
+    with pytest.raises(StoreError) as refused:
+        connect(fake).set_email_marketing_consent("7261", False, NOW)
+    assert refused.value.transient is False and refused.value.code == "consent_rejected"
+    assert fake.data.consent_updates == []
+
+
+def test_without_write_customers_shopify_denies_the_consent_update() -> None:
+    with FakeShopify(scopes="read_customers,read_orders,write_discounts") as store:
+        store.seed(customers=[_customer(7261)])
+        with pytest.raises(StoreError) as denied:
+            connect(store).set_email_marketing_consent("7261", False, NOW)
+    assert denied.value.transient is False and denied.value.code == "access_denied"
+    assert [c.outcome for c in store.calls] == ["denied"] and store.data.consent_updates == []

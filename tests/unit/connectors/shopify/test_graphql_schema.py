@@ -64,6 +64,10 @@ def test_document_stays_under_the_single_query_cost_cap(name: str) -> None:
     assert query_cost(parse(gql.DOCUMENTS[name]), variables) <= MAX_QUERY_COST
 
 
+def test_the_pixel_documents_are_checked_too() -> None:
+    assert {"PIXEL_CREATE", "PIXEL_UPDATE", "PIXEL_FIND"} <= set(gql.DOCUMENTS)
+
+
 def test_the_check_catches_documents_the_schema_does_not_have() -> None:
     # priceRuleCreate is not in the 2026-10 schema; Shop has no `currency` field.
     removed = 'mutation { priceRuleCreate(priceRule: {title: "x"}) { priceRule { id } } }'
@@ -124,6 +128,11 @@ def test_wrongly_typed_variables_are_caught() -> None:
         (gql.LIST_WEBHOOKS, {"after": None}),
         (gql.DELETE_WEBHOOK, {"id": "gid://shopify/WebhookSubscription/1"}),
         (gql.SHOP, {}),
+        (gql.PIXEL_CREATE, {"webPixel": {"settings": '{"bridgeUrl": "https://relance.test"}'}}),
+        (gql.PIXEL_UPDATE, {"id": "gid://shopify/WebPixel/1", "webPixel": {"settings": "{}"}}),
+        (gql.PIXEL_FIND, {}),
+        (gql.UPDATE_EMAIL_CONSENT, gql.email_consent_variables("7261", False, NOW)),
+        (gql.UPDATE_EMAIL_CONSENT, gql.email_consent_variables("gid://shopify/Customer/7261", True, NOW)),
         (gql.ABANDONED_CHECKOUTS, {"first": gql.PAGE_SIZE, "after": None, "query": gql.updated_since(NOW)}),
         (gql.ORDERS, {"first": gql.PAGE_SIZE, "after": "abc", "query": gql.updated_since(NOW)}),
     ],
@@ -146,6 +155,8 @@ def test_sample_variables_coerce(document: str, variables: dict[str, Any]) -> No
         "customers/update",
         "customers_email_marketing_consent/update",
         "app/uninstalled",
+        "shop/update",
+        "app/scopes_update",
         "APP_UNINSTALLED",
     ],
 )
@@ -156,6 +167,18 @@ def test_webhook_topics_coerce_to_the_topic_enum(topic: str) -> None:
 
 def test_updated_since_uses_quoted_utc_search_syntax() -> None:
     assert gql.updated_since(NOW) == "updated_at:>='2026-11-25T10:00:00Z'"
+
+
+def test_consent_variables_set_a_state_the_mutation_accepts() -> None:
+    # Only SUBSCRIBED, UNSUBSCRIBED and PENDING may be set through customerEmailMarketingConsentUpdate.
+    data = gql.email_consent_variables("7261", False, NOW)["input"]
+    assert data == {
+        "customerId": "gid://shopify/Customer/7261",
+        "emailMarketingConsent": {
+            "marketingState": "UNSUBSCRIBED",
+            "consentUpdatedAt": "2026-11-25T10:00:00Z",
+        },
+    }
 
 
 def test_the_schema_comes_from_the_project_cache_that_make_test_fills() -> None:

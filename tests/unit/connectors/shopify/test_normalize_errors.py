@@ -32,14 +32,19 @@ SAMPLES = {
     "app/uninstalled": "app__uninstalled.json",
 }
 CONSENT = {"customer_id": 1, "email_address": "a@b.c", "email_marketing_consent": {"state": "subscribed"}}
+INLINE = {  # topics without a shared fixture
+    "customers_email_marketing_consent/update": CONSENT,
+    "shop/update": {"id": 1, "name": "Shop", "currency": "EUR", "iana_timezone": "Europe/Paris"},
+    "app/scopes_update": {"id": 1, "previous": [], "current": ["read_orders"]},
+}
 
 
 def sample(topic: str) -> dict[str, Any]:
-    return dict(CONSENT) if topic not in SAMPLES else load(SAMPLES[topic])
+    return dict(INLINE[topic]) if topic not in SAMPLES else load(SAMPLES[topic])
 
 
 def test_every_supported_topic_has_a_sample() -> None:
-    assert set(SAMPLES) | {"customers_email_marketing_consent/update"} == SUPPORTED_TOPICS
+    assert set(SAMPLES) | set(INLINE) == SUPPORTED_TOPICS
 
 
 @pytest.mark.parametrize("topic", ["orders/edited", "products/update", "", "ORDERS_CREATE"])
