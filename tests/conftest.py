@@ -28,9 +28,8 @@ from bridge.queue import QUEUES, ThreadWorker, get_queue
 from bridge.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = (
-    ROOT / "tests" / "fixtures"
-)  # our own payloads, in the documented shapes (tests/fixtures/README.md)
+# Our own webhook payloads, in the platforms' documented shapes (tests/fixtures/README.md).
+FIXTURES = ROOT / "tests" / "fixtures"
 PG_ADMIN_URL = os.environ.get(
     "RELANCE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
