@@ -3,13 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean pixel
+# Shopify's published Admin API schema (the GraphQL tests check every document we send against it), as npm's
+# @shopify/dev-mcp package ships it (ISC licence); fetched once into the ignored .cache/ and checked by sha256.
+SCHEMA_PACKAGE := @shopify/dev-mcp@1.16.0
+SCHEMA_MEMBER := package/dist/data/admin_2026-10.json.gz
+SCHEMA_SHA256 := f3b522f264556925eada700e795e4a002a9cba83444ebcc6c0d724254a0c6593
+SCHEMA := .cache/shopify/admin_2026-10.json.gz
+
+.PHONY: run test lint schema bench clean pixel
 
 $(BIN)/relance: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
+
+$(SCHEMA):
+	@command -v npm >/dev/null 2>&1 || { echo "make: npm (Node.js) is needed once to fetch $(SCHEMA_PACKAGE)'s Admin schema: install npm (Debian: apt-get install npm)" >&2; exit 1; }
+	rm -rf $(@D)/pack && mkdir -p $(@D)/pack
+	npm pack --silent --pack-destination $(@D)/pack $(SCHEMA_PACKAGE) >/dev/null
+	tar -xzf $(@D)/pack/*.tgz -C $(@D)/pack $(SCHEMA_MEMBER) package/LICENSE
+	$(PYTHON) -c 'import hashlib, sys; got = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest(); sys.exit(0 if got == sys.argv[2] else f"sha256 mismatch for {sys.argv[1]}: {got}")' $(@D)/pack/$(SCHEMA_MEMBER) $(SCHEMA_SHA256)
+	mv $(@D)/pack/package/LICENSE $(@D)/LICENSE-admin-schema
+	mv $(@D)/pack/$(SCHEMA_MEMBER) $@
+	rm -rf $(@D)/pack
+
+schema: $(SCHEMA)
 
 run: $(BIN)/relance
 	$(BIN)/relance serve --demo
@@ -20,7 +39,7 @@ lint: $(BIN)/relance
 	$(BIN)/mypy scoring campaigns connectors/base.py
 	$(BIN)/lint-imports
 
-test: lint
+test: lint $(SCHEMA)
 	$(BIN)/pytest
 
 # The Shopify web pixel builds from a clean checkout: the committed lock, esbuild into the ignored dist/.
@@ -33,4 +52,4 @@ bench: $(BIN)/relance
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .cache

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -252,6 +253,7 @@ def bench(leads: int, per_lead: int, repeat: int, keep: bool) -> bool:
         return ok
     finally:
         ctx.engine.dispose()
+        shutil.rmtree(instance, ignore_errors=True)
         if not keep:
             admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:

@@ -12,6 +12,7 @@ import argparse
 import io
 import os
 import statistics
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -139,13 +140,19 @@ def main() -> int:
     parser.add_argument("--due-share", type=float, default=0.01)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="relance-bench-sweep-") as instance:
+        return run(args, instance)
+
+
+def run(args: argparse.Namespace, instance: str) -> int:
+    """Load the carts, time the sweeps and print the figures (`instance`: a temporary instance folder)."""
     fresh_database()
     settings = Settings(
         database_url=PG,
         redis_url=REDIS,
         secret_key="bench",
         encryption_keys=(Fernet.generate_key().decode(),),
-        instance_path="/tmp/relance-bench",
+        instance_path=instance,
     )
     clock = [NOW]
     ctx = runtime.build(settings, clock=lambda: clock[0])

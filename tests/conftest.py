@@ -28,8 +28,8 @@ from bridge.queue import QUEUES, ThreadWorker, get_queue
 from bridge.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+# Our own webhook payloads, in the platforms' documented shapes (tests/fixtures/README.md).
+FIXTURES = ROOT / "tests" / "fixtures"
 PG_ADMIN_URL = os.environ.get(
     "RELANCE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -48,7 +48,7 @@ hypothesis_settings.load_profile("relance")
 
 
 def fixture(platform: str, name: str) -> bytes:
-    """The raw bytes of a shared payload sample."""
+    """The raw bytes of one of our payload fixtures, e.g. fixture("shopify", "orders__create.json")."""
     return (FIXTURES / platform / name).read_bytes()
 
 

@@ -29,18 +29,34 @@ from graphql import (
     build_client_schema,
 )
 
-SCHEMA_PATH = Path(
-    os.environ.get("SHOPIFY_ADMIN_SCHEMA", "/work/shared/shopify/admin-schema-2026-10.json.gz")
-)
+ROOT = Path(__file__).resolve().parents[2]
+# Shopify's published schema, as `make test` fetches it (the Makefile's `schema` target: npm's
+# @shopify/dev-mcp package, sha256 pinned); SHOPIFY_ADMIN_SCHEMA may name another copy.
+SCHEMA_PATH = ROOT / ".cache" / "shopify" / "admin_2026-10.json.gz"
 MUTATION_COST = 10
 MAX_QUERY_COST = 1000
 _SINCE = re.compile(r"updated_at:>=\s*'?([^' ]+)'?")
 
 
+class SchemaMissing(FileNotFoundError):
+    """The Admin schema file is not there: the tests that talk GraphQL cannot run."""
+
+
+def schema_path() -> Path:
+    """Where the Admin schema is; SchemaMissing, saying how to get it, when it is not there."""
+    path = Path(os.environ.get("SHOPIFY_ADMIN_SCHEMA") or SCHEMA_PATH)
+    if not path.is_file():
+        raise SchemaMissing(
+            f"Shopify's Admin API schema is missing ({path}). `make test` fetches it before the tests "
+            "(or run `make schema`: npm pack @shopify/dev-mcp, sha256 checked, into .cache/shopify/)."
+        )
+    return path
+
+
 @functools.cache
 def admin_schema() -> GraphQLSchema:
     """Shopify's published Admin API schema for 2026-10 (built once per process)."""
-    with gzip.open(SCHEMA_PATH) as raw:
+    with gzip.open(schema_path()) as raw:
         return build_client_schema(json.load(raw)["data"], assume_valid=True)
 
 
@@ -96,6 +112,7 @@ class FakeAdminData:
     """The shop's records and the resolvers of every operation Relance sends."""
 
     def __init__(self, shop: str) -> None:
+        schema_path()  # a fake store without the schema would answer 500s: say what is missing instead
         self.shop = {"name": "Relance Test", "currencyCode": "EUR", "ianaTimezone": "Europe/Paris"}
         self.shop["myshopifyDomain"] = shop
         self.discounts: dict[str, dict[str, Any]] = {}  # lower-cased code -> node (+ "code", "input")

@@ -122,7 +122,7 @@ def order(
     token: str | None = None,
     coupons: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The sample order, recent, with a status, an email, and the plugin's cart token if given."""
+    """Our order fixture (total 34.49), recent, with a status, an email and the plugin's cart token if any."""
     body = json.loads(fixture("woocommerce", "order.updated.json"))
     body.update(id=order_id, status=status, date_created_gmt=created, date_modified_gmt=modified)
     body["billing"]["email"] = email
@@ -132,9 +132,9 @@ def order(
 
 
 def customer(
-    customer_id: int = 25, *, created: str = "2026-11-25T09:30:00", email: str = "john.doe@example.com"
+    customer_id: int = 58, *, created: str = "2026-11-25T09:30:00", email: str = "lucia.moreno@example.org"
 ) -> dict[str, Any]:
-    """The sample customer, registered recently."""
+    """Our customer fixture, registered recently."""
     body = json.loads(fixture("woocommerce", "customer.created.json"))
     body.update(id=customer_id, email=email, date_created_gmt=created, date_modified_gmt=created)
     return body

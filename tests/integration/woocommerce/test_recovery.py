@@ -123,7 +123,7 @@ def test_an_abandoned_woocommerce_checkout_is_recovered_with_a_store_coupon(
     assert deliver("order.created", placed).status_code == 200
     run_jobs()
     offer, cart = one(woo, Offer), one(woo, Cart)
-    assert (offer.status, offer.order_id, offer.order_total) == ("redeemed", "950", Decimal("29.35"))
+    assert (offer.status, offer.order_id, offer.order_total) == ("redeemed", "950", Decimal("34.49"))
     assert (cart.status, cart.order_id) == ("recovered", "950")
 
 

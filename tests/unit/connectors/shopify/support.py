@@ -1,4 +1,4 @@
-"""Helpers for the Shopify connector tests: the shared fixture files and real signatures."""
+"""Helpers for the Shopify connector tests: our Shopify payload fixtures and real signatures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 REPO = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
-FIXTURES = REPO.parent / "shared" / "fixtures" / "shopify"  # the shared folder sits beside the repo root
+FIXTURES = REPO / "tests" / "fixtures" / "shopify"
 
 T = TypeVar("T")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,15 @@ from graphql.execution.values import get_variable_values
 
 from connectors.base import DiscountSpec
 from connectors.shopify import graphql as gql
-from tests.fakes.shopify_graphql import MAX_QUERY_COST, admin_schema, query_cost
+from tests.fakes.shopify_graphql import (
+    MAX_QUERY_COST,
+    SCHEMA_PATH,
+    FakeAdminData,
+    SchemaMissing,
+    admin_schema,
+    query_cost,
+)
+from tests.fakes.shopify_store import FakeShopify
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -170,3 +179,19 @@ def test_consent_variables_set_a_state_the_mutation_accepts() -> None:
             "consentUpdatedAt": "2026-11-25T10:00:00Z",
         },
     }
+
+
+def test_the_schema_comes_from_the_project_cache_that_make_test_fills() -> None:
+    root = next(p for p in SCHEMA_PATH.parents if (p / "Makefile").is_file())
+    assert SCHEMA_PATH.relative_to(root).as_posix() == ".cache/shopify/admin_2026-10.json.gz"
+    assert SCHEMA_PATH.relative_to(root).as_posix() in (root / "Makefile").read_text()
+
+
+def test_without_the_schema_the_fake_store_fails_saying_make_test_fetches_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOPIFY_ADMIN_SCHEMA", str(tmp_path / "absent.json.gz"))
+    with pytest.raises(SchemaMissing, match=r"absent\.json\.gz.*`make test` fetches it"):
+        FakeAdminData("shop.myshopify.com")
+    with pytest.raises(SchemaMissing, match="`make test` fetches it"), FakeShopify():
+        pass

@@ -23,7 +23,7 @@ SAMPLES = {
     "carts/update": "carts__update.json",
     "checkouts/create": "checkouts__create.json",
     "checkouts/update": "checkouts__update.json",
-    "orders/create": "orders__create.capture-draft-order-discount.json",
+    "orders/create": "orders__create.discount-code.json",
     "orders/paid": "orders__paid.json",
     "orders/cancelled": "orders__create.json",
     "customers/redact": "customers__redact.json",
@@ -32,7 +32,7 @@ SAMPLES = {
     "app/uninstalled": "app__uninstalled.json",
 }
 CONSENT = {"customer_id": 1, "email_address": "a@b.c", "email_marketing_consent": {"state": "subscribed"}}
-INLINE = {  # topics without a shared fixture
+INLINE = {  # topics without a fixture file
     "customers_email_marketing_consent/update": CONSENT,
     "shop/update": {"id": 1, "name": "Shop", "currency": "EUR", "iana_timezone": "Europe/Paris"},
     "app/scopes_update": {"id": 1, "previous": [], "current": ["read_orders"]},

@@ -18,7 +18,7 @@ adapter = ShopifyWebhooks()
 
 
 def order_with(codes: Any) -> OrderPlaced:
-    payload = changed(load("orders__create.capture-draft-order-discount.json"), discount_codes=codes)
+    payload = changed(load("orders__create.discount-code.json"), discount_codes=codes)
     return only(adapter.normalize("orders/create", payload), OrderPlaced)
 
 

@@ -17,8 +17,10 @@ from .support import raw, sign
 
 SECRET = "shpss_current_client_secret"
 OLD_SECRET = "shpss_previous_client_secret"
-BODY = raw("orders__create.capture-draft-order-discount.json")
-ESCAPED = b'{"admin_graphql_api_id":"gid:\\/\\/shopify\\/Order\\/820982911946154508","id":820982911946154508}'
+BODY = raw("orders__create.discount-code.json")
+ESCAPED = (
+    b'{"admin_graphql_api_id":"gid:\\/\\/shopify\\/Order\\/9105526143380042781","id":9105526143380042781}'
+)
 
 adapter = ShopifyWebhooks()
 

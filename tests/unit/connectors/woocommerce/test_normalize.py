@@ -1,4 +1,5 @@
-"""WooCommerce payloads to facts: every shared sample, every order status, and bad input."""
+"""WooCommerce payloads to facts: every one of our payloads (tests/fixtures/woocommerce), every order status,
+and bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import copy
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +24,10 @@ from connectors.base import (
     PayloadError,
 )
 from connectors.woocommerce.webhooks import WooWebhooks
+from tests.conftest import FIXTURES as ALL_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[4].parent / "shared" / "fixtures" / "woocommerce"
+FIXTURES = ALL_FIXTURES / "woocommerce"
+CHECKOUT_ORDER = "order.updated.completed-checkout.json"  # WooCommerce 8.x shape, a storefront checkout
 woo = WooWebhooks()
 
 
@@ -52,11 +54,11 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def test_every_shared_sample_is_covered_here() -> None:
+def test_every_payload_is_covered_here() -> None:
     assert sorted(p.name for p in FIXTURES.glob("*.json")) == [
         "customer.created.json",
         "order.created.json",
-        "order.updated.completed-capture-pipedream.json",
+        "order.updated.completed-checkout.json",
         "order.updated.json",
         "order.updated.processing.json",
     ]
@@ -66,16 +68,16 @@ def test_customer_created() -> None:
     seen, created = woo.normalize("customer.created", sample("customer.created.json"))
     assert isinstance(seen, CustomerSeen)
     assert seen == CustomerSeen(
-        external_id="25",
-        email="john.doe@example.com",
-        first_name="John",
-        last_name="Doe",
-        country="US",
+        external_id="58",
+        email="lucia.moreno@example.org",
+        first_name="Lucia",
+        last_name="Moreno",
+        country="ES",
         accepts_marketing=None,
-        created_at=at("2017-03-21T19:09:28"),
-        updated_at=at("2017-03-21T19:09:30"),
+        created_at=at("2024-05-06T08:12:40"),
+        updated_at=at("2024-05-06T08:12:41"),
     )
-    assert created == Activity("account_created", at("2017-03-21T19:09:28"), "customer:25", "25", seen.email)
+    assert created == Activity("account_created", at("2024-05-06T08:12:40"), "customer:58", "58", seen.email)
 
 
 def test_customer_updated_is_only_a_sighting() -> None:
@@ -87,49 +89,47 @@ def test_pending_order_created_is_a_started_checkout() -> None:
     seen, cart, started = checkout("order.created", sample("order.created.json"))
     assert seen == CustomerSeen(
         external_id=None,  # customer_id 0: a guest
-        email="john.doe@example.com",
-        first_name="John",
-        last_name="Doe",
-        country="US",
-        updated_at=at("2017-03-22T19:33:34"),
+        email="lucia.moreno@example.org",
+        first_name="Lucia",
+        last_name="Moreno",
+        country="ES",
+        updated_at=at("2024-05-06T09:02:15"),
     )
     assert cart == CartSnapshot(
-        token="wc-order:728",
-        checkout_token="728",
-        email="john.doe@example.com",
+        token="wc-order:1188",
+        checkout_token="1188",
+        email="lucia.moreno@example.org",
         customer_external_id=None,
-        currency="USD",
-        subtotal=Decimal("30.00"),  # 15 + 3 + 12: lines before coupons, without tax or the 30.00 shipping
+        currency="EUR",
+        subtotal=Decimal("28.50"),  # 9 + 7 + 12.50: lines before coupons, without tax or the 6.00 shipping
         items=(
-            LineItem("Woo Logo", 1, Decimal("15.00"), "79", None, None),
-            LineItem("Woo Single #1", 1, Decimal("3.00"), "93", None, None),
-            LineItem(
-                "Ship Your Idea \u2013 Color: Black, Size: M Test", 1, Decimal("12.00"), "22", "23", "Bar3"
-            ),
+            LineItem("Beeswax pillar candle", 1, Decimal("9.00"), "44", None, None),
+            LineItem("Enamel camping mug", 1, Decimal("7.00"), "41", None, "MUG-ENML"),
+            LineItem("Waxed canvas tote \u2013 Colour: Olive", 1, Decimal("12.50"), "36", "37", "TOTE-OLV"),
         ),
         recovery_url=None,  # no companion-plugin restore link on this order
-        updated_at=at("2017-03-22T19:33:34"),
+        updated_at=at("2024-05-06T09:02:15"),
         source={},
     )
-    assert started == Activity("checkout_started", at("2017-03-22T19:33:34"), "order:728", None, seen.email)
+    assert started == Activity("checkout_started", at("2024-05-06T09:02:15"), "order:1188", None, seen.email)
 
 
 def test_completed_order_is_an_order_placed() -> None:
     seen, order, placed = placed_order("order.updated", sample("order.updated.json"))
-    assert seen.email == "john.doe@example.com" and seen.external_id is None
+    assert seen.email == "lucia.moreno@example.org" and seen.external_id is None
     assert order == OrderPlaced(
-        order_id="727",
-        cart_token="wc-order:727",
-        checkout_token="727",
-        email="john.doe@example.com",
+        order_id="1187",
+        cart_token="wc-order:1187",
+        checkout_token="1187",
+        email="lucia.moreno@example.org",
         customer_external_id=None,
-        total=Decimal("29.35"),
-        currency="USD",
+        total=Decimal("34.49"),
+        currency="EUR",
         discount_codes=(),
-        created_at=at("2017-03-22T19:28:02"),
+        created_at=at("2024-05-06T08:40:05"),
         source={},
     )
-    assert placed == Activity("order_placed", at("2017-03-22T19:28:02"), "order:727", None, seen.email)
+    assert placed == Activity("order_placed", at("2024-05-06T08:40:05"), "order:1187", None, seen.email)
 
 
 def test_processing_order_is_the_same_order_placed() -> None:
@@ -138,24 +138,22 @@ def test_processing_order_is_the_same_order_placed() -> None:
     assert order == completed  # one order: the later status changes nothing the bridge keys on
 
 
-def test_the_pipedream_capture_from_a_real_checkout() -> None:
-    seen, order, placed = placed_order(
-        "order.updated", sample("order.updated.completed-capture-pipedream.json")
-    )
+def test_an_order_from_a_storefront_checkout() -> None:
+    seen, order, placed = placed_order("order.updated", sample(CHECKOUT_ORDER))
     assert (seen.external_id, seen.email, seen.first_name, seen.country) == (
-        "1",
-        "user@example.com",
-        "Test",
-        "VN",
+        "61",
+        "sven.halvorsen@example.com",
+        "Sven",
+        "NO",
     )
-    assert (order.order_id, order.checkout_token, order.cart_token) == ("15", "15", "wc-order:15")
-    assert (order.total, order.currency, order.discount_codes) == (Decimal("0.00"), "USD", ())
-    assert order.created_at == at("2023-08-16T07:45:56")
-    assert placed.external_id == "1"
+    assert (order.order_id, order.checkout_token, order.cart_token) == ("2043", "2043", "wc-order:2043")
+    assert (order.total, order.currency, order.discount_codes) == (Decimal("32.00"), "EUR", ())
+    assert order.created_at == at("2024-09-12T18:20:31")
+    assert placed.external_id == "61"
 
 
 def draft(**changes: Any) -> dict[str, Any]:
-    payload = copy.deepcopy(sample("order.updated.completed-capture-pipedream.json"))
+    payload = copy.deepcopy(sample(CHECKOUT_ORDER))
     payload.update(status="checkout-draft", date_paid_gmt=None, date_completed_gmt=None)
     payload.update(changes)
     return payload
@@ -164,11 +162,15 @@ def draft(**changes: Any) -> dict[str, Any]:
 def test_a_block_checkout_draft_with_an_email_is_a_cart() -> None:
     seen, cart, started = checkout("order.updated", draft())
     assert isinstance(cart, CartSnapshot)
-    assert (cart.token, cart.checkout_token, cart.email) == ("wc-order:15", "15", "user@example.com")
-    assert cart.customer_external_id == "1" and seen.external_id == "1"
+    assert (cart.token, cart.checkout_token, cart.email) == (
+        "wc-order:2043",
+        "2043",
+        "sven.halvorsen@example.com",
+    )
+    assert cart.customer_external_id == "61" and seen.external_id == "61"
     assert cart.recovery_url is None  # no plugin link: the bridge falls back to the cart page
-    assert cart.updated_at == at("2023-08-16T07:45:57")
-    assert started.kind == "checkout_started" and started.ref == "order:15"
+    assert cart.updated_at == at("2024-09-12T18:20:33")
+    assert started.kind == "checkout_started" and started.ref == "order:2043"
 
 
 RESTORE = "https://shop.example/cart/?relance_restore=0123456789abcdef0123456789abcdef"
@@ -246,7 +248,7 @@ def test_statuses(topic: str, status: str, kinds: list[type]) -> None:
 
 def test_a_cancellation_happens_at_the_modification_time() -> None:
     assert woo.normalize("order.updated", draft(status="refunded")) == [
-        OrderCancelled(order_id="15", occurred_at=at("2023-08-16T07:45:57"))
+        OrderCancelled(order_id="2043", occurred_at=at("2024-09-12T18:20:33"))
     ]
 
 
@@ -284,8 +286,8 @@ def test_an_unreadable_coupon_discount_leaves_its_code_out_and_the_order_stands(
     assert order.discounts == {"OTHER": Decimal("3.00")}
 
 
-def test_the_shared_samples_have_no_coupons_and_so_no_discounts() -> None:
-    for name in ("order.updated.json", "order.updated.completed-capture-pipedream.json"):
+def test_orders_without_coupons_have_no_discounts() -> None:
+    for name in ("order.updated.json", CHECKOUT_ORDER):
         assert placed_order("order.updated", sample(name))[1].discounts == {}
 
 
@@ -298,7 +300,7 @@ def test_the_companion_plugin_token_is_the_cart_identity_on_both_sides() -> None
     order = placed_order("order.updated", draft(meta_data=meta, status="processing"))[1]
     assert isinstance(cart, CartSnapshot) and isinstance(order, OrderPlaced)
     assert cart.token == order.cart_token == "t_8f2c"
-    assert cart.checkout_token == order.checkout_token == "15"
+    assert cart.checkout_token == order.checkout_token == "2043"
 
 
 def test_order_attribution_becomes_the_source() -> None:
@@ -340,9 +342,9 @@ def test_the_subtotal_is_before_coupons_and_unit_prices_keep_precision() -> None
 
 
 def test_gmt_dates_with_an_offset_are_converted_to_utc() -> None:
-    cart = checkout("order.updated", draft(date_modified_gmt="2023-08-16T09:45:57+02:00"))[1]
+    cart = checkout("order.updated", draft(date_modified_gmt="2024-09-12T20:20:33+02:00"))[1]
     assert isinstance(cart, CartSnapshot)
-    assert cart.updated_at == at("2023-08-16T07:45:57")
+    assert cart.updated_at == at("2024-09-12T18:20:33")
 
 
 @pytest.mark.parametrize(
@@ -359,7 +361,7 @@ def test_gmt_dates_with_an_offset_are_converted_to_utc() -> None:
         {"line_items": [{"quantity": "two", "subtotal": "1"}]},
         {"line_items": [{"quantity": 1, "subtotal": "NaN"}]},
         {"line_items": [{"quantity": 1, "subtotal": "1e30"}]},
-        {"billing": "user@example.com"},
+        {"billing": "sven.halvorsen@example.com"},
         {"meta_data": {"key": "x"}},
         {"customer_id": -4},
     ],

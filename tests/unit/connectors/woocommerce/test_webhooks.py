@@ -7,16 +7,15 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from connectors.base import PayloadError
 from connectors.woocommerce.webhooks import WooWebhooks
+from tests.conftest import fixture
 
-FIXTURES = Path(__file__).resolve().parents[4].parent / "shared" / "fixtures" / "woocommerce"
 SECRET = "4f1c0e9a8b7d6c5e4f3a2b1c0d9e8f7a"
-ORDER = (FIXTURES / "order.updated.json").read_bytes()
+ORDER = fixture("woocommerce", "order.updated.json")
 woo = WooWebhooks()
 
 
@@ -94,12 +93,12 @@ def test_missing_or_unusable_signatures_fail_without_raising(
 def test_the_delivery_key_is_webhook_topic_resource_and_modification() -> None:
     envelope = woo.envelope(ORDER, headers())
     assert envelope.topic == "order.updated"
-    assert envelope.delivery_key == "12:order.updated:727:2017-03-22T19:30:35"
-    assert envelope.triggered_at == datetime(2017, 3, 22, 19, 30, 35, tzinfo=UTC)
+    assert envelope.delivery_key == "12:order.updated:1187:2024-05-06T08:47:30"
+    assert envelope.triggered_at == datetime(2024, 5, 6, 8, 47, 30, tzinfo=UTC)
 
 
 def test_the_same_delivery_twice_has_one_key_and_a_later_change_another() -> None:
-    later = json.loads(ORDER) | {"date_modified_gmt": "2017-03-22T19:45:00"}
+    later = json.loads(ORDER) | {"date_modified_gmt": "2024-05-06T09:15:00"}
     first, again = woo.envelope(ORDER, headers()), woo.envelope(ORDER, headers())
     changed = woo.envelope(json.dumps(later).encode(), headers())
     assert first.delivery_key == again.delivery_key
@@ -122,7 +121,7 @@ def test_headers_are_read_in_any_case() -> None:
 
 
 def test_a_deletion_is_keyed_by_its_body() -> None:
-    raw = b'{"id":727}'
+    raw = b'{"id":1187}'
     envelope = woo.envelope(raw, headers("order.deleted"))
     assert envelope.delivery_key == f"12:order.deleted:sha256:{hashlib.sha256(raw).hexdigest()}"
     assert envelope.triggered_at is None
