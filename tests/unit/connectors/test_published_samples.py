@@ -242,13 +242,15 @@ def test_orders_cancelled() -> None:
 
 
 def test_privacy_and_uninstall_topics() -> None:
+    shop = "{shop}.myshopify.com"  # as Shopify's samples spell it
     assert shopify.normalize("customers/redact", load("customers__redact.json")) == [
-        CustomerRedact("191167", "john@example.com")
+        CustomerRedact("191167", "john@example.com", shop)
     ]
     assert shopify.normalize("customers/data_request", load("customers__data_request.json")) == [
-        DataRequest("191167", "john@example.com", "9999")
+        DataRequest("191167", "john@example.com", "9999", shop)
     ]
-    assert shopify.normalize("shop/redact", load("shop__redact.json")) == [ShopRedact()]
+    assert shopify.normalize("shop/redact", load("shop__redact.json")) == [ShopRedact(shop)]
+    # The docs' sample leaves both domains null: it names no shop.
     assert shopify.normalize("app/uninstalled", load("app__uninstalled.json")) == [AppUninstalled()]
 
 
