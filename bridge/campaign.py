@@ -38,9 +38,13 @@ def settings_for(session: Session, shop_id: int) -> campaigns.CampaignSettings:
     settings = parsed(
         "campaign", document.get("campaign") or campaigns.DEFAULT_CAMPAIGN, campaigns.load_stored_campaign
     )
+    shop = session.get(Shop, shop_id)  # usually in the session already: no query
     if settings.timezone is None:
-        shop = session.get(Shop, shop_id)  # usually in the session already: no query
         settings = dataclasses.replace(settings, timezone=campaigns.zone_or_utc(shop and shop.timezone).key)
+    if shop is not None and shop.platform == "shopify" and not settings.require_consent:
+        # Saving refuses it on Shopify (bridge.rulesets); rules stored before that rule still never mail a
+        # discount to a customer who did not accept marketing emails.
+        settings = dataclasses.replace(settings, require_consent=True)
     return settings
 
 

@@ -211,6 +211,18 @@ def test_no_consent_means_no_offer(ctx, clock, shop, smtp, post_shopify, run_job
     assert smtp.messages == []
 
 
+def test_shopify_rules_stored_without_consent_still_need_it(ctx, clock, shop, smtp, post_shopify, run_jobs):
+    # Saving `require_consent: false` is refused on Shopify; a version stored before that rule (written here
+    # straight to the table) must not mail a discount code to a customer who did not accept marketing emails.
+    set_campaign(ctx, shop["id"], require_consent=False)
+    checkout = checkout_payload()
+    checkout["buyer_accepts_marketing"] = False
+    abandon(ctx, clock, post_shopify, run_jobs, checkout)
+    [offer] = rows(ctx, Offer)
+    assert offer.status == "suppressed" and offer.decision == "no_consent" and offer.code is None
+    assert smtp.messages == []
+
+
 def test_unsubscribe_link_opts_out_shop_wide(ctx, clock, shop, smtp, post_shopify, run_jobs, client):
     abandon(ctx, clock, post_shopify, run_jobs, checkout_payload())
     link = smtp.messages[0]["List-Unsubscribe"].strip().strip("<>").removeprefix("http://relance.test")
@@ -436,8 +448,7 @@ def ten_points_each(ctx, shop_id: int, hot: int) -> None:
                 version=2,
                 created_at=ctx.now(),
                 created_by="t",
-                # Consent is not what this test is about (customer payloads no longer carry it).
-                document={"scoring": rules, "campaign": {**doc["campaign"], "require_consent": False}},
+                document={"scoring": rules, "campaign": doc["campaign"]},
             )
         )
 
@@ -457,6 +468,7 @@ def test_storefront_events_in_a_batch_never_make_an_offer(
     customer.update(
         email="ana@example.com", id=4242, created_at=clock().isoformat(), updated_at=clock().isoformat()
     )
+    customer["email_marketing_consent"] = {"state": "subscribed", "opt_in_level": "single_opt_in"}
     post_shopify("customers/create", customer)
     with ctx.sessions() as s:
         key = s.get(Shop, shop["id"]).public_key
