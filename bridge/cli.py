@@ -83,7 +83,15 @@ def start_embedded(ctx: runtime.Context) -> object:
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
 @click.option("--no-cron", is_flag=True, help="Do not run the periodic-job scheduler in this worker.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked work horse.")
-def worker(burst: bool, no_cron: bool, simple: bool) -> None:
+@click.option(
+    "--worker-ttl",
+    envvar=["RELANCE_WORKER_TTL", "WORKER_TTL"],
+    default=420,
+    show_default=True,
+    type=click.IntRange(min=20),
+    help="RQ's worker TTL (env WORKER_TTL): it waits on the queues for this minus 15 s between heartbeats.",
+)
+def worker(burst: bool, no_cron: bool, simple: bool, worker_ttl: int) -> None:
     """Run an RQ worker on REDIS_URL, with RQ's scheduler for retries and periodic jobs."""
     from rq import SimpleWorker, Worker
 
@@ -94,16 +102,37 @@ def worker(burst: bool, no_cron: bool, simple: bool) -> None:
         raise click.UsageError(
             "set REDIS_URL for a separate worker; `relance serve` alone runs jobs in-process"
         )
+    require_schema(ctx)
     ingest.relay(ctx)  # events left pending while no worker ran
     stop = threading.Event()
     if not no_cron and not burst:
         schedule.start_cron(ctx.redis, stop)
-    worker_class = observability.metered(SimpleWorker if simple else Worker)
-    w = worker_class([queue.get_queue(ctx.redis, q) for q in queue.QUEUES], connection=ctx.redis)
+    worker_class = queue.supervised(observability.metered(SimpleWorker if simple else Worker))
+    redis = queue.connect_worker(ctx.settings.redis_url)
+    queues = [queue.get_queue(redis, q) for q in queue.QUEUES]
     try:
-        w.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(logging.root.level))
+        queue.work_until_stopped(
+            lambda: worker_class(queues, connection=redis, worker_ttl=worker_ttl),
+            burst=burst,
+            logging_level=logging.getLevelName(logging.root.level),
+        )
     finally:
         stop.set()
+
+
+def require_schema(ctx: runtime.Context) -> None:
+    """Stop with a clear message when the database was never migrated or lags behind this code."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db.alembic_config(ctx.settings.database_url))
+    with ctx.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if not current:
+        raise click.ClickException("the database has no tables yet: run `relance db upgrade` first")
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current <= known and current != set(script.get_heads()):
+        raise click.ClickException("the database schema is out of date: run `relance db upgrade` first")
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -56,10 +57,13 @@ def start_cron(redis: Redis, stop: threading.Event) -> threading.Thread:
         cron.register(p.func, queue_name=p.queue, interval=p.every_seconds, job_timeout=600)
 
     def loop() -> None:
-        cron.register_birth()
+        born = False
         try:
             while not stop.is_set():
-                try:
+                try:  # Redis may be away at start or later: keep ticking, the next tick catches up
+                    if not born:
+                        cron.register_birth()
+                        born = True
                     if cron.enqueue_jobs():
                         cron.save()
                     cron.heartbeat()
@@ -67,7 +71,9 @@ def start_cron(redis: Redis, stop: threading.Event) -> threading.Thread:
                     log.exception("cron tick failed")
                 stop.wait(max(cron.calculate_sleep_interval(), 0.5))
         finally:
-            cron.register_death()
+            if born:
+                with contextlib.suppress(Exception):
+                    cron.register_death()
 
     thread = threading.Thread(target=loop, name="relance-cron", daemon=True)
     thread.start()
