@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import sys
@@ -52,6 +53,9 @@ def serve(host: str, port: int, demo: bool) -> None:
     from bridge.app import create_app
 
     s = settings_mod.complete(settings_mod.from_env())
+    local = local_url(host, port)
+    if not (os.environ.get("RELANCE_PUBLIC_URL") or os.environ.get("PUBLIC_URL")):
+        s = s.with_overrides(public_url=local)  # links and the printed admin page use the real address
     db.upgrade(s.database_url)
     ctx = runtime.build(s)
     app = create_app(s, ctx=ctx)
@@ -65,8 +69,19 @@ def serve(host: str, port: int, demo: bool) -> None:
     if s.embedded_queue:
         start_embedded(ctx)
         click.echo("jobs run in this process (no REDIS_URL set)")
-    click.echo(f"Relance on http://{host}:{port}/  (admin page: /admin/)")
+    click.echo(f"Relance on {local}/  (admin page: {local}/admin/)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def local_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for `serve --host H --port P`."""
+    try:
+        everywhere = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        everywhere = not host  # a host name
+    if everywhere:
+        host = "127.0.0.1"  # listening on every address: this machine's own one works
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def start_embedded(ctx: runtime.Context) -> object:

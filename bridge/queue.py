@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -169,22 +170,33 @@ def work_until_stopped(
     """
     pause = 1.0
     while True:
-        worker = make_worker()
-        began = time.monotonic()
+        worker, began = None, time.monotonic()
         try:
+            worker = make_worker()  # RQ names its connection in Redis here already
             worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
         except (RedisError, OSError) as exc:
             if burst:
                 raise
             log.error("worker stopped on a Redis error: %s", type(exc).__name__)
-        if burst or getattr(worker, "stop_asked", True):
+        if burst or getattr(worker, "stop_asked", False):
             return
+        _let_go(worker)
         if time.monotonic() - began > 10 * max_pause:
             pause = 1.0
         log.warning("worker quit without being asked (Redis lost?): starting a new one in %.0f s", pause)
         if _stop_during(pause):
             return
         pause = min(pause * 2, max_pause)
+
+
+def _let_go(worker: Worker | None) -> None:
+    """Stop the pubsub thread of a worker whose teardown failed (Redis away): it would retry forever."""
+    thread = getattr(worker, "pubsub_thread", None)
+    if thread is not None and thread.is_alive():
+        thread.stop()
+        thread.join(timeout=5)
+        with contextlib.suppress(RedisError, OSError):
+            worker.pubsub.close()  # type: ignore[union-attr]
 
 
 def _stop_during(seconds: float) -> bool:

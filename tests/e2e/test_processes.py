@@ -45,8 +45,8 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
         INSTANCE_PATH=str(tmp_path / "instance"),
         PYTHONPATH=str(ROOT),
         LOG_LEVEL="WARNING",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
