@@ -122,14 +122,13 @@ def worker(burst: bool, no_cron: bool, simple: bool, worker_ttl: int) -> None:
     stop = threading.Event()
     if not no_cron and not burst:
         schedule.start_cron(ctx.redis, stop)
-    worker_class = queue.supervised(observability.metered(SimpleWorker if simple else Worker))
-    redis = queue.connect_worker(ctx.settings.redis_url)
-    queues = [queue.get_queue(redis, q) for q in queue.QUEUES]
     try:
         queue.work_until_stopped(
-            lambda: worker_class(queues, connection=redis, worker_ttl=worker_ttl),
+            observability.metered(SimpleWorker if simple else Worker),
+            queue.connect_worker(ctx.settings.redis_url),
             burst=burst,
             logging_level=logging.getLevelName(logging.root.level),
+            worker_ttl=worker_ttl,
         )
     finally:
         stop.set()

@@ -142,14 +142,56 @@ def queue_depths(redis: Redis) -> dict[str, int]:
     return {name: get_queue(redis, name).count for name in QUEUES}
 
 
-def supervised(worker_class: type[Worker]) -> type[Worker]:
-    """`worker_class` remembering whether a stop was asked (SIGTERM, SIGINT), even while Redis is away."""
+def work_until_stopped(
+    worker_class: type[Worker],
+    redis: Redis,
+    *,
+    burst: bool,
+    logging_level: str,
+    worker_ttl: int,
+    max_pause: float = 60.0,
+) -> None:
+    """Run RQ workers of `worker_class` on our queues until a stop is asked (SIGTERM, SIGINT).
+
+    RQ's worker returns by itself when Redis times out or a call outside its reconnect loop fails; then a
+    new one starts after a pause doubling from 1 s to `max_pause` (back to 1 s after a good run). Burst
+    mode returns once the queues are empty, and raises when Redis fails.
+    """
+    asked = threading.Event()
+    supervised = _supervised(worker_class, asked)
+    queues = [get_queue(redis, name) for name in QUEUES]
+    pause = 1.0
+    while True:
+        _stop_on_signal(asked)  # until RQ's work() installs its own handlers
+        worker, began = None, time.monotonic()
+        try:
+            worker = supervised(queues, connection=redis, worker_ttl=worker_ttl)  # RQ talks to Redis here
+            if not asked.is_set():
+                worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
+        except StopRequested:  # RQ's handler, raised outside RQ's loop
+            asked.set()
+        except (RedisError, OSError) as exc:
+            if burst:
+                raise
+            log.error("worker stopped on a Redis error: %s", type(exc).__name__)
+        _stop_on_signal(asked)
+        if burst or asked.is_set():
+            return
+        _let_go(worker)
+        if time.monotonic() - began > 10 * max_pause:
+            pause = 1.0
+        log.warning("worker quit without being asked (Redis lost?): starting a new one in %.0f s", pause)
+        if asked.wait(pause):
+            return
+        pause = min(pause * 2, max_pause)
+
+
+def _supervised(worker_class: type[Worker], asked: threading.Event) -> type[Worker]:
+    """`worker_class` that sets `asked` on SIGTERM or SIGINT, and stops even while Redis is away."""
 
     class Supervised(worker_class):  # type: ignore[valid-type,misc]
-        stop_asked = False
-
         def request_stop(self, signum: int, frame: Any) -> None:
-            self.stop_asked = True
+            asked.set()
             try:
                 super().request_stop(signum, frame)
             except (RedisError, OSError):
@@ -159,34 +201,9 @@ def supervised(worker_class: type[Worker]) -> type[Worker]:
     return Supervised
 
 
-def work_until_stopped(
-    make_worker: Callable[[], Worker], *, burst: bool, logging_level: str, max_pause: float = 60.0
-) -> None:
-    """Run RQ workers (built by `make_worker`, a `supervised` class) until a stop is asked.
-
-    RQ's worker returns by itself when Redis times out or a call outside its reconnect loop fails; then a
-    new one starts after a pause doubling from 1 s to `max_pause` (back to 1 s after a good run). Burst
-    mode returns once the queues are empty, and raises when Redis fails.
-    """
-    pause = 1.0
-    while True:
-        worker, began = None, time.monotonic()
-        try:
-            worker = make_worker()  # RQ names its connection in Redis here already
-            worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
-        except (RedisError, OSError) as exc:
-            if burst:
-                raise
-            log.error("worker stopped on a Redis error: %s", type(exc).__name__)
-        if burst or getattr(worker, "stop_asked", False):
-            return
-        _let_go(worker)
-        if time.monotonic() - began > 10 * max_pause:
-            pause = 1.0
-        log.warning("worker quit without being asked (Redis lost?): starting a new one in %.0f s", pause)
-        if _stop_during(pause):
-            return
-        pause = min(pause * 2, max_pause)
+def _stop_on_signal(asked: threading.Event) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: asked.set())
 
 
 def _let_go(worker: Worker | None) -> None:
@@ -197,14 +214,6 @@ def _let_go(worker: Worker | None) -> None:
         thread.join(timeout=5)
         with contextlib.suppress(RedisError, OSError):
             worker.pubsub.close()  # type: ignore[union-attr]
-
-
-def _stop_during(seconds: float) -> bool:
-    """Sleep, returning True at once on SIGTERM or SIGINT (RQ's handlers belong to the worker that quit)."""
-    asked = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: asked.set())
-    return asked.wait(seconds)
 
 
 class ThreadWorker(SimpleWorker):
