@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq.cron import CronScheduler
 
 from bridge import jobs, queue
 
 log = logging.getLogger(__name__)
+REDIS_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def start_cron(redis: Redis, stop: threading.Event) -> threading.Thread:
         born = False
         try:
             while not stop.is_set():
+                pause = 0.5
                 try:  # Redis may be away at start or later: keep ticking, the next tick catches up
                     if not born:
                         cron.register_birth()
@@ -67,9 +70,12 @@ def start_cron(redis: Redis, stop: threading.Event) -> threading.Thread:
                     if cron.enqueue_jobs():
                         cron.save()
                     cron.heartbeat()
+                except (RedisError, OSError) as exc:
+                    log.warning("cron tick failed: Redis unreachable (%s)", type(exc).__name__)
+                    pause = REDIS_RETRY_SECONDS
                 except Exception:
                     log.exception("cron tick failed")
-                stop.wait(max(cron.calculate_sleep_interval(), 0.5))
+                stop.wait(max(cron.calculate_sleep_interval(), pause))
         finally:
             if born:
                 with contextlib.suppress(Exception):

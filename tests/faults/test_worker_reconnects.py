@@ -61,6 +61,29 @@ def test_the_worker_outlives_a_redis_restart(tmp_path, clean_pg, redis_server, b
     assert code == 0, log_path.read_text()[-2000:]
 
 
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.timeout(120)
+def test_a_worker_waiting_for_redis_stops_when_asked(tmp_path, clean_pg, redis_server):
+    env = process_env(tmp_path, DATABASE_URL=clean_pg, REDIS_URL=redis_server.url, WORKER_TTL="20")
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            [*RELANCE, "worker"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        probe = Redis.from_url(redis_server.url)
+        wait_for(lambda: Worker.all(connection=probe), timeout=60)
+        probe.close()
+        redis_server.kill()
+        time.sleep(8)  # RQ's reconnect loop, or ours, is waiting
+        assert worker.poll() is None, log_path.read_text()[-2000:]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=30)
+    assert code == 0, log_path.read_text()[-2000:]  # a stop asked for, not a crash
+
+
 def _statuses(ctx) -> set[str]:
     with ctx.sessions() as s:
         return set(s.scalars(sa.select(Event.status)))
