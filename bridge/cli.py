@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import sys
@@ -52,6 +53,9 @@ def serve(host: str, port: int, demo: bool) -> None:
     from bridge.app import create_app
 
     s = settings_mod.complete(settings_mod.from_env())
+    local = local_url(host, port)
+    if not (os.environ.get("RELANCE_PUBLIC_URL") or os.environ.get("PUBLIC_URL")):
+        s = s.with_overrides(public_url=local)  # links and the printed admin page use the real address
     db.upgrade(s.database_url)
     ctx = runtime.build(s)
     app = create_app(s, ctx=ctx)
@@ -65,8 +69,19 @@ def serve(host: str, port: int, demo: bool) -> None:
     if s.embedded_queue:
         start_embedded(ctx)
         click.echo("jobs run in this process (no REDIS_URL set)")
-    click.echo(f"Relance on http://{host}:{port}/  (admin page: /admin/)")
+    click.echo(f"Relance on {local}/  (admin page: {local}/admin/)")
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def local_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for `serve --host H --port P`."""
+    try:
+        everywhere = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        everywhere = not host  # a host name
+    if everywhere:
+        host = "127.0.0.1"  # listening on every address: this machine's own one works
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def start_embedded(ctx: runtime.Context) -> object:
@@ -83,7 +98,15 @@ def start_embedded(ctx: runtime.Context) -> object:
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
 @click.option("--no-cron", is_flag=True, help="Do not run the periodic-job scheduler in this worker.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked work horse.")
-def worker(burst: bool, no_cron: bool, simple: bool) -> None:
+@click.option(
+    "--worker-ttl",
+    envvar=["RELANCE_WORKER_TTL", "WORKER_TTL"],
+    default=420,
+    show_default=True,
+    type=click.IntRange(min=20),
+    help="RQ's worker TTL (env WORKER_TTL): it waits on the queues for this minus 15 s between heartbeats.",
+)
+def worker(burst: bool, no_cron: bool, simple: bool, worker_ttl: int) -> None:
     """Run an RQ worker on REDIS_URL, with RQ's scheduler for retries and periodic jobs."""
     from rq import SimpleWorker, Worker
 
@@ -94,16 +117,36 @@ def worker(burst: bool, no_cron: bool, simple: bool) -> None:
         raise click.UsageError(
             "set REDIS_URL for a separate worker; `relance serve` alone runs jobs in-process"
         )
+    require_schema(ctx)
     ingest.relay(ctx)  # events left pending while no worker ran
     stop = threading.Event()
     if not no_cron and not burst:
         schedule.start_cron(ctx.redis, stop)
-    worker_class = observability.metered(SimpleWorker if simple else Worker)
-    w = worker_class([queue.get_queue(ctx.redis, q) for q in queue.QUEUES], connection=ctx.redis)
     try:
-        w.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(logging.root.level))
+        queue.work_until_stopped(
+            observability.metered(SimpleWorker if simple else Worker),
+            queue.connect_worker(ctx.settings.redis_url),
+            burst=burst,
+            logging_level=logging.getLevelName(logging.root.level),
+            worker_ttl=worker_ttl,
+        )
     finally:
         stop.set()
+
+
+def require_schema(ctx: runtime.Context) -> None:
+    """Stop with a clear message when the database was never migrated or lags behind this code."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db.alembic_config(ctx.settings.database_url))
+    with ctx.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if not current:
+        raise click.ClickException("the database has no tables yet: run `relance db upgrade` first")
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current <= known and current != set(script.get_heads()):
+        raise click.ClickException("the database schema is out of date: run `relance db upgrade` first")
 
 
 @main.command()

@@ -140,7 +140,6 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
     player.drain()
     deliver_to_outbox(ctx, shop_id)
     player.play(story.orders_with_codes(_offers(ctx, shop_id), ctx.now()))
-    player.play([story.broken_delivery()])
     player.drain()
     metrics.snapshot_tiers(ctx)
     return DemoResult(shop_id, EMAIL, password, _counts(ctx, shop_id))
@@ -429,8 +428,3 @@ class Story:
                 continue
             out.append(("orders/create", self._order(checkout, now, None if holdout else code)))
         return out
-
-    def broken_delivery(self) -> tuple[str, dict[str, Any]]:
-        """An authentic checkout the pipeline cannot read (no token): it ends `failed`, ready to replay."""
-        at = _iso(self.now - timedelta(minutes=30))
-        return "checkouts/update", {"email": "broken.payload@example.com", "created_at": at, "updated_at": at}

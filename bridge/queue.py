@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -10,7 +12,8 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry, SimpleWorker
+from rq import Queue, Retry, SimpleWorker, Worker
+from rq.exceptions import StopRequested
 from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
@@ -39,6 +42,17 @@ def connect(url: str) -> Redis:
     if _embedded_server is None:
         _embedded_server = fakeredis.FakeServer()
     return fakeredis.FakeRedis(server=_embedded_server)
+
+
+def connect_worker(url: str) -> Redis:
+    """A Redis client of an RQ worker's own, with no read timeout of ours.
+
+    RQ blocks on BLPOP for `worker_ttl - 15` s and, when the worker is built, raises the read timeout of its
+    connection pool to that plus 10 s; but a connection opened before (our 5 s one, shared with the cron
+    thread) keeps its 5 s, RQ's BLPOP may draw it and then quits on "Redis connection timeout". A pool of
+    the worker's own holds only connections opened after RQ set the timeout.
+    """
+    return Redis.from_url(url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=30)
 
 
 def get_queue(redis: Redis, name: str = EVENTS) -> Queue:
@@ -126,6 +140,80 @@ def job_is_live(redis: Redis, job_id: str) -> bool:
 def queue_depths(redis: Redis) -> dict[str, int]:
     """Jobs waiting in each queue."""
     return {name: get_queue(redis, name).count for name in QUEUES}
+
+
+def work_until_stopped(
+    worker_class: type[Worker],
+    redis: Redis,
+    *,
+    burst: bool,
+    logging_level: str,
+    worker_ttl: int,
+    max_pause: float = 60.0,
+) -> None:
+    """Run RQ workers of `worker_class` on our queues until a stop is asked (SIGTERM, SIGINT).
+
+    RQ's worker returns by itself when Redis times out or a call outside its reconnect loop fails; then a
+    new one starts after a pause doubling from 1 s to `max_pause` (back to 1 s after a good run). Burst
+    mode returns once the queues are empty, and raises when Redis fails.
+    """
+    asked = threading.Event()
+    supervised = _supervised(worker_class, asked)
+    queues = [get_queue(redis, name) for name in QUEUES]
+    pause = 1.0
+    while True:
+        _stop_on_signal(asked)  # until RQ's work() installs its own handlers
+        worker, began = None, time.monotonic()
+        try:
+            worker = supervised(queues, connection=redis, worker_ttl=worker_ttl)  # RQ talks to Redis here
+            if not asked.is_set():
+                worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
+        except StopRequested:  # RQ's handler, raised outside RQ's loop
+            asked.set()
+        except (RedisError, OSError) as exc:
+            if burst:
+                raise
+            log.error("worker stopped on a Redis error: %s", type(exc).__name__)
+        _stop_on_signal(asked)
+        if burst or asked.is_set():
+            return
+        _let_go(worker)
+        if time.monotonic() - began > 10 * max_pause:
+            pause = 1.0
+        log.warning("worker quit without being asked (Redis lost?): starting a new one in %.0f s", pause)
+        if asked.wait(pause):
+            return
+        pause = min(pause * 2, max_pause)
+
+
+def _supervised(worker_class: type[Worker], asked: threading.Event) -> type[Worker]:
+    """`worker_class` that sets `asked` on SIGTERM or SIGINT, and stops even while Redis is away."""
+
+    class Supervised(worker_class):  # type: ignore[valid-type,misc]
+        def request_stop(self, signum: int, frame: Any) -> None:
+            asked.set()
+            try:
+                super().request_stop(signum, frame)
+            except (RedisError, OSError):
+                raise StopRequested() from None  # RQ could not read its state from Redis: stop now
+
+    Supervised.__name__ = Supervised.__qualname__ = worker_class.__name__
+    return Supervised
+
+
+def _stop_on_signal(asked: threading.Event) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: asked.set())
+
+
+def _let_go(worker: Worker | None) -> None:
+    """Stop the pubsub thread of a worker whose teardown failed (Redis away): it would retry forever."""
+    thread = getattr(worker, "pubsub_thread", None)
+    if thread is not None and thread.is_alive():
+        thread.stop()
+        thread.join(timeout=5)
+        with contextlib.suppress(RedisError, OSError):
+            worker.pubsub.close()  # type: ignore[union-attr]
 
 
 class ThreadWorker(SimpleWorker):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -9,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq.cron import CronScheduler
 
 from bridge import jobs, queue
 
 log = logging.getLogger(__name__)
+REDIS_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,27 @@ def start_cron(redis: Redis, stop: threading.Event) -> threading.Thread:
         cron.register(p.func, queue_name=p.queue, interval=p.every_seconds, job_timeout=600)
 
     def loop() -> None:
-        cron.register_birth()
+        born = False
         try:
             while not stop.is_set():
-                try:
+                pause = 0.5
+                try:  # Redis may be away at start or later: keep ticking, the next tick catches up
+                    if not born:
+                        cron.register_birth()
+                        born = True
                     if cron.enqueue_jobs():
                         cron.save()
                     cron.heartbeat()
+                except (RedisError, OSError) as exc:
+                    log.warning("cron tick failed: Redis unreachable (%s)", type(exc).__name__)
+                    pause = REDIS_RETRY_SECONDS
                 except Exception:
                     log.exception("cron tick failed")
-                stop.wait(max(cron.calculate_sleep_interval(), 0.5))
+                stop.wait(max(cron.calculate_sleep_interval(), pause))
         finally:
-            cron.register_death()
+            if born:
+                with contextlib.suppress(Exception):
+                    cron.register_death()
 
     thread = threading.Thread(target=loop, name="relance-cron", daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from bridge import db
 from bridge.models import Event, Lead
 from tests.conftest import KEY, REDIS_URL, fixture, shopify_sign
 
@@ -45,8 +47,8 @@ def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
         INSTANCE_PATH=str(tmp_path / "instance"),
         PYTHONPATH=str(ROOT),
         LOG_LEVEL="WARNING",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -129,3 +131,54 @@ def test_forking_rq_worker_process_drains_the_queue(tmp_path, ctx, shopify_shop,
     with ctx.sessions() as s:
         assert set(s.scalars(sa.select(Event.status))) == {"processed"}
         assert s.scalar(sa.select(sa.func.count()).select_from(Lead)) >= 2
+
+
+def test_a_worker_on_an_unmigrated_database_says_to_run_db_upgrade(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    behind = tmp_path / "behind.db"
+    db.upgrade(f"sqlite:///{behind}", "0011_code_removal_index")
+    for path, says in ((empty, "has no tables yet"), (behind, "schema is out of date")):
+        env = env_for(tmp_path, DATABASE_URL=f"sqlite:///{path}", REDIS_URL=REDIS_URL)
+        done = subprocess.run(
+            [*RELANCE, "worker"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 1, done.stderr
+        assert says in done.stderr and "run `relance db upgrade`" in done.stderr
+        assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_serve_demo_prints_its_real_address_and_plays_a_clean_day(tmp_path):
+    database = tmp_path / "relance.db"
+    env = env_for(tmp_path, DATABASE_URL=f"sqlite:///{database}", PYTHONUNBUFFERED="1")
+    port = free_port()
+    with (tmp_path / "serve.log").open("w") as log:
+        server = subprocess.Popen(
+            [*RELANCE, "serve", "--demo", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(server.stdout), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any(line.startswith("Relance on") for line in lines), timeout=240)
+        base = f"http://127.0.0.1:{port}"
+        assert f"admin page: {base}/admin/\n" in lines
+        assert f"Relance on {base}/  (admin page: {base}/admin/)\n" in lines
+        assert _get(f"{base}/healthz")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        reader.join(timeout=10)
+        server.stdout.close()
+    engine = sa.create_engine(f"sqlite:///{database}")
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(sa.select(Event.status, sa.func.count()).group_by(Event.status)).all())
+    engine.dispose()
+    assert statuses.get("processed", 0) > 100 and set(statuses) == {"processed"}  # no failed event

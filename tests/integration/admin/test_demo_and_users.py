@@ -39,7 +39,7 @@ def test_the_demo_plays_a_day_through_the_pipeline(
                 .group_by(Offer.status)
             ).all()
         )
-    assert statuses["processed"] > 100 and statuses["failed"] == 1 and "pending" not in statuses
+    assert statuses["processed"] > 100 and set(statuses) == {"processed"}  # a clean first run
     assert offers["sent"] > 0 and offers["redeemed"] > 0
     assert result.counts["abandoned"] > 0 and result.counts["redeemed"] == offers["redeemed"]
     assert ctx.redis.llen(demo.OUTBOX_KEY.format(shop_id=shop.id)) == result.counts["offers_sent"]
