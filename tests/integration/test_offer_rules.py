@@ -217,7 +217,7 @@ def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, ru
     set_campaign(ctx, shop["id"], monthly_budget=50, frequency_cap_days=0)
     abandon(ctx, clock, post_shopify, run_jobs, checkout_payload(email="one@example.com", token="chk-1"))
     [first] = rows(ctx, Offer)
-    assert first.status == "sent" and first.cost == Decimal("39.80")
+    assert first.status == "sent" and first.cost == Decimal("38.80")  # 10 % of the checkout's 388.00
 
     def decision_for_a_new_checkout(email: str, token: str) -> str:
         checkout_at(ctx, post_shopify, run_jobs, clock.now.isoformat(), email=email, token=token)
@@ -226,7 +226,7 @@ def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, ru
         run_jobs()
         return rows(ctx, Offer, Offer.recipient == email)[0].decision
 
-    assert decision_for_a_new_checkout("two@example.com", "chk-2") == "budget_exhausted"  # 39.80 * 2 > 50
+    assert decision_for_a_new_checkout("two@example.com", "chk-2") == "budget_exhausted"  # 38.80 * 2 > 50
     clock.advance(hours=25)
     assert delivery.remove_expired(ctx) >= 1
     # The first code expired unused: it no longer spends the budget.

@@ -195,8 +195,11 @@ def test_behind_a_proxy_each_shopper_has_their_own_limit(ctx, key, clock, hops):
     assert via_proxy("198.51.100.4", 0).status_code == (202 if hops else 429)
 
 
-def test_a_guest_email_from_checkout_contact_info_joins_the_checkout(ctx, client, key, clock, run_jobs):
+def test_a_guest_email_from_checkout_contact_info_joins_the_checkout(
+    ctx, client, key, clock, run_jobs, known
+):
     # The pixel's checkout_started fires before the contact step; the guest's e-mail comes with this one.
+    # The store named that e-mail already (`known`): storefront events alone make no lead (bridge.collect).
     started = event(clock, event="checkout_started", checkout_token="tok9", id="e1", email=None)
     contact = event(clock, event="checkout_contact_info_submitted", checkout_token="tok9", id="e2")
     assert post(client, key, started).status_code == 202
@@ -207,3 +210,11 @@ def test_a_guest_email_from_checkout_contact_info_joins_the_checkout(ctx, client
         refs = [(a.kind, a.ref) for a in s.scalars(sa.select(Activity))]
     assert lead.email == "ana@example.com"
     assert refs == [("checkout_started", "checkout:tok9")]  # the same ref the checkouts/* webhooks use
+
+
+def test_a_guest_email_no_store_event_named_makes_no_lead(ctx, client, key, clock, run_jobs):
+    contact = event(clock, event="checkout_contact_info_submitted", checkout_token="tok9", id="e2")
+    assert post(client, key, contact).status_code == 202
+    run_jobs()
+    with ctx.sessions() as s:
+        assert s.scalars(sa.select(Lead)).all() == [] and s.scalars(sa.select(Activity)).all() == []
