@@ -45,8 +45,11 @@ class Refused(ValueError):
         self.status = status
 
 
-def admit(ctx: Context, raw_store: str | None, invite: str, client_address: str | None) -> str:
-    """The store URL of an install that may start (an install link is used up); raises Refused.
+def admit(
+    ctx: Context, raw_store: str | None, invite: str, client_address: str | None, *, spend: bool = True
+) -> str:
+    """The store URL of an install that may start (an install link is used up unless `spend` is False: the
+    link's own page, which only asks the merchant to go on); raises Refused.
 
     Checked in this order: an https PUBLIC_URL (WooCommerce insists), the client's rate, the URL's form,
     the operator's consent (allow-list or link), then the store's resolved addresses.
@@ -69,7 +72,7 @@ def admit(ctx: Context, raw_store: str | None, invite: str, client_address: str 
         guard_for(ctx).check_url(store)
     except ValueError as exc:  # UnsafeTarget
         raise Refused(f"store_url is refused: {exc}") from None
-    if not listed:
+    if spend and not listed:
         with transaction(ctx.sessions) as db:
             if not use_invite(db, invite, store, now):
                 raise Refused(NOT_INVITED, 403)  # another start used the link meanwhile

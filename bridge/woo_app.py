@@ -36,14 +36,36 @@ PLUGIN_MAX_BODY = 256 * 1024
 def install() -> ResponseReturnValue:
     """Send the merchant to the store's own key-exchange page with a one-time user_id.
 
-    Only for a store the operator allowed, at a public internet address (see bridge.woo_access).
+    Only for a store the operator allowed, at a public internet address (see bridge.woo_access). An install
+    link opens a page whose button starts the install (POST): a mail scanner or a chat's link preview that
+    fetches the link does not use it up.
     """
     ctx = context()
     invite = request.args.get("invite", "")
     try:
-        store = woo_access.admit(ctx, request.args.get("store_url"), invite, request.remote_addr)
+        store = woo_access.admit(ctx, request.args.get("store_url"), invite, request.remote_addr, spend=False)
     except woo_access.Refused as exc:
         return jsonify(error=str(exc)), exc.status
+    if invite and not woo_access.allow_listed(ctx.settings, store):
+        html = render_template_string(_CONFIRM, store=store, invite=invite)
+        return html, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return _start(ctx, store)
+
+
+@bp.post("/install/woocommerce")
+def install_confirmed() -> ResponseReturnValue:
+    """The install link's button: the link is used up here, and the install starts."""
+    ctx = context()
+    try:
+        store = woo_access.admit(
+            ctx, request.form.get("store_url"), request.form.get("invite", ""), request.remote_addr
+        )
+    except woo_access.Refused as exc:
+        return jsonify(error=str(exc)), exc.status
+    return _start(ctx, store)
+
+
+def _start(ctx: Context, store: str) -> ResponseReturnValue:
     nonce, now = secrets.token_urlsafe(32), ctx.now()
     with transaction(ctx.sessions) as db:
         db.execute(
@@ -215,6 +237,17 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ 
 <p>Webhooks for orders and customers are being registered on your store.</p>{% endif %}
 </body></html>"""
 
+
+_CONFIRM = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Connect Relance</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem">
+<h1>Connect {{ store }} to Relance</h1>
+<p>Your store will ask you to approve Relance's access to its REST API. This link works once.</p>
+<form method="post" action="/install/woocommerce">
+<input type="hidden" name="store_url" value="{{ store }}">
+<input type="hidden" name="invite" value="{{ invite }}">
+<button type="submit">Continue to my store</button></form>
+</body></html>"""
 
 Page = tuple[str, int, dict[str, str]]
 

@@ -44,7 +44,10 @@ def woo(ctx: Any) -> Any:
 def authorize(client: Any, store_url: str) -> str:
     """Start the install through an operator's install link; the one-time user_id in the redirect."""
     link = issue_invite(client.application.extensions["relance"], store_url)
-    response = client.get(link.split("relance.test", 1)[1])
+    page = client.get(link.split("relance.test", 1)[1])  # the link's page: a button, nothing used up yet
+    assert page.status_code == 200 and b'method="post"' in page.data, page.get_data(as_text=True)
+    invite = parse_qs(urlsplit(link).query)["invite"][0]
+    response = client.post("/install/woocommerce", data={"store_url": store_url, "invite": invite})
     assert response.status_code == 302, response.get_data(as_text=True)
     return parse_qs(urlsplit(response.headers["Location"]).query)["user_id"][0]
 

@@ -53,6 +53,11 @@ def start(client, store_url: str, invite: str | None = None, **environ):
     return client.get("/install/woocommerce", query_string=query, environ_base=environ)
 
 
+def confirm(client, store_url: str, invite: str):
+    """The install link page's button."""
+    return client.post("/install/woocommerce", data={"store_url": store_url, "invite": invite})
+
+
 def token_of(link: str) -> str:
     return link.rsplit("invite=", 1)[1]
 
@@ -84,10 +89,11 @@ def test_only_an_allow_listed_store_or_a_live_install_link_starts_an_install(pro
 
     link = issue_invite(prod, other)
     assert link.startswith("https://relance.example/install/woocommerce?store_url=")
-    response = client.get(link.removeprefix("https://relance.example"))
+    response = confirm(client, other, token_of(link))
     assert response.status_code == 302
     assert response.headers["Location"].startswith(f"{other}/wc-auth/v1/authorize?")  # the store's own page
     assert start(client, other, invite=token_of(link)).status_code == 403  # single use
+    assert confirm(client, other, token_of(link)).status_code == 403
 
     late = issue_invite(prod, other)
     clock.advance(hours=72, seconds=1)
@@ -125,8 +131,9 @@ def test_the_install_link_command_prints_a_link_that_works_once(prod, client, mo
     assert made.exit_code == 0, made.output
     link = made.output.strip()
     assert link.startswith("https://relance.example/install/woocommerce?store_url=https%3A%2F%2Fnew.example")
-    assert client.get(link.removeprefix("https://relance.example")).status_code == 302
-    assert client.get(link.removeprefix("https://relance.example")).status_code == 403
+    assert client.get(link.removeprefix("https://relance.example")).status_code == 200  # its page
+    assert confirm(client, "https://new.example.com", token_of(link)).status_code == 302
+    assert confirm(client, "https://new.example.com", token_of(link)).status_code == 403
     assert private.exit_code != 0 and "private network address" in private.output
     assert plain.exit_code != 0 and "PUBLIC_URL must be an https" in plain.output
 
@@ -178,3 +185,18 @@ def test_the_callback_never_calls_a_store_that_now_resolves_to_a_private_address
         assert store.calls == []
     with prod.sessions() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Shop)) == 0
+
+
+def test_opening_an_install_link_does_not_use_it_up(prod, client):
+    # Mail scanners and chat link previews fetch links: only the page's button (a POST) starts the install.
+    other = "https://other.example.com"
+    link = issue_invite(prod, other)
+    for _ in range(3):
+        page = start(client, other, invite=token_of(link))
+        assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+        assert b'action="/install/woocommerce"' in page.data and b"other.example.com" in page.data
+    assert nonces(prod) == [] and len(nonces(prod, "woo_invite")) == 1  # nothing started, link still live
+    started = confirm(client, other, token_of(link))
+    assert started.status_code == 302 and started.headers["Location"].startswith(f"{other}/wc-auth/v1/")
+    assert confirm(client, other, token_of(link)).status_code == 403
+    assert confirm(client, other, "made-up").status_code == 403
