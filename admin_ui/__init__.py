@@ -12,7 +12,7 @@ token the page is a small "bounce" page that loads App Bridge (https://cdn.shopi
 app-bridge.js, the only external script, and only on embedded loads), asks it for a session token,
 posts it once to /auth/shopify/session (token exchange) and reloads with `id_token=`. Every later link
 and form carries a fresh token (static/admin_ui/embedded.js); App Bridge adds it to fetch() as a Bearer
-header. A verified token names the shop (bridge.session_auth); a change still needs a CSRF token, one
+header. A verified token names the shop (bridge.shops.sessions); a change still needs a CSRF token, one
 signed for the shop and the Shopify user (admin_ui.access), sent as the form's `csrf_token` or as
 `X-CSRFToken`. Embedded pages send `frame-ancestors https://{shop} https://admin.shopify.com`; standalone
 pages send `frame-ancestors 'none'` (an unknown /admin address: the shop its `shop=` names, else 'none';

@@ -20,9 +20,9 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from admin_ui import csrf
-from bridge import session_auth
-from bridge.models import AdminUser
-from bridge.web import context
+from bridge.db.models import AdminUser
+from bridge.infra.web import context
+from bridge.shops import sessions as session_auth
 
 
 @dataclass(frozen=True)

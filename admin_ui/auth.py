@@ -8,9 +8,9 @@ from flask_login import current_user, login_user, logout_user
 
 from admin_ui.access import AdminIdentity, safe_next
 from admin_ui.blueprint import bp
-from bridge import users
 from bridge.db import transaction
-from bridge.web import context
+from bridge.infra.web import context
+from bridge.shops import users
 
 TOO_MANY = (
     "Too many failed sign-ins for this email from your network. "

@@ -56,8 +56,8 @@ def error_page(exc: HTTPException) -> tuple[str, int]:
 def page_context() -> dict[str, Any]:
     """The navigation, the shop's name and who is signed in, for the layout."""
     from admin_ui.support import db
-    from bridge.models import Shop
-    from bridge.web import context
+    from bridge.db.models import Shop
+    from bridge.infra.web import context
 
     principal = g.get("principal")
     shop = db().get(Shop, principal.shop_id) if principal is not None else None
@@ -78,7 +78,7 @@ def security_headers(response: Response) -> ResponseReturnValue:
     embedded_domain = g.get("embedded_domain")
     shopify = "'self'"
     if embedded_domain:
-        from bridge.session_auth import frame_ancestors_header
+        from bridge.shops.sessions import frame_ancestors_header
 
         shopify = f"'self' {SHOPIFY_CDN}"  # App Bridge's script and the styles it loads
         frame = frame_ancestors_header(embedded_domain).rstrip(";")

@@ -11,9 +11,9 @@ from flask.typing import ResponseReturnValue
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import PAGE_SIZE, audit, db, owned
-from bridge import delivery
-from bridge.models import CART_STATUSES, OFFER_STATUSES, Cart, Lead, Offer
-from bridge.web import MAX_ID, context, int_or_none
+from bridge.db.models import CART_STATUSES, OFFER_STATUSES, Cart, Lead, Offer
+from bridge.infra.web import MAX_ID, context, int_or_none
+from bridge.outreach import delivery
 
 CANCELLABLE = ("planned", "created", "sent")
 NOTICES = {

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from admin_ui.access import shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import audit, db, owned
-from bridge.models import PrivacyExport
+from bridge.db.models import PrivacyExport
 
 LIMIT = 200
 TEXT = {

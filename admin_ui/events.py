@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import PAGE_SIZE, audit, db, owned
-from bridge import pipeline
-from bridge.models import EVENT_STATUSES, Event
-from bridge.web import MAX_ID, context, int_or_none
+from bridge.db.models import EVENT_STATUSES, Event
+from bridge.events import pipeline
+from bridge.infra.web import MAX_ID, context, int_or_none
 
 NOTICES = {"replayed": "Event {id} was queued again; its new status shows here in a moment."}
 

@@ -17,9 +17,11 @@ from rq.registry import FailedJobRegistry
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import audit, db
-from bridge import queue, shop_updates, shops
-from bridge.models import Cart, Event, Shop
-from bridge.web import context
+from bridge.db.models import Cart, Event, Shop
+from bridge.infra import queue
+from bridge.infra.web import context
+from bridge.shops import registry as shops
+from bridge.shops import updates as shop_updates
 
 NOTICES = {
     "queued": "Webhook registration was queued; the status below updates once the job ran.",
@@ -41,7 +43,7 @@ def _queues() -> dict[str, Any]:
 
 def _sweep_run() -> datetime | None:
     """When the abandonment sweep last ran (it records the time in Redis); else None."""
-    from bridge.campaign import LAST_SWEEP_KEY
+    from bridge.outreach.sweep import LAST_SWEEP_KEY
 
     with contextlib.suppress(Exception):
         raw = context().redis.get(LAST_SWEEP_KEY)
@@ -57,11 +59,11 @@ def registration_job(shop: Shop) -> tuple[Callable[[int], Any] | None, str, str]
     if shop.uninstalled_at is not None:
         return None, "", "The shop has uninstalled Relance."
     if shop.platform == "shopify":
-        from bridge.shopify_app import setup_job_id, setup_shop
+        from bridge.shops.shopify_install import setup_job_id, setup_shop
 
         return setup_shop, setup_job_id(shop.id), ""
     if shop.platform == "woocommerce":
-        from bridge.woo_reconcile import register_woo_webhooks
+        from bridge.events.reconcile_woo import register_woo_webhooks
 
         return register_woo_webhooks, f"woo-register-{shop.id}-admin", ""
     return None, "", f"No webhook registration exists for platform {shop.platform}."

@@ -11,10 +11,10 @@ from flask.typing import ResponseReturnValue
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import PAGE_SIZE, audit, db, owned
-from bridge import privacy
-from bridge.leads import normalize_email
-from bridge.models import Activity, Cart, Lead, Offer, ScoreChange
-from bridge.web import MAX_ID, context, int_or_none
+from bridge.db.models import Activity, Cart, Lead, Offer, ScoreChange
+from bridge.infra.web import MAX_ID, context, int_or_none
+from bridge.leads import erasure as privacy
+from bridge.leads.people import normalize_email
 
 TIERS = ("cold", "warm", "hot", "customer")
 

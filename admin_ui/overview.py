@@ -11,8 +11,8 @@ from admin_ui import charts
 from admin_ui.access import shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import db
-from bridge import metrics
-from bridge.web import context
+from bridge.infra.web import context
+from bridge.outreach import results as metrics
 
 PERIODS = (7, 30, 90)
 TIERS = ("cold", "warm", "hot", "customer")

@@ -12,9 +12,9 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 import campaigns
-from bridge import rulesets
-from bridge.models import Shop
-from bridge.web import context
+from bridge.db.models import Shop
+from bridge.infra.web import context
+from bridge.leads import rules as rulesets
 from campaigns.settings import EmailTemplate
 from campaigns.templating import TemplateProblem, body_problems, template_problems
 

@@ -12,9 +12,10 @@ from admin_ui import preview, rules_form
 from admin_ui.access import admin_url, principal, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import db
-from bridge import rescore, rulesets
-from bridge.simulate import simulate
-from bridge.web import context
+from bridge.infra.web import context
+from bridge.leads import rescore
+from bridge.leads import rules as rulesets
+from bridge.leads.simulate import simulate
 
 NOTICES = {
     "saved": "Saved as version {v}. Every lead is being rescored with the new rules.",

@@ -1,7 +1,7 @@
 """The rules form: a flat HTML form ⇄ the rules document, with errors keyed by the same dotted paths.
 
 Every input is named by its path in the document (`scoring.tiers.hot`, `campaign.email.body`), the
-same paths `bridge.rulesets.flatten_errors` gives errors under, so each message lands beside its
+same paths `bridge.leads.rules.flatten_errors` gives errors under, so each message lands beside its
 field. Text that does not parse as a number is passed on as text, so the schema's own message
 ("Not a valid number.") is the one the merchant reads.
 """

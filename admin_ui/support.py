@@ -10,8 +10,8 @@ from flask import Flask, abort, g, request
 from sqlalchemy.orm import Session
 
 from admin_ui.access import admin_url, embedded_query, principal
-from bridge.models import AuditLog
-from bridge.web import context
+from bridge.db.models import AuditLog
+from bridge.infra.web import context
 
 PAGE_SIZE = 50
 

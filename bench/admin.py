@@ -26,12 +26,15 @@ from cryptography.fernet import Fernet
 from flask import g
 
 from bench.common import recreate_database
-from bridge import metrics, rulesets, runtime, users
+from bridge import wiring as runtime
 from bridge.app import create_app
 from bridge.db import transaction
-from bridge.models import Activity, Event, Lead
-from bridge.settings import Settings
-from bridge.shops import create_shop
+from bridge.db.models import Activity, Event, Lead
+from bridge.infra.settings import Settings
+from bridge.leads import rules as rulesets
+from bridge.outreach import results as metrics
+from bridge.shops import users
+from bridge.shops.registry import create_shop
 
 PG_SERVER = os.environ.get("RELANCE_BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE = "relance_bench_admin"

@@ -28,10 +28,10 @@ import sqlalchemy as sa
 from bench.common import cpu_seconds, recreate_database
 from bench.ingest import DOMAIN, PG, REDIS
 from bench.load import mixed
-from bridge import runtime
-from bridge.models import Event, Shop
-from bridge.pipeline import adapter_for, handle_events
-from bridge.settings import from_env
+from bridge import wiring as runtime
+from bridge.db.models import Event, Shop
+from bridge.events.pipeline import adapter_for, handle_events
+from bridge.infra.settings import from_env
 
 
 def store(ctx: runtime.Context, n: int) -> list[int]:

@@ -22,11 +22,15 @@ from cryptography.fernet import Fernet
 
 import scoring
 from bench.common import recreate_database
-from bridge import queue, rescore, rulesets, runtime, scorer
+from bridge import wiring as runtime
 from bridge.db import transaction
-from bridge.models import Lead, RescoreRun, ScoreChange
-from bridge.settings import Settings
-from bridge.shops import create_shop
+from bridge.db.models import Lead, RescoreRun, ScoreChange
+from bridge.infra import queue
+from bridge.infra.settings import Settings
+from bridge.leads import rescore
+from bridge.leads import rules as rulesets
+from bridge.leads import scores as scorer
+from bridge.shops.registry import create_shop
 
 PG_SERVER = os.environ.get("RELANCE_BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE = "relance_bench_scoring"

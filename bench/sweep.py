@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from bench.common import recreate_database
-from bridge import runtime
-from bridge.campaign import mark_abandoned, sweep
+from bridge import wiring as runtime
 from bridge.db import transaction
-from bridge.models import Cart, Shop
-from bridge.queue import CAMPAIGNS, get_queue
-from bridge.settings import Settings
-from bridge.shops import create_shop
+from bridge.db.models import Cart, Shop
+from bridge.infra.queue import CAMPAIGNS, get_queue
+from bridge.infra.settings import Settings
+from bridge.outreach.sweep import mark_abandoned, sweep
+from bridge.shops.registry import create_shop
 
 PG = os.environ.get("RELANCE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/relance_bench_sweep")
 REDIS = os.environ.get("RELANCE_BENCH_REDIS", "redis://127.0.0.1:6379/11")

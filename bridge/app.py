@@ -15,9 +15,9 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bridge import runtime
-from bridge.settings import Settings
-from bridge.web import IdConverter, JSONProvider
+from bridge import wiring as runtime
+from bridge.infra.settings import Settings
+from bridge.infra.web import IdConverter, JSONProvider
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +38,15 @@ def create_app(
     app.session_interface = CookielessMachines()
     app.url_map.converters["int"] = IdConverter  # before any route: every <int:…> id is bounded
     app.json = JSONProvider(app)
-    from bridge import (
-        api,
-        campaign_api,
-        collect,
-        health,
-        ingest,
-        observability,
-        rules_api,
-        shopify_app,
-        tracking,
-        woo_app,
-    )
+    from bridge.api import health
+    from bridge.api import offers as campaign_api
+    from bridge.api import rules as rules_api
+    from bridge.api import v1 as api
+    from bridge.events import collect, ingest
+    from bridge.infra import observability
+    from bridge.outreach import tracking
+    from bridge.shops import shopify_install as shopify_app
+    from bridge.shops import woo_install as woo_app
 
     for module in (ingest, api, campaign_api, health, rules_api, collect, tracking, shopify_app, woo_app):
         app.register_blueprint(module.bp)

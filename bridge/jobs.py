@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bridge import runtime
+from bridge import wiring as runtime
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ def event_job_id(event_id: int) -> str:
 
 def process_event(event_id: int) -> str:
     """Turn one stored webhook into facts and apply them."""
-    from bridge.pipeline import handle_event
+    from bridge.events.pipeline import handle_event
 
     return handle_event(runtime.current(), event_id)
 
@@ -24,28 +24,28 @@ def process_event(event_id: int) -> str:
 def process_events(event_ids: list[int]) -> dict[str, int]:
     """Process the events of one ingest batch, each in its own transactions; a batch with an event that must
     wait is retried by RQ as a whole (the events already done are skipped at once)."""
-    from bridge.pipeline import handle_events
+    from bridge.events.pipeline import handle_events
 
     return handle_events(runtime.current(), event_ids)
 
 
 def relay_pending() -> int:
     """Re-enqueue acknowledged events whose job was lost."""
-    from bridge.ingest import relay
+    from bridge.events.ingest import relay
 
     return relay(runtime.current())
 
 
 def rescore_leads(shop_id: int, lead_ids: list[int], reason: str) -> int:
     """Rescore some leads of a shop."""
-    from bridge.scorer import rescore_many
+    from bridge.leads.scores import rescore_many
 
     return rescore_many(runtime.current(), shop_id, lead_ids, reason)
 
 
 def sync_marketing_consent(lead_id: int) -> str:
     """Write a lead's unsubscribe back to its Shopify customer (retried while Shopify is unreachable)."""
-    from bridge.consent import push_unsubscribe
+    from bridge.outreach.consent import push_unsubscribe
 
     return push_unsubscribe(runtime.current(), lead_id)
 
@@ -53,8 +53,8 @@ def sync_marketing_consent(lead_id: int) -> str:
 def erase_shop(shop_id: int) -> None:
     """Delete a shop and everything that belongs to it (shop/redact)."""
     from bridge.db import transaction
-    from bridge.models import Shop
-    from bridge.privacy import erase_shop as erase
+    from bridge.db.models import Shop
+    from bridge.leads.erasure import erase_shop as erase
 
     ctx = runtime.current()
     with transaction(ctx.sessions) as session:
@@ -65,6 +65,6 @@ def erase_shop(shop_id: int) -> None:
 
 def snapshot_tiers() -> int:
     """Store today's leads-per-tier counts of every shop."""
-    from bridge.metrics import snapshot_tiers as snap
+    from bridge.outreach.results import snapshot_tiers as snap
 
     return snap(runtime.current())

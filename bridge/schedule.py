@@ -13,7 +13,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.cron import CronScheduler
 
-from bridge import jobs, queue
+from bridge import jobs
+from bridge.infra import queue
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_SECONDS = 5.0
@@ -30,7 +31,11 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """Every periodic job; each is idempotent, so two schedulers running at once do no harm."""
-    from bridge import campaign, delivery, reconcile, rescore, retention, woo_reconcile
+    from bridge.events import reconcile_shopify as reconcile
+    from bridge.events import reconcile_woo as woo_reconcile
+    from bridge.leads import rescore, retention
+    from bridge.outreach import delivery
+    from bridge.outreach import sweep as campaign
 
     return [
         Periodic(jobs.relay_pending, 10),

@@ -47,7 +47,9 @@ class CampaignSettings:
     require_consent: bool = True
     holdout_share: float = 0.10
     quiet_hours: QuietHours | None = QuietHours(start=time(21, 0), end=time(8, 0))
-    timezone: str | None = None  # None: the shop's own time zone (bridge.campaign.settings_for fills it in)
+    timezone: str | None = (
+        None  # None: the shop's own time zone (bridge.outreach.sweep.settings_for fills it in)
+    )
     monthly_budget: Decimal | None = None
     hot_lead_offers: bool = True
     attribution_window_days: int = 7

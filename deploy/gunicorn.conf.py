@@ -34,7 +34,7 @@ def on_starting(server):
 
 def post_fork(server, worker):
     """JSON logs with request ids and no personal data, before the app is loaded in the worker."""
-    from bridge.logs import configure_logging
+    from bridge.infra.logs import configure_logging
 
     json_logs = os.environ.get("LOG_FORMAT", "json") == "json"
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), json_logs=json_logs)

@@ -20,12 +20,13 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from redis import Redis
 
-from bridge import db, runtime
+from bridge import db
+from bridge import wiring as runtime
 from bridge.app import create_app
 from bridge.db import transaction
-from bridge.models import Base
-from bridge.queue import QUEUES, ThreadWorker, get_queue
-from bridge.settings import Settings
+from bridge.db.models import Base
+from bridge.infra.queue import QUEUES, ThreadWorker, get_queue
+from bridge.infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # Our own webhook payloads, in the platforms' documented shapes (tests/fixtures/README.md).
@@ -206,7 +207,7 @@ def run_jobs(ctx: runtime.Context) -> Callable[[], None]:
 @pytest.fixture
 def shopify_shop(ctx: runtime.Context) -> dict[str, Any]:
     """An installed Shopify shop and its API key."""
-    from bridge.shops import create_shop
+    from bridge.shops.registry import create_shop
 
     with transaction(ctx.sessions) as session:
         new = create_shop(
@@ -228,7 +229,7 @@ def shopify_shop(ctx: runtime.Context) -> dict[str, Any]:
 @pytest.fixture
 def woo_shop(ctx: runtime.Context) -> dict[str, Any]:
     """A WooCommerce shop with its webhook secret and API key."""
-    from bridge.shops import create_shop
+    from bridge.shops.registry import create_shop
 
     with transaction(ctx.sessions) as session:
         new = create_shop(

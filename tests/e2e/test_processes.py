@@ -16,7 +16,7 @@ import requests
 import sqlalchemy as sa
 
 from bridge import db
-from bridge.models import Event, Lead
+from bridge.db.models import Event, Lead
 from tests.conftest import KEY, REDIS_URL, fixture, shopify_sign
 
 RELANCE = [sys.executable, "-m", "bridge.cli"]

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from rq import Worker
 
-from bridge.models import Event
+from bridge.db.models import Event
 from tests.conftest import REDIS_URL, fixture
 from tests.e2e.test_processes import RELANCE, env_for, wait_for
 

@@ -245,7 +245,7 @@ def pg_proxy() -> Iterator[TcpProxy]:
 
 def settings_for(database_url: str, redis_url: str, tmp_path: Path, **overrides: Any) -> Any:
     """Settings of an app under test on real services."""
-    from bridge.settings import Settings
+    from bridge.infra.settings import Settings
     from tests.conftest import APP_SECRET
 
     base = Settings(

@@ -95,7 +95,7 @@ def store_shop(ctx: Any, domain: str) -> int:
     from datetime import timedelta
 
     from bridge.db import transaction
-    from bridge.shops import create_shop
+    from bridge.shops.registry import create_shop
 
     with transaction(ctx.sessions) as s:
         shop = create_shop(
@@ -116,7 +116,7 @@ def planned_offer(ctx: Any, shop_id: int, i: int, attempts: int = 0) -> int:
 
     import campaigns
     from bridge.db import transaction
-    from bridge.models import Cart, Lead, Offer
+    from bridge.db.models import Cart, Lead, Offer
 
     now = ctx.now()
     with transaction(ctx.sessions) as s:

@@ -9,11 +9,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
-from bridge import pipeline, queue, runtime
+from bridge import wiring as runtime
 from bridge.app import create_app
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Event, Lead, ScoreChange
-from bridge.shops import create_shop
+from bridge.db.models import Activity, Cart, Event, Lead, ScoreChange
+from bridge.events import pipeline
+from bridge.infra import queue
+from bridge.shops.registry import create_shop
 from tests.faults.conftest import settings_for
 from tests.faults.support import checkout, signed
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bridge import queue
 from bridge.app import create_app
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Event, Lead
-from bridge.shops import create_shop
+from bridge.db.models import Activity, Cart, Event, Lead
+from bridge.infra import queue
+from bridge.shops.registry import create_shop
 from tests.faults.conftest import RELANCE, process_env, settings_for
 from tests.faults.support import checkout, customer, signed
 

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bridge import runtime
+from bridge import wiring as runtime
 from bridge.app import create_app
 from bridge.db import transaction
-from bridge.models import Activity, Base, Cart, Event, Lead, Order
-from bridge.queue import QUEUES, ThreadWorker, get_queue
-from bridge.shops import create_shop
+from bridge.db.models import Activity, Base, Cart, Event, Lead, Order
+from bridge.infra.queue import QUEUES, ThreadWorker, get_queue
+from bridge.shops.registry import create_shop
 from tests.conftest import Clock
 from tests.faults.conftest import settings_for
 from tests.faults.support import checkout, customer, order, signed

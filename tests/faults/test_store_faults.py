@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bridge import delivery
-from bridge.models import Offer
+from bridge.db.models import Offer
+from bridge.outreach import delivery
 from tests.fakes.shopify_store import FakeShopify
 from tests.faults.conftest import settings_for
 from tests.faults.support import planned_offer, store_shop

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from rq.registry import StartedJobRegistry
 
-from bridge import campaign, queue
-from bridge.models import Offer
+from bridge.db.models import Offer
+from bridge.infra import queue
+from bridge.outreach import sweep as campaign
 from tests.fakes.shopify_store import FakeShopify
 from tests.faults.conftest import RELANCE, process_env, settings_for, wait_for
 from tests.faults.support import planned_offer, store_shop

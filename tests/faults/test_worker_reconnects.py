@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from redis import Redis
 from rq import Worker
 
-from bridge import queue
 from bridge.app import create_app
 from bridge.db import transaction
-from bridge.models import Event
-from bridge.shops import create_shop
+from bridge.db.models import Event
+from bridge.infra import queue
+from bridge.shops.registry import create_shop
 from tests.faults.conftest import RELANCE, process_env, settings_for, wait_for
 from tests.faults.support import customer, signed
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.models import Event
+from bridge.db.models import Event
 from tests.conftest import APP_SECRET
 
 header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60)

@@ -17,10 +17,12 @@ import pytest
 import sqlalchemy as sa
 
 import campaigns
-from bridge import campaign, delivery, queue
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Lead, Offer, Ruleset, Shop
-from bridge.runtime import Context
+from bridge.db.models import Activity, Cart, Lead, Offer, Ruleset, Shop
+from bridge.infra import queue
+from bridge.outreach import delivery
+from bridge.outreach import sweep as campaign
+from bridge.wiring import Context
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
 
@@ -460,8 +462,8 @@ def test_storefront_events_in_a_batch_never_make_an_offer(
     """A store webhook and a storefront event of one shopper in one job. With hot at 20 the lead turns hot
     only with the storefront's points, and storefront traffic must never mail, batch or not; with hot at 10
     the store's own event makes it hot and the offer is planned as usual."""
-    from bridge import pipeline
-    from bridge.models import Event
+    from bridge.db.models import Event
+    from bridge.events import pipeline
 
     ten_points_each(ctx, shop["id"], hot)
     customer = json.loads(fixture("shopify", "customers__create.json"))

@@ -22,12 +22,15 @@ from itsdangerous import URLSafeSerializer
 from marshmallow import ValidationError
 
 import campaigns
-from bridge import delivery, outbound, queue, runtime, schedule, tracking
-from bridge.campaign import settings_for
+from bridge import schedule
+from bridge import wiring as runtime
 from bridge.db import transaction
-from bridge.models import Activity, AuditLog, Cart, Lead, Offer, Ruleset, Shop
-from bridge.netguard import GUARD_KEY, Guard
-from bridge.shops import create_shop
+from bridge.db.models import Activity, AuditLog, Cart, Lead, Offer, Ruleset, Shop
+from bridge.infra import queue
+from bridge.infra.netguard import GUARD_KEY, Guard
+from bridge.outreach import delivery, outbound, tracking
+from bridge.outreach.sweep import settings_for
+from bridge.shops.registry import create_shop
 from tests.fakes.http_recorder import HTTPRecorder
 from tests.fakes.smtp import SMTPServer
 from tests.fakes.woocommerce_store import FakeWooStore

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from rq import Queue
 from rq.job import Job
 
-from bridge import pipeline, queue
-from bridge.ingest import relay
-from bridge.models import Event, Shop
+from bridge.db.models import Event, Shop
+from bridge.events import pipeline
+from bridge.events.ingest import relay
+from bridge.infra import queue
 from tests.conftest import fixture
 
 
@@ -146,7 +147,7 @@ def test_a_replayed_event_travels_alone_and_the_relay_knows_its_job(ctx, shopify
 
 
 def test_the_relay_splits_many_orphans_into_ingest_sized_jobs(ctx, shopify_shop, clock):
-    from bridge.ingest import RELAY_BATCH
+    from bridge.events.ingest import RELAY_BATCH
 
     waiting = [(row(shopify_shop["id"], f"many-{i}"), Future()) for i in range(RELAY_BATCH + 2)]
     write(ctx, waiting)
@@ -178,7 +179,7 @@ SHOPPER_TOPICS = ("customers/create", "checkouts/create", "checkouts/update", "o
 
 
 def outcome_of(ctx, shop_id: int) -> dict:
-    from bridge.models import Activity, Cart, Lead, Order
+    from bridge.db.models import Activity, Cart, Lead, Order
 
     with ctx.sessions() as s:
         [lead] = s.scalars(sa.select(Lead).where(Lead.shop_id == shop_id))
@@ -195,8 +196,8 @@ def outcome_of(ctx, shop_id: int) -> dict:
 
 
 def test_a_first_try_batch_is_one_transaction_with_the_state_of_one_event_at_a_time(ctx, shopify_shop):
-    from bridge.models import Lead, ScoreChange
-    from bridge.shops import create_shop
+    from bridge.db.models import Lead, ScoreChange
+    from bridge.shops.registry import create_shop
 
     with ctx.sessions.begin() as session:
         other = create_shop(session, ctx.vault, platform="shopify", domain="b.myshopify.com", now=ctx.now())
@@ -231,7 +232,7 @@ def race(ctx, shop_id: int, email: str, run, caplog) -> tuple[int, object]:
     import threading
     import time
 
-    from bridge.models import Lead
+    from bridge.db.models import Lead
 
     rival = ctx.engine.connect()
     rival_tx = rival.begin()
@@ -239,7 +240,7 @@ def race(ctx, shop_id: int, email: str, run, caplog) -> tuple[int, object]:
     rival_id = rival.execute(sa.insert(Lead).values(**values).returning(Lead.id)).scalar_one()
     results: list[object] = []
     worker = threading.Thread(target=lambda: results.append(run()))
-    with caplog.at_level("INFO", logger="bridge.pipeline"):
+    with caplog.at_level("INFO", logger="bridge.events.pipeline"):
         worker.start()
         time.sleep(0.5)  # our INSERT waits on the rival's row (PostgreSQL) or its write lock (SQLite)
         rival_tx.commit()
@@ -249,7 +250,7 @@ def race(ctx, shop_id: int, email: str, run, caplog) -> tuple[int, object]:
 
 
 def the_lead_and_its_activity_kinds(ctx) -> tuple:
-    from bridge.models import Activity, Lead
+    from bridge.db.models import Activity, Lead
 
     with ctx.sessions() as s:
         [lead] = s.scalars(sa.select(Lead))
@@ -314,7 +315,7 @@ def shopper(n: int) -> list[tuple[str, dict]]:
 
 
 def state_of(ctx, shop_id: int) -> dict:
-    from bridge.models import Activity, Cart, Lead, Order
+    from bridge.db.models import Activity, Cart, Lead, Order
 
     with ctx.sessions() as s:
         leads = {lead.id: lead for lead in s.scalars(sa.select(Lead).where(Lead.shop_id == shop_id))}
@@ -362,7 +363,7 @@ def test_a_batch_in_any_order_ends_as_one_event_at_a_time_does(ctx, caplog):
     orders and activities."""
     import random
 
-    from bridge.shops import create_shop
+    from bridge.shops.registry import create_shop
 
     rng = random.Random(20261125)
     for round_ in range(6):
@@ -381,7 +382,7 @@ def test_a_batch_in_any_order_ends_as_one_event_at_a_time_does(ctx, caplog):
                 shops.append(new.shop.id)
         together = store_deliveries(ctx, shops[0], deliveries, f"b{round_}")
         alone = store_deliveries(ctx, shops[1], deliveries, f"a{round_}")
-        with caplog.at_level("INFO", logger="bridge.pipeline"):
+        with caplog.at_level("INFO", logger="bridge.events.pipeline"):
             assert pipeline.handle_events(ctx, together) == {"processed": len(deliveries)}
         assert "one at a time" not in caplog.text  # applied as a batch, not rescued by the fallback
         assert [pipeline.handle_event(ctx, i) for i in alone] == ["processed"] * len(deliveries)
@@ -397,7 +398,7 @@ def test_an_uninstall_ends_the_batch_and_what_follows_goes_one_at_a_time(ctx, sh
     ids = store_deliveries(ctx, shopify_shop["id"], [before, uninstall, after], "u")
     assert pipeline.handle_events(ctx, ids) == {"processed": 2, "ignored": 1}
     assert [e.status for e in stored(ctx)] == ["processed", "processed", "ignored"]
-    from bridge.models import Cart
+    from bridge.db.models import Cart
 
     with ctx.sessions() as s:
         assert s.get(Shop, shopify_shop["id"]).uninstalled_at is not None

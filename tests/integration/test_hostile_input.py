@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bridge.models import Event, Lead
-from bridge.pipeline import replay
+from bridge.db.models import Event, Lead
+from bridge.events.pipeline import replay
 from tests.conftest import fixture, shopify_sign
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from rq import Queue
 from rq.job import Job
 
-from bridge.models import Event
+from bridge.db.models import Event
 from tests.conftest import fixture
 
 
@@ -57,8 +57,8 @@ def test_forged_or_unsigned_deliveries_get_401_and_store_nothing(ctx, shopify_sh
 
 def test_rotated_secret_still_accepted(ctx, settings, shopify_shop, post_shopify):
     from bridge.app import create_app
-    from bridge.runtime import Context
-    from bridge.shops import SignerCache
+    from bridge.shops.registry import SignerCache
+    from bridge.wiring import Context
 
     new_settings = settings.with_overrides(
         shopify_api_secret="new-secret", shopify_previous_secret=settings.shopify_api_secret
@@ -136,7 +136,7 @@ def test_redis_down_at_ingest_still_acknowledges_and_relay_recovers(
 ):
     from redis import Redis
 
-    from bridge.ingest import relay
+    from bridge.events.ingest import relay
 
     live_redis = ctx.redis
     ctx.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)  # nothing listens there

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bridge.db import transaction
-from bridge.models import Cart, Offer, Order, Shop, TierSnapshot
-from bridge.runtime import Context
+from bridge.db.models import Cart, Offer, Order, Shop, TierSnapshot
+from bridge.wiring import Context
 
 NOVEMBER = "from=2026-11-01&to=2026-11-30"
 _numbers = itertools.count(1)

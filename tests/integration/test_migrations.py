@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bridge import db
-from bridge.models import Base
+from bridge.db.models import Base
 from tests.conftest import PG_ADMIN_URL, PG_URL
 
 

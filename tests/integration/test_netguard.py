@@ -9,12 +9,13 @@ import socket
 import pytest
 import sqlalchemy as sa
 
-from bridge import stores, woo_reconcile
 from bridge.db import transaction
-from bridge.models import Ruleset, Shop
-from bridge.netguard import GUARD_KEY, Guard, RefusedAddress, UnsafeTarget, refused
-from bridge.settings import from_env
-from bridge.shops import create_shop
+from bridge.db.models import Ruleset, Shop
+from bridge.events import reconcile_woo as woo_reconcile
+from bridge.infra.netguard import GUARD_KEY, Guard, RefusedAddress, UnsafeTarget, refused
+from bridge.infra.settings import from_env
+from bridge.shops import stores
+from bridge.shops.registry import create_shop
 from connectors.base import StoreError
 from connectors.woocommerce.client import WooClient
 from tests.fakes.http_recorder import HTTPRecorder

@@ -11,10 +11,12 @@ from decimal import Decimal
 import pytest
 
 import campaigns
-from bridge import campaign, delivery, queue
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Lead, Offer, Order, Shop
-from bridge.runtime import Context
+from bridge.db.models import Activity, Cart, Lead, Offer, Order, Shop
+from bridge.infra import queue
+from bridge.outreach import delivery
+from bridge.outreach import sweep as campaign
+from bridge.wiring import Context
 from tests.integration.test_campaigns import (  # noqa: F401 (fixtures)
     abandon,
     checkout_payload,

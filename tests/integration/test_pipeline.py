@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from bridge.models import Activity, Cart, Event, Lead, Order
+from bridge.db.models import Activity, Cart, Event, Lead, Order
 from tests.conftest import fixture
 
 
@@ -97,7 +97,7 @@ def test_order_converts_the_cart_and_makes_a_customer(ctx, shopify_shop, post_sh
 
 
 def test_replaying_every_event_changes_nothing(ctx, shopify_shop, post_shopify, run_jobs):
-    from bridge.pipeline import replay
+    from bridge.events.pipeline import replay
 
     for topic, name in [
         ("customers/create", "customers__create.json"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from bridge.models import Event
+from bridge.db.models import Event
 
 
 def test_a_checkout_update_without_a_token_is_stored_and_failed(ctx, shopify_shop, post_shopify, run_jobs):

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from bridge import ingest
 from bridge.db import transaction
-from bridge.models import Event, Shop
-from bridge.privacy import erase_shop
+from bridge.db.models import Event, Shop
+from bridge.events import ingest
+from bridge.leads.erasure import erase_shop
 
 COMPLIANCE = {
     "customers/data_request": {
@@ -126,7 +126,7 @@ def test_a_full_connection_pool_also_answers_503_in_time(ctx, shopify_shop, post
 def test_the_payloads_api_version_is_logged_once_and_a_different_one_warned_once(
     ctx, shopify_shop, post_shopify, caplog
 ):
-    caplog.set_level(logging.INFO, logger="bridge.ingest")
+    caplog.set_level(logging.INFO, logger="bridge.events.ingest")
     for version in ("2026-10", "2026-10", "2025-07", "2025-07", "2025-07"):
         response = post_shopify(
             "carts/update", {"id": "c", "token": "c"}, headers={"X-Shopify-API-Version": version}

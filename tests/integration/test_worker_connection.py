@@ -8,7 +8,7 @@ import time
 import pytest
 from rq import Worker
 
-from bridge import queue
+from bridge.infra import queue
 from tests.conftest import REDIS_URL
 
 

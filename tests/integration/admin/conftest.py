@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bridge import users
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Event, Lead, Offer, ScoreChange, Shop
-from bridge.runtime import Context
-from bridge.shops import create_shop
+from bridge.db.models import Activity, Cart, Event, Lead, Offer, ScoreChange, Shop
+from bridge.shops import users
+from bridge.shops.registry import create_shop
+from bridge.wiring import Context
 from tests.conftest import APP_SECRET
 from tests.integration.shopify.conftest import session_token as shopify_session_token
 

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from rq.job import Job
 
-from bridge.models import AuditLog, Cart, Event, Lead, Offer
-from bridge.runtime import Context
+from bridge.db.models import AuditLog, Cart, Event, Lead, Offer
+from bridge.wiring import Context
 from tests.integration.admin.conftest import demo_store, seed
 
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from bridge.db import transaction
-from bridge.models import Activity, Lead, Shop
+from bridge.db.models import Activity, Lead, Shop
 
 HUGE = "99999999999999999999"
 OFFSET = "9223372036854775808"

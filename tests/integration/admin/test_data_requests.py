@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from bridge.db import transaction
-from bridge.models import AuditLog, Lead, PrivacyExport
-from bridge.runtime import Context
+from bridge.db.models import AuditLog, Lead, PrivacyExport
+from bridge.wiring import Context
 from tests.integration.admin.conftest import session_token
 
 HOSTILE = '<script>alert("x")</script>@example.com'

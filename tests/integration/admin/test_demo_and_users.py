@@ -10,11 +10,13 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from bridge import cli_admin, demo, users
+from bridge import demo
+from bridge.cli import admin as cli_admin
 from bridge.cli import main
 from bridge.db import transaction
-from bridge.models import AdminUser, Event, Offer, Shop
-from bridge.runtime import Context
+from bridge.db.models import AdminUser, Event, Offer, Shop
+from bridge.shops import users
+from bridge.wiring import Context
 
 
 def test_the_demo_plays_a_day_through_the_pipeline(

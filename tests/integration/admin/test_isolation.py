@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bridge import rulesets
 from bridge.db import transaction
-from bridge.models import AuditLog, Event, Lead, Offer, Ruleset
-from bridge.runtime import Context
+from bridge.db.models import AuditLog, Event, Lead, Offer, Ruleset
+from bridge.leads import rules as rulesets
+from bridge.wiring import Context
 from tests.integration.admin.conftest import csrf_from, seed, session_token
 from tests.integration.admin.forms import form_fields
 

@@ -13,9 +13,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from werkzeug.serving import make_server
 
-from bridge import users
 from bridge.app import create_app
-from bridge.runtime import Context
+from bridge.shops import users
+from bridge.wiring import Context
 from tests.integration.admin.conftest import PASSWORD, csrf_from
 
 

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from rq.job import Job
 
-from bridge import rulesets
-from bridge.models import Ruleset
-from bridge.runtime import Context
+from bridge.db.models import Ruleset
+from bridge.leads import rules as rulesets
+from bridge.wiring import Context
 from tests.integration.admin.conftest import seed
 from tests.integration.admin.forms import form_fields
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bridge import users
 from bridge.db import transaction
-from bridge.runtime import Context
+from bridge.shops import users
+from bridge.wiring import Context
 from tests.integration.admin.conftest import csrf_from
 
 

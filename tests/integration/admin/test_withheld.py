@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge import shop_updates
 from bridge.db import transaction
-from bridge.models import Shop
-from bridge.runtime import Context
+from bridge.db.models import Shop
+from bridge.shops import updates as shop_updates
+from bridge.wiring import Context
 
 
 def test_health_page_says_when_customer_fields_arrive_withheld(

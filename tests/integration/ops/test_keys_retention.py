@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from cryptography.fernet import Fernet, InvalidToken
 
-from bridge import keys, retention
-from bridge.crypto import Vault
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Event, Lead, Offer, Shop
-from bridge.shops import create_shop
+from bridge.db.models import Activity, Cart, Event, Lead, Offer, Shop
+from bridge.infra.crypto import Vault
+from bridge.leads import retention
+from bridge.shops import keys
+from bridge.shops.registry import create_shop
 from tests.conftest import KEY
 
 NEW = Fernet.generate_key().decode()
@@ -85,8 +86,10 @@ def test_unreadable_values_are_reported_not_destroyed(ctx):
 
 
 def test_cli_rotate_and_status(ctx, monkeypatch):
-    from bridge import cli_ops  # noqa: F401  (registers the commands)
-    from bridge.cli import main
+    from bridge.cli import (
+        main,
+        ops,  # noqa: F401  (registers the commands)
+    )
 
     add_shops(ctx, 2)
     monkeypatch.setenv("DATABASE_URL", ctx.settings.database_url)

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from bridge import logs as bridge_logs
-from bridge import observability, queue
-from bridge.models import Event
-from bridge.queue import ThreadWorker, get_queue
+from bridge.db.models import Event
+from bridge.infra import logs as bridge_logs
+from bridge.infra import observability, queue
+from bridge.infra.queue import ThreadWorker, get_queue
 from tests.conftest import APP_SECRET, KEY
 
 SECRETS = {

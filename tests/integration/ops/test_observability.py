@@ -9,9 +9,10 @@ import pytest
 from prometheus_client import REGISTRY
 from rq import SimpleWorker
 
-from bridge import campaign, observability, queue
 from bridge.db import transaction
-from bridge.models import Event, Lead, Offer
+from bridge.db.models import Event, Lead, Offer
+from bridge.infra import observability, queue
+from bridge.outreach import sweep as campaign
 from connectors.shopify.client import ShopifyClient
 from tests.conftest import fixture
 from tests.fakes.shopify_store import FakeShopify

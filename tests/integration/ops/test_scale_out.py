@@ -17,10 +17,11 @@ import requests
 import sqlalchemy as sa
 
 import campaigns
-from bridge import campaign, queue
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Event, Offer, Ruleset
-from bridge.shops import create_shop
+from bridge.db.models import Activity, Cart, Event, Offer, Ruleset
+from bridge.infra import queue
+from bridge.outreach import sweep as campaign
+from bridge.shops.registry import create_shop
 from tests.conftest import APP_SECRET
 from tests.faults.conftest import RELANCE, ROOT, free_port, process_env, settings_for, wait_for
 from tests.faults.support import checkout, customer, order, signed

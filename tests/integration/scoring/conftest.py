@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from bridge.db import transaction
-from bridge.models import Activity, AuditLog, Lead, RescoreRun, Ruleset, ScoreChange
-from bridge.runtime import Context
+from bridge.db.models import Activity, AuditLog, Lead, RescoreRun, Ruleset, ScoreChange
+from bridge.wiring import Context
 
 AddLead = Callable[..., int]
 

@@ -1,8 +1,8 @@
-"""The pure helpers of bridge.rulesets: document diffs and flattened error paths."""
+"""The pure helpers of bridge.leads.rules: document diffs and flattened error paths."""
 
 from __future__ import annotations
 
-from bridge.rulesets import defaults, diff, flatten_errors, validate
+from bridge.leads.rules import defaults, diff, flatten_errors, validate
 
 
 def test_diff_lists_leaf_changes_with_dotted_paths():

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bridge import rescore, rulesets
 from bridge.db import transaction
-from bridge.models import Lead, RescoreRun, ScoreChange
-from bridge.queue import MAINTENANCE, get_queue
+from bridge.db.models import Lead, RescoreRun, ScoreChange
+from bridge.infra.queue import MAINTENANCE, get_queue
+from bridge.leads import rescore
+from bridge.leads import rules as rulesets
 from scoring import DEFAULT_SCORING
 
 

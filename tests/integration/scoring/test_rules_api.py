@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bridge.models import AuditLog, RescoreRun, Ruleset, ScoreChange
-from bridge.queue import MAINTENANCE, get_queue
+from bridge.db.models import AuditLog, RescoreRun, Ruleset, ScoreChange
+from bridge.infra.queue import MAINTENANCE, get_queue
 from scoring import DEFAULT_SCORING
 from tests.integration.scoring.conftest import bearer, scores
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bridge.queue import QUEUES, get_queue
-from bridge.simulate import simulate
+from bridge.infra.queue import QUEUES, get_queue
+from bridge.leads.simulate import simulate
 from scoring import DEFAULT_SCORING
 from tests.integration.scoring.conftest import bearer, snapshot
 

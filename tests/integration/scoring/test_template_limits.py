@@ -7,7 +7,7 @@ import tracemalloc
 import pytest
 import sqlalchemy as sa
 
-from bridge.models import Ruleset
+from bridge.db.models import Ruleset
 from tests.integration.scoring.conftest import bearer
 
 LINK = " {{ unsubscribe_url }}"

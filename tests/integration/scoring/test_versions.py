@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bridge import rulesets
-from bridge.models import AuditLog, RescoreRun
-from bridge.queue import MAINTENANCE, get_queue
+from bridge.db.models import AuditLog, RescoreRun
+from bridge.infra.queue import MAINTENANCE, get_queue
+from bridge.leads import rules as rulesets
 from scoring import DEFAULT_SCORING
 from tests.integration.scoring.conftest import bearer
 

@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from bridge import runtime
+from bridge import wiring as runtime
 from bridge.app import create_app
-from bridge.collect import WithCollect
-from bridge.settings import Settings
+from bridge.events.collect import WithCollect
+from bridge.infra.settings import Settings
 from tests.conftest import APP_SECRET, Clock
 from tests.fakes.shopify_store import FakeShopify
 

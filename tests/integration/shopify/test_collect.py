@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
-from bridge import collect
 from bridge.db import transaction
-from bridge.models import Activity, Event, Lead, Shop
+from bridge.db.models import Activity, Event, Lead, Shop
+from bridge.events import collect
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ def test_a_guest_email_from_checkout_contact_info_joins_the_checkout(
     ctx, client, key, clock, run_jobs, known
 ):
     # The pixel's checkout_started fires before the contact step; the guest's e-mail comes with this one.
-    # The store named that e-mail already (`known`): storefront events alone make no lead (bridge.collect).
+    # The store named that e-mail already (`known`): storefront events alone make no lead (events.collect).
     started = event(clock, event="checkout_started", checkout_token="tok9", id="e1", email=None)
     contact = event(clock, event="checkout_contact_info_submitted", checkout_token="tok9", id="e2")
     assert post(client, key, started).status_code == 202

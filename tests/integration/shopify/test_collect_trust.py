@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bridge import scorer
 from bridge.db import transaction
-from bridge.leads import add_activity
-from bridge.models import Activity, Event, Lead, Shop
+from bridge.db.models import Activity, Event, Lead, Shop
+from bridge.leads import scores as scorer
+from bridge.leads.people import add_activity
 
 EMAIL = "ana@example.com"
 

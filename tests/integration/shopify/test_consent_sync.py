@@ -12,9 +12,10 @@ import pytest
 import sqlalchemy as sa
 from rq.job import Job
 
-from bridge import consent, queue, tracking
 from bridge.db import transaction
-from bridge.models import AuditLog, Lead, Offer, Shop
+from bridge.db.models import AuditLog, Lead, Offer, Shop
+from bridge.infra import queue
+from bridge.outreach import consent, tracking
 from tests.integration.shopify.conftest import SHOP
 
 

@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from bridge import shopify_app
 from bridge.db import transaction
-from bridge.models import Nonce, Shop
+from bridge.db.models import Nonce, Shop
+from bridge.shops import shopify_install as shopify_app
 from connectors.shopify import graphql as gql
 from tests.conftest import APP_SECRET
 from tests.integration.shopify.conftest import APP_IN_ADMIN, SHOP, sign_query

@@ -7,8 +7,11 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from bridge import queue, reconcile, shopify_app, tokens
-from bridge.models import Base, Event, Order, PrivacyExport, Shop
+from bridge.db.models import Base, Event, Order, PrivacyExport, Shop
+from bridge.events import reconcile_shopify as reconcile
+from bridge.infra import queue
+from bridge.shops import shopify_install as shopify_app
+from bridge.shops import tokens
 from connectors.base import StoreError
 from tests.integration.shopify.conftest import SHOP
 from tests.integration.shopify.test_reconcile import CUSTOMER_ID, EMAIL, checkout, order

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bridge import queue, reconcile
 from bridge.db import transaction
-from bridge.models import Activity, Cart, Event, Lead, Order, Shop
-from bridge.shopify_app import WEBHOOK_TOPICS
-from bridge.shops import create_shop
+from bridge.db.models import Activity, Cart, Event, Lead, Order, Shop
+from bridge.events import reconcile_shopify as reconcile
+from bridge.infra import queue
+from bridge.shops.registry import create_shop
+from bridge.shops.shopify_install import WEBHOOK_TOPICS
 from tests.integration.shopify.conftest import SHOP
 
 EMAIL = "ana@example.com"

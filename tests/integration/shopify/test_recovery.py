@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 import campaigns
-from bridge import campaign
 from bridge.db import transaction
-from bridge.models import Cart, Offer, Ruleset, Shop
-from bridge.shops import new_api_key
+from bridge.db.models import Cart, Offer, Ruleset, Shop
+from bridge.outreach import sweep as campaign
+from bridge.shops.registry import new_api_key
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
 from tests.integration.shopify.conftest import SHOP
@@ -121,7 +121,7 @@ def test_abandoned_checkout_to_redeemed_code_on_shopify(
 def test_store_outage_is_retried_without_duplicate_codes(
     ctx, clock, fake, shop_id, smtp, post_shopify, run_jobs
 ):
-    from bridge import delivery
+    from bridge.outreach import delivery
 
     post_shopify("checkouts/create", checkout_at(clock), shop=SHOP)
     run_jobs()

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from bridge.db import transaction
-from bridge.models import Event, Lead, Shop
-from bridge.shops import create_shop
+from bridge.db.models import Event, Lead, Shop
+from bridge.shops.registry import create_shop
 from tests.conftest import fixture
 
 VICTIM = "victim.myshopify.com"

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from flask import g, jsonify
 
-from bridge import session_auth
 from bridge.db import transaction
-from bridge.models import Shop
+from bridge.db.models import Shop
+from bridge.shops import sessions as session_auth
 from tests.integration.shopify.conftest import APP_IN_ADMIN, SHOP, session_token
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"

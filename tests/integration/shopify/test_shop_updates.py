@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bridge import shop_updates
-from bridge.models import Event, Shop
+from bridge.db.models import Event, Shop
+from bridge.shops import updates as shop_updates
 from tests.integration.shopify.conftest import SHOP
 
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bridge import tokens
 from bridge.db import transaction
-from bridge.models import Shop
+from bridge.db.models import Shop
+from bridge.shops import tokens
 from connectors.base import StoreError
 from tests.integration.shopify.conftest import SHOP
 

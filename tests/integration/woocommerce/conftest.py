@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from bridge.models import Shop
-from bridge.woo_access import issue_invite
-from bridge.woo_reconcile import CLIENT_FACTORY
+from bridge.db.models import Shop
+from bridge.events.reconcile_woo import CLIENT_FACTORY
+from bridge.shops.woo_access import issue_invite
 from connectors.woocommerce.client import WooClient
 from connectors.woocommerce.wordpress import sign
 from tests.conftest import fixture

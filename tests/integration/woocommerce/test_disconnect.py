@@ -7,9 +7,11 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 import campaigns
-from bridge import campaign, users, woo_reconcile
 from bridge.db import transaction
-from bridge.models import Offer, Ruleset, Shop
+from bridge.db.models import Offer, Ruleset, Shop
+from bridge.events import reconcile_woo as woo_reconcile
+from bridge.outreach import sweep as campaign
+from bridge.shops import users
 from tests.integration.admin.conftest import PASSWORD, csrf_from
 from tests.integration.woocommerce.conftest import cart_event
 

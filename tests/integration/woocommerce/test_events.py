@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from rq import Queue
 
-from bridge.models import Activity, Cart, Event, Lead, Order
+from bridge.db.models import Activity, Cart, Event, Lead, Order
 from connectors.woocommerce.wordpress import WordPressEvents
 from tests.integration.woocommerce.conftest import cart_event, customer, order
 

@@ -8,12 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from bridge import woo_reconcile
-from bridge.crypto import hash_key
 from bridge.db import transaction
-from bridge.models import Nonce, Shop
-from bridge.shops import create_shop
-from bridge.woo_access import normalize_store_url
+from bridge.db.models import Nonce, Shop
+from bridge.events import reconcile_woo as woo_reconcile
+from bridge.infra.crypto import hash_key
+from bridge.shops.registry import create_shop
+from bridge.shops.woo_access import normalize_store_url
 from tests.fakes.woocommerce_store import FakeWooStore
 from tests.integration.woocommerce.conftest import CK, CS, authorize, send_keys
 

@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from bridge import runtime
+from bridge import wiring as runtime
 from bridge.app import create_app
 from bridge.cli import main
-from bridge.models import Nonce, Shop
-from bridge.netguard import GUARD_KEY, Guard
-from bridge.woo_access import NOT_INVITED, STARTS_PER_MINUTE, issue_invite
-from bridge.woo_reconcile import CLIENT_FACTORY
+from bridge.db.models import Nonce, Shop
+from bridge.events.reconcile_woo import CLIENT_FACTORY
+from bridge.infra.netguard import GUARD_KEY, Guard
+from bridge.shops.woo_access import NOT_INVITED, STARTS_PER_MINUTE, issue_invite
 from connectors.woocommerce.client import WooClient
 from tests.fakes.woocommerce_store import FakeWooStore
 from tests.integration.woocommerce.conftest import CK, CS, send_keys

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from rq import Queue
 
-from bridge import woo_reconcile
-from bridge.models import Activity, Event, Order, Shop
+from bridge.db.models import Activity, Event, Order, Shop
+from bridge.events import reconcile_woo as woo_reconcile
 from tests.integration.woocommerce.conftest import customer, order
 
 

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 import campaigns
-from bridge import campaign
 from bridge.db import transaction
-from bridge.models import Cart, Offer, Ruleset
-from bridge.queue import QUEUES, ThreadWorker, get_queue
+from bridge.db.models import Cart, Offer, Ruleset
+from bridge.infra.queue import QUEUES, ThreadWorker, get_queue
+from bridge.outreach import sweep as campaign
 from tests.fakes.smtp import SMTPServer
 from tests.integration.woocommerce.conftest import cart_event, order
 

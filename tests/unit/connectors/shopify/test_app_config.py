@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from bridge.settings import Settings
+from bridge.infra.settings import Settings
 from connectors.shopify import graphql as gql
 from connectors.shopify import oauth
 from connectors.shopify.webhooks import COMPLIANCE_TOPICS, SUBSCRIBED_TOPICS, SUPPORTED_TOPICS

@@ -1,0 +1,279 @@
+"""Carts and orders: snapshots joined on tokens, conversions, and code attribution."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bridge.db.models import Cart, Lead, Offer, Order, Shop
+from bridge.leads import preload
+from bridge.leads.people import lead_for, normalize_email, set_consent
+from connectors import base as facts
+
+log = logging.getLogger(__name__)
+CLOSED = ("converted", "recovered")
+
+
+def find_cart(
+    session: Session, shop_id: int, checkout_token: str | None, cart_token: str | None
+) -> Cart | None:
+    """The cart known by its checkout token, else by its cart token (one query)."""
+    return _by_tokens(session, Cart, shop_id, checkout_token, cart_token)
+
+
+Tokened = TypeVar("Tokened", Cart, Order)
+
+
+def _by_tokens(
+    session: Session, model: type[Tokened], shop_id: int, checkout_token: str | None, cart_token: str | None
+) -> Tokened | None:
+    """The cart or order holding this checkout token, else this cart token: one query, or none when the
+    batch transaction preloaded both keys."""
+    if not checkout_token and not cart_token:
+        return None
+    kind = "cart" if model is Cart else "order"
+    keys = {f"{kind}_checkout_token": checkout_token, f"{kind}_cart_token": cart_token}
+    if preload.covers(session, shop_id, **keys):
+        found: Sequence[Tokened] = list(preload.rows(session, model, shop_id))
+    else:
+        wanted = [
+            c == v for c, v in ((model.checkout_token, checkout_token), (model.cart_token, cart_token)) if v
+        ]
+        found = session.scalars(sa.select(model).where(model.shop_id == shop_id, sa.or_(*wanted))).all()
+    by_checkout = [r for r in found if checkout_token and r.checkout_token == checkout_token]
+    return next(iter(by_checkout or [r for r in found if cart_token and r.cart_token == cart_token]), None)
+
+
+def _items(snapshot: facts.CartSnapshot) -> dict[str, Any]:
+    return {
+        "lines": [
+            {
+                "title": i.title,
+                "quantity": i.quantity,
+                "price": str(i.price),
+                "product_id": i.product_id,
+                "variant_id": i.variant_id,
+                "sku": i.sku,
+            }
+            for i in snapshot.items
+        ]
+    }
+
+
+def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: datetime) -> Lead | None:
+    """Create or update a cart; an older snapshot only fills in links it lacked."""
+    if not snap.token and not snap.checkout_token:
+        raise facts.PayloadError("cart snapshot without any token")
+    lead = lead_for(session, shop, snap.customer_external_id, snap.email, now)
+    cart = find_cart(session, shop.id, snap.checkout_token, snap.token)
+    if cart is None:
+        cart = Cart(
+            shop_id=shop.id, created_at=snap.updated_at, last_activity_at=snap.updated_at, status="active"
+        )
+        session.add(cart)
+        preload.remember(session, cart)
+    cart.cart_token = cart.cart_token or snap.token
+    cart.checkout_token = cart.checkout_token or snap.checkout_token
+    cart.email = normalize_email(snap.email) or cart.email or (lead.email if lead else None)
+    cart.lead_id = cart.lead_id or (lead.id if lead else None)
+    if cart.id is None or snap.updated_at >= cart.last_activity_at:
+        cart.currency = snap.currency or cart.currency
+        cart.subtotal = snap.subtotal
+        cart.items = _items(snap)
+        cart.recovery_url = snap.recovery_url or cart.recovery_url
+        cart.source = dict(snap.source) or cart.source or {}
+        cart.last_activity_at = snap.updated_at
+        if snap.accepts_marketing is not None:
+            cart.accepts_marketing = snap.accepts_marketing
+    if cart.status not in CLOSED:
+        _close_if_ordered(session, shop.id, cart)
+    if lead is not None and snap.accepts_marketing is not None:
+        set_consent(lead, snap.accepts_marketing, snap.updated_at)
+    if lead is not None and snap.source and not lead.source:
+        lead.source = dict(snap.source)
+    session.flush()
+    return lead
+
+
+def apply_order(
+    session: Session,
+    shop: Shop,
+    order: facts.OrderPlaced,
+    now: datetime,
+    follow_ups: list[Callable[[], None]],
+) -> Lead | None:
+    """Record an order once; close its cart; mark our codes redeemed; make the lead a customer."""
+    lead = lead_for(session, shop, order.customer_external_id, order.email, now)
+    if preload.covers(session, shop.id, order_order_id=order.order_id):
+        row = next((o for o in preload.rows(session, Order, shop.id) if o.order_id == order.order_id), None)
+    else:
+        row = session.scalar(
+            sa.select(Order).where(Order.shop_id == shop.id, Order.order_id == order.order_id)
+        )
+    first_time = row is None
+    if row is None:
+        row = Order(shop_id=shop.id, order_id=order.order_id, created_at=order.created_at, total=order.total)
+        session.add(row)
+        preload.remember(session, row)
+    cart = find_cart(session, shop.id, order.checkout_token, order.cart_token)
+    row.lead_id = lead.id if lead else row.lead_id
+    row.cart_id = cart.id if cart else row.cart_id
+    row.total, row.currency = order.total, order.currency
+    row.discount_codes = {"codes": list(order.discount_codes)}
+    row.source = dict(order.source)
+    row.checkout_token, row.cart_token = order.checkout_token, order.cart_token
+    window = _attribution_window(session, shop.id)
+    if cart is not None and cart.status not in CLOSED:
+        _close_cart(cart, order, window)
+    if lead is not None:
+        lead.is_customer = True
+        if first_time:
+            lead.orders_count += 1
+            lead.total_spent = (lead.total_spent or Decimal(0)) + order.total
+    for offer in redeem_codes(session, shop.id, order):
+        _recover_offer_cart(session, offer, order, window, cart)
+    if lead is not None:
+        waiting = cancel_waiting_offers(session, lead, order)
+        if waiting:
+            follow_ups.append(lambda: _remove_codes_soon(waiting))
+    session.flush()
+    return lead
+
+
+def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced) -> list[int]:
+    """Cancel the lead's offers not sent yet (waiting for quiet hours, or for their code) that this order
+    makes moot, as delivery's final check would at the send time; the ids whose code is on the store."""
+    waiting = session.scalars(
+        sa.select(Offer).where(
+            Offer.lead_id == lead.id, Offer.status.in_(("planned", "created")), Offer.sent_at.is_(None)
+        )
+    ).all()
+    on_store = []
+    for offer in waiting:
+        cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
+        since = cart.created_at if cart is not None else offer.created_at
+        if order.created_at < since:
+            continue  # an older order, delivered late: the offer still stands
+        offer.status, offer.decision = "cancelled", "ordered_meanwhile"
+        if offer.platform_discount_id:
+            on_store.append(offer.id)
+    return on_store
+
+
+def _remove_codes_soon(offer_ids: list[int]) -> None:
+    """After commit: queue the removal of the cancelled offers' codes (the clean-up job retries a failure)."""
+    from bridge import wiring as runtime
+    from bridge.infra import queue
+    from bridge.outreach import delivery  # delivery imports tracking, which imports the API: a cycle
+
+    ctx = runtime.current()
+    for offer_id in offer_ids:
+        job_id = f"remove-code-{offer_id}"
+        queue.enqueue(ctx.redis, delivery.remove_code_job, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
+
+
+def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
+    """The order may have come first (webhooks arrive in any order): close the cart it already paid for."""
+    if cart.id is None:
+        session.flush()
+    order = _by_tokens(session, Order, shop_id, cart.checkout_token, cart.cart_token)
+    if order is not None:
+        cart.status, cart.converted_at = "converted", order.created_at
+        cart.order_id, cart.order_total = order.order_id, order.total
+        order.cart_id = order.cart_id or cart.id
+
+
+def _attribution_window(session: Session, shop_id: int) -> timedelta:
+    from bridge.outreach.sweep import settings_for
+
+    return timedelta(days=settings_for(session, shop_id).attribution_window_days)
+
+
+def _close_cart(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> None:
+    """Converted; `recovered` when the order came on an abandoned cart within the attribution window (an
+    order placed before the sweep marked the cart, but delivered after, was no recovery: merely late news)."""
+    cart.status = "recovered" if _recovers(cart, order, window) else "converted"
+    cart.converted_at = order.created_at
+    cart.order_id = order.order_id
+    cart.order_total = order.total
+
+
+# A code can only be redeemed once it exists on the store and went out (or expired on our side while the store
+# still honoured it). A cancelled or failed offer's code that an order still used is logged, not counted.
+REDEEMABLE = ("created", "sent", "expired")
+# An order placed after the code's advertised expiry did not take our offer: the store failed to enforce
+# the expiry (WooCommerce once kept such codes live). It is logged for the merchant, not counted as a
+# redemption. The grace covers clock drift between the store and us, not a longer offer.
+EXPIRY_GRACE = timedelta(minutes=5)
+
+
+def _recovers(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> bool:
+    return (
+        cart.status == "abandoned"
+        and cart.abandoned_at is not None
+        and timedelta(0) <= order.created_at - cart.abandoned_at <= window
+    )
+
+
+def redeem_codes(session: Session, shop_id: int, order: facts.OrderPlaced) -> list[Offer]:
+    """Mark offers whose code the order used as redeemed (codes compared case-insensitively), with the
+    discount the order really got as the offer's cost; return the offers this order redeemed."""
+    codes = {c.strip().upper() for c in order.discount_codes if c.strip()}
+    if not codes:
+        return []
+    offers = session.scalars(
+        sa.select(Offer).where(Offer.shop_id == shop_id, sa.func.upper(Offer.code).in_(codes))
+    ).all()
+    redeemed = []
+    for offer in offers:
+        if offer.status == "redeemed":
+            if offer.order_id == order.order_id:
+                redeemed.append(offer)  # the same order again (a replay or an update)
+            continue
+        if offer.status not in REDEEMABLE:
+            log.warning(
+                "order %s used the code of offer %s, which is %s", order.order_id, offer.id, offer.status
+            )
+            continue
+        if offer.expires_at is not None and order.created_at > offer.expires_at + EXPIRY_GRACE:
+            log.warning(
+                "order %s used the code of offer %s after it expired: not counted", order.order_id, offer.id
+            )
+            continue
+        offer.status = "redeemed"
+        offer.redeemed_at = order.created_at
+        offer.order_id, offer.order_total = order.order_id, order.total
+        amount = order.discounts.get((offer.code or "").upper())
+        if amount is not None:
+            offer.cost = amount
+        redeemed.append(offer)
+    return redeemed
+
+
+def _recover_offer_cart(
+    session: Session, offer: Offer, order: facts.OrderPlaced, window: timedelta, order_cart: Cart | None
+) -> None:
+    """The offer's cart is recovered by an order that used its code, even on another cart or checkout (a
+    /discount/<code> link often starts a new one), within the same attribution window."""
+    if offer.cart_id is None or (order_cart is not None and order_cart.id == offer.cart_id):
+        return
+    if order_cart is not None and order_cart.status == "recovered" and order_cart.order_id == order.order_id:
+        return  # one order recovers one cart: its own, abandoned too, already counts it
+    cart = session.get(Cart, offer.cart_id)
+    if cart is not None and _recovers(cart, order, window):
+        _close_cart(cart, order, window)
+
+
+def cancel_order(session: Session, shop: Shop, fact: facts.OrderCancelled) -> None:
+    """Remember that an order was cancelled (metrics leave it out)."""
+    session.execute(
+        sa.update(Order)
+        .where(Order.shop_id == shop.id, Order.order_id == fact.order_id)
+        .values(cancelled_at=fact.occurred_at)
+    )

@@ -1,0 +1,142 @@
+"""The leads, carts and orders a batch of events names, loaded in three queries up front.
+
+A batch transaction (bridge/pipeline.py) applies up to a hundred events; one at a time, each would look its
+lead, cart and order up by customer id, email and tokens, a query each (and an autoflush before each). Here
+the batch's keys are collected from its facts first and the matching rows loaded at once; lookups of a key
+that was preloaded then scan the rows the session holds (the preloaded ones, and those the batch created)
+with their current values instead of asking the database. A row another worker commits in between is not
+seen: the insert that follows hits a unique constraint and the batch goes one event at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bridge.db.models import Cart, Lead, Order
+from connectors import base as facts
+
+_INFO_KEY = "relance.preloaded"
+T = TypeVar("T")
+Key = tuple[int, str, str]  # shop id, what (e.g. "lead.email"), value
+
+
+@dataclass
+class Preloaded:
+    keys: set[Key] = field(default_factory=set)
+    rows: list[Any] = field(default_factory=list)  # strong references: the identity map's are weak
+    values: dict[Any, Any] = field(default_factory=dict)
+
+
+def begin(session: Session) -> None:
+    """Start a preloaded view for this batch transaction (`forget` ends it)."""
+    session.info[_INFO_KEY] = Preloaded()
+
+
+def once(session: Session, key: Any, compute: Callable[[], T]) -> T:
+    """`compute()`, remembered for the rest of a batch transaction (e.g. a shop's rules); outside one, just
+    `compute()`."""
+    state: Preloaded | None = session.info.get(_INFO_KEY)
+    if state is None:
+        return compute()
+    if key not in state.values:
+        state.values[key] = compute()
+    return state.values[key]  # type: ignore[no-any-return]
+
+
+def keys_of(shop_id: int, items: Iterable[Any]) -> set[Key] | None:
+    """The lookup keys of some facts; None for a fact of another kind (privacy requests end a batch before
+    they get here; anything new is looked up the ordinary way until it is listed here)."""
+    from bridge.leads.people import normalize_email
+
+    found: set[Key] = set()
+
+    def add(what: str, value: object) -> None:
+        if value:
+            found.add((shop_id, what, str(value)))
+
+    for fact in items:
+        if isinstance(fact, facts.CustomerSeen | facts.ConsentChanged | facts.Activity):
+            add("lead.external_id", fact.external_id)
+            add("lead.email", normalize_email(fact.email))
+        elif isinstance(fact, facts.CartSnapshot):
+            add("lead.external_id", fact.customer_external_id)
+            add("lead.email", normalize_email(fact.email))
+            add("cart.checkout_token", fact.checkout_token)
+            add("cart.cart_token", fact.token)
+            add("order.checkout_token", fact.checkout_token)
+            add("order.cart_token", fact.token)
+        elif isinstance(fact, facts.OrderPlaced):
+            add("lead.external_id", fact.customer_external_id)
+            add("lead.email", normalize_email(fact.email))
+            add("order.order_id", fact.order_id)
+            for prefix in ("cart", "order"):
+                add(f"{prefix}.checkout_token", fact.checkout_token)
+                add(f"{prefix}.cart_token", fact.cart_token)
+        elif isinstance(fact, facts.OrderCancelled):
+            continue
+        else:
+            return None
+    return found
+
+
+_COLUMNS = {
+    "lead.external_id": Lead.external_id,
+    "lead.email": Lead.email,
+    "cart.checkout_token": Cart.checkout_token,
+    "cart.cart_token": Cart.cart_token,
+    "order.order_id": Order.order_id,
+    "order.checkout_token": Order.checkout_token,
+    "order.cart_token": Order.cart_token,
+}
+_MODELS: dict[str, Any] = {"lead": Lead, "cart": Cart, "order": Order}
+
+
+def preload(session: Session, keys: set[Key]) -> None:
+    """Load every lead, cart and order the keys name (one query per kind and shop) and remember the keys."""
+    state: Preloaded = session.info[_INFO_KEY]
+    by_model: dict[tuple[int, str], list[sa.ColumnElement[bool]]] = {}
+    for shop_id, what, value in sorted(keys - state.keys):
+        by_model.setdefault((shop_id, what.split(".")[0]), []).append(_COLUMNS[what] == value)
+    for (shop_id, kind), wanted in by_model.items():
+        model = _MODELS[kind]
+        state.rows += session.scalars(sa.select(model).where(model.shop_id == shop_id, sa.or_(*wanted))).all()
+    state.keys |= keys
+
+
+def covers(session: Session, shop_id: int, **wanted: object) -> bool:
+    """True when every given key (e.g. `lead_email="a@b"`) was preloaded in this transaction."""
+    state: Preloaded | None = session.info.get(_INFO_KEY)
+    if state is None:
+        return False
+    return all(
+        (shop_id, what.replace("_", ".", 1), str(value)) in state.keys
+        for what, value in wanted.items()
+        if value
+    )
+
+
+def rows(session: Session, model: type[T], shop_id: int) -> Iterator[T]:
+    """The rows of `model` for a shop that this transaction preloaded or created and has not deleted."""
+    state: Preloaded = session.info[_INFO_KEY]
+    for row in state.rows:
+        if isinstance(row, model) and row.shop_id == shop_id:  # type: ignore[attr-defined]
+            inspected = sa.inspect(row)
+            if not (inspected.deleted or inspected.was_deleted or inspected.detached):
+                yield row
+
+
+def remember(session: Session, row: object) -> None:
+    """A row this transaction created: later lookups in the batch must find it."""
+    state: Preloaded | None = session.info.get(_INFO_KEY)
+    if state is not None:
+        state.rows.append(row)
+
+
+def forget(session: Session) -> None:
+    """End the preloaded view (the transaction is over)."""
+    session.info.pop(_INFO_KEY, None)

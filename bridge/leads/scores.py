@@ -1,0 +1,143 @@
+"""Rescoring leads: load rows, call the pure engine, write scores and tier changes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+import scoring
+from bridge.db import transaction
+from bridge.db.models import Activity, Lead, ScoreChange, Shop
+from bridge.shops import registry as shops
+from bridge.wiring import Context
+
+
+@dataclass(frozen=True)
+class TierChange:
+    """A lead whose tier moved, for the campaign module to react to."""
+
+    lead_id: int
+    old_tier: str
+    new_tier: str
+    reason: str = ""
+
+
+def rules_for(session: Session, shop_id: int) -> scoring.Rules:
+    """The live scoring rules of a shop (the defaults until the merchant changes them)."""
+    document = shops.live_rules(session, shop_id)
+    if document is None or "scoring" not in document:
+        return scoring.default_rules()
+    return shops.parsed("scoring", document["scoring"], scoring.load_rules)
+
+
+def profile_of(lead: Lead) -> scoring.Profile:
+    """The scoring profile of a lead row."""
+    return scoring.Profile(
+        email=lead.email,
+        country=lead.country,
+        accepts_marketing=lead.accepts_marketing,
+        is_customer=lead.is_customer,
+        orders_count=lead.orders_count,
+        total_spent=float(lead.total_spent or 0),
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        source=(lead.source or {}).get("utm_source") or (lead.source or {}).get("referrer"),
+    )
+
+
+def load_activities(session: Session, lead_ids: Iterable[int]) -> dict[int, list[scoring.ActivityRecord]]:
+    """Activities of several leads in one query."""
+    found: dict[int, list[scoring.ActivityRecord]] = defaultdict(list)
+    ids = list(lead_ids)
+    if not ids:
+        return found
+    rows = session.execute(
+        sa.select(
+            Activity.lead_id, Activity.kind, Activity.occurred_at, Activity.ref, Activity.storefront
+        ).where(Activity.lead_id.in_(ids))
+    )
+    for lead_id, kind, occurred_at, ref, storefront in rows:
+        found[lead_id].append(scoring.ActivityRecord(kind, occurred_at, ref, bool(storefront)))
+    return found
+
+
+def breakdown_json(result: scoring.Score) -> dict[str, Any]:
+    """The explanation stored on the lead row."""
+    return {
+        "raw": round(result.raw, 4),
+        "lines": [
+            {
+                "rule": line.rule,
+                "label": line.label,
+                "count": line.count,
+                "points_before": round(line.points_before, 4),
+                "points": round(line.points, 4),
+            }
+            for line in result.breakdown
+        ],
+    }
+
+
+def rescore_leads(
+    session: Session,
+    shop: Shop,
+    lead_ids: Iterable[int],
+    now: datetime,
+    reason: str | Mapping[int, str],
+    rules: scoring.Rules | None = None,
+) -> list[TierChange]:
+    """Recompute and store the score of some leads; returns their tier changes. `reason`: one for all, or
+    each lead's own."""
+    ids = sorted(set(lead_ids))
+    if not ids:
+        return []
+    rules = rules or rules_for(session, shop.id)
+    leads = session.scalars(sa.select(Lead).where(Lead.id.in_(ids), Lead.redacted_at.is_(None))).all()
+    activities = load_activities(session, ids)
+    changes = []
+    for lead in leads:
+        why = reason if isinstance(reason, str) else reason.get(lead.id, "")
+        result = scoring.score(rules, profile_of(lead), activities.get(lead.id, []), now)
+        if (result.total, result.tier) != (lead.score, lead.tier):
+            session.add(
+                ScoreChange(
+                    lead_id=lead.id,
+                    at=now,
+                    old_score=lead.score,
+                    new_score=result.total,
+                    old_tier=lead.tier,
+                    new_tier=result.tier,
+                    reason=why[:255],
+                )
+            )
+            if result.tier != lead.tier:
+                changes.append(TierChange(lead.id, lead.tier, result.tier, why))
+        lead.score, lead.tier, lead.score_computed_at = result.total, result.tier, now
+        lead.breakdown = breakdown_json(result)
+    return changes
+
+
+def follow_ups(ctx: Context, shop: Shop, changes: list[TierChange]) -> list[Callable[[], None]]:
+    """Steps to run after commit: a lead that became hot may get a personal offer."""
+    hook = ctx.extras.get("on_tier_change")
+    if hook is None or not changes:
+        return []
+    return [lambda: hook(ctx, shop.id, changes)]
+
+
+def rescore_many(ctx: Context, shop_id: int, lead_ids: list[int], reason: str) -> int:
+    """Job body: rescore leads of one shop in their own transaction."""
+    with transaction(ctx.sessions) as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            return 0
+        changes = rescore_leads(session, shop, lead_ids, ctx.now(), reason)
+    for step in follow_ups(ctx, shop, changes):
+        step()
+    return len(lead_ids)

@@ -1,0 +1,189 @@
+"""Shops: creation, look-up, keys and the secrets that sign their webhooks."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridge.db.models import Ruleset, Shop
+from bridge.infra.crypto import Vault, hash_key, new_key
+from bridge.infra.settings import Settings
+
+
+@dataclass(frozen=True)
+class NewShop:
+    """What the merchant must copy once: the API key is not stored in clear."""
+
+    shop: Shop
+    api_key: str
+
+
+def create_shop(
+    session: Session,
+    vault: Vault,
+    *,
+    platform: str,
+    domain: str,
+    now: datetime,
+    access_token: str | None = None,
+    webhook_secret: str | None = None,
+    consumer_key: str | None = None,
+    consumer_secret: str | None = None,
+    name: str = "",
+    api_version: str = "",
+) -> NewShop:
+    """Create a shop with fresh keys, or refresh credentials of an existing one (keys kept)."""
+    shop = session.scalar(sa.select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+    api_key = new_key("rl_")
+    if shop is None:
+        shop = Shop(
+            platform=platform,
+            domain=domain,
+            name=name or domain,
+            shop_key=new_key("s_", 12),
+            public_key=new_key("pk_", 12),
+            api_key_hash=hash_key(api_key),
+            settings={},
+            api_version=api_version,
+        )
+        session.add(shop)
+    else:
+        shop.api_key_hash = hash_key(api_key)
+    shop.installed_at, shop.uninstalled_at = now, None
+    for column, value in (
+        ("access_token_enc", access_token),
+        ("webhook_secret_enc", webhook_secret),
+        ("consumer_key_enc", consumer_key),
+        ("consumer_secret_enc", consumer_secret),
+    ):
+        if value is not None:
+            setattr(shop, column, vault.encrypt(value))
+    session.flush()
+    return NewShop(shop=shop, api_key=api_key)
+
+
+def new_webhook_secret() -> str:
+    """A long alphanumeric secret (WooCommerce mangles `&<>\"'`)."""
+    return secrets.token_hex(32)
+
+
+def by_domain(session: Session, platform: str, domain: str) -> Shop | None:
+    """The shop with this domain (uninstalled ones too: their privacy webhooks still arrive)."""
+    return session.scalar(sa.select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+
+
+def by_key(session: Session, shop_key: str) -> Shop | None:
+    """The shop with this URL key."""
+    return session.scalar(sa.select(Shop).where(Shop.shop_key == shop_key))
+
+
+def by_api_key(session: Session, api_key: str) -> Shop | None:
+    """The shop owning this API key (compared by digest)."""
+    return session.scalar(sa.select(Shop).where(Shop.api_key_hash == hash_key(api_key)))
+
+
+def webhook_secrets(shop: Shop, vault: Vault, settings: Settings) -> list[str]:
+    """Secrets that may sign this shop's webhooks, newest first."""
+    own = vault.decrypt(shop.webhook_secret_enc)
+    found = [own] if own else []
+    if shop.platform == "shopify":
+        found += [s for s in (settings.shopify_api_secret, settings.shopify_previous_secret) if s]
+    return found
+
+
+def new_api_key(shop: Shop) -> str:
+    """Give the shop a fresh API key (returned once, kept only as a hash); the previous key stops working."""
+    api_key = new_key("rl_")
+    shop.api_key_hash = hash_key(api_key)
+    return api_key
+
+
+def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
+    """The newest ruleset document of a shop, or None for the defaults (read once per batch transaction)."""
+    from bridge.leads import preload
+
+    def newest() -> dict[str, Any] | None:
+        row = session.scalar(
+            sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc()).limit(1)
+        )
+        return None if row is None else row.document
+
+    return preload.once(session, ("rules", shop_id), newest)
+
+
+T = TypeVar("T")
+_parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def parsed(kind: str, document: Any, load: Callable[[Any], T], keep: int = 512) -> T:
+    """`load(document)`, remembered by the document's content: validating a ruleset with marshmallow costs
+    milliseconds and every event needs one, while a shop's rules change rarely (and never in place)."""
+    key = (kind, json.dumps(document, sort_keys=True, default=str))
+    with _parsed_lock:
+        if key in _parsed:
+            _parsed.move_to_end(key)
+            return _parsed[key]  # type: ignore[no-any-return]
+    value = load(document)
+    with _parsed_lock:
+        _parsed[key] = value
+        while len(_parsed) > keep:
+            _parsed.popitem(last=False)
+    return value
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What the webhook receivers need to know about a shop: its id and signing secrets."""
+
+    shop_id: int
+    platform: str
+    secrets: tuple[str, ...]
+
+
+class SignerCache:
+    """Shops' signing secrets kept in memory for a short while: no query or decryption per webhook."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], vault: Vault, settings: Settings, ttl: float = 30.0
+    ) -> None:
+        self.sessions, self.vault, self.settings, self.ttl = sessions, vault, settings, ttl
+        self._entries: dict[tuple[str, str], tuple[float, Signer | None]] = {}
+
+    def by_domain(self, platform: str, domain: str) -> Signer | None:
+        """The signer of the shop with this platform and domain."""
+        return self._get(("domain", f"{platform}:{domain}"), lambda s: by_domain(s, platform, domain))
+
+    def by_key(self, shop_key: str) -> Signer | None:
+        """The signer of the shop with this URL key."""
+        return self._get(("key", shop_key), lambda s: by_key(s, shop_key))
+
+    def forget(self) -> None:
+        """Drop every cached entry (after installs, rotations and uninstalls in this process)."""
+        self._entries.clear()
+
+    def _get(self, key: tuple[str, str], find: Callable[[Session], Shop | None]) -> Signer | None:
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with self.sessions() as session:
+            shop = find(session)
+            signer = None
+            if shop is not None:
+                found = tuple(webhook_secrets(shop, self.vault, self.settings))
+                signer = Signer(shop.id, shop.platform, found)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[key] = (now + self.ttl, signer)
+        return signer

@@ -1,0 +1,283 @@
+"""The Shopify app: install by code grant, token exchange for the embedded admin, per-shop setup job.
+
+Checks run before anything is written: a request that fails one gets a 4xx with the reason and leaves
+the database as it was. Slow store calls (shop details, webhook subscriptions, pixel) run in a job.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from sqlalchemy import exc as sa_exc
+
+from bridge import wiring as runtime
+from bridge.db import locked, transaction
+from bridge.db.models import Nonce, Shop
+from bridge.infra import queue
+from bridge.infra.web import context
+from bridge.shops import sessions as session_auth
+from bridge.shops import tokens
+from bridge.wiring import Context
+from connectors.base import StoreError
+from connectors.shopify import graphql as gql
+from connectors.shopify import oauth
+from connectors.shopify.client import ShopifyClient
+from connectors.shopify.webhooks import SUBSCRIBED_TOPICS
+
+log = logging.getLogger(__name__)
+bp = Blueprint("shopify_app", __name__)
+
+SCOPES = oauth.SCOPES
+# Per-shop subscriptions, kept only for shops installed before the app configuration declared the topics.
+WEBHOOK_TOPICS = tuple(sorted(gql.webhook_topic(topic) for topic in SUBSCRIBED_TOPICS))
+SHOP_SUFFIX = ".myshopify.com"
+STATE_PURPOSE = "shopify_state"
+STATE_TTL = timedelta(minutes=10)
+LIVE_JOB_STATES = ("queued", "scheduled", "deferred")
+
+
+@bp.get("/install/shopify")
+def install() -> ResponseReturnValue:
+    """Start the code grant: validate the shop, remember a one-time state, send the merchant to Shopify."""
+    ctx = _configured()
+    shop = oauth.valid_shop_domain(request.args.get("shop"))
+    if shop is None:
+        abort(400, "shop must be a shop domain such as example.myshopify.com")
+    if "hmac" in request.args and not signed_by_shopify(ctx):
+        abort(401, "the request signature (hmac) is invalid or too old")
+    state, now = secrets.token_urlsafe(32), ctx.now()
+    with transaction(ctx.sessions) as session:
+        session.execute(sa.delete(Nonce).where(Nonce.purpose == STATE_PURPOSE, Nonce.expires_at <= now))
+        session.add(Nonce(value=state, purpose=STATE_PURPOSE, subject=shop, expires_at=now + STATE_TTL))
+    redirect_uri = f"{ctx.settings.public_url}/auth/shopify/callback"
+    target = oauth.authorize_url(shop, ctx.settings.shopify_api_key, SCOPES, redirect_uri, state)
+    return redirect(target, 302)
+
+
+@bp.get("/auth/shopify/callback")
+def callback() -> ResponseReturnValue:
+    """Finish the code grant: check signature, shop and state, trade the code for an expiring token."""
+    ctx = _configured()
+    if not signed_by_shopify(ctx):
+        abort(401, "the callback signature (hmac) is invalid or too old")
+    shop = oauth.valid_shop_domain(request.args.get("shop"))
+    if shop is None:
+        abort(400, "shop must be a shop domain such as example.myshopify.com")
+    if not _take_state(ctx, request.args.get("state", ""), shop):
+        abort(400, "unknown, used or expired state: start the installation again")
+    code = request.args.get("code") or abort(400, "the callback carries no authorization code")
+    try:
+        granted = _grant(ctx, oauth.exchange_code, shop, code)  # expiring=True is its default
+    except StoreError as exc:
+        abort(502 if exc.transient else 400, f"Shopify did not accept the authorization code: {exc}")
+    finish_install(ctx, shop, granted)
+    return redirect(admin_url(ctx, shop, request.args.get("host")), 302)
+
+
+@bp.route("/auth/shopify/session", methods=["GET", "POST"])
+def session_token() -> ResponseReturnValue:
+    """Embedded admin's first load: trade a verified session token for an expiring offline token (once)."""
+    ctx = _configured()
+    presented = request.headers.get("Authorization", "") or request.args.get("id_token", "")
+    claims = session_auth.session_claims(ctx, presented)
+    if claims is None:
+        return _retry_session("invalid or expired Shopify session token")
+    shop = session_auth.shop_domain(claims)
+    exchanged = not tokens.has_live_token(ctx, shop)
+    if exchanged:
+        raw = presented.strip().removeprefix("Bearer ").strip()
+        try:
+            granted = _grant(ctx, oauth.token_exchange, shop, raw)
+        except StoreError as exc:
+            if exc.transient:
+                abort(502, "Shopify's token endpoint is unavailable, try again")
+            return _retry_session(f"Shopify refused the session token: {exc.code}")
+        finish_install(ctx, shop, granted)
+    if request.method == "GET":
+        return redirect(admin_url(ctx, shop, request.args.get("host")), 302)
+    return jsonify(ok=True, shop=shop, exchanged=exchanged)
+
+
+def _configured() -> Context:
+    ctx = context()
+    if not (ctx.settings.shopify_api_key and ctx.settings.shopify_api_secret):
+        abort(503, "the Shopify app is not configured (SHOPIFY_API_KEY, SHOPIFY_API_SECRET)")
+    return ctx
+
+
+def _grant(ctx: Context, trade: Callable[..., oauth.TokenSet], shop: str, value: str) -> oauth.TokenSet:
+    """Call one of Shopify's token endpoints (code grant, token exchange) with our app credentials."""
+    s = ctx.settings
+    with requests.Session() as http:
+        return trade(
+            http, shop, s.shopify_api_key, s.shopify_api_secret, value,
+            api_origin=s.shopify_api_origin or None, now=ctx.now(),
+        )  # fmt: skip
+
+
+def _retry_session(message: str) -> tuple[Response, int]:
+    response = jsonify(error=message)
+    response.headers[session_auth.RETRY_HEADER] = "1"
+    return response, 401
+
+
+def signed_by_shopify(ctx: Context) -> bool:
+    """True when this request's query string is signed by Shopify (current or previous secret) and fresh."""
+    args = {k: (v if k.endswith("[]") or len(v) > 1 else v[0]) for k, v in request.args.lists()}
+    found = (ctx.settings.shopify_api_secret, ctx.settings.shopify_previous_secret)
+    return any(oauth.verify_query_hmac(args, secret, ctx.now()) for secret in found if secret)
+
+
+def _take_state(ctx: Context, state: str, shop: str) -> bool:
+    """Consume the state nonce issued for this shop; False if unknown, used or expired."""
+    if not state:
+        return False
+    with transaction(ctx.sessions) as session:
+        result = session.execute(
+            sa.delete(Nonce).where(
+                Nonce.value == state,
+                Nonce.purpose == STATE_PURPOSE,
+                Nonce.subject == shop,
+                Nonce.expires_at > ctx.now(),
+            )
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def admin_url(ctx: Context, shop: str, host: str | None = None) -> str:
+    """Relance's page inside the shop's Shopify admin (`https://{decoded host}/apps/{client id}`).
+
+    Landing on our own /admin/ after an install would show the standalone sign-in page: the embedded
+    page only opens inside the admin, which loads it with a session token. Without a usable `host`,
+    the shop's page on admin.shopify.com is built from its name.
+    """
+    base = _admin_host(shop, host) or f"admin.shopify.com/store/{shop.removesuffix(SHOP_SUFFIX)}"
+    return f"https://{base}/apps/{ctx.settings.shopify_api_key}"
+
+
+def _admin_host(shop: str, host: str | None) -> str | None:
+    """Shopify's `host` parameter decoded, when it is this shop's admin (never another site)."""
+    try:
+        decoded = base64.b64decode(
+            _padded(host or "").replace("-", "+").replace("_", "/"), validate=True
+        ).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    name = shop.removesuffix(SHOP_SUFFIX)
+    return decoded if decoded in (f"admin.shopify.com/store/{name}", f"{shop}/admin") else None
+
+
+def _padded(text: str) -> str:
+    return text + "=" * (-len(text) % 4)
+
+
+def finish_install(ctx: Context, domain: str, granted: oauth.TokenSet) -> int:
+    """Store the shop's tokens (same row on reinstall) and queue its setup job; the shop's id."""
+    version = ctx.settings.shopify_api_version
+    for attempt in range(2):
+        try:
+            with transaction(ctx.sessions) as session:
+                shop_id = tokens.save_offline_token(
+                    session, ctx.vault, domain, granted, ctx.now(), version
+                ).id
+            break
+        except sa_exc.IntegrityError:  # the same shop installing twice at once: the second one updates
+            if attempt:
+                raise
+    ctx.signers.forget()
+    queue.enqueue(ctx.redis, setup_shop, shop_id, job_id=setup_job_id(shop_id), queue=queue.MAINTENANCE)
+    return shop_id
+
+
+def setup_job_id(shop_id: int) -> str:
+    """The RQ job id of a shop's setup job."""
+    return f"shopify-setup-{shop_id}"
+
+
+def setup_shop(shop_id: int) -> list[str]:
+    """Job: record the shop's name, currency and time zone, subscribe its webhooks, activate the pixel."""
+    return set_up(runtime.current(), shop_id)
+
+
+def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> list[str]:
+    """Body of `setup_shop`; the per-shop webhook subscription ids (none once the app config has them)."""
+    with ctx.sessions() as session:
+        shop = session.get(Shop, shop_id)
+    if shop is None or shop.uninstalled_at is not None:
+        return []
+    client = tokens.shopify_client_for(ctx, shop, http)
+    info = client.shop_info()
+    hooks = subscribe(ctx, client, shop)
+    pixel_settings = {"bridgeUrl": ctx.settings.public_url, "publicKey": shop.public_key}
+    pixel_id = activate_pixel(client, pixel_settings)
+    with transaction(ctx.sessions) as session:
+        row = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost update
+        if row is not None:
+            row.name, row.currency, row.timezone = info.name or row.name, info.currency, info.timezone
+            row.settings = {**(row.settings or {}), "webhooks": hooks, "web_pixel_id": pixel_id}
+    return list(hooks.get("ids") or [])
+
+
+def per_shop_webhooks(shop: Shop) -> bool:
+    """Whether the shop was subscribed topic by topic by API (installed before shopify.app.toml declared
+    the topics): Shopify deletes such subscriptions after repeated failed deliveries, so they are checked."""
+    return bool(((shop.settings or {}).get("webhooks") or {}).get("ids"))
+
+
+def subscribe(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any]:
+    """The shop's `webhooks` setting: app-specific subscriptions (shopify.app.toml, deployed with the CLI)
+    for new installs; an older install's per-shop subscriptions are re-created where missing."""
+    address = f"{ctx.settings.public_url}/webhooks/shopify"
+    stamp = {"address": address, "registered_at": ctx.now().isoformat()}
+    if not per_shop_webhooks(shop):
+        return {"source": "app_config", **stamp}
+    return {"source": "shop", "ids": client.register_webhooks(address, WEBHOOK_TOPICS), **stamp}
+
+
+def activate_pixel(client: ShopifyClient, settings: dict[str, str]) -> str | None:
+    """Create the shop's web pixel with our settings (or update the one it has); its id, None if refused."""
+    variables: dict[str, Any] = {"webPixel": {"settings": json.dumps(settings)}}
+    try:
+        payload = client.execute(gql.PIXEL_CREATE, variables)["webPixelCreate"] or {}
+        if any(e.get("code") == "TAKEN" for e in payload.get("userErrors") or []):  # reinstall, new URL
+            found = (client.execute(gql.PIXEL_FIND).get("webPixel") or {}).get("id")
+            if found:
+                payload = client.execute(gql.PIXEL_UPDATE, {"id": found, **variables})["webPixelUpdate"] or {}
+    except StoreError as exc:
+        log.warning("web pixel not activated: %s", exc.code or exc)
+        return None
+    pixel_id: str | None = (payload.get("webPixel") or {}).get("id")
+    if pixel_id is None:
+        log.warning("web pixel not activated: %s", payload.get("userErrors") or "no answer")
+    return pixel_id
+
+
+def cancel_shop_jobs(ctx: Context, shop_id: int) -> int:
+    """Drop this shop's queued or scheduled Shopify jobs; how many (others see `uninstalled_at` and stop)."""
+    from bridge.events import reconcile_shopify as reconcile
+
+    dropped = 0
+    for job_id in (setup_job_id(shop_id), reconcile.job_id(shop_id)):
+        try:
+            job = Job.fetch(job_id, connection=ctx.redis)
+            if job.get_status() in LIVE_JOB_STATES:
+                job.delete()
+                dropped += 1
+        except NoSuchJobError:
+            continue
+        except (RedisError, OSError):
+            break  # Redis is down: nothing can run those jobs now, and they stop on uninstalled_at anyway
+    return dropped
