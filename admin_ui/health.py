@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +17,7 @@ from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import audit, db
 from bridge.db.models import Cart, Event, Shop
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
 from bridge.infra.web import context
 from bridge.shops import registry as shops
 from bridge.shops import updates as shop_updates
@@ -52,20 +51,16 @@ def _sweep_run() -> datetime | None:
     return None
 
 
-def registration_job(shop: Shop) -> tuple[Callable[[int], Any] | None, str, str]:
-    """(job function, job id, why not) of the platform's webhook registration for this shop."""
+def registration_job(shop: Shop) -> tuple[str | None, str, str]:
+    """(job name, job id, why not) of the platform's webhook registration for this shop."""
     if (shop.settings or {}).get("demo"):
         return None, "", "The demo store has no webhooks to register: the demo signs and plays its own."
     if shop.uninstalled_at is not None:
         return None, "", "The shop has uninstalled Relance."
     if shop.platform == "shopify":
-        from bridge.shops.shopify_install import setup_job_id, setup_shop
-
-        return setup_shop, setup_job_id(shop.id), ""
+        return jobnames.SETUP_SHOP, jobnames.setup_shop_id(shop.id), ""
     if shop.platform == "woocommerce":
-        from bridge.events.reconcile_woo import register_woo_webhooks
-
-        return register_woo_webhooks, f"woo-register-{shop.id}-admin", ""
+        return jobnames.REGISTER_WOO_WEBHOOKS, jobnames.register_woo_webhooks_id(shop.id, "admin"), ""
     return None, "", f"No webhook registration exists for platform {shop.platform}."
 
 

@@ -1,70 +1,163 @@
-"""RQ jobs: small importable functions of ids that load, decide, write and enqueue the next step."""
+"""The job catalogue: every RQ entry point, a small function of ids that resolves the process's context and
+calls the feature that does the work. Lower layers enqueue these by name (`bridge.infra.jobnames`)."""
 
 from __future__ import annotations
 
-import logging
+from bridge import wiring
+from bridge.db import transaction
+from bridge.db.models import Shop
+from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo
+from bridge.leads import erasure, rescore, retention, scores
+from bridge.outreach import consent, delivery, outbound, results, sweep
+from bridge.shops import shopify_install
 
-from bridge import wiring as runtime
-
-log = logging.getLogger(__name__)
-
-
-def event_job_id(event_id: int) -> str:
-    """The stable RQ job id of an event (re-enqueueing it never makes two jobs)."""
-    return f"event-{event_id}"
+# events
 
 
 def process_event(event_id: int) -> str:
     """Turn one stored webhook into facts and apply them."""
-    from bridge.events.pipeline import handle_event
-
-    return handle_event(runtime.current(), event_id)
+    return pipeline.handle_event(wiring.current(), event_id)
 
 
 def process_events(event_ids: list[int]) -> dict[str, int]:
     """Process the events of one ingest batch, each in its own transactions; a batch with an event that must
     wait is retried by RQ as a whole (the events already done are skipped at once)."""
-    from bridge.events.pipeline import handle_events
-
-    return handle_events(runtime.current(), event_ids)
+    return pipeline.handle_events(wiring.current(), event_ids)
 
 
 def relay_pending() -> int:
-    """Re-enqueue acknowledged events whose job was lost."""
-    from bridge.events.ingest import relay
-
-    return relay(runtime.current())
+    """Periodic: re-enqueue acknowledged events whose job was lost."""
+    return ingest.relay(wiring.current())
 
 
-def rescore_leads(shop_id: int, lead_ids: list[int], reason: str) -> int:
-    """Rescore some leads of a shop."""
-    from bridge.leads.scores import rescore_many
-
-    return rescore_many(runtime.current(), shop_id, lead_ids, reason)
+def reconcile_all_shopify() -> int:
+    """Periodic: queue a reconciliation for every installed Shopify shop; how many were queued."""
+    return reconcile_shopify.enqueue_all(wiring.current())
 
 
-def sync_marketing_consent(lead_id: int) -> str:
-    """Write a lead's unsubscribe back to its Shopify customer (retried while Shopify is unreachable)."""
-    from bridge.outreach.consent import push_unsubscribe
+def reconcile_shopify_shop(shop_id: int) -> int:
+    """Feed a Shopify shop's recent checkouts and orders through the pipeline; how many events were new."""
+    return reconcile_shopify.reconcile_shop(wiring.current(), shop_id)
 
-    return push_unsubscribe(runtime.current(), lead_id)
+
+def reconcile_all_woocommerce() -> int:
+    """Periodic: queue one reconciliation per installed WooCommerce shop; how many were queued."""
+    return reconcile_woo.enqueue_all(wiring.current())
+
+
+def reconcile_woocommerce(shop_id: int) -> int:
+    """Repair a WooCommerce shop's webhooks and feed the orders and customers they missed; events stored."""
+    return reconcile_woo.reconcile(wiring.current(), shop_id)
+
+
+def register_woo_webhooks(shop_id: int) -> int:
+    """Register (or repair) a WooCommerce shop's webhooks; how many topics are active."""
+    return reconcile_woo.register(wiring.current(), shop_id)
+
+
+def unregister_woo_webhooks(shop_id: int) -> int:
+    """After an uninstall: delete our webhooks from the store, then forget its REST keys."""
+    return reconcile_woo.unregister_webhooks(wiring.current(), shop_id)
+
+
+# shops
+
+
+def setup_shop(shop_id: int) -> list[str]:
+    """Record a Shopify shop's name, currency and time zone, subscribe its webhooks, activate the pixel."""
+    return shopify_install.set_up(wiring.current(), shop_id)
 
 
 def erase_shop(shop_id: int) -> None:
     """Delete a shop and everything that belongs to it (shop/redact)."""
-    from bridge.db import transaction
-    from bridge.db.models import Shop
-    from bridge.leads.erasure import erase_shop as erase
-
-    ctx = runtime.current()
+    ctx = wiring.current()
     with transaction(ctx.sessions) as session:
         shop = session.get(Shop, shop_id)
         if shop is not None:
-            erase(session, shop)
+            erasure.erase_shop(session, shop)
+
+
+# leads
+
+
+def rescore_leads(shop_id: int, lead_ids: list[int], reason: str) -> int:
+    """Rescore some leads of a shop."""
+    return scores.rescore_many(wiring.current(), shop_id, lead_ids, reason)
+
+
+def rescore_shop(shop_id: int, version: int) -> int:
+    """Rescore every lead of a shop under rules `version`, from its checkpoint on."""
+    return rescore.run(wiring.current(), shop_id, version)
+
+
+def resume_rescores() -> int:
+    """Periodic: queue again the unfinished bulk rescores whose job was lost; how many."""
+    return rescore.resume(wiring.current())
+
+
+def apply_retention() -> int:
+    """Periodic (daily): apply the retention period; the number of leads erased."""
+    return retention.run(wiring.current()).leads
 
 
 def snapshot_tiers() -> int:
-    """Store today's leads-per-tier counts of every shop."""
-    from bridge.outreach.results import snapshot_tiers as snap
+    """Periodic: store today's leads-per-tier counts of every shop."""
+    return results.snapshot_tiers(wiring.current())
 
-    return snap(runtime.current())
+
+# outreach
+
+
+def sweep_carts() -> int:
+    """Periodic: the abandonment sweep, then carts whose decision job was lost."""
+    return sweep.sweep_and_repair(wiring.current())
+
+
+def abandon_carts(shop_id: int, cart_ids: list[int], cutoff: str) -> int:
+    """Mark the carts of a sweep batch abandoned (those still idle), then decide each one's offer."""
+    return sweep.abandon_carts(wiring.current(), shop_id, cart_ids, cutoff)
+
+
+def plan_cart_offers(cart_ids: list[int]) -> int:
+    """Decide the offers of a batch of abandoned carts."""
+    return sweep.plan_cart_offers(wiring.current(), cart_ids)
+
+
+def plan_hot_offer(lead_id: int) -> str:
+    """Decide a personal offer for a lead that became hot."""
+    return sweep.plan_hot_offer(wiring.current(), lead_id)
+
+
+def create_code(offer_id: int) -> str:
+    """Create an offer's code on the store: looked up first, so a retry never makes two."""
+    return delivery.create_on_store(wiring.current(), offer_id)
+
+
+def deliver_offer(offer_id: int) -> str:
+    """Final check, then send an offer (at most once)."""
+    return delivery.deliver(wiring.current(), offer_id)
+
+
+def redeliver_lost() -> int:
+    """Periodic: deliveries whose job was lost (a crash after the code's commit, Redis down)."""
+    return delivery.redeliver_lost(wiring.current())
+
+
+def remove_code(offer_id: int) -> bool:
+    """Remove a dead offer's code from the store now (an order made the waiting offer moot)."""
+    return delivery.remove_code(wiring.current(), offer_id)
+
+
+def remove_expired_codes() -> int:
+    """Periodic: remove expired, unused codes from the store."""
+    return delivery.remove_expired(wiring.current())
+
+
+def post_offer(offer_id: int) -> str:
+    """POST a live offer to the shop's own webhook URL (retried with backoff)."""
+    return outbound.post_offer(wiring.current(), offer_id)
+
+
+def sync_marketing_consent(lead_id: int) -> str:
+    """Write a lead's unsubscribe back to its Shopify customer (retried while Shopify is unreachable)."""
+    return consent.push_unsubscribe(wiring.current(), lead_id)

@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from rq.cron import CronScheduler
 
 from bridge import jobs
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
 
 log = logging.getLogger(__name__)
 REDIS_RETRY_SECONDS = 5.0
@@ -31,22 +31,16 @@ class Periodic:
 
 def periodic_jobs() -> list[Periodic]:
     """Every periodic job; each is idempotent, so two schedulers running at once do no harm."""
-    from bridge.events import reconcile_shopify as reconcile
-    from bridge.events import reconcile_woo as woo_reconcile
-    from bridge.leads import rescore, retention
-    from bridge.outreach import delivery
-    from bridge.outreach import sweep as campaign
-
     return [
         Periodic(jobs.relay_pending, 10),
-        Periodic(campaign.sweep_job, 60, queue.CAMPAIGNS),
-        Periodic(campaign.cleanup_expired, 600, queue.CAMPAIGNS),
-        Periodic(delivery.redeliver_job, 120, queue.CAMPAIGNS),
+        Periodic(jobs.sweep_carts, 60, queue.CAMPAIGNS),
+        Periodic(jobs.remove_expired_codes, 600, queue.CAMPAIGNS),
+        Periodic(jobs.redeliver_lost, 120, queue.CAMPAIGNS),
         Periodic(jobs.snapshot_tiers, 3600),
-        Periodic(rescore.resume_rescores, 60),
-        Periodic(woo_reconcile.reconcile_all_woocommerce, 900),
-        Periodic(reconcile.reconcile_all, 900),
-        Periodic(retention.retention_job, 86400),
+        Periodic(jobs.resume_rescores, 60),
+        Periodic(jobs.reconcile_all_woocommerce, 900),
+        Periodic(jobs.reconcile_all_shopify, 900),
+        Periodic(jobs.apply_retention, 86400),
     ]
 
 
@@ -96,7 +90,11 @@ def enqueue_now(redis: Redis, periodic: Periodic) -> Callable[[], None]:
 
     def tick() -> None:
         queue.enqueue(
-            redis, periodic.func, job_id=f"cron-{periodic.func.__name__}", queue=periodic.queue, retry=None
+            redis,
+            periodic.func,
+            job_id=jobnames.cron_id(periodic.func.__name__),
+            queue=periodic.queue,
+            retry=None,
         )
 
     return tick

@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 
 from bridge.api.v1 import authenticated, page_args
 from bridge.db.models import Ruleset
+from bridge.infra import jobnames
 from bridge.infra.web import context
 from bridge.leads import rescore
 from bridge.leads import rules as rulesets
@@ -129,5 +130,5 @@ def _committed(change: Callable[[], Ruleset]) -> tuple[Response, int]:
     queued = rescore.enqueue_rescore(context(), shop.id, row.version)
     out = {**rulesets.describe(row), "document": row.document, "changed": True}
     out["diff"] = rulesets.diff(before, row.document)
-    out["rescore"] = {"job_id": rescore.job_id(shop.id, row.version), "queued": queued}
+    out["rescore"] = {"job_id": jobnames.rescore_shop_id(shop.id, row.version), "queued": queued}
     return jsonify(out), 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import sys
 import threading
 
 import click
@@ -275,6 +274,3 @@ def ingest_relay() -> int:
 
 
 from bridge.cli import admin, ops, woo  # noqa: E402,F401  (they register their commands on `main`)
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from bridge.db import transaction
 from bridge.db.models import Event, Offer, Shop
 from bridge.infra import queue
+from bridge.infra.context import Context
 from bridge.leads import rescore
 from bridge.leads import rules as rulesets
 from bridge.outreach import delivery
@@ -32,7 +33,6 @@ from bridge.outreach import results as metrics
 from bridge.outreach import sweep as campaign
 from bridge.shops import users
 from bridge.shops.registry import create_shop
-from bridge.wiring import Context
 from connectors.shopify.webhooks import signature
 
 log = logging.getLogger(__name__)

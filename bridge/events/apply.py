@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bridge.db.models import Event, Lead, Shop
+from bridge.infra.context import Context
 from bridge.leads import carts
 from bridge.leads import erasure as privacy
 from bridge.leads.people import (
@@ -21,7 +22,6 @@ from bridge.leads.people import (
     set_consent,
 )
 from bridge.shops import updates as shop_updates
-from bridge.wiring import Context
 from connectors import base as facts
 
 FollowUp = Callable[[], None]
@@ -81,7 +81,7 @@ def _apply_one(
     if isinstance(fact, facts.CartSnapshot):
         return carts.apply_snapshot(session, shop, fact, now)
     if isinstance(fact, facts.OrderPlaced):
-        return carts.apply_order(session, shop, fact, now, out.follow_ups)
+        return carts.apply_order(session, ctx.redis, shop, fact, now, out.follow_ups)
     if isinstance(fact, facts.OrderCancelled):
         carts.cancel_order(session, shop, fact)
         return None

@@ -13,13 +13,12 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bridge import jobs
 from bridge.db import transaction
 from bridge.db.models import Event
-from bridge.infra import observability, queue
+from bridge.infra import jobnames, observability, queue
+from bridge.infra.context import Context
 from bridge.infra.web import context
 from bridge.shops import registry as shops
-from bridge.wiring import Context
 from connectors.base import Envelope, PayloadError, WebhookAdapter
 
 log = logging.getLogger(__name__)
@@ -168,7 +167,7 @@ def relay(ctx: Context, limit: int = 500) -> int:
         ).all()
         carriers: dict[str, list[int]] = {}
         for event_id, job_id in due:  # a batch job carries many events; a replayed one its own
-            carriers.setdefault(job_id or jobs.event_job_id(event_id), []).append(event_id)
+            carriers.setdefault(job_id or jobnames.event_id(event_id), []).append(event_id)
         orphans, touched = [], []
         for job_id, event_ids in carriers.items():
             try:
@@ -179,7 +178,7 @@ def relay(ctx: Context, limit: int = 500) -> int:
         requeued: list[int] = []
         for at in range(0, len(orphans), RELAY_BATCH):  # batches the size of an ingest batch at most
             chunk = orphans[at : at + RELAY_BATCH]
-            job_id = f"events-relay-{secrets.token_hex(8)}"
+            job_id = jobnames.relay_batch_id(secrets.token_hex(8))
             if not queue.enqueue_batch(ctx.redis, job_id, chunk):
                 break
             requeued += chunk

@@ -13,10 +13,11 @@ from sqlalchemy import exc as sa_exc
 from bridge.db import transaction
 from bridge.db.models import Event, Shop
 from bridge.events import apply
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.leads import erasure as privacy
 from bridge.leads import preload
 from bridge.leads import scores as scorer
-from bridge.wiring import Context
 from connectors.base import PayloadError, StoreError, WebhookAdapter
 
 log = logging.getLogger(__name__)
@@ -300,9 +301,6 @@ def _fail(ctx: Context, event_id: int, exc: BaseException) -> None:
 
 def replay(ctx: Context, event_ids: list[int]) -> int:
     """Put failed (or any) events back to pending and process them again."""
-    from bridge import jobs
-    from bridge.infra import queue
-
     with transaction(ctx.sessions) as session:
         session.execute(
             sa.update(Event)
@@ -310,5 +308,5 @@ def replay(ctx: Context, event_ids: list[int]) -> int:
             .values(status="pending", attempts=0, error=None, available_at=ctx.now(), job_id=None)
         )
     for event_id in event_ids:
-        queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=jobs.event_job_id(event_id))
+        queue.enqueue(ctx.redis, jobnames.PROCESS_EVENT, event_id, job_id=jobnames.event_id(event_id))
     return len(event_ids)

@@ -17,13 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
-from bridge import wiring as runtime
 from bridge.db import locked, transaction
 from bridge.db.models import Shop
 from bridge.events.ingest import store_event
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.shops.tokens import shopify_client_for
-from bridge.wiring import Context
 from connectors.base import Envelope, StoreError
 from connectors.shopify.client import ShopifyClient
 
@@ -34,25 +33,8 @@ OVERLAP = timedelta(minutes=10)  # re-read a little before the last run: clocks 
 STAMP = "reconciled_at"
 
 
-def job_id(shop_id: int) -> str:
-    """The RQ job id of a shop's reconciliation."""
-    return f"reconcile-shopify-{shop_id}"
-
-
-def reconcile_all() -> int:
-    """Periodic job: queue a reconciliation for every installed Shopify shop; how many were queued."""
-    return enqueue_all(runtime.current())
-
-
-def reconcile_shopify(shop_id: int) -> int:
-    """Job: feed the shop's recent checkouts and orders through the pipeline; how many events were new."""
-    return reconcile_shop(runtime.current(), shop_id)
-
-
 def enqueue_all(ctx: Context) -> int:
     """Queue one reconciliation per installed Shopify shop (and the setup of shops that never finished it)."""
-    from bridge.shops.shopify_install import setup_job_id, setup_shop
-
     with ctx.sessions() as session:
         rows = session.execute(
             sa.select(Shop.id, Shop.settings).where(
@@ -62,12 +44,14 @@ def enqueue_all(ctx: Context) -> int:
     queued = 0
     for shop_id, settings in rows:
         if not (settings or {}).get("webhooks"):  # the install's setup job was lost (Redis down)
-            _enqueue_once(ctx, setup_shop, shop_id, setup_job_id(shop_id))
-        queued += _enqueue_once(ctx, reconcile_shopify, shop_id, job_id(shop_id))
+            _enqueue_once(ctx, jobnames.SETUP_SHOP, shop_id, jobnames.setup_shop_id(shop_id))
+        queued += _enqueue_once(
+            ctx, jobnames.RECONCILE_SHOPIFY, shop_id, jobnames.reconcile_shopify_id(shop_id)
+        )
     return queued
 
 
-def _enqueue_once(ctx: Context, func: Any, shop_id: int, name: str) -> int:
+def _enqueue_once(ctx: Context, func: str, shop_id: int, name: str) -> int:
     try:
         if queue.job_is_live(ctx.redis, name):
             return 0

@@ -13,15 +13,13 @@ import sqlalchemy as sa
 from redis.exceptions import RedisError
 
 import campaigns
-from bridge import jobs
-from bridge import wiring as runtime
 from bridge.db import locked, transaction
 from bridge.db.models import Event, Shop
 from bridge.events.ingest import store_event
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.infra.netguard import guard_for
 from bridge.shops import stores
-from bridge.wiring import Context
 from connectors.base import Envelope, StoreError
 from connectors.woocommerce.client import WebhookStatus, WooClient
 from connectors.woocommerce.webhooks import TOPIC_HEADER, WEBHOOK_ID_HEADER, WooWebhooks
@@ -29,7 +27,6 @@ from connectors.woocommerce.webhooks import TOPIC_HEADER, WEBHOOK_ID_HEADER, Woo
 log = logging.getLogger(__name__)
 
 TOPICS = ("order.created", "order.updated", "customer.created", "customer.updated")
-CLIENT_FACTORY = "woo_client"  # ctx.extras key: builds a WooClient (tests inject one that never sleeps)
 EVERY_SECONDS = 900
 OVERLAP = timedelta(minutes=15)  # deliveries coalesce for up to 10 minutes; clocks drift
 FIRST_LOOKBACK = timedelta(days=1)
@@ -59,7 +56,7 @@ def delivery_url(ctx: Context, shop_key: str) -> str:
 
 def make_client(ctx: Context, store_url: str, key: str, secret: str, **options: Any) -> WooClient:
     """A REST client for a store (public addresses only), from the context's factory when one is set."""
-    factory = ctx.extras.get(CLIENT_FACTORY, WooClient)
+    factory = ctx.woo_client
     client: WooClient = factory(store_url, key, secret, session=guard_for(ctx).session(), **options)
     return client
 
@@ -77,11 +74,6 @@ def load_shop(ctx: Context, shop_id: int) -> WooShop | None:
         return WooShop(
             shop.id, shop.shop_key, shop.domain, key, secret, hook_secret, dict(shop.settings or {})
         )
-
-
-def register_woo_webhooks(shop_id: int) -> int:
-    """Job: register (or repair) the shop's webhooks; how many topics are active."""
-    return register(runtime.current(), shop_id)
 
 
 def register(ctx: Context, shop_id: int) -> int:
@@ -139,10 +131,9 @@ def _refused(ctx: Context, shop_id: int, url: str, exc: StoreError) -> None:
         log.warning("woocommerce upkeep of shop %s failed: %s", shop_id, exc.code or "error")
 
 
-def unregister_woo_webhooks(shop_id: int) -> int:
+def unregister_webhooks(ctx: Context, shop_id: int) -> int:
     """Job, after the shop uninstalled: delete our webhooks from the store, then forget its REST keys (the key
     itself can only be revoked in WooCommerce); how many webhooks were deleted."""
-    ctx = runtime.current()
     with ctx.sessions() as session:
         shop = session.get(Shop, shop_id)
         if shop is None or shop.platform != "woocommerce" or shop.uninstalled_at is None:
@@ -163,11 +154,6 @@ def unregister_woo_webhooks(shop_id: int) -> int:
         if found is not None and found.uninstalled_at is not None:
             found.consumer_key_enc = found.consumer_secret_enc = None
     return removed
-
-
-def reconcile_woocommerce(shop_id: int) -> int:
-    """Job: repair the shop's webhooks and feed orders and customers they missed; events stored."""
-    return reconcile(runtime.current(), shop_id)
 
 
 def reconcile(ctx: Context, shop_id: int) -> int:
@@ -196,9 +182,8 @@ def reconcile(ctx: Context, shop_id: int) -> int:
     return stored
 
 
-def reconcile_all_woocommerce() -> int:
-    """Periodic job: queue one reconciliation per installed WooCommerce shop; how many were queued."""
-    ctx = runtime.current()
+def enqueue_all(ctx: Context) -> int:
+    """Queue one reconciliation per installed WooCommerce shop; how many were queued."""
     with ctx.sessions() as session:
         shop_ids = session.scalars(
             sa.select(Shop.id).where(
@@ -210,14 +195,19 @@ def reconcile_all_woocommerce() -> int:
         ).all()
     queued = 0
     for shop_id in shop_ids:
-        job_id = f"woo-reconcile-{shop_id}"
+        job_id = jobnames.reconcile_woocommerce_id(shop_id)
         try:
             if queue.job_is_live(ctx.redis, job_id):
                 continue
         except (RedisError, OSError):
             break
         if queue.enqueue(
-            ctx.redis, reconcile_woocommerce, shop_id, job_id=job_id, queue=queue.MAINTENANCE, retry=None
+            ctx.redis,
+            jobnames.RECONCILE_WOOCOMMERCE,
+            shop_id,
+            job_id=job_id,
+            queue=queue.MAINTENANCE,
+            retry=None,
         ):
             queued += 1
     return queued
@@ -283,7 +273,7 @@ def _feed(
         event_id = store_event(ctx, shop_id, envelope, raw)
         if event_id is not None:
             stored += 1
-            queue.enqueue(ctx.redis, jobs.process_event, event_id, job_id=jobs.event_job_id(event_id))
+            queue.enqueue(ctx.redis, jobnames.PROCESS_EVENT, event_id, job_id=jobnames.event_id(event_id))
     return stored
 
 

@@ -14,7 +14,7 @@ import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -24,13 +24,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import connection
 
-if TYPE_CHECKING:
-    from bridge.wiring import Context
+from bridge.infra.settings import Settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]  # host, port -> IP addresses as text
 MAX_REDIRECTS = 3
-GUARD_KEY = "net_guard"  # ctx.extras key: tests inject a Guard with a resolver of their own
 # Names that never lead to the public internet (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal).
 _INTERNAL_NAMES = ("localhost", "local", "internal", "home.arpa", "localdomain")
 _NUMERIC = re.compile(r"[0-9a-fx.]+", re.IGNORECASE)  # what inet_aton may read as an IPv4 address
@@ -157,10 +155,14 @@ def _unsafe(exc: BaseException | None) -> UnsafeTarget | None:
     return None
 
 
-def guard_for(ctx: Context) -> Guard:
+class _HasGuard(Protocol):
+    settings: Settings
+    guard: Guard | None
+
+
+def guard_for(ctx: _HasGuard) -> Guard:
     """The context's guard: the injected one, else one by the ALLOW_PRIVATE_NETWORK_URLS setting."""
-    injected = ctx.extras.get(GUARD_KEY)
-    return injected if isinstance(injected, Guard) else Guard(ctx.settings.allow_private_network_urls)
+    return ctx.guard if ctx.guard is not None else Guard(ctx.settings.allow_private_network_urls)
 
 
 class _GuardedConnection:

@@ -13,10 +13,13 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry, SimpleWorker, Worker
-from rq.exceptions import StopRequested
+from rq.exceptions import NoSuchJobError, StopRequested
 from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
+from rq.utils import import_attribute
+
+from bridge.infra import jobnames
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,7 @@ QUEUES = (EVENTS, CAMPAIGNS, MAINTENANCE)
 
 # Transient failures (database restarting, store timeouts) are retried by RQ with backoff.
 DEFAULT_RETRY = Retry(max=4, interval=[5, 30, 120, 600])
+WAITING_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 LIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 _embedded_server: Any = None
@@ -55,14 +59,27 @@ def connect_worker(url: str) -> Redis:
     return Redis.from_url(url, socket_connect_timeout=2, socket_keepalive=True, health_check_interval=30)
 
 
+class CatalogueJob(Job):
+    """An RQ job whose function is found in the job catalogue: a job queued by an earlier release under a
+    function's old path runs today's entry point (`jobnames.LEGACY`)."""
+
+    @property
+    def func(self) -> Any:
+        """The function to run, by the catalogue's current name."""
+        name = self.func_name
+        if name is not None and self.instance is None and name in jobnames.LEGACY:
+            return import_attribute(jobnames.current_name(name))
+        return super().func
+
+
 def get_queue(redis: Redis, name: str = EVENTS) -> Queue:
     """The named RQ queue on `redis`."""
-    return Queue(name, connection=redis)
+    return Queue(name, connection=redis, job_class=CatalogueJob)
 
 
 def enqueue(
     redis: Redis,
-    func: Callable[..., Any],
+    func: str | Callable[..., Any],
     *args: Any,
     job_id: str,
     queue: str = EVENTS,
@@ -88,7 +105,7 @@ def enqueue(
 
 def enqueue_many(
     redis: Redis,
-    func: Callable[..., Any],
+    func: str | Callable[..., Any],
     arg_list: Sequence[tuple[Any, ...]],
     *,
     job_ids: Sequence[str],
@@ -113,28 +130,40 @@ def enqueue_many(
 
 def enqueue_events(redis: Redis, event_ids: list[int]) -> None:
     """Queue `process_event` for many events in one round trip."""
-    from bridge.jobs import event_job_id, process_event
-
     enqueue_many(
         redis,
-        process_event,
+        jobnames.PROCESS_EVENT,
         [(i,) for i in event_ids],
-        job_ids=[event_job_id(i) for i in event_ids],
+        job_ids=[jobnames.event_id(i) for i in event_ids],
         queue_name=EVENTS,
     )
 
 
 def enqueue_batch(redis: Redis, job_id: str, event_ids: list[int]) -> bool:
     """Queue one `process_events` job for the events of a group commit (the id is stored with them)."""
-    from bridge.jobs import process_events
-
-    return enqueue(redis, process_events, event_ids, job_id=job_id, timeout=300 + 2 * len(event_ids))
+    return enqueue(redis, jobnames.PROCESS_EVENTS, event_ids, job_id=job_id, timeout=300 + 2 * len(event_ids))
 
 
 def job_is_live(redis: Redis, job_id: str) -> bool:
     """True when RQ still holds this job queued, running or scheduled for a retry."""
     job = Job.fetch(job_id, connection=redis) if Job.exists(job_id, connection=redis) else None
     return job is not None and job.get_status(refresh=False) in LIVE_STATES
+
+
+def drop_waiting(redis: Redis, job_ids: Sequence[str]) -> int:
+    """Delete the jobs among `job_ids` still waiting (queued, scheduled, deferred); how many."""
+    dropped = 0
+    for job_id in job_ids:
+        try:
+            job = Job.fetch(job_id, connection=redis)
+            if job.get_status() in WAITING_STATES:
+                job.delete()
+                dropped += 1
+        except NoSuchJobError:
+            continue
+        except (RedisError, OSError):
+            break  # Redis is down: nothing can run those jobs now
+    return dropped
 
 
 def queue_depths(redis: Redis) -> dict[str, int]:
@@ -165,7 +194,9 @@ def work_until_stopped(
         _stop_on_signal(asked)  # until RQ's work() installs its own handlers
         worker, began = None, time.monotonic()
         try:
-            worker = supervised(queues, connection=redis, worker_ttl=worker_ttl)  # RQ talks to Redis here
+            worker = supervised(  # RQ talks to Redis here
+                queues, connection=redis, worker_ttl=worker_ttl, job_class=CatalogueJob
+            )
             if not asked.is_set():
                 worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
         except StopRequested:  # RQ's handler, raised outside RQ's loop
@@ -220,6 +251,7 @@ class ThreadWorker(SimpleWorker):
     """An RQ worker that can run in a thread (no signal handlers there; timeouts by timer)."""
 
     death_penalty_class = TimerDeathPenalty
+    job_class = CatalogueJob
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is threading.main_thread():

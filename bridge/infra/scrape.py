@@ -13,8 +13,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from redis import Redis
 from redis.exceptions import RedisError
 
+from bridge.infra.context import Context
 from bridge.infra.observability import JOB_BUCKETS, JOBS_KEY, STORE_KEY
-from bridge.wiring import Context
 
 
 class StateCollector:

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter, Map
 
-from bridge.wiring import Context
+from bridge.infra.context import Context
 
 # The id columns are INTEGER on PostgreSQL; a larger number names no row (and would make the driver fail).
 MAX_ID = 2**31 - 1

@@ -9,10 +9,12 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from redis import Redis
 from sqlalchemy.orm import Session
 
 from bridge.db.models import Cart, Lead, Offer, Order, Shop
-from bridge.leads import preload
+from bridge.infra import jobnames, queue
+from bridge.leads import preload, rules
 from bridge.leads.people import lead_for, normalize_email, set_consent
 from connectors import base as facts
 
@@ -103,6 +105,7 @@ def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: 
 
 def apply_order(
     session: Session,
+    redis: Redis,
     shop: Shop,
     order: facts.OrderPlaced,
     now: datetime,
@@ -141,7 +144,7 @@ def apply_order(
     if lead is not None:
         waiting = cancel_waiting_offers(session, lead, order)
         if waiting:
-            follow_ups.append(lambda: _remove_codes_soon(waiting))
+            follow_ups.append(lambda: _remove_codes_soon(redis, waiting))
     session.flush()
     return lead
 
@@ -166,16 +169,11 @@ def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced
     return on_store
 
 
-def _remove_codes_soon(offer_ids: list[int]) -> None:
+def _remove_codes_soon(redis: Redis, offer_ids: list[int]) -> None:
     """After commit: queue the removal of the cancelled offers' codes (the clean-up job retries a failure)."""
-    from bridge import wiring as runtime
-    from bridge.infra import queue
-    from bridge.outreach import delivery  # delivery imports tracking, which imports the API: a cycle
-
-    ctx = runtime.current()
     for offer_id in offer_ids:
-        job_id = f"remove-code-{offer_id}"
-        queue.enqueue(ctx.redis, delivery.remove_code_job, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
+        job_id = jobnames.remove_code_id(offer_id)
+        queue.enqueue(redis, jobnames.REMOVE_CODE, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
 
 
 def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
@@ -190,9 +188,8 @@ def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
 
 
 def _attribution_window(session: Session, shop_id: int) -> timedelta:
-    from bridge.outreach.sweep import settings_for
 
-    return timedelta(days=settings_for(session, shop_id).attribution_window_days)
+    return timedelta(days=rules.campaign_settings_for(session, shop_id).attribution_window_days)
 
 
 def _close_cart(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> None:

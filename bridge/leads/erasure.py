@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bridge.db.models import Activity, Cart, Event, Lead, Offer, Order, PrivacyExport, ScoreChange, Shop
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.leads.people import find_lead, normalize_email
-from bridge.wiring import Context
 from connectors import base as facts
 
 PRIVACY_FACTS = (facts.CustomerRedact, facts.DataRequest, facts.ShopRedact, facts.AppUninstalled)
@@ -52,14 +53,15 @@ def check_shop(shop: Shop, items: list[Any]) -> None:
 
 def _later_cancel_jobs(ctx: Context, shop_id: int, platform: str = "shopify") -> Callable[[], None]:
     def step() -> None:
-        from bridge.events.reconcile_woo import unregister_woo_webhooks
-        from bridge.infra import queue
-        from bridge.shops.shopify_install import cancel_shop_jobs
-
-        cancel_shop_jobs(ctx, shop_id)
+        # Waiting Shopify jobs are dropped; a running one sees `uninstalled_at` and stops.
+        queue.drop_waiting(
+            ctx.redis, [jobnames.setup_shop_id(shop_id), jobnames.reconcile_shopify_id(shop_id)]
+        )
         if platform == "woocommerce":  # our webhooks off the store, then its keys forgotten
-            job_id = f"woo-unregister-{shop_id}"
-            queue.enqueue(ctx.redis, unregister_woo_webhooks, shop_id, job_id=job_id, queue=queue.MAINTENANCE)
+            job_id = jobnames.unregister_woo_webhooks_id(shop_id)
+            queue.enqueue(
+                ctx.redis, jobnames.UNREGISTER_WOO_WEBHOOKS, shop_id, job_id=job_id, queue=queue.MAINTENANCE
+            )
 
     return step
 
@@ -68,12 +70,8 @@ def _later_erase(ctx: Context, shop_id: int) -> Callable[[], None]:
     """Erasing the shop deletes the event being processed, so it runs as its own job."""
 
     def step() -> None:
-        from bridge import jobs
-        from bridge.infra import queue
-
-        queue.enqueue(
-            ctx.redis, jobs.erase_shop, shop_id, job_id=f"erase-shop-{shop_id}", queue=queue.MAINTENANCE
-        )
+        job_id = jobnames.erase_shop_id(shop_id)
+        queue.enqueue(ctx.redis, jobnames.ERASE_SHOP, shop_id, job_id=job_id, queue=queue.MAINTENANCE)
 
     return step
 

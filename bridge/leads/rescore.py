@@ -17,13 +17,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 import scoring
-from bridge import wiring as runtime
 from bridge.db import transaction
 from bridge.db.models import Lead, RescoreRun, Shop
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.leads import rules as rulesets
 from bridge.leads import scores as scorer
-from bridge.wiring import Context
 
 log = logging.getLogger(__name__)
 
@@ -31,32 +30,27 @@ BATCH_SIZE = 1000
 JOB_TIMEOUT = 3600  # a killed job is retried by RQ (and re-queued by resume_rescores) from its checkpoint
 
 
-def job_id(shop_id: int, version: int) -> str:
-    """The RQ job id of one version's rescore (one job per shop and version)."""
-    return f"rescore-{shop_id}-{version}"
-
-
 def enqueue_rescore(ctx: Context, shop_id: int, version: int) -> bool:
     """Queue the rescore of a version unless already queued or running; False if not queued."""
-    name = job_id(shop_id, version)
+    name = jobnames.rescore_shop_id(shop_id, version)  # one job per shop and version
     try:
         if queue.job_is_live(ctx.redis, name):
             return False
     except (RedisError, OSError):
         return False  # resume_rescores will queue it once Redis is back
     return queue.enqueue(
-        ctx.redis, rescore_shop, shop_id, version, job_id=name, queue=queue.MAINTENANCE, timeout=JOB_TIMEOUT
+        ctx.redis,
+        jobnames.RESCORE_SHOP,
+        shop_id,
+        version,
+        job_id=name,
+        queue=queue.MAINTENANCE,
+        timeout=JOB_TIMEOUT,
     )
 
 
-def rescore_shop(shop_id: int, version: int) -> int:
-    """RQ job: rescore every lead of a shop under rules `version`, from its checkpoint on."""
-    return run(runtime.current(), shop_id, version)
-
-
-def resume_rescores() -> int:
-    """Periodic job: queue again the unfinished runs whose job was lost; returns how many."""
-    ctx = runtime.current()
+def resume(ctx: Context) -> int:
+    """Queue again the unfinished runs whose job was lost; returns how many."""
     with ctx.sessions() as session:
         pending = session.execute(
             sa.select(RescoreRun.shop_id, RescoreRun.version).where(RescoreRun.status == "running")

@@ -15,11 +15,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from bridge import wiring as runtime
 from bridge.db import transaction
 from bridge.db.models import Cart, Event, Lead, Offer
+from bridge.infra.context import Context
 from bridge.leads.erasure import redact_lead
-from bridge.wiring import Context
 
 log = logging.getLogger(__name__)
 DEFAULT_MONTHS = 24
@@ -117,8 +116,3 @@ def run(ctx: Context, months: int | None = None) -> Outcome:
             outcome.events,
         )
     return outcome
-
-
-def retention_job() -> int:
-    """Periodic job (daily): apply the retention period; returns the number of leads erased."""
-    return run(runtime.current()).leads

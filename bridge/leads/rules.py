@@ -10,9 +10,13 @@ a lost enqueue.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
@@ -20,6 +24,8 @@ from sqlalchemy.orm import Session
 
 import scoring
 from bridge.db.models import AuditLog, RescoreRun, Ruleset, Shop
+from bridge.leads import preload
+from campaigns import CampaignSettings, load_stored_campaign, zone_or_utc
 from campaigns.settings import DEFAULT_CAMPAIGN, dump_campaign, load_campaign
 
 PARTS: dict[str, Callable[[Any], dict[str, Any]]] = {
@@ -226,3 +232,60 @@ def _store(
     )
     session.flush()
     return row
+
+
+def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
+    """The newest ruleset document of a shop, or None for the defaults (read once per batch transaction)."""
+
+    def newest() -> dict[str, Any] | None:
+        row = session.scalar(
+            sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc()).limit(1)
+        )
+        return None if row is None else row.document
+
+    return preload.once(session, ("rules", shop_id), newest)
+
+
+T = TypeVar("T")
+_parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def parsed(kind: str, document: Any, load: Callable[[Any], T], keep: int = 512) -> T:
+    """`load(document)`, remembered by the document's content: validating a ruleset with marshmallow costs
+    milliseconds and every event needs one, while a shop's rules change rarely (and never in place)."""
+    key = (kind, json.dumps(document, sort_keys=True, default=str))
+    with _parsed_lock:
+        if key in _parsed:
+            _parsed.move_to_end(key)
+            return _parsed[key]  # type: ignore[no-any-return]
+    value = load(document)
+    with _parsed_lock:
+        _parsed[key] = value
+        while len(_parsed) > keep:
+            _parsed.popitem(last=False)
+    return value
+
+
+def scoring_rules_for(session: Session, shop_id: int) -> scoring.Rules:
+    """The live scoring rules of a shop (the defaults until the merchant changes them)."""
+    document = live_rules(session, shop_id)
+    if document is None or "scoring" not in document:
+        return scoring.default_rules()
+    return parsed("scoring", document["scoring"], scoring.load_rules)
+
+
+def campaign_settings_for(session: Session, shop_id: int) -> CampaignSettings:
+    """The live campaign settings of a shop (the defaults until the merchant changes them); without a time
+    zone of their own they take the shop's (from the store), so quiet hours, the budget month and the
+    expiry in the email follow the merchant's clock."""
+    document = live_rules(session, shop_id) or {}
+    settings = parsed("campaign", document.get("campaign") or DEFAULT_CAMPAIGN, load_stored_campaign)
+    shop = session.get(Shop, shop_id)  # usually in the session already: no query
+    if settings.timezone is None:
+        settings = dataclasses.replace(settings, timezone=zone_or_utc(shop and shop.timezone).key)
+    if shop is not None and shop.platform == "shopify" and not settings.require_consent:
+        # Saving refuses it on Shopify (`save`); rules stored before that rule still never mail a
+        # discount to a customer who did not accept marketing emails.
+        settings = dataclasses.replace(settings, require_consent=True)
+    return settings

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 import scoring
 from bridge.db import transaction
 from bridge.db.models import Activity, Lead, ScoreChange, Shop
-from bridge.shops import registry as shops
-from bridge.wiring import Context
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
+from bridge.leads.rules import scoring_rules_for
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,6 @@ class TierChange:
     old_tier: str
     new_tier: str
     reason: str = ""
-
-
-def rules_for(session: Session, shop_id: int) -> scoring.Rules:
-    """The live scoring rules of a shop (the defaults until the merchant changes them)."""
-    document = shops.live_rules(session, shop_id)
-    if document is None or "scoring" not in document:
-        return scoring.default_rules()
-    return shops.parsed("scoring", document["scoring"], scoring.load_rules)
 
 
 def profile_of(lead: Lead) -> scoring.Profile:
@@ -97,7 +90,7 @@ def rescore_leads(
     ids = sorted(set(lead_ids))
     if not ids:
         return []
-    rules = rules or rules_for(session, shop.id)
+    rules = rules or scoring_rules_for(session, shop.id)
     leads = session.scalars(sa.select(Lead).where(Lead.id.in_(ids), Lead.redacted_at.is_(None))).all()
     activities = load_activities(session, ids)
     changes = []
@@ -123,12 +116,33 @@ def rescore_leads(
     return changes
 
 
+def became_hot(changes: Iterable[TierChange]) -> list[int]:
+    """Leads whose own activity made them hot: they may get a personal offer (a rules change alone does not
+    mail anyone)."""
+    return [
+        c.lead_id
+        for c in changes
+        if c.new_tier == "hot" and c.old_tier in ("cold", "warm") and not c.reason.startswith("rules v")
+    ]
+
+
 def follow_ups(ctx: Context, shop: Shop, changes: list[TierChange]) -> list[Callable[[], None]]:
-    """Steps to run after commit: a lead that became hot may get a personal offer."""
-    hook = ctx.extras.get("on_tier_change")
-    if hook is None or not changes:
+    """Steps to run after commit: a lead that became hot has its personal offer decided (once a day)."""
+    hot = became_hot(changes)
+    if not hot:
         return []
-    return [lambda: hook(ctx, shop.id, changes)]
+    day = int(ctx.now().timestamp()) // 86400
+
+    def plan_offers() -> None:
+        queue.enqueue_many(
+            ctx.redis,
+            jobnames.PLAN_HOT_OFFER,
+            [(lead_id,) for lead_id in hot],
+            job_ids=[jobnames.plan_hot_id(lead_id, day) for lead_id in hot],
+            queue_name=queue.CAMPAIGNS,
+        )
+
+    return [plan_offers]
 
 
 def rescore_many(ctx: Context, shop_id: int, lead_ids: list[int], reason: str) -> int:

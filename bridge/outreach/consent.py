@@ -15,29 +15,23 @@ import requests
 
 from bridge.db import transaction
 from bridge.db.models import AuditLog, Lead, Shop
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.shops import tokens
-from bridge.wiring import Context
 from connectors.base import StoreError
 
 log = logging.getLogger(__name__)
 ACTOR = "relance:consent-sync"
 
 
-def job_id(lead_id: int) -> str:
-    """The RQ job id of one lead's consent sync (a second unsubscribe replaces a waiting one)."""
-    return f"consent-sync-{lead_id}"
-
-
 def enqueue_sync(ctx: Context, platform: str, lead_ids: list[int]) -> None:
     """After the unsubscribe committed: queue one sync per lead (Shopify shops only)."""
     if platform != "shopify":
         return
-    from bridge import jobs
-
-    for lead_id in lead_ids:
+    for lead_id in lead_ids:  # a second unsubscribe finds the first one's job waiting
+        job_id = jobnames.consent_sync_id(lead_id)
         queue.enqueue(
-            ctx.redis, jobs.sync_marketing_consent, lead_id, job_id=job_id(lead_id), queue=queue.MAINTENANCE
+            ctx.redis, jobnames.SYNC_MARKETING_CONSENT, lead_id, job_id=job_id, queue=queue.MAINTENANCE
         )
 
 

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 import campaigns
 from bridge.db import locked, transaction
 from bridge.db.models import CODE_DEAD, Cart, Lead, Offer, Order, Shop
-from bridge.infra import queue
-from bridge.outreach import mailer, outbound, tracking
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
+from bridge.leads import rules
+from bridge.outreach import mailer, tracking
 from bridge.shops import stores
-from bridge.wiring import Context
 from connectors.base import DiscountRef, DiscountSpec, StoreClient, StoreError, relance_title
 
 log = logging.getLogger(__name__)
@@ -116,17 +117,17 @@ def _store_failed(ctx: Context, offer_id: int, exc: StoreError) -> str:
 
 def schedule_delivery(ctx: Context, offer_id: int, send_at: datetime | None, job_id: str = "") -> bool:
     """Deliver now, or at the end of quiet hours (RQ's scheduler); False when Redis refused the job."""
-    job_id = job_id or f"deliver-{offer_id}"
+    job_id = job_id or jobnames.deliver_id(offer_id)
     if send_at is not None and send_at > ctx.now():
         try:
             queue.get_queue(ctx.redis, queue.CAMPAIGNS).enqueue_at(
-                send_at, deliver, offer_id, job_id=job_id, retry=queue.DEFAULT_RETRY
+                send_at, jobnames.DELIVER_OFFER, offer_id, job_id=job_id, retry=queue.DEFAULT_RETRY
             )
         except (RedisError, OSError) as exc:
             log.warning("delivery of offer %s not scheduled: %s", offer_id, type(exc).__name__)
             return False
         return True
-    return queue.enqueue(ctx.redis, deliver, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
+    return queue.enqueue(ctx.redis, jobnames.DELIVER_OFFER, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
 
 
 def redeliver_lost(ctx: Context, older_than: timedelta = REDELIVER_AFTER, limit: int = 500) -> int:
@@ -157,14 +158,7 @@ def redeliver_lost(ctx: Context, older_than: timedelta = REDELIVER_AFTER, limit:
     return queued
 
 
-def redeliver_job() -> int:
-    """Periodic job: deliveries whose job was lost (a crash after the code's commit, Redis down)."""
-    from bridge import wiring as runtime
-
-    return redeliver_lost(runtime.current())
-
-
-def deliver(offer_id: int) -> str:
+def deliver(ctx: Context, offer_id: int) -> str:
     """Job: final check, then send; an order that arrived meanwhile cancels the offer, expiry expires it.
 
     The email goes out at most once per offer. The offer is claimed first (`sent`, with EMAIL_IN_FLIGHT as its
@@ -176,9 +170,6 @@ def deliver(offer_id: int) -> str:
     twice, and the window here (one SMTP exchange) shows itself in `error` instead of passing silently.
     The webhook is a job of its own (outbound.post_offer), queued in the claim's transaction.
     """
-    from bridge import wiring as runtime
-
-    ctx = runtime.current()
     with transaction(ctx.sessions) as session:
         offer = locked(session, Offer, offer_id, Offer.status)
         if offer is None or offer.status != "created":
@@ -187,7 +178,7 @@ def deliver(offer_id: int) -> str:
         to, unsubscribe = offer.recipient or "", tracking.unsubscribe_url(ctx, offer)
     if outcome == "quiet_hours":  # a late run (a retry, a redelivery) never mails at night: later, same job
         assert offer.send_at is not None
-        later = f"deliver-{offer_id}-at-{int(offer.send_at.timestamp())}"  # this job's id is still in use
+        later = jobnames.deliver_later_id(offer_id, int(offer.send_at.timestamp()))
         schedule_delivery(ctx, offer_id, offer.send_at, job_id=later)  # if refused, redeliver_lost retries
     if outcome == "email" and message is not None:
         outcome = _send_email(ctx, offer_id, to, message, unsubscribe)
@@ -198,10 +189,9 @@ def deliver(offer_id: int) -> str:
 
 def _claim(ctx: Context, session: Session, offer: Offer) -> tuple[str, campaigns.RenderedMessage | None]:
     """Decide in the locked transaction: cancel, expire, fail, wait for a channel, or mark it sent."""
-    from bridge.outreach.sweep import settings_for
 
     try:
-        settings = settings_for(session, offer.shop_id)
+        settings = rules.campaign_settings_for(session, offer.shop_id)
     except ValidationError as exc:  # rules saved before a check that now refuses them (a costly template)
         offer.status, offer.error = "failed", f"the campaign settings are invalid: {exc.messages}"[:1000]
         return "failed", None
@@ -227,8 +217,8 @@ def _claim(ctx: Context, session: Session, offer: Offer) -> tuple[str, campaigns
         offer.status, offer.error = "failed", str(exc)[:1000]
         return "failed", None
     if webhook and not (offer.error or "").startswith(EMAIL_RETRY):
-        job_id = f"webhook-{offer.id}"  # before the commit: a refused job rolls the claim back
-        if not queue.enqueue(ctx.redis, outbound.post_offer, offer.id, job_id=job_id, queue=queue.CAMPAIGNS):
+        job_id = jobnames.webhook_id(offer.id)  # before the commit: a refused job rolls the claim back
+        if not queue.enqueue(ctx.redis, jobnames.POST_OFFER, offer.id, job_id=job_id, queue=queue.CAMPAIGNS):
             raise NotQueued(job_id)
     offer.status, offer.sent_at = "sent", ctx.now()
     offer.error = EMAIL_IN_FLIGHT if email else None
@@ -288,12 +278,11 @@ def render(
 ) -> campaigns.RenderedMessage:
     """The offer's message as its shop's template renders it (the same every time: tokens carry no time);
     `settings`: the shop's campaign settings when the caller has them already."""
-    from bridge.outreach.sweep import settings_for
 
     shop, lead = session.get(Shop, offer.shop_id), session.get(Lead, offer.lead_id)
     cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
     assert shop is not None and lead is not None and offer.code and offer.expires_at
-    settings = settings or settings_for(session, shop.id)
+    settings = settings or rules.campaign_settings_for(session, shop.id)
     lines = (cart.items or {}).get("lines", []) if cart else []
     items = tuple(campaigns.MessageItem(i["title"], int(i["quantity"]), Decimal(i["price"])) for i in lines)
     recovery = recovery_url(shop, cart, offer.code)
@@ -349,13 +338,6 @@ def remove_code(ctx: Context, offer_id: int) -> bool:
         return False
     _mark_removed(ctx, [offer_id])
     return True
-
-
-def remove_code_job(offer_id: int) -> bool:
-    """Job: remove a dead offer's code from the store now (an order made the waiting offer moot)."""
-    from bridge import wiring as runtime
-
-    return remove_code(runtime.current(), offer_id)
 
 
 def _mark_removed(ctx: Context, offer_ids: list[int]) -> None:

@@ -12,7 +12,7 @@ from email.utils import formataddr, formatdate, getaddresses, make_msgid, parsea
 from urllib.parse import unquote, urlsplit
 
 import campaigns
-from bridge.wiring import Context
+from bridge.infra.context import Context
 
 log = logging.getLogger(__name__)
 # One bare address: no display name, no list, no comment, no quoting (what normalize_email stores).

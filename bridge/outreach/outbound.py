@@ -15,8 +15,9 @@ import requests
 import campaigns
 from bridge.db import locked, transaction
 from bridge.db.models import AuditLog, Lead, Offer, Shop
+from bridge.infra.context import Context
 from bridge.infra.netguard import UnsafeTarget, guard_for, refused
-from bridge.wiring import Context
+from bridge.leads import rules
 
 log = logging.getLogger(__name__)
 SETTINGS_KEY = "outbound_secret_enc"  # in shop.settings, encrypted with ctx.vault (bridge/keys.py rotates it)
@@ -108,7 +109,7 @@ def offer_body(offer: Offer, lead: Lead, message: campaigns.RenderedMessage) -> 
     return json.dumps(document).encode()
 
 
-def post_offer(offer_id: int) -> str:
+def post_offer(ctx: Context, offer_id: int) -> str:
     """Job (queue `campaigns`, RQ's retry with backoff): POST a live offer to the shop's webhook URL.
 
     Runs apart from the email, so a failing endpoint never rolls a delivery back. Each outcome is written to
@@ -116,11 +117,8 @@ def post_offer(offer_id: int) -> str:
     Delivery is at least once (a retried job whose answer was lost posts again): receivers de-duplicate on
     `offer_id`.
     """
-    from bridge import wiring as runtime
     from bridge.outreach.delivery import render
-    from bridge.outreach.sweep import settings_for
 
-    ctx = runtime.current()
     with ctx.sessions() as session:
         offer = session.get(Offer, offer_id)
         if offer is None or offer.status not in ("created", "sent"):
@@ -128,7 +126,7 @@ def post_offer(offer_id: int) -> str:
         if offer.expires_at is not None and offer.expires_at <= ctx.now():
             return "expired"
         lead = session.get(Lead, offer.lead_id) if offer.lead_id else None
-        url = settings_for(session, offer.shop_id).webhook_url
+        url = rules.campaign_settings_for(session, offer.shop_id).webhook_url
         if lead is None or lead.redacted_at is not None or not url:
             return "skipped"
         body, shop_id = offer_body(offer, lead, render(ctx, session, offer)), offer.shop_id

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 import campaigns
 from bridge.db import money_sum, money_value, transaction
 from bridge.db.models import Cart, Lead, Offer, Order, Shop, TierSnapshot
-from bridge.wiring import Context
+from bridge.infra.context import Context
 from campaigns.metrics import days_touched
 
 CLOSED = ("converted", "recovered")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,40 +12,20 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 import campaigns
-from bridge import wiring as runtime
 from bridge.db import money_sum, money_value, transaction
 from bridge.db.models import Cart, Lead, Offer, Order, Shop
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
+from bridge.leads import rules
 from bridge.leads.people import add_activity
 from bridge.leads.rules import lock_shop
-from bridge.leads.scores import TierChange, rescore_leads
-from bridge.wiring import Context
+from bridge.leads.scores import rescore_leads
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 2000
 STRAGGLER_GRACE = timedelta(minutes=10)
 CLAIMS_KEPT = 86_400  # seconds a shop's claim history outlives its last sweep
 LAST_SWEEP_KEY = "relance:last-sweep"
-
-
-def settings_for(session: Session, shop_id: int) -> campaigns.CampaignSettings:
-    """The live campaign settings of a shop (the defaults until the merchant changes them); without a time
-    zone of their own they take the shop's (from the store), so quiet hours, the budget month and the
-    expiry in the email follow the merchant's clock."""
-    from bridge.shops.registry import live_rules, parsed
-
-    document = live_rules(session, shop_id) or {}
-    settings = parsed(
-        "campaign", document.get("campaign") or campaigns.DEFAULT_CAMPAIGN, campaigns.load_stored_campaign
-    )
-    shop = session.get(Shop, shop_id)  # usually in the session already: no query
-    if settings.timezone is None:
-        settings = dataclasses.replace(settings, timezone=campaigns.zone_or_utc(shop and shop.timezone).key)
-    if shop is not None and shop.platform == "shopify" and not settings.require_consent:
-        # Saving refuses it on Shopify (bridge.leads.rules); rules stored before that rule still never mail a
-        # discount to a customer who did not accept marketing emails.
-        settings = dataclasses.replace(settings, require_consent=True)
-    return settings
 
 
 def sweep(ctx: Context) -> int:
@@ -77,7 +56,9 @@ class _NotQueued(RuntimeError):
 
 def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
     with transaction(ctx.sessions) as session:
-        cutoff = now - timedelta(minutes=settings_for(session, shop_id).abandonment_delay_minutes)
+        cutoff = now - timedelta(
+            minutes=rules.campaign_settings_for(session, shop_id).abandonment_delay_minutes
+        )
         since = session.scalar(sa.select(Shop.swept_until).where(Shop.id == shop_id))
         if since is not None and cutoff <= since:
             return 0  # nothing newly due (or the merchant lengthened the delay)
@@ -93,10 +74,12 @@ def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
         starts = range(0, len(cart_ids), SWEEP_BATCH)
         queued = queue.enqueue_many(  # one round trip for all batches; the jobs decide in parallel
             ctx.redis,
-            abandon_carts,
+            jobnames.ABANDON_CARTS,
             [(shop_id, cart_ids[at : at + SWEEP_BATCH], cutoff.isoformat()) for at in starts],
             # Unique per claimed window: two windows of one shop never end at the same microsecond.
-            job_ids=[f"abandon-{shop_id}-{int(cutoff.timestamp() * 1_000_000)}-{at}" for at in starts],
+            job_ids=[
+                jobnames.abandon_batch_id(shop_id, int(cutoff.timestamp() * 1_000_000), at) for at in starts
+            ],
             queue_name=queue.CAMPAIGNS,
         )
         if not queued:
@@ -169,11 +152,10 @@ def _stragglers(ctx: Context, session: Session, shop_id: int, now: datetime) -> 
     return [cart_id for cart_id, new in zip(found, fresh, strict=True) if new]
 
 
-def abandon_carts(shop_id: int, cart_ids: list[int], cutoff: str) -> int:
-    """Job: mark the carts of a sweep batch abandoned (those still idle), then decide each one's offer."""
-    ctx = runtime.current()
+def abandon_carts(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: str) -> int:
+    """Mark the carts of a sweep batch abandoned (those still idle), then decide each one's offer."""
     claimed = mark_abandoned(ctx, shop_id, cart_ids, datetime.fromisoformat(cutoff))
-    plan_cart_offers(claimed)
+    plan_cart_offers(ctx, claimed)
     return len(claimed)
 
 
@@ -197,14 +179,14 @@ def mark_abandoned(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: date
         )
 
 
-def plan_cart_offers(cart_ids: list[int]) -> int:
+def plan_cart_offers(ctx: Context, cart_ids: list[int]) -> int:
     """Decide the offers of a batch of abandoned carts (each idempotent, so a retried batch is harmless).
     A cart that fails does not hold up the rest of its batch: the job fails at the end, and RQ's retry
     finds the others already planned."""
     failed: list[int] = []
     for cart_id in cart_ids:
         try:
-            plan_cart_offer(cart_id)
+            plan_cart_offer(ctx, cart_id)
         except Exception:
             log.exception("offer decision for cart %s failed", cart_id)
             failed.append(cart_id)
@@ -231,17 +213,16 @@ def replan_orphans(ctx: Context, older_than: timedelta = timedelta(minutes=2)) -
     if orphans:
         queue.enqueue(
             ctx.redis,
-            plan_cart_offers,
+            jobnames.PLAN_CART_OFFERS,
             orphans,
-            job_id=f"replan-{min(orphans)}-{len(orphans)}",
+            job_id=jobnames.replan_id(orphans),
             queue=queue.CAMPAIGNS,
         )
     return len(orphans)
 
 
-def sweep_job() -> int:
-    """Periodic job: the abandonment sweep, then carts whose decision job was lost."""
-    ctx = runtime.current()
+def sweep_and_repair(ctx: Context) -> int:
+    """The abandonment sweep, then carts whose decision job was lost."""
     done = sweep(ctx)
     replan_orphans(ctx)
     retry_stuck_codes(ctx)
@@ -260,41 +241,25 @@ def retry_stuck_codes(ctx: Context, older_than: timedelta = timedelta(minutes=15
         )
     requeued = 0
     for offer_id in stuck:  # create_code looks the code up on the store first, so a repeat is harmless
-        job_id = f"code-{offer_id}"
+        job_id = jobnames.code_id(offer_id)
         if queue.job_is_live(ctx.redis, job_id):
             continue  # still waiting in a backlog or for its retry: a second job would only race it
-        queue.enqueue(ctx.redis, create_code, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
+        queue.enqueue(ctx.redis, jobnames.CREATE_CODE, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
         requeued += 1
     return requeued
 
 
-def on_tier_change(ctx: Context, shop_id: int, changes: list[TierChange]) -> None:
-    """A lead whose own activity made it hot may get a personal offer (a rules change alone does not mail)."""
-    day = int(ctx.now().timestamp()) // 86400
-    hot = [
-        c.lead_id
-        for c in changes
-        if c.new_tier == "hot" and c.old_tier in ("cold", "warm") and not c.reason.startswith("rules v")
-    ]
-    queue.enqueue_many(
-        ctx.redis,
-        plan_hot_offer,
-        [(lead_id,) for lead_id in hot],
-        job_ids=[f"plan-hot-{lead_id}-{day}" for lead_id in hot],
-        queue_name=queue.CAMPAIGNS,
-    )
-
-
-def plan_cart_offer(cart_id: int) -> str:
+def plan_cart_offer(ctx: Context, cart_id: int) -> str:
     """Decide the offer for an abandoned cart and, if any, queue its code's creation."""
-    ctx = runtime.current()
     with transaction(ctx.sessions) as session:
         cart = session.get(Cart, cart_id)
         if cart is None or cart.lead_id is None or cart.status != "abandoned":
             return "no_cart"
         if session.scalar(sa.select(Offer.id).where(Offer.cart_id == cart_id)) is not None:
             return "already_planned"
-        delay = timedelta(minutes=settings_for(session, cart.shop_id).abandonment_delay_minutes)
+        delay = timedelta(
+            minutes=rules.campaign_settings_for(session, cart.shop_id).abandonment_delay_minutes
+        )
         if cart.last_activity_at + delay > ctx.now():
             # The shopper came back after the sweep marked the cart (or the merchant lengthened the delay):
             # not abandoned after all. Active again, it is swept anew once idle for the delay.
@@ -308,9 +273,8 @@ def plan_cart_offer(cart_id: int) -> str:
     return _after_plan(ctx, offer)
 
 
-def plan_hot_offer(lead_id: int) -> str:
+def plan_hot_offer(ctx: Context, lead_id: int) -> str:
     """Decide a personal offer for a lead that became hot."""
-    ctx = runtime.current()
     with transaction(ctx.sessions) as session:
         lead = _locked_lead(session, lead_id)
         if lead is None or lead.redacted_at is not None or lead.tier != "hot":
@@ -329,7 +293,13 @@ def _after_plan(ctx: Context, offer: Offer | None) -> str:
     if offer is None:
         return "skipped"
     if offer.status == "planned":
-        queue.enqueue(ctx.redis, create_code, offer.id, job_id=f"code-{offer.id}", queue=queue.CAMPAIGNS)
+        queue.enqueue(
+            ctx.redis,
+            jobnames.CREATE_CODE,
+            offer.id,
+            job_id=jobnames.code_id(offer.id),
+            queue=queue.CAMPAIGNS,
+        )
     return offer.decision
 
 
@@ -416,7 +386,7 @@ def _spent(session: Session, shop_id: int, settings: campaigns.CampaignSettings,
 
 def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason: str) -> Offer | None:
     now = ctx.now()
-    settings = settings_for(session, lead.shop_id)
+    settings = rules.campaign_settings_for(session, lead.shop_id)
     if settings.monthly_budget is not None:
         # Offers of one shop are decided side by side; with a budget they take turns on the shop row, so
         # two decisions never both spend the last of it.
@@ -473,17 +443,3 @@ def _unique_code(session: Session, shop_id: int, prefix: str) -> str:
         code = campaigns.generate_code(prefix)
         if session.scalar(sa.select(Offer.id).where(Offer.shop_id == shop_id, Offer.code == code)) is None:
             return code
-
-
-def create_code(offer_id: int) -> str:
-    """Create the planned code on the store: look it up first, so a retry never makes two."""
-    from bridge.outreach.delivery import create_on_store
-
-    return create_on_store(runtime.current(), offer_id)
-
-
-def cleanup_expired() -> int:
-    """Periodic job: remove expired, unused codes from the store."""
-    from bridge.outreach.delivery import remove_expired
-
-    return remove_expired(runtime.current())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,11 +13,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from bridge.api.v1 import authenticated
 from bridge.db import transaction
 from bridge.db.models import Lead, Offer, Shop
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.infra.web import context
 from bridge.leads.people import add_activity, normalize_email
 from bridge.outreach import consent
-from bridge.wiring import Context
 
 bp = Blueprint("tracking", __name__)
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -94,15 +93,13 @@ def _record(ctx: Context, offer_id: int, kind: str) -> Offer | None:
         added = add_activity(session, lead, kind, ctx.now(), f"offer:{offer.id}", None)
         shop_id, lead_id = lead.shop_id, lead.id
     if added:
-        from bridge import jobs
-
         queue.enqueue(
             ctx.redis,
-            jobs.rescore_leads,
+            jobnames.RESCORE_LEADS,
             shop_id,
             [lead_id],
             f"{kind} of offer {offer_id}",
-            job_id=f"rescore-{kind}-{offer_id}",
+            job_id=jobnames.rescore_after_id(kind, offer_id),
             queue=queue.CAMPAIGNS,
         )
     return offer
@@ -206,16 +203,13 @@ def email_reply() -> tuple[Response, int]:
     ref = str(body.get("message_id") or "")[:200] or f"reply:{ctx.now().isoformat()}"
     add_activity(session, lead, "email_reply", ctx.now(), ref, None)
     session.commit()
-    from bridge import jobs
-
     queue.enqueue(
         ctx.redis,
-        jobs.rescore_leads,
+        jobnames.RESCORE_LEADS,
         g.shop.id,
         [lead.id],
         "email reply",
-        # A Message-ID (`<…@…>`) is no RQ job id: its digest is, and one reply still queues one rescore.
-        job_id=f"rescore-reply-{lead.id}-{hashlib.sha256(ref.encode()).hexdigest()[:24]}",
+        job_id=jobnames.rescore_reply_id(lead.id, ref),  # one reply queues one rescore
         queue=queue.CAMPAIGNS,
     )
     return jsonify(recorded=True), 202

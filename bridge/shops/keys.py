@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bridge.db import transaction
 from bridge.db.models import Shop
-from bridge.wiring import Context
+from bridge.infra.context import Context
 
 COLUMNS = (
     "access_token_enc",

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from bridge.db.models import Ruleset, Shop
+from bridge.db.models import Shop
 from bridge.infra.crypto import Vault, hash_key, new_key
 from bridge.infra.settings import Settings
 
@@ -106,40 +102,6 @@ def new_api_key(shop: Shop) -> str:
     api_key = new_key("rl_")
     shop.api_key_hash = hash_key(api_key)
     return api_key
-
-
-def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
-    """The newest ruleset document of a shop, or None for the defaults (read once per batch transaction)."""
-    from bridge.leads import preload
-
-    def newest() -> dict[str, Any] | None:
-        row = session.scalar(
-            sa.select(Ruleset).where(Ruleset.shop_id == shop_id).order_by(Ruleset.version.desc()).limit(1)
-        )
-        return None if row is None else row.document
-
-    return preload.once(session, ("rules", shop_id), newest)
-
-
-T = TypeVar("T")
-_parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()
-_parsed_lock = threading.Lock()
-
-
-def parsed(kind: str, document: Any, load: Callable[[Any], T], keep: int = 512) -> T:
-    """`load(document)`, remembered by the document's content: validating a ruleset with marshmallow costs
-    milliseconds and every event needs one, while a shop's rules change rarely (and never in place)."""
-    key = (kind, json.dumps(document, sort_keys=True, default=str))
-    with _parsed_lock:
-        if key in _parsed:
-            _parsed.move_to_end(key)
-            return _parsed[key]  # type: ignore[no-any-return]
-    value = load(document)
-    with _parsed_lock:
-        _parsed[key] = value
-        while len(_parsed) > keep:
-            _parsed.popitem(last=False)
-    return value
 
 
 @dataclass(frozen=True)

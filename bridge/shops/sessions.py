@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from flask import g, jsonify, make_response, request
 
+from bridge.infra.context import Context
 from bridge.infra.web import context
 from bridge.shops import registry as shops
-from bridge.wiring import Context
 from connectors.shopify import oauth
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"

@@ -18,19 +18,15 @@ import requests
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
-from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from sqlalchemy import exc as sa_exc
 
-from bridge import wiring as runtime
 from bridge.db import locked, transaction
 from bridge.db.models import Nonce, Shop
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.infra.web import context
 from bridge.shops import sessions as session_auth
 from bridge.shops import tokens
-from bridge.wiring import Context
 from connectors.base import StoreError
 from connectors.shopify import graphql as gql
 from connectors.shopify import oauth
@@ -46,7 +42,6 @@ WEBHOOK_TOPICS = tuple(sorted(gql.webhook_topic(topic) for topic in SUBSCRIBED_T
 SHOP_SUFFIX = ".myshopify.com"
 STATE_PURPOSE = "shopify_state"
 STATE_TTL = timedelta(minutes=10)
-LIVE_JOB_STATES = ("queued", "scheduled", "deferred")
 
 
 @bp.get("/install/shopify")
@@ -198,18 +193,9 @@ def finish_install(ctx: Context, domain: str, granted: oauth.TokenSet) -> int:
             if attempt:
                 raise
     ctx.signers.forget()
-    queue.enqueue(ctx.redis, setup_shop, shop_id, job_id=setup_job_id(shop_id), queue=queue.MAINTENANCE)
+    job_id = jobnames.setup_shop_id(shop_id)
+    queue.enqueue(ctx.redis, jobnames.SETUP_SHOP, shop_id, job_id=job_id, queue=queue.MAINTENANCE)
     return shop_id
-
-
-def setup_job_id(shop_id: int) -> str:
-    """The RQ job id of a shop's setup job."""
-    return f"shopify-setup-{shop_id}"
-
-
-def setup_shop(shop_id: int) -> list[str]:
-    """Job: record the shop's name, currency and time zone, subscribe its webhooks, activate the pixel."""
-    return set_up(runtime.current(), shop_id)
 
 
 def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> list[str]:
@@ -263,21 +249,3 @@ def activate_pixel(client: ShopifyClient, settings: dict[str, str]) -> str | Non
     if pixel_id is None:
         log.warning("web pixel not activated: %s", payload.get("userErrors") or "no answer")
     return pixel_id
-
-
-def cancel_shop_jobs(ctx: Context, shop_id: int) -> int:
-    """Drop this shop's queued or scheduled Shopify jobs; how many (others see `uninstalled_at` and stop)."""
-    from bridge.events import reconcile_shopify as reconcile
-
-    dropped = 0
-    for job_id in (setup_job_id(shop_id), reconcile.job_id(shop_id)):
-        try:
-            job = Job.fetch(job_id, connection=ctx.redis)
-            if job.get_status() in LIVE_JOB_STATES:
-                job.delete()
-                dropped += 1
-        except NoSuchJobError:
-            continue
-        except (RedisError, OSError):
-            break  # Redis is down: nothing can run those jobs now, and they stop on uninstalled_at anyway
-    return dropped

@@ -10,8 +10,8 @@ from redis import Redis
 
 from bridge.db import transaction
 from bridge.db.models import Shop
+from bridge.infra.context import Context
 from bridge.infra.netguard import guard_for
-from bridge.wiring import Context
 from connectors.base import StoreClient, StoreError
 from connectors.demo import DemoStoreClient
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bridge.db import locked, transaction
 from bridge.db.models import Shop
+from bridge.infra.context import Context
 from bridge.infra.crypto import Vault
 from bridge.shops import registry as shops
-from bridge.wiring import Context
 from connectors.base import StoreError
 from connectors.shopify import oauth
 from connectors.shopify.client import ShopifyClient, TokenProvider

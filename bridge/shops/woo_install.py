@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from bridge.db import transaction
 from bridge.db.models import Nonce, Shop
 from bridge.events import ingest
-from bridge.events.reconcile_woo import make_client, register_woo_webhooks
-from bridge.infra import queue
+from bridge.events.reconcile_woo import make_client
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
 from bridge.infra.crypto import Vault, hash_key, new_key
 from bridge.infra.web import context
 from bridge.shops import registry as shops
 from bridge.shops import woo_access
-from bridge.wiring import Context
 from connectors.base import StoreError
 from connectors.woocommerce.wordpress import WordPressEvents
 
@@ -113,8 +113,8 @@ def callback() -> Response | tuple[Response, int]:
     shop_id = _save(ctx, store, keys)
     # Registration calls the store several times: a job, so the store gets its 200 well within 60 s.
     # If Redis is down, the periodic reconciliation registers the missing webhooks.
-    job_id = f"woo-register-{shop_id}-{secrets.token_hex(4)}"
-    queue.enqueue(ctx.redis, register_woo_webhooks, shop_id, job_id=job_id, queue=queue.MAINTENANCE)
+    job_id = jobnames.register_woo_webhooks_id(shop_id, secrets.token_hex(4))
+    queue.enqueue(ctx.redis, jobnames.REGISTER_WOO_WEBHOOKS, shop_id, job_id=job_id, queue=queue.MAINTENANCE)
     return jsonify(ok=True)
 
 

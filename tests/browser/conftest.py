@@ -12,7 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from bridge.app import create_app
-from bridge.wiring import Context
+from bridge.infra.context import Context
 from tests.integration.admin.conftest import PASSWORD, make_shop, seed
 
 CHROMIUM = "/usr/bin/chromium"

@@ -15,8 +15,7 @@ import pytest
 from rq.registry import StartedJobRegistry
 
 from bridge.db.models import Offer
-from bridge.infra import queue
-from bridge.outreach import sweep as campaign
+from bridge.infra import jobnames, queue
 from tests.fakes.shopify_store import FakeShopify
 from tests.faults.conftest import RELANCE, process_env, settings_for, wait_for
 from tests.faults.support import planned_offer, store_shop
@@ -58,7 +57,7 @@ def test_worker_killed_mid_create_leaves_exactly_one_code(
         ctx = build_context(settings, redis=redis_conn)
         offer_id = planned_offer(ctx, store_shop(ctx, fake.shop), 1)
         queue.enqueue(
-            redis_conn, campaign.create_code, offer_id, job_id=f"code-{offer_id}", queue=queue.CAMPAIGNS
+            redis_conn, jobnames.CREATE_CODE, offer_id, job_id=f"code-{offer_id}", queue=queue.CAMPAIGNS
         )
         env = process_env(tmp_path, DATABASE_URL=clean_pg, REDIS_URL=redis_url, SHOPIFY_API_ORIGIN=fake.url)
 

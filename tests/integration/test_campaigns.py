@@ -20,9 +20,9 @@ import campaigns
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Lead, Offer, Ruleset, Shop
 from bridge.infra import queue
+from bridge.infra.context import Context
 from bridge.outreach import delivery
 from bridge.outreach import sweep as campaign
-from bridge.wiring import Context
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
 
@@ -191,7 +191,7 @@ def test_order_before_delivery_cancels_offer_and_removes_code(ctx, clock, shop, 
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # the sweep's job
-    assert campaign.plan_cart_offer(cart.id) not in ("skipped", "no_cart")
+    assert campaign.plan_cart_offer(ctx, cart.id) not in ("skipped", "no_cart")
     [offer] = rows(ctx, Offer)
     assert delivery.create_on_store(ctx, offer.id) == "created"
     assert demo_codes(ctx, shop["id"]) == {offer.code}

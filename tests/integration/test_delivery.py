@@ -22,14 +22,14 @@ from itsdangerous import URLSafeSerializer
 from marshmallow import ValidationError
 
 import campaigns
-from bridge import schedule
+from bridge import jobs, schedule
 from bridge import wiring as runtime
 from bridge.db import transaction
 from bridge.db.models import Activity, AuditLog, Cart, Lead, Offer, Ruleset, Shop
 from bridge.infra import queue
-from bridge.infra.netguard import GUARD_KEY, Guard
+from bridge.infra.netguard import Guard
+from bridge.leads.rules import campaign_settings_for
 from bridge.outreach import delivery, outbound, tracking
-from bridge.outreach.sweep import settings_for
 from bridge.shops.registry import create_shop
 from tests.fakes.http_recorder import HTTPRecorder
 from tests.fakes.smtp import SMTPServer
@@ -189,7 +189,7 @@ def test_a_failing_webhook_never_mails_the_customer_twice(ctx, shop, smtp, run_j
     with responses.RequestsMock() as hook:
         hook.add(responses.POST, HOOK, status=500)
         run_jobs()  # the delivery, then the webhook job, which fails (RQ schedules its retry)
-        assert delivery.deliver(offer_id) == "not_ready"  # what a retried delivery job finds
+        assert jobs.deliver_offer(offer_id) == "not_ready"  # what a retried delivery job finds
         assert len(hook.calls) == 1
     assert len(smtp.messages) == 1
     offer = get(ctx, offer_id)
@@ -203,11 +203,11 @@ def test_the_webhook_is_never_posted_to_a_private_address(ctx, shop, rebinds):
         url = f"http://localhost:{server.port}/relance"
         if rebinds:  # a public-looking name that resolves to this machine when the job connects
             url = f"https://hooks.example.com:{server.port}/relance"
-            ctx.extras[GUARD_KEY] = Guard(resolve=lambda host, port: ["127.0.0.1"])
+            ctx.guard = Guard(resolve=lambda host, port: ["127.0.0.1"])
         use_campaign(ctx, shop, webhook_url=url)
         offer_id = created_offer(ctx, shop)
         with pytest.raises(outbound.WebhookFailed):
-            outbound.post_offer(offer_id)
+            jobs.post_offer(offer_id)
         assert server.requests == []
     assert audit(ctx, "offer.webhook_failed") == [
         {"offer_id": offer_id, "error": outbound.REFUSED, "final": True}
@@ -218,8 +218,8 @@ def test_a_connection_lost_after_the_message_was_handed_over_is_not_mailed_again
     with ScriptedSMTP("drop") as server:
         ctx.settings = ctx.settings.with_overrides(smtp_url=server.url)
         offer_id = created_offer(ctx, shop)
-        assert delivery.deliver(offer_id) == "unknown"
-        assert delivery.deliver(offer_id) == "not_ready"  # RQ's retry, or another worker
+        assert jobs.deliver_offer(offer_id) == "unknown"
+        assert jobs.deliver_offer(offer_id) == "not_ready"  # RQ's retry, or another worker
         assert len(server.messages) == 1
     offer = get(ctx, offer_id)
     assert offer.status == "sent" and offer.error.startswith("email outcome unknown, not sent again")
@@ -235,7 +235,7 @@ def test_a_temporary_refusal_is_retried_and_the_webhook_posted_once(ctx, shop, r
         offer = get(ctx, offer_id)
         assert (offer.status, offer.sent_at) == ("created", None)
         assert offer.error.startswith(delivery.EMAIL_RETRY) and "451" in offer.error
-        assert delivery.deliver(offer_id) == "sent"  # the retry
+        assert jobs.deliver_offer(offer_id) == "sent"  # the retry
         run_jobs()
         assert len(server.messages) == 1 and len(hook.calls) == 1  # the retry queued no second webhook
     assert (get(ctx, offer_id).status, get(ctx, offer_id).error) == ("sent", None)
@@ -246,7 +246,7 @@ def test_a_permanent_refusal_fails_the_offer_and_the_code_is_removed(ctx, shop):
     with ScriptedSMTP("550 5.1.1 No such mailbox") as server:
         ctx.settings = ctx.settings.with_overrides(smtp_url=server.url)
         offer_id = created_offer(ctx, shop)
-        assert delivery.deliver(offer_id) == "failed"
+        assert jobs.deliver_offer(offer_id) == "failed"
     offer = get(ctx, offer_id)
     assert offer.error.startswith("email refused: message refused: 550")
     assert demo_codes(ctx, shop) == set() and offer.code_removed_at == ctx.now()
@@ -259,14 +259,14 @@ def test_a_recipient_that_is_two_addresses_fails_the_offer_and_nobody_is_mailed(
     offer_id = created_offer(ctx, shop)
     with transaction(ctx.sessions) as session:
         session.get(Offer, offer_id).recipient = "ana@example.com, eve@example.net"
-    assert delivery.deliver(offer_id) == "failed"
+    assert jobs.deliver_offer(offer_id) == "failed"
     assert smtp.messages == []
     offer = get(ctx, offer_id)
     assert offer.status == "failed" and offer.error == "recipient is not exactly one email address"
 
 
 def test_an_email_has_a_date_and_a_message_id_of_the_senders_domain(ctx, shop, smtp):
-    assert delivery.deliver(created_offer(ctx, shop)) == "sent"
+    assert jobs.deliver_offer(created_offer(ctx, shop)) == "sent"
     [message] = smtp.messages
     assert message["Date"] and message["Message-ID"].endswith("@shop.example>")
     assert message["To"] == "ana@example.com"
@@ -274,7 +274,7 @@ def test_an_email_has_a_date_and_a_message_id_of_the_senders_domain(ctx, shop, s
 
 def test_customer_text_is_never_a_link_in_the_html(ctx, shop, smtp):
     offer_id = created_offer(ctx, shop, first_name="https://evil.example/win")
-    assert delivery.deliver(offer_id) == "sent"
+    assert jobs.deliver_offer(offer_id) == "sent"
     html = smtp.messages[0].get_body(("html",)).get_content()
     assert "https://evil.example/win" in html and 'href="https://evil.example' not in html
     assert 'href="http://relance.test/t/c/' in html and 'href="http://relance.test/u/' in html
@@ -303,7 +303,7 @@ def test_the_webhook_secret_is_stable_across_retries_and_readable_by_the_merchan
         hook.add(responses.POST, HOOK, status=503)
         hook.add(responses.POST, HOOK, status=200)
         run_jobs()  # the first attempt fails
-        assert outbound.post_offer(offer_id) == "sent"  # RQ's retry
+        assert jobs.post_offer(offer_id) == "sent"  # RQ's retry
         posted = [call.request for call in hook.calls]
     secret = read_secret(client, shopify_shop["api_key"])
     assert len(posted) == 2 and all(verifies(r, secret) for r in posted)
@@ -334,7 +334,7 @@ def test_a_webhook_whose_retries_are_used_up_is_recorded_as_final(ctx, shop):
     with responses.RequestsMock() as hook:
         hook.add(responses.POST, HOOK, status=410)
         with pytest.raises(outbound.WebhookFailed):
-            outbound.post_offer(offer_id)  # outside RQ: no retry left
+            jobs.post_offer(offer_id)  # outside RQ: no retry left
     assert audit(ctx, "offer.webhook_failed") == [{"offer_id": offer_id, "error": "HTTP 410", "final": True}]
 
 
@@ -401,8 +401,8 @@ def test_a_fresh_delivery_is_left_to_its_job_and_redis_down_is_no_exception(ctx,
 
 
 def test_the_redelivery_runs_as_a_periodic_job():
-    jobs = {p.func: p for p in schedule.periodic_jobs()}
-    assert jobs[delivery.redeliver_job].queue == queue.CAMPAIGNS
+    periodic = {p.func: p for p in schedule.periodic_jobs()}
+    assert periodic[jobs.redeliver_lost].queue == queue.CAMPAIGNS
 
 
 # 4. Expired codes are never mailed.
@@ -411,7 +411,7 @@ def test_the_redelivery_runs_as_a_periodic_job():
 def test_an_expired_code_is_not_mailed_but_expired_and_removed(ctx, clock, shop, smtp):
     offer_id = created_offer(ctx, shop)
     clock.advance(hours=24)
-    assert delivery.deliver(offer_id) == "expired"
+    assert jobs.deliver_offer(offer_id) == "expired"
     assert smtp.messages == [] and demo_codes(ctx, shop) == set()
     offer = get(ctx, offer_id)
     assert offer.status == "expired" and offer.code_removed_at == clock.now
@@ -427,7 +427,7 @@ def test_unsubscribing_cancels_unsent_offers_and_the_clean_up_removes_their_code
     assert client.post(link).status_code == 200
     offer = get(ctx, offer_id)
     assert (offer.status, offer.decision, offer.code_removed_at) == ("cancelled", "unsubscribed", None)
-    assert delivery.deliver(offer_id) == "not_ready" and smtp.messages == []
+    assert jobs.deliver_offer(offer_id) == "not_ready" and smtp.messages == []
     assert delivery.remove_expired(ctx) == 1
     assert demo_codes(ctx, shop) == set() and get(ctx, offer_id).code_removed_at == ctx.now()
     assert delivery.remove_expired(ctx) == 0
@@ -510,7 +510,7 @@ def test_a_code_created_while_its_offer_was_cancelled_is_removed(ctx, woo):
 
 def test_the_clean_up_never_overwrites_a_redemption_committed_meanwhile(ctx, clock, shop):
     offer_id = created_offer(ctx, shop)
-    assert delivery.deliver(offer_id) == "sent"
+    assert jobs.deliver_offer(offer_id) == "sent"
     clock.advance(hours=25)
     outcome: dict[str, object] = {}
 
@@ -575,7 +575,7 @@ def test_a_template_that_fails_for_this_customer_fails_the_offer_once_with_its_r
     use_campaign(ctx, shop, email={"subject": "Hi", "body": body})
     offer_id = created_offer(ctx, shop)
     run_jobs()
-    assert delivery.deliver(offer_id) == "not_ready"  # a retried job, a redelivery: nothing more
+    assert jobs.deliver_offer(offer_id) == "not_ready"  # a retried job, a redelivery: nothing more
     assert delivery.redeliver_lost(ctx) == 0
     offer = get(ctx, offer_id)
     assert (offer.status, offer.error) == ("failed", "body: line 1: integer division or modulo by zero")
@@ -586,8 +586,8 @@ def test_rules_saved_before_a_template_check_fail_the_offer_once(ctx, shop, smtp
     # %-formatting of text was accepted before templates had a work budget; now it is refused when loaded.
     use_campaign(ctx, shop, email={"subject": "Hi", "body": "{{ '%s!' % code }} {{ unsubscribe_url }}"})
     offer_id = created_offer(ctx, shop)
-    assert delivery.deliver(offer_id) == "failed"
-    assert delivery.deliver(offer_id) == "not_ready"
+    assert jobs.deliver_offer(offer_id) == "failed"
+    assert jobs.deliver_offer(offer_id) == "not_ready"
     offer = get(ctx, offer_id)
     assert offer.status == "failed" and offer.error.startswith("body: line 1: ")
     assert "the '%' operator only works on numbers" in offer.error
@@ -602,5 +602,5 @@ def test_rules_saved_before_a_template_check_still_serve_every_other_job(ctx, sh
     with pytest.raises(ValidationError):
         campaigns.load_campaign({"email": {"subject": "Hi", "body": body}})
     with transaction(ctx.sessions) as session:
-        settings = settings_for(session, shop)
+        settings = campaign_settings_for(session, shop)
     assert settings.abandonment_delay_minutes == 45 and settings.email.body == body

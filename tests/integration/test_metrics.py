@@ -14,7 +14,7 @@ import pytest
 
 from bridge.db import transaction
 from bridge.db.models import Cart, Offer, Order, Shop, TierSnapshot
-from bridge.wiring import Context
+from bridge.infra.context import Context
 
 NOVEMBER = "from=2026-11-01&to=2026-11-30"
 _numbers = itertools.count(1)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bridge.db import transaction
 from bridge.db.models import Ruleset, Shop
 from bridge.events import reconcile_woo as woo_reconcile
-from bridge.infra.netguard import GUARD_KEY, Guard, RefusedAddress, UnsafeTarget, refused
+from bridge.infra.netguard import Guard, RefusedAddress, UnsafeTarget, refused
 from bridge.infra.settings import from_env
 from bridge.shops import stores
 from bridge.shops.registry import create_shop
@@ -85,12 +85,12 @@ def test_a_name_that_resolves_to_a_private_address_when_connecting_is_refused() 
 
 @pytest.mark.parametrize("rebinds", [False, True])
 def test_the_woocommerce_client_never_calls_a_store_at_a_private_address(ctx, rebinds: bool) -> None:
-    ctx.extras[woo_reconcile.CLIENT_FACTORY] = functools.partial(WooClient, sleep=lambda _: None)
+    ctx.woo_client = functools.partial(WooClient, sleep=lambda _: None)
     with FakeWooStore(consumer_key=CK, consumer_secret=CS) as store:
         domain = store.url
         if rebinds:  # a public-looking name that now resolves to the store's loopback address
             domain = store.url.replace("127.0.0.1", "store.example.com")
-            ctx.extras[GUARD_KEY] = Guard(resolve=lambda host, port: ["127.0.0.1"])
+            ctx.guard = Guard(resolve=lambda host, port: ["127.0.0.1"])
         with transaction(ctx.sessions) as session:
             new = create_shop(
                 session, ctx.vault, platform="woocommerce", domain=domain, now=ctx.now(),
@@ -123,7 +123,7 @@ def test_put_rules_refuses_a_webhook_url_outside_the_public_internet(ctx, client
         assert response.status_code == 422, url
         assert list(response.json["errors"]) == ["campaign.webhook_url"], url
         assert "Use a public internet address" in response.json["errors"]["campaign.webhook_url"][0]
-    ctx.extras[GUARD_KEY] = Guard(resolve=lambda host, port: ["10.1.2.3"])
+    ctx.guard = Guard(resolve=lambda host, port: ["10.1.2.3"])
     private = client.put(
         "/api/v1/rules", json={"campaign": {"webhook_url": "https://hooks.example.com/r"}}, headers=auth
     )
@@ -131,10 +131,10 @@ def test_put_rules_refuses_a_webhook_url_outside_the_public_internet(ctx, client
     assert "resolves to a private network address" in private.json["errors"]["campaign.webhook_url"][0]
     with ctx.sessions() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Ruleset)) == 0
-    ctx.extras[GUARD_KEY] = Guard(resolve=public)
+    ctx.guard = Guard(resolve=public)
     hook = {"campaign": {"webhook_url": "https://hooks.example.com/r"}}
     assert client.put("/api/v1/rules", json=hook, headers=auth).status_code == 200
-    ctx.extras.pop(GUARD_KEY)
+    ctx.guard = None
     ctx.settings = ctx.settings.with_overrides(allow_private_network_urls=True)
     local = {"campaign": {"webhook_url": "http://localhost:8080/hook"}}
     assert client.put("/api/v1/rules", json=local, headers=auth).status_code == 200

@@ -11,12 +11,13 @@ from decimal import Decimal
 import pytest
 
 import campaigns
+from bridge import jobs
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Lead, Offer, Order, Shop
 from bridge.infra import queue
+from bridge.infra.context import Context
 from bridge.outreach import delivery
 from bridge.outreach import sweep as campaign
-from bridge.wiring import Context
 from tests.integration.test_campaigns import (  # noqa: F401 (fixtures)
     abandon,
     checkout_payload,
@@ -57,7 +58,7 @@ def test_quiet_hours_and_expiry_follow_the_shops_time_zone(ctx, clock, shop, smt
     assert offer.expires_at == eight_in_new_york + timedelta(hours=24)  # a full day from when it arrives
     assert smtp.messages == []
     clock.now = eight_in_new_york
-    assert delivery.deliver(offer.id) == "sent"
+    assert jobs.deliver_offer(offer.id) == "sent"
     [message] = smtp.messages
     text = message.get_body(("plain",)).get_content()
     assert "Thursday 26 November at 08:00 (America/New_York)" in text
@@ -106,7 +107,7 @@ def test_a_cart_touched_after_it_was_marked_is_active_again_then_offered_once_id
     checkout.update(updated_at=clock.now.isoformat())  # the shopper is back before the decision ran
     assert post_shopify("checkouts/update", checkout).status_code == 200
     run_jobs()
-    assert campaign.plan_cart_offer(cart.id) == "active_again"
+    assert campaign.plan_cart_offer(ctx, cart.id) == "active_again"
     [cart] = rows(ctx, Cart)
     assert (cart.status, cart.abandoned_at) == ("active", None)
     assert rows(ctx, Offer) == [] and smtp.messages == []
@@ -124,7 +125,7 @@ def test_a_lengthened_delay_puts_a_marked_cart_back(ctx, clock, shop, post_shopi
     [cart] = rows(ctx, Cart)
     campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
     set_campaign(ctx, shop["id"], abandonment_delay_minutes=120)
-    assert campaign.plan_cart_offer(cart.id) == "active_again"
+    assert campaign.plan_cart_offer(ctx, cart.id) == "active_again"
     assert rows(ctx, Offer) == []
 
 
@@ -136,8 +137,8 @@ def test_a_planned_code_counts_as_live(ctx, clock, shop, post_shopify, run_jobs)
     clock.advance(minutes=61)
     first, second = sorted(c.id for c in rows(ctx, Cart))
     campaign.mark_abandoned(ctx, shop["id"], [first, second], clock.now)
-    assert campaign.plan_cart_offer(first) == "eligible"  # planned: its code job not run yet
-    assert campaign.plan_cart_offer(second) == "live_code_exists"
+    assert campaign.plan_cart_offer(ctx, first) == "eligible"  # planned: its code job not run yet
+    assert campaign.plan_cart_offer(ctx, second) == "live_code_exists"
     decisions = {o.cart_id: (o.status, o.decision) for o in rows(ctx, Offer)}
     assert decisions == {first: ("planned", "eligible"), second: ("suppressed", "live_code_exists")}
 
@@ -179,7 +180,7 @@ def test_a_decision_waits_for_another_decision_on_the_same_lead(ctx, clock, shop
     (without the lock it would read no offer and make a second one)."""
     lead_id = hot_lead(ctx, shop["id"], clock.now)
     results: list[str] = []
-    decider = threading.Thread(target=lambda: results.append(campaign.plan_hot_offer(lead_id)))
+    decider = threading.Thread(target=lambda: results.append(jobs.plan_hot_offer(lead_id)))
     with transaction(ctx.sessions) as session:  # the other decision, not yet committed
         session.get(Lead, lead_id, with_for_update=True)
         session.add(
@@ -208,9 +209,9 @@ def test_a_percentage_offer_without_a_cart_still_counts_against_the_budget(ctx, 
     that cannot pay for it makes no offer."""
     set_campaign(ctx, shop["id"], monthly_budget=30, discount_value=10)
     lead_id = hot_lead(ctx, shop["id"], clock.now, cart_value="398.00")
-    assert campaign.plan_hot_offer(lead_id) == "skipped"
+    assert jobs.plan_hot_offer(lead_id) == "skipped"
     set_campaign(ctx, shop["id"], monthly_budget=50)
-    assert campaign.plan_hot_offer(lead_id) == "eligible"
+    assert jobs.plan_hot_offer(lead_id) == "eligible"
     [offer] = rows(ctx, Offer)
     assert offer.cost == Decimal("39.80")
 
@@ -240,7 +241,7 @@ def test_a_stuck_code_job_still_waiting_is_not_queued_twice(ctx, clock, shop, po
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    campaign.plan_cart_offer(cart.id)  # queues code-<id>, which no worker has taken yet
+    campaign.plan_cart_offer(ctx, cart.id)  # queues code-<id>, which no worker has taken yet
     [offer] = rows(ctx, Offer)
     clock.advance(minutes=20)
     assert campaign.retry_stuck_codes(ctx) == 0
@@ -317,7 +318,7 @@ def test_consent_withdrawn_before_the_send_cancels_the_offer(ctx, clock, shop, s
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    assert campaign.plan_cart_offer(cart.id) == "eligible"
+    assert campaign.plan_cart_offer(ctx, cart.id) == "eligible"
     [offer] = rows(ctx, Offer)
     assert delivery.create_on_store(ctx, offer.id) == "created"
     customer = {
@@ -341,18 +342,18 @@ def test_a_late_delivery_never_mails_in_quiet_hours(ctx, clock, shop, smtp, post
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    campaign.plan_cart_offer(cart.id)
+    campaign.plan_cart_offer(ctx, cart.id)
     [offer] = rows(ctx, Offer)
     assert delivery.create_on_store(ctx, offer.id) == "created"
     set_campaign(ctx, shop["id"], quiet_hours={"start": "10:00", "end": "18:00"}, timezone="UTC")
-    assert delivery.deliver(offer.id) == "quiet_hours"
+    assert jobs.deliver_offer(offer.id) == "quiet_hours"
     [offer] = rows(ctx, Offer)
     six_pm = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
     assert (offer.status, offer.send_at) == ("created", six_pm) and smtp.messages == []
     scheduled = queue.get_queue(ctx.redis, queue.CAMPAIGNS).scheduled_job_registry.get_job_ids()
     assert f"deliver-{offer.id}-at-{int(six_pm.timestamp())}" in scheduled
     clock.now = six_pm
-    assert delivery.deliver(offer.id) == "sent" and len(smtp.messages) == 1
+    assert jobs.deliver_offer(offer.id) == "sent" and len(smtp.messages) == 1
 
 
 def test_one_order_recovers_one_cart(ctx, clock, shop, post_shopify, run_jobs):

@@ -12,9 +12,9 @@ import pytest
 
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Event, Lead, Offer, ScoreChange, Shop
+from bridge.infra.context import Context
 from bridge.shops import users
 from bridge.shops.registry import create_shop
-from bridge.wiring import Context
 from tests.conftest import APP_SECRET
 from tests.integration.shopify.conftest import session_token as shopify_session_token
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from admin_ui import cookie_secure
+from bridge.infra.context import Context
 from bridge.shops import users
-from bridge.wiring import Context
 from tests.integration.admin.conftest import PASSWORD, csrf_from, session_token
 
 

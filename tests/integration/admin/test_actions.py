@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from rq.job import Job
 
 from bridge.db.models import AuditLog, Cart, Event, Lead, Offer
-from bridge.wiring import Context
+from bridge.infra.context import Context
 from tests.integration.admin.conftest import demo_store, seed
 
 

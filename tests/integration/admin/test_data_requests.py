@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bridge.db import transaction
 from bridge.db.models import AuditLog, Lead, PrivacyExport
-from bridge.wiring import Context
+from bridge.infra.context import Context
 from tests.integration.admin.conftest import session_token
 
 HOSTILE = '<script>alert("x")</script>@example.com'

@@ -15,8 +15,8 @@ from bridge.cli import admin as cli_admin
 from bridge.cli import main
 from bridge.db import transaction
 from bridge.db.models import AdminUser, Event, Offer, Shop
+from bridge.infra.context import Context
 from bridge.shops import users
-from bridge.wiring import Context
 
 
 def test_the_demo_plays_a_day_through_the_pipeline(

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from bridge.db import transaction
 from bridge.db.models import AuditLog, Event, Lead, Offer, Ruleset
+from bridge.infra.context import Context
 from bridge.leads import rules as rulesets
-from bridge.wiring import Context
 from tests.integration.admin.conftest import csrf_from, seed, session_token
 from tests.integration.admin.forms import form_fields
 

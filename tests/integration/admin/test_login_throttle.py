@@ -14,8 +14,8 @@ from requests.adapters import HTTPAdapter
 from werkzeug.serving import make_server
 
 from bridge.app import create_app
+from bridge.infra.context import Context
 from bridge.shops import users
-from bridge.wiring import Context
 from tests.integration.admin.conftest import PASSWORD, csrf_from
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bridge.wiring import Context
+from bridge.infra.context import Context
 from tests.integration.admin.conftest import seed
 
 PAGES = [

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from rq.job import Job
 
 from bridge.db.models import Ruleset
+from bridge.infra.context import Context
 from bridge.leads import rules as rulesets
-from bridge.wiring import Context
 from tests.integration.admin.conftest import seed
 from tests.integration.admin.forms import form_fields
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.db import transaction
+from bridge.infra.context import Context
 from bridge.shops import users
-from bridge.wiring import Context
 from tests.integration.admin.conftest import csrf_from
 
 

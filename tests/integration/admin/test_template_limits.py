@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from bridge.infra.context import Context
 from bridge.leads import rules as rulesets
-from bridge.wiring import Context
 from tests.integration.admin.forms import form_fields
 
 LINK = " {{ unsubscribe_url }}"

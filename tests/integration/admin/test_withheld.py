@@ -6,8 +6,8 @@ from typing import Any
 
 from bridge.db import transaction
 from bridge.db.models import Shop
+from bridge.infra.context import Context
 from bridge.shops import updates as shop_updates
-from bridge.wiring import Context
 
 
 def test_health_page_says_when_customer_fields_arrive_withheld(

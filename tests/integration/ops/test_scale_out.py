@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import campaigns
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Event, Offer, Ruleset
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
 from bridge.outreach import sweep as campaign
 from bridge.shops.registry import create_shop
 from tests.conftest import APP_SECRET
@@ -156,7 +156,7 @@ def test_two_web_processes_and_three_workers_never_double_process(
         # Concurrent sweeps: three as jobs on the three workers, two in this process's threads.
         for n in range(3):
             queue.enqueue(
-                redis_conn, campaign.sweep_job, job_id=f"sweep-{n}", queue=queue.CAMPAIGNS, retry=None
+                redis_conn, jobnames.SWEEP_CARTS, job_id=f"sweep-{n}", queue=queue.CAMPAIGNS, retry=None
             )
         swept: list[int] = []
         threads = [threading.Thread(target=lambda: swept.append(campaign.sweep(ctx))) for _ in range(2)]

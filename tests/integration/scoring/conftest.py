@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bridge.db import transaction
 from bridge.db.models import Activity, AuditLog, Lead, RescoreRun, Ruleset, ScoreChange
-from bridge.wiring import Context
+from bridge.infra.context import Context
 
 AddLead = Callable[..., int]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from bridge import jobs
 from bridge.db import transaction
 from bridge.db.models import Lead, RescoreRun, ScoreChange
 from bridge.infra.queue import MAINTENANCE, get_queue
@@ -74,8 +75,8 @@ def test_a_crash_half_way_resumes_without_skipping_or_repeating_a_lead(
     assert (crashed.status, crashed.last_lead_id, crashed.processed) == ("running", ten_leads[5], 6)
     assert set(changes_per_lead(ctx, f"rules v{version}")) == set(ten_leads[:6])
 
-    assert rescore.resume_rescores() == 1  # the periodic relay queues the unfinished run again
-    assert rescore.resume_rescores() == 0  # ... once
+    assert jobs.resume_rescores() == 1  # the periodic relay queues the unfinished run again
+    assert jobs.resume_rescores() == 0  # ... once
     run_jobs()
     assert changes_per_lead(ctx, f"rules v{version}") == dict.fromkeys(ten_leads, 1)
     with ctx.sessions() as s:
@@ -112,7 +113,7 @@ def test_a_finished_run_does_nothing_when_run_again(ctx, shopify_shop, ten_leads
     version = save(ctx, shop, rules(add_to_cart=30))
     assert rescore.run(ctx, shop, version) == 10
     assert rescore.run(ctx, shop, version) == 0
-    assert rescore.resume_rescores() == 0
+    assert jobs.resume_rescores() == 0
     assert changes_per_lead(ctx, f"rules v{version}") == dict.fromkeys(ten_leads, 1)
 
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from bridge.db.models import AuditLog, RescoreRun, Ruleset, ScoreChange
-from bridge.infra.queue import MAINTENANCE, get_queue
+from bridge.infra.queue import CAMPAIGNS, MAINTENANCE, get_queue
 from scoring import DEFAULT_SCORING
 from tests.integration.scoring.conftest import bearer, scores
 
@@ -32,8 +32,6 @@ def test_put_valid_rules_saves_a_version_queues_a_rescore_and_rescores_leads(
     ctx, client, shopify_shop, woo_shop, add_lead, run_jobs
 ):
     shop, now = shopify_shop["id"], ctx.now()
-    hot_calls: list[Any] = []
-    ctx.extras["on_tier_change"] = lambda _ctx, shop_id, changes: hot_calls.append((shop_id, changes))
     day = timedelta(days=1)
     add_lead(
         shop,
@@ -76,12 +74,15 @@ def test_put_valid_rules_saves_a_version_queues_a_rescore_and_rescores_leads(
         run = s.scalars(sa.select(RescoreRun)).one()
     assert reasons and set(reasons) == {"rules v1"}
     assert (run.status, run.processed, run.tier_changes) == ("done", 4, 3)
-    [(shop_id, changes)] = hot_calls
-    assert shop_id == shop and {(c.old_tier, c.new_tier) for c in changes} == {
+    with ctx.sessions() as s:
+        moves = s.execute(sa.select(ScoreChange.old_tier, ScoreChange.new_tier)).all()
+    assert {tuple(m) for m in moves if m[0] != m[1]} == {
         ("cold", "warm"),
         ("cold", "hot"),
         ("cold", "customer"),
     }
+    # bob became hot by a rules change alone: nobody is mailed for that (no personal offer is planned)
+    assert not [j for j in get_queue(ctx.redis, CAMPAIGNS).job_ids if j.startswith("plan-hot-")]
 
 
 def test_put_the_same_rules_again_makes_no_new_version(ctx, client, shopify_shop):

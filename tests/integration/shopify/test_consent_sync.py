@@ -14,8 +14,8 @@ from rq.job import Job
 
 from bridge.db import transaction
 from bridge.db.models import AuditLog, Lead, Offer, Shop
-from bridge.infra import queue
-from bridge.outreach import consent, tracking
+from bridge.infra import jobnames, queue
+from bridge.outreach import tracking
 from tests.integration.shopify.conftest import SHOP
 
 
@@ -110,7 +110,7 @@ def test_a_refusal_is_recorded_and_not_retried(ctx, client, fake, shop_id, run_j
 def test_the_sync_job_is_queued_after_commit_with_retries(ctx, client, shop_id):
     offer = sent_offer(ctx, shop_id, "ana@example.com", "7261")
     unsubscribe(ctx, client, offer)
-    job = Job.fetch(consent.job_id(offer.lead_id), connection=ctx.redis)
+    job = Job.fetch(jobnames.consent_sync_id(offer.lead_id), connection=ctx.redis)
     assert job.func_name == "bridge.jobs.sync_marketing_consent" and job.args == (offer.lead_id,)
     assert job.retries_left == 4  # Shopify down: RQ tries again (5 s, 30 s, 2 min, 10 min)
     with ctx.sessions() as session:

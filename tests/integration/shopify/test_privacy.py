@@ -9,8 +9,7 @@ import sqlalchemy as sa
 
 from bridge.db.models import Base, Event, Order, PrivacyExport, Shop
 from bridge.events import reconcile_shopify as reconcile
-from bridge.infra import queue
-from bridge.shops import shopify_install as shopify_app
+from bridge.infra import jobnames, queue
 from bridge.shops import tokens
 from connectors.base import StoreError
 from tests.integration.shopify.conftest import SHOP
@@ -95,11 +94,14 @@ def test_customers_data_request_produces_an_export(ctx, customer, post_shopify, 
 
 
 def test_uninstall_clears_tokens_and_later_events_are_ignored(ctx, shop_id, post_shopify, run_jobs, clock):
-    assert queue.enqueue(ctx.redis, reconcile.reconcile_shopify, shop_id, job_id=reconcile.job_id(shop_id))
+    assert queue.enqueue(
+        ctx.redis, jobnames.RECONCILE_SHOPIFY, shop_id, job_id=jobnames.reconcile_shopify_id(shop_id)
+    )
     post_shopify("app/uninstalled", {"id": 1, "domain": SHOP, "myshopify_domain": SHOP}, shop=SHOP)
     with ctx.sessions() as s:
         uninstalled = s.get(Shop, shop_id)
-    assert shopify_app.cancel_shop_jobs(ctx, shop_id) == 1  # the integrator runs this on uninstall
+    waiting = [jobnames.setup_shop_id(shop_id), jobnames.reconcile_shopify_id(shop_id)]
+    assert queue.drop_waiting(ctx.redis, waiting) == 1  # what the uninstall's follow-up does
     run_jobs()
     with ctx.sessions() as s:
         shop = s.get(Shop, shop_id)

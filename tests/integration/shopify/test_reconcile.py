@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bridge import jobs
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Event, Lead, Order, Shop
 from bridge.events import reconcile_shopify as reconcile
-from bridge.infra import queue
+from bridge.infra import jobnames, queue
 from bridge.shops.registry import create_shop
 from bridge.shops.shopify_install import WEBHOOK_TOPICS
 from tests.integration.shopify.conftest import SHOP
@@ -112,7 +113,7 @@ def test_webhooks_first_then_reconciliation_adds_nothing(ctx, fake, shop_id, pos
 
 def test_reconciliation_brings_what_the_webhooks_missed(ctx, fake, shop_id, run_jobs, clock):
     fake.seed(checkouts=[checkout(clock())[1]], orders=[order(clock())[1]])
-    assert reconcile.reconcile_shopify(shop_id) == 2
+    assert jobs.reconcile_shopify_shop(shop_id) == 2
     run_jobs()
     got = state(ctx)
     assert got["leads"] == [(str(CUSTOMER_ID), EMAIL, 1)]
@@ -156,8 +157,12 @@ def test_reconcile_all_queues_one_job_per_installed_shopify_shop(ctx, shop_id, w
         new_id = never_set_up.id
     assert reconcile.enqueue_all(ctx) == 2
     waiting = set(queue.get_queue(ctx.redis, queue.MAINTENANCE).job_ids)
-    assert waiting == {reconcile.job_id(shop_id), reconcile.job_id(new_id), f"shopify-setup-{new_id}"}
-    assert reconcile.reconcile_all() == 0  # still queued: not queued twice
+    assert waiting == {
+        jobnames.reconcile_shopify_id(shop_id),
+        jobnames.reconcile_shopify_id(new_id),
+        f"shopify-setup-{new_id}",
+    }
+    assert jobs.reconcile_all_shopify() == 0  # still queued: not queued twice
 
 
 def test_an_uninstalled_shop_is_not_read(ctx, fake, shop_id):

@@ -129,7 +129,7 @@ def test_store_outage_is_retried_without_duplicate_codes(
     with ctx.sessions() as s:
         cart_id = s.scalars(sa.select(Cart.id)).one()
     assert campaign.mark_abandoned(ctx, shop_id, [cart_id], clock()) == [cart_id]  # as the sweep's job does
-    campaign.plan_cart_offer(cart_id)
+    campaign.plan_cart_offer(ctx, cart_id)
     with ctx.sessions() as s:
         offer_id = s.scalars(sa.select(Offer.id)).one()
     fake.fail_next(50, status=503)

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 
 from bridge.db.models import Shop
-from bridge.events.reconcile_woo import CLIENT_FACTORY
 from bridge.shops.woo_access import issue_invite
 from connectors.woocommerce.client import WooClient
 from connectors.woocommerce.wordpress import sign
@@ -34,7 +33,7 @@ def store() -> Iterator[FakeWooStore]:
 def woo(ctx: Any) -> Any:
     """The context, with REST clients that never sleep between retries, for local stores (fake ones on
     127.0.0.1 and an http PUBLIC_URL need ALLOW_PRIVATE_NETWORK_URLS) and one allow-listed store."""
-    ctx.extras[CLIENT_FACTORY] = functools.partial(WooClient, sleep=lambda _: None)
+    ctx.woo_client = functools.partial(WooClient, sleep=lambda _: None)
     ctx.settings = ctx.settings.with_overrides(
         allow_private_network_urls=True, woocommerce_allowed_stores=(ALLOWED,)
     )

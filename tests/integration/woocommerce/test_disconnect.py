@@ -7,6 +7,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 import campaigns
+from bridge import jobs
 from bridge.db import transaction
 from bridge.db.models import Offer, Ruleset, Shop
 from bridge.events import reconcile_woo as woo_reconcile
@@ -111,4 +112,4 @@ def test_deactivating_the_plugin_uninstalls_the_store(woo, store, install, clock
         assert found.uninstalled_at == woo.now()
         assert found.consumer_key_enc is None and found.consumer_secret_enc is None
     assert store.webhooks == {}  # the store delivers nothing more to us
-    assert woo_reconcile.reconcile_all_woocommerce() == 0
+    assert jobs.reconcile_all_woocommerce() == 0

@@ -14,8 +14,7 @@ from bridge import wiring as runtime
 from bridge.app import create_app
 from bridge.cli import main
 from bridge.db.models import Nonce, Shop
-from bridge.events.reconcile_woo import CLIENT_FACTORY
-from bridge.infra.netguard import GUARD_KEY, Guard
+from bridge.infra.netguard import Guard
 from bridge.shops.woo_access import NOT_INVITED, STARTS_PER_MINUTE, issue_invite
 from connectors.woocommerce.client import WooClient
 from tests.fakes.woocommerce_store import FakeWooStore
@@ -43,8 +42,8 @@ def prod(ctx):
         allow_private_network_urls=False,
         woocommerce_allowed_stores=(LISTED,),
     )
-    ctx.extras[GUARD_KEY] = Guard(resolve=lambda host, port: ["93.184.215.14"])
-    ctx.extras[CLIENT_FACTORY] = functools.partial(WooClient, sleep=lambda _: None)
+    ctx.guard = Guard(resolve=lambda host, port: ["93.184.215.14"])
+    ctx.woo_client = functools.partial(WooClient, sleep=lambda _: None)
     return ctx
 
 
@@ -179,7 +178,7 @@ def test_the_callback_never_calls_a_store_that_now_resolves_to_a_private_address
         prod.settings = prod.settings.with_overrides(woocommerce_allowed_stores=(named,))
         location = start(client, named).headers["Location"]  # public when the install starts
         user_id = parse_qs(urlsplit(location).query)["user_id"][0]
-        prod.extras[GUARD_KEY] = Guard(resolve=lambda host, port: ["127.0.0.1"])  # rebound since
+        prod.guard = Guard(resolve=lambda host, port: ["127.0.0.1"])  # rebound since
         response = send_keys(client, user_id)
         assert response.status_code == 502 and "could not reach" in response.json["error"]
         assert store.calls == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from rq import Queue
 
+from bridge import jobs
 from bridge.db.models import Activity, Event, Order, Shop
 from bridge.events import reconcile_woo as woo_reconcile
 from tests.integration.woocommerce.conftest import customer, order
@@ -102,7 +103,7 @@ def test_a_revoked_key_disconnects_the_shop_once(woo, store, install, caplog):
     caplog.clear()
     woo_reconcile.reconcile(woo, shop["id"])  # a manual pass: still refused, not warned about again
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
-    assert woo_reconcile.reconcile_all_woocommerce() == 0  # no pass every 15 minutes for refused keys
+    assert jobs.reconcile_all_woocommerce() == 0  # no pass every 15 minutes for refused keys
 
 
 def test_orders_already_stored_are_not_stored_again_after_webhooks_are_recreated(
@@ -133,8 +134,8 @@ def test_the_store_name_zone_and_currency_are_read(woo, store, install):
 def test_the_periodic_job_queues_one_reconciliation_per_installed_shop(woo, store, install, run_jobs):
     shop = install()
     store.seed(orders=[order(901, "processing")])
-    assert woo_reconcile.reconcile_all_woocommerce() == 1
+    assert jobs.reconcile_all_woocommerce() == 1
     assert Queue("maintenance", connection=woo.redis).job_ids == [f"woo-reconcile-{shop['id']}"]
-    assert woo_reconcile.reconcile_all_woocommerce() == 0  # still queued: not twice
+    assert jobs.reconcile_all_woocommerce() == 0  # still queued: not twice
     run_jobs()
     assert [e.topic for e in events(woo)] == ["order.updated"]
