@@ -78,7 +78,7 @@ def security_headers(response: Response) -> ResponseReturnValue:
     embedded_domain = g.get("embedded_domain")
     shopify = "'self'"
     if embedded_domain:
-        from bridge.shops.sessions import frame_ancestors_header
+        from bridge.infra.observability import frame_ancestors_header
 
         shopify = f"'self' {SHOPIFY_CDN}"  # App Bridge's script and the styles it loads
         frame = frame_ancestors_header(embedded_domain).rstrip(";")

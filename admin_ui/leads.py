@@ -14,7 +14,7 @@ from admin_ui.support import PAGE_SIZE, audit, db, owned
 from bridge.db.models import Activity, Cart, Lead, Offer, ScoreChange
 from bridge.infra.web import MAX_ID, context, int_or_none
 from bridge.leads import erasure as privacy
-from bridge.leads.people import normalize_email
+from bridge.leads.emails import normalize_email
 
 TIERS = ("cold", "warm", "hot", "customer")
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from flask import Flask, Request, Response, jsonify, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from redis.exceptions import RedisError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -94,17 +91,3 @@ def _error_handlers(app: Flask) -> None:
             response.status_code = exc.code or 500
             return response
         return exc
-
-
-def readiness(ctx: runtime.Context) -> dict[str, bool]:
-    """Whether the database and Redis answer."""
-    status = {"database": False, "redis": False}
-    try:
-        with ctx.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        status["database"] = True
-    except sa_exc.SQLAlchemyError:
-        pass
-    with contextlib.suppress(RedisError, OSError):
-        status["redis"] = bool(ctx.redis.ping())
-    return status

@@ -10,10 +10,11 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load
 
-from bridge.api.v1 import authenticated, status_page
+from bridge.api.v1 import status_page
 from bridge.db.models import Offer
 from bridge.infra.web import context
 from bridge.outreach import results as metrics
+from bridge.shops.bearer import authenticated
 from campaigns.formatting import zone_or_utc
 from campaigns.metrics import period_end, period_start
 

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, jsonify, request
 from sqlalchemy import exc as sa_exc
 
-from bridge.api.v1 import authenticated, page_args
+from bridge.api.v1 import page_args
 from bridge.db.models import Ruleset
 from bridge.infra import jobnames
 from bridge.infra.web import context
@@ -21,6 +21,7 @@ from bridge.leads import rescore
 from bridge.leads import rules as rulesets
 from bridge.leads.simulate import simulate
 from bridge.outreach import outbound
+from bridge.shops.bearer import authenticated
 
 bp = Blueprint("rules_api", __name__, url_prefix="/api/v1")
 ACTOR = "api"  # an API key names a shop, not a person

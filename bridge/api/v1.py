@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
@@ -12,33 +11,14 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Activity, Cart, Event, Lead, Offer, ScoreChange, Shop
 from bridge.events import pipeline
 from bridge.infra.web import MAX_ID, context, parse_int
-from bridge.leads.people import normalize_email
+from bridge.leads.emails import normalize_email
 from bridge.outreach import outbound
-from bridge.shops import registry as shops
+from bridge.shops.bearer import authenticated
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 P = ParamSpec("P")
 R = TypeVar("R")
 MAX_PAGE = 200
-
-
-def authenticated(view: Any) -> Any:
-    """Resolve the Bearer API key to a shop (401 otherwise) and open a session for the view."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            return jsonify(error="missing bearer API key"), 401
-        ctx = context()
-        with ctx.sessions() as session:
-            shop = shops.by_api_key(session, header.removeprefix("Bearer ").strip())
-            if shop is None:
-                return jsonify(error="invalid API key"), 401
-            g.session, g.shop = session, shop
-            return view(*args, **kwargs)
-
-    return wrapper
 
 
 def page_args() -> tuple[int, int]:

@@ -19,13 +19,12 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
-from redis import Redis
-from redis.exceptions import RedisError
 
 from bridge.db.models import Shop
 from bridge.events.ingest import event_values, read_body
+from bridge.infra import ratelimit
 from bridge.infra.web import context
-from bridge.leads.people import normalize_email
+from bridge.leads.emails import normalize_email
 from connectors.base import Activity, Envelope, Fact, PayloadError, WebhookAdapter
 from connectors.shopify.fields import cart_token
 
@@ -42,7 +41,6 @@ KINDS = {
 }
 MAX_BODY = 16_384
 RATE_LIMIT = 120  # events per window, per public key and client IP
-WINDOW_SECONDS = 60
 MAX_AGE = timedelta(days=1)  # older timestamps (or future ones) are clamped into [now - 1 day, now]
 
 
@@ -104,7 +102,7 @@ def collect(public_key: str) -> tuple[Response, int]:
     """Validate, store once and queue one storefront event."""
     ctx = context()
     now = ctx.now()
-    if not allow(ctx.redis, f"{public_key}:{request.remote_addr}", now):
+    if not ratelimit.allow(ctx.redis, f"{public_key}:{request.remote_addr}", now, RATE_LIMIT):
         return jsonify(error="too many events, slow down"), 429
     raw = read_body(MAX_BODY)
     shop_id = _shop_id(ctx.sessions, public_key)
@@ -125,21 +123,6 @@ def collect(public_key: str) -> tuple[Response, int]:
     # the webhooks' path: group-committed insert, then the job id queued after the commit
     event_id = ctx.writer.submit(event_values(ctx, shop_id, envelope, json.dumps(document).encode()))
     return jsonify(ok=True, duplicate=event_id is None), 202
-
-
-def allow(redis: Redis, key: str, now: datetime, limit: int = RATE_LIMIT) -> bool:
-    """Fixed-window counter in Redis; True while under `limit` (and whenever Redis is unreachable)."""
-    window = int(now.timestamp()) // WINDOW_SECONDS
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no raw IPs in Redis
-    name = f"ratelimit:collect:{digest}:{window}"
-    try:
-        pipe = redis.pipeline()
-        pipe.incr(name)
-        pipe.expire(name, WINDOW_SECONDS * 2)
-        count = pipe.execute()[0]
-    except (RedisError, OSError):
-        return True
-    return int(count) <= limit
 
 
 def _shop_id(sessions: Any, public_key: str) -> int | None:

@@ -20,9 +20,11 @@ from bridge.infra.context import Context
 from bridge.infra.web import context
 from bridge.shops import registry as shops
 from connectors.base import Envelope, PayloadError, WebhookAdapter
+from connectors.woocommerce.wordpress import WordPressEvents
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
+PLUGIN_MAX_BODY = 256 * 1024  # the companion plugin's cart events are small
 RELAY_BATCH = 128
 # Shopify waits 5 s for an answer: a delivery whose row is not committed by then answers 503 (it retries).
 DB_WAIT_SECONDS = 4.0
@@ -189,3 +191,14 @@ def relay(ctx: Context, limit: int = 500) -> int:
     if requeued:
         log.info("relay re-enqueued %d event(s)", len(requeued))
     return len(requeued)
+
+
+@bp.post("/webhooks/wordpress/<shop_key>")
+def wordpress(shop_key: str) -> Response | tuple[Response, int]:
+    """Signed cart events of the companion plugin; stored and processed like webhooks."""
+    ctx = context()
+    raw = read_body(min(ctx.settings.max_body_bytes, PLUGIN_MAX_BODY))
+    signer = ctx.signers.by_key(shop_key)
+    if signer is not None and signer.platform != "woocommerce":
+        signer = None
+    return accept(ctx, signer, WordPressEvents(clock=ctx.now), raw)

@@ -18,8 +18,8 @@ from bridge.db.models import Event, Shop
 from bridge.events.ingest import store_event
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.infra.netguard import guard_for
 from bridge.shops import stores
+from bridge.shops.stores import make_client
 from connectors.base import Envelope, StoreError
 from connectors.woocommerce.client import WebhookStatus, WooClient
 from connectors.woocommerce.webhooks import TOPIC_HEADER, WEBHOOK_ID_HEADER, WooWebhooks
@@ -52,13 +52,6 @@ class WooShop:
 def delivery_url(ctx: Context, shop_key: str) -> str:
     """Where the store delivers this shop's webhooks."""
     return f"{ctx.settings.public_url.rstrip('/')}/webhooks/woocommerce/{shop_key}"
-
-
-def make_client(ctx: Context, store_url: str, key: str, secret: str, **options: Any) -> WooClient:
-    """A REST client for a store (public addresses only), from the context's factory when one is set."""
-    factory = ctx.woo_client
-    client: WooClient = factory(store_url, key, secret, session=guard_for(ctx).session(), **options)
-    return client
 
 
 def load_shop(ctx: Context, shop_id: int) -> WooShop | None:

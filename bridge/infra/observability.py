@@ -31,7 +31,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from bridge.infra.logs import mask, request_id_var
-from bridge.shops.sessions import frame_ancestors_header
+from bridge.infra.scrape import JOB_BUCKETS, JOBS_KEY, STORE_KEY, scrape_registry
+from connectors.shopify import oauth
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,8 @@ INGEST = Histogram(
     ["platform"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+ADMIN_ORIGIN = "https://admin.shopify.com"  # the Shopify admin that frames the embedded app
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-JOBS_KEY, STORE_KEY = "relance:metrics:jobs", "relance:metrics:store"
-JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, float("inf"))
 PLATFORMS = {"shopify", "woocommerce", "wordpress"}
 REASONS = {400: "bad_request", 401: "signature", 404: "unknown_shop", 413: "too_large", 503: "unavailable"}
 
@@ -161,8 +161,6 @@ def register(app: Flask) -> None:
     from flask.logging import default_handler
 
     app.logger.removeHandler(default_handler)  # errors go through the root handler's masking
-    from bridge.infra.scrape import scrape_registry  # it reads this module's counters
-
     relance = app.extensions["relance"]
     registry = scrape_registry(relance)
     local = is_local(relance.settings.public_url)
@@ -249,3 +247,11 @@ def security_headers(response: Response) -> Response:
     if ctx is not None and ctx.settings.public_url.startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+def frame_ancestors_header(shop_domain: str) -> str:
+    """The CSP directive that lets this shop's admin (and only it) frame our pages."""
+    shop = oauth.valid_shop_domain(shop_domain)
+    if shop is None or shop != shop_domain:
+        return "frame-ancestors 'none';"
+    return f"frame-ancestors https://{shop} {ADMIN_ORIGIN};"

@@ -14,7 +14,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from bridge.infra.context import Context
-from bridge.infra.observability import JOB_BUCKETS, JOBS_KEY, STORE_KEY
+
+JOBS_KEY, STORE_KEY = "relance:metrics:jobs", "relance:metrics:store"  # written by bridge.infra.observability
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, float("inf"))
 
 
 class StateCollector:

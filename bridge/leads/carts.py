@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Cart, Lead, Offer, Order, Shop
 from bridge.infra import jobnames, queue
 from bridge.leads import preload, rules
-from bridge.leads.people import lead_for, normalize_email, set_consent
+from bridge.leads.emails import normalize_email
+from bridge.leads.people import lead_for, set_consent
 from connectors import base as facts
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Activity, Cart, Event, Lead, Offer, Order, PrivacyExport, ScoreChange, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.leads.people import find_lead, normalize_email
+from bridge.leads.emails import normalize_email
+from bridge.leads.people import find_lead
 from connectors import base as facts
 
 PRIVACY_FACTS = (facts.CustomerRedact, facts.DataRequest, facts.ShopRedact, facts.AppUninstalled)

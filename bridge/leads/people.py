@@ -12,13 +12,8 @@ from sqlalchemy.orm import Session
 
 from bridge.db.models import Activity, Lead, Shop
 from bridge.leads import preload
+from bridge.leads.emails import normalize_email
 from connectors import base as facts
-
-
-def normalize_email(email: str | None) -> str | None:
-    """Trimmed, lower-cased email, or None when empty."""
-    email = (email or "").strip().lower()
-    return email or None
 
 
 def _holders(

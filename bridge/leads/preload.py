@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bridge.db.models import Cart, Lead, Order
+from bridge.leads.emails import normalize_email
 from connectors import base as facts
 
 _INFO_KEY = "relance.preloaded"
@@ -51,8 +52,6 @@ def once(session: Session, key: Any, compute: Callable[[], T]) -> T:
 def keys_of(shop_id: int, items: Iterable[Any]) -> set[Key] | None:
     """The lookup keys of some facts; None for a fact of another kind (privacy requests end a batch before
     they get here; anything new is looked up the ordinary way until it is listed here)."""
-    from bridge.leads.people import normalize_email
-
     found: set[Key] = set()
 
     def add(what: str, value: object) -> None:

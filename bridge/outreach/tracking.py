@@ -10,14 +10,15 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template_string, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from bridge.api.v1 import authenticated
 from bridge.db import transaction
 from bridge.db.models import Lead, Offer, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.infra.web import context
-from bridge.leads.people import add_activity, normalize_email
+from bridge.leads.emails import normalize_email
+from bridge.leads.people import add_activity
 from bridge.outreach import consent
+from bridge.shops.bearer import authenticated
 
 bp = Blueprint("tracking", __name__)
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")

@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 from flask import g, jsonify, make_response, request
 
 from bridge.infra.context import Context
+from bridge.infra.observability import frame_ancestors_header
 from bridge.infra.web import context
 from bridge.shops import registry as shops
 from connectors.shopify import oauth
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
-ADMIN_ORIGIN = "https://admin.shopify.com"
 
 
 def session_claims(ctx: Context, header_or_token: str | None) -> dict[str, Any] | None:
@@ -52,14 +52,6 @@ def _installed_shop_id(ctx: Context, claims: dict[str, Any]) -> int | None:
         if shop is None or shop.uninstalled_at is not None:
             return None
         return shop.id
-
-
-def frame_ancestors_header(shop_domain: str) -> str:
-    """The CSP directive that lets this shop's admin (and only it) frame our pages."""
-    shop = oauth.valid_shop_domain(shop_domain)
-    if shop is None or shop != shop_domain:
-        return "frame-ancestors 'none';"
-    return f"frame-ancestors https://{shop} {ADMIN_ORIGIN};"
 
 
 def _presented_token() -> str | None:

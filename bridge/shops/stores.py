@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import sqlalchemy as sa
 from redis import Redis
@@ -14,6 +15,7 @@ from bridge.infra.context import Context
 from bridge.infra.netguard import guard_for
 from connectors.base import StoreClient, StoreError
 from connectors.demo import DemoStoreClient
+from connectors.woocommerce.client import WooClient
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +94,10 @@ def mark_connected(ctx: Context, shop_id: int) -> None:
             .where(Shop.id == shop_id, Shop.disconnected_at.is_not(None))
             .values(disconnected_at=None)
         )
+
+
+def make_client(ctx: Context, store_url: str, key: str, secret: str, **options: Any) -> WooClient:
+    """A REST client for a store (public addresses only), from the context's factory when one is set."""
+    factory = ctx.woo_client
+    client: WooClient = factory(store_url, key, secret, session=guard_for(ctx).session(), **options)
+    return client

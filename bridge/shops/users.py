@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bridge.db.models import AdminUser
-from bridge.leads.people import normalize_email
+from bridge.leads.emails import normalize_email
 
 log = logging.getLogger(__name__)
 

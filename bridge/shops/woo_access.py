@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from bridge.db import transaction
 from bridge.db.models import Nonce
-from bridge.events.collect import allow
 from bridge.infra.context import Context
 from bridge.infra.netguard import guard_for, parse_address
+from bridge.infra.ratelimit import allow
 from bridge.infra.settings import Settings
 
 INVITE, INVITE_USED = "woo_invite", "woo_invite_used"

@@ -15,16 +15,14 @@ from sqlalchemy.orm import Session
 
 from bridge.db import transaction
 from bridge.db.models import Nonce, Shop
-from bridge.events import ingest
-from bridge.events.reconcile_woo import make_client
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.infra.crypto import Vault, hash_key, new_key
 from bridge.infra.web import context
 from bridge.shops import registry as shops
 from bridge.shops import woo_access
+from bridge.shops.stores import make_client
 from connectors.base import StoreError
-from connectors.woocommerce.wordpress import WordPressEvents
 
 log = logging.getLogger(__name__)
 bp = Blueprint("woo_app", __name__)
@@ -32,7 +30,6 @@ bp = Blueprint("woo_app", __name__)
 PENDING, CLAIMED, DONE, FAILED = "woo_install", "woo_claimed", "woo_done", "woo_failed"
 KEY_FIELDS = ("user_id", "consumer_key", "consumer_secret")
 NONCE_TTL = timedelta(hours=1)
-PLUGIN_MAX_BODY = 256 * 1024
 
 
 @bp.get("/install/woocommerce")
@@ -259,14 +256,3 @@ def _page(title: str, message: str, status: int = 400, values: dict[str, str] | 
     """A small page that is never cached and never leaks its address as a referrer."""
     html = render_template_string(_PAGE, title=title, message=message, values=values or {})
     return html, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-
-
-@bp.post("/webhooks/wordpress/<shop_key>")
-def wordpress(shop_key: str) -> Response | tuple[Response, int]:
-    """Signed cart events of the companion plugin; stored and processed like webhooks."""
-    ctx = context()
-    raw = ingest.read_body(min(ctx.settings.max_body_bytes, PLUGIN_MAX_BODY))
-    signer = ctx.signers.by_key(shop_key)
-    if signer is not None and signer.platform != "woocommerce":
-        signer = None
-    return ingest.accept(ctx, signer, WordPressEvents(clock=ctx.now), raw)

@@ -10,6 +10,7 @@ from flask import g, jsonify
 
 from bridge.db import transaction
 from bridge.db.models import Shop
+from bridge.infra import observability
 from bridge.shops import sessions as session_auth
 from tests.integration.shopify.conftest import APP_IN_ADMIN, SHOP, session_token
 
@@ -100,7 +101,7 @@ def test_the_admin_decorator_maps_the_token_to_the_shop_and_allows_framing(ctx, 
 
 
 def test_frame_ancestors_only_for_a_real_shop_domain():
-    assert session_auth.frame_ancestors_header("a.myshopify.com") == (
+    assert observability.frame_ancestors_header("a.myshopify.com") == (
         "frame-ancestors https://a.myshopify.com https://admin.shopify.com;"
     )
-    assert session_auth.frame_ancestors_header("a.myshopify.com; script-src *") == "frame-ancestors 'none';"
+    assert observability.frame_ancestors_header("a.myshopify.com; script-src *") == "frame-ancestors 'none';"
