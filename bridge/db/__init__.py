@@ -1,4 +1,5 @@
-"""Engine, sessions and schema migrations (Alembic)."""
+"""The database: engine, sessions and transactions, schema migrations (Alembic, in `migrations/`); the
+models in `bridge.db.models`, portable column types in `bridge.db.types`. Imports nothing of ours."""
 
 from __future__ import annotations
 

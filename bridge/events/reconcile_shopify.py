@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from redis.exceptions import RedisError
 
 from bridge.db import locked, transaction
 from bridge.db.models import Shop
@@ -52,13 +51,7 @@ def enqueue_all(ctx: Context) -> int:
 
 
 def _enqueue_once(ctx: Context, func: str, shop_id: int, name: str) -> int:
-    try:
-        if queue.job_is_live(ctx.redis, name):
-            return 0
-    except (RedisError, OSError) as exc:  # the next tick tries again
-        log.warning("reconcile: cannot reach Redis (%s)", type(exc).__name__)
-        return 0
-    return int(queue.enqueue(ctx.redis, func, shop_id, job_id=name, queue=queue.MAINTENANCE))
+    return int(queue.requeue(ctx.redis, func, shop_id, job_id=name, queue=queue.MAINTENANCE) == "queued")
 
 
 def reconcile_shop(ctx: Context, shop_id: int, client: ShopifyClient | None = None) -> int:

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from redis.exceptions import RedisError
 
 import campaigns
 from bridge.db import locked, transaction
@@ -189,20 +188,11 @@ def enqueue_all(ctx: Context) -> int:
     queued = 0
     for shop_id in shop_ids:
         job_id = jobnames.reconcile_woocommerce_id(shop_id)
-        try:
-            if queue.job_is_live(ctx.redis, job_id):
-                continue
-        except (RedisError, OSError):
+        name = jobnames.RECONCILE_WOOCOMMERCE
+        outcome = queue.requeue(ctx.redis, name, shop_id, job_id=job_id, queue=queue.MAINTENANCE, retry=None)
+        if outcome == "refused":
             break
-        if queue.enqueue(
-            ctx.redis,
-            jobnames.RECONCILE_WOOCOMMERCE,
-            shop_id,
-            job_id=job_id,
-            queue=queue.MAINTENANCE,
-            retry=None,
-        ):
-            queued += 1
+        queued += outcome == "queued"
     return queued
 
 

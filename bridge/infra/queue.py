@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -142,6 +142,31 @@ def enqueue_events(redis: Redis, event_ids: list[int]) -> None:
 def enqueue_batch(redis: Redis, job_id: str, event_ids: list[int]) -> bool:
     """Queue one `process_events` job for the events of a group commit (the id is stored with them)."""
     return enqueue(redis, jobnames.PROCESS_EVENTS, event_ids, job_id=job_id, timeout=300 + 2 * len(event_ids))
+
+
+Requeued = Literal["queued", "live", "refused"]
+
+
+def requeue(
+    redis: Redis,
+    func: str,
+    *args: Any,
+    job_id: str,
+    queue: str,
+    retry: Retry | None = DEFAULT_RETRY,
+    timeout: int = 300,
+) -> Requeued:
+    """Queue a job again unless RQ still holds one under `job_id` (waiting in a backlog or for its retry: a
+    second one would only race it): "queued", "live", or "refused" when Redis is unreachable (the caller's
+    next periodic run tries again)."""
+    try:
+        if job_is_live(redis, job_id):
+            return "live"
+    except (RedisError, OSError) as exc:
+        log.warning("requeue of %s: Redis unreachable (%s)", job_id, type(exc).__name__)
+        return "refused"
+    queued = enqueue(redis, func, *args, job_id=job_id, queue=queue, retry=retry, timeout=timeout)
+    return "queued" if queued else "refused"
 
 
 def job_is_live(redis: Redis, job_id: str) -> bool:

@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 import scoring
@@ -33,12 +32,7 @@ JOB_TIMEOUT = 3600  # a killed job is retried by RQ (and re-queued by resume_res
 def enqueue_rescore(ctx: Context, shop_id: int, version: int) -> bool:
     """Queue the rescore of a version unless already queued or running; False if not queued."""
     name = jobnames.rescore_shop_id(shop_id, version)  # one job per shop and version
-    try:
-        if queue.job_is_live(ctx.redis, name):
-            return False
-    except (RedisError, OSError):
-        return False  # resume_rescores will queue it once Redis is back
-    return queue.enqueue(
+    outcome = queue.requeue(  # when refused, resume_rescores queues it once Redis is back
         ctx.redis,
         jobnames.RESCORE_SHOP,
         shop_id,
@@ -47,6 +41,7 @@ def enqueue_rescore(ctx: Context, shop_id: int, version: int) -> bool:
         queue=queue.MAINTENANCE,
         timeout=JOB_TIMEOUT,
     )
+    return outcome == "queued"
 
 
 def resume(ctx: Context) -> int:

@@ -148,13 +148,13 @@ def redeliver_lost(ctx: Context, older_than: timedelta = REDELIVER_AFTER, limit:
         )
     queued = 0
     for offer_id in due:
-        try:
-            if queue.job_is_live(ctx.redis, f"deliver-{offer_id}"):
-                continue
-        except (RedisError, OSError) as exc:
-            log.warning("redelivery check stopped: %s", type(exc).__name__)
+        job_id = jobnames.deliver_id(offer_id)
+        outcome = queue.requeue(
+            ctx.redis, jobnames.DELIVER_OFFER, offer_id, job_id=job_id, queue=queue.CAMPAIGNS
+        )
+        if outcome == "refused":
             break
-        queued += schedule_delivery(ctx, offer_id, None)
+        queued += outcome == "queued"
     return queued
 
 

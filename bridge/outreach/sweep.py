@@ -242,10 +242,12 @@ def retry_stuck_codes(ctx: Context, older_than: timedelta = timedelta(minutes=15
     requeued = 0
     for offer_id in stuck:  # create_code looks the code up on the store first, so a repeat is harmless
         job_id = jobnames.code_id(offer_id)
-        if queue.job_is_live(ctx.redis, job_id):
-            continue  # still waiting in a backlog or for its retry: a second job would only race it
-        queue.enqueue(ctx.redis, jobnames.CREATE_CODE, offer_id, job_id=job_id, queue=queue.CAMPAIGNS)
-        requeued += 1
+        outcome = queue.requeue(
+            ctx.redis, jobnames.CREATE_CODE, offer_id, job_id=job_id, queue=queue.CAMPAIGNS
+        )
+        if outcome == "refused":
+            break
+        requeued += outcome == "queued"
     return requeued
 
 

@@ -1,1 +1,5 @@
-"""TODO."""
+"""A connected store: the shop registry and its keys, offline tokens, store API clients, installs (Shopify
+OAuth, WooCommerce key exchange), embedded-admin sessions, key rotation and admin users.
+
+May import: leads, infra, db.
+"""
