@@ -10,7 +10,7 @@ SCHEMA_MEMBER := package/dist/data/admin_2026-10.json.gz
 SCHEMA_SHA256 := f3b522f264556925eada700e795e4a002a9cba83444ebcc6c0d724254a0c6593
 SCHEMA := .cache/shopify/admin_2026-10.json.gz
 
-.PHONY: run test lint schema bench clean pixel
+.PHONY: run test test-unit test-sqlite lint schema bench clean pixel
 
 $(BIN)/relance: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ lint: $(BIN)/relance
 
 test: lint $(SCHEMA)
 	$(BIN)/pytest
+
+# The pure and unit layers alone (tests/unit): no server, under a minute.
+test-unit: $(BIN)/relance $(SCHEMA)
+	$(BIN)/pytest tests/unit
+
+# A quick loop on SQLite alone: what needs PostgreSQL, Redis or a browser, and the slow tests, left out
+# (tests/conftest.py marks them from the fixtures they use).
+test-sqlite: $(BIN)/relance $(SCHEMA)
+	$(BIN)/pytest -m "not postgres and not redis and not browser and not slow"
 
 # The Shopify web pixel builds from a clean checkout: the committed lock, esbuild into the ignored dist/.
 pixel:

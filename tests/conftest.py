@@ -279,3 +279,31 @@ def post_shopify(client: Any) -> Callable[..., Any]:
         return client.post("/webhooks/shopify", data=raw, headers=h)
 
     return post
+
+
+# The markers pyproject declares, put on each test by what it uses, so a loop can leave out what it lacks:
+# `pytest -m "not postgres and not redis and not browser"` runs on SQLite alone.
+POSTGRES_FIXTURES = {"pg_url", "clean_pg"}  # the session's database; the fault suite's (tests/faults)
+REDIS_FIXTURES = {"redis_conn", "redis_url", "session_redis", "redis_server"}  # the real server, or our own
+BROWSER_FIXTURES = {"browser"}
+TESTS = ROOT / "tests"
+SLOW_FOLDERS = {"e2e", "faults", "browser"}  # real processes, killed servers, Chromium
+SLOW_MODULES = {"integration/ops/test_scale_out.py"}  # gunicorn and three workers: about 100 s
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark postgres, redis, browser and slow from each test's fixtures and folder."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        # database_url (and test_migrations' empty_url) ask for PostgreSQL only on their "postgresql" param
+        params = list(callspec.params.values()) if callspec is not None else []
+        if used & POSTGRES_FIXTURES or "postgresql" in params:
+            item.add_marker(pytest.mark.postgres)
+        if used & REDIS_FIXTURES:
+            item.add_marker(pytest.mark.redis)
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        where = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
+        if where.split("/")[0] in SLOW_FOLDERS or where in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
