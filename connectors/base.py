@@ -258,6 +258,11 @@ class WebhookAdapter(Protocol):
 
     platform: str
 
+    def is_ping(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        """True for an unsigned request the platform sends only to test the address (answered 200 and
+        not stored); never true for a delivery that carries a signature."""
+        ...
+
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> bool:
         """True when the delivery is signed with one of `secrets`."""
         ...

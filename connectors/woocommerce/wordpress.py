@@ -49,6 +49,10 @@ class WordPressEvents:
         self._clock = clock
         self._tolerance = tolerance_seconds
 
+    def is_ping(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        """Always False: the plugin signs every request it sends, its connection test included."""
+        return False
+
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> bool:
         """True when the signature of `timestamp.body` matches one of `secrets` and the timestamp is fresh."""
         stamp = (header(headers, TIMESTAMP_HEADER) or "").strip()
