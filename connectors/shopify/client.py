@@ -1,5 +1,8 @@
 """Shopify store operations for one shop over the Admin GraphQL API (connectors.shopify.admin_api):
-discount codes, webhook subscriptions, marketing consent, the shop's details and reconciliation reads."""
+discount codes, webhook subscriptions, marketing consent, the shop's details and reconciliation reads.
+
+The `name as name` imports keep the names that lived here before admin_api.py importable from here.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from connectors.shopify.admin_api import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from connectors.shopify.admin_api import MAX_PAGES as MAX_PAGES
 from connectors.shopify.admin_api import AdminApi
 from connectors.shopify.admin_api import TokenProvider as TokenProvider
+from connectors.shopify.payloads import checkout_payload, order_payload
 
 
 @dataclass(frozen=True)
@@ -131,14 +135,13 @@ class ShopifyClient(AdminApi):
         """Checkouts updated since `since`, shaped like checkouts/update webhook payloads."""
         variables = {"first": gql.PAGE_SIZE, "query": gql.updated_since(since)}
         return [
-            gql.checkout_payload(n)
-            for n in self.pages(gql.ABANDONED_CHECKOUTS, variables, "abandonedCheckouts")
+            checkout_payload(n) for n in self.pages(gql.ABANDONED_CHECKOUTS, variables, "abandonedCheckouts")
         ]
 
     def recent_orders(self, since: datetime) -> list[dict[str, Any]]:
         """Orders updated since `since`, shaped like orders/create webhook payloads."""
         variables = {"first": gql.PAGE_SIZE, "query": gql.updated_since(since)}
-        return [gql.order_payload(n) for n in self.pages(gql.ORDERS, variables, "orders")]
+        return [order_payload(n) for n in self.pages(gql.ORDERS, variables, "orders")]
 
 
 def _raise_user_errors(errors: Sequence[Mapping[str, Any]], code: str = "") -> None:

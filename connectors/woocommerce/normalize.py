@@ -1,4 +1,7 @@
-"""WooCommerce REST resources (webhook bodies and polled objects) turned into neutral facts."""
+"""WooCommerce REST resources (webhook bodies and polled objects) turned into neutral facts.
+
+`recovery_link` lives in connectors.woocommerce.values; the `… as recovery_link` import keeps it here too.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from connectors.base import (
     discounts_by_code,
 )
 from connectors.woocommerce.values import money, optional_id, optional_money, resource_id
-from connectors.woocommerce.values import recovery_link as recovery_link  # its home before values.py
+from connectors.woocommerce.values import recovery_link as recovery_link
 
 CART_STATUSES = frozenset({"checkout-draft", "pending", "failed"})
 PLACED_STATUSES = frozenset({"processing", "completed", "on-hold"})
