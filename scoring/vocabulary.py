@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-# A copy of connectors.base.ACTIVITY_KINDS: scoring imports nothing of ours.
+# The one list of activity kinds. Connectors emit four of them without importing scoring (the contracts
+# keep the two apart); tests/unit/connectors/test_activity_kinds.py holds what they emit to this list.
 ACTIVITY_KINDS: tuple[str, ...] = (
     "newsletter_signup",
     "account_created",

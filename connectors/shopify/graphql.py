@@ -1,19 +1,22 @@
 """The GraphQL documents Relance sends to the Shopify Admin API (2026-10), their variables and results.
 
 Every document here is validated against Shopify's published schema by `tests/.../test_graphql_schema.py`.
-The reconciliation reads are reshaped into the REST-shaped payloads that webhooks deliver, so they go
-through the same normalization path.
+The reconciliation reads (ABANDONED_CHECKOUTS, ORDERS) are reshaped into the payloads webhooks deliver by
+connectors.shopify.payloads, so they go through the same normalization path; the `name as name` imports
+keep the names that lived here before payloads.py importable from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 from connectors.base import DiscountSpec
+from connectors.shopify.payloads import checkout_payload as checkout_payload
+from connectors.shopify.payloads import checkout_token_from_url as checkout_token_from_url
+from connectors.shopify.payloads import legacy_id as legacy_id
+from connectors.shopify.payloads import order_payload as order_payload
 
 API_VERSION = "2026-10"
 
@@ -180,14 +183,6 @@ def gid(kind: str, external_id: str) -> str:
     return external_id if external_id.startswith("gid://") else f"gid://shopify/{kind}/{external_id}"
 
 
-def legacy_id(global_id: str | None) -> int | str | None:
-    """The numeric REST id inside a global id such as gid://shopify/Order/123."""
-    if not global_id:
-        return None
-    tail = global_id.rsplit("/", 1)[-1].split("?", 1)[0]
-    return int(tail) if tail.isdigit() else tail
-
-
 def discount_variables(spec: DiscountSpec) -> dict[str, Any]:
     """Variables of CREATE_DISCOUNT: a single-use code, for one customer when the customer is known."""
     if spec.kind == "percentage":
@@ -237,90 +232,3 @@ def webhook_topic(topic: str) -> str:
 def updated_since(since: datetime) -> str:
     """Search-syntax filter for records updated at or after `since`."""
     return f"updated_at:>='{iso(since)}'"
-
-
-def _money(bag: Mapping[str, Any] | None) -> str | None:
-    return None if not bag else str(bag["shopMoney"]["amount"])
-
-
-def _customer(node: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if not node:
-        return None
-    mail = node.get("defaultEmailAddress") or {}
-    state = mail.get("marketingState")
-    return {
-        "id": legacy_id(node.get("id")),
-        "email": mail.get("emailAddress"),
-        "first_name": node.get("firstName"),
-        "last_name": node.get("lastName"),
-        "email_marketing_consent": {"state": state.lower()} if state else None,
-    }
-
-
-def _line_items(connection: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    items = []
-    for line in (connection or {}).get("nodes", []):
-        price = (line.get("originalUnitPriceSet") or {}).get("shopMoney") or {}
-        items.append(
-            {
-                "title": line.get("title"),
-                "variant_title": line.get("variantTitle"),
-                "quantity": line.get("quantity"),
-                "sku": line.get("sku"),
-                "price": price.get("amount"),
-                "product_id": legacy_id((line.get("product") or {}).get("id")),
-                "variant_id": legacy_id((line.get("variant") or {}).get("id")),
-            }
-        )
-    return items
-
-
-def _common(node: Mapping[str, Any]) -> dict[str, Any]:
-    customer = _customer(node.get("customer"))
-    total = node.get("totalPriceSet") or {}
-    return {
-        "id": legacy_id(node["id"]),
-        "admin_graphql_api_id": node["id"],
-        "customer": customer,
-        "email": node.get("email") or (customer or {}).get("email"),
-        "total_price": _money(total),
-        "subtotal_price": _money(node.get("subtotalPriceSet")),
-        "currency": node.get("currencyCode") or (total.get("shopMoney") or {}).get("currencyCode"),
-        "discount_codes": [{"code": code} for code in node.get("discountCodes") or []],
-        "line_items": _line_items(node.get("lineItems")),
-        "created_at": node.get("createdAt"),
-        "updated_at": node.get("updatedAt"),
-    }
-
-
-def checkout_token_from_url(url: str | None) -> str | None:
-    """The checkout token in a recovery URL such as https://shop/123/checkouts/<token>/recover?key=..."""
-    parts = urlsplit(url or "").path.strip("/").split("/")
-    if len(parts) >= 3 and parts[-1] == "recover" and "checkouts" in parts[:-2]:
-        return parts[-2]
-    return None
-
-
-def checkout_payload(node: Mapping[str, Any]) -> dict[str, Any]:
-    """A GraphQL AbandonedCheckout as the REST-shaped checkouts/update payload (fields we can rebuild)."""
-    url = node.get("abandonedCheckoutUrl")
-    return {
-        **_common(node),
-        "token": checkout_token_from_url(url),
-        "cart_token": None,
-        "abandoned_checkout_url": url,
-        "completed_at": node.get("completedAt"),
-    }
-
-
-def order_payload(node: Mapping[str, Any]) -> dict[str, Any]:
-    """A GraphQL Order as the REST-shaped orders/create payload (fields we can rebuild)."""
-    return {
-        **_common(node),
-        "name": node.get("name"),
-        "cart_token": node.get("cartToken"),
-        "checkout_token": node.get("checkoutToken"),
-        "buyer_accepts_marketing": node.get("customerAcceptsMarketing"),
-        "source_name": node.get("sourceName"),
-        "cancelled_at": node.get("cancelledAt"),
-    }

@@ -75,6 +75,10 @@ class ShopifyWebhooks:
 
     platform = "shopify"
 
+    def is_ping(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        """Always False: Shopify sends no test request; every delivery is signed and goes through verify."""
+        return False
+
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> bool:
         """True when `X-Shopify-Hmac-Sha256` is the body's signature under one of `secrets` (rotation)."""
         if not isinstance(raw, bytes | bytearray | memoryview):

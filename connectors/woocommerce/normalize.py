@@ -1,13 +1,15 @@
-"""WooCommerce REST resources (webhook bodies and polled objects) turned into neutral facts."""
+"""WooCommerce REST resources (webhook bodies and polled objects) turned into neutral facts.
+
+`recovery_link` lives in connectors.woocommerce.values; the `… as recovery_link` import keeps it here too.
+"""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, DecimalException
+from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from connectors.base import (
     Activity,
@@ -20,6 +22,8 @@ from connectors.base import (
     PayloadError,
     discounts_by_code,
 )
+from connectors.woocommerce.values import money, optional_id, optional_money, resource_id
+from connectors.woocommerce.values import recovery_link as recovery_link
 
 CART_STATUSES = frozenset({"checkout-draft", "pending", "failed"})
 PLACED_STATUSES = frozenset({"processing", "completed", "on-hold"})
@@ -38,12 +42,11 @@ _ATTRIBUTION = {  # WooCommerce order attribution (core since 8.5) -> CartSnapsh
     "_wc_order_attribution_utm_content": "utm_content",
     "_wc_order_attribution_utm_term": "utm_term",
 }
-_MAX_MONEY = Decimal(10) ** 15
 
 
 def customer_facts(topic: str, payload: Mapping[str, Any]) -> list[Fact]:
     """CustomerSeen for a customer resource, plus account_created on customer.created."""
-    external_id = _id(payload.get("id"), "id")
+    external_id = resource_id(payload.get("id"), "id")
     billing = _mapping(payload, "billing")
     email = _email(payload.get("email")) or _email(billing.get("email"))
     seen = CustomerSeen(
@@ -65,7 +68,7 @@ def customer_facts(topic: str, payload: Mapping[str, Any]) -> list[Fact]:
 
 def order_facts(payload: Mapping[str, Any]) -> list[Fact]:
     """Facts of one order resource, chosen by its status; other statuses give none."""
-    order_id = _id(payload.get("id"), "id")
+    order_id = resource_id(payload.get("id"), "id")
     status = _text(payload, "status")
     if status is None:
         raise PayloadError("order without a status")
@@ -85,24 +88,6 @@ def cart_token(payload: Mapping[str, Any], order_id: str) -> str:
         if entry.get("key") == CART_META_KEY and isinstance(value, str) and value.strip():
             return value.strip()[:255]
     return f"wc-order:{order_id}"
-
-
-def recovery_link(value: object) -> str | None:
-    """An http(s) link the bridge can append `&coupon=<code>` to: no fragment, no coupon of its own."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not text.startswith(("https://", "http://")) or len(text) > 2000 or not text.isprintable():
-        return None
-    if any(char.isspace() for char in text):
-        return None
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return None
-    query = parts.query
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if any(key == "coupon" for key, _ in pairs):
-        query = urlencode([(key, v) for key, v in pairs if key != "coupon"])
-    return urlunsplit(parts._replace(query=query, fragment=""))
 
 
 def _restore_link(payload: Mapping[str, Any]) -> str | None:
@@ -150,7 +135,7 @@ def _placed(order_id: str, payload: Mapping[str, Any]) -> list[Fact]:
         checkout_token=order_id,
         email=email,
         customer_external_id=external_id,
-        total=_money(payload.get("total"), "total"),
+        total=money(payload.get("total"), "total"),
         currency=_currency(payload),
         discount_codes=_coupon_codes(payload),
         created_at=created,
@@ -163,8 +148,7 @@ def _placed(order_id: str, payload: Mapping[str, Any]) -> list[Fact]:
 
 def _buyer(payload: Mapping[str, Any], updated_at: datetime) -> CustomerSeen | None:
     billing = _mapping(payload, "billing")
-    customer_id = payload.get("customer_id")
-    external_id = None if customer_id in (None, 0, "0", "") else _id(customer_id, "customer_id")
+    external_id = optional_id(payload.get("customer_id"), "customer_id")
     email = _email(billing.get("email"))
     if external_id is None and email is None:
         return None
@@ -187,7 +171,7 @@ def _lines(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def _line_subtotal(line: Mapping[str, Any]) -> Decimal:
     """The line before coupons and without tax (what the cart page calls its subtotal)."""
-    return _money(line.get("subtotal", line.get("total")), "line subtotal")
+    return money(line.get("subtotal", line.get("total")), "line subtotal")
 
 
 def _line(line: Mapping[str, Any]) -> LineItem:
@@ -201,8 +185,8 @@ def _line(line: Mapping[str, Any]) -> LineItem:
         title=html.unescape(_text(line, "name") or ""),
         quantity=quantity,
         price=(subtotal / quantity).quantize(subtotal) if quantity else subtotal,
-        product_id=_optional_id(line.get("product_id"), "product_id"),
-        variant_id=_optional_id(line.get("variation_id"), "variation_id"),
+        product_id=optional_id(line.get("product_id"), "product_id"),
+        variant_id=optional_id(line.get("variation_id"), "variation_id"),
         sku=_text(line, "sku"),
     )
 
@@ -223,7 +207,7 @@ def _coupon_discounts(payload: Mapping[str, Any]) -> dict[str, Decimal]:
     for line in lines if isinstance(lines, list) else []:
         code = line.get("code") if isinstance(line, Mapping) else None
         if isinstance(code, str):
-            pairs.append((code, _optional_money(line.get("discount"))))
+            pairs.append((code, optional_money(line.get("discount"))))
     return discounts_by_code(pairs)
 
 
@@ -261,38 +245,6 @@ def _utc(data: Mapping[str, Any], key: str) -> datetime | None:
     except ValueError as exc:
         raise PayloadError(f"{key} is not a date: {value[:40]!r}") from exc
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _money(value: object, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PayloadError(f"{what} is not an amount")
-    try:
-        amount = Decimal(str(value).strip())
-    except DecimalException as exc:
-        raise PayloadError(f"{what} is not an amount") from exc
-    exponent = amount.as_tuple().exponent
-    if not isinstance(exponent, int) or exponent < -10 or abs(amount) >= _MAX_MONEY:
-        raise PayloadError(f"{what} is out of range")
-    return amount
-
-
-def _optional_money(value: object) -> Decimal | None:
-    try:
-        return _money(value, "amount")
-    except PayloadError:
-        return None
-
-
-def _id(value: object, what: str) -> str:
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-        raise PayloadError(f"{what} is not an id")
-    return str(value)
-
-
-def _optional_id(value: object, what: str) -> str | None:
-    return None if value in (None, 0, "0", "") else _id(value, what)
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:

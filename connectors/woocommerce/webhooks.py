@@ -67,6 +67,12 @@ class WooWebhooks:
         return []  # order.deleted carries only {"id": n} and no time: nothing to apply
 
 
+def polled_envelope(raw: bytes, topic: str, webhook_id: str | None) -> Envelope:
+    """The envelope of a resource read over REST (reconciliation): the one its webhook delivery under `topic`
+    by webhook `webhook_id` has or would have had, so that the two are stored once."""
+    return WooWebhooks().envelope(raw, {TOPIC_HEADER: topic, WEBHOOK_ID_HEADER: webhook_id or ""})
+
+
 def sign(raw: bytes, secret: str) -> str:
     """WooCommerce's signature of a body: base64 of HMAC-SHA256 with the webhook secret."""
     digest = hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).digest()

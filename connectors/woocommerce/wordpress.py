@@ -8,7 +8,7 @@ import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, DecimalException
+from decimal import Decimal
 from typing import Any
 
 from connectors.base import (
@@ -21,7 +21,7 @@ from connectors.base import (
     LineItem,
     PayloadError,
 )
-from connectors.woocommerce.normalize import recovery_link
+from connectors.woocommerce.values import money, optional_id, recovery_link
 from connectors.woocommerce.webhooks import header
 
 TIMESTAMP_HEADER = "X-Relance-Timestamp"
@@ -31,7 +31,6 @@ TOPIC_PREFIX = "wordpress/"
 DEACTIVATED = "plugin.deactivated"  # the merchant turned the plugin off: Relance stops for this store
 EVENTS = frozenset({"cart.updated", "checkout.email", "cart.emptied", DEACTIVATED})
 MAX_KEY_LENGTH = 255
-_MAX_MONEY = Decimal(10) ** 15
 
 
 def _utcnow() -> datetime:
@@ -48,6 +47,10 @@ class WordPressEvents:
     ) -> None:
         self._clock = clock
         self._tolerance = tolerance_seconds
+
+    def is_ping(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        """Always False: the plugin signs every request it sends, its connection test included."""
+        return False
 
     def verify(self, raw: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> bool:
         """True when the signature of `timestamp.body` matches one of `secrets` and the timestamp is fresh."""
@@ -109,12 +112,12 @@ def cart_snapshot(payload: Mapping[str, Any], *, emptied: bool = False) -> CartS
     if updated_at is None:
         raise PayloadError("event without a valid ts")
     items = () if emptied else tuple(_line(line) for line in _list(payload.get("items"), "items"))
-    subtotal = Decimal(0) if emptied else _money(payload.get("subtotal", "0"), "subtotal")
+    subtotal = Decimal(0) if emptied else money(payload.get("subtotal", "0"), "subtotal")
     return CartSnapshot(
         token=token,
-        checkout_token=_optional_id(payload.get("order_id"), "order_id"),
+        checkout_token=optional_id(payload.get("order_id"), "order_id"),
         email=_email(payload.get("email")),
-        customer_external_id=_optional_id(payload.get("customer_id"), "customer_id"),
+        customer_external_id=optional_id(payload.get("customer_id"), "customer_id"),
         currency=_currency(payload.get("currency")),
         subtotal=subtotal,
         items=items,
@@ -139,9 +142,9 @@ def _line(line: object) -> LineItem:
     return LineItem(
         title=(_text(line.get("title"), "title") or "")[:255],
         quantity=quantity,
-        price=_money(line.get("price", "0"), "item price"),
-        product_id=_optional_id(line.get("product_id"), "product_id"),
-        variant_id=_optional_id(line.get("variation_id"), "variation_id"),
+        price=money(line.get("price", "0"), "item price"),
+        product_id=optional_id(line.get("product_id"), "product_id"),
+        variant_id=optional_id(line.get("variation_id"), "variation_id"),
     )
 
 
@@ -155,19 +158,6 @@ def _moment(value: object) -> datetime | None:
         return None
 
 
-def _money(value: object, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise PayloadError(f"{what} is not an amount")
-    try:
-        amount = Decimal(str(value).strip())
-    except DecimalException as exc:
-        raise PayloadError(f"{what} is not an amount") from exc
-    exponent = amount.as_tuple().exponent
-    if not isinstance(exponent, int) or exponent < -10 or not 0 <= amount < _MAX_MONEY:
-        raise PayloadError(f"{what} is out of range")
-    return amount
-
-
 def _text(value: object, what: str, *, required: bool = False) -> str | None:
     if value is None or value == "":
         if required:
@@ -179,16 +169,6 @@ def _text(value: object, what: str, *, required: bool = False) -> str | None:
     if required and not 0 < len(text) <= 255:
         raise PayloadError(f"{what} is empty or too long")
     return text or None
-
-
-def _optional_id(value: object, what: str) -> str | None:
-    if value in (None, 0, "0", ""):
-        return None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-        raise PayloadError(f"{what} is not an id")
-    return str(value)
 
 
 def _list(value: object, what: str) -> list[Any]:

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from connectors.base import (
-    ACTIVITY_KINDS,
     Activity,
     AppUninstalled,
     CartSnapshot,
@@ -31,6 +30,7 @@ from connectors.base import (
 )
 from connectors.shopify.webhooks import SUPPORTED_TOPICS, ShopifyWebhooks
 from connectors.woocommerce.webhooks import WooWebhooks
+from scoring import ACTIVITY_KINDS
 
 from .shopify.support import changed, only, topic_of
 

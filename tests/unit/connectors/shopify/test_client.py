@@ -13,6 +13,7 @@ import requests
 import responses
 
 from connectors.base import FOREIGN_CODE, CodeTaken, DiscountRef, DiscountSpec, StoreError
+from connectors.shopify import graphql as gql
 from connectors.shopify.client import ShopifyClient
 
 SHOP = "demo.myshopify.com"
@@ -406,3 +407,30 @@ def test_recent_orders_pages_through_and_rebuilds_rest_payloads(
     assert (order["total_price"], order["currency"], order["checkout_token"]) == ("59.90", "EUR", "tok")
     assert order["discount_codes"] == [{"code": "BACK-7Q2M9XK4PZ"}]
     assert order["line_items"][0]["price"] == "59.90"
+
+
+def test_a_new_web_pixel_is_created_with_our_settings(http: responses.RequestsMock, time_: FakeTime) -> None:
+    pixel = {"id": "gid://shopify/WebPixel/9", "settings": "{}"}
+    http.post(URL, json=answer({"webPixelCreate": {"webPixel": pixel, "userErrors": []}}))
+    assert client(time_).save_web_pixel({"publicKey": "pk_1"}) == {"webPixel": pixel, "userErrors": []}
+    assert sent(http)["variables"] == {"webPixel": {"settings": '{"publicKey": "pk_1"}'}}
+
+
+def test_a_shop_that_has_our_pixel_gets_it_updated(http: responses.RequestsMock, time_: FakeTime) -> None:
+    taken = {"field": ["webPixel"], "code": "TAKEN", "message": "already exists"}
+    updated = {"webPixel": {"id": "gid://shopify/WebPixel/9", "settings": "{}"}, "userErrors": []}
+    http.post(URL, json=answer({"webPixelCreate": {"webPixel": None, "userErrors": [taken]}}))
+    http.post(URL, json=answer({"webPixel": {"id": "gid://shopify/WebPixel/9"}}))
+    http.post(URL, json=answer({"webPixelUpdate": updated}))
+    assert client(time_).save_web_pixel({"publicKey": "pk_1"}) == updated
+    assert [sent(http, i)["query"] for i in range(3)] == [gql.PIXEL_CREATE, gql.PIXEL_FIND, gql.PIXEL_UPDATE]
+    assert sent(http, 2)["variables"] == {
+        "id": "gid://shopify/WebPixel/9",
+        "webPixel": {"settings": '{"publicKey": "pk_1"}'},
+    }
+
+
+def test_a_refused_pixel_comes_back_with_its_errors(http: responses.RequestsMock, time_: FakeTime) -> None:
+    refused = {"webPixel": None, "userErrors": [{"field": ["settings"], "code": "INVALID", "message": "no"}]}
+    http.post(URL, json=answer({"webPixelCreate": refused}))
+    assert client(time_).save_web_pixel({}) == refused

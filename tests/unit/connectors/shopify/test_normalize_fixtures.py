@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from connectors.base import (
-    ACTIVITY_KINDS,
     Activity,
     AppUninstalled,
     CartSnapshot,
@@ -23,6 +22,7 @@ from connectors.base import (
     ShopRedact,
 )
 from connectors.shopify.webhooks import SUPPORTED_TOPICS, ShopifyWebhooks
+from scoring import ACTIVITY_KINDS
 
 from .support import changed, fixture_files, load, only, topic_of
 

@@ -34,6 +34,11 @@ def test_is_a_webhook_adapter_for_shopify() -> None:
     assert conforming.platform == "shopify"
 
 
+@pytest.mark.parametrize("body", [b"webhook_id=12", b"", BODY])
+def test_shopify_sends_no_ping(body: bytes) -> None:
+    assert not adapter.is_ping(body, {}) and not adapter.is_ping(body, signed(body))
+
+
 @pytest.mark.parametrize("body", [BODY, ESCAPED, b""])
 def test_a_really_signed_body_verifies(body: bytes) -> None:
     assert adapter.verify(body, signed(body), [SECRET])
