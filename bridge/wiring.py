@@ -44,7 +44,8 @@ def build(
     }
     writer = EventWriter(
         engine,
-        after_commit=lambda job, ids: queue.enqueue_batch(redis, job, ids),
+        # ctx.redis, not this function's redis: whoever swaps the context's Redis swaps the writer's too
+        after_commit=lambda job, ids: queue.enqueue_batch(ctx.redis, job, ids),
         job_window=settings.ingest_job_window_ms / 1000,
     )
     ctx = Context(
