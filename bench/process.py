@@ -30,7 +30,8 @@ from bench.ingest import DOMAIN, PG, REDIS
 from bench.load import mixed
 from bridge import wiring as runtime
 from bridge.db.models import Event, Shop
-from bridge.events.pipeline import adapter_for, handle_events
+from bridge.events.payloads import adapter_for
+from bridge.events.pipeline import handle_events
 from bridge.infra.settings import from_env
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bridge import wiring
 from bridge.db import transaction
 from bridge.db.models import Shop
-from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo
+from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import erasure, rescore, retention, scores
 from bridge.outreach import consent, delivery, outbound, results, sweep
 from bridge.shops import shopify_install
@@ -52,12 +52,12 @@ def reconcile_woocommerce(shop_id: int) -> int:
 
 def register_woo_webhooks(shop_id: int) -> int:
     """Register (or repair) a WooCommerce shop's webhooks; how many topics are active."""
-    return reconcile_woo.register(wiring.current(), shop_id)
+    return woo_webhooks.register(wiring.current(), shop_id)
 
 
 def unregister_woo_webhooks(shop_id: int) -> int:
     """After an uninstall: delete our webhooks from the store, then forget its REST keys."""
-    return reconcile_woo.unregister_webhooks(wiring.current(), shop_id)
+    return woo_webhooks.unregister_webhooks(wiring.current(), shop_id)
 
 
 # shops

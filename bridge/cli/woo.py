@@ -59,21 +59,21 @@ def shops_reconcile(shop_key: str) -> None:
 @SHOP_OPTION
 def shops_register_webhooks(shop_key: str) -> None:
     """Register (or repair) a WooCommerce shop's webhooks now; print them."""
-    from bridge.events import reconcile_woo as woo_reconcile
+    from bridge.events import woo_webhooks
 
     with _shop(shop_key) as (ctx, shop):
         if shop.platform != "woocommerce":
             raise click.ClickException("Shopify webhooks are registered from the admin's health page")
-        active = woo_reconcile.register(ctx, shop.id)
+        active = woo_webhooks.register(ctx, shop.id)
         _echo_woo_state(ctx, shop.id)
-        click.echo(f"{active} of {len(woo_reconcile.TOPICS)} webhooks active")
-        if active < len(woo_reconcile.TOPICS):
+        click.echo(f"{active} of {len(woo_webhooks.TOPICS)} webhooks active")
+        if active < len(woo_webhooks.TOPICS):
             raise SystemExit(1)
 
 
 def _echo_woo_state(ctx: runtime.Context, shop_id: int) -> None:
     """What the last check found: each webhook's status, the error, a disconnection."""
-    from bridge.events.reconcile_woo import STATUS_KEY
+    from bridge.events.woo_webhooks import STATUS_KEY
 
     with ctx.sessions() as session:
         shop = session.get(Shop, shop_id)

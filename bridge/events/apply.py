@@ -1,8 +1,12 @@
-"""Applying facts to the database, idempotently: replays add nothing, older facts never win."""
+"""Applying facts to the database, idempotently: replays add nothing, older facts never win.
+
+Each kind of fact has one small handler in `HANDLERS`, looked up by the fact's type (as Saleor's and
+Sentry's ingest dispatch inbound events); a fact no handler takes fails its event with a PayloadError.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,14 +17,8 @@ from bridge.db.models import Event, Lead, Shop
 from bridge.infra.context import Context
 from bridge.leads import carts
 from bridge.leads import erasure as privacy
-from bridge.leads.people import (
-    add_activity,
-    apply_customer,
-    find_lead,
-    lead_for,
-    normalize_email,
-    set_consent,
-)
+from bridge.leads.emails import normalize_email
+from bridge.leads.people import add_activity, apply_customer, find_lead, lead_for, set_consent
 from bridge.shops import updates as shop_updates
 from connectors import base as facts
 
@@ -36,14 +34,30 @@ class Applied:
     follow_ups: list[FollowUp] = field(default_factory=list)
 
 
-def apply_facts(session: Session, ctx: Context, shop: Shop, event: Event | None, items: list[Any]) -> Applied:
+@dataclass(frozen=True)
+class Target:
+    """Where the facts of one event land: its transaction, shop and event, and what they changed so far."""
+
+    session: Session
+    ctx: Context
+    shop: Shop
+    event_id: int | None
+    now: datetime
+    out: Applied
+    storefront: bool  # anyone can send a storefront event: it names known leads only
+
+
+def apply_facts(
+    session: Session, ctx: Context, shop: Shop, event: Event | None, items: Sequence[facts.Fact]
+) -> Applied:
     """Apply every fact of one event inside the caller's transaction."""
     out = Applied()
     now = ctx.now()
     event_id = event.id if event is not None else None
     storefront = event is not None and event.topic.startswith(STOREFRONT_PREFIX)
+    target = Target(session, ctx, shop, event_id, now, out, storefront)
     for fact in items:
-        lead = _apply_one(session, ctx, shop, fact, event_id, now, out, storefront)
+        lead = apply_fact(target, fact)
         if lead is not None and lead.redacted_at is None:
             out.touched_leads.add(lead.id)
     withheld = sum(1 for fact in items if isinstance(fact, facts.CustomerSeen) and fact.redacted)
@@ -52,46 +66,74 @@ def apply_facts(session: Session, ctx: Context, shop: Shop, event: Event | None,
     return out
 
 
-def _apply_one(
-    session: Session,
-    ctx: Context,
-    shop: Shop,
-    fact: Any,
-    event_id: int | None,
-    now: datetime,
-    out: Applied,
-    storefront: bool = False,
-) -> Lead | None:
-    if isinstance(fact, facts.CustomerSeen):
-        return apply_customer(session, shop, fact, now)
-    if isinstance(fact, facts.ConsentChanged):
-        lead = lead_for(session, shop, fact.external_id, fact.email, now)
-        if lead is not None:
-            set_consent(lead, fact.accepts_marketing, fact.occurred_at or now)
-        return lead
-    if isinstance(fact, facts.Activity):
-        if storefront:  # an email typed into a storefront is nobody's proof: it names known leads only
-            email = normalize_email(fact.email)
-            lead = find_lead(session, shop.id, fact.external_id, email) if email or fact.external_id else None
-        else:
-            lead = lead_for(session, shop, fact.external_id, fact.email, now)
-        if lead is not None:
-            add_activity(session, lead, fact.kind, fact.occurred_at, fact.ref, event_id, storefront)
-        return lead
-    if isinstance(fact, facts.CartSnapshot):
-        return carts.apply_snapshot(session, shop, fact, now)
-    if isinstance(fact, facts.OrderPlaced):
-        return carts.apply_order(session, ctx.redis, shop, fact, now, out.follow_ups)
-    if isinstance(fact, facts.OrderCancelled):
-        carts.cancel_order(session, shop, fact)
-        return None
-    if isinstance(fact, facts.ShopUpdated):
-        shop_updates.apply_shop_update(session, shop, fact)
-        return None
-    if isinstance(fact, facts.ScopesGranted):
-        shop_updates.record_scopes(session, shop, fact)
-        return None
-    step = privacy.apply(session, ctx, shop, fact, now)
+def apply_fact(target: Target, fact: object) -> Lead | None:
+    """Apply one fact by the handler of its type; the lead it concerns, if any."""
+    handler = HANDLERS.get(type(fact))
+    if handler is None:
+        raise facts.PayloadError(f"no handler for fact {type(fact).__name__}")
+    return handler(target, fact)
+
+
+def _customer(t: Target, fact: facts.CustomerSeen) -> Lead | None:
+    return apply_customer(t.session, t.shop, fact, t.now)
+
+
+def _consent(t: Target, fact: facts.ConsentChanged) -> Lead | None:
+    lead = lead_for(t.session, t.shop, fact.external_id, fact.email, t.now)
+    if lead is not None:
+        set_consent(lead, fact.accepts_marketing, fact.occurred_at or t.now)
+    return lead
+
+
+def _activity(t: Target, fact: facts.Activity) -> Lead | None:
+    if t.storefront:  # an email typed into a storefront is nobody's proof: it names known leads only
+        email = normalize_email(fact.email)
+        lead = find_lead(t.session, t.shop.id, fact.external_id, email) if email or fact.external_id else None
+    else:
+        lead = lead_for(t.session, t.shop, fact.external_id, fact.email, t.now)
+    if lead is not None:
+        add_activity(t.session, lead, fact.kind, fact.occurred_at, fact.ref, t.event_id, t.storefront)
+    return lead
+
+
+def _cart(t: Target, fact: facts.CartSnapshot) -> Lead | None:
+    return carts.apply_snapshot(t.session, t.shop, fact, t.now)
+
+
+def _order(t: Target, fact: facts.OrderPlaced) -> Lead | None:
+    return carts.apply_order(t.session, t.ctx.redis, t.shop, fact, t.now, t.out.follow_ups)
+
+
+def _cancellation(t: Target, fact: facts.OrderCancelled) -> None:
+    carts.cancel_order(t.session, t.shop, fact)
+
+
+def _shop_update(t: Target, fact: facts.ShopUpdated) -> None:
+    shop_updates.apply_shop_update(t.session, t.shop, fact)
+
+
+def _scopes(t: Target, fact: facts.ScopesGranted) -> None:
+    shop_updates.record_scopes(t.session, t.shop, fact)
+
+
+def _privacy(
+    t: Target, fact: facts.CustomerRedact | facts.DataRequest | facts.ShopRedact | facts.AppUninstalled
+) -> None:
+    step = privacy.apply(t.session, t.ctx, t.shop, fact, t.now)
     if step is not None:
-        out.follow_ups.append(step)
-    return None
+        t.out.follow_ups.append(step)
+
+
+# Any: each handler takes its own key's type, which a dict's type cannot say.
+Handler = Callable[[Target, Any], Lead | None]
+HANDLERS: dict[type[object], Handler] = {
+    facts.CustomerSeen: _customer,
+    facts.ConsentChanged: _consent,
+    facts.Activity: _activity,
+    facts.CartSnapshot: _cart,
+    facts.OrderPlaced: _order,
+    facts.OrderCancelled: _cancellation,
+    facts.ShopUpdated: _shop_update,
+    facts.ScopesGranted: _scopes,
+    **dict.fromkeys(privacy.PRIVACY_FACTS, _privacy),  # redactions, data requests, uninstalls: leads.erasure
+}

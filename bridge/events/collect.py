@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.db.models import Shop
 from bridge.events.ingest import event_values, read_body
@@ -55,7 +56,7 @@ class _Identifier(fields.String):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def _optional(field: type[fields.Field[Any]], **options: Any) -> Any:
+def _optional(field: type[fields.Field[Any]], **options: Any) -> fields.Field[Any]:
     return field(load_default=None, allow_none=True, **options)
 
 
@@ -125,7 +126,7 @@ def collect(public_key: str) -> tuple[Response, int]:
     return jsonify(ok=True, duplicate=event_id is None), 202
 
 
-def _shop_id(sessions: Any, public_key: str) -> int | None:
+def _shop_id(sessions: sessionmaker[Session], public_key: str) -> int | None:
     with sessions() as session:
         row = session.execute(
             sa.select(Shop.id, Shop.uninstalled_at).where(Shop.public_key == public_key)

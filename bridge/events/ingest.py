@@ -7,6 +7,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -16,9 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bridge.db import transaction
 from bridge.db.models import Event
 from bridge.infra import jobnames, observability, queue
-from bridge.infra.context import Context
+from bridge.infra.context import Context, Signer
 from bridge.infra.web import context
-from bridge.shops import registry as shops
 from connectors.base import Envelope, PayloadError, WebhookAdapter
 from connectors.woocommerce.wordpress import WordPressEvents
 
@@ -62,7 +62,7 @@ def _compliance_for_gone_shop(ctx: Context, adapter: WebhookAdapter, raw: bytes)
     if request.headers.get("X-Shopify-Topic", "").strip().lower() not in COMPLIANCE_TOPICS:
         return False
     found = [s for s in (ctx.settings.shopify_api_secret, ctx.settings.shopify_previous_secret) if s]
-    return bool(found) and adapter.verify(raw, request.headers, found)
+    return bool(found) and adapter.verify(raw, _headers(), found)
 
 
 def note_api_version(version: str, pinned: str) -> None:
@@ -89,19 +89,19 @@ def woocommerce(shop_key: str) -> Response | tuple[Response, int]:
     ctx = context()
     raw = read_body(ctx.settings.max_body_bytes)
     adapter = ctx.adapters["woocommerce"]
-    if adapter.is_ping(raw, request.headers):  # type: ignore[attr-defined]
+    if adapter.is_ping(raw, _headers()):  # type: ignore[attr-defined]  # not yet in WebhookAdapter
         return jsonify(ok=True, ping=True)
     signer = ctx.signers.by_key(shop_key)
     return accept(ctx, signer if signer and signer.platform == "woocommerce" else None, adapter, raw)
 
 
 def accept(
-    ctx: Context, signer: shops.Signer | None, adapter: WebhookAdapter, raw: bytes
+    ctx: Context, signer: Signer | None, adapter: WebhookAdapter, raw: bytes
 ) -> Response | tuple[Response, int]:
     """Verify, insert once, commit, enqueue; 401 when the delivery is not authentic."""
-    if signer is None or not adapter.verify(raw, request.headers, signer.secrets):
+    if signer is None or not adapter.verify(raw, _headers(), signer.secrets):
         return jsonify(error="unknown shop or bad signature"), 401
-    envelope = _envelope(adapter, raw, request.headers)
+    envelope = _envelope(adapter, raw, _headers())
     row = event_values(ctx, signer.shop_id, envelope, raw)
     try:
         event_id = ctx.writer.submit(row, timeout=DB_WAIT_SECONDS)
@@ -116,6 +116,12 @@ def accept(
 
 _STORED, _DUPLICATE = b'{"ok":true,"duplicate":false}\n', b'{"ok":true,"duplicate":true}\n'
 _NOTHING_HELD = b'{"ok":true,"shop":"unknown"}\n'
+
+
+def _headers() -> Mapping[str, str]:
+    """The request's headers as the adapters read them (`get` and `items`, names in any case): werkzeug's
+    Headers does both, but is not registered as a Mapping."""
+    return cast("Mapping[str, str]", request.headers)
 
 
 def _envelope(adapter: WebhookAdapter, raw: bytes, headers: Mapping[str, str]) -> Envelope:
@@ -153,7 +159,8 @@ def store_event(ctx: Context, shop_id: int, env: Envelope, raw: bytes) -> int | 
         .returning(Event.id)
     )
     with ctx.engine.begin() as conn:
-        return conn.scalar(stmt)
+        event_id: int | None = conn.scalar(stmt)
+    return event_id
 
 
 def relay(ctx: Context, limit: int = 500) -> int:
@@ -170,7 +177,8 @@ def relay(ctx: Context, limit: int = 500) -> int:
         carriers: dict[str, list[int]] = {}
         for event_id, job_id in due:  # a batch job carries many events; a replayed one its own
             carriers.setdefault(job_id or jobnames.event_id(event_id), []).append(event_id)
-        orphans, touched = [], []
+        orphans: list[int] = []
+        touched: list[int] = []
         for job_id, event_ids in carriers.items():
             try:
                 live = queue.job_is_live(ctx.redis, job_id)

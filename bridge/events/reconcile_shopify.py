@@ -21,6 +21,7 @@ from bridge.db.models import Shop
 from bridge.events.ingest import store_event
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
+from bridge.shops.shopify_install import per_shop_webhooks, subscribe
 from bridge.shops.tokens import shopify_client_for
 from connectors.base import Envelope, StoreError
 from connectors.shopify.client import ShopifyClient
@@ -100,8 +101,6 @@ def _deliveries(topic: str, payload: dict[str, Any]) -> Iterator[tuple[str, str]
 def _kept_subscriptions(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any] | None:
     """An older install's per-shop webhook subscriptions, re-created where Shopify deleted them (it does
     after repeated failed deliveries); None for app-specific subscriptions or when the store refused."""
-    from bridge.shops.shopify_install import per_shop_webhooks, subscribe
-
     if not per_shop_webhooks(shop):
         return None
     before = set((shop.settings or {})["webhooks"]["ids"])

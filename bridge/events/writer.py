@@ -47,7 +47,7 @@ class EventWriter:
     def __init__(
         self,
         engine: Engine,
-        after_commit: Callable[[str, list[int]], None],
+        after_commit: Callable[[str, list[int]], object],  # what it returns is not used
         max_batch: int = 128,
         job_window: float = 0.0,
         max_job: int = 128,
@@ -166,7 +166,9 @@ class EventWriter:
         except psycopg.Error as exc:  # raised as SQLAlchemy would (503 upstream)
             raise sa_exc.DBAPIError.instance(None, None, exc, psycopg.Error) from exc
         try:
-            with conn.cursor() as cur:
+            driver = conn.driver_connection  # psycopg's own connection: its cursor prepares statements
+            assert isinstance(driver, psycopg.Connection)
+            with driver.cursor() as cur:
                 cur.execute(_PG_INSERT, params, prepare=True)
                 found = cur.fetchall()
             conn.commit()

@@ -240,7 +240,7 @@ def race(ctx, shop_id: int, email: str, run, caplog) -> tuple[int, object]:
     rival_id = rival.execute(sa.insert(Lead).values(**values).returning(Lead.id)).scalar_one()
     results: list[object] = []
     worker = threading.Thread(target=lambda: results.append(run()))
-    with caplog.at_level("INFO", logger="bridge.events.pipeline"):
+    with caplog.at_level("INFO", logger="bridge.events"):
         worker.start()
         time.sleep(0.5)  # our INSERT waits on the rival's row (PostgreSQL) or its write lock (SQLite)
         rival_tx.commit()
@@ -382,7 +382,7 @@ def test_a_batch_in_any_order_ends_as_one_event_at_a_time_does(ctx, caplog):
                 shops.append(new.shop.id)
         together = store_deliveries(ctx, shops[0], deliveries, f"b{round_}")
         alone = store_deliveries(ctx, shops[1], deliveries, f"a{round_}")
-        with caplog.at_level("INFO", logger="bridge.events.pipeline"):
+        with caplog.at_level("INFO", logger="bridge.events"):
             assert pipeline.handle_events(ctx, together) == {"processed": len(deliveries)}
         assert "one at a time" not in caplog.text  # applied as a batch, not rescued by the fallback
         assert [pipeline.handle_event(ctx, i) for i in alone] == ["processed"] * len(deliveries)

@@ -12,6 +12,7 @@ from redis import Redis
 from bridge.db import transaction
 from bridge.db.models import Activity, Event, Lead, Shop
 from bridge.events import collect
+from bridge.infra import ratelimit
 
 
 @pytest.fixture
@@ -147,14 +148,14 @@ def test_rate_limit_per_key_and_address(ctx, client, key, clock):
         f"/collect/{key}", data=json.dumps(event(clock)), environ_base={"REMOTE_ADDR": "10.0.0.9"}
     )
     assert other.status_code == 202  # another visitor is not held back
-    clock.advance(seconds=collect.WINDOW_SECONDS)
+    clock.advance(seconds=ratelimit.WINDOW_SECONDS)
     assert post(client, key, event(clock, id="later")).status_code == 202
     assert len(events(ctx)) == 2
 
 
 def test_the_rate_limit_lets_events_through_when_redis_is_down(clock):
     down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    assert collect.allow(down, "pk:1.2.3.4", clock())
+    assert ratelimit.allow(down, "pk:1.2.3.4", clock(), collect.RATE_LIMIT)
 
 
 def test_times_are_clamped_to_the_receipt(ctx, client, key, clock):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bridge.db import transaction
 from bridge.db.models import Nonce, Shop
-from bridge.events import reconcile_woo as woo_reconcile
+from bridge.events import woo_webhooks
 from bridge.infra.crypto import hash_key
 from bridge.shops.registry import create_shop
 from bridge.shops.woo_access import normalize_store_url
@@ -217,7 +217,7 @@ def test_webhooks_are_not_registered_without_a_secret(woo, store) -> None:
         )  # fmt: skip
         shop_id = new.shop.id
         assert new.shop.api_key_hash == hash_key(new.api_key)
-    assert woo_reconcile.register(woo, shop_id) == 0
+    assert woo_webhooks.register(woo, shop_id) == 0
     assert store.webhooks == {}
     with woo.sessions() as session:
         status = session.get(Shop, shop_id).settings["woo_webhooks"]

@@ -8,6 +8,7 @@ from rq import Queue
 from bridge import jobs
 from bridge.db.models import Activity, Event, Order, Shop
 from bridge.events import reconcile_woo as woo_reconcile
+from bridge.events import woo_webhooks
 from tests.integration.woocommerce.conftest import customer, order
 
 
@@ -79,7 +80,7 @@ def test_a_disabled_webhook_is_reactivated_and_shown(woo, store, install):
     assert hook["status"] == "active" and hook["secret"] == shop["secret"]
     store.failed_delivery(hook["id"])  # a fresh count: one failure does not disable it again
     assert hook["status"] == "active"
-    assert sorted(h["topic"] for h in store.webhooks.values()) == sorted(woo_reconcile.TOPICS)
+    assert sorted(h["topic"] for h in store.webhooks.values()) == sorted(woo_webhooks.TOPICS)
     state = settings(woo, shop["id"])["woo_webhooks"]
     assert state["reactivated"] == [str(hook_id)] and state["missing"] == [] and state["error"] is None
     assert {w["status"] for w in state["webhooks"]} == {"active"} and state["checked_at"]
