@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template_string, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.db import transaction
 from bridge.db.models import Lead, Offer, Shop
@@ -130,7 +131,7 @@ def _allowed(ctx: Context, offer: Offer, url: str) -> bool:
 
 
 @bp.get("/t/c/<token>")
-def clicked(token: str) -> Response:
+def clicked(token: str) -> BaseResponse:
     """A tracked link: records a click, then redirects to the shop's own store only."""
     ctx = context()
     data = _read(ctx, token, "click")
