@@ -169,8 +169,8 @@ def opt_out(
     """Record an opt-out for this email (and lead) across the shop; unsent offers are cancelled. The ids
     of the leads that opted out (their consent is written back to the store after commit).
 
-    Their codes stay on the store until the clean-up job (delivery.remove_expired) removes them, after this
-    commit, and retries until the store confirms. A sent offer keeps its code: the customer holds it.
+    Their codes stay on the store until the clean-up job (code_cleanup.remove_expired) removes them, after
+    this commit, and retries until the store confirms. A sent offer keeps its code: the customer holds it.
     """
     email = normalize_email(email)
     leads = session.scalars(
