@@ -13,7 +13,7 @@ from admin_ui.blueprint import bp
 from admin_ui.support import PAGE_SIZE, audit, db, owned
 from bridge.db.models import CART_STATUSES, OFFER_STATUSES, Cart, Lead, Offer
 from bridge.infra.web import MAX_ID, context, int_or_none
-from bridge.outreach import delivery
+from bridge.outreach import code_cleanup, delivery
 
 CANCELLABLE = ("planned", "created", "sent")
 NOTICES = {
@@ -106,7 +106,7 @@ def offer_cancel(offer_id: int) -> ResponseReturnValue:
         return redirect(admin_url("admin.offers", done="not_cancellable"))
     audit("offer.cancelled", offer_id=offer.id)
     session.commit()
-    delivery.remove_code(context(), offer.id)
+    code_cleanup.remove_code(context(), offer.id)
     return redirect(admin_url("admin.offers", done="cancelled"))
 
 

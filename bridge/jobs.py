@@ -8,7 +8,7 @@ from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import erasure, rescore, retention, scores
-from bridge.outreach import consent, delivery, outbound, results, sweep
+from bridge.outreach import code_cleanup, codes, consent, delivery, offers, outbound, results, sweep
 from bridge.shops import shopify_install
 
 # events
@@ -120,17 +120,17 @@ def abandon_carts(shop_id: int, cart_ids: list[int], cutoff: str) -> int:
 
 def plan_cart_offers(cart_ids: list[int]) -> int:
     """Decide the offers of a batch of abandoned carts."""
-    return sweep.plan_cart_offers(wiring.current(), cart_ids)
+    return offers.plan_cart_offers(wiring.current(), cart_ids)
 
 
 def plan_hot_offer(lead_id: int) -> str:
     """Decide a personal offer for a lead that became hot."""
-    return sweep.plan_hot_offer(wiring.current(), lead_id)
+    return offers.plan_hot_offer(wiring.current(), lead_id)
 
 
 def create_code(offer_id: int) -> str:
     """Create an offer's code on the store: looked up first, so a retry never makes two."""
-    return delivery.create_on_store(wiring.current(), offer_id)
+    return codes.create_on_store(wiring.current(), offer_id)
 
 
 def deliver_offer(offer_id: int) -> str:
@@ -145,12 +145,12 @@ def redeliver_lost() -> int:
 
 def remove_code(offer_id: int) -> bool:
     """Remove a dead offer's code from the store now (an order made the waiting offer moot)."""
-    return delivery.remove_code(wiring.current(), offer_id)
+    return code_cleanup.remove_code(wiring.current(), offer_id)
 
 
 def remove_expired_codes() -> int:
     """Periodic: remove expired, unused codes from the store."""
-    return delivery.remove_expired(wiring.current())
+    return code_cleanup.remove_expired(wiring.current())
 
 
 def post_offer(offer_id: int) -> str:

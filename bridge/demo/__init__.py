@@ -28,7 +28,7 @@ from bridge.infra import queue
 from bridge.infra.context import Context
 from bridge.leads import rescore
 from bridge.leads import rules as rulesets
-from bridge.outreach import delivery
+from bridge.outreach import message as messages
 from bridge.outreach import results as metrics
 from bridge.outreach import sweep as campaign
 from bridge.shops import users
@@ -212,10 +212,11 @@ def deliver_to_outbox(ctx: Context, shop_id: int) -> int:
         shop = session.get(Shop, shop_id)
         if shop is None or not (shop.settings or {}).get("demo"):
             return 0  # never for a real shop
+        settings = rulesets.campaign_settings_for(session, shop_id)
         for offer in session.scalars(
             sa.select(Offer).where(Offer.shop_id == shop_id, Offer.status == "created")
         ):
-            message = delivery.render(ctx, session, offer)
+            message = messages.render(ctx, session, offer, settings)
             ctx.redis.lpush(
                 key, json.dumps({"to": offer.recipient, "subject": message.subject, "text": message.text})
             )

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import requests
+from rq import get_current_job
 
 import campaigns
 from bridge.db import locked, transaction
@@ -18,6 +19,7 @@ from bridge.db.models import AuditLog, Lead, Offer, Shop
 from bridge.infra.context import Context
 from bridge.infra.netguard import UnsafeTarget, guard_for, refused
 from bridge.leads import rules
+from bridge.outreach.message import render
 
 log = logging.getLogger(__name__)
 SETTINGS_KEY = "outbound_secret_enc"  # in shop.settings, encrypted with ctx.vault (bridge/keys.py rotates it)
@@ -117,8 +119,6 @@ def post_offer(ctx: Context, offer_id: int) -> str:
     Delivery is at least once (a retried job whose answer was lost posts again): receivers de-duplicate on
     `offer_id`.
     """
-    from bridge.outreach.delivery import render
-
     with ctx.sessions() as session:
         offer = session.get(Offer, offer_id)
         if offer is None or offer.status not in ("created", "sent"):
@@ -126,10 +126,11 @@ def post_offer(ctx: Context, offer_id: int) -> str:
         if offer.expires_at is not None and offer.expires_at <= ctx.now():
             return "expired"
         lead = session.get(Lead, offer.lead_id) if offer.lead_id else None
-        url = rules.campaign_settings_for(session, offer.shop_id).webhook_url
+        settings = rules.campaign_settings_for(session, offer.shop_id)  # this job's one read: URL and message
+        url = settings.webhook_url
         if lead is None or lead.redacted_at is not None or not url:
             return "skipped"
-        body, shop_id = offer_body(offer, lead, render(ctx, session, offer)), offer.shop_id
+        body, shop_id = offer_body(offer, lead, render(ctx, session, offer, settings)), offer.shop_id
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -150,8 +151,6 @@ def post_offer(ctx: Context, offer_id: int) -> str:
 
 def _record(ctx: Context, shop_id: int, offer_id: int, failure: str | None) -> None:
     """One audit-log row per attempt (the endpoint's URL is left out: it may carry a token)."""
-    from rq import get_current_job
-
     job = get_current_job()
     detail: dict[str, Any] = {"offer_id": offer_id}
     if failure is not None:

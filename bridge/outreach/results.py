@@ -1,4 +1,26 @@
-"""What Relance brought back: carts, offers, recovery vs the holdout group, revenue, sources, tiers."""
+"""What Relance brought back: carts, offers, recovery vs the holdout group, revenue, sources, tiers.
+
+The figures `compute` returns for one shop and a period [start, end):
+
+- `carts`: created, abandoned in the period; `recovered` of those, by an order not cancelled since;
+  `recovered_treated`/`recovered_holdout` of those, per group of `recovery`.
+- `recovery`: carts abandoned in the period, by intention to treat: `treated_carts` are those whose
+  abandoned-cart offer was decided (sent or not: cancelled by an early order, failed, …), `holdout_carts`
+  those held out; carts the policy skipped are in neither. Rates and the 95 % interval compare them.
+- `offers`: `sent` in the period (holdout rows never are), `redeemed` in the period (codes used, even on
+  orders cancelled later; some may have been sent before the period), and `redemption_rate`: the share
+  of the offers sent in the period that were redeemed by now. `redemption` repeats that share with its
+  own counts (offers sent in the period, how many of them were redeemed by now), so it never exceeds 1.
+- `revenue`: amounts in the shop's `currency` (Shop.currency, else the most common one in the figures;
+  amounts without a currency count in it), as strings with two decimals, cancelled orders left out:
+  `recovered` (order totals of the recovered carts, both groups and skipped carts alike),
+  `recovered_treated`, `recovered_holdout`, `from_codes` (totals of the orders that redeemed an offer in
+  the period), `discount_cost` (those offers' cost). Other currencies are never converted or added: each
+  has the same figures under `by_currency` (the shop's currency included).
+- `sources` (each cart's first known of UTM source, referrer, landing page), `sources_by` (conversion
+  by each of the three on its own), `tiers` (now), `tiers_over_time` (the snapshots of the UTC days
+  the period overlaps).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +28,6 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,9 +36,9 @@ import campaigns
 from bridge.db import money_sum, money_value, transaction
 from bridge.db.models import Cart, Lead, Offer, Order, Shop, TierSnapshot
 from bridge.infra.context import Context
+from bridge.outreach import sources
 from campaigns.metrics import days_touched
 
-CLOSED = ("converted", "recovered")
 TREATED, HOLDOUT = "treated", "holdout"
 FIGURES = ("recovered", "recovered_treated", "recovered_holdout", "from_codes", "discount_cost")
 CENT = Decimal("0.01")
@@ -157,74 +178,6 @@ def _offers(
     return offers, {"sent": int(sent), "redeemed": int(redeemed), "rate": rate}
 
 
-SOURCE_FIELDS = ("utm_source", "referrer", "landing_page")
-
-
-def _given(name: str) -> Any:
-    """A cart's traffic-source field, blank counting as missing."""
-    return sa.func.nullif(sa.func.trim(Cart.source[name].as_string()), "")
-
-
-def _conversions(
-    session: Session, shop_id: int, start: datetime, end: datetime, source: Any, limit: int
-) -> list[tuple[Any, int, int]]:
-    """(source value, carts created in the period, of which closed by an order) for the `limit` commonest
-    values; a cancelled order is no order."""
-    key = source.label("source")
-    closed = sa.func.sum(
-        sa.case((sa.and_(Cart.status.in_(CLOSED), Order.cancelled_at.is_(None)), 1), else_=0)
-    )
-    rows = session.execute(
-        sa.select(key, sa.func.count(), closed)
-        .select_from(Cart)
-        .outerjoin(Order, sa.and_(Order.shop_id == Cart.shop_id, Order.order_id == Cart.order_id))
-        .where(Cart.shop_id == shop_id, Cart.created_at >= start, Cart.created_at < end)
-        .group_by(key)
-        .order_by(sa.func.count().desc())
-        .limit(limit)
-    ).all()
-    return [(value, int(n), int(won or 0)) for value, n, won in rows]
-
-
-def _conversion(source: str, carts: int, orders: int) -> dict[str, Any]:
-    return {"source": source, "carts": carts, "orders": orders, "conversion": round(orders / carts, 4)}
-
-
-def _sources(session: Session, shop_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Carts and orders per lead source (UTM source, else referrer, else landing page, else "direct"; blank
-    values count as missing); a cancelled order is no order."""
-    source = sa.func.coalesce(*(_given(name) for name in SOURCE_FIELDS), "direct")
-    return [_conversion(*row) for row in _conversions(session, shop_id, start, end, source, 20)]
-
-
-def _tidy(field: str, value: str | None) -> str:
-    """A source value as merchants read it: a referrer's site, a landing page's path, "(none)" if missing."""
-    if value is None:
-        return "(none)"
-    if field == "utm_source":
-        return value.lower()
-    parts = urlsplit(value if "//" in value or field == "landing_page" else f"//{value}")
-    if field == "referrer":
-        host = (parts.hostname or value).lower()
-        return host.removeprefix("www.")
-    return parts.path or "/"
-
-
-def _sources_by(session: Session, shop_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-    """Conversion by each source field on its own: UTM source, referring site, landing page (path only, so
-    one page's many query strings are one row). The 200 commonest raw values are merged, the top 20 shown."""
-    out: dict[str, Any] = {}
-    for name in SOURCE_FIELDS:
-        merged: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for value, carts, orders in _conversions(session, shop_id, start, end, _given(name), 200):
-            counts = merged[_tidy(name, value)]
-            counts[0] += carts
-            counts[1] += orders
-        top = sorted(merged.items(), key=lambda item: (-item[1][0], item[0]))[:20]
-        out[name] = [_conversion(source, carts, orders) for source, (carts, orders) in top]
-    return out
-
-
 def _tiers_over_time(session: Session, shop_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """The daily tier snapshots (days in UTC) of every day the period overlaps."""
     first, last = days_touched(start, end)
@@ -239,29 +192,32 @@ def _tiers_over_time(session: Session, shop_id: int, start: datetime, end: datet
 def compute(
     session: Session, shop_id: int, start: datetime, end: datetime, by_source_field: bool = True
 ) -> dict[str, Any]:
-    """Every figure of the overview for one shop and the period [start, end) (`sources_by` only with
-    `by_source_field`: the admin overview does not show it and spares its three queries).
-
-    - `carts`: created, abandoned in the period; `recovered` of those, by an order not cancelled since;
-      `recovered_treated`/`recovered_holdout` of those, per group of `recovery`.
-    - `recovery`: carts abandoned in the period, by intention to treat: `treated_carts` are those whose
-      abandoned-cart offer was decided (sent or not: cancelled by an early order, failed, …), `holdout_carts`
-      those held out; carts the policy skipped are in neither. Rates and the 95 % interval compare them.
-    - `offers`: `sent` in the period (holdout rows never are), `redeemed` in the period (codes used, even on
-      orders cancelled later; some may have been sent before the period), and `redemption_rate`: the share
-      of the offers sent in the period that were redeemed by now. `redemption` repeats that share with its
-      own counts (offers sent in the period, how many of them were redeemed by now), so it never exceeds 1.
-    - `revenue`: amounts in the shop's `currency` (Shop.currency, else the most common one in the figures;
-      amounts without a currency count in it), as strings with two decimals, cancelled orders left out:
-      `recovered` (order totals of the recovered carts, both groups and skipped carts alike),
-      `recovered_treated`, `recovered_holdout`, `from_codes` (totals of the orders that redeemed an offer in
-      the period), `discount_cost` (those offers' cost). Other currencies are never converted or added: each
-      has the same figures under `by_currency` (the shop's currency included).
-    - `sources` (each cart's first known of UTM source, referrer, landing page), `sources_by` (conversion
-      by each of the three on its own), `tiers` (now), `tiers_over_time` (the snapshots of the UTC days
-      the period overlaps).
-    """
+    """Every figure of the overview for one shop and the period [start, end), as the module docstring
+    describes them (`sources_by` only with `by_source_field`: the admin overview does not show it and
+    spares its three queries)."""
     cart_groups = _cart_groups(session, shop_id, start, end)
+    carts, recovery = _cart_figures(session, shop_id, start, end, cart_groups)
+    offers, redemption = _offers(session, shop_id, start, end)
+    shop_currency = session.scalar(sa.select(Shop.currency).where(Shop.id == shop_id))
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "carts": carts,
+        "recovery": recovery,
+        "offers": offers,
+        "redemption": redemption,
+        "revenue": _revenue(_amounts(session, shop_id, start, end, cart_groups), shop_currency),
+        "sources": sources.by_source(session, shop_id, start, end),
+        **({"sources_by": sources.by_field(session, shop_id, start, end)} if by_source_field else {}),
+        "tiers": _tier_counts(session, shop_id),
+        "tiers_over_time": _tiers_over_time(session, shop_id, start, end),
+    }
+
+
+def _cart_figures(
+    session: Session, shop_id: int, start: datetime, end: datetime, cart_groups: list[CartGroup]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `carts` and `recovery` figures: counts per group, and the treated group against the holdout."""
     groups = _carts(cart_groups)
     treated, holdout = groups[TREATED], groups[HOLDOUT]
     comparison = campaigns.recovery_comparison(treated[0], treated[1], holdout[0], holdout[1])
@@ -269,36 +225,24 @@ def compute(
         session,
         sa.select(Cart.id).where(Cart.shop_id == shop_id, Cart.created_at >= start, Cart.created_at < end),
     )
-    offers, redemption = _offers(session, shop_id, start, end)
-    shop_currency = session.scalar(sa.select(Shop.currency).where(Shop.id == shop_id))
-    return {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "carts": {
-            "created": created,
-            "abandoned": sum(n for n, _ in groups.values()),
-            "recovered": sum(won for _, won in groups.values()),
-            "recovered_treated": treated[1],
-            "recovered_holdout": holdout[1],
-        },
-        "recovery": {
-            "treated_carts": treated[0],
-            "holdout_carts": holdout[0],
-            "treated_rate": comparison.treated_rate,
-            "holdout_rate": comparison.holdout_rate,
-            "difference": comparison.difference,
-            "ci_low": comparison.ci_low,
-            "ci_high": comparison.ci_high,
-            "confidence": 0.95,
-        },
-        "offers": offers,
-        "redemption": redemption,
-        "revenue": _revenue(_amounts(session, shop_id, start, end, cart_groups), shop_currency),
-        "sources": _sources(session, shop_id, start, end),
-        **({"sources_by": _sources_by(session, shop_id, start, end)} if by_source_field else {}),
-        "tiers": _tier_counts(session, shop_id),
-        "tiers_over_time": _tiers_over_time(session, shop_id, start, end),
+    carts = {
+        "created": created,
+        "abandoned": sum(n for n, _ in groups.values()),
+        "recovered": sum(won for _, won in groups.values()),
+        "recovered_treated": treated[1],
+        "recovered_holdout": holdout[1],
     }
+    recovery = {
+        "treated_carts": treated[0],
+        "holdout_carts": holdout[0],
+        "treated_rate": comparison.treated_rate,
+        "holdout_rate": comparison.holdout_rate,
+        "difference": comparison.difference,
+        "ci_low": comparison.ci_low,
+        "ci_high": comparison.ci_high,
+        "confidence": 0.95,
+    }
+    return carts, recovery
 
 
 def _tier_counts(session: Session, shop_id: int) -> dict[str, int]:

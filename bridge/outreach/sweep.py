@@ -1,25 +1,23 @@
-"""Campaign jobs: sweep abandoned carts, decide offers, create codes on the store, deliver, clean up."""
+"""The abandonment sweep: hand each cart idle for the shop's delay to a job that marks it abandoned and
+decides its offer, once, even with sweeps running side by side; then repair what Redis lost."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from datetime import datetime, timedelta
-from decimal import Decimal
+from typing import Any, cast
 
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-import campaigns
-from bridge.db import money_sum, money_value, transaction
-from bridge.db.models import Cart, Lead, Offer, Order, Shop
+from bridge.db import transaction
+from bridge.db.models import Cart, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.leads import rules
-from bridge.leads.people import add_activity
-from bridge.leads.rules import lock_shop
-from bridge.leads.scores import rescore_leads
+from bridge.outreach import codes, offers
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 2000
@@ -55,40 +53,53 @@ class _NotQueued(RuntimeError):
 
 
 def _sweep_shop(ctx: Context, shop_id: int, now: datetime) -> int:
+    """Claim the shop's newly due window of idle time and queue its carts (and settled stragglers)."""
     with transaction(ctx.sessions) as session:
-        cutoff = now - timedelta(
-            minutes=rules.campaign_settings_for(session, shop_id).abandonment_delay_minutes
-        )
+        delay = rules.campaign_settings_for(session, shop_id).abandonment_delay_minutes
+        cutoff = now - timedelta(minutes=delay)
         since = session.scalar(sa.select(Shop.swept_until).where(Shop.id == shop_id))
         if since is not None and cutoff <= since:
             return 0  # nothing newly due (or the merchant lengthened the delay)
-        same = Shop.swept_until.is_(None) if since is None else Shop.swept_until == since
-        won = session.execute(
-            sa.update(Shop).where(Shop.id == shop_id, same).values(swept_until=cutoff)
-        ).rowcount
-        if not won:
+        if not _claim_window(session, shop_id, since, cutoff):
             return 0  # a sweep beside us claimed this window
         due = session.connection().execute(_due_carts(shop_id, since, cutoff)).scalars().all()
         late = _stragglers(ctx, session, shop_id, now) if since is not None else []
         cart_ids = [*due, *late]
-        starts = range(0, len(cart_ids), SWEEP_BATCH)
-        queued = queue.enqueue_many(  # one round trip for all batches; the jobs decide in parallel
-            ctx.redis,
-            jobnames.ABANDON_CARTS,
-            [(shop_id, cart_ids[at : at + SWEEP_BATCH], cutoff.isoformat()) for at in starts],
-            # Unique per claimed window: two windows of one shop never end at the same microsecond.
-            job_ids=[
-                jobnames.abandon_batch_id(shop_id, int(cutoff.timestamp() * 1_000_000), at) for at in starts
-            ],
-            queue_name=queue.CAMPAIGNS,
-        )
-        if not queued:
-            raise _NotQueued(shop_id)
+        _queue_batches(ctx, shop_id, cart_ids, cutoff)
         _remember_claim(ctx, shop_id, cutoff, now)
     return len(cart_ids)
 
 
-def _due_carts(shop_id: int, since: datetime | None, cutoff: datetime) -> sa.Select:  # type: ignore[type-arg]
+def _claim_window(session: Session, shop_id: int, since: datetime | None, cutoff: datetime) -> bool:
+    """Move the shop's watermark from `since` to `cutoff` (compare-and-set); False when another sweep did."""
+    same = Shop.swept_until.is_(None) if since is None else Shop.swept_until == since
+    # Session.execute answers a DML statement with a CursorResult (SQLAlchemy's documented cast).
+    won = cast(
+        "sa.CursorResult[Any]",
+        session.execute(sa.update(Shop).where(Shop.id == shop_id, same).values(swept_until=cutoff)),
+    ).rowcount
+    return bool(won)
+
+
+def _queue_batches(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: datetime) -> None:
+    """Queue the window's carts in batches, in one round trip (the jobs decide in parallel); _NotQueued
+    when Redis refused them, so the claim rolls back."""
+    starts = range(0, len(cart_ids), SWEEP_BATCH)
+    queued = queue.enqueue_many(
+        ctx.redis,
+        jobnames.ABANDON_CARTS,
+        [(shop_id, cart_ids[at : at + SWEEP_BATCH], cutoff.isoformat()) for at in starts],
+        # Unique per claimed window: two windows of one shop never end at the same microsecond.
+        job_ids=[
+            jobnames.abandon_batch_id(shop_id, int(cutoff.timestamp() * 1_000_000), at) for at in starts
+        ],
+        queue_name=queue.CAMPAIGNS,
+    )
+    if not queued:
+        raise _NotQueued(shop_id)
+
+
+def _due_carts(shop_id: int, since: datetime | None, cutoff: datetime) -> sa.Select[int]:
     """Active carts with an email whose last activity falls in the claimed window (index ix_carts_sweep)."""
     query = sa.select(Cart.id).where(
         Cart.shop_id == shop_id,
@@ -155,7 +166,7 @@ def _stragglers(ctx: Context, session: Session, shop_id: int, now: datetime) -> 
 def abandon_carts(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: str) -> int:
     """Mark the carts of a sweep batch abandoned (those still idle), then decide each one's offer."""
     claimed = mark_abandoned(ctx, shop_id, cart_ids, datetime.fromisoformat(cutoff))
-    plan_cart_offers(ctx, claimed)
+    offers.plan_cart_offers(ctx, claimed)
     return len(claimed)
 
 
@@ -179,269 +190,9 @@ def mark_abandoned(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: date
         )
 
 
-def plan_cart_offers(ctx: Context, cart_ids: list[int]) -> int:
-    """Decide the offers of a batch of abandoned carts (each idempotent, so a retried batch is harmless).
-    A cart that fails does not hold up the rest of its batch: the job fails at the end, and RQ's retry
-    finds the others already planned."""
-    failed: list[int] = []
-    for cart_id in cart_ids:
-        try:
-            plan_cart_offer(ctx, cart_id)
-        except Exception:
-            log.exception("offer decision for cart %s failed", cart_id)
-            failed.append(cart_id)
-    if failed:
-        raise RuntimeError(f"offer decision failed for {len(failed)} of {len(cart_ids)} carts: {failed[:10]}")
-    return len(cart_ids)
-
-
-def replan_orphans(ctx: Context, older_than: timedelta = timedelta(minutes=2)) -> int:
-    """Queue the offer decision again for abandoned carts that have none (Redis was down at the sweep)."""
-    with ctx.sessions() as session:
-        orphans = list(
-            session.scalars(
-                sa.select(Cart.id)
-                .where(
-                    Cart.status == "abandoned",
-                    Cart.lead_id.is_not(None),
-                    Cart.abandoned_at < ctx.now() - older_than,
-                    ~sa.exists().where(Offer.cart_id == Cart.id),
-                )
-                .limit(SWEEP_BATCH)
-            )
-        )
-    if orphans:
-        queue.enqueue(
-            ctx.redis,
-            jobnames.PLAN_CART_OFFERS,
-            orphans,
-            job_id=jobnames.replan_id(orphans),
-            queue=queue.CAMPAIGNS,
-        )
-    return len(orphans)
-
-
 def sweep_and_repair(ctx: Context) -> int:
-    """The abandonment sweep, then carts whose decision job was lost."""
+    """The abandonment sweep, then carts whose decision job was lost and offers whose code job was."""
     done = sweep(ctx)
-    replan_orphans(ctx)
-    retry_stuck_codes(ctx)
+    offers.replan_orphans(ctx)
+    codes.retry_stuck_codes(ctx)
     return done
-
-
-def retry_stuck_codes(ctx: Context, older_than: timedelta = timedelta(minutes=15)) -> int:
-    """Queue code creation again for offers left `planned` (their job was lost with Redis)."""
-    with ctx.sessions() as session:
-        stuck = list(
-            session.scalars(
-                sa.select(Offer.id)
-                .where(Offer.status == "planned", Offer.created_at < ctx.now() - older_than)
-                .limit(SWEEP_BATCH)
-            )
-        )
-    requeued = 0
-    for offer_id in stuck:  # create_code looks the code up on the store first, so a repeat is harmless
-        job_id = jobnames.code_id(offer_id)
-        outcome = queue.requeue(
-            ctx.redis, jobnames.CREATE_CODE, offer_id, job_id=job_id, queue=queue.CAMPAIGNS
-        )
-        if outcome == "refused":
-            break
-        requeued += outcome == "queued"
-    return requeued
-
-
-def plan_cart_offer(ctx: Context, cart_id: int) -> str:
-    """Decide the offer for an abandoned cart and, if any, queue its code's creation."""
-    with transaction(ctx.sessions) as session:
-        cart = session.get(Cart, cart_id)
-        if cart is None or cart.lead_id is None or cart.status != "abandoned":
-            return "no_cart"
-        if session.scalar(sa.select(Offer.id).where(Offer.cart_id == cart_id)) is not None:
-            return "already_planned"
-        delay = timedelta(
-            minutes=rules.campaign_settings_for(session, cart.shop_id).abandonment_delay_minutes
-        )
-        if cart.last_activity_at + delay > ctx.now():
-            # The shopper came back after the sweep marked the cart (or the merchant lengthened the delay):
-            # not abandoned after all. Active again, it is swept anew once idle for the delay.
-            cart.status, cart.abandoned_at = "active", None
-            return "active_again"
-        lead = _locked_lead(session, cart.lead_id)
-        assert lead is not None and cart.abandoned_at is not None
-        if add_activity(session, lead, "cart_abandoned", cart.abandoned_at, f"cart:{cart_id}", None):
-            rescore_leads(session, session.get(Shop, lead.shop_id), [lead.id], ctx.now(), "cart abandoned")
-        offer = _plan(ctx, session, lead, cart, "abandoned_cart")
-    return _after_plan(ctx, offer)
-
-
-def plan_hot_offer(ctx: Context, lead_id: int) -> str:
-    """Decide a personal offer for a lead that became hot."""
-    with transaction(ctx.sessions) as session:
-        lead = _locked_lead(session, lead_id)
-        if lead is None or lead.redacted_at is not None or lead.tier != "hot":
-            return "not_hot"
-        offer = _plan(ctx, session, lead, None, "hot_lead")
-    return _after_plan(ctx, offer)
-
-
-def _locked_lead(session: Session, lead_id: int) -> Lead | None:
-    """The lead, locked until the decision commits: a cart job and a hot-lead job for one lead decide one
-    after the other, so the second sees the first's offer (frequency cap, one live code)."""
-    return session.get(Lead, lead_id, with_for_update=True)
-
-
-def _after_plan(ctx: Context, offer: Offer | None) -> str:
-    if offer is None:
-        return "skipped"
-    if offer.status == "planned":
-        queue.enqueue(
-            ctx.redis,
-            jobnames.CREATE_CODE,
-            offer.id,
-            job_id=jobnames.code_id(offer.id),
-            queue=queue.CAMPAIGNS,
-        )
-    return offer.decision
-
-
-def _views(  # type: ignore[type-arg]
-    session: Session, lead: Lead, cart: Cart | None, now: datetime, percentage: bool
-) -> tuple:
-    # Only a percentage offer without a cart needs the lead's expected order value (to price it).
-    expected = _expected_order_value(session, lead, now) if percentage and cart is None else Decimal(0)
-    lead_view = campaigns.LeadView(
-        lead_id=lead.id,
-        email=(cart.email if cart and cart.email else lead.email),
-        # The lead's consent is the newest one known from any source (carts included, see set_consent).
-        accepts_marketing=lead.accepts_marketing,
-        unsubscribed=lead.unsubscribed_at is not None,
-        is_customer=lead.is_customer,
-        holdout_key=campaigns.holdout_key(lead.shop_id, lead.id),
-        expected_order_value=expected,
-    )
-    cart_view = (
-        None
-        if cart is None
-        else campaigns.CartView(
-            cart_id=cart.id,
-            subtotal=cart.subtotal,
-            currency=cart.currency,
-            created_at=cart.created_at,
-            last_activity_at=cart.last_activity_at,
-        )
-    )
-    recent = session.scalars(
-        sa.select(Offer).where(Offer.lead_id == lead.id, Offer.created_at >= now - timedelta(days=365))
-    ).all()
-    offers = [campaigns.OfferView(o.created_at, o.status, o.expires_at, o.value, o.holdout) for o in recent]
-    last_order = session.scalar(
-        sa.select(sa.func.max(Order.created_at)).where(Order.lead_id == lead.id, Order.cancelled_at.is_(None))
-    )
-    return lead_view, cart_view, offers, last_order
-
-
-def _expected_order_value(session: Session, lead: Lead, now: datetime) -> Decimal:
-    """What a lead without a cart of its own would likely spend, to price a percentage offer for the budget:
-    their latest cart's value, else the shop's average order over the last 90 days."""
-    latest = session.scalar(
-        sa.select(Cart.subtotal)
-        .where(Cart.lead_id == lead.id)
-        .order_by(Cart.last_activity_at.desc())
-        .limit(1)
-    )
-    if latest:
-        return Decimal(latest)
-    totals = session.scalars(
-        sa.select(Order.total)
-        .where(
-            Order.shop_id == lead.shop_id,
-            Order.created_at >= now - timedelta(days=90),
-            Order.cancelled_at.is_(None),
-        )
-        .order_by(Order.created_at.desc())
-        .limit(500)
-    ).all()
-    return (sum(totals, Decimal(0)) / len(totals)).quantize(Decimal("0.01")) if totals else Decimal(0)
-
-
-# What counts against the monthly budget: live codes at their estimated cost, redeemed codes at the discount
-# the order really got (recorded at redemption). Expired, cancelled and failed codes cost nothing.
-COMMITTED = (*campaigns.LIVE_STATUSES, "redeemed")
-
-
-def _spent(session: Session, shop_id: int, settings: campaigns.CampaignSettings, now: datetime) -> Decimal:
-    """What the shop's budget month has committed so far (0 without a budget: nothing reads it then)."""
-    if settings.monthly_budget is None:
-        return Decimal(0)
-    start = campaigns.budget_month_start(now, settings.timezone)
-    total = session.scalar(
-        sa.select(money_sum(session, Offer.cost)).where(
-            Offer.shop_id == shop_id,
-            Offer.holdout.is_(False),
-            Offer.created_at >= start,
-            Offer.status.in_(COMMITTED),
-        )
-    )
-    return money_value(session, total) or Decimal(0)
-
-
-def _plan(ctx: Context, session: Session, lead: Lead, cart: Cart | None, reason: str) -> Offer | None:
-    now = ctx.now()
-    settings = rules.campaign_settings_for(session, lead.shop_id)
-    if settings.monthly_budget is not None:
-        # Offers of one shop are decided side by side; with a budget they take turns on the shop row, so
-        # two decisions never both spend the last of it.
-        lock_shop(session, lead.shop_id)
-    percentage = settings.discount_kind == "percentage"
-    lead_view, cart_view, offers, last_order = _views(session, lead, cart, now, percentage)
-    decision = campaigns.decide(
-        lead_view,
-        cart_view,
-        offers,
-        last_order,
-        settings,
-        _spent(session, lead.shop_id, settings, now),
-        now,
-        reason=reason,
-    )
-    if cart is not None and not (cart.items or {}).get("lines"):
-        decision = campaigns.Decision(action="skip", reason="empty_cart")  # an emptied cart is no lost sale
-    shop = session.get(Shop, lead.shop_id)
-    if shop is not None and shop.disconnected_at is not None:
-        # The store refuses our keys: no code could be made. A suppressed row, visible to the merchant.
-        decision = campaigns.Decision(action="skip", reason="store_disconnected")
-    if decision.action == "skip" and reason == "hot_lead":
-        return None  # nothing to remember: a hot lead may qualify later
-    offer = Offer(
-        shop_id=lead.shop_id,
-        lead_id=lead.id,
-        cart_id=cart.id if cart else None,
-        reason=reason,
-        kind=settings.discount_kind,
-        value=settings.discount_value,
-        currency=cart.currency if cart else None,
-        holdout=decision.holdout,
-        decision=decision.reason,
-        created_at=now,
-        recipient=lead_view.email,
-        status="planned" if decision.action == "offer" else "suppressed",
-    )
-    if decision.action == "offer":
-        # The code is valid for its full time from when the customer receives it (quiet hours may delay that).
-        offer.send_at = decision.send_at or now
-        _, offer.expires_at = campaigns.offer_window(offer.send_at, settings.code_expiry_hours)
-        offer.starts_at = now
-        offer.cost = campaigns.estimate_cost(settings, cart_view, lead_view)
-        offer.code = _unique_code(session, lead.shop_id, settings.code_prefix)
-    session.add(offer)
-    session.flush()
-    return offer
-
-
-def _unique_code(session: Session, shop_id: int, prefix: str) -> str:
-    """A fresh code not used by this shop (the unique constraint is the final word)."""
-    while True:
-        code = campaigns.generate_code(prefix)
-        if session.scalar(sa.select(Offer.id).where(Offer.shop_id == shop_id, Offer.code == code)) is None:
-            return code

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template_string, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.db import transaction
 from bridge.db.models import Lead, Offer, Shop
@@ -130,7 +131,7 @@ def _allowed(ctx: Context, offer: Offer, url: str) -> bool:
 
 
 @bp.get("/t/c/<token>")
-def clicked(token: str) -> Response:
+def clicked(token: str) -> BaseResponse:
     """A tracked link: records a click, then redirects to the shop's own store only."""
     ctx = context()
     data = _read(ctx, token, "click")
@@ -168,8 +169,8 @@ def opt_out(
     """Record an opt-out for this email (and lead) across the shop; unsent offers are cancelled. The ids
     of the leads that opted out (their consent is written back to the store after commit).
 
-    Their codes stay on the store until the clean-up job (delivery.remove_expired) removes them, after this
-    commit, and retries until the store confirms. A sent offer keeps its code: the customer holds it.
+    Their codes stay on the store until the clean-up job (code_cleanup.remove_expired) removes them, after
+    this commit, and retries until the store confirms. A sent offer keeps its code: the customer holds it.
     """
     email = normalize_email(email)
     leads = session.scalars(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bridge.db.models import Offer
-from bridge.outreach import delivery
+from bridge.outreach import codes
 from tests.fakes.shopify_store import FakeShopify
 from tests.faults.conftest import settings_for
 from tests.faults.support import planned_offer, store_shop
@@ -48,8 +48,8 @@ def store(tmp_path, clean_pg, redis_url, redis_conn, build_context):
 def create(ctx, offer_id: int) -> str:
     """Run the create_code job once, as RQ would (a StoreRetry means RQ schedules another attempt)."""
     try:
-        return delivery.create_on_store(ctx, offer_id)
-    except delivery.StoreRetry:
+        return codes.create_on_store(ctx, offer_id)
+    except codes.StoreRetry:
         return "retry"
 
 
@@ -95,14 +95,14 @@ def test_a_create_that_times_out_but_succeeded_is_not_duplicated(store):
 @pytest.mark.timeout(60)
 def test_offers_fail_with_the_reason_when_the_store_keeps_failing(store):
     fake, ctx, shop_id = store
-    exhausted = planned_offer(ctx, shop_id, 20, attempts=delivery.MAX_STORE_ATTEMPTS - 1)
+    exhausted = planned_offer(ctx, shop_id, 20, attempts=codes.MAX_STORE_ATTEMPTS - 1)
     fake.fail_next(5, status=502)  # every try of the last attempt
     assert create(ctx, exhausted) == "failed"
     row = offer(ctx, exhausted)
     assert (
         row.status == "failed"
         and row.error.startswith("http_502")
-        and row.attempts == delivery.MAX_STORE_ATTEMPTS
+        and row.attempts == codes.MAX_STORE_ATTEMPTS
     )
 
     retried = planned_offer(ctx, shop_id, 21)

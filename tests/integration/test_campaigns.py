@@ -21,7 +21,7 @@ from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Lead, Offer, Ruleset, Shop
 from bridge.infra import queue
 from bridge.infra.context import Context
-from bridge.outreach import delivery
+from bridge.outreach import codes, offers
 from bridge.outreach import sweep as campaign
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
@@ -191,9 +191,9 @@ def test_order_before_delivery_cancels_offer_and_removes_code(ctx, clock, shop, 
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # the sweep's job
-    assert campaign.plan_cart_offer(ctx, cart.id) not in ("skipped", "no_cart")
+    assert offers.plan_cart_offer(ctx, cart.id) not in ("skipped", "no_cart")
     [offer] = rows(ctx, Offer)
-    assert delivery.create_on_store(ctx, offer.id) == "created"
+    assert codes.create_on_store(ctx, offer.id) == "created"
     assert demo_codes(ctx, shop["id"]) == {offer.code}
     post_shopify("orders/create", order_payload(checkout, []))
     run_jobs()  # processes the order, then the queued delivery's final check
@@ -266,15 +266,15 @@ def test_holdout_lead_gets_no_code_but_is_tracked(ctx, clock, shop, smtp, post_s
     clock.advance(minutes=61)
     campaign.sweep(ctx)
     run_jobs()
-    offers = rows(ctx, Offer)
-    held = [o for o in offers if o.holdout]
-    assert held and len(held) < len(offers)
+    made = rows(ctx, Offer)
+    held = [o for o in made if o.holdout]
+    assert held and len(held) < len(made)
     assert all(o.code is None and o.status == "suppressed" for o in held)
-    assert len(smtp.messages) == len(offers) - len(held)
+    assert len(smtp.messages) == len(made) - len(held)
     auth = {"Authorization": f"Bearer {shop['api_key']}"}
     figures = client.get("/api/v1/metrics?from=2026-11-01&to=2026-12-01", headers=auth).json
     assert figures["recovery"]["holdout_carts"] == len(held)
-    assert figures["recovery"]["treated_carts"] == len(offers) - len(held)
+    assert figures["recovery"]["treated_carts"] == len(made) - len(held)
 
 
 def test_a_sweep_while_redis_is_down_loses_no_cart(ctx, clock, shop, smtp, post_shopify, run_jobs):
@@ -299,12 +299,12 @@ def test_a_decision_job_lost_after_marking_is_planned_again(ctx, clock, shop, sm
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # then the job died
-    assert campaign.replan_orphans(ctx) == 0  # too fresh: the job may still be on its way
+    assert offers.replan_orphans(ctx) == 0  # too fresh: the job may still be on its way
     clock.advance(minutes=3)
-    assert campaign.replan_orphans(ctx) == 1
+    assert offers.replan_orphans(ctx) == 1
     run_jobs()
     assert [o.status for o in rows(ctx, Offer)] == ["sent"]
-    assert campaign.replan_orphans(ctx) == 0
+    assert offers.replan_orphans(ctx) == 0
 
 
 def test_sweeps_claim_windows_and_never_go_back(ctx, clock, shop, post_shopify, run_jobs):

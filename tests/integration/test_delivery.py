@@ -29,7 +29,7 @@ from bridge.db.models import Activity, AuditLog, Cart, Lead, Offer, Ruleset, Sho
 from bridge.infra import queue
 from bridge.infra.netguard import Guard
 from bridge.leads.rules import campaign_settings_for
-from bridge.outreach import delivery, outbound, tracking
+from bridge.outreach import code_cleanup, codes, delivery, outbound, tracking
 from bridge.shops.registry import create_shop
 from tests.fakes.http_recorder import HTTPRecorder
 from tests.fakes.smtp import SMTPServer
@@ -149,7 +149,7 @@ def planned_offer(ctx, shop_id: int, email: str = "ana@example.com", first_name:
 def created_offer(ctx, shop_id: int, **kwargs) -> int:
     """A planned offer whose code the store now has; its delivery job waits in the queue."""
     offer_id = planned_offer(ctx, shop_id, **kwargs)
-    assert delivery.create_on_store(ctx, offer_id) == "created"
+    assert codes.create_on_store(ctx, offer_id) == "created"
     return offer_id
 
 
@@ -428,9 +428,9 @@ def test_unsubscribing_cancels_unsent_offers_and_the_clean_up_removes_their_code
     offer = get(ctx, offer_id)
     assert (offer.status, offer.decision, offer.code_removed_at) == ("cancelled", "unsubscribed", None)
     assert jobs.deliver_offer(offer_id) == "not_ready" and smtp.messages == []
-    assert delivery.remove_expired(ctx) == 1
+    assert code_cleanup.remove_expired(ctx) == 1
     assert demo_codes(ctx, shop) == set() and get(ctx, offer_id).code_removed_at == ctx.now()
-    assert delivery.remove_expired(ctx) == 0
+    assert code_cleanup.remove_expired(ctx) == 0
 
 
 class CancellingWooStore(FakeWooStore):
@@ -471,11 +471,11 @@ def test_a_failed_removal_is_retried_until_the_store_confirms(ctx, clock, woo):
     assert len(store.coupons) == 1
     clock.advance(hours=25)
     store.fail_next(1, status=403)
-    assert delivery.remove_expired(ctx) == 0  # marked expired, but the store refused the removal
+    assert code_cleanup.remove_expired(ctx) == 0  # marked expired, but the store refused the removal
     offer = get(ctx, offer_id)
     assert (offer.status, offer.code_removed_at, offer.attempts) == ("expired", None, 1)
     assert offer.error.startswith("code removal failed") and len(store.coupons) == 1
-    assert delivery.remove_expired(ctx) == 1
+    assert code_cleanup.remove_expired(ctx) == 1
     assert store.coupons == {} and get(ctx, offer_id).code_removed_at == clock.now
 
 
@@ -485,7 +485,7 @@ def test_a_code_already_gone_from_the_store_counts_as_removed(ctx, woo):
     with transaction(ctx.sessions) as session:
         session.get(Offer, offer_id).status = "cancelled"
     store.coupons.clear()  # the merchant deleted it by hand
-    assert delivery.remove_expired(ctx) == 1 and get(ctx, offer_id).code_removed_at is not None
+    assert code_cleanup.remove_expired(ctx) == 1 and get(ctx, offer_id).code_removed_at is not None
 
 
 def test_a_code_created_while_its_offer_was_cancelled_is_removed(ctx, woo):
@@ -498,11 +498,11 @@ def test_a_code_created_while_its_offer_was_cancelled_is_removed(ctx, woo):
             tracking.opt_out(session, shop_id, offer.recipient, offer.lead_id, ctx.now())
 
     store.on_create = unsubscribe
-    assert delivery.create_on_store(ctx, offer_id) == "not_planned"
+    assert codes.create_on_store(ctx, offer_id) == "not_planned"
     offer = get(ctx, offer_id)
     assert offer.status == "cancelled" and offer.platform_discount_id == str(next(iter(store.coupons)))
     assert queue.get_queue(ctx.redis, queue.CAMPAIGNS).count == 0  # nothing to deliver
-    assert delivery.remove_expired(ctx) == 1 and store.coupons == {}
+    assert code_cleanup.remove_expired(ctx) == 1 and store.coupons == {}
 
 
 # 7. The clean-up never overwrites a redemption.
@@ -516,7 +516,7 @@ def test_the_clean_up_never_overwrites_a_redemption_committed_meanwhile(ctx, clo
 
     def clean_up() -> None:
         try:
-            outcome["removed"] = delivery.remove_expired(ctx)
+            outcome["removed"] = code_cleanup.remove_expired(ctx)
         except Exception as exc:  # reported below, with the state it left
             outcome["error"] = exc
 

@@ -16,7 +16,7 @@ from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Lead, Offer, Order, Shop
 from bridge.infra import queue
 from bridge.infra.context import Context
-from bridge.outreach import delivery
+from bridge.outreach import code_cleanup, codes, offers
 from bridge.outreach import sweep as campaign
 from tests.integration.test_campaigns import (  # noqa: F401 (fixtures)
     abandon,
@@ -107,7 +107,7 @@ def test_a_cart_touched_after_it_was_marked_is_active_again_then_offered_once_id
     checkout.update(updated_at=clock.now.isoformat())  # the shopper is back before the decision ran
     assert post_shopify("checkouts/update", checkout).status_code == 200
     run_jobs()
-    assert campaign.plan_cart_offer(ctx, cart.id) == "active_again"
+    assert offers.plan_cart_offer(ctx, cart.id) == "active_again"
     [cart] = rows(ctx, Cart)
     assert (cart.status, cart.abandoned_at) == ("active", None)
     assert rows(ctx, Offer) == [] and smtp.messages == []
@@ -125,7 +125,7 @@ def test_a_lengthened_delay_puts_a_marked_cart_back(ctx, clock, shop, post_shopi
     [cart] = rows(ctx, Cart)
     campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
     set_campaign(ctx, shop["id"], abandonment_delay_minutes=120)
-    assert campaign.plan_cart_offer(ctx, cart.id) == "active_again"
+    assert offers.plan_cart_offer(ctx, cart.id) == "active_again"
     assert rows(ctx, Offer) == []
 
 
@@ -137,8 +137,8 @@ def test_a_planned_code_counts_as_live(ctx, clock, shop, post_shopify, run_jobs)
     clock.advance(minutes=61)
     first, second = sorted(c.id for c in rows(ctx, Cart))
     campaign.mark_abandoned(ctx, shop["id"], [first, second], clock.now)
-    assert campaign.plan_cart_offer(ctx, first) == "eligible"  # planned: its code job not run yet
-    assert campaign.plan_cart_offer(ctx, second) == "live_code_exists"
+    assert offers.plan_cart_offer(ctx, first) == "eligible"  # planned: its code job not run yet
+    assert offers.plan_cart_offer(ctx, second) == "live_code_exists"
     decisions = {o.cart_id: (o.status, o.decision) for o in rows(ctx, Offer)}
     assert decisions == {first: ("planned", "eligible"), second: ("suppressed", "live_code_exists")}
 
@@ -231,7 +231,7 @@ def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, ru
 
     assert decision_for_a_new_checkout("two@example.com", "chk-2") == "budget_exhausted"  # 38.80 * 2 > 50
     clock.advance(hours=25)
-    assert delivery.remove_expired(ctx) >= 1
+    assert code_cleanup.remove_expired(ctx) >= 1
     # The first code expired unused: it no longer spends the budget.
     assert decision_for_a_new_checkout("three@example.com", "chk-3") == "eligible"
 
@@ -241,12 +241,12 @@ def test_a_stuck_code_job_still_waiting_is_not_queued_twice(ctx, clock, shop, po
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    campaign.plan_cart_offer(ctx, cart.id)  # queues code-<id>, which no worker has taken yet
+    offers.plan_cart_offer(ctx, cart.id)  # queues code-<id>, which no worker has taken yet
     [offer] = rows(ctx, Offer)
     clock.advance(minutes=20)
-    assert campaign.retry_stuck_codes(ctx) == 0
+    assert codes.retry_stuck_codes(ctx) == 0
     queue.get_queue(ctx.redis, queue.CAMPAIGNS).empty()  # the job is lost (a Redis flush, a crash)
-    assert campaign.retry_stuck_codes(ctx) == 1
+    assert codes.retry_stuck_codes(ctx) == 1
     run_jobs()
     assert rows(ctx, Offer)[0].status == "sent" and demo_codes(ctx, shop["id"]) == {offer.code}
 
@@ -318,9 +318,9 @@ def test_consent_withdrawn_before_the_send_cancels_the_offer(ctx, clock, shop, s
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    assert campaign.plan_cart_offer(ctx, cart.id) == "eligible"
+    assert offers.plan_cart_offer(ctx, cart.id) == "eligible"
     [offer] = rows(ctx, Offer)
-    assert delivery.create_on_store(ctx, offer.id) == "created"
+    assert codes.create_on_store(ctx, offer.id) == "created"
     customer = {
         "id": checkout["customer"]["id"],
         "email": checkout["email"],
@@ -342,9 +342,9 @@ def test_a_late_delivery_never_mails_in_quiet_hours(ctx, clock, shop, smtp, post
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    campaign.plan_cart_offer(ctx, cart.id)
+    offers.plan_cart_offer(ctx, cart.id)
     [offer] = rows(ctx, Offer)
-    assert delivery.create_on_store(ctx, offer.id) == "created"
+    assert codes.create_on_store(ctx, offer.id) == "created"
     set_campaign(ctx, shop["id"], quiet_hours={"start": "10:00", "end": "18:00"}, timezone="UTC")
     assert jobs.deliver_offer(offer.id) == "quiet_hours"
     [offer] = rows(ctx, Offer)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import campaigns
 from bridge.db import transaction
 from bridge.db.models import Cart, Offer, Ruleset, Shop
+from bridge.outreach import codes, offers
 from bridge.outreach import sweep as campaign
 from bridge.shops.registry import new_api_key
 from tests.conftest import fixture
@@ -121,25 +122,23 @@ def test_abandoned_checkout_to_redeemed_code_on_shopify(
 def test_store_outage_is_retried_without_duplicate_codes(
     ctx, clock, fake, shop_id, smtp, post_shopify, run_jobs
 ):
-    from bridge.outreach import delivery
-
     post_shopify("checkouts/create", checkout_at(clock), shop=SHOP)
     run_jobs()
     clock.advance(minutes=61)
     with ctx.sessions() as s:
         cart_id = s.scalars(sa.select(Cart.id)).one()
     assert campaign.mark_abandoned(ctx, shop_id, [cart_id], clock()) == [cart_id]  # as the sweep's job does
-    campaign.plan_cart_offer(ctx, cart_id)
+    offers.plan_cart_offer(ctx, cart_id)
     with ctx.sessions() as s:
         offer_id = s.scalars(sa.select(Offer.id)).one()
     fake.fail_next(50, status=503)
-    with pytest.raises(delivery.StoreRetry):
-        delivery.create_on_store(ctx, offer_id)
+    with pytest.raises(codes.StoreRetry):
+        codes.create_on_store(ctx, offer_id)
     with ctx.sessions() as s:
         offer = s.get(Offer, offer_id)
     assert offer.status == "planned" and offer.error and offer.attempts == 1
     fake.fail_next(0)
-    assert delivery.create_on_store(ctx, offer_id) == "created"
-    assert delivery.create_on_store(ctx, offer_id) == "not_planned"  # a late duplicate job changes nothing
-    codes = [d for d in fake.discounts.values() if str(offer.code) in json.dumps(d)]
-    assert len(codes) == 1
+    assert codes.create_on_store(ctx, offer_id) == "created"
+    assert codes.create_on_store(ctx, offer_id) == "not_planned"  # a late duplicate job changes nothing
+    made = [d for d in fake.discounts.values() if str(offer.code) in json.dumps(d)]
+    assert len(made) == 1

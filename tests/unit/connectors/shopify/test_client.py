@@ -20,7 +20,7 @@ SHOP = "demo.myshopify.com"
 URL = f"https://{SHOP}/admin/api/2026-10/graphql.json"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 NODE_ID = "gid://shopify/DiscountCodeNode/9"
-TITLE = "Relance abandoned cart BACK-7Q2M9XK4PZ"  # as bridge.outreach.delivery.spec_of makes it
+TITLE = "Relance abandoned cart BACK-7Q2M9XK4PZ"  # as bridge.outreach.codes.spec_of makes it
 NODE: dict[str, Any] = {"id": NODE_ID, "codeDiscount": {"title": TITLE, "status": "ACTIVE"}}
 
 

@@ -19,7 +19,7 @@ from connectors.woocommerce.client import WebhookStatus, WooClient
 
 STORE = "https://shop.example.com"
 API = f"{STORE}/wp-json/wc/v3"
-TITLE = "Relance abandoned cart BACK-7Q2M9XK4"  # as bridge.outreach.delivery.spec_of makes it
+TITLE = "Relance abandoned cart BACK-7Q2M9XK4"  # as bridge.outreach.codes.spec_of makes it
 SPEC = DiscountSpec(
     code="BACK-7Q2M9XK4",
     title=TITLE,

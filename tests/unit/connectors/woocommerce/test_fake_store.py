@@ -31,7 +31,7 @@ def client(store: FakeWooStore) -> WooClient:
 
 def spec(code: str, title: str = "", email: str | None = None) -> DiscountSpec:
     start = datetime(2026, 5, 7, 10, 0, tzinfo=UTC)
-    title = title or f"Relance abandoned cart {code.upper()}"  # as bridge.outreach.delivery.spec_of makes it
+    title = title or f"Relance abandoned cart {code.upper()}"  # as bridge.outreach.codes.spec_of makes it
     return DiscountSpec(
         code, title, "percentage", Decimal("15"), "USD", start, start.replace(day=8), email=email
     )
