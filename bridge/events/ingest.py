@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bridge.db import transaction
 from bridge.db.models import Event
 from bridge.infra import jobnames, observability, queue
-from bridge.infra.context import Context
+from bridge.infra.context import Context, Signer
 from bridge.infra.web import context
 from bridge.shops import registry as shops
 from connectors.base import Envelope, PayloadError, WebhookAdapter
@@ -96,7 +96,7 @@ def woocommerce(shop_key: str) -> Response | tuple[Response, int]:
 
 
 def accept(
-    ctx: Context, signer: shops.Signer | None, adapter: WebhookAdapter, raw: bytes
+    ctx: Context, signer: Signer | None, adapter: WebhookAdapter, raw: bytes
 ) -> Response | tuple[Response, int]:
     """Verify, insert once, commit, enqueue; 401 when the delivery is not authentic."""
     if signer is None or not adapter.verify(raw, request.headers, signer.secrets):

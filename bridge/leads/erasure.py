@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -157,14 +157,14 @@ def scrub_event_log(session: Session, shop_id: int, needles: list[str | None]) -
             for column in (Event.payload, Event.error)
         )
     )
-    done = session.execute(
+    blanked = session.execute(
         sa.update(Event)
         .where(Event.shop_id == shop_id, mentions)
         .values(
             payload='{"redacted": true}',
             error=sa.case((Event.error.is_(None), None), else_=sa.literal(REDACTED_ERROR)),
         )
-    ).rowcount
+    )
     exported = sa.or_(
         *(
             sa.func.lower(sa.cast(PrivacyExport.document, sa.Text)).contains(t.lower(), autoescape=True)
@@ -172,7 +172,7 @@ def scrub_event_log(session: Session, shop_id: int, needles: list[str | None]) -
         )
     )
     session.execute(sa.delete(PrivacyExport).where(PrivacyExport.shop_id == shop_id, exported))
-    return int(done or 0)
+    return cast(sa.CursorResult[Any], blanked).rowcount
 
 
 def uninstall(shop: Shop, now: datetime) -> None:

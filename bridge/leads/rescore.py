@@ -10,7 +10,7 @@ the older run superseded (bridge.leads.rules), and the older job stops at its ne
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -147,4 +147,4 @@ def _advance(session: Session, shop_id: int, version: int, checkpoint: int, ids:
         .where(RescoreRun.status == "running", RescoreRun.last_lead_id == checkpoint)
         .values(**values)
     )
-    return bool(getattr(claimed, "rowcount", 0))
+    return bool(cast(sa.CursorResult[Any], claimed).rowcount)

@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
@@ -247,7 +247,7 @@ def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
 
 
 T = TypeVar("T")
-_parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_parsed: OrderedDict[tuple[str, str], object] = OrderedDict()
 _parsed_lock = threading.Lock()
 
 
@@ -258,7 +258,7 @@ def parsed(kind: str, document: Any, load: Callable[[Any], T], keep: int = 512) 
     with _parsed_lock:
         if key in _parsed:
             _parsed.move_to_end(key)
-            return _parsed[key]  # type: ignore[no-any-return]
+            return cast(T, _parsed[key])  # what `load` returned for this kind and document
     value = load(document)
     with _parsed_lock:
         _parsed[key] = value
@@ -283,7 +283,8 @@ def campaign_settings_for(session: Session, shop_id: int) -> CampaignSettings:
     settings = parsed("campaign", document.get("campaign") or DEFAULT_CAMPAIGN, load_stored_campaign)
     shop = session.get(Shop, shop_id)  # usually in the session already: no query
     if settings.timezone is None:
-        settings = dataclasses.replace(settings, timezone=zone_or_utc(shop and shop.timezone).key)
+        zone = shop.timezone if shop is not None else None
+        settings = dataclasses.replace(settings, timezone=zone_or_utc(zone).key)
     if shop is not None and shop.platform == "shopify" and not settings.require_consent:
         # Saving refuses it on Shopify (`save`); rules stored before that rule still never mail a
         # discount to a customer who did not accept marketing emails.

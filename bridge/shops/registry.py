@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.db.models import Shop
+from bridge.infra.context import Signer
 from bridge.infra.crypto import Vault, hash_key, new_key
 from bridge.infra.settings import Settings
 
@@ -104,17 +105,9 @@ def new_api_key(shop: Shop) -> str:
     return api_key
 
 
-@dataclass(frozen=True)
-class Signer:
-    """What the webhook receivers need to know about a shop: its id and signing secrets."""
-
-    shop_id: int
-    platform: str
-    secrets: tuple[str, ...]
-
-
 class SignerCache:
-    """Shops' signing secrets kept in memory for a short while: no query or decryption per webhook."""
+    """Shops' signing secrets kept in memory for a short while: no query or decryption per webhook (the
+    context's `Signers` port)."""
 
     def __init__(
         self, sessions: sessionmaker[Session], vault: Vault, settings: Settings, ttl: float = 30.0

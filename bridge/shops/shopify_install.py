@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import requests
 import sqlalchemy as sa
@@ -141,7 +141,7 @@ def _take_state(ctx: Context, state: str, shop: str) -> bool:
     if not state:
         return False
     with transaction(ctx.sessions) as session:
-        result = session.execute(
+        taken = session.execute(
             sa.delete(Nonce).where(
                 Nonce.value == state,
                 Nonce.purpose == STATE_PURPOSE,
@@ -149,7 +149,7 @@ def _take_state(ctx: Context, state: str, shop: str) -> bool:
                 Nonce.expires_at > ctx.now(),
             )
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return cast(sa.CursorResult[Any], taken).rowcount == 1
 
 
 def admin_url(ctx: Context, shop: str, host: str | None = None) -> str:

@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
@@ -174,7 +175,7 @@ def _claim(ctx: Context, value: str) -> str | None:
             .values(purpose=CLAIMED)
             .execution_options(synchronize_session=False)
         )
-        return store if used.rowcount == 1 else None  # type: ignore[attr-defined]
+        return store if cast(sa.CursorResult[Any], used).rowcount == 1 else None
 
 
 def _finish(ctx: Context, value: str, purpose: str, subject: str) -> None:
