@@ -18,7 +18,6 @@ from bridge.db.models import Event
 from bridge.infra import jobnames, observability, queue
 from bridge.infra.context import Context, Signer
 from bridge.infra.web import context
-from bridge.shops import registry as shops
 from connectors.base import Envelope, PayloadError, WebhookAdapter
 from connectors.woocommerce.wordpress import WordPressEvents
 
