@@ -190,7 +190,7 @@ def _apply_batch(
             follow_ups += result.follow_ups
         statuses[event.id] = "processed" if items else "ignored"
     for shop_id, touched in reasons.items():
-        changes = scorer.rescore_leads(session, shops[shop_id], touched, now, reason=touched)
+        changes = scorer.score_leads(session, shops[shop_id], touched, now, reason=touched)
         follow_ups += scorer.follow_ups(
             ctx, shops[shop_id], changes
         )  # store events only: collect/ went alone
@@ -238,7 +238,7 @@ def _apply_event(ctx: Context, session: sa.orm.Session, event_id: int) -> tuple[
         event.status, event.processed_at, event.error = "ignored", now, None
         return "ignored", []
     result = apply.apply_facts(session, ctx, shop, event, facts)
-    changes = scorer.rescore_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
+    changes = scorer.score_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
     event.status, event.processed_at, event.error = "processed", now, None
     if event.topic.startswith("collect/"):  # untrusted storefront traffic never triggers an offer email
         return "processed", result.follow_ups

@@ -3,7 +3,7 @@
 Every accepted change is a new version (who, when, diff); the newest is live; restoring an
 old version writes it again as a new one. Saving also records a pending bulk rescore run
 (`rescore_runs`), so the rescore is durable before any job is queued: the caller enqueues
-`bridge.leads.rescore.enqueue_rescore` after commit, and `bridge.leads.rescore.resume_rescores` catches
+`bridge.leads.rescore.enqueue_rescore` after commit, and `bridge.leads.rescore.requeue_rescores` catches
 a lost enqueue.
 """
 

@@ -19,7 +19,7 @@ from bridge.infra.context import Context
 from bridge.leads import rules
 from bridge.leads.people import add_activity
 from bridge.leads.rules import lock_shop
-from bridge.leads.scores import rescore_leads
+from bridge.leads.scores import score_leads
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 2000
@@ -270,7 +270,7 @@ def plan_cart_offer(ctx: Context, cart_id: int) -> str:
         lead = _locked_lead(session, cart.lead_id)
         assert lead is not None and cart.abandoned_at is not None
         if add_activity(session, lead, "cart_abandoned", cart.abandoned_at, f"cart:{cart_id}", None):
-            rescore_leads(session, session.get(Shop, lead.shop_id), [lead.id], ctx.now(), "cart abandoned")
+            score_leads(session, session.get(Shop, lead.shop_id), [lead.id], ctx.now(), "cart abandoned")
         offer = _plan(ctx, session, lead, cart, "abandoned_cart")
     return _after_plan(ctx, offer)
 
