@@ -9,7 +9,7 @@ from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo
 from bridge.leads import erasure, rescore, retention, scores
 from bridge.outreach import consent, delivery, outbound, results, sweep
-from bridge.shops import shopify_install
+from bridge.shops import shopify_setup
 
 # events
 
@@ -65,7 +65,7 @@ def unregister_woo_webhooks(shop_id: int) -> int:
 
 def setup_shop(shop_id: int) -> list[str]:
     """Record a Shopify shop's name, currency and time zone, subscribe its webhooks, activate the pixel."""
-    return shopify_install.set_up(wiring.current(), shop_id)
+    return shopify_setup.set_up(wiring.current(), shop_id)
 
 
 def erase_shop(shop_id: int) -> None:

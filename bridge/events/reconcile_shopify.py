@@ -100,7 +100,7 @@ def _deliveries(topic: str, payload: dict[str, Any]) -> Iterator[tuple[str, str]
 def _kept_subscriptions(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any] | None:
     """An older install's per-shop webhook subscriptions, re-created where Shopify deleted them (it does
     after repeated failed deliveries); None for app-specific subscriptions or when the store refused."""
-    from bridge.shops.shopify_install import per_shop_webhooks, subscribe
+    from bridge.shops.shopify_setup import per_shop_webhooks, subscribe
 
     if not per_shop_webhooks(shop):
         return None
