@@ -10,6 +10,7 @@ the older run superseded (bridge.leads.rules), and the older job stops at its ne
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -137,7 +138,9 @@ def _next_ids(session: Session, shop_id: int, after: int, limit: int) -> list[in
     )
 
 
-def _advance(session: Session, shop_id: int, version: int, checkpoint: int, ids: list[int], now: Any) -> bool:
+def _advance(
+    session: Session, shop_id: int, version: int, checkpoint: int, ids: list[int], now: datetime
+) -> bool:
     """Move the checkpoint (or finish the run) only if nobody moved it since we read it."""
     values: dict[str, Any] = {"updated_at": now}
     if ids:

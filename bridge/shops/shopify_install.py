@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any, cast
+from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
 
 import requests
 import sqlalchemy as sa
@@ -106,7 +105,24 @@ def _configured() -> Context:
     return ctx
 
 
-def _grant(ctx: Context, trade: Callable[..., oauth.TokenSet], shop: str, value: str) -> oauth.TokenSet:
+class TokenTrade(Protocol):
+    """One of Shopify's token endpoints (`oauth.exchange_code`, `oauth.token_exchange`)."""
+
+    def __call__(
+        self,
+        session: requests.Session,
+        shop: str,
+        api_key: str,
+        secret: str,
+        value: str,
+        /,
+        *,
+        api_origin: str | None = None,
+        now: datetime | None = None,
+    ) -> oauth.TokenSet: ...
+
+
+def _grant(ctx: Context, trade: TokenTrade, shop: str, value: str) -> oauth.TokenSet:
     """Call one of Shopify's token endpoints (code grant, token exchange) with our app credentials."""
     s = ctx.settings
     with requests.Session() as http:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, MutableMapping
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 import sqlalchemy as sa
 from redis import Redis
@@ -95,7 +95,16 @@ def mark_connected(ctx: Context, shop_id: int) -> None:
         )
 
 
-def make_client(ctx: Context, store_url: str, key: str, secret: str, **options: Any) -> WooClient:
+class ClientOptions(TypedDict, total=False):
+    """What a caller may change of a WooCommerce REST client (the client's defaults otherwise)."""
+
+    timeout: float
+    attempts: int
+
+
+def make_client(
+    ctx: Context, store_url: str, key: str, secret: str, **options: Unpack[ClientOptions]
+) -> WooClient:
     """A REST client for a store (public addresses only), from the context's factory when one is set."""
     factory = ctx.woo_client
     client: WooClient = factory(store_url, key, secret, session=guard_for(ctx).session(), **options)
