@@ -191,6 +191,7 @@ def describe(row: Ruleset | None) -> dict[str, Any]:
 
 
 def lock_shop(session: Session, shop_id: int) -> None:
+    """Hold the shop's row until the transaction ends, so two saves never take the same version number."""
     # Serializes version numbering per shop on PostgreSQL; SQLite serializes writers itself and the
     # unique (shop_id, version) constraint refuses a racing duplicate either way.
     session.execute(sa.select(Shop.id).where(Shop.id == shop_id).with_for_update())
