@@ -9,7 +9,7 @@ from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import erasure, rescore, retention, scores
 from bridge.outreach import code_cleanup, codes, consent, delivery, offers, outbound, results, sweep
-from bridge.shops import shopify_install
+from bridge.shops import shopify_setup
 
 # events
 
@@ -65,7 +65,7 @@ def unregister_woo_webhooks(shop_id: int) -> int:
 
 def setup_shop(shop_id: int) -> list[str]:
     """Record a Shopify shop's name, currency and time zone, subscribe its webhooks, activate the pixel."""
-    return shopify_install.set_up(wiring.current(), shop_id)
+    return shopify_setup.set_up(wiring.current(), shop_id)
 
 
 def erase_shop(shop_id: int) -> None:
@@ -80,19 +80,19 @@ def erase_shop(shop_id: int) -> None:
 # leads
 
 
-def rescore_leads(shop_id: int, lead_ids: list[int], reason: str) -> int:
-    """Rescore some leads of a shop."""
-    return scores.rescore_many(wiring.current(), shop_id, lead_ids, reason)
+def score_leads(shop_id: int, lead_ids: list[int], reason: str) -> int:
+    """Score some leads of a shop again (after an open, a click or a reply)."""
+    return scores.score_and_commit(wiring.current(), shop_id, lead_ids, reason)
 
 
 def rescore_shop(shop_id: int, version: int) -> int:
     """Rescore every lead of a shop under rules `version`, from its checkpoint on."""
-    return rescore.run(wiring.current(), shop_id, version)
+    return rescore.rescore_shop(wiring.current(), shop_id, version)
 
 
-def resume_rescores() -> int:
+def requeue_rescores() -> int:
     """Periodic: queue again the unfinished bulk rescores whose job was lost; how many."""
-    return rescore.resume(wiring.current())
+    return rescore.requeue_rescores(wiring.current())
 
 
 def apply_retention() -> int:

@@ -37,7 +37,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(jobs.remove_expired_codes, 600, queue.CAMPAIGNS),
         Periodic(jobs.redeliver_lost, 120, queue.CAMPAIGNS),
         Periodic(jobs.snapshot_tiers, 3600),
-        Periodic(jobs.resume_rescores, 60),
+        Periodic(jobs.requeue_rescores, 60),
         Periodic(jobs.reconcile_all_woocommerce, 900),
         Periodic(jobs.reconcile_all_shopify, 900),
         Periodic(jobs.apply_retention, 86400),

@@ -118,6 +118,6 @@ def _apply_read(
             follow_ups += result.follow_ups
         statuses[event.id] = "processed" if items else "ignored"
     for shop_id, touched in reasons.items():  # store events only: collect/ went alone
-        changes = scorer.rescore_leads(session, shops[shop_id], touched, now, reason=touched)
+        changes = scorer.score_leads(session, shops[shop_id], touched, now, reason=touched)
         follow_ups += scorer.follow_ups(ctx, shops[shop_id], changes)
     return statuses, follow_ups

@@ -130,7 +130,7 @@ def _apply_event(ctx: Context, session: Session, event_id: int) -> tuple[str, li
         event.status, event.processed_at, event.error = "ignored", now, None
         return "ignored", []
     result = apply.apply_facts(session, ctx, shop, event, facts)
-    changes = scorer.rescore_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
+    changes = scorer.score_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
     event.status, event.processed_at, event.error = "processed", now, None
     if event.topic.startswith(apply.STOREFRONT_PREFIX):  # untrusted storefront traffic never sends an offer
         return "processed", result.follow_ups

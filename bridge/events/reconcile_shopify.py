@@ -21,7 +21,7 @@ from bridge.db.models import Shop
 from bridge.events.ingest import store_event
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.shops.shopify_install import per_shop_webhooks, subscribe
+from bridge.shops.shopify_setup import per_shop_webhooks, subscribe
 from bridge.shops.tokens import shopify_client_for
 from connectors.base import Envelope, StoreError
 from connectors.shopify.client import ShopifyClient

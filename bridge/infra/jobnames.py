@@ -25,9 +25,9 @@ UNREGISTER_WOO_WEBHOOKS = f"{_CATALOGUE}.unregister_woo_webhooks"
 SETUP_SHOP = f"{_CATALOGUE}.setup_shop"
 ERASE_SHOP = f"{_CATALOGUE}.erase_shop"
 # leads
-RESCORE_LEADS = f"{_CATALOGUE}.rescore_leads"
+SCORE_LEADS = f"{_CATALOGUE}.score_leads"
 RESCORE_SHOP = f"{_CATALOGUE}.rescore_shop"
-RESUME_RESCORES = f"{_CATALOGUE}.resume_rescores"
+REQUEUE_RESCORES = f"{_CATALOGUE}.requeue_rescores"
 APPLY_RETENTION = f"{_CATALOGUE}.apply_retention"
 SNAPSHOT_TIERS = f"{_CATALOGUE}.snapshot_tiers"
 # outreach: from an abandoned cart to an inbox
@@ -54,7 +54,7 @@ LEGACY: dict[str, str] = {
     "bridge.woo_reconcile.unregister_woo_webhooks": UNREGISTER_WOO_WEBHOOKS,
     "bridge.shopify_app.setup_shop": SETUP_SHOP,
     "bridge.rescore.rescore_shop": RESCORE_SHOP,
-    "bridge.rescore.resume_rescores": RESUME_RESCORES,
+    "bridge.rescore.resume_rescores": REQUEUE_RESCORES,
     "bridge.retention.retention_job": APPLY_RETENTION,
     "bridge.campaign.sweep_job": SWEEP_CARTS,
     "bridge.campaign.abandon_carts": ABANDON_CARTS,
@@ -66,6 +66,9 @@ LEGACY: dict[str, str] = {
     "bridge.delivery.redeliver_job": REDELIVER_LOST,
     "bridge.delivery.remove_code_job": REMOVE_CODE,
     "bridge.outbound.post_offer": POST_OFFER,
+    # Renamed in the catalogue itself (issue 14: one name per meaning of "rescore").
+    "bridge.jobs.rescore_leads": SCORE_LEADS,
+    "bridge.jobs.resume_rescores": REQUEUE_RESCORES,
 }
 
 
@@ -120,13 +123,13 @@ def rescore_shop_id(shop_id: int, version: int) -> str:
     return f"rescore-{shop_id}-{version}"
 
 
-def rescore_after_id(kind: str, offer_id: int) -> str:
-    """A lead's rescore after an open or a click of one offer."""
+def score_after_id(kind: str, offer_id: int) -> str:
+    """A lead's scoring after an open or a click of one offer."""
     return f"rescore-{kind}-{offer_id}"
 
 
-def rescore_reply_id(lead_id: int, message_id: str) -> str:
-    """A lead's rescore after one reply; a Message-ID (`<…@…>`) is no RQ job id, its digest is."""
+def score_reply_id(lead_id: int, message_id: str) -> str:
+    """A lead's scoring after one reply; a Message-ID (`<…@…>`) is no RQ job id, its digest is."""
     return f"rescore-reply-{lead_id}-{hashlib.sha256(message_id.encode()).hexdigest()[:24]}"
 
 

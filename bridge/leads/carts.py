@@ -114,17 +114,7 @@ def apply_order(
 ) -> Lead | None:
     """Record an order once; close its cart; mark our codes redeemed; make the lead a customer."""
     lead = lead_for(session, shop, order.customer_external_id, order.email, now)
-    if preload.covers(session, shop.id, order_order_id=order.order_id):
-        row = next((o for o in preload.rows(session, Order, shop.id) if o.order_id == order.order_id), None)
-    else:
-        row = session.scalar(
-            sa.select(Order).where(Order.shop_id == shop.id, Order.order_id == order.order_id)
-        )
-    first_time = row is None
-    if row is None:
-        row = Order(shop_id=shop.id, order_id=order.order_id, created_at=order.created_at, total=order.total)
-        session.add(row)
-        preload.remember(session, row)
+    row, first_time = _order_row(session, shop.id, order)
     cart = find_cart(session, shop.id, order.checkout_token, order.cart_token)
     row.lead_id = lead.id if lead else row.lead_id
     row.cart_id = cart.id if cart else row.cart_id
@@ -148,6 +138,22 @@ def apply_order(
             follow_ups.append(lambda: _remove_codes_soon(redis, waiting))
     session.flush()
     return lead
+
+
+def _order_row(session: Session, shop_id: int, order: facts.OrderPlaced) -> tuple[Order, bool]:
+    """The order's row, and True when this call created it (the order was not known yet)."""
+    if preload.covers(session, shop_id, order_order_id=order.order_id):
+        row = next((o for o in preload.rows(session, Order, shop_id) if o.order_id == order.order_id), None)
+    else:
+        row = session.scalar(
+            sa.select(Order).where(Order.shop_id == shop_id, Order.order_id == order.order_id)
+        )
+    if row is not None:
+        return row, False
+    row = Order(shop_id=shop_id, order_id=order.order_id, created_at=order.created_at, total=order.total)
+    session.add(row)
+    preload.remember(session, row)
+    return row, True
 
 
 def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced) -> list[int]:

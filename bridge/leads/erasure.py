@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,34 +16,65 @@ from bridge.leads.emails import normalize_email
 from bridge.leads.people import find_lead
 from connectors import base as facts
 
-PRIVACY_FACTS = (facts.CustomerRedact, facts.DataRequest, facts.ShopRedact, facts.AppUninstalled)
+AfterCommit = Callable[[], None]
+# A handler takes the fact of its own type (the table's key); one callable type cannot say that per entry.
+Handler = Callable[[Session, Context, Shop, Any, datetime], AfterCommit | None]
 
 
-def apply(session: Session, ctx: Context, shop: Shop, fact: Any, now: datetime) -> Callable[[], None] | None:
+def apply(session: Session, ctx: Context, shop: Shop, fact: object, now: datetime) -> AfterCommit | None:
     """Carry out one privacy or lifecycle fact; may return a step to run after commit."""
-    if isinstance(fact, facts.CustomerRedact):
-        lead = find_lead(session, shop.id, fact.external_id, normalize_email(fact.email))
-        if lead is not None:
-            redact_lead(session, lead, now)
-        _scrub_unlinked_carts(session, shop.id, normalize_email(fact.email))
-        scrub_event_log(session, shop.id, [normalize_email(fact.email), fact.external_id])
-    elif isinstance(fact, facts.DataRequest):
-        lead = find_lead(session, shop.id, fact.external_id, normalize_email(fact.email))
-        document = export_lead(session, lead) if lead is not None else {"found": False}
-        session.add(
-            PrivacyExport(shop_id=shop.id, request_id=fact.request_id, created_at=now, document=document)
-        )
-    elif isinstance(fact, facts.AppUninstalled):
-        uninstall(shop, now)
-        return _later_cancel_jobs(ctx, shop.id, shop.platform)
-    elif isinstance(fact, facts.ShopRedact):
-        return _later_erase(ctx, shop.id)
-    else:
+    handler = HANDLERS.get(type(fact))
+    if handler is None:
         raise facts.PayloadError(f"no handler for fact {type(fact).__name__}")
-    return None
+    return handler(session, ctx, shop, fact, now)
 
 
-def check_shop(shop: Shop, items: list[Any]) -> None:
+def _redact_customer(
+    session: Session, ctx: Context, shop: Shop, fact: facts.CustomerRedact, now: datetime
+) -> None:
+    """customers/redact: erase the lead, its unlinked carts and the stored payloads that name it."""
+    email = normalize_email(fact.email)
+    lead = find_lead(session, shop.id, fact.external_id, email)
+    if lead is not None:
+        redact_lead(session, lead, now)
+    _scrub_unlinked_carts(session, shop.id, email)
+    scrub_event_log(session, shop.id, [email, fact.external_id])
+
+
+def _export_customer(
+    session: Session, ctx: Context, shop: Shop, fact: facts.DataRequest, now: datetime
+) -> None:
+    """customers/data_request: keep the export of everything held about the customer."""
+    lead = find_lead(session, shop.id, fact.external_id, normalize_email(fact.email))
+    document = export_lead(session, lead) if lead is not None else {"found": False}
+    session.add(PrivacyExport(shop_id=shop.id, request_id=fact.request_id, created_at=now, document=document))
+
+
+def _uninstalled(
+    session: Session, ctx: Context, shop: Shop, fact: facts.AppUninstalled, now: datetime
+) -> AfterCommit:
+    """app/uninstalled: forget the credentials now, the shop's waiting jobs after commit."""
+    uninstall(shop, now)
+    return _later_cancel_jobs(ctx, shop.id, shop.platform)
+
+
+def _redact_shop(
+    session: Session, ctx: Context, shop: Shop, fact: facts.ShopRedact, now: datetime
+) -> AfterCommit:
+    """shop/redact: erase the shop, in a job of its own after commit."""
+    return _later_erase(ctx, shop.id)
+
+
+HANDLERS: dict[type[object], Handler] = {
+    facts.CustomerRedact: _redact_customer,
+    facts.DataRequest: _export_customer,
+    facts.AppUninstalled: _uninstalled,
+    facts.ShopRedact: _redact_shop,
+}
+PRIVACY_FACTS = tuple(HANDLERS)
+
+
+def check_shop(shop: Shop, items: Sequence[object]) -> None:
     """Refuse facts whose payload names another shop than the one the delivery was signed and stored for
     (one app secret signs every Shopify shop's deliveries: a captured body can be replayed to another)."""
     for fact in items:
@@ -52,7 +83,7 @@ def check_shop(shop: Shop, items: list[Any]) -> None:
             raise facts.PayloadError(f"the payload's shop is not the delivery's shop ({type(fact).__name__})")
 
 
-def _later_cancel_jobs(ctx: Context, shop_id: int, platform: str = "shopify") -> Callable[[], None]:
+def _later_cancel_jobs(ctx: Context, shop_id: int, platform: str = "shopify") -> AfterCommit:
     def step() -> None:
         # Waiting Shopify jobs are dropped; a running one sees `uninstalled_at` and stops.
         queue.drop_waiting(
@@ -67,7 +98,7 @@ def _later_cancel_jobs(ctx: Context, shop_id: int, platform: str = "shopify") ->
     return step
 
 
-def _later_erase(ctx: Context, shop_id: int) -> Callable[[], None]:
+def _later_erase(ctx: Context, shop_id: int) -> AfterCommit:
     """Erasing the shop deletes the event being processed, so it runs as its own job."""
 
     def step() -> None:
@@ -157,14 +188,14 @@ def scrub_event_log(session: Session, shop_id: int, needles: list[str | None]) -
             for column in (Event.payload, Event.error)
         )
     )
-    done = session.execute(
+    blanked = session.execute(
         sa.update(Event)
         .where(Event.shop_id == shop_id, mentions)
         .values(
             payload='{"redacted": true}',
             error=sa.case((Event.error.is_(None), None), else_=sa.literal(REDACTED_ERROR)),
         )
-    ).rowcount
+    )
     exported = sa.or_(
         *(
             sa.func.lower(sa.cast(PrivacyExport.document, sa.Text)).contains(t.lower(), autoescape=True)
@@ -172,7 +203,7 @@ def scrub_event_log(session: Session, shop_id: int, needles: list[str | None]) -
         )
     )
     session.execute(sa.delete(PrivacyExport).where(PrivacyExport.shop_id == shop_id, exported))
-    return int(done or 0)
+    return cast(sa.CursorResult[Any], blanked).rowcount
 
 
 def uninstall(shop: Shop, now: datetime) -> None:

@@ -121,7 +121,7 @@ def add_activity(
         "source_event_id": event_id,
         "storefront": storefront,
     }
-    dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql  # type: ignore[union-attr]
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     insert = dialect.insert(Activity).values(**values)
     if storefront:
         stmt = insert.on_conflict_do_nothing()

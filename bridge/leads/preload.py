@@ -10,9 +10,9 @@ seen: the insert that follows hits a unique constraint and the batch goes one ev
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,14 +23,17 @@ from connectors import base as facts
 
 _INFO_KEY = "relance.preloaded"
 T = TypeVar("T")
+Row = TypeVar("Row", Lead, Cart, Order)
 Key = tuple[int, str, str]  # shop id, what (e.g. "lead.email"), value
 
 
 @dataclass
 class Preloaded:
+    """A batch transaction's preloaded keys, the rows it holds and the values it computed once."""
+
     keys: set[Key] = field(default_factory=set)
-    rows: list[Any] = field(default_factory=list)  # strong references: the identity map's are weak
-    values: dict[Any, Any] = field(default_factory=dict)
+    rows: list[object] = field(default_factory=list)  # strong references: the identity map's are weak
+    values: dict[Hashable, object] = field(default_factory=dict)
 
 
 def begin(session: Session) -> None:
@@ -38,7 +41,7 @@ def begin(session: Session) -> None:
     session.info[_INFO_KEY] = Preloaded()
 
 
-def once(session: Session, key: Any, compute: Callable[[], T]) -> T:
+def once(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     """`compute()`, remembered for the rest of a batch transaction (e.g. a shop's rules); outside one, just
     `compute()`."""
     state: Preloaded | None = session.info.get(_INFO_KEY)
@@ -46,10 +49,10 @@ def once(session: Session, key: Any, compute: Callable[[], T]) -> T:
         return compute()
     if key not in state.values:
         state.values[key] = compute()
-    return state.values[key]  # type: ignore[no-any-return]
+    return cast(T, state.values[key])  # stored by `compute` under this key
 
 
-def keys_of(shop_id: int, items: Iterable[Any]) -> set[Key] | None:
+def keys_of(shop_id: int, items: Iterable[object]) -> set[Key] | None:
     """The lookup keys of some facts; None for a fact of another kind (privacy requests end a batch before
     they get here; anything new is looked up the ordinary way until it is listed here)."""
     found: set[Key] = set()
@@ -92,7 +95,7 @@ _COLUMNS = {
     "order.checkout_token": Order.checkout_token,
     "order.cart_token": Order.cart_token,
 }
-_MODELS: dict[str, Any] = {"lead": Lead, "cart": Cart, "order": Order}
+_MODELS: dict[str, type[Lead] | type[Cart] | type[Order]] = {"lead": Lead, "cart": Cart, "order": Order}
 
 
 def preload(session: Session, keys: set[Key]) -> None:
@@ -119,17 +122,17 @@ def covers(session: Session, shop_id: int, **wanted: object) -> bool:
     )
 
 
-def rows(session: Session, model: type[T], shop_id: int) -> Iterator[T]:
+def rows(session: Session, model: type[Row], shop_id: int) -> Iterator[Row]:
     """The rows of `model` for a shop that this transaction preloaded or created and has not deleted."""
     state: Preloaded = session.info[_INFO_KEY]
     for row in state.rows:
-        if isinstance(row, model) and row.shop_id == shop_id:  # type: ignore[attr-defined]
+        if isinstance(row, model) and row.shop_id == shop_id:
             inspected = sa.inspect(row)
             if not (inspected.deleted or inspected.was_deleted or inspected.detached):
                 yield row
 
 
-def remember(session: Session, row: object) -> None:
+def remember(session: Session, row: Lead | Cart | Order) -> None:
     """A row this transaction created: later lookups in the batch must find it."""
     state: Preloaded | None = session.info.get(_INFO_KEY)
     if state is not None:

@@ -10,7 +10,8 @@ the older run superseded (bridge.leads.rules), and the older job stops at its ne
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,13 +27,13 @@ from bridge.leads import scores as scorer
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
-JOB_TIMEOUT = 3600  # a killed job is retried by RQ (and re-queued by resume_rescores) from its checkpoint
+JOB_TIMEOUT = 3600  # a killed job is retried by RQ (and re-queued by requeue_rescores) from its checkpoint
 
 
 def enqueue_rescore(ctx: Context, shop_id: int, version: int) -> bool:
     """Queue the rescore of a version unless already queued or running; False if not queued."""
     name = jobnames.rescore_shop_id(shop_id, version)  # one job per shop and version
-    outcome = queue.requeue(  # when refused, resume_rescores queues it once Redis is back
+    outcome = queue.requeue(  # when refused, requeue_rescores queues it once Redis is back
         ctx.redis,
         jobnames.RESCORE_SHOP,
         shop_id,
@@ -44,7 +45,7 @@ def enqueue_rescore(ctx: Context, shop_id: int, version: int) -> bool:
     return outcome == "queued"
 
 
-def resume(ctx: Context) -> int:
+def requeue_rescores(ctx: Context) -> int:
     """Queue again the unfinished runs whose job was lost; returns how many."""
     with ctx.sessions() as session:
         pending = session.execute(
@@ -53,7 +54,7 @@ def resume(ctx: Context) -> int:
     return sum(enqueue_rescore(ctx, shop_id, version) for shop_id, version in pending)
 
 
-def run(
+def rescore_shop(
     ctx: Context, shop_id: int, version: int, *, batch_size: int = BATCH_SIZE, max_batches: int | None = None
 ) -> int:
     """Process batches until the run is done, superseded or `max_batches` ran; returns leads rescored."""
@@ -64,14 +65,16 @@ def run(
     rules = scoring.load_rules(document["scoring"])
     done = batches = 0
     while max_batches is None or batches < max_batches:
-        count = run_batch(ctx, shop_id, version, rules, batch_size)
+        count = rescore_batch(ctx, shop_id, version, rules, batch_size)
         if count is None:
             break
         done, batches = done + count, batches + 1
     return done
 
 
-def run_batch(ctx: Context, shop_id: int, version: int, rules: scoring.Rules, batch_size: int) -> int | None:
+def rescore_batch(
+    ctx: Context, shop_id: int, version: int, rules: scoring.Rules, batch_size: int
+) -> int | None:
     """Rescore the next batch in one transaction; None when there is nothing (more) to do."""
     with transaction(ctx.sessions) as session:
         checkpoint = _checkpoint(session, shop_id, version)
@@ -85,7 +88,7 @@ def run_batch(ctx: Context, shop_id: int, version: int, rules: scoring.Rules, ba
             return None
         shop = session.get(Shop, shop_id)
         assert shop is not None  # the run row cascades with its shop
-        changes = scorer.rescore_leads(session, shop, ids, now, reason=f"rules v{version}", rules=rules)
+        changes = scorer.score_leads(session, shop, ids, now, reason=f"rules v{version}", rules=rules)
         if changes:
             session.execute(
                 _run_row(shop_id, version).values(tier_changes=RescoreRun.tier_changes + len(changes))
@@ -135,7 +138,9 @@ def _next_ids(session: Session, shop_id: int, after: int, limit: int) -> list[in
     )
 
 
-def _advance(session: Session, shop_id: int, version: int, checkpoint: int, ids: list[int], now: Any) -> bool:
+def _advance(
+    session: Session, shop_id: int, version: int, checkpoint: int, ids: list[int], now: datetime
+) -> bool:
     """Move the checkpoint (or finish the run) only if nobody moved it since we read it."""
     values: dict[str, Any] = {"updated_at": now}
     if ids:
@@ -147,4 +152,4 @@ def _advance(session: Session, shop_id: int, version: int, checkpoint: int, ids:
         .where(RescoreRun.status == "running", RescoreRun.last_lead_id == checkpoint)
         .values(**values)
     )
-    return bool(getattr(claimed, "rowcount", 0))
+    return bool(cast(sa.CursorResult[Any], claimed).rowcount)

@@ -12,6 +12,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -75,7 +76,7 @@ def _scrub_anonymous_carts(ctx: Context, cutoff: datetime) -> int:
             .where(Cart.lead_id.is_(None), Cart.last_activity_at < cutoff, Cart.email.is_not(None))
             .values(email=None, items={}, recovery_url=None, source={}, cart_token=None, checkout_token=None)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return cast(sa.CursorResult[Any], result).rowcount
 
 
 def _delete_old_events(ctx: Context, cutoff: datetime) -> int:
@@ -88,7 +89,8 @@ def _delete_old_events(ctx: Context, cutoff: datetime) -> int:
                 .limit(BATCH)
                 .scalar_subquery()
             )
-            deleted = int(session.execute(sa.delete(Event).where(Event.id.in_(ids))).rowcount or 0)  # type: ignore[attr-defined]
+            result = session.execute(sa.delete(Event).where(Event.id.in_(ids)))
+            deleted = cast(sa.CursorResult[Any], result).rowcount
         total += deleted
         if deleted < BATCH:
             return total

@@ -3,7 +3,7 @@
 Every accepted change is a new version (who, when, diff); the newest is live; restoring an
 old version writes it again as a new one. Saving also records a pending bulk rescore run
 (`rescore_runs`), so the rescore is durable before any job is queued: the caller enqueues
-`bridge.leads.rescore.enqueue_rescore` after commit, and `bridge.leads.rescore.resume_rescores` catches
+`bridge.leads.rescore.enqueue_rescore` after commit, and `bridge.leads.rescore.requeue_rescores` catches
 a lost enqueue.
 """
 
@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
@@ -191,6 +191,7 @@ def describe(row: Ruleset | None) -> dict[str, Any]:
 
 
 def lock_shop(session: Session, shop_id: int) -> None:
+    """Hold the shop's row until the transaction ends, so two saves never take the same version number."""
     # Serializes version numbering per shop on PostgreSQL; SQLite serializes writers itself and the
     # unique (shop_id, version) constraint refuses a racing duplicate either way.
     session.execute(sa.select(Shop.id).where(Shop.id == shop_id).with_for_update())
@@ -247,7 +248,7 @@ def live_rules(session: Session, shop_id: int) -> dict[str, Any] | None:
 
 
 T = TypeVar("T")
-_parsed: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_parsed: OrderedDict[tuple[str, str], object] = OrderedDict()
 _parsed_lock = threading.Lock()
 
 
@@ -258,7 +259,7 @@ def parsed(kind: str, document: Any, load: Callable[[Any], T], keep: int = 512) 
     with _parsed_lock:
         if key in _parsed:
             _parsed.move_to_end(key)
-            return _parsed[key]  # type: ignore[no-any-return]
+            return cast(T, _parsed[key])  # what `load` returned for this kind and document
     value = load(document)
     with _parsed_lock:
         _parsed[key] = value
@@ -283,7 +284,8 @@ def campaign_settings_for(session: Session, shop_id: int) -> CampaignSettings:
     settings = parsed("campaign", document.get("campaign") or DEFAULT_CAMPAIGN, load_stored_campaign)
     shop = session.get(Shop, shop_id)  # usually in the session already: no query
     if settings.timezone is None:
-        settings = dataclasses.replace(settings, timezone=zone_or_utc(shop and shop.timezone).key)
+        zone = shop.timezone if shop is not None else None
+        settings = dataclasses.replace(settings, timezone=zone_or_utc(zone).key)
     if shop is not None and shop.platform == "shopify" and not settings.require_consent:
         # Saving refuses it on Shopify (`save`); rules stored before that rule still never mail a
         # discount to a customer who did not accept marketing emails.

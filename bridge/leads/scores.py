@@ -1,4 +1,5 @@
-"""Rescoring leads: load rows, call the pure engine, write scores and tier changes."""
+"""Scoring leads: load rows, call the pure engine, write scores and tier changes (after an event, an open,
+a click or a reply; `bridge.leads.rescore` runs it over a whole shop after a rules change)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def breakdown_json(result: scoring.Score) -> dict[str, Any]:
     }
 
 
-def rescore_leads(
+def score_leads(
     session: Session,
     shop: Shop,
     lead_ids: Iterable[int],
@@ -85,8 +86,8 @@ def rescore_leads(
     reason: str | Mapping[int, str],
     rules: scoring.Rules | None = None,
 ) -> list[TierChange]:
-    """Recompute and store the score of some leads; returns their tier changes. `reason`: one for all, or
-    each lead's own."""
+    """Recompute and store the score of some leads in the caller's transaction; returns their tier changes.
+    `reason`: one for all, or each lead's own."""
     ids = sorted(set(lead_ids))
     if not ids:
         return []
@@ -145,13 +146,13 @@ def follow_ups(ctx: Context, shop: Shop, changes: list[TierChange]) -> list[Call
     return [plan_offers]
 
 
-def rescore_many(ctx: Context, shop_id: int, lead_ids: list[int], reason: str) -> int:
-    """Job body: rescore leads of one shop in their own transaction."""
+def score_and_commit(ctx: Context, shop_id: int, lead_ids: list[int], reason: str) -> int:
+    """Score some leads of one shop in a transaction of their own, then run the follow-ups; how many."""
     with transaction(ctx.sessions) as session:
         shop = session.get(Shop, shop_id)
         if shop is None:
             return 0
-        changes = rescore_leads(session, shop, lead_ids, ctx.now(), reason)
+        changes = score_leads(session, shop, lead_ids, ctx.now(), reason)
     for step in follow_ups(ctx, shop, changes):
         step()
     return len(lead_ids)

@@ -20,7 +20,7 @@ from bridge.infra.context import Context
 from bridge.leads import rules
 from bridge.leads.people import add_activity
 from bridge.leads.rules import lock_shop
-from bridge.leads.scores import rescore_leads
+from bridge.leads.scores import score_leads
 from bridge.outreach.decision_inputs import DecisionInputs, budget_spent, load_inputs
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def plan_cart_offer(ctx: Context, cart_id: int) -> str:
         lead = _locked_lead(session, cart.lead_id)
         assert lead is not None and cart.abandoned_at is not None
         if add_activity(session, lead, "cart_abandoned", cart.abandoned_at, f"cart:{cart_id}", None):
-            rescore_leads(session, shop, [lead.id], ctx.now(), "cart abandoned")
+            score_leads(session, shop, [lead.id], ctx.now(), "cart abandoned")
         offer = _plan(ctx, session, settings, shop, lead, cart, "abandoned_cart")
     return _after_plan(ctx, offer)
 

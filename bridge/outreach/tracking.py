@@ -97,11 +97,11 @@ def _record(ctx: Context, offer_id: int, kind: str) -> Offer | None:
     if added:
         queue.enqueue(
             ctx.redis,
-            jobnames.RESCORE_LEADS,
+            jobnames.SCORE_LEADS,
             shop_id,
             [lead_id],
             f"{kind} of offer {offer_id}",
-            job_id=jobnames.rescore_after_id(kind, offer_id),
+            job_id=jobnames.score_after_id(kind, offer_id),
             queue=queue.CAMPAIGNS,
         )
     return offer
@@ -207,11 +207,11 @@ def email_reply() -> tuple[Response, int]:
     session.commit()
     queue.enqueue(
         ctx.redis,
-        jobnames.RESCORE_LEADS,
+        jobnames.SCORE_LEADS,
         g.shop.id,
         [lead.id],
         "email reply",
-        job_id=jobnames.rescore_reply_id(lead.id, ref),  # one reply queues one rescore
+        job_id=jobnames.score_reply_id(lead.id, ref),  # one reply queues one rescore
         queue=queue.CAMPAIGNS,
     )
     return jsonify(recorded=True), 202

@@ -1,5 +1,6 @@
 """A connected store: the shop registry and its keys, offline tokens, store API clients, installs (Shopify
-OAuth, WooCommerce key exchange), embedded-admin sessions, key rotation and admin users.
+OAuth and the setup job after it, WooCommerce key exchange), embedded-admin sessions, key rotation and admin
+users.
 
 May import: leads, infra, db.
 """

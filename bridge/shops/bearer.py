@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import ParamSpec
 
 from flask import g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from bridge.infra.web import context
 from bridge.shops import registry as shops
 
+P = ParamSpec("P")
 
-def authenticated(view: Any) -> Any:
+
+def authenticated(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Resolve the Bearer API key to a shop (401 otherwise) and open a session for the view."""
 
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return jsonify(error="missing bearer API key"), 401

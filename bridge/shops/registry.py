@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.db.models import Shop
+from bridge.infra.context import Signer
 from bridge.infra.crypto import Vault, hash_key, new_key
 from bridge.infra.settings import Settings
 
@@ -39,19 +40,10 @@ def create_shop(
     api_version: str = "",
 ) -> NewShop:
     """Create a shop with fresh keys, or refresh credentials of an existing one (keys kept)."""
-    shop = session.scalar(sa.select(Shop).where(Shop.platform == platform, Shop.domain == domain))
+    shop = by_domain(session, platform, domain)
     api_key = new_key("rl_")
     if shop is None:
-        shop = Shop(
-            platform=platform,
-            domain=domain,
-            name=name or domain,
-            shop_key=new_key("s_", 12),
-            public_key=new_key("pk_", 12),
-            api_key_hash=hash_key(api_key),
-            settings={},
-            api_version=api_version,
-        )
+        shop = new_shop(platform, domain, name or domain, api_version, api_key)
         session.add(shop)
     else:
         shop.api_key_hash = hash_key(api_key)
@@ -66,6 +58,20 @@ def create_shop(
             setattr(shop, column, vault.encrypt(value))
     session.flush()
     return NewShop(shop=shop, api_key=api_key)
+
+
+def new_shop(platform: str, domain: str, name: str, api_version: str, api_key: str) -> Shop:
+    """A new shop row with fresh URL and public keys; the API key is kept as its hash only."""
+    return Shop(
+        platform=platform,
+        domain=domain,
+        name=name,
+        shop_key=new_key("s_", 12),
+        public_key=new_key("pk_", 12),
+        api_key_hash=hash_key(api_key),
+        settings={},
+        api_version=api_version,
+    )
 
 
 def new_webhook_secret() -> str:
@@ -104,17 +110,9 @@ def new_api_key(shop: Shop) -> str:
     return api_key
 
 
-@dataclass(frozen=True)
-class Signer:
-    """What the webhook receivers need to know about a shop: its id and signing secrets."""
-
-    shop_id: int
-    platform: str
-    secrets: tuple[str, ...]
-
-
 class SignerCache:
-    """Shops' signing secrets kept in memory for a short while: no query or decryption per webhook."""
+    """Shops' signing secrets kept in memory for a short while: no query or decryption per webhook (the
+    context's `Signers` port)."""
 
     def __init__(
         self, sessions: sessionmaker[Session], vault: Vault, settings: Settings, ttl: float = 30.0

@@ -7,11 +7,13 @@ which tells App Bridge to fetch a fresh token and retry (tokens only live a minu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec
 from urllib.parse import urlsplit
 
-from flask import g, jsonify, make_response, request
+from flask import Response, g, jsonify, make_response, request
+from flask.typing import ResponseReturnValue
 
 from bridge.infra.context import Context
 from bridge.infra.observability import frame_ancestors_header
@@ -20,6 +22,7 @@ from bridge.shops import registry as shops
 from connectors.shopify import oauth
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+P = ParamSpec("P")
 
 
 def session_claims(ctx: Context, header_or_token: str | None) -> dict[str, Any] | None:
@@ -61,11 +64,11 @@ def _presented_token() -> str | None:
     return request.args.get("id_token") or None
 
 
-def session_token_required(view: Any) -> Any:
+def session_token_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response]:
     """Admin views: verify the session token, set `g.shop_id` and `g.shop_domain`, let the shop frame us."""
 
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
         ctx = context()
         claims = session_claims(ctx, _presented_token())
         shop_id = _installed_shop_id(ctx, claims) if claims else None

@@ -1,18 +1,16 @@
-"""The Shopify app: install by code grant, token exchange for the embedded admin, per-shop setup job.
+"""The Shopify app's install: the code grant, and the token exchange for the embedded admin.
 
 Checks run before anything is written: a request that fails one gets a 4xx with the reason and leaves
-the database as it was. Slow store calls (shop details, webhook subscriptions, pixel) run in a job.
+the database as it was. Slow store calls (shop details, webhook subscriptions, pixel) run in a job
+(bridge.shops.shopify_setup).
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import logging
 import secrets
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
 
 import requests
 import sqlalchemy as sa
@@ -20,25 +18,19 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa_exc
 
-from bridge.db import locked, transaction
-from bridge.db.models import Nonce, Shop
+from bridge.db import transaction
+from bridge.db.models import Nonce
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.infra.web import context
 from bridge.shops import sessions as session_auth
 from bridge.shops import tokens
 from connectors.base import StoreError
-from connectors.shopify import graphql as gql
 from connectors.shopify import oauth
-from connectors.shopify.client import ShopifyClient
-from connectors.shopify.webhooks import SUBSCRIBED_TOPICS
 
-log = logging.getLogger(__name__)
 bp = Blueprint("shopify_app", __name__)
 
 SCOPES = oauth.SCOPES
-# Per-shop subscriptions, kept only for shops installed before the app configuration declared the topics.
-WEBHOOK_TOPICS = tuple(sorted(gql.webhook_topic(topic) for topic in SUBSCRIBED_TOPICS))
 SHOP_SUFFIX = ".myshopify.com"
 STATE_PURPOSE = "shopify_state"
 STATE_TTL = timedelta(minutes=10)
@@ -113,7 +105,24 @@ def _configured() -> Context:
     return ctx
 
 
-def _grant(ctx: Context, trade: Callable[..., oauth.TokenSet], shop: str, value: str) -> oauth.TokenSet:
+class TokenTrade(Protocol):
+    """One of Shopify's token endpoints (`oauth.exchange_code`, `oauth.token_exchange`)."""
+
+    def __call__(
+        self,
+        session: requests.Session,
+        shop: str,
+        api_key: str,
+        secret: str,
+        value: str,
+        /,
+        *,
+        api_origin: str | None = None,
+        now: datetime | None = None,
+    ) -> oauth.TokenSet: ...
+
+
+def _grant(ctx: Context, trade: TokenTrade, shop: str, value: str) -> oauth.TokenSet:
     """Call one of Shopify's token endpoints (code grant, token exchange) with our app credentials."""
     s = ctx.settings
     with requests.Session() as http:
@@ -141,7 +150,7 @@ def _take_state(ctx: Context, state: str, shop: str) -> bool:
     if not state:
         return False
     with transaction(ctx.sessions) as session:
-        result = session.execute(
+        taken = session.execute(
             sa.delete(Nonce).where(
                 Nonce.value == state,
                 Nonce.purpose == STATE_PURPOSE,
@@ -149,7 +158,7 @@ def _take_state(ctx: Context, state: str, shop: str) -> bool:
                 Nonce.expires_at > ctx.now(),
             )
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return cast(sa.CursorResult[Any], taken).rowcount == 1
 
 
 def admin_url(ctx: Context, shop: str, host: str | None = None) -> str:
@@ -196,56 +205,3 @@ def finish_install(ctx: Context, domain: str, granted: oauth.TokenSet) -> int:
     job_id = jobnames.setup_shop_id(shop_id)
     queue.enqueue(ctx.redis, jobnames.SETUP_SHOP, shop_id, job_id=job_id, queue=queue.MAINTENANCE)
     return shop_id
-
-
-def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> list[str]:
-    """Body of `setup_shop`; the per-shop webhook subscription ids (none once the app config has them)."""
-    with ctx.sessions() as session:
-        shop = session.get(Shop, shop_id)
-    if shop is None or shop.uninstalled_at is not None:
-        return []
-    client = tokens.shopify_client_for(ctx, shop, http)
-    info = client.shop_info()
-    hooks = subscribe(ctx, client, shop)
-    pixel_settings = {"bridgeUrl": ctx.settings.public_url, "publicKey": shop.public_key}
-    pixel_id = activate_pixel(client, pixel_settings)
-    with transaction(ctx.sessions) as session:
-        row = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost update
-        if row is not None:
-            row.name, row.currency, row.timezone = info.name or row.name, info.currency, info.timezone
-            row.settings = {**(row.settings or {}), "webhooks": hooks, "web_pixel_id": pixel_id}
-    return list(hooks.get("ids") or [])
-
-
-def per_shop_webhooks(shop: Shop) -> bool:
-    """Whether the shop was subscribed topic by topic by API (installed before shopify.app.toml declared
-    the topics): Shopify deletes such subscriptions after repeated failed deliveries, so they are checked."""
-    return bool(((shop.settings or {}).get("webhooks") or {}).get("ids"))
-
-
-def subscribe(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any]:
-    """The shop's `webhooks` setting: app-specific subscriptions (shopify.app.toml, deployed with the CLI)
-    for new installs; an older install's per-shop subscriptions are re-created where missing."""
-    address = f"{ctx.settings.public_url}/webhooks/shopify"
-    stamp = {"address": address, "registered_at": ctx.now().isoformat()}
-    if not per_shop_webhooks(shop):
-        return {"source": "app_config", **stamp}
-    return {"source": "shop", "ids": client.register_webhooks(address, WEBHOOK_TOPICS), **stamp}
-
-
-def activate_pixel(client: ShopifyClient, settings: dict[str, str]) -> str | None:
-    """Create the shop's web pixel with our settings (or update the one it has); its id, None if refused."""
-    variables: dict[str, Any] = {"webPixel": {"settings": json.dumps(settings)}}
-    try:
-        payload = client.execute(gql.PIXEL_CREATE, variables)["webPixelCreate"] or {}
-        if any(e.get("code") == "TAKEN" for e in payload.get("userErrors") or []):  # reinstall, new URL
-            found = (client.execute(gql.PIXEL_FIND).get("webPixel") or {}).get("id")
-            if found:
-                payload = client.execute(gql.PIXEL_UPDATE, {"id": found, **variables})["webPixelUpdate"] or {}
-    except StoreError as exc:
-        log.warning("web pixel not activated: %s", exc.code or exc)
-        return None
-    pixel_id: str | None = (payload.get("webPixel") or {}).get("id")
-    if pixel_id is None:
-        log.warning("web pixel not activated: %s", payload.get("userErrors") or "no answer")
-    return pixel_id

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, MutableMapping
-from typing import Any
+from typing import Any, TypedDict, Unpack, cast
 
 import sqlalchemy as sa
 from redis import Redis
 
 from bridge.db import transaction
 from bridge.db.models import Shop
+from bridge.infra import observability
 from bridge.infra.context import Context
 from bridge.infra.netguard import guard_for
+from bridge.shops import tokens
 from connectors.base import StoreClient, StoreError
 from connectors.demo import DemoStoreClient
 from connectors.woocommerce.client import WooClient
@@ -40,10 +42,11 @@ class RedisHash(MutableMapping[str, str]):
             raise KeyError(name)
 
     def __iter__(self) -> Iterator[str]:
-        return (k.decode() if isinstance(k, bytes) else str(k) for k in self.redis.hkeys(self.key))
+        names = cast(list[bytes | str], self.redis.hkeys(self.key))  # redis-py types sync and async replies
+        return (k.decode() if isinstance(k, bytes) else str(k) for k in names)
 
     def __len__(self) -> int:
-        return int(self.redis.hlen(self.key))
+        return cast(int, self.redis.hlen(self.key))
 
 
 def client_for(ctx: Context, shop: Shop) -> StoreClient:
@@ -53,14 +56,9 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
     if (shop.settings or {}).get("demo"):
         return DemoStoreClient(RedisHash(ctx.redis, f"relance:demo:{shop.id}:codes"))
     if shop.platform == "shopify":
-        from bridge.infra import observability
-        from bridge.shops import tokens
-
         session = observability.store_session(ctx.redis, "shopify")
-        return tokens.shopify_client_for(ctx, shop, session)  # type: ignore[no-any-return]
+        return tokens.shopify_client_for(ctx, shop, session)
     if shop.platform == "woocommerce":
-        from connectors.woocommerce.client import WooClient
-
         if shop.disconnected_at is not None:
             raise StoreError("the store refused Relance's REST keys: reconnect the shop", code="disconnected")
         key, secret = ctx.vault.decrypt(shop.consumer_key_enc), ctx.vault.decrypt(shop.consumer_secret_enc)
@@ -74,11 +72,12 @@ def mark_disconnected(ctx: Context, shop_id: int) -> bool:
     """The WooCommerce store refused the shop's REST keys (revoked): record it once, so offers stop and the
     admin page shows how to reconnect; True when this call marked it."""
     with transaction(ctx.sessions) as session:
-        marked = session.execute(
+        changed = session.execute(
             sa.update(Shop)
             .where(Shop.id == shop_id, Shop.platform == "woocommerce", Shop.disconnected_at.is_(None))
             .values(disconnected_at=ctx.now())
-        ).rowcount
+        )
+        marked = cast(sa.CursorResult[Any], changed).rowcount
     if marked:
         log.warning(
             "shop %s: the store refused its REST keys; marked disconnected until reinstalled", shop_id
@@ -96,7 +95,16 @@ def mark_connected(ctx: Context, shop_id: int) -> None:
         )
 
 
-def make_client(ctx: Context, store_url: str, key: str, secret: str, **options: Any) -> WooClient:
+class ClientOptions(TypedDict, total=False):
+    """What a caller may change of a WooCommerce REST client (the client's defaults otherwise)."""
+
+    timeout: float
+    attempts: int
+
+
+def make_client(
+    ctx: Context, store_url: str, key: str, secret: str, **options: Unpack[ClientOptions]
+) -> WooClient:
     """A REST client for a store (public addresses only), from the context's factory when one is set."""
     factory = ctx.woo_client
     client: WooClient = factory(store_url, key, secret, session=guard_for(ctx).session(), **options)

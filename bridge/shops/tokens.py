@@ -8,8 +8,8 @@ lock on that row and re-reads it first: whoever waited finds the new token and u
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import requests
 from sqlalchemy.orm import Session
@@ -65,18 +65,26 @@ def has_live_token(ctx: Context, domain: str) -> bool:
 
 def access_token_provider(ctx: Context, shop_id: int, http: requests.Session | None = None) -> TokenProvider:
     """The shop's current access token for the store client; refreshes ahead of expiry or on a 401."""
-    cached: dict[str, Any] = {}
+    cached = _Cached()
 
     def provide(*, force_refresh: bool = False) -> str:
-        expires_at = cached.get("expires_at")
-        if not force_refresh and expires_at is not None and expires_at - ctx.now() > REFRESH_AHEAD:
-            return str(cached["token"])
-        rejected = cached.get("token") if force_refresh else None
+        fresh = cached.expires_at is not None and cached.expires_at - ctx.now() > REFRESH_AHEAD
+        if not force_refresh and fresh and cached.token is not None:
+            return cached.token
+        rejected = cached.token if force_refresh else None
         token, expires_at = current_token(ctx, shop_id, force=force_refresh, rejected=rejected, http=http)
-        cached.update(token=token, expires_at=expires_at)
+        cached.token, cached.expires_at = token, expires_at
         return token
 
     return provide
+
+
+@dataclass
+class _Cached:
+    """A token provider's last token and its expiry (None: never fetched, or a non-expiring token)."""
+
+    token: str | None = None
+    expires_at: datetime | None = None
 
 
 def current_token(

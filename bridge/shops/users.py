@@ -146,10 +146,9 @@ def login_blocked(redis: Redis, email: str, address: str) -> bool:
     """True when the next attempt of this email from this address would be refused (reads only)."""
     limits = _limits(email, address)
     try:
-        counts = redis.mget([key for key, _ in limits])
+        counts = cast(list[bytes | None], redis.mget([key for key, _ in limits]))  # sync client: a list
     except (RedisError, OSError):
         return False
     return any(
-        count is not None and int(cast(bytes, count)) >= limit
-        for count, (_, limit) in zip(counts, limits, strict=True)
+        count is not None and int(count) >= limit for count, (_, limit) in zip(counts, limits, strict=True)
     )

@@ -12,6 +12,7 @@ import ipaddress
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
@@ -172,7 +173,7 @@ def use_invite(db: Session, token: str, store: str, now: datetime) -> bool:
         .values(purpose=INVITE_USED)
         .execution_options(synchronize_session=False)
     )
-    return bool(token) and used.rowcount == 1  # type: ignore[attr-defined]
+    return bool(token) and cast(sa.CursorResult[Any], used).rowcount == 1
 
 
 def _digest(token: str) -> str:

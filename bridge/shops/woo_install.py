@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from bridge.db import transaction
 from bridge.db.models import Nonce, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.infra.crypto import Vault, hash_key, new_key
+from bridge.infra.crypto import Vault, new_key
 from bridge.infra.web import context
 from bridge.shops import registry as shops
 from bridge.shops import woo_access
@@ -136,16 +137,7 @@ def upsert_shop(
     api_key = None
     if shop is None:
         api_key = new_key("rl_")
-        shop = Shop(
-            platform="woocommerce",
-            domain=store,
-            name=urlsplit(store).netloc,
-            shop_key=new_key("s_", 12),
-            public_key=new_key("pk_", 12),
-            api_key_hash=hash_key(api_key),
-            settings={},
-            api_version="wc/v3",
-        )
+        shop = shops.new_shop("woocommerce", store, urlsplit(store).netloc, "wc/v3", api_key)
         db.add(shop)
     shop.consumer_key_enc = vault.encrypt(consumer_key)
     shop.consumer_secret_enc = vault.encrypt(consumer_secret)
@@ -174,7 +166,7 @@ def _claim(ctx: Context, value: str) -> str | None:
             .values(purpose=CLAIMED)
             .execution_options(synchronize_session=False)
         )
-        return store if used.rowcount == 1 else None  # type: ignore[attr-defined]
+        return store if cast(sa.CursorResult[Any], used).rowcount == 1 else None
 
 
 def _finish(ctx: Context, value: str, purpose: str, subject: str) -> None:

@@ -30,6 +30,8 @@ ARGS: dict[str, tuple[object, ...]] = {
     "bridge.delivery.redeliver_job": (),
     "bridge.delivery.remove_code_job": (ABSENT,),
     "bridge.outbound.post_offer": (ABSENT,),
+    "bridge.jobs.rescore_leads": (ABSENT, [ABSENT], "opened offer 1"),
+    "bridge.jobs.resume_rescores": (),
 }
 
 

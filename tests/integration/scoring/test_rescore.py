@@ -59,7 +59,7 @@ def test_a_crash_half_way_resumes_without_skipping_or_repeating_a_lead(
 ):
     shop = shopify_shop["id"]
     version = save(ctx, shop, rules(add_to_cart=30))
-    assert rescore.run(ctx, shop, version, batch_size=3, max_batches=2) == 6  # part of it
+    assert rescore.rescore_shop(ctx, shop, version, batch_size=3, max_batches=2) == 6  # part of it
     assert run_row(ctx, shop, version).last_lead_id == ten_leads[5]
 
     def die(session):
@@ -68,15 +68,16 @@ def test_a_crash_half_way_resumes_without_skipping_or_repeating_a_lead(
     sa.event.listen(ctx.sessions, "before_commit", die)
     try:
         with pytest.raises(WorkerKilled):
-            rescore.run(ctx, shop, version, batch_size=3)  # dies inside the third batch, before its commit
+            # dies inside the third batch, before its commit
+            rescore.rescore_shop(ctx, shop, version, batch_size=3)
     finally:
         sa.event.remove(ctx.sessions, "before_commit", die)
     crashed = run_row(ctx, shop, version)
     assert (crashed.status, crashed.last_lead_id, crashed.processed) == ("running", ten_leads[5], 6)
     assert set(changes_per_lead(ctx, f"rules v{version}")) == set(ten_leads[:6])
 
-    assert jobs.resume_rescores() == 1  # the periodic relay queues the unfinished run again
-    assert jobs.resume_rescores() == 0  # ... once
+    assert jobs.requeue_rescores() == 1  # the periodic relay queues the unfinished run again
+    assert jobs.requeue_rescores() == 0  # ... once
     run_jobs()
     assert changes_per_lead(ctx, f"rules v{version}") == dict.fromkeys(ten_leads, 1)
     with ctx.sessions() as s:
@@ -89,11 +90,11 @@ def test_a_crash_half_way_resumes_without_skipping_or_repeating_a_lead(
 def test_a_newer_version_stops_the_older_run(ctx, shopify_shop, ten_leads):
     shop = shopify_shop["id"]
     old = save(ctx, shop, rules(add_to_cart=30))
-    assert rescore.run(ctx, shop, old, batch_size=4, max_batches=1) == 4
+    assert rescore.rescore_shop(ctx, shop, old, batch_size=4, max_batches=1) == 4
     new = save(ctx, shop, rules(add_to_cart=35))
-    assert rescore.run(ctx, shop, old, batch_size=4) == 0
+    assert rescore.rescore_shop(ctx, shop, old, batch_size=4) == 0
     assert run_row(ctx, shop, old).status == "superseded"
-    assert rescore.run(ctx, shop, new, batch_size=4) == 10
+    assert rescore.rescore_shop(ctx, shop, new, batch_size=4) == 10
     assert changes_per_lead(ctx, f"rules v{new}") == dict.fromkeys(ten_leads, 1)
     assert len(changes_per_lead(ctx, f"rules v{old}")) == 4
     with ctx.sessions() as s:
@@ -111,9 +112,9 @@ def test_the_same_version_is_queued_once(ctx, shopify_shop):
 def test_a_finished_run_does_nothing_when_run_again(ctx, shopify_shop, ten_leads):
     shop = shopify_shop["id"]
     version = save(ctx, shop, rules(add_to_cart=30))
-    assert rescore.run(ctx, shop, version) == 10
-    assert rescore.run(ctx, shop, version) == 0
-    assert jobs.resume_rescores() == 0
+    assert rescore.rescore_shop(ctx, shop, version) == 10
+    assert rescore.rescore_shop(ctx, shop, version) == 0
+    assert jobs.requeue_rescores() == 0
     assert changes_per_lead(ctx, f"rules v{version}") == dict.fromkeys(ten_leads, 1)
 
 
@@ -122,5 +123,5 @@ def test_redacted_leads_are_not_rescored(ctx, shopify_shop, add_lead):
     kept = add_lead(shop, "kept@example.com", [("add_to_cart", ctx.now())])
     add_lead(shop, None, [("add_to_cart", ctx.now())], redacted_at=ctx.now())
     version = save(ctx, shop, rules(add_to_cart=30))
-    assert rescore.run(ctx, shop, version) == 1
+    assert rescore.rescore_shop(ctx, shop, version) == 1
     assert changes_per_lead(ctx, f"rules v{version}") == {kept: 1}

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bridge.db import transaction
 from bridge.db.models import Nonce, Shop
-from bridge.shops import shopify_install as shopify_app
+from bridge.shops import shopify_setup
 from connectors.shopify import graphql as gql
 from tests.conftest import APP_SECRET
 from tests.integration.shopify.conftest import APP_IN_ADMIN, SHOP, sign_query
@@ -95,7 +95,7 @@ def test_setup_job_leaves_webhooks_to_the_app_config_and_reads_the_shop(ctx, fak
     hooks = shop.settings["webhooks"]
     assert hooks["source"] == "app_config" and "ids" not in hooks
     assert hooks["address"] == "http://relance.test/webhooks/shopify"
-    assert not shopify_app.per_shop_webhooks(shop)
+    assert not shopify_setup.per_shop_webhooks(shop)
     assert "RelancePixelCreate" in {c.operation for c in fake.calls}
 
 
@@ -106,10 +106,10 @@ def test_setup_keeps_an_older_install_subscribed_per_shop(ctx, fake, install, ru
     with transaction(ctx.sessions) as s:  # as an install made before the app config declared the topics
         row = s.get(Shop, shop.id)
         row.settings = {**row.settings, "webhooks": {"ids": ["gid://shopify/WebhookSubscription/1"]}}
-    assert len(shopify_app.set_up(ctx, shop.id)) == len(shopify_app.WEBHOOK_TOPICS) == 13
+    assert len(shopify_setup.set_up(ctx, shop.id)) == len(shopify_setup.WEBHOOK_TOPICS) == 13
     registered = {(w["topic"], w["uri"]) for w in fake.data.webhooks}
     address = "http://relance.test/webhooks/shopify"
-    assert registered == {(topic, address) for topic in shopify_app.WEBHOOK_TOPICS}
+    assert registered == {(topic, address) for topic in shopify_setup.WEBHOOK_TOPICS}
     assert {"SHOP_UPDATE", "APP_SCOPES_UPDATE"} <= {topic for topic, _ in registered}
 
 
@@ -198,7 +198,7 @@ class PixelStore:
 def test_an_existing_pixel_is_updated_with_our_settings():
     store = PixelStore()
     settings = {"bridgeUrl": "https://relance.example.com", "publicKey": "pk_1"}
-    assert shopify_app.activate_pixel(store, settings) == "gid://shopify/WebPixel/9"
+    assert shopify_setup.activate_pixel(store, settings) == "gid://shopify/WebPixel/9"
     assert [q for q, _ in store.sent] == [
         gql.PIXEL_CREATE,
         gql.PIXEL_FIND,

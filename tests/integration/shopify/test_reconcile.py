@@ -14,7 +14,7 @@ from bridge.db.models import Activity, Cart, Event, Lead, Order, Shop
 from bridge.events import reconcile_shopify as reconcile
 from bridge.infra import jobnames, queue
 from bridge.shops.registry import create_shop
-from bridge.shops.shopify_install import WEBHOOK_TOPICS
+from bridge.shops.shopify_setup import WEBHOOK_TOPICS
 from tests.integration.shopify.conftest import SHOP
 
 EMAIL = "ana@example.com"
