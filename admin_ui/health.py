@@ -19,6 +19,7 @@ from admin_ui.support import audit, db
 from bridge.db.models import Cart, Event, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.web import context
+from bridge.outreach.sweep import LAST_SWEEP_KEY
 from bridge.shops import registry as shops
 from bridge.shops import updates as shop_updates
 
@@ -42,8 +43,6 @@ def _queues() -> dict[str, Any]:
 
 def _sweep_run() -> datetime | None:
     """When the abandonment sweep last ran (it records the time in Redis); else None."""
-    from bridge.outreach.sweep import LAST_SWEEP_KEY
-
     with contextlib.suppress(Exception):
         raw = context().redis.get(LAST_SWEEP_KEY)
         if raw:

@@ -61,7 +61,8 @@ def render_preview(session: Session, shop_id: int, document: dict[str, Any]) -> 
         code="RL7KQ2M9XW4P",
         discount=campaigns.format_discount(settings.discount_kind, settings.discount_value, currency),
         expires_at=now + timedelta(hours=settings.code_expiry_hours),
-        timezone=settings.timezone,
+        # as the live email: the campaign's time zone, else the shop's (bridge.leads.rules fills it in)
+        timezone=campaigns.zone_or_utc(settings.timezone or (shop.timezone if shop else None)).key,
         recovery_url=f"https://{domain.removeprefix('https://')}/cart",
         unsubscribe_url=f"{context().settings.public_url}/u/example",
         open_pixel_url=f"{context().settings.public_url}/t/o/example.gif",

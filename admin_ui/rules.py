@@ -8,7 +8,7 @@ from flask import Response, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa_exc
 
-from admin_ui import preview, rules_form
+from admin_ui import charts, preview, rules_form
 from admin_ui.access import admin_url, principal, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import db
@@ -133,8 +133,6 @@ def _commit(change: Any, done: str, **params: Any) -> ResponseReturnValue:
 
 
 def _simulation_view(result: dict[str, Any]) -> dict[str, Any]:
-    from admin_ui import charts
-
     tiers = list(result["current"])
     return {
         **result,

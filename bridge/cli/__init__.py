@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import threading
 
 import click
@@ -24,8 +23,10 @@ def _ctx() -> runtime.Context:
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default from LOG_LEVEL).")
 def main(log_level: str | None) -> None:
     """Relance: lead scoring and cart recovery for Shopify and WooCommerce."""
-    level = log_level or settings_mod.from_env().log_level
-    logs.configure_logging(level, json_logs=os.environ.get("LOG_FORMAT", "text") == "json")
+    settings = settings_mod.from_env()
+    logs.configure_logging(
+        log_level or settings.log_level, json_logs=settings.log_format == "json", settings=settings
+    )
 
 
 @main.group("db")
@@ -55,7 +56,7 @@ def serve(host: str, port: int, demo: bool) -> None:
 
     s = settings_mod.complete(settings_mod.from_env())
     local = local_url(host, port)
-    if not (os.environ.get("RELANCE_PUBLIC_URL") or os.environ.get("PUBLIC_URL")):
+    if not settings_mod.is_set("PUBLIC_URL"):
         s = s.with_overrides(public_url=local)  # links and the printed admin page use the real address
     db.upgrade(s.database_url)
     ctx = runtime.build(s)
@@ -114,7 +115,7 @@ def worker(burst: bool, no_cron: bool, simple: bool, worker_ttl: int) -> None:
 
     from bridge import schedule
     from bridge.events import ingest
-    from bridge.infra import queue
+    from bridge.infra import queue, supervisor
 
     ctx = _ctx()
     if ctx.settings.embedded_queue:
@@ -127,7 +128,7 @@ def worker(burst: bool, no_cron: bool, simple: bool, worker_ttl: int) -> None:
     if not no_cron and not burst:
         schedule.start_cron(ctx.redis, stop)
     try:
-        queue.work_until_stopped(
+        supervisor.work_until_stopped(
             observability.metered(SimpleWorker if simple else Worker),
             queue.connect_worker(ctx.settings.redis_url),
             burst=burst,

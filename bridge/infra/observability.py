@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
-import os
 import re
 import secrets
 import time
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, Response, abort, current_app, g, request
+from flask.logging import default_handler
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     Counter,
@@ -30,6 +30,7 @@ from prometheus_client import (
 from redis import Redis
 from redis.exceptions import RedisError
 
+from bridge.infra.context import Context
 from bridge.infra.logs import mask, request_id_var
 from bridge.infra.scrape import JOB_BUCKETS, JOBS_KEY, STORE_KEY, scrape_registry
 from connectors.shopify import oauth
@@ -54,10 +55,6 @@ REASONS = {400: "bad_request", 401: "signature", 404: "unknown_shop", 413: "too_
 def is_local(public_url: str) -> bool:
     """True when Relance serves this machine only (PUBLIC_URL on 127.0.0.1, localhost or ::1)."""
     return urlsplit(public_url).hostname in LOCAL_HOSTS
-
-
-def _env(name: str) -> str:
-    return os.environ.get(f"RELANCE_{name}") or os.environ.get(name) or ""
 
 
 # -- hooks called from the web and the worker -------------------------------------------------------
@@ -158,17 +155,15 @@ def register(app: Flask) -> None:
     """Add GET /metrics, request ids, webhook timing and security headers to the app."""
     if "metrics" in app.view_functions:
         return
-    from flask.logging import default_handler
-
     app.logger.removeHandler(default_handler)  # errors go through the root handler's masking
-    relance = app.extensions["relance"]
+    relance: Context = app.extensions["relance"]
     registry = scrape_registry(relance)
     local = is_local(relance.settings.public_url)
-    if not local and not _env("METRICS_TOKEN"):
+    if not local and not relance.settings.metrics_token:
         log.warning("METRICS_TOKEN is not set: GET /metrics answers 404 (PUBLIC_URL is not a local address)")
 
     def metrics() -> Response:
-        token = _env("METRICS_TOKEN")
+        token = relance.settings.metrics_token
         if not token and not local:
             abort(404)  # in production the counters (shops, queues, errors) are for the scraper only
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()

@@ -3,7 +3,6 @@ workers keep in Redis, beside the web workers' own prometheus_client metrics."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from redis import Redis
 from redis.exceptions import RedisError
 
+from bridge.db.models import Event, Offer
 from bridge.infra.context import Context
+from bridge.infra.queue import queue_depths
 
 JOBS_KEY, STORE_KEY = "relance:metrics:jobs", "relance:metrics:store"  # written by bridge.infra.observability
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, float("inf"))
@@ -37,8 +38,6 @@ class StateCollector:
         yield errors
 
     def _database(self) -> Iterator[Any]:
-        from bridge.db.models import Event, Offer
-
         with self.ctx.sessions() as session:
             offers = session.execute(sa.select(Offer.status, sa.func.count()).group_by(Offer.status)).all()
             pending, oldest = session.execute(
@@ -55,8 +54,6 @@ class StateCollector:
         )
 
     def _redis(self) -> Iterator[Any]:
-        from bridge.infra.queue import queue_depths
-
         depth = GaugeMetricFamily("relance_queue_depth", "Jobs waiting per queue", labels=["queue"])
         for name, count in queue_depths(self.ctx.redis).items():
             depth.add_metric([name], count)
@@ -117,7 +114,7 @@ class _Local:
 def scrape_registry(ctx: Context) -> CollectorRegistry:
     """The registry behind /metrics: every web worker's metrics plus the computed state."""
     registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if ctx.settings.prometheus_multiproc_dir:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Local())

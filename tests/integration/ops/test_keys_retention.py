@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Event, Lead, Offer, Shop
 from bridge.infra.crypto import Vault
+from bridge.infra.settings import from_env
 from bridge.leads import retention
 from bridge.shops import keys
 from bridge.shops.registry import create_shop
@@ -180,9 +181,7 @@ def test_months_before_clamps_to_the_end_of_month():
     )
 
 
-def test_retention_setting(monkeypatch):
-    monkeypatch.delenv("RETENTION_MONTHS", raising=False)
-    monkeypatch.delenv("RELANCE_RETENTION_MONTHS", raising=False)
-    assert retention.months_setting() == 24
-    monkeypatch.setenv("RETENTION_MONTHS", "0")
-    assert retention.months_setting() == 0
+def test_retention_setting():
+    assert from_env({}, dotenv=False).retention_months == 24
+    assert from_env({"RETENTION_MONTHS": "0"}, dotenv=False).retention_months == 0
+    assert from_env({"RELANCE_RETENTION_MONTHS": "6", "RETENTION_MONTHS": "0"}).retention_months == 6
