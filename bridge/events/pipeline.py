@@ -14,11 +14,11 @@ from bridge.db import transaction
 from bridge.db.models import Event, Shop
 from bridge.events import apply
 from bridge.infra import jobnames, queue
-from bridge.infra.context import Context
+from bridge.infra.context import Context, FactReader
 from bridge.leads import erasure as privacy
 from bridge.leads import preload
 from bridge.leads import scores as scorer
-from connectors.base import PayloadError, StoreError, WebhookAdapter
+from connectors.base import PayloadError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -245,10 +245,12 @@ def _apply_event(ctx: Context, session: sa.orm.Session, event_id: int) -> tuple[
     return "processed", result.follow_ups + scorer.follow_ups(ctx, shop, changes)
 
 
-def adapter_for(ctx: Context, platform: str, topic: str) -> WebhookAdapter:
+def adapter_for(ctx: Context, platform: str, topic: str) -> FactReader:
     """The normalizer of a topic: storefront and plugin events have their own, the rest the platform's."""
     prefix = topic.split("/", 1)[0]
-    if prefix in ("wordpress", "collect") and prefix in ctx.adapters:
+    if prefix == "collect":
+        return ctx.storefront
+    if prefix == "wordpress" and prefix in ctx.adapters:
         return ctx.adapters[prefix]
     return ctx.adapters[platform]
 
