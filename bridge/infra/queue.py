@@ -208,6 +208,11 @@ class ThreadWorker(SimpleWorker):
             SimpleWorker._install_signal_handlers(self)
 
 
+def thread_worker(redis: Redis) -> ThreadWorker:
+    """A worker on every queue that runs jobs in the calling thread (`.work(burst=True)`: until none left)."""
+    return ThreadWorker([get_queue(redis, name) for name in QUEUES], connection=redis)
+
+
 class Embedded:
     """RQ over the in-process Redis: one worker thread plus a ticker for scheduled and periodic jobs."""
 
@@ -215,7 +220,7 @@ class Embedded:
         self.redis = redis
         self.periodic = list(periodic)
         self.stop = threading.Event()
-        self.worker = ThreadWorker([get_queue(redis, q) for q in QUEUES], connection=redis)
+        self.worker = thread_worker(redis)
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
