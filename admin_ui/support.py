@@ -13,8 +13,6 @@ from admin_ui.access import admin_url, embedded_query, principal
 from bridge.db.models import AuditLog
 from bridge.infra.web import context
 
-PAGE_SIZE = 50
-
 
 def db() -> Session:
     """The database session of this request (closed when the request ends)."""

@@ -70,7 +70,7 @@ def _echo_woo_state(ctx: Context, shop_id: int) -> None:
     with ctx.sessions() as session:
         shop = session.get(Shop, shop_id)
         assert shop is not None
-        state, disconnected = (shop.settings or {}).get(reconcile_woo.STATUS_KEY) or {}, shop.disconnected_at
+        state, disconnected = (shop.state or {}).get(reconcile_woo.STATUS_KEY) or {}, shop.disconnected_at
     for hook in state.get("webhooks") or []:
         click.echo(f"webhook {hook['id']} {hook['topic']}: {hook['status']}")
     if state.get("error"):

@@ -74,7 +74,7 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
             webhook_secret=secret,
             name="Demo Store",
         ).shop
-        shop.settings, shop.currency, shop.timezone = {"demo": True}, "EUR", "Europe/Paris"
+        shop.state, shop.currency, shop.timezone = {"demo": True}, "EUR", "Europe/Paris"
         users.create_user(session, EMAIL, password, shop.id, now, update=True)
         campaign_doc = {**rulesets.defaults()["campaign"], "quiet_hours": None, "holdout_share": 0.1}
         version = rulesets.save(
@@ -104,7 +104,7 @@ def deliver_to_outbox(ctx: Context, shop_id: int) -> int:
     sent = 0
     with transaction(ctx.sessions) as session:
         shop = session.get(Shop, shop_id)
-        if shop is None or not (shop.settings or {}).get("demo"):
+        if shop is None or not (shop.state or {}).get("demo"):
             return 0  # never for a real shop
         for offer in session.scalars(
             sa.select(Offer).where(Offer.shop_id == shop_id, Offer.status == "created")

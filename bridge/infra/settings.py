@@ -25,6 +25,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list, blanks dropped."""
+    return tuple(item.strip() for item in _get(env, name).split(",") if item.strip())
+
+
 def _switch(env: Mapping[str, str], name: str) -> bool | None:
     """A yes/no override: None when unset (the caller decides), else whether it reads as yes."""
     raw = _get(env, name)
@@ -84,13 +89,11 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         if dotenv:
             load_dotenv(override=False)
         env = os.environ
-    instance = _get(env, "INSTANCE_PATH", "instance")
-    keys = tuple(k.strip() for k in _get(env, "ENCRYPTION_KEYS").split(",") if k.strip())
     return Settings(
         database_url=_get(env, "DATABASE_URL", DEFAULT_DB),
         redis_url=_get(env, "REDIS_URL"),
         secret_key=_get(env, "SECRET_KEY"),
-        encryption_keys=keys,
+        encryption_keys=_list(env, "ENCRYPTION_KEYS"),
         public_url=_get(env, "PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         shopify_api_key=_get(env, "SHOPIFY_API_KEY"),
         shopify_api_secret=_get(env, "SHOPIFY_API_SECRET"),
@@ -99,16 +102,14 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         shopify_api_origin=_get(env, "SHOPIFY_API_ORIGIN").rstrip("/"),
         smtp_url=_get(env, "SMTP_URL"),
         mail_from=_get(env, "MAIL_FROM", "Relance <no-reply@localhost>"),
-        instance_path=instance,
+        instance_path=_get(env, "INSTANCE_PATH", "instance"),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576),
         relay_after_seconds=_int(env, "RELAY_AFTER_SECONDS", 10),
         ingest_job_window_ms=_int(env, "INGEST_JOB_WINDOW_MS", 100),
         job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 600),
         max_event_attempts=_int(env, "MAX_EVENT_ATTEMPTS", 5),
         allow_private_network_urls=_get(env, "ALLOW_PRIVATE_NETWORK_URLS") == "1",
-        woocommerce_allowed_stores=tuple(
-            u.strip() for u in _get(env, "WOOCOMMERCE_ALLOWED_STORES").split(",") if u.strip()
-        ),
+        woocommerce_allowed_stores=_list(env, "WOOCOMMERCE_ALLOWED_STORES"),
         proxy_hops=_int(env, "PROXY_HOPS", 0),
         log_level=_get(env, "LOG_LEVEL", "INFO"),
         log_format=_get(env, "LOG_FORMAT", "text"),

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from bridge.db.models.base import Base, cascade_fk
 
@@ -35,7 +35,12 @@ class Shop(Base):
     # The store refused our credentials (a revoked WooCommerce key): installed, but nothing reaches the store
     # until the merchant reconnects; no offer is planned meanwhile.
     disconnected_at: Mapped[datetime | None]
-    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What Relance keeps about its link with the store, not anyone's settings: webhook ids and their status,
+    # granted scopes, update and reconciliation stamps, the outbound webhook's secret, the demo flag. The
+    # column keeps its first name, `settings`.
+    state: Mapped[dict[str, Any]] = mapped_column("settings", default=dict)
+    # The attribute's old name, kept while branches written before the rename are merged; then removed.
+    settings: Mapped[dict[str, Any]] = synonym("state")
     # Carts idle since before this instant have been handed to an abandonment job (bridge.outreach.sweep).
     swept_until: Mapped[datetime | None]
     __table_args__ = (sa.UniqueConstraint("platform", "domain"),)

@@ -26,7 +26,7 @@ def test_the_demo_plays_a_day_through_the_pipeline(
     assert result is not None
     with ctx.sessions() as session:
         shop = session.get(Shop, result.shop_id)
-        assert shop.domain == demo.DOMAIN and shop.settings["demo"] is True
+        assert shop.domain == demo.DOMAIN and shop.state["demo"] is True
         statuses = dict(
             session.execute(
                 sa.select(Event.status, sa.func.count())

@@ -36,7 +36,7 @@ def add_shops(ctx, n: int) -> list[int]:
                 consumer_secret=f"cs_{i}",
             ).shop
             shop.refresh_token_enc = ctx.vault.encrypt(f"refresh-{i}")
-            shop.settings = {"outbound_secret_enc": ctx.vault.encrypt(f"outbound-{i}"), "demo": False}
+            shop.state = {"outbound_secret_enc": ctx.vault.encrypt(f"outbound-{i}"), "demo": False}
             s.flush()
             ids.append(shop.id)
     return ids
@@ -46,7 +46,7 @@ def plain(ctx, shop_id: int) -> dict[str, str | None]:
     with ctx.sessions() as s:
         shop = s.get(Shop, shop_id)
         values = {c: ctx.vault.decrypt(getattr(shop, c)) for c in keys.COLUMNS}
-        values["outbound"] = ctx.vault.decrypt(shop.settings["outbound_secret_enc"])
+        values["outbound"] = ctx.vault.decrypt(shop.state["outbound_secret_enc"])
         return values
 
 
@@ -65,8 +65,8 @@ def test_rotation_reencrypts_everything_in_batches_and_is_idempotent(ctx):
     with ctx.sessions() as s:
         for shop in s.scalars(sa.select(Shop)):
             assert only_new.decrypt(shop.consumer_secret_enc).startswith("cs_")
-            assert only_new.decrypt(shop.settings["outbound_secret_enc"]).startswith("outbound-")
-            assert shop.settings["demo"] is False
+            assert only_new.decrypt(shop.state["outbound_secret_enc"]).startswith("outbound-")
+            assert shop.state["demo"] is False
             with pytest.raises(InvalidToken):
                 Vault([KEY]).decrypt(shop.webhook_secret_enc)
     ctx.vault = only_new
