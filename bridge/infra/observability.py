@@ -29,6 +29,9 @@ from prometheus_client import (
 )
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Queue
+from rq.job import Job
+from rq.registry import StartedJobRegistry
 
 from bridge.infra.context import Context
 from bridge.infra.logs import mask, request_id_var
@@ -97,24 +100,28 @@ def metered(worker_class: type) -> type:
     """An RQ worker class that times every job, counts its failures and masks what it keeps of them."""
 
     class Metered(worker_class):  # type: ignore[misc]
-        def perform_job(self, job: Any, queue: Any) -> bool:
+        def perform_job(self, job: Job, queue: Queue) -> bool:
             start, ok = time.perf_counter(), False
             try:
                 ok = bool(super().perform_job(job, queue))
                 return ok
             finally:
-                record_job(self.connection, job.func_name, time.perf_counter() - start, ok)
+                record_job(self.connection, job.func_name or "unknown", time.perf_counter() - start, ok)
 
         def handle_job_failure(
-            self, job: Any, queue: Any, started_job_registry: Any = None, exc_string: str = ""
+            self,
+            job: Job,
+            queue: Queue,
+            started_job_registry: StartedJobRegistry | None = None,
+            exc_string: str = "",
         ) -> None:
             # RQ keeps the traceback with the failed job in Redis for days: no email or secret in it.
             super().handle_job_failure(
                 job, queue, started_job_registry=started_job_registry, exc_string=mask(exc_string)
             )
 
-        def handle_work_horse_killed(self, job: Any, *args: Any) -> None:
-            record_job(self.connection, job.func_name, 0.0, False)
+        def handle_work_horse_killed(self, job: Job, *args: object) -> None:
+            record_job(self.connection, job.func_name or "unknown", 0.0, False)
             super().handle_work_horse_killed(job, *args)
 
     Metered.__name__ = Metered.__qualname__ = f"Metered{worker_class.__name__}"
