@@ -24,14 +24,14 @@ def test_each_variable_by_its_name() -> None:
         "SENTRY_DSN": "https://key@sentry.example/1",
         "SENTRY_ENVIRONMENT": "staging",
         "RETENTION_MONTHS": "0",
-        "PROMETHEUS_MULTIPROC_DIR": "/tmp/metrics",
+        "PROMETHEUS_MULTIPROC_DIR": "var/metrics",
     }
     settings = from_env(env, dotenv=False)
     assert settings.log_format == "json"
     assert settings.metrics_token == "scrape-token"
     assert (settings.sentry_dsn, settings.sentry_environment) == ("https://key@sentry.example/1", "staging")
     assert settings.retention_months == 0
-    assert settings.prometheus_multiproc_dir == "/tmp/metrics"
+    assert settings.prometheus_multiproc_dir == "var/metrics"
 
 
 def test_the_prefixed_name_wins() -> None:
@@ -42,7 +42,7 @@ def test_the_prefixed_name_wins() -> None:
 
 def test_prometheus_reads_its_own_name_only() -> None:
     # prometheus_client itself looks at PROMETHEUS_MULTIPROC_DIR: a prefixed name would configure half of it
-    assert from_env({"RELANCE_PROMETHEUS_MULTIPROC_DIR": "/x"}, dotenv=False).prometheus_multiproc_dir == ""
+    assert from_env({"RELANCE_PROMETHEUS_MULTIPROC_DIR": "var/x"}, dotenv=False).prometheus_multiproc_dir == ""
 
 
 @pytest.mark.parametrize(
