@@ -1,4 +1,10 @@
-"""The `relance` command line: `main` (bridge.cli.root) with every command module's commands on it."""
+"""The `relance` command line: `main` (bridge.cli.root) with every command module's commands on it: serve
+(serve, worker, db upgrade), pipeline (replay, relay, sweep), shops (shops add), woo (shops reconcile and
+register-webhooks), ops (keys, retention, shop secrets and install links), admin (users, demo).
+
+May import: every layer of the bridge (the top one). Imported by: nothing (the `relance` script, `python -m
+bridge.cli`).
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ test client, so the same verify → store → enqueue → process path as produc
 payload times are backdated (carts left 2 h or more ago), so the real sweep abandons them at once.
 No SMTP in a demo: offers the delivery job leaves `created` ("no delivery channel") are rendered exactly
 as the email would be, kept in a local outbox (a Redis list) and marked sent — see `deliver_to_outbox`.
+The story of the day is in `story`, the posting and draining in `player`.
+
+May import: the app and every layer below it. Imported by: the cli only.
 """
 
 from __future__ import annotations
