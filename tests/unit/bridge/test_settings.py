@@ -42,7 +42,8 @@ def test_the_prefixed_name_wins() -> None:
 
 def test_prometheus_reads_its_own_name_only() -> None:
     # prometheus_client itself looks at PROMETHEUS_MULTIPROC_DIR: a prefixed name would configure half of it
-    assert from_env({"RELANCE_PROMETHEUS_MULTIPROC_DIR": "var/x"}, dotenv=False).prometheus_multiproc_dir == ""
+    settings = from_env({"RELANCE_PROMETHEUS_MULTIPROC_DIR": "var/x"}, dotenv=False)
+    assert settings.prometheus_multiproc_dir == ""
 
 
 @pytest.mark.parametrize(
