@@ -22,39 +22,36 @@ App Bridge's origin, when embedded), no inline scripts or styles.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
+
+from admin_ui import access, support, views
+from admin_ui.access import csrf, login_manager
+from bridge.infra.context import Context
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-csrf = CSRFProtect()
-login_manager = LoginManager()
 
 
-def cookie_secure(public_url: str, override: str | None = None) -> bool:
+def cookie_secure(public_url: str, override: bool | None = None) -> bool:
     """`Secure` session cookies, except for a plain-http local address (override: ADMIN_COOKIE_SECURE)."""
-    if override:
-        return override.strip().lower() in ("1", "true", "yes", "on")
+    if override is not None:
+        return override
     parts = urlsplit(public_url)
     return not (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS)
 
 
 def init_app(app: Flask) -> None:
     """Register the admin blueprint, sign-in and CSRF protection on `app`."""
-    from admin_ui import access, support, views
-
-    ctx = app.extensions["relance"]
-    override = os.environ.get("RELANCE_ADMIN_COOKIE_SECURE") or os.environ.get("ADMIN_COOKIE_SECURE")
+    ctx: Context = app.extensions["relance"]
+    secure = cookie_secure(ctx.settings.public_url, ctx.settings.admin_cookie_secure)
     app.config.update(
-        SESSION_COOKIE_SECURE=cookie_secure(ctx.settings.public_url, override),
+        SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        REMEMBER_COOKIE_SECURE=cookie_secure(ctx.settings.public_url, override),
+        REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         # Only the admin blueprint asks for a check (admin_ui.access.before_request).
         WTF_CSRF_CHECK_DEFAULT=False,

@@ -16,13 +16,16 @@ from urllib.parse import urlencode
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from admin_ui import csrf
 from bridge.db.models import AdminUser
 from bridge.infra.web import context
 from bridge.shops import sessions as session_auth
+from connectors.shopify import oauth
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,6 @@ class AdminIdentity(UserMixin):  # type: ignore[misc]  # flask_login ships no ty
 def setup_login(manager: LoginManager) -> None:
     """Load users by the cookie's id and session version; send anonymous visitors to the sign-in page."""
 
-    @manager.user_loader
     def load(cookie_id: str) -> AdminIdentity | None:
         user_id, _, version = cookie_id.partition(".")
         if not (user_id.isdigit() and version.isdigit()):
@@ -67,9 +69,11 @@ def setup_login(manager: LoginManager) -> None:
                 return None  # signed out, or the password changed, since this cookie was issued
             return AdminIdentity.of(user)
 
-    @manager.unauthorized_handler
     def unauthorized() -> ResponseReturnValue:
         return redirect(url_for("admin.login", next=_safe_next(request.full_path)))
+
+    manager.user_loader(load)  # registered by call: Flask-Login's decorators are untyped
+    manager.unauthorized_handler(unauthorized)
 
 
 def _safe_next(path: str | None) -> str | None:
@@ -164,8 +168,6 @@ def bounce_page() -> ResponseReturnValue:
     """A page that only loads App Bridge, which hands our script a session token to reload with."""
     ctx = context()
     shop = request.args.get("shop", "")
-    from connectors.shopify import oauth
-
     domain = oauth.valid_shop_domain(shop)
     if domain is None:
         abort(400, "shop must be a shop domain such as example.myshopify.com")

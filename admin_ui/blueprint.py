@@ -10,6 +10,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from admin_ui import access
+from admin_ui.support import db
+from bridge.db.models import Shop
+from bridge.infra.observability import frame_ancestors_header
+from bridge.infra.web import context
 
 bp = Blueprint(
     "admin",
@@ -55,10 +59,6 @@ def error_page(exc: HTTPException) -> tuple[str, int]:
 @bp.context_processor
 def page_context() -> dict[str, Any]:
     """The navigation, the shop's name and who is signed in, for the layout."""
-    from admin_ui.support import db
-    from bridge.db.models import Shop
-    from bridge.infra.web import context
-
     principal = g.get("principal")
     shop = db().get(Shop, principal.shop_id) if principal is not None else None
     disconnected = shop is not None and shop.disconnected_at is not None and shop.uninstalled_at is None
@@ -78,8 +78,6 @@ def security_headers(response: Response) -> ResponseReturnValue:
     embedded_domain = g.get("embedded_domain")
     shopify = "'self'"
     if embedded_domain:
-        from bridge.infra.observability import frame_ancestors_header
-
         shopify = f"'self' {SHOPIFY_CDN}"  # App Bridge's script and the styles it loads
         frame = frame_ancestors_header(embedded_domain).rstrip(";")
         connect = "'self' https://*.shopify.com"

@@ -70,15 +70,9 @@ def grouped_bars(
     top = max(values) or 1.0
     bar_h = (ROW - 6) if len(series) == 1 else 16
     row_h = bar_h * len(series) + 6
-    span = WIDTH - LABEL_WIDTH - 62
-    body: list[str] = []
     legend = [name for name, _ in series if name]
     y0 = 22 if legend else 4
-    for i, name in enumerate(legend):
-        body.append(
-            f'<rect class="series-{first_series + i}" x="{LABEL_WIDTH + i * 130}" y="4" width="12" '
-            f'height="12"/><text x="{LABEL_WIDTH + 18 + i * 130}" y="14">{escape(name)}</text>'
-        )
+    body = _legend(legend, first_series)
     for row, label in enumerate(categories):
         y = y0 + row * row_h
         body.append(
@@ -86,21 +80,34 @@ def grouped_bars(
         )
         for s, (name, vals) in enumerate(series):
             value = float(vals[row]) if row < len(vals) else 0.0
-            width = max(span * value / top, 1 if value else 0)
-            by = y + 3 + s * bar_h
             tip = f"{label}{' — ' + name if name else ''}: {_number(value)}{unit}"
-            body.append(
-                f'<g><title>{escape(tip)}</title><rect class="series-{first_series + s}" x="{LABEL_WIDTH}" '
-                f'y="{by:g}" width="{width:g}" height="{bar_h - 2:g}" rx="2"/>'
-                f'<text x="{LABEL_WIDTH + width + 6:g}" y="{by + bar_h / 2 + 3:g}">{escape(_number(value))}'
-                f"{escape(unit)}</text></g>"
-            )
+            body.append(_bar(value, top, unit, tip, y + 3 + s * bar_h, bar_h, first_series + s))
     desc = "; ".join(
         f"{label}: "
         + ", ".join(f"{name + ' ' if name else ''}{_number(vals[i])}{unit}" for name, vals in series)
         for i, label in enumerate(categories)
     )
     return _frame(title, y0 + len(categories) * row_h + 4, body, desc)
+
+
+def _legend(names: Sequence[str], first_series: int) -> list[str]:
+    """A colour swatch and a name per series, in one row above the bars."""
+    return [
+        f'<rect class="series-{first_series + i}" x="{LABEL_WIDTH + i * 130}" y="4" width="12" '
+        f'height="12"/><text x="{LABEL_WIDTH + 18 + i * 130}" y="14">{escape(name)}</text>'
+        for i, name in enumerate(names)
+    ]
+
+
+def _bar(value: float, top: float, unit: str, tip: str, y: float, height: float, series: int) -> str:
+    """A bar as long against the full width as `value` against `top`, its value after it, `tip` on hover."""
+    width = max((WIDTH - LABEL_WIDTH - 62) * value / top, 1 if value else 0)
+    return (
+        f'<g><title>{escape(tip)}</title><rect class="series-{series}" x="{LABEL_WIDTH}" '
+        f'y="{y:g}" width="{width:g}" height="{height - 2:g}" rx="2"/>'
+        f'<text x="{LABEL_WIDTH + width + 6:g}" y="{y + height / 2 + 3:g}">{escape(_number(value))}'
+        f"{escape(unit)}</text></g>"
+    )
 
 
 def lines(

@@ -10,9 +10,10 @@ from flask.typing import ResponseReturnValue
 
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
-from admin_ui.support import PAGE_SIZE, audit, db, owned
+from admin_ui.paging import before_id, newest_first, page_of
+from admin_ui.support import audit, db, owned
 from bridge.db.models import CART_STATUSES, OFFER_STATUSES, Cart, Lead, Offer
-from bridge.infra.web import MAX_ID, context, int_or_none
+from bridge.infra.web import context
 from bridge.outreach import code_cleanup, delivery
 
 CANCELLABLE = ("planned", "created", "sent")
@@ -24,21 +25,15 @@ NOTICES = {
 }
 
 
-def _before(raw: str | None) -> int | None:
-    return int_or_none(raw, 1, MAX_ID)
-
-
-def cart_page(status: str, before: int | None) -> sa.Select:  # type: ignore[type-arg]
+def cart_page(status: str, before: int | None) -> sa.Select[Cart]:
     """One page of carts, newest first (keyset on id)."""
     query = sa.select(Cart).where(Cart.shop_id == shop_id())
     if status in CART_STATUSES:
         query = query.where(Cart.status == status)
-    if before is not None:
-        query = query.where(Cart.id < before)
-    return query.order_by(Cart.id.desc()).limit(PAGE_SIZE + 1)
+    return newest_first(query, Cart.id, before)
 
 
-def offer_page(status: str, before: int | None) -> sa.Select:  # type: ignore[type-arg]
+def offer_page(status: str, before: int | None) -> sa.Select[Offer, str | None]:
     """One page of offers with their lead's email, newest first (keyset on id)."""
     query = (
         sa.select(Offer, Lead.email)
@@ -49,29 +44,25 @@ def offer_page(status: str, before: int | None) -> sa.Select:  # type: ignore[ty
         query = query.where(Offer.holdout.is_(True))
     elif status in OFFER_STATUSES:
         query = query.where(Offer.status == status)
-    if before is not None:
-        query = query.where(Offer.id < before)
-    return query.order_by(Offer.id.desc()).limit(PAGE_SIZE + 1)
+    return newest_first(query, Offer.id, before)
 
 
 @bp.get("/carts")
 def carts() -> str:
     """Carts with status, value and their offer."""
     status = request.args.get("status", "")
-    rows = list(db().scalars(cart_page(status, _before(request.args.get("before")))))
-    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
-    ids = [c.id for c in rows]
+    page = page_of(db().scalars(cart_page(status, before_id())).all(), lambda cart: str(cart.id))
+    ids = [c.id for c in page.rows]
     offers = (
         {o.cart_id: o for o in db().scalars(sa.select(Offer).where(Offer.cart_id.in_(ids)))} if ids else {}
     )
     return render_template(
         "admin_ui/carts.html",
-        carts=rows,
+        carts=page.rows,
+        page=page,
         offers=offers,
         status=status,
         statuses=CART_STATUSES,
-        before=rows[-1].id if more else None,
-        paged="before" in request.args,
         active="carts",
     )
 
@@ -80,15 +71,13 @@ def carts() -> str:
 def offers() -> str:
     """Offers with code, value, expiry and redemption; cancel or resend."""
     status = request.args.get("status", "")
-    rows = list(db().execute(offer_page(status, _before(request.args.get("before")))))
-    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    page = page_of(db().execute(offer_page(status, before_id())).all(), lambda row: str(row[0].id))
     return render_template(
         "admin_ui/offers.html",
-        rows=rows,
+        rows=page.rows,
+        page=page,
         status=status,
         statuses=(*OFFER_STATUSES, "holdout"),
-        before=rows[-1][0].id if more else None,
-        paged="before" in request.args,
         notice=NOTICES.get(request.args.get("done", ""), ""),
         cancellable=CANCELLABLE,
         now=context().now(),

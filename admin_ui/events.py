@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
-from admin_ui.support import PAGE_SIZE, audit, db, owned
+from admin_ui.paging import before_id, newest_first, page_of
+from admin_ui.support import audit, db, owned
 from bridge.db.models import EVENT_STATUSES, Event
 from bridge.events import pipeline
-from bridge.infra.web import MAX_ID, context, int_or_none
+from bridge.infra.web import context
 
 NOTICES = {"replayed": "Event {id} was queued again; its new status shows here in a moment."}
 
 
-def event_page(status: str, topic: str, before: int | None) -> sa.Select:  # type: ignore[type-arg]
+def event_page(
+    status: str, topic: str, before: int | None
+) -> sa.Select[int, str, str, int, str | None, datetime, datetime | None]:
     """One page of events, newest first (keyset on id); the payload is not loaded."""
     query = sa.select(
         Event.id,
@@ -31,27 +36,22 @@ def event_page(status: str, topic: str, before: int | None) -> sa.Select:  # typ
         query = query.where(Event.status == status)
     if topic:
         query = query.where(Event.topic == topic[:100])
-    if before is not None:
-        query = query.where(Event.id < before)
-    return query.order_by(Event.id.desc()).limit(PAGE_SIZE + 1)
+    return newest_first(query, Event.id, before)
 
 
 @bp.get("/events")
 def events() -> str:
     """Recent webhooks; filter by status or topic."""
     status, topic = request.args.get("status", ""), request.args.get("topic", "").strip()
-    raw = request.args.get("before", "")
-    rows = list(db().execute(event_page(status, topic, int_or_none(raw, 1, MAX_ID))))
-    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    page = page_of(db().execute(event_page(status, topic, before_id())).all(), lambda row: str(row.id))
     notice = NOTICES.get(request.args.get("done", ""), "").format(id=request.args.get("id", ""))
     return render_template(
         "admin_ui/events.html",
-        events=rows,
+        events=page.rows,
+        page=page,
         status=status,
         topic=topic,
         statuses=EVENT_STATUSES,
-        before=rows[-1].id if more else None,
-        paged="before" in request.args,
         notice=notice,
         active="events",
     )

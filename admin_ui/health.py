@@ -19,6 +19,7 @@ from admin_ui.support import audit, db
 from bridge.db.models import Cart, Event, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.web import context
+from bridge.outreach.sweep import LAST_SWEEP_KEY
 from bridge.shops import registry as shops
 from bridge.shops import updates as shop_updates
 
@@ -42,8 +43,6 @@ def _queues() -> dict[str, Any]:
 
 def _sweep_run() -> datetime | None:
     """When the abandonment sweep last ran (it records the time in Redis); else None."""
-    from bridge.outreach.sweep import LAST_SWEEP_KEY
-
     with contextlib.suppress(Exception):
         raw = context().redis.get(LAST_SWEEP_KEY)
         if raw:
@@ -53,7 +52,7 @@ def _sweep_run() -> datetime | None:
 
 def registration_job(shop: Shop) -> tuple[str | None, str, str]:
     """(job name, job id, why not) of the platform's webhook registration for this shop."""
-    if (shop.settings or {}).get("demo"):
+    if (shop.state or {}).get("demo"):
         return None, "", "The demo store has no webhooks to register: the demo signs and plays its own."
     if shop.uninstalled_at is not None:
         return None, "", "The shop has uninstalled Relance."
@@ -65,12 +64,12 @@ def registration_job(shop: Shop) -> tuple[str | None, str, str]:
 
 
 def _store(shop: Shop) -> dict[str, Any]:
-    settings = shop.settings or {}
-    hooks = settings.get("woo_webhooks") if shop.platform == "woocommerce" else settings.get("webhooks")
+    state = shop.state or {}
+    hooks = state.get("woo_webhooks") if shop.platform == "woocommerce" else state.get("webhooks")
     return {
         "platform": shop.platform,
         "domain": shop.domain,
-        "demo": bool(settings.get("demo")),
+        "demo": bool(state.get("demo")),
         "installed_at": shop.installed_at,
         "uninstalled_at": shop.uninstalled_at,
         "has_token": bool(shop.access_token_enc or shop.consumer_key_enc),
@@ -78,7 +77,7 @@ def _store(shop: Shop) -> dict[str, Any]:
         "refresh_expires_at": shop.refresh_expires_at,
         "refresh_ok": shop.refresh_expires_at is None or shop.refresh_expires_at > context().now(),
         "hooks": hooks or {},
-        "scopes": settings.get(shop_updates.SCOPE, ""),
+        "scopes": state.get(shop_updates.SCOPE, ""),
         "disconnected_at": shop.disconnected_at,
         "reconnect_url": reconnect_url(shop),
     }

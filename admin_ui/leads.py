@@ -10,7 +10,8 @@ from flask.typing import ResponseReturnValue
 
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
-from admin_ui.support import PAGE_SIZE, audit, db, owned
+from admin_ui.paging import PAGE_SIZE, page_of
+from admin_ui.support import audit, db, owned
 from bridge.db.models import Activity, Cart, Lead, Offer, ScoreChange
 from bridge.infra.web import MAX_ID, context, int_or_none
 from bridge.leads import erasure as privacy
@@ -26,7 +27,7 @@ def _cursor(raw: str | None) -> tuple[int, int] | None:
     return None if cursor[0] is None or cursor[1] is None else (cursor[0], cursor[1])
 
 
-def lead_page(email: str, tier: str, after: tuple[int, int] | None) -> sa.Select:  # type: ignore[type-arg]
+def lead_page(email: str, tier: str, after: tuple[int, int] | None) -> sa.Select[Lead]:
     """The query of one page of leads, highest score first (keyset on score, id)."""
     query = sa.select(Lead).where(Lead.shop_id == shop_id(), Lead.redacted_at.is_(None))
     if tier in TIERS:
@@ -48,18 +49,15 @@ def lead_page(email: str, tier: str, after: tuple[int, int] | None) -> sa.Select
 def leads() -> str:
     """Leads, highest score first; search by email (whole address or its beginning), filter by tier."""
     email, tier = request.args.get("email", "").strip()[:320], request.args.get("tier", "")
-    rows = list(db().scalars(lead_page(email, tier, _cursor(request.args.get("after")))))
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    after = f"{rows[-1].score}.{rows[-1].id}" if more else None
+    rows = db().scalars(lead_page(email, tier, _cursor(request.args.get("after")))).all()
+    page = page_of(rows, lambda lead: f"{lead.score}.{lead.id}", key="after")
     return render_template(
         "admin_ui/leads.html",
-        leads=rows,
+        leads=page.rows,
+        page=page,
         email=email,
         tier=tier,
         tiers=TIERS,
-        after=after,
-        paged="after" in request.args,
         active="leads",
     )
 

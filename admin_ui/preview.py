@@ -24,7 +24,7 @@ SAMPLE_ITEMS = (
 )
 
 
-def _settings(document: dict[str, Any]) -> campaigns.CampaignSettings:
+def _campaign(document: dict[str, Any]) -> campaigns.CampaignSettings:
     """The draft's campaign settings, or the defaults with the draft's email when other fields are invalid."""
     draft = document.get("campaign") or {}
     try:
@@ -48,26 +48,27 @@ def render_preview(session: Session, shop_id: int, document: dict[str, Any]) -> 
         errors["campaign.email.body"] = problems
     if errors:
         return {"ok": False, "errors": errors}
-    settings = _settings(document)
+    campaign = _campaign(document)
     shop = session.get(Shop, shop_id)
     currency = (shop.currency if shop else None) or "EUR"
     domain = shop.domain if shop else "example.myshopify.com"
     now = context().now()
     sample = campaigns.MessageContext(
-        merchant_name=settings.sender_name or (shop.name if shop and shop.name else domain),
+        merchant_name=campaign.sender_name or (shop.name if shop and shop.name else domain),
         first_name="Ana",
         items=SAMPLE_ITEMS,
         currency=currency,
         code="RL7KQ2M9XW4P",
-        discount=campaigns.format_discount(settings.discount_kind, settings.discount_value, currency),
-        expires_at=now + timedelta(hours=settings.code_expiry_hours),
-        timezone=settings.timezone,
+        discount=campaigns.format_discount(campaign.discount_kind, campaign.discount_value, currency),
+        expires_at=now + timedelta(hours=campaign.code_expiry_hours),
+        # as the live email: the campaign's time zone, else the shop's (bridge.leads.rules fills it in)
+        timezone=campaigns.zone_or_utc(campaign.timezone or (shop.timezone if shop else None)).key,
         recovery_url=f"https://{domain.removeprefix('https://')}/cart",
         unsubscribe_url=f"{context().settings.public_url}/u/example",
         open_pixel_url=f"{context().settings.public_url}/t/o/example.gif",
     )
     try:
-        message = campaigns.render_offer_message(settings, sample)
+        message = campaigns.render_offer_message(campaign, sample)
     except TemplateProblem as exc:
         part = "campaign.email.subject" if str(exc).startswith("subject") else "campaign.email.body"
         return {"ok": False, "errors": {part: [str(exc)]}}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa_exc
 
-from admin_ui import preview, rules_form
+from admin_ui import charts, preview, rules_form
 from admin_ui.access import admin_url, principal, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import db
+from bridge.db.models import Ruleset
 from bridge.infra.web import context
 from bridge.leads import rescore
 from bridge.leads import rules as rulesets
@@ -116,7 +118,7 @@ def rules_restore(version: int) -> ResponseReturnValue:
     return _commit(change, "restored", **{"from": version})
 
 
-def _commit(change: Any, done: str, **params: Any) -> ResponseReturnValue:
+def _commit(change: Callable[[], Ruleset], done: str, **params: object) -> ResponseReturnValue:
     session, shop = db(), shop_id()
     try:
         row = change()
@@ -133,8 +135,6 @@ def _commit(change: Any, done: str, **params: Any) -> ResponseReturnValue:
 
 
 def _simulation_view(result: dict[str, Any]) -> dict[str, Any]:
-    from admin_ui import charts
-
     tiers = list(result["current"])
     return {
         **result,

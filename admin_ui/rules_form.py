@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from scoring.vocabulary import (
@@ -166,10 +166,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def view(document: Mapping[str, Any]) -> dict[str, Any]:
-    """What the template shows: activity rows, criterion rows and campaign values as form text."""
-    scoring, campaign = document.get("scoring") or {}, document.get("campaign") or {}
-    activities = scoring.get("activities") or {}
+def _activity_rows(activities: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One form row per activity kind, in scoring's order, with its points and cap as text."""
     rows = []
     for kind in ACTIVITY_KINDS:
         rule = activities.get(kind) or {}
@@ -184,13 +182,23 @@ def view(document: Mapping[str, Any]) -> dict[str, Any]:
                 "first_only": bool(rule.get("first_only")),
             }
         )
-    criteria = [
+    return rows
+
+
+def _criterion_rows(criteria: Sequence[Any]) -> list[dict[str, str]]:
+    """One form row per profile criterion, each field as text (blank where the entry is no mapping)."""
+    return [
         {
             key: (_text(c.get(key)) if isinstance(c, Mapping) else "")
             for key in ("field", "operator", "value", "points", "label")
         }
-        for c in scoring.get("criteria") or []
+        for c in criteria
     ]
+
+
+def view(document: Mapping[str, Any]) -> dict[str, Any]:
+    """What the template shows: activity rows, criterion rows and campaign values as form text."""
+    scoring, campaign = document.get("scoring") or {}, document.get("campaign") or {}
     quiet = campaign.get("quiet_hours")
     values: dict[str, Any] = {
         name: _text(campaign.get(name)) for name in (*CAMPAIGN_NUMBERS, *CAMPAIGN_TEXTS)
@@ -198,8 +206,8 @@ def view(document: Mapping[str, Any]) -> dict[str, Any]:
     values.update({name: bool(campaign.get(name)) for name in CAMPAIGN_FLAGS})
     email = campaign.get("email") or {}
     return {
-        "activities": rows,
-        "criteria": criteria,
+        "activities": _activity_rows(scoring.get("activities") or {}),
+        "criteria": _criterion_rows(scoring.get("criteria") or []),
         "half_life": _text((scoring.get("decay") or {}).get("half_life_days")),
         "warm": _text((scoring.get("tiers") or {}).get("warm")),
         "hot": _text((scoring.get("tiers") or {}).get("hot")),

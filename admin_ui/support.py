@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, abort, g, request
 from sqlalchemy.orm import Session
 
 from admin_ui.access import admin_url, embedded_query, principal
-from bridge.db.models import AuditLog
+from bridge.db.models import AuditLog, Event, Lead, Offer, PrivacyExport
 from bridge.infra.web import context
 
-PAGE_SIZE = 50
+Owned = TypeVar("Owned", Event, Lead, Offer, PrivacyExport)  # rows a merchant names in a URL
 
 
 def db() -> Session:
@@ -31,7 +31,7 @@ def close_session(_exc: BaseException | None = None) -> None:
         session.close()
 
 
-def owned(model: Any, row_id: int) -> Any:
+def owned(model: type[Owned], row_id: int) -> Owned:
     """The row of `model` with this id when it belongs to the request's shop; 404 otherwise."""
     row = db().get(model, row_id)
     if row is None or row.shop_id != principal().shop_id:

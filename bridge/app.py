@@ -12,18 +12,36 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bridge import wiring as runtime
+from bridge import wiring
+from bridge.api import health, offers, rules, v1
+from bridge.events import collect, ingest
+from bridge.infra import observability
+from bridge.infra.context import Context
 from bridge.infra.settings import Settings
 from bridge.infra.web import IdConverter, JSONProvider
+from bridge.outreach import tracking
+from bridge.shops import shopify_install, woo_install
 
 log = logging.getLogger(__name__)
+# Every blueprint of the bridge, registered in this order.
+BLUEPRINTS = (
+    ingest.bp,
+    v1.bp,
+    offers.bp,
+    health.bp,
+    rules.bp,
+    collect.bp,
+    tracking.bp,
+    shopify_install.bp,
+    woo_install.bp,
+)
 
 
 def create_app(
-    settings: Settings, *, ctx: runtime.Context | None = None, extensions: Sequence[str] = ("admin_ui",)
+    settings: Settings, *, ctx: Context | None = None, extensions: Sequence[str] = ("admin_ui",)
 ) -> Flask:
     """Build the Flask app for `settings` (or an already built context)."""
-    ctx = ctx or runtime.build(settings)
+    ctx = ctx or wiring.build(settings)
     app = Flask(__name__, instance_path=None)
     app.config.update(
         SECRET_KEY=ctx.settings.secret_key,
@@ -35,18 +53,8 @@ def create_app(
     app.session_interface = CookielessMachines()
     app.url_map.converters["int"] = IdConverter  # before any route: every <int:…> id is bounded
     app.json = JSONProvider(app)
-    from bridge.api import health
-    from bridge.api import offers as campaign_api
-    from bridge.api import rules as rules_api
-    from bridge.api import v1 as api
-    from bridge.events import collect, ingest
-    from bridge.infra import observability
-    from bridge.outreach import tracking
-    from bridge.shops import shopify_install as shopify_app
-    from bridge.shops import woo_install as woo_app
-
-    for module in (ingest, api, campaign_api, health, rules_api, collect, tracking, shopify_app, woo_app):
-        app.register_blueprint(module.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     observability.register(app)
     for name in extensions:
         _load_extension(app, name)

@@ -7,7 +7,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -24,7 +23,7 @@ REDIS_RETRY_SECONDS = 5.0
 class Periodic:
     """A job function of no arguments, its interval and its queue."""
 
-    func: Callable[[], Any]
+    func: Callable[[], object]
     every_seconds: int
     queue: str = queue.MAINTENANCE
 

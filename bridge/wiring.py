@@ -40,14 +40,13 @@ def build(
         "shopify": ShopifyWebhooks(),
         "woocommerce": WooWebhooks(),
         "wordpress": WordPressEvents(clock=clock),
-        "collect": COLLECT_ADAPTER,
     }
-    writer = EventWriter(
-        engine,
-        # ctx.redis when the job is queued (the context is made just below; tests swap its Redis)
-        after_commit=lambda job, ids: queue.enqueue_batch(ctx.redis, job, ids),
-        job_window=settings.ingest_job_window_ms / 1000,
-    )
+
+    def queue_batch(job_id: str, event_ids: list[int]) -> None:
+        # ctx.redis, not this function's redis: whoever swaps the context's Redis swaps the writer's too
+        queue.enqueue_batch(ctx.redis, job_id, event_ids)
+
+    writer = EventWriter(engine, after_commit=queue_batch, job_window=settings.ingest_job_window_ms / 1000)
     ctx = Context(
         settings=settings,
         engine=engine,
@@ -55,6 +54,7 @@ def build(
         vault=vault,
         redis=redis,
         adapters=adapters,
+        storefront=COLLECT_ADAPTER,
         signers=SignerCache(sessions, vault, settings),
         writer=writer,
         clock=clock,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, jsonify, request
@@ -16,9 +17,9 @@ from bridge.outreach import outbound
 from bridge.shops.bearer import authenticated
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-P = ParamSpec("P")
-R = TypeVar("R")
 MAX_PAGE = 200
+Listed = TypeVar("Listed", Cart, Event, Offer)  # the rows listed by status
+Owned = TypeVar("Owned", Lead, Event)  # the rows read one by id
 
 
 def page_args() -> tuple[int, int]:
@@ -31,7 +32,12 @@ def page_args() -> tuple[int, int]:
     return limit, offset
 
 
-def status_page(model: Any, order: Any, serialize: Any, name: str) -> Response:
+def status_page(
+    model: type[Listed],
+    order: sa.ColumnElement[Any],
+    serialize: Callable[[Listed], dict[str, Any]],
+    name: str,
+) -> Response:
     """One page of the shop's rows of `model`, filtered by `?status=`, as `{name: [...], limit, offset}`."""
     limit, offset = page_args()
     query = sa.select(model).where(model.shop_id == g.shop.id)
@@ -163,7 +169,7 @@ def replay_event(event_id: int) -> tuple[Response, int]:
     return jsonify(replayed=event_id), 202
 
 
-def _owned(session: Session, model: Any, row_id: int, shop: Shop) -> Any:
+def _owned(session: Session, model: type[Owned], row_id: int, shop: Shop) -> Owned:
     row = session.get(model, row_id)
     if row is None or row.shop_id != shop.id:
         abort(404)
@@ -185,8 +191,6 @@ def _secret_answer(secret: str) -> Response:
 @authenticated
 def outbound_secret() -> Response:
     """The secret that signs the shop's outbound webhooks (created now if it has none yet)."""
-    from bridge.outreach import outbound
-
     shop_id = g.shop.id
     g.session.rollback()  # the secret is written in a transaction of its own
     return _secret_answer(outbound.ensure_secret(context(), shop_id))
@@ -196,8 +200,6 @@ def outbound_secret() -> Response:
 @authenticated
 def rotate_outbound_secret() -> Response:
     """Replace the signing secret; webhooks are signed with the new one from now on."""
-    from bridge.outreach import outbound
-
     shop_id = g.shop.id
     g.session.rollback()
     return _secret_answer(outbound.rotate_secret(context(), shop_id, actor="api"))

@@ -5,24 +5,21 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
-from bridge import db
-from bridge import wiring as runtime
-from bridge.cli import main
-from bridge.infra import settings as settings_mod
+from bridge import demo as demo_store
+from bridge.cli.root import main, migrated_context
+from bridge.db import transaction
+from bridge.db.models import Shop
+from bridge.demo import DemoResult
+from bridge.infra.context import Context
+from bridge.shops import registry, users
 
 
-def _context() -> runtime.Context:
-    s = settings_mod.complete(settings_mod.from_env())
-    db.upgrade(s.database_url)
-    return runtime.build(s)
-
-
-@main.group()
-def users() -> None:
+@main.group("users")
+def users_group() -> None:
     """People who sign in to the admin page."""
 
 
-@users.command("add")
+@users_group.command("add")
 @click.option("--email", required=True, help="The address the merchant signs in with.")
 @click.option(
     "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters."
@@ -31,15 +28,10 @@ def users() -> None:
 @click.option("--update", is_flag=True, help="Change the password (and shop) of an existing user.")
 def users_add(email: str, password: str, shop_key: str | None, update: bool) -> None:
     """Create an admin user for one shop (the password is stored hashed)."""
-    from bridge.db import transaction
-    from bridge.db.models import Shop
-    from bridge.shops import registry as shops
-    from bridge.shops import users
-
-    ctx = _context()
+    ctx = migrated_context()
     with transaction(ctx.sessions) as session:
         if shop_key:
-            shop = shops.by_key(session, shop_key)
+            shop = registry.by_key(session, shop_key)
             if shop is None:
                 raise click.BadParameter("unknown shop key", param_hint="--shop-key")
         else:
@@ -59,29 +51,23 @@ def users_add(email: str, password: str, shop_key: str | None, update: bool) -> 
 @main.command()
 def demo() -> None:
     """Create a demo shop on the built-in demo store and play a day of signed webhooks through Relance."""
-    from bridge import demo as demo_mod
-    from bridge.db.models import Shop
-
-    ctx = _context()
+    ctx = migrated_context()
     with ctx.sessions() as session:
-        exists = session.scalar(sa.select(Shop.id).where(Shop.domain == demo_mod.DOMAIN)) is not None
+        exists = session.scalar(sa.select(Shop.id).where(Shop.domain == demo_store.DOMAIN)) is not None
     if exists:
         raise click.UsageError(
-            f"the demo shop already exists; sign in as {demo_mod.EMAIL} (new password: "
-            f"relance users add --email {demo_mod.EMAIL} --update)"
+            f"the demo shop already exists; sign in as {demo_store.EMAIL} (new password: "
+            f"relance users add --email {demo_store.EMAIL} --update)"
         )
     click.echo("playing a day of signed webhooks through the pipeline…")
-    result = demo_mod.seed(ctx)
+    result = demo_store.seed(ctx)
     echo_result(ctx, result)
     if ctx.settings.embedded_queue:
         click.echo("note: without REDIS_URL the demo store's codes lived in this process only.")
 
 
-def echo_result(ctx: runtime.Context, result: object) -> None:
+def echo_result(ctx: Context, result: DemoResult) -> None:
     """Print what the demo created and how to sign in (the password is shown only here)."""
-    from bridge.demo import DemoResult
-
-    assert isinstance(result, DemoResult)
     figures = ", ".join(f"{value} {name.replace('_', ' ')}" for name, value in result.counts.items())
     click.echo(f"demo ready: {figures}")
     click.echo(f"admin page: {ctx.settings.public_url}/admin/")

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import timedelta
 
 import click
 
-from bridge import wiring as runtime
-from bridge.cli import main
-from bridge.cli import shops as shops_group
-from bridge.infra import settings as settings_mod
-
-
-@contextmanager
-def _ctx() -> Iterator[runtime.Context]:
-    ctx = runtime.build(settings_mod.from_env())
-    try:
-        yield ctx
-    finally:
-        ctx.engine.dispose()
+from bridge.cli.root import closing_context, main, shops_group
+from bridge.infra import netguard
+from bridge.leads import retention
+from bridge.outreach import outbound
+from bridge.shops import keys, registry, woo_access
 
 
 @main.group("keys")
@@ -31,9 +22,7 @@ def keys_group() -> None:
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10_000))
 def keys_rotate(batch_size: int) -> None:
     """Re-encrypt every stored credential under the first key of ENCRYPTION_KEYS."""
-    from bridge.shops import keys
-
-    with _ctx() as ctx:
+    with closing_context() as ctx:
         if len(ctx.settings.encryption_keys) < 2:
             click.echo("only one key configured: put the new key first, e.g. ENCRYPTION_KEYS=new,old")
         report = keys.rotate(ctx, batch_size=batch_size)
@@ -45,9 +34,7 @@ def keys_rotate(batch_size: int) -> None:
 @keys_group.command("status")
 def keys_status() -> None:
     """Count values still under an older key; exit 1 while the old key is still needed."""
-    from bridge.shops import keys
-
-    with _ctx() as ctx:
+    with closing_context() as ctx:
         report = keys.status(ctx)
     click.echo(
         f"{report.values} value(s); {report.rotated} under an older key; {report.unreadable} unreadable"
@@ -66,9 +53,7 @@ def retention_group() -> None:
 @click.option("--months", type=int, default=None, help="Override RETENTION_MONTHS for this run.")
 def retention_run(months: int | None) -> None:
     """Erase now what is older than the retention period."""
-    from bridge.leads import retention
-
-    with _ctx() as ctx:
+    with closing_context() as ctx:
         outcome = retention.run(ctx, months)
     click.echo(
         f"{outcome.leads} lead(s) erased, {outcome.carts} cart(s) scrubbed, {outcome.events} event(s) deleted"
@@ -82,12 +67,9 @@ def retention_run(months: int | None) -> None:
 )
 def shops_webhook_secret(shop_key: str, rotate: bool) -> None:
     """Print the secret that signs the shop's outbound webhooks (X-Relance-Signature)."""
-    from bridge.outreach import outbound
-    from bridge.shops import registry as shops
-
-    with _ctx() as ctx:
+    with closing_context() as ctx:
         with ctx.sessions() as session:
-            shop = shops.by_key(session, shop_key)
+            shop = registry.by_key(session, shop_key)
             shop_id = shop.id if shop is not None else None
         if shop_id is None:
             raise click.BadParameter("unknown shop key", param_hint="--shop-key")
@@ -104,12 +86,7 @@ def shops_webhook_secret(shop_key: str, rotate: bool) -> None:
 )
 def shops_install_link(store_url: str, hours: int) -> None:
     """Print a single-use, expiring link that lets this WooCommerce store install Relance."""
-    from datetime import timedelta
-
-    from bridge.infra import netguard
-    from bridge.shops import woo_access
-
-    with _ctx() as ctx:
+    with closing_context() as ctx:
         try:
             store = woo_access.normalize_store_url(store_url)
             netguard.guard_for(ctx).check_url(store)

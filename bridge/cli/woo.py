@@ -7,10 +7,11 @@ from contextlib import contextmanager
 
 import click
 
-from bridge import wiring as runtime
-from bridge.cli import shops as shops_group
+from bridge.cli.root import build_context, shops_group
 from bridge.db.models import Shop
-from bridge.infra import settings as settings_mod
+from bridge.events import reconcile_shopify, reconcile_woo, woo_webhooks
+from bridge.infra.context import Context
+from bridge.shops import registry
 
 SHOP_OPTION = click.option(
     "--shop", "--shop-key", "shop_key", required=True, help="The shop's key (see `shops add`)."
@@ -18,14 +19,12 @@ SHOP_OPTION = click.option(
 
 
 @contextmanager
-def _shop(shop_key: str) -> Iterator[tuple[runtime.Context, Shop]]:
+def _shop(shop_key: str) -> Iterator[tuple[Context, Shop]]:
     """The context and the shop with this key (a usage error when unknown or uninstalled)."""
-    from bridge.shops import registry as shops
-
-    ctx = runtime.build(settings_mod.from_env())
+    ctx = build_context()
     try:
         with ctx.sessions() as session:
-            shop = shops.by_key(session, shop_key)
+            shop = registry.by_key(session, shop_key)
             if shop is not None:
                 session.expunge(shop)
         if shop is None:
@@ -41,15 +40,12 @@ def _shop(shop_key: str) -> Iterator[tuple[runtime.Context, Shop]]:
 @SHOP_OPTION
 def shops_reconcile(shop_key: str) -> None:
     """Poll the store now for what webhooks missed (and repair WooCommerce webhooks); print the outcome."""
-    from bridge.events import reconcile_shopify as reconcile
-    from bridge.events import reconcile_woo as woo_reconcile
-
     with _shop(shop_key) as (ctx, shop):
         if shop.platform == "woocommerce":
-            stored = woo_reconcile.reconcile(ctx, shop.id)
+            stored = reconcile_woo.reconcile(ctx, shop.id)
             _echo_woo_state(ctx, shop.id)
         elif shop.platform == "shopify":
-            stored = reconcile.reconcile_shop(ctx, shop.id)
+            stored = reconcile_shopify.reconcile_shop(ctx, shop.id)
         else:
             raise click.ClickException(f"no reconciliation for platform {shop.platform}")
         click.echo(f"{stored} new event(s) stored and queued")
@@ -59,8 +55,6 @@ def shops_reconcile(shop_key: str) -> None:
 @SHOP_OPTION
 def shops_register_webhooks(shop_key: str) -> None:
     """Register (or repair) a WooCommerce shop's webhooks now; print them."""
-    from bridge.events import woo_webhooks
-
     with _shop(shop_key) as (ctx, shop):
         if shop.platform != "woocommerce":
             raise click.ClickException("Shopify webhooks are registered from the admin's health page")
@@ -71,14 +65,12 @@ def shops_register_webhooks(shop_key: str) -> None:
             raise SystemExit(1)
 
 
-def _echo_woo_state(ctx: runtime.Context, shop_id: int) -> None:
+def _echo_woo_state(ctx: Context, shop_id: int) -> None:
     """What the last check found: each webhook's status, the error, a disconnection."""
-    from bridge.events.woo_webhooks import STATUS_KEY
-
     with ctx.sessions() as session:
         shop = session.get(Shop, shop_id)
         assert shop is not None
-        state, disconnected = (shop.settings or {}).get(STATUS_KEY) or {}, shop.disconnected_at
+        state, disconnected = (shop.state or {}).get(woo_webhooks.STATUS_KEY) or {}, shop.disconnected_at
     for hook in state.get("webhooks") or []:
         click.echo(f"webhook {hook['id']} {hook['topic']}: {hook['status']}")
     if state.get("error"):

@@ -7,15 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.db.models import Event, Shop
-from bridge.infra.context import Context
+from bridge.infra.context import Context, FactReader
 from bridge.leads import erasure as privacy
-from connectors.base import Fact, WebhookAdapter
+from connectors.base import Fact
 
 
-def adapter_for(ctx: Context, platform: str, topic: str) -> WebhookAdapter:
+def adapter_for(ctx: Context, platform: str, topic: str) -> FactReader:
     """The normalizer of a topic: storefront and plugin events have their own, the rest the platform's."""
     prefix = topic.split("/", 1)[0]
-    if prefix in ("wordpress", "collect") and prefix in ctx.adapters:
+    if prefix == "collect":
+        return ctx.storefront
+    if prefix == "wordpress" and prefix in ctx.adapters:
         return ctx.adapters[prefix]
     return ctx.adapters[platform]
 

@@ -37,7 +37,7 @@ def enqueue_all(ctx: Context) -> int:
     """Queue one reconciliation per installed Shopify shop (and the setup of shops that never finished it)."""
     with ctx.sessions() as session:
         rows = session.execute(
-            sa.select(Shop.id, Shop.settings).where(
+            sa.select(Shop.id, Shop.state).where(
                 Shop.platform == "shopify", Shop.uninstalled_at.is_(None), Shop.access_token_enc.is_not(None)
             )
         ).all()
@@ -81,7 +81,7 @@ def reconcile_shop(ctx: Context, shop_id: int, client: ShopifyClient | None = No
 
 
 def _since(shop: Shop, now: datetime) -> datetime:
-    stamp = (shop.settings or {}).get(STAMP)
+    stamp = (shop.state or {}).get(STAMP)
     if not stamp:
         return now - FIRST_WINDOW
     return max(datetime.fromisoformat(stamp) - OVERLAP, now - FIRST_WINDOW)
@@ -103,7 +103,7 @@ def _kept_subscriptions(ctx: Context, client: ShopifyClient, shop: Shop) -> dict
     after repeated failed deliveries); None for app-specific subscriptions or when the store refused."""
     if not per_shop_webhooks(shop):
         return None
-    before = set((shop.settings or {})["webhooks"]["ids"])
+    before = set((shop.state or {})["webhooks"]["ids"])
     try:
         hooks = subscribe(ctx, client, shop)
     except StoreError as exc:  # the checkouts and orders are still worth reading
@@ -120,4 +120,4 @@ def _stamp(ctx: Context, shop_id: int, started: datetime, hooks: dict[str, Any] 
         shop = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost write
         if shop is not None:
             kept = {"webhooks": hooks} if hooks else {}
-            shop.settings = {**(shop.settings or {}), STAMP: started.isoformat(), **kept}
+            shop.state = {**(shop.state or {}), STAMP: started.isoformat(), **kept}

@@ -48,12 +48,12 @@ def reconcile(ctx: Context, shop_id: int) -> int:
     client = make_client(ctx, shop.url, shop.consumer_key, shop.consumer_secret)
     try:
         ours, reactivated, error = repair(client, shop, url)
-        since = _since(shop.settings, started)
+        since = _since(shop.state, started)
         hooks: dict[str, str] = {}
         for webhook in ours:  # active ones come first
             hooks.setdefault(webhook.topic, webhook.webhook_id)
         # Deliveries are keyed with the webhook's id: the ids of webhooks since recreated still name them.
-        seen = {*hook_ids(shop.settings), *(w.webhook_id for w in ours)}
+        seen = {*hook_ids(shop.state), *(w.webhook_id for w in ours)}
         stored = _feed(ctx, shop.id, "customer.created", client.recent_customers(since), hooks, seen)
         stored += _feed(ctx, shop.id, "order.updated", client.recent_orders(since), hooks, seen)
         refresh_store_info(ctx, shop.id, client)

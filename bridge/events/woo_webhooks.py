@@ -1,5 +1,5 @@
 """WooCommerce webhooks on the store: registration, repair, removal at uninstall, and the state the admin
-page shows (`shop.settings["woo_webhooks"]`)."""
+page shows (`shop.state["woo_webhooks"]`)."""
 
 from __future__ import annotations
 
@@ -54,9 +54,7 @@ def load_shop(ctx: Context, shop_id: int) -> WooShop | None:
         if not key or not secret:
             return None
         hook_secret = ctx.vault.decrypt(shop.webhook_secret_enc)
-        return WooShop(
-            shop.id, shop.shop_key, shop.domain, key, secret, hook_secret, dict(shop.settings or {})
-        )
+        return WooShop(shop.id, shop.shop_key, shop.domain, key, secret, hook_secret, dict(shop.state or {}))
 
 
 def register(ctx: Context, shop_id: int) -> int:
@@ -175,14 +173,14 @@ def record_status(
     error: str | None = None,
     reconciled: datetime | None = None,
 ) -> None:
-    """Keep the webhooks' state and the last check in `shop.settings["woo_webhooks"]` (admin page)."""
+    """Keep the webhooks' state and the last check in `shop.state["woo_webhooks"]` (admin page)."""
     with transaction(ctx.sessions) as session:
-        # Locked: shop.settings is rewritten whole, so a writer beside us (the outbound webhook's secret, the
+        # Locked: shop.state is rewritten whole, so a writer beside us (the outbound webhook's secret, the
         # token refresh) must not be overwritten with what we read before it committed.
         shop = locked(session, Shop, shop_id, Shop.name)
         if shop is None:
             return
-        settings = dict(shop.settings or {})
+        settings = dict(shop.state or {})
         state = dict(settings.get(STATUS_KEY) or {})
         state.update(checked_at=ctx.now().isoformat(), delivery_url=url, error=error and error[:500])
         if webhooks is not None:
@@ -194,4 +192,4 @@ def record_status(
         settings[STATUS_KEY] = state
         if reconciled is not None:
             settings[RECONCILED_KEY] = reconciled.isoformat()
-        shop.settings = settings  # a new dict: JSON columns do not see changes made in place
+        shop.state = settings  # a new dict: JSON columns do not see changes made in place

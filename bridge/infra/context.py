@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bridge.infra.crypto import Vault
 from bridge.infra.netguard import Guard
 from bridge.infra.settings import Settings
-from connectors.base import WebhookAdapter
+from connectors.base import Fact, WebhookAdapter
 from connectors.woocommerce.client import WooClient
 
 
@@ -45,6 +45,16 @@ class Signers(Protocol):
         """Drop what is cached (after installs, rotations and uninstalls)."""
 
 
+class FactReader(Protocol):
+    """Port: the facts of one stored event; what the pipeline asks of every adapter (the storefront's
+    `collect/*` events are unsigned: nothing to verify, only this)."""
+
+    platform: str
+
+    def normalize(self, topic: str, payload: Mapping[str, object]) -> list[Fact]:
+        """Facts carried by one payload; raises PayloadError when it cannot be read."""
+
+
 class EventSink(Protocol):
     """Port: stores one inbound event row (group commit in production) and hands its id to a job."""
 
@@ -67,7 +77,8 @@ class Context:
     sessions: sessionmaker[Session]
     vault: Vault
     redis: Redis
-    adapters: dict[str, WebhookAdapter]
+    adapters: dict[str, WebhookAdapter]  # signed webhooks by platform (shopify, woocommerce, wordpress)
+    storefront: FactReader  # the storefront's `collect/*` events
     signers: Signers
     writer: EventSink
     clock: Callable[[], datetime] = utcnow

@@ -6,20 +6,23 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import os
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
+
+from rq import get_current_job
+
+from bridge.infra.settings import Settings, from_env
+
+try:
+    import sentry_sdk
+except ImportError:  # optional: without it errors are only logged
+    sentry_sdk = None
 
 log = logging.getLogger(__name__)
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "relance_request_id", default=None
 )
-
-
-def _env(name: str) -> str:
-    return os.environ.get(f"RELANCE_{name}") or os.environ.get(name) or ""
-
 
 _MASKS = [
     (re.compile(r"gAAAAA[A-Za-z0-9_\-]+=*"), "[encrypted]"),
@@ -68,8 +71,6 @@ def current_ids() -> dict[str, str]:
     rid = request_id_var.get()
     if rid:
         return {"request_id": rid}
-    from rq import get_current_job
-
     job = get_current_job()
     return {"job_id": job.id} if job is not None else {}
 
@@ -92,8 +93,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
-def configure_logging(level: str = "INFO", json_logs: bool = True, stream: Any = None) -> logging.Handler:
-    """Log through one masked handler (JSON lines or plain text) on the root logger; start Sentry if set."""
+def configure_logging(
+    level: str = "INFO",
+    json_logs: bool = True,
+    stream: IO[str] | None = None,
+    *,
+    settings: Settings | None = None,
+) -> logging.Handler:
+    """Log through one masked handler (JSON lines or plain text) on the root logger; start Sentry when
+    `settings` (by default the environment's) name a DSN."""
     handler = logging.StreamHandler(stream)
     handler.addFilter(MaskFilter())
     plain = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -105,7 +113,7 @@ def configure_logging(level: str = "INFO", json_logs: bool = True, stream: Any =
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    init_sentry()
+    init_sentry(settings or from_env())
     return handler
 
 
@@ -120,21 +128,18 @@ def scrub_event(event: Any, _hint: Any = None) -> Any:
     return event
 
 
-def init_sentry(dsn: str | None = None) -> bool:
+def init_sentry(settings: Settings) -> bool:
     """Report errors to Sentry when SENTRY_DSN is set and sentry-sdk is installed; never with PII."""
-    dsn = dsn or _env("SENTRY_DSN")
-    if not dsn:
+    if not settings.sentry_dsn:
         return False
-    try:
-        import sentry_sdk
-    except ImportError:
+    if sentry_sdk is None:
         log.warning("SENTRY_DSN is set but sentry-sdk is not installed; errors are only logged")
         return False
     sentry_sdk.init(
-        dsn=dsn,
+        dsn=settings.sentry_dsn,
         send_default_pii=False,
         before_send=scrub_event,
-        environment=_env("SENTRY_ENVIRONMENT") or None,
+        environment=settings.sentry_environment or None,
         traces_sample_rate=0.0,
     )
     return True

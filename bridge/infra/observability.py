@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
-import os
 import re
 import secrets
 import time
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, Response, abort, current_app, g, request
+from flask.logging import default_handler
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     Counter,
@@ -29,7 +29,11 @@ from prometheus_client import (
 )
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Queue
+from rq.job import Job
+from rq.registry import StartedJobRegistry
 
+from bridge.infra.context import Context
 from bridge.infra.logs import mask, request_id_var
 from bridge.infra.scrape import JOB_BUCKETS, JOBS_KEY, STORE_KEY, scrape_registry
 from connectors.shopify import oauth
@@ -54,10 +58,6 @@ REASONS = {400: "bad_request", 401: "signature", 404: "unknown_shop", 413: "too_
 def is_local(public_url: str) -> bool:
     """True when Relance serves this machine only (PUBLIC_URL on 127.0.0.1, localhost or ::1)."""
     return urlsplit(public_url).hostname in LOCAL_HOSTS
-
-
-def _env(name: str) -> str:
-    return os.environ.get(f"RELANCE_{name}") or os.environ.get(name) or ""
 
 
 # -- hooks called from the web and the worker -------------------------------------------------------
@@ -100,24 +100,28 @@ def metered(worker_class: type) -> type:
     """An RQ worker class that times every job, counts its failures and masks what it keeps of them."""
 
     class Metered(worker_class):  # type: ignore[misc]
-        def perform_job(self, job: Any, queue: Any) -> bool:
+        def perform_job(self, job: Job, queue: Queue) -> bool:
             start, ok = time.perf_counter(), False
             try:
                 ok = bool(super().perform_job(job, queue))
                 return ok
             finally:
-                record_job(self.connection, job.func_name, time.perf_counter() - start, ok)
+                record_job(self.connection, job.func_name or "unknown", time.perf_counter() - start, ok)
 
         def handle_job_failure(
-            self, job: Any, queue: Any, started_job_registry: Any = None, exc_string: str = ""
+            self,
+            job: Job,
+            queue: Queue,
+            started_job_registry: StartedJobRegistry | None = None,
+            exc_string: str = "",
         ) -> None:
             # RQ keeps the traceback with the failed job in Redis for days: no email or secret in it.
             super().handle_job_failure(
                 job, queue, started_job_registry=started_job_registry, exc_string=mask(exc_string)
             )
 
-        def handle_work_horse_killed(self, job: Any, *args: Any) -> None:
-            record_job(self.connection, job.func_name, 0.0, False)
+        def handle_work_horse_killed(self, job: Job, *args: object) -> None:
+            record_job(self.connection, job.func_name or "unknown", 0.0, False)
             super().handle_work_horse_killed(job, *args)
 
     Metered.__name__ = Metered.__qualname__ = f"Metered{worker_class.__name__}"
@@ -158,17 +162,15 @@ def register(app: Flask) -> None:
     """Add GET /metrics, request ids, webhook timing and security headers to the app."""
     if "metrics" in app.view_functions:
         return
-    from flask.logging import default_handler
-
     app.logger.removeHandler(default_handler)  # errors go through the root handler's masking
-    relance = app.extensions["relance"]
+    relance: Context = app.extensions["relance"]
     registry = scrape_registry(relance)
     local = is_local(relance.settings.public_url)
-    if not local and not _env("METRICS_TOKEN"):
+    if not local and not relance.settings.metrics_token:
         log.warning("METRICS_TOKEN is not set: GET /metrics answers 404 (PUBLIC_URL is not a local address)")
 
     def metrics() -> Response:
-        token = _env("METRICS_TOKEN")
+        token = relance.settings.metrics_token
         if not token and not local:
             abort(404)  # in production the counters (shops, queues, errors) are for the scraper only
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()

@@ -1,19 +1,19 @@
-"""Redis as transport only: queues, enqueueing ids after commit, and the in-process mode."""
+"""Redis as transport only: queues, enqueueing ids after commit, and the in-process mode (the worker process
+itself: `bridge.infra.supervisor`)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+import fakeredis
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry, SimpleWorker, Worker
-from rq.exceptions import NoSuchJobError, StopRequested
+from rq import Queue, Retry, SimpleWorker
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
@@ -33,15 +33,15 @@ DEFAULT_RETRY = Retry(max=4, interval=[5, 30, 120, 600])
 WAITING_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 LIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
-_embedded_server: Any = None
+# A job function by its catalogue name (`bridge.infra.jobnames`), or the function itself (tests).
+JobFunc = TypeVar("JobFunc", str, Callable[..., Any])
+_embedded_server: fakeredis.FakeServer | None = None
 
 
 def connect(url: str) -> Redis:
     """A Redis client for `url`, or an in-process Redis emulation when `url` is empty."""
     if url:
         return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
-    import fakeredis
-
     global _embedded_server
     if _embedded_server is None:
         _embedded_server = fakeredis.FakeServer()
@@ -79,7 +79,7 @@ def get_queue(redis: Redis, name: str = EVENTS) -> Queue:
 
 def enqueue(
     redis: Redis,
-    func: str | Callable[..., Any],
+    func: JobFunc,
     *args: Any,
     job_id: str,
     queue: str = EVENTS,
@@ -105,7 +105,7 @@ def enqueue(
 
 def enqueue_many(
     redis: Redis,
-    func: str | Callable[..., Any],
+    func: JobFunc,
     arg_list: Sequence[tuple[Any, ...]],
     *,
     job_ids: Sequence[str],
@@ -196,82 +196,6 @@ def queue_depths(redis: Redis) -> dict[str, int]:
     return {name: get_queue(redis, name).count for name in QUEUES}
 
 
-def work_until_stopped(
-    worker_class: type[Worker],
-    redis: Redis,
-    *,
-    burst: bool,
-    logging_level: str,
-    worker_ttl: int,
-    max_pause: float = 60.0,
-) -> None:
-    """Run RQ workers of `worker_class` on our queues until a stop is asked (SIGTERM, SIGINT).
-
-    RQ's worker returns by itself when Redis times out or a call outside its reconnect loop fails; then a
-    new one starts after a pause doubling from 1 s to `max_pause` (back to 1 s after a good run). Burst
-    mode returns once the queues are empty, and raises when Redis fails.
-    """
-    asked = threading.Event()
-    supervised = _supervised(worker_class, asked)
-    queues = [get_queue(redis, name) for name in QUEUES]
-    pause = 1.0
-    while True:
-        _stop_on_signal(asked)  # until RQ's work() installs its own handlers
-        worker, began = None, time.monotonic()
-        try:
-            worker = supervised(  # RQ talks to Redis here
-                queues, connection=redis, worker_ttl=worker_ttl, job_class=CatalogueJob
-            )
-            if not asked.is_set():
-                worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
-        except StopRequested:  # RQ's handler, raised outside RQ's loop
-            asked.set()
-        except (RedisError, OSError) as exc:
-            if burst:
-                raise
-            log.error("worker stopped on a Redis error: %s", type(exc).__name__)
-        _stop_on_signal(asked)
-        if burst or asked.is_set():
-            return
-        _let_go(worker)
-        if time.monotonic() - began > 10 * max_pause:
-            pause = 1.0
-        log.warning("worker quit without being asked (Redis lost?): starting a new one in %.0f s", pause)
-        if asked.wait(pause):
-            return
-        pause = min(pause * 2, max_pause)
-
-
-def _supervised(worker_class: type[Worker], asked: threading.Event) -> type[Worker]:
-    """`worker_class` that sets `asked` on SIGTERM or SIGINT, and stops even while Redis is away."""
-
-    class Supervised(worker_class):  # type: ignore[valid-type,misc]
-        def request_stop(self, signum: int, frame: Any) -> None:
-            asked.set()
-            try:
-                super().request_stop(signum, frame)
-            except (RedisError, OSError):
-                raise StopRequested() from None  # RQ could not read its state from Redis: stop now
-
-    Supervised.__name__ = Supervised.__qualname__ = worker_class.__name__
-    return Supervised
-
-
-def _stop_on_signal(asked: threading.Event) -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: asked.set())
-
-
-def _let_go(worker: Worker | None) -> None:
-    """Stop the pubsub thread of a worker whose teardown failed (Redis away): it would retry forever."""
-    thread = getattr(worker, "pubsub_thread", None)
-    if thread is not None and thread.is_alive():
-        thread.stop()
-        thread.join(timeout=5)
-        with contextlib.suppress(RedisError, OSError):
-            worker.pubsub.close()  # type: ignore[union-attr]
-
-
 class ThreadWorker(SimpleWorker):
     """An RQ worker that can run in a thread (no signal handlers there; timeouts by timer)."""
 
@@ -280,7 +204,13 @@ class ThreadWorker(SimpleWorker):
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is threading.main_thread():
-            super()._install_signal_handlers()
+            # super()'s, named so mypy applies the untyped-RQ exclusion (pyproject) to it
+            SimpleWorker._install_signal_handlers(self)
+
+
+def thread_worker(redis: Redis) -> ThreadWorker:
+    """A worker on every queue that runs jobs in the calling thread (`.work(burst=True)`: until none left)."""
+    return ThreadWorker([get_queue(redis, name) for name in QUEUES], connection=redis)
 
 
 class Embedded:
@@ -290,7 +220,7 @@ class Embedded:
         self.redis = redis
         self.periodic = list(periodic)
         self.stop = threading.Event()
-        self.worker = ThreadWorker([get_queue(redis, q) for q in QUEUES], connection=redis)
+        self.worker = thread_worker(redis)
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:

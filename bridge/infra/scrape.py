@@ -3,17 +3,19 @@ workers keep in Redis, beside the web workers' own prometheus_client metrics."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import Metric
 from redis import Redis
 from redis.exceptions import RedisError
 
+from bridge.db.models import Event, Offer
 from bridge.infra.context import Context
+from bridge.infra.queue import queue_depths
 
 JOBS_KEY, STORE_KEY = "relance:metrics:jobs", "relance:metrics:store"  # written by bridge.infra.observability
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, float("inf"))
@@ -25,7 +27,7 @@ class StateCollector:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def collect(self) -> Iterator[Any]:
+    def collect(self) -> Iterator[Metric]:
         """Metric families for one scrape; a part that cannot be read is reported, not raised."""
         errors = GaugeMetricFamily("relance_scrape_error", "1 when a part could not be read", labels=["part"])
         for part, read in (("database", self._database), ("redis", self._redis)):
@@ -36,9 +38,7 @@ class StateCollector:
                 errors.add_metric([part], 1)
         yield errors
 
-    def _database(self) -> Iterator[Any]:
-        from bridge.db.models import Event, Offer
-
+    def _database(self) -> Iterator[Metric]:
         with self.ctx.sessions() as session:
             offers = session.execute(sa.select(Offer.status, sa.func.count()).group_by(Offer.status)).all()
             pending, oldest = session.execute(
@@ -54,9 +54,7 @@ class StateCollector:
             "relance_oldest_pending_event_seconds", "Age of the oldest pending event", age
         )
 
-    def _redis(self) -> Iterator[Any]:
-        from bridge.infra.queue import queue_depths
-
+    def _redis(self) -> Iterator[Metric]:
         depth = GaugeMetricFamily("relance_queue_depth", "Jobs waiting per queue", labels=["queue"])
         for name, count in queue_depths(self.ctx.redis).items():
             depth.add_metric([name], count)
@@ -84,7 +82,7 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _job_families(fields: dict[str, float]) -> Iterator[Any]:
+def _job_families(fields: dict[str, float]) -> Iterator[Metric]:
     runs = CounterMetricFamily("relance_jobs", "Job runs by outcome", labels=["job", "outcome"])
     failures = CounterMetricFamily("relance_job_failures", "Failed job runs", labels=["job"])
     durations = HistogramMetricFamily("relance_job_duration_seconds", "Job run time", labels=["job"])
@@ -110,14 +108,14 @@ def _le(bound: float) -> str:
 class _Local:
     """This process's prometheus_client metrics (single-process mode)."""
 
-    def collect(self) -> Iterator[Any]:
+    def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
 
 
 def scrape_registry(ctx: Context) -> CollectorRegistry:
     """The registry behind /metrics: every web worker's metrics plus the computed state."""
     registry = CollectorRegistry(auto_describe=False)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if ctx.settings.prometheus_multiproc_dir:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Local())

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from dotenv import load_dotenv
 
 DEFAULT_DB = "sqlite:///instance/relance.db"
+YES = ("1", "true", "yes", "on")
 
 
 def _get(env: Mapping[str, str], name: str, default: str = "") -> str:
@@ -19,8 +21,19 @@ def _get(env: Mapping[str, str], name: str, default: str = "") -> str:
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = _get(env, name)
+    raw = _get(env, name).strip()
     return int(raw) if raw else default
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list, blanks dropped."""
+    return tuple(item.strip() for item in _get(env, name).split(",") if item.strip())
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool | None:
+    """A yes/no override: None when unset (the caller decides), else whether it reads as yes."""
+    raw = _get(env, name)
+    return raw.strip().lower() in YES if raw else None
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,14 @@ class Settings:
     woocommerce_allowed_stores: tuple[str, ...] = ()  # store URLs that may install without a link
     proxy_hops: int = 0  # reverse proxies in front that append X-Forwarded-For / -Proto (0: trust none)
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object per line
+    metrics_token: str = ""  # when set, GET /metrics needs it as a Bearer token
+    sentry_dsn: str = ""
+    sentry_environment: str = ""
+    retention_months: int = 24  # personal data of leads inactive this long is erased; 0 turns it off
+    admin_cookie_secure: bool | None = None  # None: Secure unless PUBLIC_URL is plain http on this machine
+    # prometheus_client reads this very name (no RELANCE_ prefix) for its multi-process mode
+    prometheus_multiproc_dir: str = ""
     testing: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -66,17 +87,13 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     """Read settings from `env` (default: os.environ, after loading `.env`)."""
     if env is None:
         if dotenv:
-            from dotenv import load_dotenv
-
             load_dotenv(override=False)
         env = os.environ
-    instance = _get(env, "INSTANCE_PATH", "instance")
-    keys = tuple(k.strip() for k in _get(env, "ENCRYPTION_KEYS").split(",") if k.strip())
     return Settings(
         database_url=_get(env, "DATABASE_URL", DEFAULT_DB),
         redis_url=_get(env, "REDIS_URL"),
         secret_key=_get(env, "SECRET_KEY"),
-        encryption_keys=keys,
+        encryption_keys=_list(env, "ENCRYPTION_KEYS"),
         public_url=_get(env, "PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         shopify_api_key=_get(env, "SHOPIFY_API_KEY"),
         shopify_api_secret=_get(env, "SHOPIFY_API_SECRET"),
@@ -85,19 +102,29 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         shopify_api_origin=_get(env, "SHOPIFY_API_ORIGIN").rstrip("/"),
         smtp_url=_get(env, "SMTP_URL"),
         mail_from=_get(env, "MAIL_FROM", "Relance <no-reply@localhost>"),
-        instance_path=instance,
+        instance_path=_get(env, "INSTANCE_PATH", "instance"),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576),
         relay_after_seconds=_int(env, "RELAY_AFTER_SECONDS", 10),
         ingest_job_window_ms=_int(env, "INGEST_JOB_WINDOW_MS", 100),
         job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 600),
         max_event_attempts=_int(env, "MAX_EVENT_ATTEMPTS", 5),
         allow_private_network_urls=_get(env, "ALLOW_PRIVATE_NETWORK_URLS") == "1",
-        woocommerce_allowed_stores=tuple(
-            u.strip() for u in _get(env, "WOOCOMMERCE_ALLOWED_STORES").split(",") if u.strip()
-        ),
+        woocommerce_allowed_stores=_list(env, "WOOCOMMERCE_ALLOWED_STORES"),
         proxy_hops=_int(env, "PROXY_HOPS", 0),
         log_level=_get(env, "LOG_LEVEL", "INFO"),
+        log_format=_get(env, "LOG_FORMAT", "text"),
+        metrics_token=_get(env, "METRICS_TOKEN"),
+        sentry_dsn=_get(env, "SENTRY_DSN"),
+        sentry_environment=_get(env, "SENTRY_ENVIRONMENT"),
+        retention_months=_int(env, "RETENTION_MONTHS", 24),
+        admin_cookie_secure=_switch(env, "ADMIN_COOKIE_SECURE"),
+        prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
     )
+
+
+def is_set(name: str, env: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment names `name` (RELANCE_ prefix allowed), as opposed to its default."""
+    return bool(_get(os.environ if env is None else env, name))
 
 
 def _instance_secret(instance: Path, name: str, make: str) -> str:

@@ -9,7 +9,6 @@ than the cutoff, since those hold the same personal data.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -22,7 +21,6 @@ from bridge.infra.context import Context
 from bridge.leads.erasure import redact_lead
 
 log = logging.getLogger(__name__)
-DEFAULT_MONTHS = 24
 BATCH = 500
 
 
@@ -33,12 +31,6 @@ class Outcome:
     leads: int = 0
     carts: int = 0
     events: int = 0
-
-
-def months_setting() -> int:
-    """RETENTION_MONTHS from the environment (RELANCE_ prefix allowed)."""
-    raw = os.environ.get("RELANCE_RETENTION_MONTHS") or os.environ.get("RETENTION_MONTHS") or ""
-    return int(raw) if raw.strip() else DEFAULT_MONTHS
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -98,7 +90,7 @@ def _delete_old_events(ctx: Context, cutoff: datetime) -> int:
 
 def run(ctx: Context, months: int | None = None) -> Outcome:
     """Erase what is older than the retention period; nothing when it is 0."""
-    months = months_setting() if months is None else months
+    months = ctx.settings.retention_months if months is None else months
     outcome = Outcome()
     if months <= 0:
         return outcome

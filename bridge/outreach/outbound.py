@@ -22,7 +22,7 @@ from bridge.leads import rules
 from bridge.outreach.message import render
 
 log = logging.getLogger(__name__)
-SETTINGS_KEY = "outbound_secret_enc"  # in shop.settings, encrypted with ctx.vault (bridge/keys.py rotates it)
+SETTINGS_KEY = "outbound_secret_enc"  # in shop.state, encrypted with ctx.vault (bridge/keys.py rotates it)
 SIGNATURE_HEADER = "X-Relance-Signature"
 TIMESTAMP_HEADER = "X-Relance-Timestamp"
 REFUSED = "refused: not a public internet address"
@@ -55,7 +55,7 @@ def ensure_secret(ctx: Context, shop_id: int) -> str:
     """
     with ctx.sessions() as session:
         shop = session.get(Shop, shop_id)
-        stored = (shop.settings or {}).get(SETTINGS_KEY) if shop is not None else None
+        stored = (shop.state or {}).get(SETTINGS_KEY) if shop is not None else None
     if stored:
         return ctx.vault.decrypt(stored) or ""
     return _store_secret(ctx, shop_id, rotate=False)
@@ -71,11 +71,11 @@ def _store_secret(ctx: Context, shop_id: int, *, rotate: bool, actor: str = "") 
         shop = locked(session, Shop, shop_id, Shop.name)
         if shop is None:
             raise LookupError(f"no shop {shop_id}")
-        stored = (shop.settings or {}).get(SETTINGS_KEY)
+        stored = (shop.state or {}).get(SETTINGS_KEY)
         if stored and not rotate:  # another process created it while we waited for the lock
             return ctx.vault.decrypt(stored) or ""
         secret = secrets.token_hex(32)
-        shop.settings = {**(shop.settings or {}), SETTINGS_KEY: ctx.vault.encrypt(secret)}
+        shop.state = {**(shop.state or {}), SETTINGS_KEY: ctx.vault.encrypt(secret)}
         if rotate:
             session.add(
                 AuditLog(

@@ -26,7 +26,7 @@ COLUMNS = (
     "consumer_secret_enc",
     "webhook_secret_enc",
 )
-SETTINGS_KEYS = ("outbound_secret_enc",)  # encrypted values kept in shop.settings
+SETTINGS_KEYS = ("outbound_secret_enc",)  # encrypted values kept in shop.state
 
 
 @dataclass
@@ -58,7 +58,7 @@ def _values(shop: Shop) -> Iterator[tuple[str, str]]:
         if value:
             yield column, value
     for key in SETTINGS_KEYS:
-        value = (shop.settings or {}).get(key)
+        value = (shop.state or {}).get(key)
         if value:
             yield f"settings.{key}", value
 
@@ -73,7 +73,7 @@ def _batch(session: Session, after: int, size: int) -> list[Shop]:
 
 
 def _rotate_shop(ctx: Context, newest: Fernet, shop: Shop, report: Report, write: bool) -> None:
-    settings = dict(shop.settings or {})
+    settings = dict(shop.state or {})
     for name, token in _values(shop):
         report.values += 1
         if _is_current(newest, token):
@@ -90,8 +90,8 @@ def _rotate_shop(ctx: Context, newest: Fernet, shop: Shop, report: Report, write
             settings[name.removeprefix("settings.")] = fresh
         else:
             setattr(shop, name, fresh)
-    if write and settings != (shop.settings or {}):
-        shop.settings = settings
+    if write and settings != (shop.state or {}):
+        shop.state = settings
 
 
 def rotate(ctx: Context, batch_size: int = 100, write: bool = True) -> Report:

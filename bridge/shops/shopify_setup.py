@@ -40,14 +40,14 @@ def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> 
         row = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost update
         if row is not None:
             row.name, row.currency, row.timezone = info.name or row.name, info.currency, info.timezone
-            row.settings = {**(row.settings or {}), "webhooks": hooks, "web_pixel_id": pixel_id}
+            row.state = {**(row.state or {}), "webhooks": hooks, "web_pixel_id": pixel_id}
     return list(hooks.get("ids") or [])
 
 
 def per_shop_webhooks(shop: Shop) -> bool:
     """Whether the shop was subscribed topic by topic by API (installed before shopify.app.toml declared
     the topics): Shopify deletes such subscriptions after repeated failed deliveries, so they are checked."""
-    return bool(((shop.settings or {}).get("webhooks") or {}).get("ids"))
+    return bool(((shop.state or {}).get("webhooks") or {}).get("ids"))
 
 
 def subscribe(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any]:

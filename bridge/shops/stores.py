@@ -53,7 +53,7 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
     """The API client for this shop's store, with its decrypted credentials."""
     if shop.uninstalled_at is not None:
         raise StoreError("the shop has uninstalled Relance", code="uninstalled")
-    if (shop.settings or {}).get("demo"):
+    if (shop.state or {}).get("demo"):
         return DemoStoreClient(RedisHash(ctx.redis, f"relance:demo:{shop.id}:codes"))
     if shop.platform == "shopify":
         session = observability.store_session(ctx.redis, "shopify")

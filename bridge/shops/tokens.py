@@ -26,7 +26,7 @@ from connectors.shopify.client import ShopifyClient, TokenProvider
 log = logging.getLogger(__name__)
 
 REFRESH_AHEAD = timedelta(minutes=5)
-MIGRATION_FAILED = "token_migration_failed_at"  # shop.settings key: migration refused, do not retry
+MIGRATION_FAILED = "token_migration_failed_at"  # shop.state key: migration refused, do not retry
 
 
 def save_offline_token(
@@ -50,8 +50,8 @@ def store_tokens(shop: Shop, vault: Vault, tokens: oauth.TokenSet) -> None:
     shop.refresh_token_enc = vault.encrypt(tokens.refresh_token)
     shop.token_expires_at = tokens.expires_at
     shop.refresh_expires_at = tokens.refresh_expires_at
-    settings = {k: v for k, v in (shop.settings or {}).items() if k != MIGRATION_FAILED}
-    shop.settings = {**settings, "shopify_scope": tokens.scope}
+    settings = {k: v for k, v in (shop.state or {}).items() if k != MIGRATION_FAILED}
+    shop.state = {**settings, "shopify_scope": tokens.scope}
 
 
 def has_live_token(ctx: Context, domain: str) -> bool:
@@ -108,7 +108,7 @@ def current_token(
         assert shop is not None  # _usable raises for a missing shop
         tokens = _renew(ctx, shop, http)
         if tokens is None:  # migration refused: keep the old token, never try again
-            shop.settings = {**(shop.settings or {}), MIGRATION_FAILED: ctx.now().isoformat()}
+            shop.state = {**(shop.state or {}), MIGRATION_FAILED: ctx.now().isoformat()}
             return str(ctx.vault.decrypt(shop.access_token_enc)), None
         store_tokens(shop, ctx.vault, tokens)
         return tokens.access_token, tokens.expires_at
@@ -123,7 +123,7 @@ def _usable(
     token = str(ctx.vault.decrypt(shop.access_token_enc))
     bad = force and (rejected is None or rejected == token)
     if shop.token_expires_at is None and shop.refresh_token_enc is None:
-        if MIGRATION_FAILED not in (shop.settings or {}):
+        if MIGRATION_FAILED not in (shop.state or {}):
             return None  # a non-expiring token: migrate it once
         if bad:
             raise StoreError("Shopify rejected the access token; reinstall the app", code="reauthorize")

@@ -25,7 +25,7 @@ def _newer(at: datetime | None, stamp: object) -> bool:
 def apply_shop_update(session: Session, shop: Shop, fact: facts.ShopUpdated) -> None:
     """Take the shop's name, currency and time zone from shop/update, unless an older payload."""
     row = locked(session, Shop, shop.id, Shop.name)  # settings are rewritten whole: no lost update
-    if row is None or not _newer(fact.updated_at, (row.settings or {}).get(SHOP_UPDATED_AT)):
+    if row is None or not _newer(fact.updated_at, (row.state or {}).get(SHOP_UPDATED_AT)):
         return
     if fact.name:
         row.name = fact.name[:255]
@@ -34,16 +34,16 @@ def apply_shop_update(session: Session, shop: Shop, fact: facts.ShopUpdated) -> 
     if fact.timezone and zone_or_utc(fact.timezone).key == fact.timezone and len(fact.timezone) <= 64:
         row.timezone = fact.timezone
     if fact.updated_at is not None:
-        row.settings = {**(row.settings or {}), SHOP_UPDATED_AT: fact.updated_at.isoformat()}
+        row.state = {**(row.state or {}), SHOP_UPDATED_AT: fact.updated_at.isoformat()}
 
 
 def record_scopes(session: Session, shop: Shop, fact: facts.ScopesGranted) -> None:
     """Keep the scopes the merchant granted (app/scopes_update), as the install stored them."""
     row = locked(session, Shop, shop.id, Shop.name)
-    if row is None or not _newer(fact.updated_at, (row.settings or {}).get(SCOPES_UPDATED_AT)):
+    if row is None or not _newer(fact.updated_at, (row.state or {}).get(SCOPES_UPDATED_AT)):
         return
     stamp = {SCOPES_UPDATED_AT: fact.updated_at.isoformat()} if fact.updated_at else {}
-    row.settings = {**(row.settings or {}), SCOPE: ",".join(fact.scopes), **stamp}
+    row.state = {**(row.state or {}), SCOPE: ",".join(fact.scopes), **stamp}
 
 
 def count_redacted(session: Session, shop: Shop, topic: str, count: int, now: datetime) -> None:
@@ -51,16 +51,16 @@ def count_redacted(session: Session, shop: Shop, topic: str, count: int, now: da
     row = locked(session, Shop, shop.id, Shop.name)
     if row is None:
         return
-    seen = dict((row.settings or {}).get(REDACTED) or {})
+    seen = dict((row.state or {}).get(REDACTED) or {})
     topics = dict(seen.get("topics") or {})
     topics[topic] = int(topics.get(topic, 0)) + count
     seen.update(total=int(seen.get("total", 0)) + count, topics=topics, last_at=now.isoformat())
-    row.settings = {**(row.settings or {}), REDACTED: seen}
+    row.state = {**(row.state or {}), REDACTED: seen}
 
 
 def redacted_summary(shop: Shop) -> dict[str, object] | None:
     """What the health page says about withheld fields: total, per topic, last seen; None when never."""
-    seen = (shop.settings or {}).get(REDACTED)
+    seen = (shop.state or {}).get(REDACTED)
     if not seen or not seen.get("total"):
         return None
     last = seen.get("last_at")

@@ -49,7 +49,7 @@ def shop(ctx, shopify_shop, smtp):
     }
     with transaction(ctx.sessions) as session:
         row = session.get(Shop, shopify_shop["id"])
-        row.settings = {"demo": True}
+        row.state = {"demo": True}
         session.add(
             Ruleset(shop_id=row.id, version=1, document=document, created_at=ctx.now(), created_by="t")
         )

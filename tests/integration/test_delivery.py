@@ -74,7 +74,7 @@ def shop(ctx, shopify_shop, smtp) -> int:
     """A shop on the demo store (codes in Redis) that mails through `smtp` at once."""
     ctx.settings = ctx.settings.with_overrides(smtp_url=smtp.url, mail_from="Demo <offers@shop.example>")
     with transaction(ctx.sessions) as session:
-        session.get(Shop, shopify_shop["id"]).settings = {"demo": True}
+        session.get(Shop, shopify_shop["id"]).state = {"demo": True}
     use_campaign(ctx, shopify_shop["id"])
     return shopify_shop["id"]
 
@@ -309,7 +309,7 @@ def test_the_webhook_secret_is_stable_across_retries_and_readable_by_the_merchan
     assert len(posted) == 2 and all(verifies(r, secret) for r in posted)
     assert b'"offer_id": %d' % offer_id in posted[0].body and b'"type": "offer.ready"' in posted[0].body
     with ctx.sessions() as session:
-        stored = session.get(Shop, shop).settings[outbound.SETTINGS_KEY]
+        stored = session.get(Shop, shop).state[outbound.SETTINGS_KEY]
     assert secret not in stored and ctx.vault.decrypt(stored) == secret  # encrypted at rest
     assert [a["final"] for a in audit(ctx, "offer.webhook_failed")] == [False]
     assert audit(ctx, "offer.webhook_sent") == [{"offer_id": offer_id}]

@@ -102,7 +102,7 @@ def test_the_woocommerce_client_never_calls_a_store_at_a_private_address(ctx, re
         assert woo_webhooks.register(ctx, shop_id) == 0  # webhook registration: refused, not retried
         with ctx.sessions() as session:
             shop = session.get(Shop, shop_id)
-            assert "RefusedAddress" in shop.settings["woo_webhooks"]["error"]  # what the admin page shows
+            assert "RefusedAddress" in shop.state["woo_webhooks"]["error"]  # what the admin page shows
             with pytest.raises(StoreError, match="RefusedAddress"):
                 stores.client_for(ctx, shop).find_discount("BACK-1234567890")  # the offers' coupons
         assert store.calls == [] and store.webhooks == {}

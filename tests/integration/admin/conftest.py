@@ -189,4 +189,4 @@ def demo_store(ctx: Context, shop_id: int) -> None:
     with transaction(ctx.sessions) as session:
         shop = session.get(Shop, shop_id)
         assert shop is not None
-        shop.settings = {**(shop.settings or {}), "demo": True}
+        shop.state = {**(shop.state or {}), "demo": True}

@@ -90,11 +90,11 @@ def test_next_only_leads_to_admin_pages(client: Any, shop_a: dict[str, Any]) -> 
         ("http://localhost:5000", None, False),
         ("https://relance.example.com", None, True),
         ("http://relance.example.com", None, True),
-        ("http://127.0.0.1:5000", "true", True),
-        ("https://relance.example.com", "0", False),
+        ("http://127.0.0.1:5000", True, True),
+        ("https://relance.example.com", False, False),
     ],
 )
-def test_cookie_secure_follows_the_public_url(url: str, override: str | None, secure: bool) -> None:
+def test_cookie_secure_follows_the_public_url(url: str, override: bool | None, secure: bool) -> None:
     assert cookie_secure(url, override) is secure
 
 

@@ -26,7 +26,7 @@ def test_the_demo_plays_a_day_through_the_pipeline(
     assert result is not None
     with ctx.sessions() as session:
         shop = session.get(Shop, result.shop_id)
-        assert shop.domain == demo.DOMAIN and shop.settings["demo"] is True
+        assert shop.domain == demo.DOMAIN and shop.state["demo"] is True
         statuses = dict(
             session.execute(
                 sa.select(Event.status, sa.func.count())
@@ -81,7 +81,7 @@ def test_passwords_are_hashed_and_checked(ctx: Context, shopify_shop: dict[str, 
 
 
 def test_cli_users_add(ctx: Context, shopify_shop: dict[str, Any], monkeypatch: Any) -> None:
-    monkeypatch.setattr(cli_admin, "_context", lambda: ctx)  # the test database, and no second engine
+    monkeypatch.setattr(cli_admin, "migrated_context", lambda: ctx)  # the test database, and no second engine
     env: dict[str, str] = {}
     runner = CliRunner()
     args = ["users", "add", "--email", "cli@example.com", "--password", "cli password 123"]

@@ -35,7 +35,7 @@ def test_health_page_names_the_app_config_subscriptions_and_granted_scopes(
     with transaction(ctx.sessions) as session:
         row = session.get(Shop, signed_in["id"])
         hooks = {"source": "app_config", "address": "x", "registered_at": "2026-11-25T10:00:00+00:00"}
-        row.settings = {**row.settings, "webhooks": hooks, shop_updates.SCOPE: "read_orders,write_customers"}
+        row.state = {**row.state, "webhooks": hooks, shop_updates.SCOPE: "read_orders,write_customers"}
     html = client.get("/admin/health").get_data(as_text=True)
     assert "declared in the app configuration (shopify.app.toml)" in html
     assert "read_orders,write_customers" in html

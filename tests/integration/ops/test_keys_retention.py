@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Event, Lead, Offer, Shop
 from bridge.infra.crypto import Vault
+from bridge.infra.settings import from_env
 from bridge.leads import retention
 from bridge.shops import keys
 from bridge.shops.registry import create_shop
@@ -35,7 +36,7 @@ def add_shops(ctx, n: int) -> list[int]:
                 consumer_secret=f"cs_{i}",
             ).shop
             shop.refresh_token_enc = ctx.vault.encrypt(f"refresh-{i}")
-            shop.settings = {"outbound_secret_enc": ctx.vault.encrypt(f"outbound-{i}"), "demo": False}
+            shop.state = {"outbound_secret_enc": ctx.vault.encrypt(f"outbound-{i}"), "demo": False}
             s.flush()
             ids.append(shop.id)
     return ids
@@ -45,7 +46,7 @@ def plain(ctx, shop_id: int) -> dict[str, str | None]:
     with ctx.sessions() as s:
         shop = s.get(Shop, shop_id)
         values = {c: ctx.vault.decrypt(getattr(shop, c)) for c in keys.COLUMNS}
-        values["outbound"] = ctx.vault.decrypt(shop.settings["outbound_secret_enc"])
+        values["outbound"] = ctx.vault.decrypt(shop.state["outbound_secret_enc"])
         return values
 
 
@@ -64,8 +65,8 @@ def test_rotation_reencrypts_everything_in_batches_and_is_idempotent(ctx):
     with ctx.sessions() as s:
         for shop in s.scalars(sa.select(Shop)):
             assert only_new.decrypt(shop.consumer_secret_enc).startswith("cs_")
-            assert only_new.decrypt(shop.settings["outbound_secret_enc"]).startswith("outbound-")
-            assert shop.settings["demo"] is False
+            assert only_new.decrypt(shop.state["outbound_secret_enc"]).startswith("outbound-")
+            assert shop.state["demo"] is False
             with pytest.raises(InvalidToken):
                 Vault([KEY]).decrypt(shop.webhook_secret_enc)
     ctx.vault = only_new
@@ -180,9 +181,7 @@ def test_months_before_clamps_to_the_end_of_month():
     )
 
 
-def test_retention_setting(monkeypatch):
-    monkeypatch.delenv("RETENTION_MONTHS", raising=False)
-    monkeypatch.delenv("RELANCE_RETENTION_MONTHS", raising=False)
-    assert retention.months_setting() == 24
-    monkeypatch.setenv("RETENTION_MONTHS", "0")
-    assert retention.months_setting() == 0
+def test_retention_setting():
+    assert from_env({}, dotenv=False).retention_months == 24
+    assert from_env({"RETENTION_MONTHS": "0"}, dotenv=False).retention_months == 0
+    assert from_env({"RELANCE_RETENTION_MONTHS": "6", "RETENTION_MONTHS": "0"}).retention_months == 6

@@ -92,8 +92,8 @@ def test_state_gauges_offers_and_oldest_pending(ctx, clock, client, shopify_shop
     assert sample(text, "relance_oldest_pending_event_seconds") == pytest.approx(300, abs=1)
 
 
-def test_metrics_token_protects_the_endpoint(client, monkeypatch):
-    monkeypatch.setenv("METRICS_TOKEN", "scrape-token-123")
+def test_metrics_token_protects_the_endpoint(ctx, client):
+    ctx.settings = ctx.settings.with_overrides(metrics_token="scrape-token-123")
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-123"})
@@ -101,15 +101,13 @@ def test_metrics_token_protects_the_endpoint(client, monkeypatch):
 
 
 @pytest.mark.parametrize("url", ["https://relance.example.com", "http://10.0.0.5:8000"])
-def test_in_production_metrics_need_a_token(ctx, monkeypatch, url):
+def test_in_production_metrics_need_a_token(ctx, url):
     from bridge.app import create_app
 
-    monkeypatch.delenv("METRICS_TOKEN", raising=False)
-    monkeypatch.delenv("RELANCE_METRICS_TOKEN", raising=False)
-    ctx.settings = ctx.settings.with_overrides(public_url=url)
+    ctx.settings = ctx.settings.with_overrides(public_url=url, metrics_token="")
     client = create_app(ctx.settings, ctx=ctx).test_client()
     assert client.get("/metrics").status_code == 404  # not exposed at all without a token
-    monkeypatch.setenv("METRICS_TOKEN", "scrape-token-123")
+    ctx.settings = ctx.settings.with_overrides(metrics_token="scrape-token-123")
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer scrape-token-123"}).status_code == 200
 

@@ -60,7 +60,7 @@ def prepare(ctx) -> int:
         shop = create_shop(
             s, ctx.vault, platform="shopify", domain=DOMAIN, now=ctx.now(), access_token="t"
         ).shop
-        shop.settings = {"demo": True}
+        shop.state = {"demo": True}
         s.add(Ruleset(shop_id=shop.id, version=1, document=document, created_at=ctx.now(), created_by="test"))
         s.flush()
         return int(shop.id)

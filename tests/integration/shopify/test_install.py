@@ -92,7 +92,7 @@ def test_setup_job_leaves_webhooks_to_the_app_config_and_reads_the_shop(ctx, fak
     assert not [c for c in fake.calls if c.outcome == "invalid"]  # every document valid for 2026-10
     [shop] = shops(ctx)
     assert (shop.name, shop.currency, shop.timezone) == ("Relance Test", "EUR", "Europe/Paris")
-    hooks = shop.settings["webhooks"]
+    hooks = shop.state["webhooks"]
     assert hooks["source"] == "app_config" and "ids" not in hooks
     assert hooks["address"] == "http://relance.test/webhooks/shopify"
     assert not shopify_setup.per_shop_webhooks(shop)
@@ -105,7 +105,7 @@ def test_setup_keeps_an_older_install_subscribed_per_shop(ctx, fake, install, ru
     [shop] = shops(ctx)
     with transaction(ctx.sessions) as s:  # as an install made before the app config declared the topics
         row = s.get(Shop, shop.id)
-        row.settings = {**row.settings, "webhooks": {"ids": ["gid://shopify/WebhookSubscription/1"]}}
+        row.state = {**row.state, "webhooks": {"ids": ["gid://shopify/WebhookSubscription/1"]}}
     assert len(shopify_setup.set_up(ctx, shop.id)) == len(shopify_setup.WEBHOOK_TOPICS) == 13
     registered = {(w["topic"], w["uri"]) for w in fake.data.webhooks}
     address = "http://relance.test/webhooks/shopify"

@@ -122,7 +122,7 @@ def test_reconciliation_brings_what_the_webhooks_missed(ctx, fake, shop_id, run_
     assert ("checkout_started", "checkout:tok1") in got["activities"]
     assert ("order_placed", "order:9001") in got["activities"]
     with ctx.sessions() as s:
-        stamp = s.get(Shop, shop_id).settings[reconcile.STAMP]
+        stamp = s.get(Shop, shop_id).state[reconcile.STAMP]
     assert datetime.fromisoformat(stamp) == clock()
 
 
@@ -176,7 +176,7 @@ def per_shop(ctx, shop_id: int) -> None:
     """Make the shop an older install, subscribed topic by topic by API."""
     with transaction(ctx.sessions) as s:
         row = s.get(Shop, shop_id)
-        row.settings = {**row.settings, "webhooks": {"ids": ["gid://shopify/WebhookSubscription/1"]}}
+        row.state = {**row.state, "webhooks": {"ids": ["gid://shopify/WebhookSubscription/1"]}}
 
 
 def test_reconciliation_recreates_the_subscriptions_shopify_deleted(ctx, fake, shop_id):
@@ -188,7 +188,7 @@ def test_reconciliation_recreates_the_subscriptions_shopify_deleted(ctx, fake, s
     reconcile.reconcile_shop(ctx, shop_id)
     assert {w["topic"] for w in fake.data.webhooks} == set(WEBHOOK_TOPICS)
     with ctx.sessions() as s:
-        hooks = s.get(Shop, shop_id).settings["webhooks"]
+        hooks = s.get(Shop, shop_id).state["webhooks"]
     assert sorted(hooks["ids"]) == sorted(w["id"] for w in fake.data.webhooks)
     assert reconcile.reconcile_shop(ctx, shop_id) == 0 and len(fake.data.webhooks) == len(WEBHOOK_TOPICS)
 

@@ -34,7 +34,7 @@ def test_first_admin_load_trades_the_session_token_once(ctx, client, fake, clock
     [token] = fake.tokens
     assert ctx.vault.decrypt(shop.access_token_enc) == token and shop.refresh_token_enc is not None
     run_jobs()
-    assert shops(ctx)[0].settings["webhooks"]["source"] == "app_config"  # the setup job ran
+    assert shops(ctx)[0].state["webhooks"]["source"] == "app_config"  # the setup job ran
     assert fake.data.webhooks == []  # shopify.app.toml subscribes the shop, not the API
     again = client.post("/auth/shopify/session", headers={"Authorization": f"Bearer {session_token(clock)}"})
     assert again.get_json()["exchanged"] is False

@@ -65,7 +65,7 @@ def test_scopes_update_records_the_granted_scopes(ctx, shop_id, post_shopify, ru
     }  # fmt: skip
     post_shopify("app/scopes_update", scopes, shop=SHOP)
     run_jobs()
-    assert shop(ctx, shop_id).settings[shop_updates.SCOPE] == "read_orders,write_customers"
+    assert shop(ctx, shop_id).state[shop_updates.SCOPE] == "read_orders,write_customers"
 
 
 WITHHELD = {"id": 7261, "email": None, "phone": None, "first_name": None, "last_name": None}

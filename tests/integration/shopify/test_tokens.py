@@ -108,7 +108,7 @@ def test_a_refused_migration_keeps_the_old_token_and_is_not_retried(ctx, fake, s
     assert tokens.current_token(ctx, shopify_shop["id"])[0] == "shpat_test"
     assert tokens.current_token(ctx, shopify_shop["id"])[0] == "shpat_test"
     assert token_calls(fake, "urn:ietf:params:oauth:grant-type:token-exchange") == 1
-    assert tokens.MIGRATION_FAILED in the_shop(ctx).settings
+    assert tokens.MIGRATION_FAILED in the_shop(ctx).state
     with pytest.raises(StoreError) as raised:
         tokens.current_token(ctx, shopify_shop["id"], force=True, rejected="shpat_test")
     assert raised.value.code == "reauthorize"

@@ -77,7 +77,7 @@ def install(
         with woo.sessions() as session:
             shop = session.scalars(sa.select(Shop).where(Shop.platform == "woocommerce")).one()
             secret = woo.vault.decrypt(shop.webhook_secret_enc)
-            status = shop.settings.get("woo_webhooks")
+            status = shop.state.get("woo_webhooks")
         assert len(store.webhooks) >= 4, f"webhooks not registered: {status}"
         return {"id": shop.id, "shop_key": shop.shop_key, "secret": secret, "user_id": user_id}
 

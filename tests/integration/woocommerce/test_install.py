@@ -162,7 +162,7 @@ def test_install_stores_keys_encrypted_and_registers_signed_webhooks(woo, client
         for h in hooks
     )
     with woo.sessions() as session:
-        status = session.get(Shop, shop["id"]).settings["woo_webhooks"]
+        status = session.get(Shop, shop["id"]).state["woo_webhooks"]
     assert {w["topic"] for w in status["webhooks"]} == TOPICS and status["error"] is None
 
 
@@ -220,5 +220,5 @@ def test_webhooks_are_not_registered_without_a_secret(woo, store) -> None:
     assert woo_webhooks.register(woo, shop_id) == 0
     assert store.webhooks == {}
     with woo.sessions() as session:
-        status = session.get(Shop, shop_id).settings["woo_webhooks"]
+        status = session.get(Shop, shop_id).state["woo_webhooks"]
     assert "refusing" in status["error"]

@@ -19,7 +19,7 @@ def events(ctx) -> list[Event]:
 
 def settings(ctx, shop_id: int) -> dict:
     with ctx.sessions() as session:
-        return session.get(Shop, shop_id).settings
+        return session.get(Shop, shop_id).state
 
 
 def test_an_order_the_webhooks_missed_is_fed_through_the_same_path(woo, store, install, run_jobs):

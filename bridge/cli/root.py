@@ -1,0 +1,51 @@
+"""The `relance` command group, its `shops` group, and the context a command runs with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from bridge import db, wiring
+from bridge.infra import logs
+from bridge.infra.context import Context
+from bridge.infra.settings import complete, from_env
+
+
+def build_context() -> Context:
+    """The context of a command, from the environment (and `.env`)."""
+    return wiring.build(from_env())
+
+
+def migrated_context() -> Context:
+    """The context of a command that writes rows, on a database brought up to date first."""
+    settings = complete(from_env())
+    db.upgrade(settings.database_url)
+    return wiring.build(settings)
+
+
+@contextmanager
+def closing_context() -> Iterator[Context]:
+    """The context of one command, whose database connections close after it (a command may run inside
+    another process: the tests, a shell)."""
+    ctx = build_context()
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()
+
+
+@click.group()
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default from LOG_LEVEL).")
+def main(log_level: str | None) -> None:
+    """Relance: lead scoring and cart recovery for Shopify and WooCommerce."""
+    settings = from_env()
+    logs.configure_logging(
+        log_level or settings.log_level, json_logs=settings.log_format == "json", settings=settings
+    )
+
+
+@main.group("shops")
+def shops_group() -> None:
+    """Shops connected to this Relance."""

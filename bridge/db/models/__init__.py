@@ -1,0 +1,38 @@
+"""The database's tables as SQLAlchemy 2 models (DESIGN §5), one module per part of the domain; every model
+and constant is importable from here: `from bridge.db.models import Shop`."""
+
+from __future__ import annotations
+
+from bridge.db.models.base import NAMING, Base
+from bridge.db.models.carts import CART_STATUSES, Cart, Order
+from bridge.db.models.events import EVENT_STATUSES, Event
+from bridge.db.models.leads import TIERS, Activity, Lead, PrivacyExport, ScoreChange, TierSnapshot
+from bridge.db.models.offers import CODE_DEAD, OFFER_STATUSES, REMOVAL_DUE, Offer
+from bridge.db.models.rules import RescoreRun, Ruleset
+from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
+
+__all__ = [
+    "CART_STATUSES",
+    "CODE_DEAD",
+    "EVENT_STATUSES",
+    "NAMING",
+    "OFFER_STATUSES",
+    "REMOVAL_DUE",
+    "TIERS",
+    "Activity",
+    "AdminUser",
+    "AuditLog",
+    "Base",
+    "Cart",
+    "Event",
+    "Lead",
+    "Nonce",
+    "Offer",
+    "Order",
+    "PrivacyExport",
+    "RescoreRun",
+    "Ruleset",
+    "ScoreChange",
+    "Shop",
+    "TierSnapshot",
+]
