@@ -36,7 +36,7 @@ run: $(BIN)/relance
 lint: $(BIN)/relance
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy scoring campaigns connectors/base.py
+	$(BIN)/mypy bridge admin_ui connectors scoring campaigns
 	$(BIN)/lint-imports
 
 test: lint $(SCHEMA)

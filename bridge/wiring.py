@@ -17,10 +17,7 @@ from bridge.infra.context import Context, utcnow
 from bridge.infra.crypto import Vault
 from bridge.infra.settings import Settings, complete, from_env
 from bridge.shops.registry import SignerCache
-from connectors.base import WebhookAdapter
-from connectors.shopify.webhooks import ShopifyWebhooks
-from connectors.woocommerce.webhooks import WooWebhooks
-from connectors.woocommerce.wordpress import WordPressEvents
+from connectors import registry
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +33,7 @@ def build(
     sessions = db.make_session_factory(engine)
     vault = Vault(settings.encryption_keys)
     redis = redis if redis is not None else queue.connect(settings.redis_url)
-    adapters: dict[str, WebhookAdapter] = {
-        "shopify": ShopifyWebhooks(),
-        "woocommerce": WooWebhooks(),
-        "wordpress": WordPressEvents(clock=clock),
-    }
+    adapters = registry.webhook_adapters(clock=clock)
 
     def queue_batch(job_id: str, event_ids: list[int]) -> None:
         # ctx.redis, not this function's redis: whoever swaps the context's Redis swaps the writer's too

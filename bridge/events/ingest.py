@@ -19,8 +19,8 @@ from bridge.db.models import Event
 from bridge.infra import jobnames, observability, queue
 from bridge.infra.context import Context, Signer
 from bridge.infra.web import context
+from connectors import registry
 from connectors.base import Envelope, PayloadError, WebhookAdapter
-from connectors.woocommerce.wordpress import WordPressEvents
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
@@ -89,7 +89,7 @@ def woocommerce(shop_key: str) -> Response | tuple[Response, int]:
     ctx = context()
     raw = read_body(ctx.settings.max_body_bytes)
     adapter = ctx.adapters["woocommerce"]
-    if adapter.is_ping(raw, _headers()):  # type: ignore[attr-defined]  # not yet in WebhookAdapter
+    if adapter.is_ping(raw, _headers()):
         return jsonify(ok=True, ping=True)
     signer = ctx.signers.by_key(shop_key)
     return accept(ctx, signer if signer and signer.platform == "woocommerce" else None, adapter, raw)
@@ -209,4 +209,4 @@ def wordpress(shop_key: str) -> Response | tuple[Response, int]:
     signer = ctx.signers.by_key(shop_key)
     if signer is not None and signer.platform != "woocommerce":
         signer = None
-    return accept(ctx, signer, WordPressEvents(clock=ctx.now), raw)
+    return accept(ctx, signer, registry.webhook_adapter("wordpress", clock=ctx.now), raw)

@@ -24,7 +24,7 @@ from bridge.infra.context import Context
 from bridge.shops.shopify_setup import per_shop_webhooks, subscribe
 from bridge.shops.tokens import shopify_client_for
 from connectors.base import Envelope, StoreError
-from connectors.shopify.client import ShopifyClient
+from connectors.registry import ShopifyClient
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ def enqueue_all(ctx: Context) -> int:
             )
         ).all()
     queued = 0
-    for shop_id, settings in rows:
-        if not (settings or {}).get("webhooks"):  # the install's setup job was lost (Redis down)
+    for shop_id, state in rows:
+        if not (state or {}).get("webhooks"):  # the install's setup job was lost (Redis down)
             _enqueue_once(ctx, jobnames.SETUP_SHOP, shop_id, jobnames.setup_shop_id(shop_id))
         queued += _enqueue_once(
             ctx, jobnames.RECONCILE_SHOPIFY, shop_id, jobnames.reconcile_shopify_id(shop_id)

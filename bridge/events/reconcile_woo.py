@@ -30,8 +30,8 @@ from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.shops import stores
 from bridge.shops.stores import make_client
+from connectors import registry
 from connectors.base import Envelope, StoreError
-from connectors.woocommerce.webhooks import TOPIC_HEADER, WEBHOOK_ID_HEADER, WooWebhooks
 
 EVERY_SECONDS = 900
 OVERLAP = timedelta(minutes=15)  # deliveries coalesce for up to 10 minutes; clocks drift
@@ -128,7 +128,7 @@ def _feed(
 
 
 def _envelope(raw: bytes, topic: str, webhook_id: str | None) -> Envelope:
-    return WooWebhooks().envelope(raw, {TOPIC_HEADER: topic, WEBHOOK_ID_HEADER: webhook_id or ""})
+    return registry.woocommerce_envelope(raw, topic, webhook_id)
 
 
 def _known_keys(ctx: Context, shop_id: int, keys: list[str]) -> set[str]:

@@ -16,7 +16,7 @@ from bridge.infra.context import Context
 from bridge.shops import stores
 from bridge.shops.stores import make_client
 from connectors.base import StoreError
-from connectors.woocommerce.client import WebhookStatus, WooClient
+from connectors.registry import WebhookStatus, WooClient
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class WooShop:
     consumer_key: str
     consumer_secret: str
     secret: str | None
-    settings: Mapping[str, Any]
+    state: Mapping[str, Any]  # the shop row's state, read once
 
 
 def delivery_url(ctx: Context, shop_key: str) -> str:

@@ -69,7 +69,7 @@ def new_shop(platform: str, domain: str, name: str, api_version: str, api_key: s
         shop_key=new_key("s_", 12),
         public_key=new_key("pk_", 12),
         api_key_hash=hash_key(api_key),
-        settings={},
+        state={},
         api_version=api_version,
     )
 

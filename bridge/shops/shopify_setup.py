@@ -3,7 +3,6 @@ subscriptions and the web pixel that sends storefront events."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -13,15 +12,14 @@ from bridge.db import locked, transaction
 from bridge.db.models import Shop
 from bridge.infra.context import Context
 from bridge.shops import tokens
+from connectors import registry
 from connectors.base import StoreError
-from connectors.shopify import graphql as gql
-from connectors.shopify.client import ShopifyClient
-from connectors.shopify.webhooks import SUBSCRIBED_TOPICS
+from connectors.registry import ShopifyClient
 
 log = logging.getLogger(__name__)
 
 # Per-shop subscriptions, kept only for shops installed before the app configuration declared the topics.
-WEBHOOK_TOPICS = tuple(sorted(gql.webhook_topic(topic) for topic in SUBSCRIBED_TOPICS))
+WEBHOOK_TOPICS = registry.SHOPIFY_WEBHOOK_TOPICS
 
 
 def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> list[str]:
@@ -62,13 +60,8 @@ def subscribe(ctx: Context, client: ShopifyClient, shop: Shop) -> dict[str, Any]
 
 def activate_pixel(client: ShopifyClient, settings: dict[str, str]) -> str | None:
     """Create the shop's web pixel with our settings (or update the one it has); its id, None if refused."""
-    variables: dict[str, Any] = {"webPixel": {"settings": json.dumps(settings)}}
     try:
-        payload = client.execute(gql.PIXEL_CREATE, variables)["webPixelCreate"] or {}
-        if any(e.get("code") == "TAKEN" for e in payload.get("userErrors") or []):  # reinstall, new URL
-            found = (client.execute(gql.PIXEL_FIND).get("webPixel") or {}).get("id")
-            if found:
-                payload = client.execute(gql.PIXEL_UPDATE, {"id": found, **variables})["webPixelUpdate"] or {}
+        payload = client.save_web_pixel(settings)  # a reinstall (a new URL) updates the pixel it has
     except StoreError as exc:
         log.warning("web pixel not activated: %s", exc.code or exc)
         return None

@@ -15,9 +15,9 @@ from bridge.infra import observability
 from bridge.infra.context import Context
 from bridge.infra.netguard import guard_for
 from bridge.shops import tokens
+from connectors import registry
 from connectors.base import StoreClient, StoreError
-from connectors.demo import DemoStoreClient
-from connectors.woocommerce.client import WooClient
+from connectors.registry import WooClient
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
     if shop.uninstalled_at is not None:
         raise StoreError("the shop has uninstalled Relance", code="uninstalled")
     if (shop.state or {}).get("demo"):
-        return DemoStoreClient(RedisHash(ctx.redis, f"relance:demo:{shop.id}:codes"))
+        return registry.demo_client(RedisHash(ctx.redis, f"relance:demo:{shop.id}:codes"))
     if shop.platform == "shopify":
         session = observability.store_session(ctx.redis, "shopify")
         return tokens.shopify_client_for(ctx, shop, session)
@@ -64,7 +64,7 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
         key, secret = ctx.vault.decrypt(shop.consumer_key_enc), ctx.vault.decrypt(shop.consumer_secret_enc)
         if not key or not secret:
             raise StoreError("no WooCommerce REST keys for this shop", code="no_credentials")
-        return WooClient(shop.domain, key, secret, session=guard_for(ctx).session())
+        return registry.woocommerce_client(shop.domain, key, secret, session=guard_for(ctx).session())
     raise StoreError(f"unknown platform {shop.platform}", code="unknown_platform")
 
 

@@ -19,9 +19,10 @@ from bridge.db.models import Shop
 from bridge.infra.context import Context
 from bridge.infra.crypto import Vault
 from bridge.shops import registry as shops
+from connectors import registry
 from connectors.base import StoreError
+from connectors.registry import ShopifyClient, TokenProvider
 from connectors.shopify import oauth
-from connectors.shopify.client import ShopifyClient, TokenProvider
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +156,10 @@ def _renew(ctx: Context, shop: Shop, http: requests.Session | None) -> oauth.Tok
 
 def shopify_client_for(ctx: Context, shop: Shop, http: requests.Session | None = None) -> ShopifyClient:
     """A GraphQL client for the shop, on the pinned API version, whose token refreshes itself."""
-    return ShopifyClient(
+    return registry.shopify_client(
         shop.domain,
-        "",
+        access_token_provider(ctx, shop.id, http),
         api_version=ctx.settings.shopify_api_version,
         api_origin=ctx.settings.shopify_api_origin or None,
         session=http,
-        token_provider=access_token_provider(ctx, shop.id, http),
     )

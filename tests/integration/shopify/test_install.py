@@ -12,6 +12,7 @@ from bridge.db import transaction
 from bridge.db.models import Nonce, Shop
 from bridge.shops import shopify_setup
 from connectors.shopify import graphql as gql
+from connectors.shopify.client import ShopifyClient
 from tests.conftest import APP_SECRET
 from tests.integration.shopify.conftest import APP_IN_ADMIN, SHOP, sign_query
 
@@ -179,10 +180,11 @@ def test_unconfigured_app_says_so(ctx, client, app):
     assert response.status_code == 503 and "SHOPIFY_API_KEY" in response.get_data(as_text=True)
 
 
-class PixelStore:
-    """Stands in for the GraphQL client: a shop that already has our pixel."""
+class PixelStore(ShopifyClient):
+    """The real client over a transport that answers like a shop that already has our pixel."""
 
     def __init__(self) -> None:
+        super().__init__("pixel.myshopify.com", "shpat_pixel")
         self.sent: list[tuple[str, dict]] = []
 
     def execute(self, query: str, variables: dict | None = None) -> dict:
