@@ -148,7 +148,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         public_url="http://relance.test",
         testing=True,
         # Each commit's job queued before the answer (DESIGN §2 as written), so a test sees it at once;
-        # tests/integration/test_event_batches.py opens the window, subprocess tests run with the default.
+        # events/test_event_batches.py opens the window, subprocess tests run with the default.
         ingest_job_window_ms=0,
     )
 

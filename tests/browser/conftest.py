@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from bridge.app import create_app
 from bridge.infra.context import Context
-from tests.integration.admin.conftest import PASSWORD, make_shop, seed
+from tests.integration.admin_ui.conftest import PASSWORD, make_shop, seed
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
