@@ -21,7 +21,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from bridge.db.models import AdminUser
 from bridge.infra.web import context
-from bridge.shops import sessions as session_auth
+from bridge.shops import sessions
 from connectors.shopify import oauth
 
 csrf = CSRFProtect()
@@ -115,16 +115,16 @@ def before_request(public: bool) -> ResponseReturnValue | None:
 
 def _embedded(token: str | None) -> ResponseReturnValue | None:
     ctx = context()
-    claims = session_auth.session_claims(ctx, token) if token else None
-    shop_id = session_auth.shop_from_session_token(ctx, token) if claims else None
+    claims = sessions.session_claims(ctx, token) if token else None
+    shop_id = sessions.shop_from_session_token(ctx, token) if claims else None
     if claims is None or shop_id is None:
         if token is None or (request.method == "GET" and not request.headers.get("Authorization")):
             return bounce_page()  # App Bridge fetches a fresh token and loads the page again
         response = Response('{"error": "invalid or expired Shopify session token"}', 401)
-        response.headers[session_auth.RETRY_HEADER] = "1"
+        response.headers[sessions.RETRY_HEADER] = "1"
         response.mimetype = "application/json"
         return response
-    domain = session_auth.shop_domain(claims)
+    domain = sessions.shop_domain(claims)
     g.embedded_domain = domain
     g.principal = Principal(
         shop_id=shop_id,

@@ -20,8 +20,7 @@ from bridge.db.models import Cart, Event, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.web import context
 from bridge.outreach.sweep import LAST_SWEEP_KEY
-from bridge.shops import registry as shops
-from bridge.shops import updates as shop_updates
+from bridge.shops import registry, updates
 
 NOTICES = {
     "queued": "Webhook registration was queued; the status below updates once the job ran.",
@@ -77,7 +76,7 @@ def _store(shop: Shop) -> dict[str, Any]:
         "refresh_expires_at": shop.refresh_expires_at,
         "refresh_ok": shop.refresh_expires_at is None or shop.refresh_expires_at > context().now(),
         "hooks": hooks or {},
-        "scopes": state.get(shop_updates.SCOPE, ""),
+        "scopes": state.get(updates.SCOPE, ""),
         "disconnected_at": shop.disconnected_at,
         "reconnect_url": reconnect_url(shop),
     }
@@ -115,7 +114,7 @@ def _health_page(new_api_key: str = "") -> str:
         last_abandoned=last_abandoned,
         sweep_run=_sweep_run(),
         store=_store(shop),
-        withheld=shop_updates.redacted_summary(shop),
+        withheld=updates.redacted_summary(shop),
         can_register=job is not None,
         why_not=why_not,
         notice=NOTICES.get(request.args.get("done", ""), ""),
@@ -129,7 +128,7 @@ def rotate_api_key() -> ResponseReturnValue:
     """A new API key for the JSON API, shown once on this answer (never in a URL, never stored in clear)."""
     shop = db().get(Shop, shop_id())
     assert shop is not None
-    key = shops.new_api_key(shop)
+    key = registry.new_api_key(shop)
     audit("api_key.replaced")
     db().commit()
     response = make_response(_health_page(new_api_key=key))

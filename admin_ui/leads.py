@@ -14,7 +14,7 @@ from admin_ui.paging import PAGE_SIZE, page_of
 from admin_ui.support import audit, db, owned
 from bridge.db.models import Activity, Cart, Lead, Offer, ScoreChange
 from bridge.infra.web import MAX_ID, context, int_or_none
-from bridge.leads import erasure as privacy
+from bridge.leads import erasure
 from bridge.leads.emails import normalize_email
 
 TIERS = ("cold", "warm", "hot", "customer")
@@ -104,7 +104,7 @@ def lead(lead_id: int) -> str:
 def lead_export(lead_id: int) -> ResponseReturnValue:
     """Everything held about the lead, as a JSON download (logged in the audit log)."""
     row: Lead = owned(Lead, lead_id)
-    document = privacy.export_lead(db(), row)
+    document = erasure.export_lead(db(), row)
     audit("lead.exported", lead_id=row.id)
     db().commit()
     body = json.dumps(document, indent=2, default=str)
@@ -131,7 +131,7 @@ def lead_erase(lead_id: int) -> ResponseReturnValue:
             "admin_ui/erase.html", lead=row, error="Tick the box to confirm.", active="leads"
         ), 400
     if row.redacted_at is None:
-        privacy.redact_lead(db(), row, context().now())
+        erasure.redact_lead(db(), row, context().now())
         audit("lead.erased", lead_id=row.id)
         db().commit()
     return redirect(admin_url("admin.lead", lead_id=lead_id, done="erased"))

@@ -12,7 +12,7 @@ from admin_ui.access import shop_id
 from admin_ui.blueprint import bp
 from admin_ui.support import db
 from bridge.infra.web import context
-from bridge.outreach import results as metrics
+from bridge.outreach import results
 
 PERIODS = (7, 30, 90)
 TIERS = ("cold", "warm", "hot", "customer")
@@ -89,7 +89,7 @@ def overview() -> str:
     days = request.args.get("days", type=int)
     days = days if days in PERIODS else 30
     now = context().now()
-    figures = metrics.compute(db(), shop_id(), now - timedelta(days=days), now, by_source_field=False)
+    figures = results.compute(db(), shop_id(), now - timedelta(days=days), now, by_source_field=False)
     revenue = figures["revenue"]
     return render_template(
         "admin_ui/overview.html",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 import campaigns
 from bridge.db.models import Shop
 from bridge.infra.web import context
-from bridge.leads import rules as rulesets
+from bridge.leads import rules
 from campaigns.settings import EmailTemplate
 from campaigns.templating import TemplateProblem, body_problems, template_problems
 
@@ -31,7 +31,7 @@ def _campaign(document: dict[str, Any]) -> campaigns.CampaignSettings:
         return campaigns.load_campaign(draft)
     except ValidationError:
         email = draft.get("email") or {}
-        base = campaigns.load_campaign(rulesets.defaults()["campaign"])
+        base = campaigns.load_campaign(rules.defaults()["campaign"])
         return dataclasses.replace(
             base, email=EmailTemplate(str(email.get("subject", "")), str(email.get("body", "")))
         )

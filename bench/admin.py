@@ -26,13 +26,13 @@ from cryptography.fernet import Fernet
 from flask import g
 
 from bench.common import recreate_database
-from bridge import wiring as runtime
+from bridge import wiring
 from bridge.app import create_app
 from bridge.db import transaction
 from bridge.db.models import Activity, Event, Lead
 from bridge.infra.settings import Settings
-from bridge.leads import rules as rulesets
-from bridge.outreach import results as metrics
+from bridge.leads import rules
+from bridge.outreach import results
 from bridge.shops import users
 from bridge.shops.registry import create_shop
 
@@ -110,7 +110,7 @@ def fresh_database() -> str:
     return recreate_database(f"{PG_SERVER}/{DATABASE}")
 
 
-def populate(ctx: runtime.Context, leads: int, per_lead: int) -> int:
+def populate(ctx: wiring.Context, leads: int, per_lead: int) -> int:
     """The large shop (and a small one), generated inside PostgreSQL; the large shop's id."""
     ids = []
     for domain, size in (("small.myshopify.com", max(leads // 20, 10)), ("bench.myshopify.com", leads)):
@@ -137,7 +137,7 @@ def median_ms(run: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def main_queries(app: Any, ctx: runtime.Context, shop_id: int) -> dict[str, Callable[[], Any]]:
+def main_queries(app: Any, ctx: wiring.Context, shop_id: int) -> dict[str, Callable[[], Any]]:
     """Each page's main query, built by the page's own code where it has a builder."""
     from admin_ui import commerce, events, leads
     from admin_ui.access import Principal
@@ -167,7 +167,7 @@ def main_queries(app: Any, ctx: runtime.Context, shop_id: int) -> dict[str, Call
             with ctx.sessions() as session:
                 now = ctx.now()
                 start = now - timedelta(days=days)
-                return metrics.compute(session, shop_id, start, now, by_source_field=False)
+                return results.compute(session, shop_id, start, now, by_source_field=False)
 
         return run
 
@@ -180,7 +180,7 @@ def main_queries(app: Any, ctx: runtime.Context, shop_id: int) -> dict[str, Call
 
     def rules_page() -> Any:
         with ctx.sessions() as session:
-            return rulesets.current(session, shop_id), rulesets.history(session, shop_id, limit=5)
+            return rules.current(session, shop_id), rules.history(session, shop_id, limit=5)
 
     def health() -> Any:
         with ctx.sessions() as session:
@@ -223,7 +223,7 @@ def bench(leads: int, per_lead: int, repeat: int, keep: bool) -> bool:
         instance_path=instance,
         public_url="http://127.0.0.1:5000",
     )
-    ctx = runtime.build(settings)
+    ctx = wiring.build(settings)
     try:
         shop_id = populate(ctx, leads, per_lead)
         print(

@@ -28,14 +28,14 @@ import sqlalchemy as sa
 from bench.common import cpu_seconds, recreate_database
 from bench.ingest import DOMAIN, PG, REDIS
 from bench.load import mixed
-from bridge import wiring as runtime
+from bridge import wiring
 from bridge.db.models import Event, Shop
 from bridge.events.payloads import adapter_for
 from bridge.events.pipeline import handle_events
 from bridge.infra.settings import from_env
 
 
-def store(ctx: runtime.Context, n: int) -> list[int]:
+def store(ctx: wiring.Context, n: int) -> list[int]:
     """`n` pending events of the mixed load; their ids in delivery order."""
     now = datetime.now(UTC)
     with ctx.sessions.begin() as session:
@@ -65,7 +65,7 @@ def store(ctx: runtime.Context, n: int) -> list[int]:
         return [row.id for row in rows]
 
 
-def baseline(ctx: runtime.Context, batches: list[list[int]]) -> None:
+def baseline(ctx: wiring.Context, batches: list[list[int]]) -> None:
     """Read, parse and normalize every event of the batches."""
     for ids in batches:
         with ctx.engine.connect() as conn:
@@ -86,7 +86,7 @@ def main() -> int:
 
     recreate_database(PG)
     redis.Redis.from_url(REDIS).flushdb()
-    ctx = runtime.build(from_env({"DATABASE_URL": PG, "REDIS_URL": REDIS}, dotenv=False))
+    ctx = wiring.build(from_env({"DATABASE_URL": PG, "REDIS_URL": REDIS}, dotenv=False))
     ids = store(ctx, args.events)
     batches = [ids[at : at + args.batch] for at in range(0, len(ids), args.batch)]
 

@@ -22,14 +22,13 @@ from cryptography.fernet import Fernet
 
 import scoring
 from bench.common import recreate_database
-from bridge import wiring as runtime
+from bridge import wiring
 from bridge.db import transaction
 from bridge.db.models import Lead, RescoreRun, ScoreChange
 from bridge.infra import queue
 from bridge.infra.settings import Settings
-from bridge.leads import rescore
+from bridge.leads import rescore, scores
 from bridge.leads import rules as rulesets
-from bridge.leads import scores as scorer
 from bridge.shops.registry import create_shop
 
 PG_SERVER = os.environ.get("RELANCE_BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -100,7 +99,7 @@ def drop_database() -> None:
     recreate_database(f"{PG_SERVER}/{DATABASE}", create=False)
 
 
-def populate(ctx: runtime.Context, count: int, per_lead: int) -> int:
+def populate(ctx: wiring.Context, count: int, per_lead: int) -> int:
     """One shop with `count` leads and `per_lead` activities each, generated inside PostgreSQL."""
     with transaction(ctx.sessions) as session:
         shop_id = create_shop(
@@ -118,7 +117,7 @@ def populate(ctx: runtime.Context, count: int, per_lead: int) -> int:
     return shop_id
 
 
-def load_only(ctx: runtime.Context, shop_id: int, batch: int) -> int:
+def load_only(ctx: wiring.Context, shop_id: int, batch: int) -> int:
     """The baseline: read every batch exactly as the job does (ids, lead rows, activities), nothing else."""
     after = loaded = 0
     while True:
@@ -134,12 +133,12 @@ def load_only(ctx: runtime.Context, shop_id: int, batch: int) -> int:
             if not ids:
                 return loaded
             session.scalars(sa.select(Lead).where(Lead.id.in_(ids), Lead.redacted_at.is_(None))).all()
-            activities = scorer.load_activities(session, ids)
+            activities = scores.load_activities(session, ids)
         loaded += sum(map(len, activities.values()))
         after = ids[-1]
 
 
-def rescore_job(ctx: runtime.Context, shop_id: int) -> tuple[int, int]:
+def rescore_job(ctx: wiring.Context, shop_id: int) -> tuple[int, int]:
     """Save a rules change, queue its rescore as the API does, and run it with an RQ worker."""
     document = {
         "scoring": {"activities": {**scoring.DEFAULT_SCORING["activities"], "add_to_cart": {"points": 20}}}
@@ -164,7 +163,7 @@ def bench_database(count: int, per_lead: int, batch: int, keep: bool, redis_url:
         secret_key="bench",
         encryption_keys=(Fernet.generate_key().decode(),),
     )
-    ctx = runtime.build(settings)
+    ctx = wiring.build(settings)
     ctx.redis.flushdb()
     try:
         shop_id = populate(ctx, count, per_lead)

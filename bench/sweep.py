@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from bench.common import recreate_database
-from bridge import wiring as runtime
+from bridge import wiring
 from bridge.db import transaction
 from bridge.db.models import Cart, Shop
 from bridge.infra.queue import CAMPAIGNS, get_queue
@@ -39,7 +39,7 @@ def fresh_database() -> None:
 
 
 def copy_carts(
-    ctx: runtime.Context, shop_id: int, start: int, count: int, due_every: int, lead_id: int
+    ctx: wiring.Context, shop_id: int, start: int, count: int, due_every: int, lead_id: int
 ) -> None:
     """COPY `count` carts; every `due_every`-th is idle for two hours, the others for five minutes."""
     buf = io.StringIO()
@@ -67,7 +67,7 @@ def copy_carts(
         conn.execute(sa.text("ANALYZE carts"))
 
 
-def baseline(ctx: runtime.Context, shop_id: int) -> tuple[float, int]:
+def baseline(ctx: wiring.Context, shop_id: int) -> tuple[float, int]:
     """One indexed SELECT of the due carts: its time and row count."""
     cutoff = NOW - timedelta(minutes=60)
     query = sa.select(Cart.id).where(
@@ -83,13 +83,13 @@ def baseline(ctx: runtime.Context, shop_id: int) -> tuple[float, int]:
         return time.perf_counter() - start, len(rows)
 
 
-def timed_sweep(ctx: runtime.Context) -> tuple[float, int]:
+def timed_sweep(ctx: wiring.Context) -> tuple[float, int]:
     start = time.perf_counter()
     done = sweep(ctx)
     return time.perf_counter() - start, done
 
 
-def steady_sweep(ctx: runtime.Context, clock: list[datetime]) -> tuple[float, int]:
+def steady_sweep(ctx: wiring.Context, clock: list[datetime]) -> tuple[float, int]:
     """The sweep as it runs in production: a minute-by-minute job whose previous run set the watermark (an
     hour earlier here, so the whole 1 % falls due at once) and warmed the process like the baseline's."""
     clock[0] = NOW - timedelta(hours=1)
@@ -99,7 +99,7 @@ def steady_sweep(ctx: runtime.Context, clock: list[datetime]) -> tuple[float, in
 
 
 def rounds(
-    ctx: runtime.Context, clock: list[datetime], shop_id: int, count: int
+    ctx: wiring.Context, clock: list[datetime], shop_id: int, count: int
 ) -> tuple[float, float, int, int]:
     """Median baseline and sweep times over `count` rounds (the machine is noisy), each from one state."""
     bases, sweeps = [], []
@@ -112,7 +112,7 @@ def rounds(
     return statistics.median(bases), statistics.median(sweeps), due, swept
 
 
-def timed_marking(ctx: runtime.Context) -> tuple[float, int]:
+def timed_marking(ctx: wiring.Context) -> tuple[float, int]:
     """What the queued abandonment jobs then do first, one batch after the other: mark their carts."""
     jobs = get_queue(ctx.redis, CAMPAIGNS).get_jobs()
     start = time.perf_counter()
@@ -123,7 +123,7 @@ def timed_marking(ctx: runtime.Context) -> tuple[float, int]:
     return time.perf_counter() - start, marked
 
 
-def reset_due(ctx: runtime.Context) -> None:
+def reset_due(ctx: wiring.Context) -> None:
     with ctx.engine.begin() as conn:
         conn.execute(
             sa.update(Cart).where(Cart.status == "abandoned").values(status="active", abandoned_at=None)
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace, instance: str) -> int:
         instance_path=instance,
     )
     clock = [NOW]
-    ctx = runtime.build(settings, clock=lambda: clock[0])
+    ctx = wiring.build(settings, clock=lambda: clock[0])
     ctx.redis.flushdb()
     with transaction(ctx.sessions) as session:
         shop_id = create_shop(

@@ -17,7 +17,7 @@ from bridge.infra.context import Context, utcnow
 from bridge.infra.crypto import Vault
 from bridge.infra.settings import Settings, complete, from_env
 from bridge.shops.registry import SignerCache
-from connectors import registry
+from connectors import registry as vendors
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def build(
     sessions = db.make_session_factory(engine)
     vault = Vault(settings.encryption_keys)
     redis = redis if redis is not None else queue.connect(settings.redis_url)
-    adapters = registry.webhook_adapters(clock=clock)
+    adapters = vendors.webhook_adapters(clock=clock)
 
     def queue_batch(job_id: str, event_ids: list[int]) -> None:
         # ctx.redis, not this function's redis: whoever swaps the context's Redis swaps the writer's too

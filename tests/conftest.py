@@ -20,8 +20,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from redis import Redis
 
-from bridge import db
-from bridge import wiring as runtime
+from bridge import db, wiring
 from bridge.app import create_app
 from bridge.db import transaction
 from bridge.db.models import Base
@@ -154,20 +153,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def ctx(settings: Settings, redis_conn: Redis, clock: Clock) -> Iterator[runtime.Context]:
-    context = runtime.build(settings, redis=redis_conn, clock=clock)
+def ctx(settings: Settings, redis_conn: Redis, clock: Clock) -> Iterator[wiring.Context]:
+    context = wiring.build(settings, redis=redis_conn, clock=clock)
     yield context
     context.engine.dispose()
 
 
 @pytest.fixture
-def build_context() -> Iterator[Callable[..., runtime.Context]]:
-    """`runtime.build` for tests that need their own context; every engine is closed at teardown, however
+def build_context() -> Iterator[Callable[..., wiring.Context]]:
+    """`wiring.build` for tests that need their own context; every engine is closed at teardown, however
     the test ends (a pool left open is collected, and warned about, in some later test)."""
-    made: list[runtime.Context] = []
+    made: list[wiring.Context] = []
 
-    def build(settings: Settings, **kwargs: Any) -> runtime.Context:
-        made.append(runtime.build(settings, **kwargs))
+    def build(settings: Settings, **kwargs: Any) -> wiring.Context:
+        made.append(wiring.build(settings, **kwargs))
         return made[-1]
 
     yield build
@@ -176,7 +175,7 @@ def build_context() -> Iterator[Callable[..., runtime.Context]]:
 
 
 @pytest.fixture
-def app(ctx: runtime.Context) -> Any:
+def app(ctx: wiring.Context) -> Any:
     return create_app(ctx.settings, ctx=ctx)
 
 
@@ -186,7 +185,7 @@ def client(app: Any) -> Any:
 
 
 @pytest.fixture
-def run_jobs(ctx: runtime.Context) -> Callable[[], None]:
+def run_jobs(ctx: wiring.Context) -> Callable[[], None]:
     """Drain the queues with a real RQ worker (in this process, so the test clock applies)."""
 
     def drain() -> None:
@@ -205,7 +204,7 @@ def run_jobs(ctx: runtime.Context) -> Callable[[], None]:
 
 
 @pytest.fixture
-def shopify_shop(ctx: runtime.Context) -> dict[str, Any]:
+def shopify_shop(ctx: wiring.Context) -> dict[str, Any]:
     """An installed Shopify shop and its API key."""
     from bridge.shops.registry import create_shop
 
@@ -227,7 +226,7 @@ def shopify_shop(ctx: runtime.Context) -> dict[str, Any]:
 
 
 @pytest.fixture
-def woo_shop(ctx: runtime.Context) -> dict[str, Any]:
+def woo_shop(ctx: wiring.Context) -> dict[str, Any]:
     """A WooCommerce shop with its webhook secret and API key."""
     from bridge.shops.registry import create_shop
 

@@ -17,8 +17,7 @@ from bridge.api.v1 import page_args
 from bridge.db.models import Ruleset
 from bridge.infra import jobnames
 from bridge.infra.web import context
-from bridge.leads import rescore
-from bridge.leads import rules as rulesets
+from bridge.leads import rescore, rules
 from bridge.leads.simulate import simulate
 from bridge.outreach import outbound
 from bridge.shops.bearer import authenticated
@@ -32,10 +31,10 @@ SIMULATE_SECONDS = 20.0  # below gunicorn's 30 s timeout; a larger shop gets a p
 @authenticated
 def get_rules() -> Response:
     """The live version and its document."""
-    row = rulesets.latest(g.session, g.shop.id)
-    _, document = rulesets.current(g.session, g.shop.id)
+    row = rules.latest(g.session, g.shop.id)
+    _, document = rules.current(g.session, g.shop.id)
     progress = rescore.progress(g.session, g.shop.id, row.version) if row is not None else None
-    return jsonify(**rulesets.describe(row), document=document, rescore=progress)
+    return jsonify(**rules.describe(row), document=document, rescore=progress)
 
 
 @bp.put("/rules")
@@ -44,19 +43,17 @@ def put_rules() -> tuple[Response, int]:
     """Validate and save a new version, then queue its rescore; 422 lists every problem."""
     session, shop = g.session, g.shop
     body = _json_body()
-    _, live = rulesets.current(session, shop.id)
-    clean, errors = rulesets.validate(body, base=live)
+    _, live = rules.current(session, shop.id)
+    clean, errors = rules.validate(body, base=live)
     if clean is None:
         return _invalid(errors)
     refused = outbound.webhook_url_errors(context(), clean, live)
     if refused:
         return _invalid(refused)
-    if not rulesets.diff(live, clean):  # nothing changed: no new version, no rescore
-        return jsonify(
-            **rulesets.describe(rulesets.latest(session, shop.id)), document=live, changed=False
-        ), 200
+    if not rules.diff(live, clean):  # nothing changed: no new version, no rescore
+        return jsonify(**rules.describe(rules.latest(session, shop.id)), document=live, changed=False), 200
     note = request.args.get("note", "")[:255]
-    return _committed(lambda: rulesets.save(session, shop.id, body, ACTOR, note, context().now()))
+    return _committed(lambda: rules.save(session, shop.id, body, ACTOR, note, context().now()))
 
 
 @bp.get("/rules/versions")
@@ -64,8 +61,8 @@ def put_rules() -> tuple[Response, int]:
 def versions() -> Response:
     """Every version, newest first, with who, when and what changed."""
     limit, offset = page_args()
-    live, _ = rulesets.current(g.session, g.shop.id)
-    items = rulesets.history(g.session, g.shop.id, limit, offset)
+    live, _ = rules.current(g.session, g.shop.id)
+    items = rules.history(g.session, g.shop.id, limit, offset)
     return jsonify(live=live, versions=items, limit=limit, offset=offset)
 
 
@@ -73,7 +70,7 @@ def versions() -> Response:
 @authenticated
 def version(version: int) -> Response:
     """One version's full document (0: the defaults)."""
-    document = rulesets.version_document(g.session, g.shop.id, version)
+    document = rules.version_document(g.session, g.shop.id, version)
     if document is None:
         abort(404)
     return jsonify(version=version, document=document)
@@ -85,7 +82,7 @@ def restore(version: int) -> tuple[Response, int]:
     """Make an old version live again, as a new version, and queue its rescore."""
     session, shop = g.session, g.shop
     try:
-        return _committed(lambda: rulesets.restore(session, shop.id, version, ACTOR, context().now()))
+        return _committed(lambda: rules.restore(session, shop.id, version, ACTOR, context().now()))
     except LookupError:
         abort(404)
 
@@ -97,7 +94,7 @@ def simulate_rules() -> tuple[Response, int]:
     body = _json_body()
     try:
         result = simulate(g.session, g.shop.id, body, context().now(), max_seconds=SIMULATE_SECONDS)
-    except rulesets.InvalidRules as exc:
+    except rules.InvalidRules as exc:
         return _invalid(exc.errors)
     finally:
         g.session.rollback()  # read-only by construction; this makes sure
@@ -112,24 +109,24 @@ def _json_body() -> Any:
 
 
 def _invalid(errors: dict[str, Any]) -> tuple[Response, int]:
-    return jsonify(errors=rulesets.flatten_errors(errors)), 422
+    return jsonify(errors=rules.flatten_errors(errors)), 422
 
 
 def _committed(change: Callable[[], Ruleset]) -> tuple[Response, int]:
     """Run a change that writes a new version, commit it, then queue the rescore."""
     session, shop = g.session, g.shop
-    _, before = rulesets.current(session, shop.id)
+    _, before = rules.current(session, shop.id)
     try:
         row = change()
         session.commit()
-    except rulesets.InvalidRules as exc:
+    except rules.InvalidRules as exc:
         session.rollback()
         return _invalid(exc.errors)
     except sa_exc.IntegrityError:
         session.rollback()
         return jsonify(error="another change was saved at the same time; reload and retry"), 409
     queued = rescore.enqueue_rescore(context(), shop.id, row.version)
-    out = {**rulesets.describe(row), "document": row.document, "changed": True}
-    out["diff"] = rulesets.diff(before, row.document)
+    out = {**rules.describe(row), "document": row.document, "changed": True}
+    out["diff"] = rules.diff(before, row.document)
     out["rescore"] = {"job_id": jobnames.rescore_shop_id(shop.id, row.version), "queued": queued}
     return jsonify(out), 200

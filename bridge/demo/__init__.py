@@ -25,11 +25,9 @@ from bridge.db.models import Cart, Event, Lead, Offer, Shop
 from bridge.demo.player import Player
 from bridge.demo.story import DOMAIN, Story
 from bridge.infra.context import Context
-from bridge.leads import rescore
-from bridge.leads import rules as rulesets
+from bridge.leads import rescore, rules
 from bridge.outreach import message as messages
-from bridge.outreach import results as metrics
-from bridge.outreach import sweep as campaign
+from bridge.outreach import results, sweep
 from bridge.shops import users
 from bridge.shops.registry import create_shop
 
@@ -79,8 +77,8 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
         ).shop
         shop.state, shop.currency, shop.timezone = {"demo": True}, "EUR", "Europe/Paris"
         users.create_user(session, EMAIL, password, shop.id, now, update=True)
-        campaign_doc = {**rulesets.defaults()["campaign"], "quiet_hours": None, "holdout_share": 0.1}
-        version = rulesets.save(
+        campaign_doc = {**rules.defaults()["campaign"], "quiet_hours": None, "holdout_share": 0.1}
+        version = rules.save(
             session, shop.id, {"campaign": campaign_doc}, "demo", "demo settings", now
         ).version
         shop_id = shop.id
@@ -92,12 +90,12 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
     player.drain()
     player.collect(story.browsing())
     player.drain()
-    campaign.sweep(ctx)
+    sweep.sweep(ctx)
     player.drain()
     deliver_to_outbox(ctx, shop_id)
     player.play(story.orders_with_codes(_offers(ctx, shop_id), ctx.now()))
     player.drain()
-    metrics.snapshot_tiers(ctx)
+    results.snapshot_tiers(ctx)
     return DemoResult(shop_id, EMAIL, password, _counts(ctx, shop_id))
 
 
@@ -109,7 +107,7 @@ def deliver_to_outbox(ctx: Context, shop_id: int) -> int:
         shop = session.get(Shop, shop_id)
         if shop is None or not (shop.state or {}).get("demo"):
             return 0  # never for a real shop
-        settings = rulesets.campaign_settings_for(session, shop_id)
+        settings = rules.campaign_settings_for(session, shop_id)
         for offer in session.scalars(
             sa.select(Offer).where(Offer.shop_id == shop_id, Offer.status == "created")
         ):

@@ -15,7 +15,7 @@ from bridge.db.models import Event, Shop
 from bridge.demo.story import DOMAIN
 from bridge.infra import queue
 from bridge.infra.context import Context
-from connectors import registry
+from connectors import registry as vendors
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class Player:
             headers = {
                 "X-Shopify-Topic": topic,
                 "X-Shopify-Shop-Domain": DOMAIN,
-                "X-Shopify-Hmac-Sha256": registry.shopify_signature(raw, self.secret),
+                "X-Shopify-Hmac-Sha256": vendors.shopify_signature(raw, self.secret),
                 "X-Shopify-Event-Id": str(uuid.uuid4()),
                 "X-Shopify-Webhook-Id": str(uuid.uuid4()),
                 "X-Shopify-Triggered-At": payload.get("updated_at") or payload.get("created_at") or "",

@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 
 from bridge.db.models import Event, Lead, Shop
 from bridge.infra.context import Context
-from bridge.leads import carts
-from bridge.leads import erasure as privacy
+from bridge.leads import carts, erasure
 from bridge.leads.emails import normalize_email
 from bridge.leads.people import add_activity, apply_customer, find_lead, lead_for, set_consent
-from bridge.shops import updates as shop_updates
+from bridge.shops import updates
 from connectors import base as facts
 
 FollowUp = Callable[[], None]
@@ -62,7 +61,7 @@ def apply_facts(
             out.touched_leads.add(lead.id)
     withheld = sum(1 for fact in items if isinstance(fact, facts.CustomerSeen) and fact.redacted)
     if withheld:
-        shop_updates.count_redacted(session, shop, event.topic if event else "api", withheld, now)
+        updates.count_redacted(session, shop, event.topic if event else "api", withheld, now)
     return out
 
 
@@ -109,17 +108,17 @@ def _cancellation(t: Target, fact: facts.OrderCancelled) -> None:
 
 
 def _shop_update(t: Target, fact: facts.ShopUpdated) -> None:
-    shop_updates.apply_shop_update(t.session, t.shop, fact)
+    updates.apply_shop_update(t.session, t.shop, fact)
 
 
 def _scopes(t: Target, fact: facts.ScopesGranted) -> None:
-    shop_updates.record_scopes(t.session, t.shop, fact)
+    updates.record_scopes(t.session, t.shop, fact)
 
 
 def _privacy(
     t: Target, fact: facts.CustomerRedact | facts.DataRequest | facts.ShopRedact | facts.AppUninstalled
 ) -> None:
-    step = privacy.apply(t.session, t.ctx, t.shop, fact, t.now)
+    step = erasure.apply(t.session, t.ctx, t.shop, fact, t.now)
     if step is not None:
         t.out.follow_ups.append(step)
 
@@ -135,5 +134,5 @@ HANDLERS: dict[type[object], Handler] = {
     facts.OrderCancelled: _cancellation,
     facts.ShopUpdated: _shop_update,
     facts.ScopesGranted: _scopes,
-    **dict.fromkeys(privacy.PRIVACY_FACTS, _privacy),  # redactions, data requests, uninstalls: leads.erasure
+    **dict.fromkeys(erasure.PRIVACY_FACTS, _privacy),  # redactions, data requests, uninstalls: leads.erasure
 }

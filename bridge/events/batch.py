@@ -20,9 +20,7 @@ from bridge.db.models import Event, Shop
 from bridge.events import apply
 from bridge.events.payloads import facts_of
 from bridge.infra.context import Context
-from bridge.leads import erasure as privacy
-from bridge.leads import preload
-from bridge.leads import scores as scorer
+from bridge.leads import erasure, preload, scores
 from connectors.base import Fact
 
 log = logging.getLogger(__name__)
@@ -94,7 +92,7 @@ def _read(ctx: Context, shops: dict[int, Shop], events: Sequence[Event]) -> tupl
         except Exception:  # its own transaction fails it, with the error kept
             alone.append(event.id)
             continue
-        if any(isinstance(f, privacy.PRIVACY_FACTS) for f in items):
+        if any(isinstance(f, erasure.PRIVACY_FACTS) for f in items):
             # An uninstall or a redaction changes what the events after it may do: they go one at a time.
             alone += [e.id for e in events[at:]]
             break
@@ -118,6 +116,6 @@ def _apply_read(
             follow_ups += result.follow_ups
         statuses[event.id] = "processed" if items else "ignored"
     for shop_id, touched in reasons.items():  # store events only: collect/ went alone
-        changes = scorer.score_leads(session, shops[shop_id], touched, now, reason=touched)
-        follow_ups += scorer.follow_ups(ctx, shops[shop_id], changes)
+        changes = scores.score_leads(session, shops[shop_id], touched, now, reason=touched)
+        follow_ups += scores.follow_ups(ctx, shops[shop_id], changes)
     return statuses, follow_ups

@@ -26,7 +26,7 @@ from bridge.events.ingest import event_values, read_body
 from bridge.infra import ratelimit
 from bridge.infra.web import context
 from bridge.leads.emails import normalize_email
-from connectors import registry
+from connectors import registry as vendors
 from connectors.base import Activity, Envelope, Fact, PayloadError, WebhookAdapter
 
 bp = Blueprint("collect", __name__)
@@ -144,7 +144,7 @@ def _document(data: dict[str, Any], now: datetime) -> dict[str, Any]:
     if "url" in document:  # query strings and fragments can carry personal data: keep the page only
         document["url"] = urlunsplit(urlsplit(document["url"])._replace(query="", fragment=""))
     if "cart_token" in document:
-        document["cart_token"] = registry.shopify_cart_token(
+        document["cart_token"] = vendors.shopify_cart_token(
             document["cart_token"].removeprefix("gid://shopify/Cart/")
         )
     if "id" not in document:  # no event id: the content identifies a retry of the same event

@@ -19,7 +19,7 @@ from bridge.db.models import Event
 from bridge.infra import jobnames, observability, queue
 from bridge.infra.context import Context, Signer
 from bridge.infra.web import context
-from connectors import registry
+from connectors import registry as vendors
 from connectors.base import Envelope, PayloadError, WebhookAdapter
 
 log = logging.getLogger(__name__)
@@ -209,4 +209,4 @@ def wordpress(shop_key: str) -> Response | tuple[Response, int]:
     signer = ctx.signers.by_key(shop_key)
     if signer is not None and signer.platform != "woocommerce":
         signer = None
-    return accept(ctx, signer, registry.webhook_adapter("wordpress", clock=ctx.now), raw)
+    return accept(ctx, signer, vendors.webhook_adapter("wordpress", clock=ctx.now), raw)

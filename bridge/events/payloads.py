@@ -8,7 +8,7 @@ from typing import Any
 
 from bridge.db.models import Event, Shop
 from bridge.infra.context import Context, FactReader
-from bridge.leads import erasure as privacy
+from bridge.leads import erasure
 from connectors.base import Fact
 
 
@@ -28,9 +28,9 @@ def facts_of(ctx: Context, shop: Shop, event: Event) -> list[Fact]:
     if "\\u0000" in event.payload:  # an escaped NUL: valid JSON, but no PostgreSQL text or JSONB holds it
         payload = _without_nul(payload)
     facts = adapter_for(ctx, shop.platform, event.topic).normalize(event.topic, payload)
-    privacy.check_shop(shop, facts)
+    erasure.check_shop(shop, facts)
     if shop.uninstalled_at is not None:
-        facts = [f for f in facts if isinstance(f, privacy.PRIVACY_FACTS)]
+        facts = [f for f in facts if isinstance(f, erasure.PRIVACY_FACTS)]
     return list(facts)
 
 

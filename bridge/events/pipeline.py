@@ -22,7 +22,7 @@ from bridge.events.failures import TRANSIENT, RetryLater, fail, retry_or_fail
 from bridge.events.payloads import facts_of
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.leads import scores as scorer
+from bridge.leads import scores
 from connectors.base import StoreError
 
 log = logging.getLogger(__name__)
@@ -130,11 +130,11 @@ def _apply_event(ctx: Context, session: Session, event_id: int) -> tuple[str, li
         event.status, event.processed_at, event.error = "ignored", now, None
         return "ignored", []
     result = apply.apply_facts(session, ctx, shop, event, facts)
-    changes = scorer.score_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
+    changes = scores.score_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
     event.status, event.processed_at, event.error = "processed", now, None
     if event.topic.startswith(apply.STOREFRONT_PREFIX):  # untrusted storefront traffic never sends an offer
         return "processed", result.follow_ups
-    return "processed", result.follow_ups + scorer.follow_ups(ctx, shop, changes)
+    return "processed", result.follow_ups + scores.follow_ups(ctx, shop, changes)
 
 
 def replay(ctx: Context, event_ids: list[int]) -> int:

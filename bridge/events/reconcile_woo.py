@@ -30,7 +30,7 @@ from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.shops import stores
 from bridge.shops.stores import make_client
-from connectors import registry
+from connectors import registry as vendors
 from connectors.base import Envelope, StoreError
 
 EVERY_SECONDS = 900
@@ -128,7 +128,7 @@ def _feed(
 
 
 def _envelope(raw: bytes, topic: str, webhook_id: str | None) -> Envelope:
-    return registry.woocommerce_envelope(raw, topic, webhook_id)
+    return vendors.woocommerce_envelope(raw, topic, webhook_id)
 
 
 def _known_keys(ctx: Context, shop_id: int, keys: list[str]) -> set[str]:

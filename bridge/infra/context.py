@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bridge.infra.crypto import Vault
 from bridge.infra.netguard import Guard
 from bridge.infra.settings import Settings
-from connectors import registry
+from connectors import registry as vendors
 from connectors.base import Fact, WebhookAdapter
 from connectors.registry import WooClient
 
@@ -84,7 +84,7 @@ class Context:
     writer: EventSink
     clock: Callable[[], datetime] = utcnow
     guard: Guard | None = None  # None: one by ALLOW_PRIVATE_NETWORK_URLS; tests inject a resolver of theirs
-    woo_client: WooClientFactory = registry.woocommerce_client
+    woo_client: WooClientFactory = vendors.woocommerce_client
 
     def now(self) -> datetime:
         """The current time by this context's clock (tests inject one)."""

@@ -22,7 +22,7 @@ from bridge.db.models import Lead, RescoreRun, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.leads import rules as rulesets
-from bridge.leads import scores as scorer
+from bridge.leads import scores
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +88,12 @@ def rescore_batch(
             return None
         shop = session.get(Shop, shop_id)
         assert shop is not None  # the run row cascades with its shop
-        changes = scorer.score_leads(session, shop, ids, now, reason=f"rules v{version}", rules=rules)
+        changes = scores.score_leads(session, shop, ids, now, reason=f"rules v{version}", rules=rules)
         if changes:
             session.execute(
                 _run_row(shop_id, version).values(tier_changes=RescoreRun.tier_changes + len(changes))
             )
-    for step in scorer.follow_ups(ctx, shop, changes):
+    for step in scores.follow_ups(ctx, shop, changes):
         step()
     return len(ids)
 

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 import scoring
 from bridge.db.models import Lead
-from bridge.leads import rules as rulesets
-from bridge.leads import scores as scorer
+from bridge.leads import rules, scores
 
 BATCH_SIZE = 1000
 SAMPLE_SIZE = 20
@@ -28,7 +27,7 @@ SAMPLE_SIZE = 20
 
 def candidate_document(body: Any) -> Any:
     """A whole rules document as given, or a bare scoring document wrapped as its "scoring" part."""
-    if isinstance(body, Mapping) and any(part in body for part in rulesets.PARTS):
+    if isinstance(body, Mapping) and any(part in body for part in rules.PARTS):
         return body
     return {"scoring": body}
 
@@ -44,10 +43,10 @@ def simulate(
     max_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Tier counts now and with the candidate, movers up and down, and a sample of movers."""
-    version, live = rulesets.current(session, shop_id)
-    clean, errors = rulesets.validate(candidate_document(body), base=live)
+    version, live = rules.current(session, shop_id)
+    clean, errors = rules.validate(candidate_document(body), base=live)
     if clean is None:
-        raise rulesets.InvalidRules(errors)
+        raise rules.InvalidRules(errors)
     before_rules, after_rules = scoring.load_rules(live["scoring"]), scoring.load_rules(clean["scoring"])
     tally: Counter[str] = Counter()
     sample: list[dict[str, Any]] = []
@@ -59,7 +58,7 @@ def simulate(
             break
         before, after = [], []
         for lead in leads:
-            profile, done = scorer.profile_of(lead), activities.get(lead.id, [])
+            profile, done = scores.profile_of(lead), activities.get(lead.id, [])
             before.append(scoring.score(before_rules, profile, done, now))
             after.append(scoring.score(after_rules, profile, done, now))
         _count(tally, scoring.compare(before, after))
@@ -82,7 +81,7 @@ def _batches(
         )
         if not leads:
             return
-        yield leads, scorer.load_activities(session, [lead.id for lead in leads])
+        yield leads, scores.load_activities(session, [lead.id for lead in leads])
         after = leads[-1].id
 
 
@@ -112,7 +111,7 @@ def _movers(
 
 
 def _explained(result: scoring.Score) -> dict[str, Any]:
-    explained = scorer.breakdown_json(result)
+    explained = scores.breakdown_json(result)
     return {
         "total": result.total,
         "tier": result.tier,

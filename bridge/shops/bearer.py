@@ -10,7 +10,7 @@ from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from bridge.infra.web import context
-from bridge.shops import registry as shops
+from bridge.shops import registry
 
 P = ParamSpec("P")
 
@@ -25,7 +25,7 @@ def authenticated(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respons
             return jsonify(error="missing bearer API key"), 401
         ctx = context()
         with ctx.sessions() as session:
-            shop = shops.by_api_key(session, header.removeprefix("Bearer ").strip())
+            shop = registry.by_api_key(session, header.removeprefix("Bearer ").strip())
             if shop is None:
                 return jsonify(error="invalid API key"), 401
             g.session, g.shop = session, shop

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from bridge.infra.context import Context
 from bridge.infra.observability import frame_ancestors_header
 from bridge.infra.web import context
-from bridge.shops import registry as shops
+from bridge.shops import registry
 from connectors.shopify import oauth
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
@@ -51,7 +51,7 @@ def shop_from_session_token(ctx: Context, authorization_header: str | None) -> i
 
 def _installed_shop_id(ctx: Context, claims: dict[str, Any]) -> int | None:
     with ctx.sessions() as session:
-        shop = shops.by_domain(session, "shopify", shop_domain(claims))
+        shop = registry.by_domain(session, "shopify", shop_domain(claims))
         if shop is None or shop.uninstalled_at is not None:
             return None
         return shop.id

@@ -23,8 +23,7 @@ from bridge.db.models import Nonce
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.infra.web import context
-from bridge.shops import sessions as session_auth
-from bridge.shops import tokens
+from bridge.shops import sessions, tokens
 from connectors.base import StoreError
 from connectors.shopify import oauth
 
@@ -79,10 +78,10 @@ def session_token() -> ResponseReturnValue:
     """Embedded admin's first load: trade a verified session token for an expiring offline token (once)."""
     ctx = _configured()
     presented = request.headers.get("Authorization", "") or request.args.get("id_token", "")
-    claims = session_auth.session_claims(ctx, presented)
+    claims = sessions.session_claims(ctx, presented)
     if claims is None:
         return _retry_session("invalid or expired Shopify session token")
-    shop = session_auth.shop_domain(claims)
+    shop = sessions.shop_domain(claims)
     exchanged = not tokens.has_live_token(ctx, shop)
     if exchanged:
         raw = presented.strip().removeprefix("Bearer ").strip()
@@ -134,7 +133,7 @@ def _grant(ctx: Context, trade: TokenTrade, shop: str, value: str) -> oauth.Toke
 
 def _retry_session(message: str) -> tuple[Response, int]:
     response = jsonify(error=message)
-    response.headers[session_auth.RETRY_HEADER] = "1"
+    response.headers[sessions.RETRY_HEADER] = "1"
     return response, 401
 
 

@@ -12,14 +12,14 @@ from bridge.db import locked, transaction
 from bridge.db.models import Shop
 from bridge.infra.context import Context
 from bridge.shops import tokens
-from connectors import registry
+from connectors import registry as vendors
 from connectors.base import StoreError
 from connectors.registry import ShopifyClient
 
 log = logging.getLogger(__name__)
 
 # Per-shop subscriptions, kept only for shops installed before the app configuration declared the topics.
-WEBHOOK_TOPICS = registry.SHOPIFY_WEBHOOK_TOPICS
+WEBHOOK_TOPICS = vendors.SHOPIFY_WEBHOOK_TOPICS
 
 
 def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> list[str]:

@@ -15,7 +15,7 @@ from bridge.infra import observability
 from bridge.infra.context import Context
 from bridge.infra.netguard import guard_for
 from bridge.shops import tokens
-from connectors import registry
+from connectors import registry as vendors
 from connectors.base import StoreClient, StoreError
 from connectors.registry import WooClient
 
@@ -54,7 +54,7 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
     if shop.uninstalled_at is not None:
         raise StoreError("the shop has uninstalled Relance", code="uninstalled")
     if (shop.state or {}).get("demo"):
-        return registry.demo_client(RedisHash(ctx.redis, f"relance:demo:{shop.id}:codes"))
+        return vendors.demo_client(RedisHash(ctx.redis, f"relance:demo:{shop.id}:codes"))
     if shop.platform == "shopify":
         session = observability.store_session(ctx.redis, "shopify")
         return tokens.shopify_client_for(ctx, shop, session)
@@ -64,7 +64,7 @@ def client_for(ctx: Context, shop: Shop) -> StoreClient:
         key, secret = ctx.vault.decrypt(shop.consumer_key_enc), ctx.vault.decrypt(shop.consumer_secret_enc)
         if not key or not secret:
             raise StoreError("no WooCommerce REST keys for this shop", code="no_credentials")
-        return registry.woocommerce_client(shop.domain, key, secret, session=guard_for(ctx).session())
+        return vendors.woocommerce_client(shop.domain, key, secret, session=guard_for(ctx).session())
     raise StoreError(f"unknown platform {shop.platform}", code="unknown_platform")
 
 

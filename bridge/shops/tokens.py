@@ -18,8 +18,8 @@ from bridge.db import locked, transaction
 from bridge.db.models import Shop
 from bridge.infra.context import Context
 from bridge.infra.crypto import Vault
-from bridge.shops import registry as shops
-from connectors import registry
+from bridge.shops import registry
+from connectors import registry as vendors
 from connectors.base import StoreError
 from connectors.registry import ShopifyClient, TokenProvider
 from connectors.shopify import oauth
@@ -34,9 +34,9 @@ def save_offline_token(
     session: Session, vault: Vault, domain: str, tokens: oauth.TokenSet, now: datetime, api_version: str
 ) -> Shop:
     """Create the Shopify shop, or give an existing one new credentials (same row, keys kept)."""
-    shop = shops.by_domain(session, "shopify", domain)
+    shop = registry.by_domain(session, "shopify", domain)
     if shop is None:
-        shop = shops.create_shop(session, vault, platform="shopify", domain=domain, now=now).shop
+        shop = registry.create_shop(session, vault, platform="shopify", domain=domain, now=now).shop
     elif shop.uninstalled_at is not None or shop.installed_at is None:
         shop.installed_at, shop.uninstalled_at = now, None
     shop.api_version = api_version
@@ -58,7 +58,7 @@ def store_tokens(shop: Shop, vault: Vault, tokens: oauth.TokenSet) -> None:
 def has_live_token(ctx: Context, domain: str) -> bool:
     """True when the installed shop holds an expiring token whose refresh token is still valid."""
     with ctx.sessions() as session:
-        shop = shops.by_domain(session, "shopify", domain)
+        shop = registry.by_domain(session, "shopify", domain)
         if shop is None or shop.uninstalled_at is not None or shop.refresh_token_enc is None:
             return False
         return shop.refresh_expires_at is None or shop.refresh_expires_at > ctx.now() + timedelta(days=1)
@@ -156,7 +156,7 @@ def _renew(ctx: Context, shop: Shop, http: requests.Session | None) -> oauth.Tok
 
 def shopify_client_for(ctx: Context, shop: Shop, http: requests.Session | None = None) -> ShopifyClient:
     """A GraphQL client for the shop, on the pinned API version, whose token refreshes itself."""
-    return registry.shopify_client(
+    return vendors.shopify_client(
         shop.domain,
         access_token_provider(ctx, shop.id, http),
         api_version=ctx.settings.shopify_api_version,

@@ -20,8 +20,7 @@ from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.infra.crypto import Vault, new_key
 from bridge.infra.web import context
-from bridge.shops import registry as shops
-from bridge.shops import woo_access
+from bridge.shops import registry, woo_access
 from bridge.shops.stores import make_client
 from connectors.base import StoreError
 
@@ -133,16 +132,16 @@ def upsert_shop(
     db: Session, vault: Vault, store: str, consumer_key: str, consumer_secret: str, now: datetime
 ) -> tuple[Shop, str | None]:
     """Create the shop or refresh its REST keys (the rest is kept); the API key when it is new."""
-    shop = shops.by_domain(db, "woocommerce", store)
+    shop = registry.by_domain(db, "woocommerce", store)
     api_key = None
     if shop is None:
         api_key = new_key("rl_")
-        shop = shops.new_shop("woocommerce", store, urlsplit(store).netloc, "wc/v3", api_key)
+        shop = registry.new_shop("woocommerce", store, urlsplit(store).netloc, "wc/v3", api_key)
         db.add(shop)
     shop.consumer_key_enc = vault.encrypt(consumer_key)
     shop.consumer_secret_enc = vault.encrypt(consumer_secret)
     if not shop.webhook_secret_enc:  # kept on reinstall: the plugin's signing keeps working
-        shop.webhook_secret_enc = vault.encrypt(shops.new_webhook_secret())
+        shop.webhook_secret_enc = vault.encrypt(registry.new_webhook_secret())
     shop.installed_at, shop.uninstalled_at = now, None
     shop.disconnected_at = None  # new keys: reconnected (store name, zone and currency are read right after)
     db.flush()
@@ -202,7 +201,7 @@ def done() -> Page:
             reason = row.subject if row.purpose == FAILED else "Relance did not receive your store's keys."
             return _page(NOT_CONNECTED, f"{reason} Please start the installation again.")
         found = json.loads(ctx.vault.decrypt(row.subject) or "{}")
-        shop = shops.by_key(db, found.get("k", ""))
+        shop = registry.by_key(db, found.get("k", ""))
         if shop is None:
             return _page("Unknown installation", "This shop is no longer connected.")
         if session.get("woo_install") != user_id:  # a leaked link shows no secret

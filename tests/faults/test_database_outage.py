@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
-from bridge import wiring as runtime
+from bridge import wiring
 from bridge.app import create_app
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Event, Lead, ScoreChange
@@ -26,7 +26,7 @@ DOMAIN = "dbdown.myshopify.com"
 def proxied(tmp_path, clean_pg, pg_proxy, redis_conn):
     url = sa.engine.make_url(clean_pg).set(port=pg_proxy.port).render_as_string(hide_password=False)
     settings = settings_for(url, "redis://unused", tmp_path, relay_after_seconds=0)
-    ctx = runtime.build(settings, redis=redis_conn)
+    ctx = wiring.build(settings, redis=redis_conn)
     with transaction(ctx.sessions) as s:
         create_shop(s, ctx.vault, platform="shopify", domain=DOMAIN, now=ctx.now(), access_token="shpat_x")
     yield ctx

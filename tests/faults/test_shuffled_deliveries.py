@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bridge import wiring as runtime
+from bridge import wiring
 from bridge.app import create_app
 from bridge.db import transaction
 from bridge.db.models import Activity, Base, Cart, Event, Lead, Order
@@ -62,7 +62,7 @@ class Shop:
 
     def __init__(self, pg_url: str, redis_url: str, redis_conn: Any, tmp_path) -> None:
         self.pg_url, self.redis = pg_url, redis_conn
-        self.ctx = runtime.build(
+        self.ctx = wiring.build(
             settings_for(pg_url, redis_url, tmp_path), redis=redis_conn, clock=Clock(T0 + timedelta(hours=1))
         )
         self.client = create_app(self.ctx.settings, ctx=self.ctx).test_client()

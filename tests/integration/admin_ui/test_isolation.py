@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bridge.db import transaction
 from bridge.db.models import AuditLog, Event, Lead, Offer, Ruleset
 from bridge.infra.context import Context
-from bridge.leads import rules as rulesets
+from bridge.leads import rules
 from tests.integration.admin_ui.conftest import csrf_from, seed, session_token
 from tests.integration.admin_ui.forms import form_fields
 
@@ -82,7 +82,7 @@ def test_overview_and_rules_are_per_shop(
         assert session.scalar(sa.select(Ruleset.id).where(Ruleset.shop_id == shop_b["id"])) is None
     with transaction(ctx.sessions) as session:
         for hot in (75, 85):
-            rulesets.save(
+            rules.save(
                 session, shop_b["id"], {"scoring": {"tiers": {"warm": 40, "hot": hot}}}, "b", "", ctx.now()
             )
     assert post_form("/admin/rules/versions/2/restore", page="/admin/rules").status_code == 404

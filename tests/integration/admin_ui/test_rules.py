@@ -11,7 +11,7 @@ from rq.job import Job
 
 from bridge.db.models import Ruleset
 from bridge.infra.context import Context
-from bridge.leads import rules as rulesets
+from bridge.leads import rules
 from tests.integration.admin_ui.conftest import seed
 from tests.integration.admin_ui.forms import form_fields
 
@@ -26,7 +26,7 @@ def form(client: Any, signed_in: dict[str, Any]) -> dict[str, str]:
 
 def _live(ctx: Context, shop_id: int) -> tuple[int, dict[str, Any]]:
     with ctx.sessions() as session:
-        return rulesets.current(session, shop_id)
+        return rules.current(session, shop_id)
 
 
 def test_the_form_round_trips_the_live_rules(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bridge.infra.context import Context
-from bridge.leads import rules as rulesets
+from bridge.leads import rules
 from tests.integration.admin_ui.forms import form_fields
 
 LINK = " {{ unsubscribe_url }}"
@@ -41,7 +41,7 @@ def test_saving_a_hostile_template_is_422_beside_the_body(
     beside = html[html.index('id="err-campaign-email-body"') :][:400]
     assert reason in beside
     with ctx.sessions() as session:
-        assert rulesets.current(session, signed_in["id"])[0] == 0
+        assert rules.current(session, signed_in["id"])[0] == 0
     preview = post_form("/admin/rules/preview", draft, page="/admin/rules")
     assert preview.status_code == 422
     assert reason in preview.get_json()["errors"]["campaign.email.body"][0]

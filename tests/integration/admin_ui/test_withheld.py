@@ -7,7 +7,7 @@ from typing import Any
 from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.infra.context import Context
-from bridge.shops import updates as shop_updates
+from bridge.shops import updates
 
 
 def test_health_page_says_when_customer_fields_arrive_withheld(
@@ -21,7 +21,7 @@ def test_health_page_says_when_customer_fields_arrive_withheld(
             (signed_in["id"], "customers/update", 1),
             (shop_b["id"], "orders/paid", 5),
         ]:
-            shop_updates.count_redacted(session, session.get(Shop, shop_id), topic, count, ctx.now())
+            updates.count_redacted(session, session.get(Shop, shop_id), topic, count, ctx.now())
     html = client.get("/admin/health").get_data(as_text=True)
     assert 'id="protected-data"' in html and "3 payloads arrived" in html
     assert "protected customer data, level 2" in html
@@ -35,7 +35,7 @@ def test_health_page_names_the_app_config_subscriptions_and_granted_scopes(
     with transaction(ctx.sessions) as session:
         row = session.get(Shop, signed_in["id"])
         hooks = {"source": "app_config", "address": "x", "registered_at": "2026-11-25T10:00:00+00:00"}
-        row.state = {**row.state, "webhooks": hooks, shop_updates.SCOPE: "read_orders,write_customers"}
+        row.state = {**row.state, "webhooks": hooks, updates.SCOPE: "read_orders,write_customers"}
     html = client.get("/admin/health").get_data(as_text=True)
     assert "declared in the app configuration (shopify.app.toml)" in html
     assert "read_orders,write_customers" in html

@@ -11,8 +11,7 @@ import sqlalchemy as sa
 
 from bridge.db import transaction
 from bridge.db.models import Ruleset, Shop
-from bridge.events import reconcile_woo as woo_reconcile
-from bridge.events import woo_webhooks
+from bridge.events import reconcile_woo, woo_webhooks
 from bridge.infra.netguard import Guard, RefusedAddress, UnsafeTarget, refused
 from bridge.infra.settings import from_env
 from bridge.shops import stores
@@ -98,7 +97,7 @@ def test_the_woocommerce_client_never_calls_a_store_at_a_private_address(ctx, re
                 webhook_secret="s" * 32, consumer_key=CK, consumer_secret=CS,
             )  # fmt: skip
             shop_id = new.shop.id
-        assert woo_reconcile.reconcile(ctx, shop_id) == 0  # the 15-minute reconciliation
+        assert reconcile_woo.reconcile(ctx, shop_id) == 0  # the 15-minute reconciliation
         assert woo_webhooks.register(ctx, shop_id) == 0  # webhook registration: refused, not retried
         with ctx.sessions() as session:
             shop = session.get(Shop, shop_id)

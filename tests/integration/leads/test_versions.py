@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from bridge.db.models import AuditLog, RescoreRun
 from bridge.infra.queue import MAINTENANCE, get_queue
-from bridge.leads import rules as rulesets
+from bridge.leads import rules
 from scoring import DEFAULT_SCORING
 from tests.integration.leads.conftest import bearer
 
@@ -82,7 +82,7 @@ def test_restore_version_0_brings_back_the_defaults(client, shopify_shop):
     put(client, key, LOWER_HOT)
     answer = client.post("/api/v1/rules/versions/0/restore", headers=bearer(key))
     assert answer.status_code == 200 and answer.json["version"] == 2
-    assert answer.json["document"] == rulesets.defaults()
+    assert answer.json["document"] == rules.defaults()
 
 
 def test_restore_of_an_unknown_version_is_404(ctx, client, shopify_shop):

@@ -12,7 +12,7 @@ from rq import SimpleWorker
 from bridge.db import transaction
 from bridge.db.models import Event, Lead, Offer
 from bridge.infra import observability, queue
-from bridge.outreach import sweep as campaign
+from bridge.outreach import sweep
 from connectors.shopify.client import ShopifyClient
 from tests.conftest import fixture
 from tests.fakes.shopify_store import FakeShopify
@@ -202,7 +202,7 @@ def test_sweep_gauge_reads_after_abandonment(ctx, clock, client, shopify_shop, p
     post_shopify("checkouts/create", fixture("shopify", "checkouts__create.json"))
     run_jobs()
     clock.advance(minutes=61)
-    campaign.sweep(ctx)
+    sweep.sweep(ctx)
     with ctx.sessions() as s:
         assert {e.status for e in s.query(Event)} == {"processed"}
     text = client.get("/metrics").get_data(as_text=True)

@@ -20,7 +20,7 @@ import campaigns
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Event, Offer, Ruleset
 from bridge.infra import jobnames, queue
-from bridge.outreach import sweep as campaign
+from bridge.outreach import sweep
 from bridge.shops.registry import create_shop
 from tests.conftest import APP_SECRET
 from tests.faults.conftest import RELANCE, ROOT, free_port, process_env, settings_for, wait_for
@@ -159,7 +159,7 @@ def test_two_web_processes_and_three_workers_never_double_process(
                 redis_conn, jobnames.SWEEP_CARTS, job_id=f"sweep-{n}", queue=queue.CAMPAIGNS, retry=None
             )
         swept: list[int] = []
-        threads = [threading.Thread(target=lambda: swept.append(campaign.sweep(ctx))) for _ in range(2)]
+        threads = [threading.Thread(target=lambda: swept.append(sweep.sweep(ctx))) for _ in range(2)]
         for t in threads:
             t.start()
         for t in threads:

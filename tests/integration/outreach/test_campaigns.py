@@ -21,8 +21,7 @@ from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Lead, Offer, Ruleset, Shop
 from bridge.infra import queue
 from bridge.infra.context import Context
-from bridge.outreach import codes, offers
-from bridge.outreach import sweep as campaign
+from bridge.outreach import codes, offers, sweep
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
 
@@ -121,7 +120,7 @@ def abandon(ctx, clock, post_shopify, run_jobs, checkout) -> None:
     assert post_shopify("checkouts/create", checkout).status_code == 200
     run_jobs()
     clock.advance(minutes=61)
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
 
 
@@ -164,7 +163,7 @@ def test_two_sweeps_never_double_process(ctx, clock, shop, post_shopify, run_job
     post_shopify("checkouts/create", checkout_payload())
     run_jobs()
     clock.advance(minutes=61)
-    assert campaign.sweep(ctx) + campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) + sweep.sweep(ctx) == 1
     run_jobs()
     assert len(rows(ctx, Offer)) == 1
     assert len([a for a in rows(ctx, Activity) if a.kind == "cart_abandoned"]) == 1
@@ -177,9 +176,9 @@ def test_not_due_and_no_email_carts_are_left_alone(ctx, clock, shop, post_shopif
     post_shopify("carts/create", cart_only)
     run_jobs()
     clock.advance(minutes=30)
-    assert campaign.sweep(ctx) == 0
+    assert sweep.sweep(ctx) == 0
     clock.advance(minutes=31)
-    assert campaign.sweep(ctx) == 1  # the checkout; the anonymous cart has no email
+    assert sweep.sweep(ctx) == 1  # the checkout; the anonymous cart has no email
     run_jobs()
     assert {c.status for c in rows(ctx, Cart)} == {"abandoned", "active"}
 
@@ -190,7 +189,7 @@ def test_order_before_delivery_cancels_offer_and_removes_code(ctx, clock, shop, 
     run_jobs()
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
-    assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # the sweep's job
+    assert sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # the sweep's job
     assert offers.plan_cart_offer(ctx, cart.id) not in ("skipped", "no_cart")
     [offer] = rows(ctx, Offer)
     assert codes.create_on_store(ctx, offer.id) == "created"
@@ -264,7 +263,7 @@ def test_holdout_lead_gets_no_code_but_is_tracked(ctx, clock, shop, smtp, post_s
         post_shopify("checkouts/create", checkout_payload(email=email, token=f"h{i}"))
     run_jobs()
     clock.advance(minutes=61)
-    campaign.sweep(ctx)
+    sweep.sweep(ctx)
     run_jobs()
     made = rows(ctx, Offer)
     held = [o for o in made if o.holdout]
@@ -285,10 +284,10 @@ def test_a_sweep_while_redis_is_down_loses_no_cart(ctx, clock, shop, smtp, post_
     clock.advance(minutes=61)
     live = ctx.redis
     ctx.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    assert campaign.sweep(ctx) == 0  # nothing could be queued: the window is not claimed
+    assert sweep.sweep(ctx) == 0  # nothing could be queued: the window is not claimed
     ctx.redis = live
     assert rows(ctx, Shop)[0].swept_until is None
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
     assert [o.status for o in rows(ctx, Offer)] == ["sent"]
 
@@ -298,7 +297,7 @@ def test_a_decision_job_lost_after_marking_is_planned_again(ctx, clock, shop, sm
     run_jobs()
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
-    assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # then the job died
+    assert sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # then the job died
     assert offers.replan_orphans(ctx) == 0  # too fresh: the job may still be on its way
     clock.advance(minutes=3)
     assert offers.replan_orphans(ctx) == 1
@@ -311,10 +310,10 @@ def test_sweeps_claim_windows_and_never_go_back(ctx, clock, shop, post_shopify, 
     post_shopify("checkouts/create", checkout_payload(email="a@example.com", token="a"))
     run_jobs()
     clock.advance(minutes=61)
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     first = rows(ctx, Shop)[0].swept_until
     assert first == clock.now - timedelta(minutes=60)
-    assert campaign.sweep(ctx) == 0  # the same instant: an empty window
+    assert sweep.sweep(ctx) == 0  # the same instant: an empty window
     run_jobs()
     later = checkout_payload(email="b@example.com", token="b")
     later.update(created_at="2026-11-25T11:01:00Z", updated_at="2026-11-25T11:01:00Z")
@@ -322,11 +321,11 @@ def test_sweeps_claim_windows_and_never_go_back(ctx, clock, shop, post_shopify, 
     run_jobs()
     set_delay(ctx, shop["id"], 180)  # a longer delay: the watermark stays, nothing is handed out twice
     clock.advance(minutes=61)
-    assert campaign.sweep(ctx) == 0 and rows(ctx, Shop)[0].swept_until == first
+    assert sweep.sweep(ctx) == 0 and rows(ctx, Shop)[0].swept_until == first
     clock.advance(minutes=119)
-    assert campaign.sweep(ctx) == 0  # 11:01 + 3 h is not reached yet
+    assert sweep.sweep(ctx) == 0  # 11:01 + 3 h is not reached yet
     clock.advance(minutes=2)
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
     assert sorted(c.status for c in rows(ctx, Cart)) == ["abandoned", "abandoned"]
     assert len([a for a in rows(ctx, Activity) if a.kind == "cart_abandoned"]) == 2
@@ -336,19 +335,19 @@ def test_a_cart_that_arrives_behind_the_watermark_is_still_abandoned_once(
     ctx, clock, shop, post_shopify, run_jobs
 ):
     clock.advance(minutes=61)
-    assert campaign.sweep(ctx) == 0  # claims everything idle since before 10:01
+    assert sweep.sweep(ctx) == 0  # claims everything idle since before 10:01
     clock.advance(minutes=30)
     # A checkout delivered late (a reconciliation, a backlog): its activity (09:50) lies behind the watermark.
     post_shopify("checkouts/create", checkout_payload())
     run_jobs()
     clock.advance(minutes=1)
-    assert campaign.sweep(ctx) == 1  # a straggler
-    assert campaign.sweep(ctx) == 0  # queued once per grace period, not on every sweep
+    assert sweep.sweep(ctx) == 1  # a straggler
+    assert sweep.sweep(ctx) == 0  # queued once per grace period, not on every sweep
     run_jobs()
     [cart] = rows(ctx, Cart)
     assert cart.status == "abandoned"
     clock.advance(minutes=11)
-    assert campaign.sweep(ctx) == 0  # no longer active
+    assert sweep.sweep(ctx) == 0  # no longer active
     assert len(rows(ctx, Offer)) == 1
 
 
@@ -356,12 +355,12 @@ def test_a_lost_sweep_batch_is_queued_again_after_the_grace(ctx, clock, shop, po
     post_shopify("checkouts/create", checkout_payload())
     run_jobs()
     clock.advance(minutes=51)  # idle 61 minutes: just due
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     queue.get_queue(ctx.redis, queue.CAMPAIGNS).empty()  # the batch is lost (Redis flushed, say)
     clock.advance(minutes=1)
-    assert campaign.sweep(ctx) == 0  # within the grace: a batch queued a minute ago is left to its job
+    assert sweep.sweep(ctx) == 0  # within the grace: a batch queued a minute ago is left to its job
     clock.advance(minutes=10)
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
     assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(rows(ctx, Offer)) == 1
 
@@ -372,13 +371,13 @@ def test_a_window_reaching_far_back_is_left_to_its_job_for_the_grace(
     post_shopify("checkouts/create", checkout_payload())
     run_jobs()
     clock.advance(hours=3)  # the first sweep (or the first after downtime) hands out a cart idle for hours
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     clock.advance(seconds=1)
-    assert campaign.sweep(ctx) == 0  # its job has not run yet: not a straggler, however old the cart
+    assert sweep.sweep(ctx) == 0  # its job has not run yet: not a straggler, however old the cart
     clock.advance(minutes=9)
-    assert campaign.sweep(ctx) == 0
+    assert sweep.sweep(ctx) == 0
     clock.advance(minutes=1)  # the window was handed out 10 minutes ago and the cart is still active
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
     assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(rows(ctx, Offer)) == 1
 
@@ -393,7 +392,7 @@ def test_concurrent_sweeps_hand_each_cart_out_once(ctx, clock, shop, post_shopif
 
     def one() -> None:
         barrier.wait()
-        results.append(campaign.sweep(ctx))
+        results.append(sweep.sweep(ctx))
 
     threads = [threading.Thread(target=one) for _ in range(4)]
     for t in threads:
@@ -535,9 +534,9 @@ def test_two_sweeps_in_one_second_queue_two_jobs(ctx, clock, shop, post_shopify,
         post_shopify("checkouts/create", payload)
     run_jobs()
     clock.advance(minutes=50, seconds=0.2)  # the window ends at 09:50:00.2: cart a only
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     clock.advance(seconds=0.6)  # the same second: the next window holds cart b
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     assert len(queue.get_queue(ctx.redis, queue.CAMPAIGNS).job_ids) == 2  # neither job overwrote the other
     run_jobs()
     assert sorted(c.status for c in rows(ctx, Cart)) == ["abandoned", "abandoned"]

@@ -22,8 +22,7 @@ from itsdangerous import URLSafeSerializer
 from marshmallow import ValidationError
 
 import campaigns
-from bridge import jobs, schedule
-from bridge import wiring as runtime
+from bridge import jobs, schedule, wiring
 from bridge.db import transaction
 from bridge.db.models import Activity, AuditLog, Cart, Lead, Offer, Ruleset, Shop
 from bridge.infra import queue
@@ -357,7 +356,7 @@ def test_relance_shops_webhook_secret_prints_and_rotates_it(ctx, shop, shopify_s
         )
         unknown = CliRunner().invoke(main, ["shops", "webhook-secret", "--shop", "nope"])
     finally:
-        runtime.install(ctx)  # the command made its own context the process's
+        wiring.install(ctx)  # the command made its own context the process's
     assert shown.exit_code == 0, shown.output
     assert shown.output == again.output and len(shown.output.strip()) == 64
     assert rotated.exit_code == 0 and rotated.output != shown.output

@@ -16,8 +16,7 @@ from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Lead, Offer, Order, Shop
 from bridge.infra import queue
 from bridge.infra.context import Context
-from bridge.outreach import code_cleanup, codes, offers
-from bridge.outreach import sweep as campaign
+from bridge.outreach import code_cleanup, codes, offers, sweep
 from tests.integration.outreach.test_campaigns import (  # noqa: F401 (fixtures)
     abandon,
     checkout_payload,
@@ -50,7 +49,7 @@ def test_quiet_hours_and_expiry_follow_the_shops_time_zone(ctx, clock, shop, smt
     clock.now = datetime(2026, 11, 25, 10, 50, tzinfo=UTC)
     checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T10:50:00Z")
     clock.advance(minutes=70)  # 12:00 UTC = 07:00 in New York: quiet there, daytime in UTC
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
     [offer] = rows(ctx, Offer)
     eight_in_new_york = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
@@ -70,7 +69,7 @@ def test_an_explicit_campaign_time_zone_wins_over_the_shops(ctx, clock, shop, po
     clock.now = datetime(2026, 11, 25, 10, 50, tzinfo=UTC)
     checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T10:50:00Z")
     clock.advance(minutes=70)  # 13:00 in Paris: not quiet
-    campaign.sweep(ctx)
+    sweep.sweep(ctx)
     run_jobs()
     [offer] = rows(ctx, Offer)
     assert offer.decision == "eligible" and offer.send_at == clock.now
@@ -90,7 +89,7 @@ def test_a_withdrawn_consent_beats_the_older_checkout_consent(ctx, clock, shop, 
     assert post_shopify("customers/update", customer).status_code == 200
     run_jobs()
     clock.advance(minutes=61)
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
     [offer] = rows(ctx, Offer)
     assert offer.status == "suppressed" and offer.decision == "no_consent"
@@ -103,7 +102,7 @@ def test_a_cart_touched_after_it_was_marked_is_active_again_then_offered_once_id
     checkout = checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
-    assert campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]
+    assert sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]
     checkout.update(updated_at=clock.now.isoformat())  # the shopper is back before the decision ran
     assert post_shopify("checkouts/update", checkout).status_code == 200
     run_jobs()
@@ -113,7 +112,7 @@ def test_a_cart_touched_after_it_was_marked_is_active_again_then_offered_once_id
     assert rows(ctx, Offer) == [] and smtp.messages == []
     assert not [a for a in rows(ctx, Activity) if a.kind == "cart_abandoned"]
     clock.advance(minutes=61)
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
     [offer] = rows(ctx, Offer)
     assert offer.status == "sent" and len(smtp.messages) == 1
@@ -123,7 +122,7 @@ def test_a_lengthened_delay_puts_a_marked_cart_back(ctx, clock, shop, post_shopi
     checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
-    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
     set_campaign(ctx, shop["id"], abandonment_delay_minutes=120)
     assert offers.plan_cart_offer(ctx, cart.id) == "active_again"
     assert rows(ctx, Offer) == []
@@ -136,7 +135,7 @@ def test_a_planned_code_counts_as_live(ctx, clock, shop, post_shopify, run_jobs)
     checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-2")
     clock.advance(minutes=61)
     first, second = sorted(c.id for c in rows(ctx, Cart))
-    campaign.mark_abandoned(ctx, shop["id"], [first, second], clock.now)
+    sweep.mark_abandoned(ctx, shop["id"], [first, second], clock.now)
     assert offers.plan_cart_offer(ctx, first) == "eligible"  # planned: its code job not run yet
     assert offers.plan_cart_offer(ctx, second) == "live_code_exists"
     decisions = {o.cart_id: (o.status, o.decision) for o in rows(ctx, Offer)}
@@ -225,7 +224,7 @@ def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, ru
     def decision_for_a_new_checkout(email: str, token: str) -> str:
         checkout_at(ctx, post_shopify, run_jobs, clock.now.isoformat(), email=email, token=token)
         clock.advance(minutes=61)
-        campaign.sweep(ctx)
+        sweep.sweep(ctx)
         run_jobs()
         return rows(ctx, Offer, Offer.recipient == email)[0].decision
 
@@ -240,7 +239,7 @@ def test_a_stuck_code_job_still_waiting_is_not_queued_twice(ctx, clock, shop, po
     checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
-    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
     offers.plan_cart_offer(ctx, cart.id)  # queues code-<id>, which no worker has taken yet
     [offer] = rows(ctx, Offer)
     clock.advance(minutes=20)
@@ -256,7 +255,7 @@ def test_an_order_placed_before_the_sweep_is_no_recovery(ctx, clock, shop, post_
     checkout = checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
-    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
     order = order_payload(checkout, [])
     order.update(created_at="2026-11-25T10:20:00Z", updated_at="2026-11-25T10:20:00Z")
     post_shopify("orders/create", order)
@@ -317,7 +316,7 @@ def test_consent_withdrawn_before_the_send_cancels_the_offer(ctx, clock, shop, s
     checkout = checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
-    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
     assert offers.plan_cart_offer(ctx, cart.id) == "eligible"
     [offer] = rows(ctx, Offer)
     assert codes.create_on_store(ctx, offer.id) == "created"
@@ -341,7 +340,7 @@ def test_a_late_delivery_never_mails_in_quiet_hours(ctx, clock, shop, smtp, post
     checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
-    campaign.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
+    sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
     offers.plan_cart_offer(ctx, cart.id)
     [offer] = rows(ctx, Offer)
     assert codes.create_on_store(ctx, offer.id) == "created"
@@ -364,7 +363,7 @@ def test_one_order_recovers_one_cart(ctx, clock, shop, post_shopify, run_jobs):
     [offer] = rows(ctx, Offer)
     second = checkout_at(ctx, post_shopify, run_jobs, clock.now.isoformat(), token="chk-2")
     clock.advance(minutes=61)
-    campaign.sweep(ctx)
+    sweep.sweep(ctx)
     run_jobs()
     order = order_payload(second, [offer.code])
     order.update(created_at=clock.now.isoformat(), updated_at=clock.now.isoformat())

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from bridge import wiring as runtime
+from bridge import wiring
 from bridge.app import create_app
 from bridge.events.collect import WithCollect
 from bridge.infra.settings import Settings
@@ -45,13 +45,13 @@ def settings(settings: Settings, fake: FakeShopify, database_url: str) -> Settin
 
 
 @pytest.fixture(autouse=True)
-def collect_topics(ctx: runtime.Context) -> None:
+def collect_topics(ctx: wiring.Context) -> None:
     """The pipeline reads storefront topics with CollectAdapter (the integrator may wire it differently)."""
     ctx.adapters = {name: WithCollect(adapter) for name, adapter in ctx.adapters.items()}
 
 
 @pytest.fixture
-def app(ctx: runtime.Context) -> Any:
+def app(ctx: wiring.Context) -> Any:
     """The bridge alone: these tests do not need the admin page (admin_ui), only the URLs it is served at."""
     return create_app(ctx.settings, ctx=ctx, extensions=())
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bridge.db import transaction
 from bridge.db.models import Activity, Event, Lead, Shop
-from bridge.leads import scores as scorer
+from bridge.leads import scores
 from bridge.leads.people import add_activity
 
 EMAIL = "ana@example.com"
@@ -53,7 +53,7 @@ def warm_lead(ctx, shop_id: int) -> int:
                           ("promo_email_open", "offer:1"), ("promo_email_open", "offer:2")]:  # fmt: skip
             s.add(Activity(shop_id=shop_id, lead_id=lead.id, kind=kind, occurred_at=now, ref=ref))
         s.flush()
-        scorer.score_leads(s, s.get(Shop, shop_id), [lead.id], now, "test")
+        scores.score_leads(s, s.get(Shop, shop_id), [lead.id], now, "test")
         assert (lead.score, lead.tier) == (70, "warm")
         return lead.id
 
@@ -101,7 +101,7 @@ def test_the_store_confirming_a_checkout_makes_it_count_in_full(
     assert lead_score(ctx, lead.id)[0] == 10
     with transaction(ctx.sessions) as s:  # what the checkouts/* webhook adds: the same activity, trusted
         add_activity(s, s.get(Lead, lead.id), "checkout_started", ctx.now(), "checkout:tok", None)
-        scorer.score_leads(s, s.get(Shop, shopify_shop["id"]), [lead.id], ctx.now(), "test")
+        scores.score_leads(s, s.get(Shop, shopify_shop["id"]), [lead.id], ctx.now(), "test")
     assert lead_score(ctx, lead.id)[0] == 20
 
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from bridge.db.models import Base, Event, Order, PrivacyExport, Shop
-from bridge.events import reconcile_shopify as reconcile
+from bridge.events import reconcile_shopify
 from bridge.infra import jobnames, queue
 from bridge.shops import tokens
 from connectors.base import StoreError
@@ -119,7 +119,7 @@ def test_uninstall_clears_tokens_and_later_events_are_ignored(ctx, shop_id, post
         assert s.scalar(sa.select(sa.func.count()).select_from(PrivacyExport)) == 1
     assert by_topic == {"app/uninstalled": "processed", "orders/create": "ignored",
                         "customers/data_request": "processed"}  # fmt: skip
-    assert reconcile.reconcile_shop(ctx, shop_id) == 0
+    assert reconcile_shopify.reconcile_shop(ctx, shop_id) == 0
 
 
 def test_shop_redact_after_uninstall_erases_the_shop(ctx, customer, shop_id, post_shopify, run_jobs, clock):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bridge import jobs
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Event, Lead, Order, Shop
-from bridge.events import reconcile_shopify as reconcile
+from bridge.events import reconcile_shopify
 from bridge.infra import jobnames, queue
 from bridge.shops.registry import create_shop
 from bridge.shops.shopify_setup import WEBHOOK_TOPICS
@@ -104,11 +104,11 @@ def test_webhooks_first_then_reconciliation_adds_nothing(ctx, fake, shop_id, pos
     before = state(ctx)
     assert len(before["carts"]) == 1 and len(before["orders"]) == 1 and before["activities"]
     fake.seed(checkouts=[checkout_node], orders=[order_node])
-    assert reconcile.reconcile_shop(ctx, shop_id) == 2  # stored as events, like any delivery
+    assert reconcile_shopify.reconcile_shop(ctx, shop_id) == 2  # stored as events, like any delivery
     run_jobs()
     assert state(ctx) == before
     assert statuses(ctx) == ["processed"] * 4
-    assert reconcile.reconcile_shop(ctx, shop_id) == 0  # unchanged records are not stored twice
+    assert reconcile_shopify.reconcile_shop(ctx, shop_id) == 0  # unchanged records are not stored twice
 
 
 def test_reconciliation_brings_what_the_webhooks_missed(ctx, fake, shop_id, run_jobs, clock):
@@ -122,25 +122,25 @@ def test_reconciliation_brings_what_the_webhooks_missed(ctx, fake, shop_id, run_
     assert ("checkout_started", "checkout:tok1") in got["activities"]
     assert ("order_placed", "order:9001") in got["activities"]
     with ctx.sessions() as s:
-        stamp = s.get(Shop, shop_id).state[reconcile.STAMP]
+        stamp = s.get(Shop, shop_id).state[reconcile_shopify.STAMP]
     assert datetime.fromisoformat(stamp) == clock()
 
 
 def test_the_next_run_reads_from_the_last_one(ctx, fake, shop_id, clock):
-    reconcile.reconcile_shop(ctx, shop_id)
+    reconcile_shopify.reconcile_shop(ctx, shop_id)
     clock.advance(hours=1)
-    reconcile.reconcile_shop(ctx, shop_id)
+    reconcile_shopify.reconcile_shop(ctx, shop_id)
     queries = [
         c.variables["query"] for c in fake.calls if c.operation == "RelanceOrders" and c.outcome == "ok"
     ]
     first, second = (datetime.fromisoformat(q.split("'")[1].replace("Z", "+00:00")) for q in queries)
     assert first == clock() - timedelta(hours=25)
-    assert second == clock() - timedelta(hours=1) - reconcile.OVERLAP
+    assert second == clock() - timedelta(hours=1) - reconcile_shopify.OVERLAP
 
 
 def test_a_cancelled_order_is_recorded_as_cancelled(ctx, fake, shop_id, run_jobs, clock):
     fake.seed(orders=[order(clock(), cancelled=True)[1]])
-    assert reconcile.reconcile_shop(ctx, shop_id) == 2
+    assert reconcile_shopify.reconcile_shop(ctx, shop_id) == 2
     run_jobs()
     with ctx.sessions() as s:
         assert s.scalars(sa.select(Order)).one().cancelled_at is not None
@@ -155,7 +155,7 @@ def test_reconcile_all_queues_one_job_per_installed_shopify_shop(ctx, shop_id, w
                                    now=ctx.now(), access_token="shpat_y").shop  # fmt: skip
         s.flush()
         new_id = never_set_up.id
-    assert reconcile.enqueue_all(ctx) == 2
+    assert reconcile_shopify.enqueue_all(ctx) == 2
     waiting = set(queue.get_queue(ctx.redis, queue.MAINTENANCE).job_ids)
     assert waiting == {
         jobnames.reconcile_shopify_id(shop_id),
@@ -169,7 +169,7 @@ def test_an_uninstalled_shop_is_not_read(ctx, fake, shop_id):
     with transaction(ctx.sessions) as s:
         s.get(Shop, shop_id).uninstalled_at = ctx.now()
     calls = len(fake.calls)
-    assert reconcile.reconcile_shop(ctx, shop_id) == 0 and len(fake.calls) == calls
+    assert reconcile_shopify.reconcile_shop(ctx, shop_id) == 0 and len(fake.calls) == calls
 
 
 def per_shop(ctx, shop_id: int) -> None:
@@ -181,20 +181,22 @@ def per_shop(ctx, shop_id: int) -> None:
 
 def test_reconciliation_recreates_the_subscriptions_shopify_deleted(ctx, fake, shop_id):
     per_shop(ctx, shop_id)
-    reconcile.reconcile_shop(ctx, shop_id)
+    reconcile_shopify.reconcile_shop(ctx, shop_id)
     assert {w["topic"] for w in fake.data.webhooks} == set(WEBHOOK_TOPICS)
     # Shopify removes a subscription after repeated failed deliveries: the next run puts it back.
     fake.data.webhooks = [w for w in fake.data.webhooks if w["topic"] != "CUSTOMERS_UPDATE"]
-    reconcile.reconcile_shop(ctx, shop_id)
+    reconcile_shopify.reconcile_shop(ctx, shop_id)
     assert {w["topic"] for w in fake.data.webhooks} == set(WEBHOOK_TOPICS)
     with ctx.sessions() as s:
         hooks = s.get(Shop, shop_id).state["webhooks"]
     assert sorted(hooks["ids"]) == sorted(w["id"] for w in fake.data.webhooks)
-    assert reconcile.reconcile_shop(ctx, shop_id) == 0 and len(fake.data.webhooks) == len(WEBHOOK_TOPICS)
+    assert reconcile_shopify.reconcile_shop(ctx, shop_id) == 0 and len(fake.data.webhooks) == len(
+        WEBHOOK_TOPICS
+    )
 
 
 def test_reconciliation_subscribes_nothing_per_shop_for_a_new_install(ctx, fake, shop_id):
-    reconcile.reconcile_shop(ctx, shop_id)
+    reconcile_shopify.reconcile_shop(ctx, shop_id)
     assert fake.data.webhooks == []
     assert "RelanceWebhooks" not in {c.operation for c in fake.calls}
 
@@ -203,4 +205,4 @@ def test_reconciliation_still_reads_orders_when_subscriptions_cannot_be_checked(
     per_shop(ctx, shop_id)
     fake.seed(orders=[order(clock())[1]])
     fake.fail_next(1, status=403)  # the subscription listing is refused
-    assert reconcile.reconcile_shop(ctx, shop_id) == 1
+    assert reconcile_shopify.reconcile_shop(ctx, shop_id) == 1

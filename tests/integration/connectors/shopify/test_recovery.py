@@ -15,8 +15,7 @@ import sqlalchemy as sa
 import campaigns
 from bridge.db import transaction
 from bridge.db.models import Cart, Offer, Ruleset, Shop
-from bridge.outreach import codes, offers
-from bridge.outreach import sweep as campaign
+from bridge.outreach import codes, offers, sweep
 from bridge.shops.registry import new_api_key
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
@@ -66,7 +65,7 @@ def test_abandoned_checkout_to_redeemed_code_on_shopify(
     assert post_shopify("checkouts/create", checkout, shop=SHOP).status_code == 200
     run_jobs()
     clock.advance(minutes=61)
-    assert campaign.sweep(ctx) == 1
+    assert sweep.sweep(ctx) == 1
     run_jobs()
 
     with ctx.sessions() as s:
@@ -127,7 +126,7 @@ def test_store_outage_is_retried_without_duplicate_codes(
     clock.advance(minutes=61)
     with ctx.sessions() as s:
         cart_id = s.scalars(sa.select(Cart.id)).one()
-    assert campaign.mark_abandoned(ctx, shop_id, [cart_id], clock()) == [cart_id]  # as the sweep's job does
+    assert sweep.mark_abandoned(ctx, shop_id, [cart_id], clock()) == [cart_id]  # as the sweep's job does
     offers.plan_cart_offer(ctx, cart_id)
     with ctx.sessions() as s:
         offer_id = s.scalars(sa.select(Offer.id)).one()

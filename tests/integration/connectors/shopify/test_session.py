@@ -11,7 +11,7 @@ from flask import g, jsonify
 from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.infra import observability
-from bridge.shops import sessions as session_auth
+from bridge.shops import sessions
 from tests.integration.connectors.shopify.conftest import APP_IN_ADMIN, SHOP, session_token
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -65,27 +65,27 @@ def test_a_document_load_with_id_token_lands_on_the_admin_page(ctx, client, cloc
 def test_an_untrusted_session_token_gets_401_and_the_retry_header(ctx, client, fake, clock, make):
     response = client.post("/auth/shopify/session", headers={"Authorization": f"Bearer {make(clock)}"})
     assert response.status_code == 401
-    assert response.headers[session_auth.RETRY_HEADER] == "1"
+    assert response.headers[sessions.RETRY_HEADER] == "1"
     assert shops(ctx) == [] and exchanges(fake) == 0
 
 
 def test_shop_from_session_token(ctx, client, clock):
     bearer = f"Bearer {session_token(clock)}"
-    assert session_auth.shop_from_session_token(ctx, bearer) is None  # not installed yet
+    assert sessions.shop_from_session_token(ctx, bearer) is None  # not installed yet
     client.post("/auth/shopify/session", headers={"Authorization": f"Bearer {session_token(clock)}"})
     [shop] = shops(ctx)
-    assert session_auth.shop_from_session_token(ctx, f"Bearer {session_token(clock)}") == shop.id
-    assert session_auth.shop_from_session_token(ctx, session_token(clock)) == shop.id  # bare token too
-    assert session_auth.shop_from_session_token(ctx, "Bearer x.y.z") is None
-    assert session_auth.shop_from_session_token(ctx, None) is None
+    assert sessions.shop_from_session_token(ctx, f"Bearer {session_token(clock)}") == shop.id
+    assert sessions.shop_from_session_token(ctx, session_token(clock)) == shop.id  # bare token too
+    assert sessions.shop_from_session_token(ctx, "Bearer x.y.z") is None
+    assert sessions.shop_from_session_token(ctx, None) is None
     with transaction(ctx.sessions) as s:
         s.get(Shop, shop.id).uninstalled_at = ctx.now()
-    assert session_auth.shop_from_session_token(ctx, f"Bearer {session_token(clock)}") is None
+    assert sessions.shop_from_session_token(ctx, f"Bearer {session_token(clock)}") is None
 
 
 def test_the_admin_decorator_maps_the_token_to_the_shop_and_allows_framing(ctx, app, clock):
     @app.get("/admin-probe")
-    @session_auth.session_token_required
+    @sessions.session_token_required
     def probe():
         return jsonify(shop_id=g.shop_id, domain=g.shop_domain)
 

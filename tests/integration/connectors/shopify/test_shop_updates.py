@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from bridge.db.models import Event, Shop
-from bridge.shops import updates as shop_updates
+from bridge.shops import updates
 from tests.integration.connectors.shopify.conftest import SHOP
 
 
@@ -65,14 +65,14 @@ def test_scopes_update_records_the_granted_scopes(ctx, shop_id, post_shopify, ru
     }  # fmt: skip
     post_shopify("app/scopes_update", scopes, shop=SHOP)
     run_jobs()
-    assert shop(ctx, shop_id).state[shop_updates.SCOPE] == "read_orders,write_customers"
+    assert shop(ctx, shop_id).state[updates.SCOPE] == "read_orders,write_customers"
 
 
 WITHHELD = {"id": 7261, "email": None, "phone": None, "first_name": None, "last_name": None}
 
 
 def test_withheld_customer_fields_are_counted_per_topic(ctx, shop_id, post_shopify, run_jobs, clock):
-    assert shop_updates.redacted_summary(shop(ctx, shop_id)) is None
+    assert updates.redacted_summary(shop(ctx, shop_id)) is None
     post_shopify("customers/update", {**WITHHELD, "updated_at": "2026-11-25T10:00:00Z"}, shop=SHOP)
     order = {"id": 9001, "email": None, "total_price": "10.00", "created_at": "2026-11-25T10:00:00Z",
              "customer": WITHHELD}  # fmt: skip
@@ -82,7 +82,7 @@ def test_withheld_customer_fields_are_counted_per_topic(ctx, shop_id, post_shopi
     post_shopify("customers/update", known, shop=SHOP)
     run_jobs()
     assert statuses(ctx) == ["processed"] * 4
-    summary = shop_updates.redacted_summary(shop(ctx, shop_id))
+    summary = updates.redacted_summary(shop(ctx, shop_id))
     assert summary["total"] == 3
     assert summary["topics"] == [("customers/update", 1), ("orders/create", 1), ("orders/paid", 1)]
     assert summary["last_at"] == clock()

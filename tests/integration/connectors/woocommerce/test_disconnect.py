@@ -10,8 +10,8 @@ import campaigns
 from bridge import jobs
 from bridge.db import transaction
 from bridge.db.models import Offer, Ruleset, Shop
-from bridge.events import reconcile_woo as woo_reconcile
-from bridge.outreach import sweep as campaign
+from bridge.events import reconcile_woo
+from bridge.outreach import sweep
 from bridge.shops import users
 from tests.integration.admin_ui.conftest import PASSWORD, csrf_from
 from tests.integration.connectors.woocommerce.conftest import cart_event
@@ -21,7 +21,7 @@ EMAIL = "owner@woo.test"
 
 def revoke(woo, store, shop) -> None:
     store.consumer_secret = "cs_revoked"  # the merchant revoked the key in WooCommerce
-    woo_reconcile.reconcile(woo, shop["id"])
+    reconcile_woo.reconcile(woo, shop["id"])
 
 
 def sign_in(woo, client, shop_id: int) -> None:
@@ -58,7 +58,7 @@ def test_a_disconnected_shop_plans_no_offer(woo, store, install, clock, post_plu
     run_jobs()
     revoke(woo, store, shop)
     clock.advance(minutes=61)
-    assert campaign.sweep(woo) == 1
+    assert sweep.sweep(woo) == 1
     run_jobs()
     with woo.sessions() as session:
         offer = session.scalars(sa.select(Offer)).one()
@@ -82,7 +82,7 @@ def test_keys_refused_while_making_a_code_disconnect_the_shop(
     run_jobs()
     store.consumer_secret = "cs_revoked"  # no reconciliation ran since
     clock.advance(minutes=61)
-    campaign.sweep(woo)
+    sweep.sweep(woo)
     run_jobs()
     with woo.sessions() as session:
         assert session.scalars(sa.select(Offer.status)).one() == "failed"

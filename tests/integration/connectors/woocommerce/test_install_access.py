@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from bridge import wiring as runtime
+from bridge import wiring
 from bridge.app import create_app
 from bridge.cli import main
 from bridge.db.models import Nonce, Shop
@@ -126,7 +126,7 @@ def test_the_install_link_command_prints_a_link_that_works_once(prod, client, mo
         monkeypatch.setenv("PUBLIC_URL", "http://relance.example")
         plain = CliRunner().invoke(main, ["shops", "install-link", "--store-url", f"https://{'9' * 9}"])
     finally:
-        runtime.install(prod)  # the commands made their own context the process's
+        wiring.install(prod)  # the commands made their own context the process's
     assert made.exit_code == 0, made.output
     link = made.output.strip()
     assert link.startswith("https://relance.example/install/woocommerce?store_url=https%3A%2F%2Fnew.example")

@@ -7,8 +7,7 @@ from rq import Queue
 
 from bridge import jobs
 from bridge.db.models import Activity, Event, Order, Shop
-from bridge.events import reconcile_woo as woo_reconcile
-from bridge.events import woo_webhooks
+from bridge.events import reconcile_woo, woo_webhooks
 from tests.integration.connectors.woocommerce.conftest import customer, order
 
 
@@ -25,13 +24,13 @@ def settings(ctx, shop_id: int) -> dict:
 def test_an_order_the_webhooks_missed_is_fed_through_the_same_path(woo, store, install, run_jobs):
     shop = install()
     store.seed(orders=[order(601, "processing", modified="2026-11-25T09:55:00")])
-    assert woo_reconcile.reconcile(woo, shop["id"]) == 1
+    assert reconcile_woo.reconcile(woo, shop["id"]) == 1
     run_jobs()
     [event] = events(woo)
     assert (event.topic, event.status) == ("order.updated", "processed")
     with woo.sessions() as session:
         assert session.scalars(sa.select(Order.order_id)).all() == ["601"]
-    assert woo_reconcile.reconcile(woo, shop["id"]) == 0  # polled again: already stored
+    assert reconcile_woo.reconcile(woo, shop["id"]) == 0  # polled again: already stored
     assert settings(woo, shop["id"])["woo_reconciled_at"] == "2026-11-25T10:00:00+00:00"
 
 
@@ -41,7 +40,7 @@ def test_an_order_state_already_delivered_is_not_stored_again(woo, store, instal
     assert deliver("order.updated", delivered[0]).status_code == 200
     assert deliver("order.created", delivered[1]).status_code == 200
     store.seed(orders=[*delivered, order(701, "completed", modified="2026-11-25T09:58:00")])
-    assert woo_reconcile.reconcile(woo, shop["id"]) == 1  # only the newer state of 701
+    assert reconcile_woo.reconcile(woo, shop["id"]) == 1  # only the newer state of 701
     stored = events(woo)
     assert len(stored) == 3 and stored[-1].topic == "order.updated"
     assert stored[-1].delivery_key.endswith(":order.updated:701:2026-11-25T09:58:00")
@@ -51,7 +50,7 @@ def test_a_reconciled_copy_and_a_late_webhook_of_the_same_state_are_one_event(wo
     shop = install()
     missed = order(801, "processing")
     store.seed(orders=[missed])
-    woo_reconcile.reconcile(woo, shop["id"])
+    reconcile_woo.reconcile(woo, shop["id"])
     late = deliver("order.updated", missed)
     assert late.status_code == 200 and late.json["duplicate"] is True
     assert len(events(woo)) == 1
@@ -62,7 +61,7 @@ def test_customers_registered_meanwhile_are_fed_as_created(woo, store, install, 
     store.seed(
         customers=[customer(41, created="2026-11-25T09:00:00"), customer(40, created="2026-11-20T09:00:00")]
     )
-    assert woo_reconcile.reconcile(woo, shop["id"]) == 1  # the older one is outside the first look-back
+    assert reconcile_woo.reconcile(woo, shop["id"]) == 1  # the older one is outside the first look-back
     run_jobs()
     with woo.sessions() as session:
         assert session.scalars(sa.select(Activity.kind)).all() == ["account_created"]
@@ -75,7 +74,7 @@ def test_a_disabled_webhook_is_reactivated_and_shown(woo, store, install):
         store.failed_delivery(hook_id)  # WooCommerce disables it after repeated failed deliveries
     deleted = next(i for i, h in store.webhooks.items() if h["topic"] == "customer.updated")
     del store.webhooks[deleted]
-    woo_reconcile.reconcile(woo, shop["id"])
+    reconcile_woo.reconcile(woo, shop["id"])
     [hook] = [h for h in store.webhooks.values() if h["topic"] == "order.updated"]
     assert hook["status"] == "active" and hook["secret"] == shop["secret"]
     store.failed_delivery(hook["id"])  # a fresh count: one failure does not disable it again
@@ -89,7 +88,7 @@ def test_a_disabled_webhook_is_reactivated_and_shown(woo, store, install):
 def test_refused_keys_are_recorded_not_raised(woo, store, install):
     shop = install()
     store.consumer_secret = "cs_revoked"
-    assert woo_reconcile.reconcile(woo, shop["id"]) == 0
+    assert reconcile_woo.reconcile(woo, shop["id"]) == 0
     recorded = settings(woo, shop["id"])
     assert "401" in recorded["woo_webhooks"]["error"] and "woo_reconciled_at" not in recorded
 
@@ -97,12 +96,12 @@ def test_refused_keys_are_recorded_not_raised(woo, store, install):
 def test_a_revoked_key_disconnects_the_shop_once(woo, store, install, caplog):
     shop = install()
     store.consumer_secret = "cs_revoked"  # the merchant revoked the key in WooCommerce
-    woo_reconcile.reconcile(woo, shop["id"])
+    reconcile_woo.reconcile(woo, shop["id"])
     with woo.sessions() as session:
         marked = session.get(Shop, shop["id"]).disconnected_at
     assert marked == woo.now()
     caplog.clear()
-    woo_reconcile.reconcile(woo, shop["id"])  # a manual pass: still refused, not warned about again
+    reconcile_woo.reconcile(woo, shop["id"])  # a manual pass: still refused, not warned about again
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
     assert jobs.reconcile_all_woocommerce() == 0  # no pass every 15 minutes for refused keys
 
@@ -115,7 +114,7 @@ def test_orders_already_stored_are_not_stored_again_after_webhooks_are_recreated
     assert deliver("order.updated", delivered).status_code == 200
     store.webhooks.clear()  # deleted in WooCommerce: reconciliation recreates them, with new ids
     store.seed(orders=[delivered])
-    assert woo_reconcile.reconcile(woo, shop["id"]) == 0
+    assert reconcile_woo.reconcile(woo, shop["id"]) == 0
     assert len(store.webhooks) == 4 and len(events(woo)) == 1
 
 
@@ -126,7 +125,7 @@ def test_the_store_name_zone_and_currency_are_read(woo, store, install):
         found = session.get(Shop, shop["id"])
         assert (found.name, found.timezone, found.currency) == ("Boutique Lune", "Europe/Paris", "EUR")
     store.timezone_string, store.gmt_offset, store.currency = "", -5.0, "USD"  # changed in WordPress
-    woo_reconcile.reconcile(woo, shop["id"])
+    reconcile_woo.reconcile(woo, shop["id"])
     with woo.sessions() as session:
         found = session.get(Shop, shop["id"])
         assert (found.timezone, found.currency) == ("Etc/GMT+5", "USD")

@@ -13,7 +13,7 @@ import campaigns
 from bridge.db import transaction
 from bridge.db.models import Cart, Offer, Ruleset
 from bridge.infra.queue import QUEUES, ThreadWorker, get_queue
-from bridge.outreach import sweep as campaign
+from bridge.outreach import sweep
 from tests.fakes.smtp import SMTPServer
 from tests.integration.connectors.woocommerce.conftest import cart_event, order
 
@@ -55,7 +55,7 @@ def send_offer(woo, shop, store, clock, post_plugin, deliver, run_jobs) -> Offer
     assert post_plugin(shop, typed).status_code == 200
     run_jobs()
     clock.advance(minutes=61)
-    assert campaign.sweep(woo) == 1
+    assert sweep.sweep(woo) == 1
     run_jobs()
     offer = one(woo, Offer)
     assert offer.status == "sent"
@@ -102,7 +102,7 @@ def test_an_abandoned_woocommerce_checkout_is_recovered_with_a_store_coupon(
     run_jobs()
     assert one(woo, Cart).checkout_token == "950"
     clock.advance(minutes=61)
-    assert campaign.sweep(woo) == 1
+    assert sweep.sweep(woo) == 1
     run_jobs()
 
     offer = one(woo, Offer)
@@ -139,7 +139,7 @@ def test_an_order_while_the_offer_waits_for_quiet_hours_removes_its_code_at_once
     assert post_plugin(shop, typed).status_code == 200
     run_jobs()
     clock.advance(minutes=61)
-    assert campaign.sweep(woo) == 1
+    assert sweep.sweep(woo) == 1
     run_jobs()
     offer = one(woo, Offer)
     assert (offer.status, offer.decision) == ("created", "quiet_hours") and len(store.coupons) == 1
