@@ -76,15 +76,8 @@ def enqueue_all(ctx: Context) -> int:
                 Shop.consumer_key_enc.is_not(None),
             )
         ).all()
-    queued = 0
-    for shop_id in shop_ids:
-        job_id = jobnames.reconcile_woocommerce_id(shop_id)
-        name = jobnames.RECONCILE_WOOCOMMERCE
-        outcome = queue.requeue(ctx.redis, name, shop_id, job_id=job_id, queue=queue.MAINTENANCE, retry=None)
-        if outcome == "refused":
-            break
-        queued += outcome == "queued"
-    return queued
+    name, job_id = jobnames.RECONCILE_WOOCOMMERCE, jobnames.reconcile_woocommerce_id
+    return queue.requeue_all(ctx.redis, name, shop_ids, job_id, queue=queue.MAINTENANCE, retry=None)
 
 
 def _since(settings: Mapping[str, Any], now: datetime) -> datetime:

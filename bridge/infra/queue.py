@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
 import fakeredis
@@ -167,6 +167,26 @@ def requeue(
         return "refused"
     queued = enqueue(redis, func, *args, job_id=job_id, queue=queue, retry=retry, timeout=timeout)
     return "queued" if queued else "refused"
+
+
+def requeue_all(
+    redis: Redis,
+    func: str,
+    ids: Iterable[int],
+    job_id: Callable[[int], str],
+    *,
+    queue: str,
+    retry: Retry | None = DEFAULT_RETRY,
+) -> int:
+    """`requeue` the job of each id in turn, stopping at the first refusal (Redis away: the next periodic run
+    goes on); how many were queued."""
+    queued = 0
+    for item in ids:
+        outcome = requeue(redis, func, item, job_id=job_id(item), queue=queue, retry=retry)
+        if outcome == "refused":
+            break
+        queued += outcome == "queued"
+    return queued
 
 
 def job_is_live(redis: Redis, job_id: str) -> bool:

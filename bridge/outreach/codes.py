@@ -117,13 +117,5 @@ def retry_stuck_codes(ctx: Context, older_than: timedelta = timedelta(minutes=15
                 .limit(STUCK_BATCH)
             )
         )
-    requeued = 0
-    for offer_id in stuck:  # create_code looks the code up on the store first, so a repeat is harmless
-        job_id = jobnames.code_id(offer_id)
-        outcome = queue.requeue(
-            ctx.redis, jobnames.CREATE_CODE, offer_id, job_id=job_id, queue=queue.CAMPAIGNS
-        )
-        if outcome == "refused":
-            break
-        requeued += outcome == "queued"
-    return requeued
+    # create_code looks the code up on the store first, so a repeat is harmless
+    return queue.requeue_all(ctx.redis, jobnames.CREATE_CODE, stuck, jobnames.code_id, queue=queue.CAMPAIGNS)

@@ -64,16 +64,9 @@ def redeliver_lost(ctx: Context, older_than: timedelta = REDELIVER_AFTER, limit:
                 .limit(limit)
             )
         )
-    queued = 0
-    for offer_id in due:
-        job_id = jobnames.deliver_id(offer_id)
-        outcome = queue.requeue(
-            ctx.redis, jobnames.DELIVER_OFFER, offer_id, job_id=job_id, queue=queue.CAMPAIGNS
-        )
-        if outcome == "refused":
-            break
-        queued += outcome == "queued"
-    return queued
+    return queue.requeue_all(
+        ctx.redis, jobnames.DELIVER_OFFER, due, jobnames.deliver_id, queue=queue.CAMPAIGNS
+    )
 
 
 def deliver(ctx: Context, offer_id: int) -> str:
