@@ -4,6 +4,7 @@ email, per address), counted atomically before any password is checked."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 from datetime import datetime
@@ -25,8 +26,13 @@ FAILURE_WINDOW = 15 * 60  # seconds from an email's (or an address's) first atte
 MAX_FAILURES = 5  # sign-in attempts per email and address within the window, then 429 until it ends
 MAX_ACCOUNT_FAILURES = 20  # per email from any address (a guesser changing addresses)
 MAX_ADDRESS_FAILURES = 30  # per address for any email (a guesser trying many accounts)
-# Compared against when the email is unknown, so both paths cost one hash check.
-_DUMMY_HASH = generate_password_hash("relance-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the email is unknown, so both paths cost one hash check (made on first use:
+    scrypt at import would slow every command of the CLI)."""
+    return generate_password_hash("relance-no-such-user")
 
 
 class UserError(ValueError):
@@ -82,7 +88,7 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     """The user when email and password match (records the sign-in time), else None."""
     user = by_email(session, email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None
