@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
-from bridge.cli.root import build_context, closing_context, main
+from bridge.cli.root import build_context, closing_context, main, require_schema
 from bridge.db.models import Event
 from bridge.events import ingest
 from bridge.events import pipeline as event_pipeline
@@ -22,6 +22,7 @@ from bridge.shops import registry
 def replay(event_ids: tuple[int, ...], failed: bool, shop_key: str | None) -> None:
     """Process stored events again (by id, or all failed ones)."""
     ctx = build_context()
+    require_schema(ctx)
     ids = list(event_ids)
     if failed:
         with ctx.sessions() as session:

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from bridge import db, wiring
 from bridge.infra import logs
@@ -25,12 +27,25 @@ def migrated_context() -> Context:
     return wiring.build(settings)
 
 
+def require_schema(ctx: Context) -> None:
+    """Stop with a clear message when the database was never migrated or lags behind this code."""
+    script = ScriptDirectory.from_config(db.alembic_config(ctx.settings.database_url))
+    with ctx.engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if not current:
+        raise click.ClickException("the database has no tables yet: run `relance db upgrade` first")
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current <= known and current != set(script.get_heads()):
+        raise click.ClickException("the database schema is out of date: run `relance db upgrade` first")
+
+
 @contextmanager
 def closing_context() -> Iterator[Context]:
-    """The context of one command, whose database connections close after it (a command may run inside
-    another process: the tests, a shell)."""
+    """The context of one command on a migrated database, whose connections close after it (a command may
+    run inside another process: the tests, a shell)."""
     ctx = build_context()
     try:
+        require_schema(ctx)
         yield ctx
     finally:
         ctx.engine.dispose()

@@ -8,15 +8,13 @@ import logging
 import threading
 
 import click
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from rq import SimpleWorker, Worker
 from werkzeug.serving import run_simple
 
 from bridge import db, schedule, wiring
 from bridge.app import create_app
 from bridge.cli.admin import echo_result
-from bridge.cli.root import build_context, main
+from bridge.cli.root import build_context, main, require_schema
 from bridge.demo import seed_if_empty
 from bridge.events import ingest
 from bridge.infra import observability, queue, supervisor
@@ -113,15 +111,3 @@ def worker(burst: bool, no_cron: bool, simple: bool, worker_ttl: int) -> None:
         )
     finally:
         stop.set()
-
-
-def require_schema(ctx: Context) -> None:
-    """Stop with a clear message when the database was never migrated or lags behind this code."""
-    script = ScriptDirectory.from_config(db.alembic_config(ctx.settings.database_url))
-    with ctx.engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    if not current:
-        raise click.ClickException("the database has no tables yet: run `relance db upgrade` first")
-    known = {rev.revision for rev in script.walk_revisions()}
-    if current <= known and current != set(script.get_heads()):
-        raise click.ClickException("the database schema is out of date: run `relance db upgrade` first")
