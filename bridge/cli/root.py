@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,8 +31,14 @@ def migrated_context() -> Context:
 def require_schema(ctx: Context) -> None:
     """Stop with a clear message when the database was never migrated or lags behind this code."""
     script = ScriptDirectory.from_config(db.alembic_config(ctx.settings.database_url))
-    with ctx.engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
+    quiet = logging.getLogger("alembic.runtime.migration")  # its "Context impl …" line is no command output
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        with ctx.engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        quiet.setLevel(level)
     if not current:
         raise click.ClickException("the database has no tables yet: run `relance db upgrade` first")
     known = {rev.revision for rev in script.walk_revisions()}
