@@ -15,27 +15,8 @@ from campaigns.formatting import format_expiry, format_money
 from campaigns.templating import TemplateProblem, render_template
 
 if TYPE_CHECKING:
-    from campaigns.settings import CampaignSettings
+    from campaigns.journeys import StepMessage
 
-DEFAULT_SUBJECT = "{{ merchant_name }}: your cart is waiting, with {{ discount }} off"
-DEFAULT_BODY = """\
-Hi {{ first_name or "there" }},
-
-You left these items in your cart at {{ merchant_name }}:
-{% for item in items %}
-- {{ item.quantity }} \u00d7 {{ item.title }} ({{ item.price }})
-{% endfor %}
-
-Use the code {{ code }} for {{ discount }} off. It expires on {{ expires_text }}.
-
-Complete your order: {{ recovery_url }}
-
-See you soon,
-{{ merchant_name }}
-
-You receive this email because you started an order at {{ merchant_name }}. \
-Unsubscribe: {{ unsubscribe_url }}
-"""
 _HTML_LAYOUT = """\
 <!doctype html>
 <html><body style="font-family: sans-serif; line-height: 1.5">
@@ -47,29 +28,46 @@ _HTML_LAYOUT = """\
 
 @dataclass(frozen=True)
 class MessageItem:
-    """One cart line as the message shows it."""
+    """One cart line (or product viewed) as the message shows it."""
 
     title: str
     quantity: int
     price: Decimal
+    variant: str | None = None
+    image_url: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Brand:
+    """The merchant's look in emails: the sender name, the logo (https) and the brand colour."""
+
+    name: str
+    logo_url: str | None = None
+    color: str = "#1f2937"
 
 
 @dataclass(frozen=True)
 class MessageContext:
-    """Everything one offer message needs; `timezone` is the customer's, else the shop's."""
+    """Everything one step's message needs; `timezone` and `locale` are the customer's, else the shop's.
+
+    A reminder (or a code step whose code could not be issued) has no code, discount or expiry."""
 
     merchant_name: str
     first_name: str | None
     items: tuple[MessageItem, ...]
     currency: str | None
-    code: str
-    discount: str
-    expires_at: datetime
+    code: str | None
+    discount: str | None
+    expires_at: datetime | None
     timezone: str
     recovery_url: str
     unsubscribe_url: str
     open_pixel_url: str
     tracked_recovery_url: str | None = None
+    locale: str = "en"
+    brand: Brand | None = None
+    viewed: tuple[MessageItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,9 +125,9 @@ def template_variables(context: MessageContext) -> dict[str, Any]:
             for item in context.items
         ],
         "currency": context.currency or "",
-        "code": context.code,
-        "discount": context.discount,
-        "expires_text": format_expiry(context.expires_at, context.timezone),
+        "code": context.code or "",
+        "discount": context.discount or "",
+        "expires_text": format_expiry(context.expires_at, context.timezone) if context.expires_at else "",
         # Clicks feed scoring, so the tracked link wins when there is one (in both parts).
         "recovery_url": context.tracked_recovery_url or context.recovery_url,
         "unsubscribe_url": context.unsubscribe_url,
@@ -144,12 +142,12 @@ def _render_part(source: str, part: str, variables: dict[str, Any]) -> str:
         raise TemplateProblem(f"{part}: {problem}") from problem
 
 
-def render_offer_message(settings: CampaignSettings, context: MessageContext) -> RenderedMessage:
-    """Render the shop's offer template for one customer as subject, text and HTML."""
+def render_step_message(message: StepMessage, context: MessageContext) -> RenderedMessage:
+    """Render one journey step's message (the customer's locale's) as subject, text and HTML."""
     variables = template_variables(context)
     # One line only: a line break in a subject would inject mail headers.
-    subject = " ".join(_render_part(settings.email.subject, "subject", variables).split())
-    text = _render_part(settings.email.body, "body", variables).strip() + "\n"
+    subject = " ".join(_render_part(message.subject, "subject", variables).split())
+    text = _render_part(message.body, "body", variables).strip() + "\n"
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     links = (variables["recovery_url"], context.unsubscribe_url)  # the only URLs the HTML makes links of
     html = _LAYOUT.render(paragraphs=paragraphs, links=links, open_pixel_url=context.open_pixel_url)

@@ -1,18 +1,22 @@
-"""The offer policy: who gets an offer, who is held out, who is skipped, and why."""
+"""The journeys' policy: when a run ends before its next step, whether a code step mints its code, what a
+code costs, the budget month and quiet hours."""
 
-from collections.abc import Callable, Sequence
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from campaigns.holdout import in_holdout
 from campaigns.settings import CampaignSettings, QuietHours
+
+if TYPE_CHECKING:
+    from campaigns.journeys import StepOffer
 
 # A planned offer is live too: its code exists (on the store soon) and is about to be sent.
 LIVE_STATUSES = frozenset({"planned", "created", "sent"})
-# Offers that never reached the customer; a held-out offer counts all the same (see _frequency_cap).
-UNSENT_STATUSES = frozenset({"failed", "suppressed"})
 
 
 @dataclass(frozen=True)
@@ -53,41 +57,28 @@ class OfferView:
 
 
 @dataclass(frozen=True)
-class Decision:
-    """What to do: "offer" (at send_at), "holdout", "skip" or "delay" (decide again at send_at)."""
+class CodeDecision:
+    """Whether a code step's code is issued ("issue") or the step goes as a reminder, and why."""
 
-    action: str
-    reason: str
-    send_at: datetime | None = None
-    holdout: bool = False
-
-
-@dataclass(frozen=True)
-class _Case:
-    """The arguments of one decide() call, so each check is a small function of one value."""
-
-    lead: LeadView
-    cart: CartView | None
-    recent_offers: Sequence[OfferView]
-    last_order_at: datetime | None
-    settings: CampaignSettings
-    spent_this_month: Decimal
-    now: datetime
+    issue: bool
     reason: str
 
 
-def estimate_cost(settings: CampaignSettings, cart: CartView | None, lead: LeadView | None = None) -> Decimal:
-    """Return what an offer would cost the merchant if redeemed.
+def estimate_cost(offer: StepOffer, cart: CartView | None, lead: LeadView | None = None) -> Decimal:
+    """Return what a code would cost the merchant if redeemed.
 
-    A percentage applies to the cart, or without one to the lead's expected order value.
+    A percentage applies to the cart, or without one to the lead's expected order value; free shipping is
+    priced at nothing here (the store knows the shipping rate, we do not).
     """
-    if settings.discount_kind == "fixed_amount":
-        return settings.discount_value
+    if offer.kind == "fixed_amount":
+        return offer.value
+    if offer.kind != "percentage":
+        return Decimal(0)
     if cart is not None:
         base = cart.subtotal
     else:
         base = lead.expected_order_value if lead is not None else Decimal(0)
-    return (base * settings.discount_value / 100).quantize(Decimal("0.01"))
+    return (base * offer.value / 100).quantize(Decimal("0.01"))
 
 
 def budget_month_start(now: datetime, timezone: str | None) -> datetime:
@@ -100,89 +91,56 @@ def budget_month_start(now: datetime, timezone: str | None) -> datetime:
     return datetime.combine(local.date().replace(day=1), time(0), tzinfo=local.tzinfo).astimezone(UTC)
 
 
-def _disabled(case: _Case) -> bool:
-    hot_leads_off = case.reason == "hot_lead" and not case.settings.hot_lead_offers
-    return not case.settings.enabled or hot_leads_off
+def exit_reason(
+    lead: LeadView,
+    cart_status: str | None,
+    last_order_at: datetime | None,
+    since: datetime,
+    settings: CampaignSettings,
+) -> str | None:
+    """Why a run must end before its next step (checked again just before each send), or None.
+
+    `since` is the run's trigger time: an order after it ends the run ("ordered"; for a cart, its own order
+    is "cart_ordered")."""
+    if not settings.enabled:
+        return "disabled"
+    if not (lead.email or "").strip():
+        return "no_email"
+    if lead.unsubscribed:
+        return "unsubscribed"
+    if settings.require_consent and lead.accepts_marketing is not True:
+        return "no_consent"
+    if cart_status in ("converted", "recovered"):
+        return "cart_ordered"
+    if cart_status == "active":
+        return "cart_active"
+    if last_order_at is not None and last_order_at >= since:
+        return "ordered"
+    return None
 
 
-def _no_cart(case: _Case) -> bool:
-    return case.reason == "abandoned_cart" and case.cart is None
-
-
-def _no_email(case: _Case) -> bool:
-    return not (case.lead.email or "").strip()
-
-
-def _unsubscribed(case: _Case) -> bool:
-    return case.lead.unsubscribed
-
-
-def _no_consent(case: _Case) -> bool:
-    return case.settings.require_consent and case.lead.accepts_marketing is not True
-
-
-def _ordered_since_cart(case: _Case) -> bool:
-    return (
-        case.cart is not None
-        and case.last_order_at is not None
-        and case.last_order_at >= case.cart.created_at
-    )
-
-
-def _already_customer(case: _Case) -> bool:
-    # Without a cart (a hot lead), any order makes them a customer rather than a lead to convert.
-    return case.cart is None and (case.lead.is_customer or case.last_order_at is not None)
-
-
-def _frequency_cap(case: _Case) -> bool:
-    # Holdout assignments count too: the control group must be selected by the same rules as the
-    # treated group, or the recovery rates compare different populations.
-    days = case.settings.frequency_cap_days
-    since = case.now - timedelta(days=days)
-    return days > 0 and any(
-        offer.created_at > since and (offer.holdout or offer.status not in UNSENT_STATUSES)
-        for offer in case.recent_offers
-    )
-
-
-def _live_code_exists(case: _Case) -> bool:
-    return any(
-        not offer.holdout
-        and offer.status in LIVE_STATUSES
-        and offer.expires_at is not None
-        and offer.expires_at > case.now
-        for offer in case.recent_offers
-    )
-
-
-def _below_minimum(case: _Case) -> bool:
-    return case.cart is not None and case.cart.subtotal < case.settings.minimum_cart_value
-
-
-def _budget_exhausted(case: _Case) -> bool:
-    budget = case.settings.monthly_budget
-    if budget is None:
-        return False
-    spent = case.spent_this_month
-    return spent >= budget or spent + estimate_cost(case.settings, case.cart, case.lead) > budget
-
-
-# Checks run in this order; the first that holds names the skip. Everything up to the holdout
-# applies to both groups alike, so the holdout stays a fair control.
-_SKIP_CHECKS: tuple[tuple[str, Callable[[_Case], bool]], ...] = (
-    ("disabled", _disabled),
-    ("no_cart", _no_cart),
-    ("no_email", _no_email),
-    ("unsubscribed", _unsubscribed),
-    ("no_consent", _no_consent),
-    ("ordered_since_cart", _ordered_since_cart),
-    ("already_customer", _already_customer),
-    ("frequency_cap", _frequency_cap),
-    ("live_code_exists", _live_code_exists),
-    ("below_minimum", _below_minimum),
-    ("budget_exhausted", _budget_exhausted),
-)
-SKIP_REASONS = tuple(name for name, _ in _SKIP_CHECKS)
+def code_decision(
+    offer: StepOffer,
+    lead: LeadView,
+    cart: CartView | None,
+    recent_offers: Sequence[OfferView],
+    settings: CampaignSettings,
+    spent_this_month: Decimal,
+    now: datetime,
+) -> CodeDecision:
+    """Whether a code step may mint its code: one live code per customer, the cart's minimum, the budget."""
+    if any(
+        not o.holdout and o.status in LIVE_STATUSES and o.expires_at is not None and o.expires_at > now
+        for o in recent_offers
+    ):
+        return CodeDecision(False, "live_code_exists")
+    if cart is not None and cart.subtotal < offer.minimum_order:
+        return CodeDecision(False, "below_minimum")
+    budget = settings.monthly_budget
+    cost = estimate_cost(offer, cart, lead)
+    if budget is not None and (spent_this_month >= budget or spent_this_month + cost > budget):
+        return CodeDecision(False, "budget_exhausted")
+    return CodeDecision(True, "eligible")
 
 
 def _in_quiet_hours(local: time, window: QuietHours) -> bool:
@@ -210,37 +168,3 @@ def quiet_until(settings: CampaignSettings, now: datetime) -> datetime | None:
     """Return when the shop's quiet hours end if `now` falls inside them, else None."""
     window = settings.quiet_hours
     return None if window is None else quiet_hours_end(now, window, ZoneInfo(settings.timezone or "UTC"))
-
-
-def _ready_at(case: _Case) -> datetime | None:
-    """Return when an abandoned cart's offer becomes due if that is still in the future."""
-    if case.reason != "abandoned_cart" or case.cart is None:
-        return None
-    due = case.cart.last_activity_at + timedelta(minutes=case.settings.abandonment_delay_minutes)
-    return due if due > case.now else None
-
-
-def decide(
-    lead: LeadView,
-    cart: CartView | None,
-    recent_offers: Sequence[OfferView],
-    last_order_at: datetime | None,
-    settings: CampaignSettings,
-    spent_this_month: Decimal,
-    now: datetime,
-    reason: str = "abandoned_cart",
-) -> Decision:
-    """Decide whether this lead gets an offer now, later, never, or is held out; all times aware."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    case = _Case(lead, cart, recent_offers, last_order_at, settings, spent_this_month, now, reason)
-    for name, check in _SKIP_CHECKS:
-        if check(case):
-            return Decision("skip", name)
-    if (due := _ready_at(case)) is not None:
-        return Decision("delay", "cart_active", send_at=due)
-    if in_holdout(lead.holdout_key, settings.holdout_share):
-        return Decision("holdout", "holdout", holdout=True)
-    if (later := quiet_until(settings, now)) is not None:
-        return Decision("offer", "quiet_hours", send_at=later)
-    return Decision("offer", "eligible", send_at=now)

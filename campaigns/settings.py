@@ -1,7 +1,7 @@
 """Campaign settings: the merchant's JSON document, validated into a frozen value."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 from typing import Any
@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
-from campaigns.messages import DEFAULT_BODY, DEFAULT_SUBJECT
-from campaigns.templating import MAX_TEMPLATE_CHARS, body_problems, template_problems
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -25,11 +23,13 @@ class QuietHours:
 
 
 @dataclass(frozen=True)
-class EmailTemplate:
-    """The merchant's subject and body templates (plain text with {{ placeholders }})."""
+class Pressure:
+    """Commercial pressure across a lead's journeys: at most `max_emails` in any `window_days`, and
+    `min_gap_hours` between emails of two different runs (a run's own steps are spaced by their offsets)."""
 
-    subject: str = DEFAULT_SUBJECT
-    body: str = DEFAULT_BODY
+    max_emails: int = 3
+    window_days: int = 7
+    min_gap_hours: int = 12
 
 
 @dataclass(frozen=True)
@@ -38,49 +38,52 @@ class CampaignSettings:
 
     enabled: bool = True
     abandonment_delay_minutes: int = 60
-    discount_kind: str = "percentage"
-    discount_value: Decimal = Decimal(10)
     code_prefix: str = ""
-    code_expiry_hours: int = 24
-    frequency_cap_days: int = 7
-    minimum_cart_value: Decimal = Decimal(0)
     require_consent: bool = True
-    holdout_share: float = 0.10
     quiet_hours: QuietHours | None = QuietHours(start=time(21, 0), end=time(8, 0))
     timezone: str | None = (
-        None  # None: the shop's own time zone (bridge.outreach.sweep.settings_for fills it in)
+        None  # None: the shop's own time zone (bridge.leads.rules.campaign_settings_for fills it in)
     )
     monthly_budget: Decimal | None = None
-    hot_lead_offers: bool = True
     attribution_window_days: int = 7
-    email: EmailTemplate = EmailTemplate()
+    pressure: Pressure | None = Pressure()
     sender_name: str = ""
+    locale: str = "fr"  # the merchant's language: the last fallback of a customer's locale
+    logo_url: str | None = None
+    brand_color: str = "#1f2937"
     webhook_url: str | None = None
 
 
 DEFAULT_CAMPAIGN: dict[str, Any] = {
     "enabled": True,
     "abandonment_delay_minutes": 60,
-    "discount_kind": "percentage",
-    "discount_value": 10,
     "code_prefix": "",
-    "code_expiry_hours": 24,
-    "frequency_cap_days": 7,
-    "minimum_cart_value": 0,
     "require_consent": True,
-    "holdout_share": 0.1,
     "quiet_hours": {"start": "21:00", "end": "08:00"},
     "timezone": None,
     "monthly_budget": None,
-    "hot_lead_offers": True,
     "attribution_window_days": 7,
-    "email": {"subject": DEFAULT_SUBJECT, "body": DEFAULT_BODY},
+    "pressure": {"max_emails": 3, "window_days": 7, "min_gap_hours": 12},
     "sender_name": "",
+    "locale": "fr",
+    "logo_url": None,
+    "brand_color": "#1f2937",
     "webhook_url": None,
+}
+# Campaign fields of the single-offer era and where they live now (a PUT naming one gets a 422 saying so;
+# a stored document holding them is converted into journeys when read: campaigns.journey_upgrade).
+MOVED_FIELDS = {
+    "discount_kind": "journeys[].steps[].offer.kind",
+    "discount_value": "journeys[].steps[].offer.value",
+    "code_expiry_hours": "journeys[].steps[].offer.expires_hours",
+    "minimum_cart_value": "journeys[].steps[].offer.minimum_order",
+    "holdout_share": "journeys[].holdout_share",
+    "hot_lead_offers": "a journey with trigger 'tier_entered' and tier 'hot'",
+    "frequency_cap_days": "campaign.pressure (max_emails, window_days, min_gap_hours)",
+    "email": "journeys[].steps[].messages.<locale> (subject, body)",
 }
 
 
-_DEFAULTS = CampaignSettings()
 
 
 class Amount(fields.Decimal):
@@ -128,25 +131,16 @@ class QuietHoursSchema(Schema):
         return QuietHours(**data)
 
 
-class EmailTemplateSchema(Schema):
-    """Validates the subject and body templates so a broken one is refused before any send."""
+class PressureSchema(Schema):
+    """Validates the per-lead limits across journeys."""
 
-    subject = fields.String(validate=validate.Length(1, 500))
-    body = fields.String(validate=validate.Length(1, MAX_TEMPLATE_CHARS))
-
-    @validates("subject")
-    def _check_subject(self, value: str, **kwargs: Any) -> None:
-        if problems := template_problems(value):
-            raise ValidationError(problems)
-
-    @validates("body")
-    def _check_body(self, value: str, **kwargs: Any) -> None:
-        if problems := body_problems(value):
-            raise ValidationError(problems)
+    max_emails = _whole(1, 50)
+    window_days = _whole(1, 90)
+    min_gap_hours = _whole(0, 24 * 14)
 
     @post_load
-    def _make(self, data: dict[str, Any], **kwargs: Any) -> EmailTemplate:
-        return EmailTemplate(**data)
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> Pressure:
+        return Pressure(**data)
 
 
 class CampaignSettingsSchema(Schema):
@@ -154,24 +148,22 @@ class CampaignSettingsSchema(Schema):
 
     enabled = fields.Boolean()
     abandonment_delay_minutes = _whole(5, 10080)
-    discount_kind = fields.String(validate=validate.OneOf(["percentage", "fixed_amount"]))
-    discount_value = Amount()
     code_prefix = fields.String(
         validate=validate.Regexp(
             r"^([A-Za-z0-9]{1,8}-?)?\Z", error="Use up to 8 letters or digits, optionally followed by '-'."
         )
     )
-    code_expiry_hours = _whole(1, 720)
-    frequency_cap_days = _whole(0, 365)
-    minimum_cart_value = Amount(validate=validate.Range(min=0))
     require_consent = fields.Boolean()
-    holdout_share = fields.Float(validate=validate.Range(0, 0.5))
     quiet_hours = fields.Nested(QuietHoursSchema, allow_none=True)
     timezone = fields.String(allow_none=True)
     monthly_budget = Amount(allow_none=True, validate=validate.Range(min=0))
-    hot_lead_offers = fields.Boolean()
     attribution_window_days = _whole(1, 90)
-    email = fields.Nested(EmailTemplateSchema)
+    pressure = fields.Nested(PressureSchema, allow_none=True)
+    locale = fields.String(validate=validate.Regexp(
+        r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?\Z", error="Use a language tag such as fr or fr-CA."))
+    logo_url = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    brand_color = fields.String(validate=validate.Regexp(
+        r"^#[0-9a-fA-F]{6}\Z", error="Use a colour such as #1f2937."))
     sender_name = fields.String(
         validate=[validate.Length(max=100), validate.Regexp(r"^[^\r\n]*\Z", error="Use a single line.")]
     )
@@ -191,16 +183,20 @@ class CampaignSettingsSchema(Schema):
         if value is not None and not _is_allowed_webhook(value):
             raise ValidationError("Use an https:// address (http:// is allowed for localhost only).")
 
-    @validates_schema(skip_on_field_errors=False, pass_original=True)
-    def _check_discount(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
-        if any(name in original and name not in data for name in ("discount_kind", "discount_value")):
-            return  # already reported as a field error
-        kind = data.get("discount_kind", _DEFAULTS.discount_kind)
-        value = data.get("discount_value", _DEFAULTS.discount_value)
-        if kind == "fixed_amount" and value <= 0:
-            raise ValidationError("A fixed discount must be more than 0.", "discount_value")
-        if kind == "percentage" and not 1 <= value <= 100:
-            raise ValidationError("A percentage discount must be between 1 and 100.", "discount_value")
+    @validates("logo_url")
+    def _check_logo(self, value: str | None, **kwargs: Any) -> None:
+        if value is not None and not value.startswith("https://"):
+            raise ValidationError("Use an https:// address for the logo (emails load it from there).")
+
+    @validates_schema(pass_original=True)
+    def _check_moved(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        moved = {
+            name: [f"Moved: set it in {place}."]
+            for name, place in MOVED_FIELDS.items()
+            if isinstance(original, Mapping) and name in original
+        }
+        if moved:
+            raise ValidationError(moved)
 
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> CampaignSettings:
@@ -230,21 +226,9 @@ def load_campaign(doc: Mapping[str, Any]) -> CampaignSettings:
 
 
 def load_stored_campaign(doc: Mapping[str, Any]) -> CampaignSettings:
-    """A campaign document saved earlier, as `load_campaign` reads it, except that template checks added
-    since it was saved do not refuse it: every job reads these settings (sweeps, decisions, attribution), and
-    one template must not stop them all. Such a template still never runs unbounded: the sandbox's limits
-    apply when it renders, which fails that offer with the reason."""
-    try:
-        return load_campaign(doc)
-    except ValidationError as exc:
-        email = doc.get("email")
-        if set(exc.messages) != {"email"} or not isinstance(email, Mapping):
-            raise
-        settings = load_campaign({key: value for key, value in doc.items() if key != "email"})
-        subject, body = email.get("subject", DEFAULT_SUBJECT), email.get("body", DEFAULT_BODY)
-        if not (isinstance(subject, str) and isinstance(body, str)):
-            raise
-        return replace(settings, email=EmailTemplate(subject=subject, body=body))
+    """A campaign document saved earlier: fields of the single-offer era are left to the journeys'
+    conversion (campaigns.journey_upgrade) and ignored here."""
+    return load_campaign({key: value for key, value in doc.items() if key not in MOVED_FIELDS})
 
 
 def dump_campaign(settings: CampaignSettings) -> dict[str, Any]:

@@ -63,6 +63,14 @@ def body_problems(body: str) -> list[str]:
     return problems
 
 
+def message_problems(subject: str, body: str) -> list[str]:
+    """Return every problem of a journey step's subject and body: the email's layout carries the unsubscribe
+    link, so the body need not."""
+    return [f"subject: {problem}" for problem in template_problems(subject)] + [
+        f"body: {problem}" for problem in template_problems(body)
+    ]
+
+
 def check_template(subject: str, body: str) -> list[str]:
     """Return every problem of a subject and body pair; an empty list means they are usable."""
     return [f"subject: {problem}" for problem in template_problems(subject)] + [

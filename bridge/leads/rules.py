@@ -25,12 +25,22 @@ from sqlalchemy.orm import Session
 import scoring
 from bridge.db.models import AuditLog, RescoreRun, Ruleset, Shop
 from bridge.leads import preload
-from campaigns import CampaignSettings, load_stored_campaign, zone_or_utc
+from campaigns import (
+    CampaignSettings,
+    Journey,
+    default_journeys,
+    dump_journeys,
+    load_journeys,
+    load_stored_campaign,
+    upgrade_document,
+    zone_or_utc,
+)
 from campaigns.settings import DEFAULT_CAMPAIGN, dump_campaign, load_campaign
 
-PARTS: dict[str, Callable[[Any], dict[str, Any]]] = {
+PARTS: dict[str, Callable[[Any], Any]] = {
     "scoring": lambda doc: scoring.dump_rules(scoring.load_rules(doc)),
     "campaign": lambda doc: dump_campaign(load_campaign(doc)),
+    "journeys": lambda doc: dump_journeys(load_journeys(doc)),
 }
 
 
@@ -44,7 +54,17 @@ class InvalidRules(ValueError):
 
 def defaults() -> dict[str, Any]:
     """The rules of a shop that never changed them (version 0)."""
-    return {"scoring": copy.deepcopy(scoring.DEFAULT_SCORING), "campaign": copy.deepcopy(DEFAULT_CAMPAIGN)}
+    return {
+        "scoring": copy.deepcopy(scoring.DEFAULT_SCORING),
+        "campaign": copy.deepcopy(DEFAULT_CAMPAIGN),
+        "journeys": default_journeys(),
+    }
+
+
+def stored(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored version as today's schema reads it: parts it lacks take the defaults, and a document of the
+    single-offer era has its campaign converted into journeys (campaigns.upgrade_document)."""
+    return {**defaults(), **upgrade_document(document)}
 
 
 def latest(session: Session, shop_id: int) -> Ruleset | None:
@@ -57,7 +77,7 @@ def latest(session: Session, shop_id: int) -> Ruleset | None:
 def current(session: Session, shop_id: int) -> tuple[int, dict[str, Any]]:
     """The live version and document of a shop (0 and the defaults when it has none)."""
     row = latest(session, shop_id)
-    return (0, defaults()) if row is None else (row.version, {**defaults(), **row.document})
+    return (0, defaults()) if row is None else (row.version, stored(row.document))
 
 
 def version_document(session: Session, shop_id: int, version: int) -> dict[str, Any] | None:
@@ -67,7 +87,7 @@ def version_document(session: Session, shop_id: int, version: int) -> dict[str, 
     document = session.scalar(
         sa.select(Ruleset.document).where(Ruleset.shop_id == shop_id, Ruleset.version == version)
     )
-    return None if document is None else {**defaults(), **document}
+    return None if document is None else stored(document)
 
 
 SHOPIFY_CONSENT = (
@@ -83,7 +103,7 @@ def validate(
     With the shop's `platform`, also what that platform's terms require."""
     base = base if base is not None else defaults()
     if not isinstance(document, Mapping):
-        return None, {"_schema": ["Must be a JSON object with 'scoring' and/or 'campaign'."]}
+        return None, {"_schema": ["Must be a JSON object with 'scoring', 'campaign' and/or 'journeys'."]}
     errors: dict[str, Any] = {key: ["Unknown field."] for key in document if key not in PARTS}
     clean: dict[str, Any] = {}
     for part, normalize in PARTS.items():
@@ -174,7 +194,7 @@ def history(session: Session, shop_id: int, limit: int = 50, offset: int = 0) ->
     out = []
     for index, row in enumerate(rows[:limit]):
         before = rows[index + 1].document if index + 1 < len(rows) else defaults()
-        out.append({**describe(row), "diff": diff({**defaults(), **before}, {**defaults(), **row.document})})
+        out.append({**describe(row), "diff": diff(stored(before), stored(row.document))})
     return out
 
 
@@ -280,7 +300,7 @@ def campaign_settings_for(session: Session, shop_id: int) -> CampaignSettings:
     """The live campaign settings of a shop (the defaults until the merchant changes them); without a time
     zone of their own they take the shop's (from the store), so quiet hours, the budget month and the
     expiry in the email follow the merchant's clock."""
-    document = live_rules(session, shop_id) or {}
+    document = upgrade_document(live_rules(session, shop_id) or {})
     settings = parsed("campaign", document.get("campaign") or DEFAULT_CAMPAIGN, load_stored_campaign)
     shop = session.get(Shop, shop_id)  # usually in the session already: no query
     if settings.timezone is None:
@@ -291,3 +311,11 @@ def campaign_settings_for(session: Session, shop_id: int) -> CampaignSettings:
         # discount to a customer who did not accept marketing emails.
         settings = dataclasses.replace(settings, require_consent=True)
     return settings
+
+
+def journeys_for(session: Session, shop_id: int) -> tuple[Journey, ...]:
+    """The live journeys of a shop, in routing order (the defaults until the merchant changes them)."""
+    document = live_rules(session, shop_id)
+    if document is None:
+        return parsed("journeys", None, lambda _: load_journeys(default_journeys()))
+    return parsed("journeys", document, lambda doc: load_journeys(upgrade_document(doc)["journeys"]))

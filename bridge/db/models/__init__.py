@@ -6,6 +6,7 @@ from __future__ import annotations
 from bridge.db.models.base import NAMING, Base
 from bridge.db.models.carts import CART_STATUSES, Cart, Order
 from bridge.db.models.events import EVENT_STATUSES, Event
+from bridge.db.models.journeys import RUN_DUE, RUN_STATUSES, JourneyRun
 from bridge.db.models.leads import TIERS, Activity, Lead, PrivacyExport, ScoreChange, TierSnapshot
 from bridge.db.models.offers import CODE_DEAD, OFFER_STATUSES, REMOVAL_DUE, Offer
 from bridge.db.models.rules import RescoreRun, Ruleset
@@ -18,6 +19,8 @@ __all__ = [
     "NAMING",
     "OFFER_STATUSES",
     "REMOVAL_DUE",
+    "RUN_DUE",
+    "RUN_STATUSES",
     "TIERS",
     "Activity",
     "AdminUser",
@@ -25,6 +28,7 @@ __all__ = [
     "Base",
     "Cart",
     "Event",
+    "JourneyRun",
     "Lead",
     "Nonce",
     "Offer",

@@ -35,6 +35,7 @@ class Cart(Base):
     converted_at: Mapped[datetime | None]
     order_id: Mapped[str | None] = mapped_column(sa.String(64))
     order_total: Mapped[Decimal | None]
+    locale: Mapped[str | None] = mapped_column(sa.String(35))  # BCP 47, as the store gave it
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "cart_token"),
         sa.UniqueConstraint("shop_id", "checkout_token"),

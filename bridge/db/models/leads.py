@@ -38,6 +38,7 @@ class Lead(Base):
     score_computed_at: Mapped[datetime | None]
     breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
     redacted_at: Mapped[datetime | None]
+    locale: Mapped[str | None] = mapped_column(sa.String(35))  # BCP 47, as the store gave it
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "email"),
         sa.UniqueConstraint("shop_id", "external_id"),

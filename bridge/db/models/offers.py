@@ -23,7 +23,12 @@ class Offer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(cascade_fk("shops.id"))
     lead_id: Mapped[int | None] = mapped_column(sa.ForeignKey("leads.id", ondelete="SET NULL"))
-    cart_id: Mapped[int | None] = mapped_column(sa.ForeignKey("carts.id", ondelete="SET NULL"), unique=True)
+    cart_id: Mapped[int | None] = mapped_column(sa.ForeignKey("carts.id", ondelete="SET NULL"))
+    # A journey's step: the run and the step index (None for offers made before journeys).
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("journey_runs.id", ondelete="SET NULL"))
+    step: Mapped[int | None]
+    journey_key: Mapped[str | None] = mapped_column(sa.String(40))
+    locale: Mapped[str | None] = mapped_column(sa.String(35))  # the message's locale (BCP 47)
     reason: Mapped[str] = mapped_column(sa.String(20))
     code: Mapped[str | None] = mapped_column(sa.String(64))
     kind: Mapped[str] = mapped_column(sa.String(20), default="percentage")
@@ -49,6 +54,8 @@ class Offer(Base):
     recipient: Mapped[str | None] = mapped_column(sa.String(320))
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "code"),
+        sa.UniqueConstraint("run_id", "step"),  # one offer (sent or held out) per step of a run
+        sa.Index("ix_offers_cart", "cart_id"),
         sa.Index("ix_offers_lead_created", "lead_id", "created_at"),
         sa.Index("ix_offers_status_expires", "status", "expires_at"),
         sa.Index("ix_offers_shop_sent", "shop_id", "sent_at"),  # the metrics' offers sent in a period
