@@ -8,7 +8,7 @@ from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import erasure, rescore, retention, scores
-from bridge.outreach import code_cleanup, codes, consent, delivery, offers, outbound, results, sweep
+from bridge.outreach import code_cleanup, codes, consent, delivery, outbound, results, steps, sweep, triggers
 from bridge.shops import shopify_setup
 
 # events
@@ -118,14 +118,19 @@ def abandon_carts(shop_id: int, cart_ids: list[int], cutoff: str) -> int:
     return sweep.abandon_carts(wiring.current(), shop_id, cart_ids, cutoff)
 
 
-def plan_cart_offers(cart_ids: list[int]) -> int:
-    """Decide the offers of a batch of abandoned carts."""
-    return offers.plan_cart_offers(wiring.current(), cart_ids)
+def start_cart_runs(cart_ids: list[int]) -> int:
+    """Start the journeys of a batch of carts marked abandoned."""
+    return triggers.start_cart_runs(wiring.current(), cart_ids)
 
 
-def plan_hot_offer(lead_id: int) -> str:
-    """Decide a personal offer for a lead that became hot."""
-    return offers.plan_hot_offer(wiring.current(), lead_id)
+def enter_tier(lead_id: int, tier: str = "hot") -> str:
+    """Start the journey of a tier for a lead that moved up into it."""
+    return triggers.enter_tier(wiring.current(), lead_id, tier)
+
+
+def advance_runs(run_ids: list[int]) -> int:
+    """Send (or defer, or hold out) the due step of each journey run of a sweep batch."""
+    return steps.advance_runs(wiring.current(), run_ids)
 
 
 def create_code(offer_id: int) -> str:

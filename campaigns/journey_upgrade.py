@@ -67,10 +67,20 @@ def converted_journeys(campaign: Mapping[str, Any]) -> list[dict[str, Any]]:
         **shipped["cart"],
         "audience": {"tiers": None, "segment": None},
         "holdout_share": share,
-        "steps": [{"after_minutes": 1, "max_delay_hours": None, "offer": offer,
-                   "messages": _legacy_messages(campaign, code_messages)}],
+        "steps": [
+            {
+                "after_minutes": 1,
+                "max_delay_hours": None,
+                "offer": offer,
+                "messages": _legacy_messages(campaign, code_messages),
+            }
+        ],
     }
-    hot = {**shipped["hot-lead"], "enabled": bool(campaign.get("hot_lead_offers", True)), "holdout_share": share}
+    hot = {
+        **shipped["hot-lead"],
+        "enabled": bool(campaign.get("hot_lead_offers", True)),
+        "holdout_share": share,
+    }
     hot["steps"] = [{**hot["steps"][0], "offer": copy.deepcopy(offer)}]
     others = [{**shipped[key], "enabled": False} for key in ("welcome", "browse")]
     return [cart, hot, *others]

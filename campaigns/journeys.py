@@ -4,6 +4,7 @@ about them: which journey a trigger starts, which control group a run falls in, 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -126,11 +127,13 @@ def _check_messages(value: Mapping[str, Any]) -> None:
 
 class StepSchema(Schema):
     after_minutes = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_AFTER_MINUTES))
-    max_delay_hours = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                     validate=validate.Range(1, 24 * 30))
+    max_delay_hours = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 24 * 30)
+    )
     offer = fields.Nested(StepOfferSchema, allow_none=True, load_default=None)
-    messages = fields.Dict(keys=fields.String(), values=fields.Nested(StepMessageSchema), required=True,
-                           validate=_check_messages)
+    messages = fields.Dict(
+        keys=fields.String(), values=fields.Nested(StepMessageSchema), required=True, validate=_check_messages
+    )
 
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> Step:
@@ -138,8 +141,12 @@ class StepSchema(Schema):
 
 
 class AudienceSchema(Schema):
-    tiers = fields.List(fields.String(validate=validate.OneOf(TIERS)), allow_none=True, load_default=None,
-                        validate=validate.Length(min=1))
+    tiers = fields.List(
+        fields.String(validate=validate.OneOf(TIERS)),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1),
+    )
     segment = fields.String(allow_none=True, load_default=None, validate=validate.Length(1, 40))
 
     @post_load
@@ -149,8 +156,12 @@ class AudienceSchema(Schema):
 
 
 class JourneySchema(Schema):
-    key = fields.String(required=True, validate=validate.Regexp(
-        r"^[a-z0-9][a-z0-9_-]{0,39}\Z", error="Use 1 to 40 lower-case letters, digits, '-' or '_'."))
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z0-9][a-z0-9_-]{0,39}\Z", error="Use 1 to 40 lower-case letters, digits, '-' or '_'."
+        ),
+    )
     name = fields.String(load_default="", validate=validate.Length(max=100))
     trigger = fields.String(required=True, validate=validate.OneOf(TRIGGERS))
     enabled = fields.Boolean(load_default=True)
@@ -158,13 +169,15 @@ class JourneySchema(Schema):
     holdout_share = fields.Float(load_default=0.1, validate=validate.Range(0, 0.5))
     tier = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(TIERS[1:3]))
     min_views = fields.Integer(strict=True, load_default=2, validate=validate.Range(1, 50))
-    priority = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(0, 100))
+    priority = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(0, 100)
+    )
     steps = fields.List(fields.Nested(StepSchema), required=True, validate=validate.Length(1, MAX_STEPS))
 
     @validates_schema(skip_on_field_errors=True)
     def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
         offsets = [step.after_minutes for step in data["steps"]]
-        if any(later <= earlier for earlier, later in zip(offsets, offsets[1:], strict=False)):
+        if any(later <= earlier for earlier, later in itertools.pairwise(offsets)):
             raise ValidationError("Each step must come later than the one before it.", "steps")
         if data["trigger"] == "tier_entered" and data.get("tier") is None:
             raise ValidationError("Say which tier's entry starts the journey: 'warm' or 'hot'.", "tier")
@@ -201,22 +214,37 @@ def _number(value: Decimal) -> int | float:
 
 def dump_journey(journey: Journey) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "key": journey.key, "name": journey.name, "trigger": journey.trigger, "enabled": journey.enabled,
-        "audience": {"tiers": list(journey.audience.tiers) if journey.audience.tiers else None,
-                     "segment": journey.audience.segment},
-        "holdout_share": journey.holdout_share, "tier": journey.tier, "min_views": journey.min_views,
-        "priority": journey.priority, "steps": [],
+        "key": journey.key,
+        "name": journey.name,
+        "trigger": journey.trigger,
+        "enabled": journey.enabled,
+        "audience": {
+            "tiers": list(journey.audience.tiers) if journey.audience.tiers else None,
+            "segment": journey.audience.segment,
+        },
+        "holdout_share": journey.holdout_share,
+        "tier": journey.tier,
+        "min_views": journey.min_views,
+        "priority": journey.priority,
+        "steps": [],
     }
     for step in journey.steps:
         offer = step.offer
-        doc["steps"].append({
-            "after_minutes": step.after_minutes,
-            "max_delay_hours": step.max_delay_hours,
-            "offer": None if offer is None else {
-                "kind": offer.kind, "value": _number(offer.value), "expires_hours": offer.expires_hours,
-                "minimum_order": _number(offer.minimum_order)},
-            "messages": {tag: {"subject": m.subject, "body": m.body} for tag, m in step.messages.items()},
-        })
+        doc["steps"].append(
+            {
+                "after_minutes": step.after_minutes,
+                "max_delay_hours": step.max_delay_hours,
+                "offer": None
+                if offer is None
+                else {
+                    "kind": offer.kind,
+                    "value": _number(offer.value),
+                    "expires_hours": offer.expires_hours,
+                    "minimum_order": _number(offer.minimum_order),
+                },
+                "messages": {tag: {"subject": m.subject, "body": m.body} for tag, m in step.messages.items()},
+            }
+        )
     return doc
 
 

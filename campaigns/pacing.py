@@ -32,7 +32,7 @@ class Rival:
 
 @dataclass(frozen=True)
 class Pacing:
-    """"send" now, "defer" to `at`, or "skip" (too late for the step's max delay); `reason` says why."""
+    """ "send" now, "defer" to `at`, or "skip" (too late for the step's max delay); `reason` says why."""
 
     action: str
     reason: str

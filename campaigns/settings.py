@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
-
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -82,8 +81,6 @@ MOVED_FIELDS = {
     "frequency_cap_days": "campaign.pressure (max_emails, window_days, min_gap_hours)",
     "email": "journeys[].steps[].messages.<locale> (subject, body)",
 }
-
-
 
 
 class Amount(fields.Decimal):
@@ -159,11 +156,16 @@ class CampaignSettingsSchema(Schema):
     monthly_budget = Amount(allow_none=True, validate=validate.Range(min=0))
     attribution_window_days = _whole(1, 90)
     pressure = fields.Nested(PressureSchema, allow_none=True)
-    locale = fields.String(validate=validate.Regexp(
-        r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?\Z", error="Use a language tag such as fr or fr-CA."))
+    locale = fields.String(
+        validate=validate.Regexp(
+            r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?\Z",
+            error="Use a language tag such as fr or fr-CA.",
+        )
+    )
     logo_url = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    brand_color = fields.String(validate=validate.Regexp(
-        r"^#[0-9a-fA-F]{6}\Z", error="Use a colour such as #1f2937."))
+    brand_color = fields.String(
+        validate=validate.Regexp(r"^#[0-9a-fA-F]{6}\Z", error="Use a colour such as #1f2937.")
+    )
     sender_name = fields.String(
         validate=[validate.Length(max=100), validate.Regexp(r"^[^\r\n]*\Z", error="Use a single line.")]
     )

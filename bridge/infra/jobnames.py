@@ -33,8 +33,9 @@ SNAPSHOT_TIERS = f"{_CATALOGUE}.snapshot_tiers"
 # outreach: from an abandoned cart to an inbox
 SWEEP_CARTS = f"{_CATALOGUE}.sweep_carts"
 ABANDON_CARTS = f"{_CATALOGUE}.abandon_carts"
-PLAN_CART_OFFERS = f"{_CATALOGUE}.plan_cart_offers"
-PLAN_HOT_OFFER = f"{_CATALOGUE}.plan_hot_offer"
+START_CART_RUNS = f"{_CATALOGUE}.start_cart_runs"
+ENTER_TIER = f"{_CATALOGUE}.enter_tier"
+ADVANCE_RUNS = f"{_CATALOGUE}.advance_runs"
 CREATE_CODE = f"{_CATALOGUE}.create_code"
 DELIVER_OFFER = f"{_CATALOGUE}.deliver_offer"
 REDELIVER_LOST = f"{_CATALOGUE}.redeliver_lost"
@@ -58,8 +59,8 @@ LEGACY: dict[str, str] = {
     "bridge.retention.retention_job": APPLY_RETENTION,
     "bridge.campaign.sweep_job": SWEEP_CARTS,
     "bridge.campaign.abandon_carts": ABANDON_CARTS,
-    "bridge.campaign.plan_cart_offers": PLAN_CART_OFFERS,
-    "bridge.campaign.plan_hot_offer": PLAN_HOT_OFFER,
+    "bridge.campaign.plan_cart_offers": START_CART_RUNS,
+    "bridge.campaign.plan_hot_offer": ENTER_TIER,
     "bridge.campaign.create_code": CREATE_CODE,
     "bridge.campaign.cleanup_expired": REMOVE_EXPIRED_CODES,
     "bridge.delivery.deliver": DELIVER_OFFER,
@@ -69,6 +70,10 @@ LEGACY: dict[str, str] = {
     # Renamed in the catalogue itself (issue 14: one name per meaning of "rescore").
     "bridge.jobs.rescore_leads": SCORE_LEADS,
     "bridge.jobs.resume_rescores": REQUEUE_RESCORES,
+    # Journeys (issue 15): a cart's single offer became its journey's run, a hot lead's offer its tier's
+    # journey (enter_tier's tier defaults to "hot", so the old jobs' arguments still fit).
+    "bridge.jobs.plan_cart_offers": START_CART_RUNS,
+    "bridge.jobs.plan_hot_offer": ENTER_TIER,
 }
 
 
@@ -144,13 +149,19 @@ def abandon_batch_id(shop_id: int, cutoff_micros: int, start: int) -> str:
 
 
 def replan_id(cart_ids: list[int]) -> str:
-    """A re-decision of carts whose decision job was lost."""
+    """A journey start again for carts whose start job was lost."""
     return f"replan-{min(cart_ids)}-{len(cart_ids)}"
 
 
-def plan_hot_id(lead_id: int, day: int) -> str:
-    """A hot lead's personal offer decision (at most one per lead and day)."""
-    return f"plan-hot-{lead_id}-{day}"
+def enter_tier_id(lead_id: int, tier: str, day: int) -> str:
+    """A lead's entry into a tier's journey (at most one job per lead, tier and day)."""
+    return f"enter-{tier}-{lead_id}-{day}"
+
+
+def advance_runs_id(run_ids: list[int]) -> str:
+    """A batch of due journey steps (the same batch twice in a row is one job)."""
+    digest = hashlib.sha256(",".join(map(str, run_ids)).encode()).hexdigest()[:16]
+    return f"steps-{run_ids[0]}-{len(run_ids)}-{digest}"
 
 
 def code_id(offer_id: int) -> str:

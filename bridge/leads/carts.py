@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from bridge.db.models import Cart, Lead, Offer, Order, Shop
+from bridge.db.models import Cart, JourneyRun, Lead, Offer, Order, Shop
 from bridge.infra import jobnames, queue
 from bridge.leads import preload, rules
 from bridge.leads.emails import normalize_email
@@ -173,7 +173,26 @@ def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced
         offer.status, offer.decision = "cancelled", "ordered_meanwhile"
         if offer.platform_discount_id:
             on_store.append(offer.id)
+    end_runs_on_order(session, lead, order)
     return on_store
+
+
+def end_runs_on_order(session: Session, lead: Lead, order: facts.OrderPlaced) -> None:
+    """An order ends the lead's journeys started before it: a cart's run ends "cart_ordered" when the order
+    is that cart's, "ordered" otherwise (the delivery's final check would find the same)."""
+    active = session.scalars(
+        sa.select(JourneyRun).where(
+            JourneyRun.lead_id == lead.id,
+            JourneyRun.status == "active",
+            JourneyRun.trigger_at <= order.created_at,
+        )
+    ).all()
+    tokens = {token for token in (order.checkout_token, order.cart_token) if token}
+    for run in active:
+        cart = session.get(Cart, run.cart_id) if run.cart_id else None
+        own = cart is not None and bool(tokens & {cart.checkout_token, cart.cart_token})
+        run.status, run.exit_reason = "ended", "cart_ordered" if own else "ordered"
+        run.ended_at, run.next_due_at = order.created_at, None
 
 
 def _remove_codes_soon(redis: Redis, offer_ids: list[int]) -> None:

@@ -117,33 +117,44 @@ def score_leads(
     return changes
 
 
-def became_hot(changes: Iterable[TierChange]) -> list[int]:
-    """Leads whose own activity made them hot: they may get a personal offer (a rules change alone does not
-    mail anyone)."""
+TIER_ORDER = {"cold": 0, "warm": 1, "hot": 2}
+
+
+def tier_entries(changes: Iterable[TierChange]) -> list[tuple[int, str]]:
+    """(lead, tier) for leads whose own activity moved them up into a tier: a journey may start (a rules
+    change alone mails nobody, and a lead that decays to a lower tier gets nothing)."""
     return [
-        c.lead_id
+        (c.lead_id, c.new_tier)
         for c in changes
-        if c.new_tier == "hot" and c.old_tier in ("cold", "warm") and not c.reason.startswith("rules v")
+        if c.old_tier in TIER_ORDER
+        and c.new_tier in TIER_ORDER
+        and TIER_ORDER[c.new_tier] > TIER_ORDER[c.old_tier]
+        and not c.reason.startswith("rules v")
     ]
 
 
+def became_hot(changes: Iterable[TierChange]) -> list[int]:
+    """Leads whose own activity made them hot."""
+    return [lead_id for lead_id, tier in tier_entries(changes) if tier == "hot"]
+
+
 def follow_ups(ctx: Context, shop: Shop, changes: list[TierChange]) -> list[Callable[[], None]]:
-    """Steps to run after commit: a lead that became hot has its personal offer decided (once a day)."""
-    hot = became_hot(changes)
-    if not hot:
+    """Steps to run after commit: a lead that moved up a tier enters that tier's journey (once a day)."""
+    entries = tier_entries(changes)
+    if not entries:
         return []
     day = int(ctx.now().timestamp()) // 86400
 
-    def plan_offers() -> None:
+    def enter_tiers() -> None:
         queue.enqueue_many(
             ctx.redis,
-            jobnames.PLAN_HOT_OFFER,
-            [(lead_id,) for lead_id in hot],
-            job_ids=[jobnames.plan_hot_id(lead_id, day) for lead_id in hot],
+            jobnames.ENTER_TIER,
+            [(lead_id, tier) for lead_id, tier in entries],
+            job_ids=[jobnames.enter_tier_id(lead_id, tier, day) for lead_id, tier in entries],
             queue_name=queue.CAMPAIGNS,
         )
 
-    return [plan_offers]
+    return [enter_tiers]
 
 
 def score_and_commit(ctx: Context, shop_id: int, lead_ids: list[int], reason: str) -> int:

@@ -13,16 +13,17 @@ from sqlalchemy.orm import Session
 
 import campaigns
 from bridge.db import locked, transaction
-from bridge.db.models import Cart, Lead, Offer, Order
+from bridge.db.models import Cart, JourneyRun, Lead, Offer, Order
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.leads import rules
-from bridge.outreach import mailer, tracking
+from bridge.outreach import mailer, runs, tracking
 from bridge.outreach.code_cleanup import remove_code
 from bridge.outreach.message import render
 
 log = logging.getLogger(__name__)
 REDELIVER_AFTER = timedelta(minutes=5)  # a `created` offer this far past its send time has lost its job
+REMINDER_LIFETIME = timedelta(days=1)  # a reminder not sent within a day of its time is not sent at all
 NO_CHANNEL = "no delivery channel: set SMTP_URL or a webhook URL in the campaign settings"
 # `error` while the SMTP server has the message and has not answered; if it stays, the outcome is unknown.
 EMAIL_IN_FLIGHT = "email: handed to the SMTP server, no answer yet (if this stays, it is not sent again)"
@@ -58,7 +59,11 @@ def redeliver_lost(ctx: Context, older_than: timedelta = REDELIVER_AFTER, limit:
                 .where(
                     Offer.status == "created",
                     sa.func.coalesce(Offer.send_at, Offer.created_at) < now - older_than,
-                    Offer.expires_at > now,  # an expired one is the clean-up's
+                    sa.or_(
+                        Offer.expires_at > now,  # an expired one is the clean-up's
+                        # a reminder (no code) is still worth sending within a day of its send time
+                        sa.and_(Offer.code.is_(None), Offer.send_at > now - REMINDER_LIFETIME),
+                    ),
                 )
                 .order_by(Offer.id)
                 .limit(limit)
@@ -87,13 +92,14 @@ def deliver(ctx: Context, offer_id: int) -> str:
             return "not_ready"
         outcome, message = _claim(ctx, session, offer)
         to, unsubscribe = offer.recipient or "", tracking.unsubscribe_url(ctx, offer)
+        has_code = offer.code is not None
     if outcome == "quiet_hours":  # a late run (a retry, a redelivery) never mails at night: later, same job
         assert offer.send_at is not None
         later = jobnames.deliver_later_id(offer_id, int(offer.send_at.timestamp()))
         schedule_delivery(ctx, offer_id, offer.send_at, job_id=later)  # if refused, redeliver_lost retries
     if outcome == "email" and message is not None:
         outcome = _send_email(ctx, offer_id, to, message, unsubscribe)
-    if outcome in ("cancelled", "expired", "failed"):
+    if outcome in ("cancelled", "expired", "failed") and has_code:
         remove_code(ctx, offer_id)  # now; the clean-up job retries it if the store fails
     return outcome
 
@@ -119,9 +125,10 @@ def _hold_back(
     reason = _stale_reason(session, offer, settings)
     if reason is not None:
         offer.status, offer.decision = "cancelled", reason
+        _end_run(session, offer, reason, ctx.now())
         return "cancelled"
-    if offer.expires_at is None or offer.expires_at <= ctx.now():
-        offer.status = "expired"  # never mail a code that no longer works
+    if _too_late(offer, ctx.now()):
+        offer.status = "expired"  # never mail a code that no longer works, nor yesterday's reminder
         return "expired"
     if (later := campaigns.quiet_until(settings, ctx.now())) is not None:
         offer.send_at = later
@@ -130,6 +137,19 @@ def _hold_back(
         offer.error = NO_CHANNEL
         return "no_channel"
     return None
+
+
+def _too_late(offer: Offer, now: datetime) -> bool:
+    if offer.code is None:
+        return (offer.send_at or offer.created_at) <= now - REMINDER_LIFETIME
+    return offer.expires_at is None or offer.expires_at <= now
+
+
+def _end_run(session: Session, offer: Offer, reason: str, now: datetime) -> None:
+    """The final check ended the step: the run it belongs to ends with it."""
+    run = session.get(JourneyRun, offer.run_id) if offer.run_id else None
+    if run is not None and run.status == "active":
+        runs.end(run, reason, now)
 
 
 def _mark_sent(
@@ -194,6 +214,8 @@ def _stale_reason(session: Session, offer: Offer, settings: campaigns.CampaignSe
     cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
     if cart is not None and cart.status in ("converted", "recovered"):
         return "ordered_meanwhile"
+    if cart is not None and cart.status == "active":
+        return "cart_active"  # the shopper came back to the cart
     since = cart.created_at if cart is not None else offer.created_at
     ordered = session.scalar(
         sa.select(Order.id).where(Order.lead_id == lead.id, Order.created_at >= since).limit(1)

@@ -1,59 +1,132 @@
-"""An offer's message as its shop's template renders it, and the link that brings the shopper back."""
+"""A step's message as its journey and the customer's locale render it, and the link that brings the
+shopper back."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote, urlsplit
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import campaigns
 from bridge.db.models import Cart, Lead, Offer, Shop
 from bridge.infra.context import Context
+from bridge.leads import rules
 from bridge.outreach import tracking
+
+# Before journeys, an offer had no step: it reads as the default cart journey's code step.
+LEGACY_STEP = ("cart", -1)
+
+
+def step_messages(session: Session, offer: Offer) -> dict[str, campaigns.StepMessage]:
+    """The messages of the offer's step, per locale (the journey as it is now: edits reach waiting steps)."""
+    key, index = (offer.journey_key, offer.step) if offer.journey_key else LEGACY_STEP
+    journeys = rules.journeys_for(session, offer.shop_id)
+    journey = next((j for j in journeys if j.key == key), None)
+    if journey is None or index is None or index >= len(journey.steps):
+        shipped = campaigns.load_journeys(campaigns.default_journeys())
+        journey = next(j for j in shipped if j.key == LEGACY_STEP[0])
+        index = LEGACY_STEP[1]
+    return dict(journey.steps[index].messages)
+
+
+def pick_locale(messages: dict[str, Any], lead: Lead, cart: Cart | None, shop: Shop, fallback: str) -> str:
+    """The customer's locale, else the shop's primary locale, else the merchant's setting; else the first
+    locale the step has."""
+    shop_locale = (shop.state or {}).get("primary_locale")
+    chosen = campaigns.choose_locale(
+        messages, cart.locale if cart else None, lead.locale, shop_locale, fallback
+    )
+    return chosen or next(iter(messages))
+
+
+def _items(cart: Cart | None) -> tuple[campaigns.MessageItem, ...]:
+    lines = (cart.items or {}).get("lines", []) if cart else []
+    return tuple(
+        campaigns.MessageItem(
+            title=str(line.get("title") or ""),
+            quantity=int(line.get("quantity") or 1),
+            price=Decimal(str(line.get("price") or 0)),
+            variant=line.get("variant_title") or line.get("variant") or None,
+            image_url=line.get("image_url") or line.get("image") or None,
+        )
+        for line in lines
+    )
+
+
+def live_code(session: Session, offer: Offer, now: datetime) -> Offer | None:
+    """A code step that could not mint a code recalls the customer's live code from another run."""
+    if offer.code is not None or offer.lead_id is None or offer.decision != "live_code_exists":
+        return None
+    return session.scalar(
+        sa.select(Offer)
+        .where(
+            Offer.lead_id == offer.lead_id,
+            Offer.code.is_not(None),
+            Offer.holdout.is_(False),
+            Offer.status.in_(campaigns.LIVE_STATUSES),
+            Offer.expires_at > now,
+        )
+        .order_by(Offer.expires_at.desc())
+        .limit(1)
+    )
 
 
 def render(
     ctx: Context, session: Session, offer: Offer, settings: campaigns.CampaignSettings
 ) -> campaigns.RenderedMessage:
-    """The offer's message as its shop's template renders it (the same every time: tokens carry no time).
+    """The step's message in the customer's locale (the same every time: tokens carry no time).
 
     `settings` are the shop's live campaign settings, read once by the job that renders.
     """
     shop, lead = session.get(Shop, offer.shop_id), session.get(Lead, offer.lead_id)
     cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
-    assert shop is not None and lead is not None and offer.code and offer.expires_at
-    lines = (cart.items or {}).get("lines", []) if cart else []
-    items = tuple(campaigns.MessageItem(i["title"], int(i["quantity"]), Decimal(i["price"])) for i in lines)
-    recovery = recovery_url(shop, cart, offer.code)
+    assert shop is not None and lead is not None
+    messages = step_messages(session, offer)
+    offer.locale = pick_locale(messages, lead, cart, shop, settings.locale)
+    coded = live_code(session, offer, ctx.now()) or offer
+    currency = coded.currency or offer.currency or shop.currency
+    recovery = recovery_url(shop, cart, coded.code)
+    name = settings.sender_name or shop.name or shop.domain
     context = campaigns.MessageContext(
-        merchant_name=settings.sender_name or shop.name or shop.domain,
+        merchant_name=name,
         first_name=lead.first_name,
-        items=items,
-        currency=offer.currency or shop.currency,
-        code=offer.code,
-        discount=campaigns.format_discount(offer.kind, offer.value, offer.currency or shop.currency),
-        expires_at=offer.expires_at,
+        items=_items(cart),
+        currency=currency,
+        code=coded.code,
+        discount=(campaigns.format_discount(coded.kind, coded.value, currency) if coded.code else None),
+        expires_at=coded.expires_at if coded.code else None,
         # The live settings always carry a zone (the shop's when the merchant set none): the same fallback.
         timezone=settings.timezone or campaigns.zone_or_utc(shop.timezone).key,
         recovery_url=recovery,
         unsubscribe_url=tracking.unsubscribe_url(ctx, offer),
         open_pixel_url=tracking.open_url(ctx, offer),
         tracked_recovery_url=tracking.click_url(ctx, offer, recovery),
+        locale=offer.locale,
+        brand=campaigns.Brand(name=name, logo_url=settings.logo_url, color=settings.brand_color),
     )
-    return campaigns.render_offer_message(settings, context)
+    return campaigns.render_step_message(messages[offer.locale], context)
 
 
-def recovery_url(shop: Shop, cart: Cart | None, code: str) -> str:
-    """The link that brings the shopper back with the code applied."""
+def recovery_url(shop: Shop, cart: Cart | None, code: str | None) -> str:
+    """The link that brings the shopper back, with the code applied when there is one."""
     if shop.platform == "shopify":
         base = f"https://{shop.domain}"
         target = "/cart"
         if cart is not None and cart.recovery_url:
             parts = urlsplit(cart.recovery_url)
             target = parts.path + (f"?{parts.query}" if parts.query else "")
+        if code is None:
+            return f"{base}{target}"
         return f"{base}/discount/{quote(code)}?redirect={quote(target, safe='')}"
     if cart is not None and cart.recovery_url:
+        if code is None:
+            return cart.recovery_url
         sep = "&" if "?" in cart.recovery_url else "?"
         return f"{cart.recovery_url}{sep}coupon={quote(code.lower())}"
+    if code is None:
+        return f"{shop.domain.rstrip('/')}/cart/"
     return f"{shop.domain.rstrip('/')}/cart/?coupon={quote(code.lower())}"

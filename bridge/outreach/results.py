@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 import campaigns
 from bridge.db import money_sum, money_value, transaction
-from bridge.db.models import Cart, Lead, Offer, Order, Shop, TierSnapshot
+from bridge.db.models import Cart, JourneyRun, Lead, Offer, Order, Shop, TierSnapshot
 from bridge.infra.context import Context
 from bridge.outreach import sources
 from campaigns.metrics import days_touched
@@ -57,12 +57,29 @@ def _group(holdout: bool | None, status: str | None) -> str | None:
     return TREATED if status is not None and status != "suppressed" else None
 
 
+# A cart's group by its journey run: held out of the whole journey (stopped before its first step), or
+# treated (its journey started, whatever became of it); a cart no journey admitted is in neither. Carts of
+# the single-offer era have no run: their one abandoned-cart offer says it.
+_RUN_HOLDOUT = sa.case(
+    (JourneyRun.id.is_(None), Offer.holdout), else_=sa.func.coalesce(JourneyRun.holdout_stop, -1) == 0
+)
+_RUN_STATUS = sa.case(
+    (JourneyRun.id.is_(None), Offer.status),
+    (JourneyRun.journey_key == "", "suppressed"),
+    else_="treated",
+)
+
+
 def _cart_rows(shop_id: int, start: datetime, end: datetime, *columns: Any) -> sa.Select[Any]:
-    """Carts abandoned in the period, with their abandoned-cart offer (one at most) and their order."""
+    """Carts abandoned in the period, with their journey run (or their single-era offer) and their order."""
     return (
-        sa.select(Offer.holdout, Offer.status, *columns)
+        sa.select(_RUN_HOLDOUT.label("holdout"), _RUN_STATUS.label("status"), *columns)
         .select_from(Cart)
-        .outerjoin(Offer, sa.and_(Offer.cart_id == Cart.id, Offer.reason == "abandoned_cart"))
+        .outerjoin(JourneyRun, JourneyRun.cart_id == Cart.id)
+        .outerjoin(
+            Offer,
+            sa.and_(Offer.cart_id == Cart.id, Offer.reason == "abandoned_cart", Offer.run_id.is_(None)),
+        )
         .outerjoin(Order, sa.and_(Order.shop_id == Cart.shop_id, Order.order_id == Cart.order_id))
         .where(Cart.shop_id == shop_id, Cart.abandoned_at >= start, Cart.abandoned_at < end)
     )
@@ -85,7 +102,7 @@ def _cart_groups(session: Session, shop_id: int, start: datetime, end: datetime)
     recovered = sa.func.sum(sa.case((RECOVERED, 1), else_=0))
     total = money_sum(session, sa.case((RECOVERED, Cart.order_total)))
     query = _cart_rows(shop_id, start, end, currency, sa.func.count(), recovered, total).group_by(
-        Offer.holdout, Offer.status, currency
+        _RUN_HOLDOUT, _RUN_STATUS, currency
     )
     return [
         (holdout, status, code, int(n), int(won or 0), money_value(session, paid))

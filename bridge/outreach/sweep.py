@@ -1,5 +1,5 @@
 """The abandonment sweep: hand each cart idle for the shop's delay to a job that marks it abandoned and
-decides its offer, once, even with sweeps running side by side; then repair what Redis lost."""
+starts its journey, once, even with sweeps running side by side; then repair what Redis lost."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bridge.db.models import Cart, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.leads import rules
-from bridge.outreach import codes, offers
+from bridge.outreach import codes, journey_sweep, triggers
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 2000
@@ -164,9 +164,9 @@ def _stragglers(ctx: Context, session: Session, shop_id: int, now: datetime) -> 
 
 
 def abandon_carts(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: str) -> int:
-    """Mark the carts of a sweep batch abandoned (those still idle), then decide each one's offer."""
+    """Mark the carts of a sweep batch abandoned (those still idle), then start each one's journey."""
     claimed = mark_abandoned(ctx, shop_id, cart_ids, datetime.fromisoformat(cutoff))
-    offers.plan_cart_offers(ctx, claimed)
+    triggers.start_cart_runs(ctx, claimed)
     return len(claimed)
 
 
@@ -191,8 +191,11 @@ def mark_abandoned(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: date
 
 
 def sweep_and_repair(ctx: Context) -> int:
-    """The abandonment sweep, then carts whose decision job was lost and offers whose code job was."""
+    """The abandonment sweep, the journeys' sweep (due steps, new sign-ups and browses), then carts whose
+    journey start was lost and offers whose code job was."""
     done = sweep(ctx)
-    offers.replan_orphans(ctx)
+    journey_sweep.start_lead_journeys(ctx)
+    journey_sweep.sweep_due(ctx)
+    triggers.restart_orphans(ctx)
     codes.retry_stuck_codes(ctx)
     return done

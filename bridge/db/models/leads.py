@@ -60,6 +60,8 @@ class Activity(Base):
     __table_args__ = (
         sa.UniqueConstraint("lead_id", "kind", "ref"),
         sa.Index("ix_activities_lead_occurred", "lead_id", "occurred_at"),
+        # The journeys' sweep: a shop's recent sign-ups and product views (bridge.outreach.journey_sweep).
+        sa.Index("ix_activities_shop_kind_occurred", "shop_id", "kind", "occurred_at"),
     )
 
 

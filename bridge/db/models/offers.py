@@ -29,6 +29,7 @@ class Offer(Base):
     step: Mapped[int | None]
     journey_key: Mapped[str | None] = mapped_column(sa.String(40))
     locale: Mapped[str | None] = mapped_column(sa.String(35))  # the message's locale (BCP 47)
+    minimum_order: Mapped[Decimal | None]  # the code works on orders of at least this subtotal
     reason: Mapped[str] = mapped_column(sa.String(20))
     code: Mapped[str | None] = mapped_column(sa.String(64))
     kind: Mapped[str] = mapped_column(sa.String(20), default="percentage")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bridge.db.types import UTCDateTime
+from bridge.db.types import Money, UTCDateTime
 
 revision = "0016_journeys"
 down_revision = "0015_session_version"
@@ -67,6 +67,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("step", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("journey_key", sa.String(40), nullable=True))
         batch.add_column(sa.Column("locale", sa.String(35), nullable=True))
+        batch.add_column(sa.Column("minimum_order", Money(), nullable=True))
         batch.create_foreign_key(
             "fk_offers_run_id_journey_runs", "journey_runs", ["run_id"], ["id"], ondelete="SET NULL"
         )
@@ -75,9 +76,11 @@ def upgrade() -> None:
     for table in ("leads", "carts"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("locale", sa.String(35), nullable=True))
+    op.create_index("ix_activities_shop_kind_occurred", "activities", ["shop_id", "kind", "occurred_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_activities_shop_kind_occurred", table_name="activities")
     for table in ("leads", "carts"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("locale")
@@ -85,6 +88,7 @@ def downgrade() -> None:
         batch.drop_index("ix_offers_cart")
         batch.drop_constraint("uq_offers_run_id_step", type_="unique")
         batch.drop_constraint("fk_offers_run_id_journey_runs", type_="foreignkey")
+        batch.drop_column("minimum_order")
         batch.drop_column("locale")
         batch.drop_column("journey_key")
         batch.drop_column("step")

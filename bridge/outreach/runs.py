@@ -1,0 +1,111 @@
+"""Journey runs begin here: a trigger (an abandoned cart, a sign-up, a browse, a tier entered) starts the
+first enabled journey whose audience admits the lead, once per trigger instance.
+
+A run is unique per shop and instance ("cart:<id>", "signup:<lead>", ...): a redelivered webhook, a retried
+job or two sweeps side by side find the run already there. A cart that no journey admits still gets an
+ended run ("no_journey"), so the merchant sees why it received nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import campaigns
+from bridge.db.models import JourneyRun, Lead, Shop
+from bridge.leads import rules
+
+log = logging.getLogger(__name__)
+NO_JOURNEY = "no_journey"
+
+
+def instance_of(trigger: str, lead_id: int, cart_id: int | None = None, detail: str = "") -> str:
+    """The trigger instance a run belongs to: the cart for carts, the lead (and what it entered) else."""
+    if trigger == "cart_abandoned":
+        return f"cart:{cart_id}"
+    if trigger == "tier_entered":
+        return f"tier:{detail}:{lead_id}"
+    if trigger == "browse_abandoned":
+        return f"browse:{lead_id}:{detail}"
+    return f"{trigger}:{lead_id}"
+
+
+def existing(session: Session, shop_id: int, instance: str) -> JourneyRun | None:
+    return session.scalar(
+        sa.select(JourneyRun).where(JourneyRun.shop_id == shop_id, JourneyRun.instance == instance)
+    )
+
+
+def start(
+    session: Session,
+    shop: Shop,
+    lead: Lead,
+    trigger: str,
+    trigger_at: datetime,
+    now: datetime,
+    cart_id: int | None = None,
+    detail: str = "",
+    record_miss: bool = False,
+) -> JourneyRun | None:
+    """Start the journey this trigger routes to (None: already started, or no journey and no record)."""
+    instance = instance_of(trigger, lead.id, cart_id, detail)
+    if existing(session, shop.id, instance) is not None:
+        return None
+    journey = campaigns.route(rules.journeys_for(session, shop.id), trigger, lead.tier, detail or None)
+    if journey is None and not record_miss:
+        return None
+    run = JourneyRun(
+        shop_id=shop.id,
+        lead_id=lead.id,
+        cart_id=cart_id,
+        journey_key=journey.key if journey else "",
+        trigger=trigger,
+        instance=instance,
+        trigger_at=trigger_at,
+        status="active" if journey else "ended",
+        step=0,
+        holdout_stop=(
+            campaigns.holdout_stop(f"{shop.id}:{instance}", journey.holdout_share, len(journey.steps))
+            if journey
+            else None
+        ),
+        next_due_at=campaigns.first_due(journey, trigger_at) if journey else None,
+        exit_reason=None if journey else NO_JOURNEY,
+        created_at=now,
+        ended_at=None if journey else now,
+    )
+    return _insert_once(session, run)
+
+
+def _insert_once(session: Session, run: JourneyRun) -> JourneyRun | None:
+    """Insert the run unless another transaction just did (the unique instance decides)."""
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        log.info("journey run %s of shop %s already started", run.instance, run.shop_id)
+        return None
+    return run
+
+
+def end(run: JourneyRun, reason: str, now: datetime) -> None:
+    """End a run: no further step is sent."""
+    run.status, run.exit_reason, run.ended_at, run.next_due_at = "ended", reason, now, None
+
+
+def end_active_runs(
+    session: Session, lead_id: int, reason: str, now: datetime, cart_id: int | None = None
+) -> int:
+    """End the lead's active runs (of one cart only, with `cart_id`); how many ended."""
+    query = sa.select(JourneyRun).where(JourneyRun.lead_id == lead_id, JourneyRun.status == "active")
+    if cart_id is not None:
+        query = query.where(JourneyRun.cart_id == cart_id)
+    found = session.scalars(query.with_for_update()).all()
+    for run in found:
+        end(run, reason, now)
+    return len(found)
