@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import timedelta
 from decimal import Decimal
@@ -15,7 +14,6 @@ import campaigns
 from bridge.db.models import Shop
 from bridge.infra.web import context
 from bridge.leads import rules
-from campaigns.settings import EmailTemplate
 from campaigns.templating import TemplateProblem, body_problems, template_problems
 
 SAMPLE_ITEMS = (
@@ -25,16 +23,11 @@ SAMPLE_ITEMS = (
 
 
 def _campaign(document: dict[str, Any]) -> campaigns.CampaignSettings:
-    """The draft's campaign settings, or the defaults with the draft's email when other fields are invalid."""
-    draft = document.get("campaign") or {}
+    """The draft's campaign settings, or the defaults when they are invalid."""
     try:
-        return campaigns.load_campaign(draft)
+        return campaigns.load_campaign(document.get("campaign") or {})
     except ValidationError:
-        email = draft.get("email") or {}
-        base = campaigns.load_campaign(rules.defaults()["campaign"])
-        return dataclasses.replace(
-            base, email=EmailTemplate(str(email.get("subject", "")), str(email.get("body", "")))
-        )
+        return campaigns.load_campaign(rules.defaults()["campaign"])
 
 
 def render_preview(session: Session, shop_id: int, document: dict[str, Any]) -> dict[str, Any]:
@@ -59,8 +52,8 @@ def render_preview(session: Session, shop_id: int, document: dict[str, Any]) -> 
         items=SAMPLE_ITEMS,
         currency=currency,
         code="RL7KQ2M9XW4P",
-        discount=campaigns.format_discount(campaign.discount_kind, campaign.discount_value, currency),
-        expires_at=now + timedelta(hours=campaign.code_expiry_hours),
+        discount=campaigns.format_discount("percentage", Decimal(10), currency),
+        expires_at=now + timedelta(hours=24),
         # as the live email: the campaign's time zone, else the shop's (bridge.leads.rules fills it in)
         timezone=campaigns.zone_or_utc(campaign.timezone or (shop.timezone if shop else None)).key,
         recovery_url=f"https://{domain.removeprefix('https://')}/cart",
@@ -68,7 +61,7 @@ def render_preview(session: Session, shop_id: int, document: dict[str, Any]) -> 
         open_pixel_url=f"{context().settings.public_url}/t/o/example.gif",
     )
     try:
-        message = campaigns.render_offer_message(campaign, sample)
+        message = campaigns.render_step_message(campaigns.StepMessage(subject, body), sample)
     except TemplateProblem as exc:
         part = "campaign.email.subject" if str(exc).startswith("subject") else "campaign.email.body"
         return {"ok": False, "errors": {part: [str(exc)]}}
