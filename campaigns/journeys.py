@@ -190,13 +190,39 @@ class JourneySchema(Schema):
         return Journey(**data)
 
 
-def load_journeys(document: Any) -> tuple[Journey, ...]:
-    """Validate the `journeys` list; raises ValidationError with messages per index and field."""
+def _check_tags(value: Mapping[str, Any]) -> None:
+    """A stored step's locales: only the tags are checked (see StoredStepSchema)."""
+    if not value:
+        raise ValidationError("Give at least one locale's subject and body.")
+    if bad := [tag for tag in value if normalize_locale(tag) != tag]:
+        raise ValidationError(f"Not BCP 47 language tags: {', '.join(map(repr, bad))}.")
+
+
+class StoredStepSchema(StepSchema):
+    """A step saved earlier: its templates are not checked again. Every job reads the journeys, and a
+    template that a check added since refuses must not stop them all; it still never renders unbounded
+    (the sandbox's limits apply when it renders, which fails that one send with the reason)."""
+
+    messages = fields.Dict(
+        keys=fields.String(), values=fields.Nested(StepMessageSchema), required=True, validate=_check_tags
+    )
+
+
+class StoredJourneySchema(JourneySchema):
+    steps = fields.List(
+        fields.Nested(StoredStepSchema), required=True, validate=validate.Length(1, MAX_STEPS)
+    )
+
+
+def load_journeys(document: Any, stored: bool = False) -> tuple[Journey, ...]:
+    """Validate the `journeys` list; raises ValidationError with messages per index and field. `stored`:
+    a list saved earlier, whose templates are not checked again (StoredStepSchema)."""
     if not isinstance(document, list):
         raise ValidationError(["Must be a list of journeys."])
     if len(document) > MAX_JOURNEYS:
         raise ValidationError([f"At most {MAX_JOURNEYS} journeys."])
-    loaded: list[Journey] = JourneySchema(many=True).load(document)
+    schema = StoredJourneySchema(many=True) if stored else JourneySchema(many=True)
+    loaded: list[Journey] = schema.load(document)
     keys = [journey.key for journey in loaded]
     if duplicates := sorted({key for key in keys if keys.count(key) > 1}):
         raise ValidationError({keys.index(duplicates[0]): {"key": [f"{duplicates[0]!r} is used twice."]}})

@@ -21,13 +21,13 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from bridge.db import transaction
-from bridge.db.models import Cart, Event, Lead, Offer, Shop
+from bridge.db.models import Cart, Event, JourneyRun, Lead, Offer, Shop
 from bridge.demo.player import Player
 from bridge.demo.story import DOMAIN, Story
 from bridge.infra.context import Context
 from bridge.leads import rescore, rules
+from bridge.outreach import journey_sweep, results, sweep
 from bridge.outreach import message as messages
-from bridge.outreach import results, sweep
 from bridge.shops import users
 from bridge.shops.registry import create_shop
 
@@ -77,7 +77,7 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
         ).shop
         shop.state, shop.currency, shop.timezone = {"demo": True}, "EUR", "Europe/Paris"
         users.create_user(session, EMAIL, password, shop.id, now, update=True)
-        campaign_doc = {**rules.defaults()["campaign"], "quiet_hours": None, "holdout_share": 0.1}
+        campaign_doc = {**rules.defaults()["campaign"], "quiet_hours": None}
         version = rules.save(
             session, shop.id, {"campaign": campaign_doc}, "demo", "demo settings", now
         ).version
@@ -92,11 +92,29 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
     player.drain()
     sweep.sweep(ctx)
     player.drain()
+    fast_forward(ctx, shop_id)
+    player.drain()
     deliver_to_outbox(ctx, shop_id)
     player.play(story.orders_with_codes(_offers(ctx, shop_id), ctx.now()))
     player.drain()
     results.snapshot_tiers(ctx)
     return DemoResult(shop_id, EMAIL, password, _counts(ctx, shop_id))
+
+
+def fast_forward(ctx: Context, shop_id: int) -> int:
+    """Demo only: the journeys' first steps are due now rather than in half an hour, so the day shows its
+    emails at once (the sign-ups' and browses' runs start first); how many steps were handed out."""
+    journey_sweep.start_lead_journeys(ctx)
+    with transaction(ctx.sessions) as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or not (shop.state or {}).get("demo"):
+            return 0  # never for a real shop
+        session.execute(
+            sa.update(JourneyRun)
+            .where(JourneyRun.shop_id == shop_id, JourneyRun.status == "active", JourneyRun.step == 0)
+            .values(next_due_at=ctx.now())
+        )
+    return journey_sweep.sweep_due(ctx)
 
 
 def deliver_to_outbox(ctx: Context, shop_id: int) -> int:

@@ -318,4 +318,6 @@ def journeys_for(session: Session, shop_id: int) -> tuple[Journey, ...]:
     document = live_rules(session, shop_id)
     if document is None:
         return parsed("journeys", None, lambda _: load_journeys(default_journeys()))
-    return parsed("journeys", document, lambda doc: load_journeys(upgrade_document(doc)["journeys"]))
+    return parsed(
+        "journeys", document, lambda doc: load_journeys(upgrade_document(doc)["journeys"], stored=True)
+    )
