@@ -190,16 +190,6 @@ class CampaignSettingsSchema(Schema):
         if value is not None and not value.startswith("https://"):
             raise ValidationError("Use an https:// address for the logo (emails load it from there).")
 
-    @validates_schema(pass_original=True)
-    def _check_moved(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
-        moved = {
-            name: [f"Moved: set it in {place}."]
-            for name, place in MOVED_FIELDS.items()
-            if isinstance(original, Mapping) and name in original
-        }
-        if moved:
-            raise ValidationError(moved)
-
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> CampaignSettings:
         if "code_prefix" in data:
@@ -222,7 +212,10 @@ def _is_allowed_webhook(url: str) -> bool:
 
 
 def load_campaign(doc: Mapping[str, Any]) -> CampaignSettings:
-    """Validate a campaign document; raises marshmallow.ValidationError with per-field messages."""
+    """Validate a campaign document; raises marshmallow.ValidationError with per-field messages (a field of
+    the single-offer era says where it moved)."""
+    if isinstance(doc, Mapping) and (moved := [name for name in MOVED_FIELDS if name in doc]):
+        raise ValidationError({name: [f"Moved: set it in {MOVED_FIELDS[name]}."] for name in moved})
     settings: CampaignSettings = CampaignSettingsSchema().load(doc)
     return settings
 

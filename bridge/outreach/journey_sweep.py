@@ -33,16 +33,22 @@ CART_KINDS = ("add_to_cart", "checkout_started", "cart_abandoned")
 SCAN_BACK = timedelta(days=1)  # sign-ups and browses older than this start nothing
 
 
-def due_runs(session: Session, now: datetime, limit: int = DUE_LIMIT) -> list[int]:
-    """Active runs whose step is due, oldest first (the partial index's range)."""
-    return list(
-        session.scalars(
-            sa.select(JourneyRun.id)
+def due_runs(session: Session, now: datetime, limit: int = DUE_LIMIT) -> list[tuple[int, datetime]]:
+    """(run, due time) of the active runs whose step is due, oldest first (the partial index's range)."""
+    return [
+        (run_id, due)
+        for run_id, due in session.execute(
+            sa.select(JourneyRun.id, JourneyRun.next_due_at)
             .where(JourneyRun.status == "active", JourneyRun.next_due_at <= now)
             .order_by(JourneyRun.next_due_at)
             .limit(limit)
         )
-    )
+    ]
+
+
+def _mark(run_id: int, due: datetime) -> str:
+    """A run's step handed out: per due time, so a deferred step or the next one is handed out afresh."""
+    return f"relance:run-queued:{run_id}:{int(due.timestamp())}"
 
 
 def sweep_due(ctx: Context) -> int:
@@ -51,14 +57,16 @@ def sweep_due(ctx: Context) -> int:
         found = due_runs(session, ctx.now())
     if not found:
         return 0
+    marks = [_mark(run_id, due) for run_id, due in found]
     try:
         pipe = ctx.redis.pipeline(transaction=False)
-        for run_id in found:
-            pipe.set(f"relance:run-queued:{run_id}", 1, nx=True, ex=HANDED_OUT)
-        fresh = [run_id for run_id, new in zip(found, pipe.execute(), strict=True) if new]
+        for mark in marks:
+            pipe.set(mark, 1, nx=True, ex=HANDED_OUT)
+        new = pipe.execute()
     except (RedisError, OSError):
         log.warning("journey sweep: Redis unreachable; the next sweep hands the due runs out")
         return 0
+    fresh = [run_id for (run_id, _), first in zip(found, new, strict=True) if first]
     starts = range(0, len(fresh), STEP_BATCH)
     queued = queue.enqueue_many(
         ctx.redis,
@@ -67,9 +75,9 @@ def sweep_due(ctx: Context) -> int:
         job_ids=[jobnames.advance_runs_id(fresh[at : at + STEP_BATCH]) for at in starts],
         queue_name=queue.CAMPAIGNS,
     )
-    if not queued:
+    if fresh and not queued:
         with contextlib.suppress(RedisError, OSError):
-            ctx.redis.delete(*(f"relance:run-queued:{run_id}" for run_id in fresh))
+            ctx.redis.delete(*(mark for mark, first in zip(marks, new, strict=True) if first))
         return 0
     return len(fresh)
 
