@@ -43,6 +43,7 @@ def due_runs(session: Session, now: datetime, limit: int = DUE_LIMIT) -> list[tu
             .order_by(JourneyRun.next_due_at)
             .limit(limit)
         )
+        if due is not None
     ]
 
 
