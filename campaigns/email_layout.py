@@ -86,6 +86,8 @@ alt="{{ product.title }}" style="display:block; border:0; width:72px; height:72p
 white-space:nowrap;">{{ product.price }}</td>
 </tr>
 {% endfor %}</table>
+{% if products_more %}<div style="font-size:14px; color:#4b5563; padding-top:8px;">{{ products_more }}</div>\
+{% endif %}
 </td></tr>
 {% endif %}<tr><td class="footer" style="padding:16px 24px 24px; border-top:1px solid #e5e7eb; \
 font-size:12px; line-height:1.5; color:#6b7280;">

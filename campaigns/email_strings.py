@@ -34,6 +34,7 @@ class LayoutStrings:
     why_lead: str
     unsubscribe_intro: str
     unsubscribe: str
+    more: str  # under the products shown, when a cart has more lines
     colon: str = ": "  # French puts a no-break space before it
 
     def why(self, trigger: str) -> str:
@@ -69,6 +70,7 @@ STRINGS: dict[str, LayoutStrings] = {
         why_browse="Vous le recevez car vous avez consulté des produits sur sa boutique.",
         why_lead="Vous le recevez car plusieurs de ses produits ont retenu votre attention.",
         unsubscribe_intro="Vous ne souhaitez plus recevoir ces e-mails ?",
+        more="Et {count} de plus",
         unsubscribe="Se désinscrire en un clic",
         colon="\u00a0: ",
     ),
@@ -88,6 +90,7 @@ STRINGS: dict[str, LayoutStrings] = {
         why_browse="You are receiving it because you looked at products in their shop.",
         why_lead="You are receiving it because you showed interest in several of their products.",
         unsubscribe_intro="No longer want these emails?",
+        more="And {count} more",
         unsubscribe="Unsubscribe in one click",
     ),
     "de": LayoutStrings(
@@ -106,6 +109,7 @@ STRINGS: dict[str, LayoutStrings] = {
         why_browse="Sie erhalten sie, weil Sie sich Produkte in diesem Shop angesehen haben.",
         why_lead="Sie erhalten sie, weil Sie sich für mehrere Produkte dieses Shops interessiert haben.",
         unsubscribe_intro="Sie möchten diese E-Mails nicht mehr erhalten?",
+        more="Und {count} weitere",
         unsubscribe="Mit einem Klick abmelden",
     ),
     "es": LayoutStrings(
@@ -124,6 +128,7 @@ STRINGS: dict[str, LayoutStrings] = {
         why_browse="Lo recibes porque viste productos en su tienda.",
         why_lead="Lo recibes porque mostraste interés por varios de sus productos.",
         unsubscribe_intro="¿Ya no quieres recibir estos correos?",
+        more="Y {count} más",
         unsubscribe="Darse de baja con un clic",
     ),
     "it": LayoutStrings(
@@ -142,6 +147,7 @@ STRINGS: dict[str, LayoutStrings] = {
         why_browse="La ricevi perché hai guardato alcuni prodotti del suo negozio.",
         why_lead="La ricevi perché hai mostrato interesse per diversi suoi prodotti.",
         unsubscribe_intro="Non vuoi più ricevere queste email?",
+        more="E altri {count}",
         unsubscribe="Annulla l’iscrizione con un clic",
     ),
     "nl": LayoutStrings(
@@ -160,6 +166,7 @@ STRINGS: dict[str, LayoutStrings] = {
         why_browse="Je ontvangt hem omdat je producten hebt bekeken in hun winkel.",
         why_lead="Je ontvangt hem omdat je interesse hebt getoond in meerdere van hun producten.",
         unsubscribe_intro="Wil je deze e-mails niet meer ontvangen?",
+        more="En nog {count}",
         unsubscribe="Met één klik afmelden",
     ),
 }

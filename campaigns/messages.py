@@ -35,6 +35,8 @@ __all__ = [
     "template_variables",
 ]
 PREHEADER_CHARS = 120
+MAX_PRODUCTS = 8  # a longer cart is summed up in one line: the email stays short (Gmail clips past 102 KB)
+_BREAKS = re.compile(r"[ \t\r\n\v\f\x1c-\x1f\x85\u2028\u2029]+")  # every line break, and runs of spaces
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,8 @@ def _render_part(source: str, part: str, variables: dict[str, Any]) -> str:
         raise TemplateProblem(f"{part}: {problem}") from problem
 
 
-def _products(context: MessageContext, words: LayoutStrings) -> tuple[str, list[ProductRow]]:
-    """The heading and rows of the products block: the cart's lines, or for a lead what it viewed."""
+def _products(context: MessageContext, words: LayoutStrings) -> tuple[str, list[ProductRow], str]:
+    """The heading, rows and "and N more" of the products block: the cart's lines, or what a lead viewed."""
     browsing = context.trigger in ("browse_abandoned", "tier_entered")
     items = (context.viewed or context.items) if browsing else context.items
     heading = words.viewed_heading if browsing and context.viewed else words.cart_heading
@@ -156,9 +158,10 @@ def _products(context: MessageContext, words: LayoutStrings) -> tuple[str, list[
             quantity=None if browsing else words.quantity.format(quantity=item.quantity),
             image_url=safe_image(item.image_url),
         )
-        for item in items
+        for item in items[:MAX_PRODUCTS]
     ]
-    return heading, rows
+    hidden = len(items) - len(rows)
+    return heading, rows, words.more.format(count=hidden) if hidden > 0 else ""
 
 
 def _html_view(
@@ -168,7 +171,7 @@ def _html_view(
     words = strings_for(context.locale)
     brand = context.brand
     color = safe_color(brand.color if brand else None)
-    heading, rows = _products(context, words)
+    heading, rows, more = _products(context, words)
     sender = sender_name(context)
     tag = normalize_locale(context.locale) or "en"
     return {
@@ -194,6 +197,7 @@ def _html_view(
         "button_label": words.button(context.trigger),
         "products": rows,
         "products_heading": heading,
+        "products_more": more,
         "sent_by": words.sent_by.format(merchant=sender),
         "why": words.why(context.trigger),
         "unsubscribe_intro": words.unsubscribe_intro,
@@ -213,6 +217,8 @@ def _text_part(body: str, view: dict[str, Any]) -> str:
         for row in view["products"]:
             details = ", ".join(part for part in (row.variant, row.quantity, row.price) if part)
             lines.append(f"- {row.title} ({details})")
+        if view["products_more"]:
+            lines.append(view["products_more"])
         lines.append("")
     if view["code"]:
         lines += [f"{view['code_label']}{colon}{view['code']}"] + ([view["expiry"]] if view["expiry"] else [])
@@ -226,8 +232,9 @@ def _text_part(body: str, view: dict[str, Any]) -> str:
 def render_step_message(message: StepMessage, context: MessageContext) -> RenderedMessage:
     """Render one journey step's message (the locale's words) as subject, plain text and designed HTML."""
     variables = template_variables(context)
-    # One line only: a line break in a subject would inject mail headers.
-    subject = " ".join(_render_part(message.subject, "subject", variables).split())
+    # One line only: a line break in a subject would inject mail headers. No-break spaces stay (CLDR's
+    # "10 %", "12,50 €").
+    subject = _BREAKS.sub(" ", _render_part(message.subject, "subject", variables)).strip()
     body = _render_part(message.body, "body", variables).strip()
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
     view = _html_view(context, subject, paragraphs, variables)

@@ -50,6 +50,8 @@ SAMPLE_WITHOUT_CODE: dict[str, Any] = {
     "expires_text": "",
     "minimum_order": "",
 }
+# A code for a lead without a cart (a hot lead, a browse): the code is there, the cart is not.
+SAMPLE_WITHOUT_CART: dict[str, Any] = {**SAMPLE_VARIABLES, "items": [], "viewed": []}
 
 
 class TemplateProblem(ValueError):
@@ -71,6 +73,7 @@ def template_problems(source: str) -> list[str]:
             ]
         render_template(source, SAMPLE_VARIABLES)
         render_template(source, SAMPLE_WITHOUT_CODE)
+        render_template(source, SAMPLE_WITHOUT_CART)
     except TemplateSyntaxError as error:
         return [f"line {error.lineno}: {error.message}"]
     except TemplateError as error:

@@ -21,7 +21,9 @@ from campaigns.messages import Brand, RenderedMessage, render_step_message
 pytestmark = pytest.mark.browser
 
 CDN = "https://cdn.shop.example"
-BRAND = Brand(name="Atelier Lune", logo_url=f"{CDN}/logo.png", color="#7c3aed", logo_width=160, logo_height=48)
+BRAND = Brand(
+    name="Atelier Lune", logo_url=f"{CDN}/logo.png", color="#7c3aed", logo_width=160, logo_height=48
+)
 WIDTHS = (360, 1024)
 # A copy of every screenshot where the team can open it (the system's temporary folder).
 SHARED_SHOTS = Path(tempfile.gettempdir()) / "relance-shots"
@@ -122,7 +124,9 @@ def test_the_email_holds_at_phone_and_desktop_widths(
         image = images.nth(index)
         assert image.get_attribute("alt") is not None
         assert image.get_attribute("width") and image.get_attribute("height")
-    titles = page.locator("img[width='72']").evaluate_all("images => images.map(i => [i.alt, i.naturalWidth])")
+    titles = page.locator("img[width='72']").evaluate_all(
+        "images => images.map(i => [i.alt, i.naturalWidth])"
+    )
     assert [alt for alt, _ in titles] == [row.title for row in sample_items(name)]
     assert all(natural == 144 for _, natural in titles)  # the images did load
 
