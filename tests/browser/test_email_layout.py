@@ -15,6 +15,7 @@ import pytest
 
 from campaigns.email_sample import sample_context
 from campaigns.email_texts_cart import CART_1, CART_CODE
+from campaigns.email_texts_lead import HOT_LEAD
 from campaigns.journeys import StepMessage
 from campaigns.messages import Brand, RenderedMessage, render_step_message
 
@@ -53,15 +54,24 @@ IMAGES = {
 }
 
 
-def rendered(locale: str, steps: dict[str, dict[str, str]], with_code: bool) -> RenderedMessage:
-    context = sample_context(locale, "cart_abandoned", with_code, brand=BRAND, image_base=CDN)
+def rendered(
+    locale: str, steps: dict[str, dict[str, str]], with_code: bool, trigger: str = "cart_abandoned"
+) -> RenderedMessage:
+    context = sample_context(locale, trigger, with_code, brand=BRAND, image_base=CDN)
     return render_step_message(StepMessage(**steps[locale]), context)
 
 
+CODE = "RL7KQ2M9XW4P"
+# name: (message, its code or None, the button's address)
 EMAILS = {
-    "fr-cart-code": (rendered("fr", CART_CODE, with_code=True), "RL7KQ2M9XW4P"),
-    "en-cart-code": (rendered("en", CART_CODE, with_code=True), "RL7KQ2M9XW4P"),
-    "fr-reminder": (rendered("fr", CART_1, with_code=False), None),
+    "fr-cart-code": (rendered("fr", CART_CODE, with_code=True), CODE, "https://shop.example/cart"),
+    "en-cart-code": (rendered("en", CART_CODE, with_code=True), CODE, "https://shop.example/cart"),
+    "fr-reminder": (rendered("fr", CART_1, with_code=False), None, "https://shop.example/cart"),
+    "de-hot-lead-code": (
+        rendered("de", HOT_LEAD, with_code=True, trigger="tier_entered"),
+        CODE,
+        "https://shop.example",
+    ),
 }
 
 
@@ -107,7 +117,7 @@ def save_shot(page: Any, tmp_path: Path, name: str) -> Path:
 def test_the_email_holds_at_phone_and_desktop_widths(
     open_email: Any, tmp_path: Path, name: str, width: int
 ) -> None:
-    message, code = EMAILS[name]
+    message, code, button_url = EMAILS[name]
     page = open_email(message.html, width)
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # no horizontal scroll
     card = page.locator("table[role=presentation] table[role=presentation]").first.bounding_box()
@@ -117,7 +127,7 @@ def test_the_email_holds_at_phone_and_desktop_widths(
     assert button.is_visible()
     box = button.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] >= 40
-    assert button.get_attribute("href") == "https://shop.example/cart"
+    assert button.get_attribute("href") == button_url
 
     images = page.locator("img")
     for index in range(images.count()):
@@ -141,11 +151,13 @@ def test_the_email_holds_at_phone_and_desktop_widths(
 
 
 def sample_items(name: str) -> tuple[Any, ...]:
-    return sample_context(name[:2], "cart_abandoned", False).items
+    """The products the email shows: the cart's, or those the hot lead viewed."""
+    context = sample_context(name[:2], "tier_entered" if "lead" in name else "cart_abandoned", False)
+    return context.items or context.viewed
 
 
 def test_only_the_pixel_the_logo_and_product_images_are_fetched(open_email: Any) -> None:
-    message, _ = EMAILS["fr-cart-code"]
+    message, _, _ = EMAILS["fr-cart-code"]
     open_email(message.html, 360)
     requested = set(open_email.requested)
     assert requested == {*IMAGES, "https://relance.example/t/o/example.gif"}
