@@ -1,7 +1,8 @@
 """The pure campaign core: journeys, pacing, policy, holdout, codes, settings, messages and metrics."""
 
 from campaigns.codes import ALPHABET, generate_code, offer_window
-from campaigns.formatting import format_discount, format_expiry, format_money, zone_or_utc
+from campaigns.email_sample import sample_context
+from campaigns.formatting import format_discount, format_expiry, format_money, format_percent, zone_or_utc
 from campaigns.holdout import holdout_key, in_holdout
 from campaigns.journey_defaults import DEFAULT_JOURNEYS, default_journeys
 from campaigns.journey_upgrade import upgrade_document
@@ -19,7 +20,7 @@ from campaigns.journeys import (
     next_due,
     route,
 )
-from campaigns.locales import choose_locale, normalize_locale
+from campaigns.locales import babel_locale, choose_locale, choose_message, normalize_locale
 from campaigns.messages import Brand, MessageContext, MessageItem, RenderedMessage, render_step_message
 from campaigns.metrics import Comparison, recovery_comparison, redemption_rate, wilson_interval
 from campaigns.pacing import Pacing, Rival, SentEmail, pace
@@ -47,7 +48,7 @@ from campaigns.settings import (
     load_campaign,
     load_stored_campaign,
 )
-from campaigns.templating import PLACEHOLDERS, TemplateProblem, check_template
+from campaigns.templating import PLACEHOLDERS, TemplateProblem, check_template, message_problems
 
 __all__ = [
     "ALPHABET",
@@ -79,9 +80,11 @@ __all__ = [
     "StepMessage",
     "StepOffer",
     "TemplateProblem",
+    "babel_locale",
     "budget_month_start",
     "check_template",
     "choose_locale",
+    "choose_message",
     "code_decision",
     "default_journeys",
     "dump_campaign",
@@ -92,6 +95,7 @@ __all__ = [
     "format_discount",
     "format_expiry",
     "format_money",
+    "format_percent",
     "generate_code",
     "holdout_key",
     "holdout_stop",
@@ -99,6 +103,7 @@ __all__ = [
     "load_campaign",
     "load_journeys",
     "load_stored_campaign",
+    "message_problems",
     "next_due",
     "normalize_locale",
     "offer_window",
@@ -109,6 +114,7 @@ __all__ = [
     "redemption_rate",
     "render_step_message",
     "route",
+    "sample_context",
     "upgrade_document",
     "wilson_interval",
     "zone_or_utc",

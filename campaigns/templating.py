@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from jinja2 import TemplateError, TemplateSyntaxError, meta
+from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
 
 from campaigns import sandbox
 
@@ -10,26 +10,48 @@ PLACEHOLDERS = (
     "merchant_name",
     "first_name",
     "items",
+    "viewed",
     "currency",
     "code",
     "discount",
     "expires_text",
+    "minimum_order",
     "recovery_url",
     "unsubscribe_url",
 )
 MAX_TEMPLATE_CHARS = 10_000
 MAX_MESSAGE_CHARS = 200_000  # rendered; the default body for a cart of a thousand lines stays below
+_SAMPLE_ITEMS = [
+    {"title": "Linen shirt", "quantity": 1, "price": "€49.00", "variant": "Size M · Sky blue"},
+    {"title": "Canvas tote bag", "quantity": 2, "price": "€18.50", "variant": "Natural"},
+]
 SAMPLE_VARIABLES: dict[str, Any] = {
-    "merchant_name": "Sample Shop",
+    "merchant_name": "Atelier Lune",
     "first_name": "Alex",
-    "items": [{"title": "Sample product", "quantity": 1, "price": "€10.00"}],
+    "items": _SAMPLE_ITEMS,
+    "viewed": _SAMPLE_ITEMS,
     "currency": "EUR",
-    "code": "SAMPLE2345AB",
-    "discount": "10 %",
-    "expires_text": "Thursday 26 November at 14:00 (Europe/Paris)",
+    "code": "RL7KQ2M9XW4P",
+    "discount": "10%",
+    "expires_text": "Saturday, December 5, 3:00 PM",
+    "minimum_order": "€30.00",
     "recovery_url": "https://shop.example/cart",
     "unsubscribe_url": "https://relance.example/u/token",
 }
+# The same customer when the step goes out without a code (budget spent, a live code already held) and
+# nothing to show (a welcome): a step's template must render both ways.
+SAMPLE_WITHOUT_CODE: dict[str, Any] = {
+    **SAMPLE_VARIABLES,
+    "first_name": "",
+    "items": [],
+    "viewed": [],
+    "code": "",
+    "discount": "",
+    "expires_text": "",
+    "minimum_order": "",
+}
+# A code for a lead without a cart (a hot lead, a browse): the code is there, the cart is not.
+SAMPLE_WITHOUT_CART: dict[str, Any] = {**SAMPLE_VARIABLES, "items": [], "viewed": []}
 
 
 class TemplateProblem(ValueError):
@@ -41,11 +63,17 @@ def template_problems(source: str) -> list[str]:
     if len(source) > MAX_TEMPLATE_CHARS:
         return [f"longer than {MAX_TEMPLATE_CHARS} characters"]
     try:
-        unknown = meta.find_undeclared_variables(sandbox.parse(source)) - set(PLACEHOLDERS)
+        tree = sandbox.parse(source)
+        unknown = meta.find_undeclared_variables(tree) - set(PLACEHOLDERS)
         if unknown:
             available = ", ".join(PLACEHOLDERS)
-            return [f"unknown placeholder '{name}' (available: {available})" for name in sorted(unknown)]
+            return [
+                f"line {_first_line(tree, name)}: unknown placeholder '{name}' (available: {available})"
+                for name in sorted(unknown)
+            ]
         render_template(source, SAMPLE_VARIABLES)
+        render_template(source, SAMPLE_WITHOUT_CODE)
+        render_template(source, SAMPLE_WITHOUT_CART)
     except TemplateSyntaxError as error:
         return [f"line {error.lineno}: {error.message}"]
     except TemplateError as error:
@@ -53,6 +81,12 @@ def template_problems(source: str) -> list[str]:
     except TemplateProblem as problem:
         return [str(problem)]
     return []
+
+
+def _first_line(tree: nodes.Template, name: str) -> int:
+    """The line where a name is first read."""
+    lines = [node.lineno for node in tree.find_all(nodes.Name) if node.name == name and node.ctx == "load"]
+    return min(lines, default=1)
 
 
 def body_problems(body: str) -> list[str]:
@@ -64,8 +98,8 @@ def body_problems(body: str) -> list[str]:
 
 
 def message_problems(subject: str, body: str) -> list[str]:
-    """Return every problem of a journey step's subject and body: the email's layout carries the unsubscribe
-    link, so the body need not."""
+    """Return every problem of a journey step's subject and body, each naming its part and line: the email's
+    layout carries the unsubscribe link, so the body need not. Both must render with a code and without."""
     return [f"subject: {problem}" for problem in template_problems(subject)] + [
         f"body: {problem}" for problem in template_problems(body)
     ]

@@ -1,4 +1,4 @@
-"""Offer messages: rendering, escaping, tracking, expiry in the customer's time zone, sandboxing."""
+"""Step messages: the merchant's words in the designed email, escaped, tracked, in the message's locale."""
 
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -6,191 +6,207 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.formatting import format_discount, format_expiry, format_money
-from campaigns.messages import MessageContext, MessageItem, render_offer_message
-from campaigns.settings import CampaignSettings, EmailTemplate
-from campaigns.templating import PLACEHOLDERS, TemplateProblem, check_template
+from campaigns.journeys import StepMessage
+from campaigns.messages import Brand, MessageContext, MessageItem, render_step_message
 
+NBSP = "\u00a0"
 CONTEXT = MessageContext(
     merchant_name="Atelier <Lune> & Co",
     first_name="Ana",
     items=(
-        MessageItem(title="<script>alert('x')</script> Mug", quantity=2, price=Decimal("12.5")),
+        MessageItem(
+            title="<script>alert('x')</script> Mug",
+            quantity=2,
+            price=Decimal("12.5"),
+            variant='Bleu "nuit"',
+            image_url="https://cdn.shop.example/mug.png",
+        ),
         MessageItem(title='Tea "Earl" Grey', quantity=1, price=Decimal(8)),
     ),
     currency="EUR",
     code="SPRING-ABCD2345EF",
-    discount="10 %",
-    expires_at=datetime(2026, 11, 26, 13, 0, tzinfo=UTC),
+    discount=f"10{NBSP}%",
+    expires_at=datetime(2026, 12, 5, 14, 43, tzinfo=UTC),
     timezone="Europe/Paris",
     recovery_url="https://shop.example/cart/c1?key=abc&discount=SPRING-ABCD2345EF",
     unsubscribe_url="https://relance.example/u/tok123",
     open_pixel_url="https://relance.example/o/tok123.gif",
     tracked_recovery_url="https://relance.example/c/tok123?to=cart&sig=9f",
+    locale="fr",
 )
-SETTINGS = CampaignSettings()
+MESSAGE = StepMessage(
+    subject="{{ merchant_name }} : {{ discount }} de remise",
+    body="Bonjour {{ first_name }},\n\nVotre code : {{ code }}, jusqu'au {{ expires_text }}.\n\n"
+    "À bientôt,\n{{ merchant_name }}",
+)
+TRACKED = "https://relance.example/c/tok123?to=cart&amp;sig=9f"
 
 
-def test_the_default_message_has_everything_the_customer_needs() -> None:
-    message = render_offer_message(SETTINGS, CONTEXT)
-    assert message.subject == "Atelier <Lune> & Co: your cart is waiting, with 10 % off"
-    assert message.text.startswith("Hi Ana,\n\nYou left these items in your cart at Atelier <Lune> & Co:\n")
-    assert (
-        "- 2 \u00d7 <script>alert('x')</script> Mug (€12.50)\n- 1 \u00d7 Tea \"Earl\" Grey (€8.00)\n"
-        in message.text
+def render(context: MessageContext = CONTEXT, message: StepMessage = MESSAGE):  # type: ignore[no-untyped-def]
+    return render_step_message(message, context)
+
+
+def test_subject_and_text_are_in_the_messages_locale() -> None:
+    rendered = render()
+    assert rendered.subject == f"Atelier <Lune> & Co : 10{NBSP}% de remise"
+    assert rendered.text.startswith(
+        "Bonjour Ana,\n\nVotre code : SPRING-ABCD2345EF, jusqu'au samedi 5 décembre, 15:43.\n\n"
     )
-    assert "Use the code SPRING-ABCD2345EF for 10 % off." in message.text
-    assert "expires on Thursday 26 November at 14:00 (Europe/Paris)." in message.text
-    assert "Unsubscribe: https://relance.example/u/tok123" in message.text
+    assert "Votre panier\u00a0:\n- <script>alert('x')</script> Mug (Bleu \"nuit\", Quantité : 2, " in (
+        rendered.text
+    )
+    code_block = (
+        f"Votre code personnel{NBSP}: SPRING-ABCD2345EF\nValable jusqu\u2019au samedi 5 décembre, 15:43\n"
+    )
+    assert code_block in rendered.text
+    assert "https://relance.example/c/tok123?to=cart&sig=9f" in rendered.text
 
 
-def test_html_escapes_item_titles_and_the_merchant_name() -> None:
-    html = render_offer_message(SETTINGS, CONTEXT).html
-    assert "<script>" not in html
+def test_the_html_escapes_every_payload_value() -> None:
+    html = render().html
+    assert "<script" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Mug" in html
-    assert "Tea &#34;Earl&#34; Grey" in html
+    assert "Tea &#34;Earl&#34; Grey" in html and "Bleu &#34;nuit&#34;" in html
     assert "Atelier &lt;Lune&gt; &amp; Co" in html
+    assert 'alt="&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Mug"' in html
 
 
-def test_html_links_go_through_click_tracking_and_carry_an_open_pixel() -> None:
-    message = render_offer_message(SETTINGS, CONTEXT)
-    tracked = "https://relance.example/c/tok123?to=cart&amp;sig=9f"
-    assert f'<a href="{tracked}">{tracked}</a>' in message.html
-    assert "shop.example/cart" not in message.html
-    assert '<a href="https://relance.example/u/tok123">' in message.html
-    assert '<img src="https://relance.example/o/tok123.gif" width="1" height="1" alt="">' in message.html
-    assert "https://relance.example/c/tok123?to=cart&sig=9f" in message.text
+def test_the_button_and_links_go_through_click_tracking() -> None:
+    html = render().html
+    assert f'<a class="button" href="{TRACKED}"' in html
+    assert "shop.example/cart" not in html
+    assert '<a href="https://relance.example/u/tok123"' in html
+    assert '<img src="https://relance.example/o/tok123.gif" width="1" height="1" alt=""' in html
 
 
 def test_without_tracking_the_recovery_link_is_used_as_is() -> None:
-    message = render_offer_message(SETTINGS, replace(CONTEXT, tracked_recovery_url=None))
-    assert "https://shop.example/cart/c1?key=abc&discount=SPRING-ABCD2345EF" in message.text
+    rendered = render(replace(CONTEXT, tracked_recovery_url=None))
+    assert "Finaliser ma commande : https://shop.example/cart/c1?key=abc&discount=SPRING-ABCD2345EF" in (
+        rendered.text.replace(NBSP, " ")
+    )
+    assert 'href="https://shop.example/cart/c1?key=abc&amp;discount=SPRING-ABCD2345EF"' in rendered.html
 
 
-def test_html_keeps_paragraphs_and_line_breaks() -> None:
-    html = render_offer_message(SETTINGS, CONTEXT).html
-    assert "<p>Hi Ana,</p>" in html
-    assert "<p>See you soon,<br>\nAtelier &lt;Lune&gt; &amp; Co</p>" in html
-
-
-def test_a_missing_first_name_falls_back_to_there() -> None:
-    assert render_offer_message(SETTINGS, replace(CONTEXT, first_name=None)).text.startswith("Hi there,")
+def test_paragraphs_and_line_breaks_are_kept() -> None:
+    html = render().html
+    assert '<p style="margin:0 0 16px;">Bonjour Ana,</p>' in html
+    assert "À bientôt,<br>\nAtelier &lt;Lune&gt; &amp; Co</p>" in html
 
 
 def test_the_subject_is_always_one_line() -> None:
     context = replace(CONTEXT, merchant_name="Shop\r\nBcc: victim@example.com")
-    assert render_offer_message(SETTINGS, context).subject == (
-        "Shop Bcc: victim@example.com: your cart is waiting, with 10 % off"
-    )
+    assert render(context).subject == f"Shop Bcc: victim@example.com : 10{NBSP}% de remise"
 
 
-def test_a_custom_template() -> None:
-    email = EmailTemplate(
-        subject="{{ code }} for {{ first_name|upper }}",
-        body="{{ items|length }} items, {{ discount }} off until {{ expires_text }}.\n{{ unsubscribe_url }}",
+def test_the_code_block_shows_only_with_a_code() -> None:
+    html = render().html
+    assert '">SPRING-ABCD2345EF</div>' in html and "Valable jusqu\u2019au samedi 5 décembre, 15:43" in html
+    reminder = render(
+        replace(CONTEXT, code=None, discount=None, expires_at=None),
+        StepMessage("Votre panier", "Bonjour{% if first_name %} {{ first_name }}{% endif %},"),
     )
-    message = render_offer_message(replace(SETTINGS, email=email), CONTEXT)
-    assert message.subject == "SPRING-ABCD2345EF for ANA"
-    assert message.text == (
-        "2 items, 10 % off until Thursday 26 November at 14:00 (Europe/Paris).\nhttps://relance.example/u/tok123\n"
-    )
+    assert 'class="code"' not in reminder.html and "Votre code personnel" not in reminder.html
+    assert "Votre code" not in reminder.text
+
+
+def test_the_products_show_image_variant_quantity_and_price() -> None:
+    html = render().html
+    assert (
+        '<img src="https://cdn.shop.example/mug.png" width="72" height="72" '
+        'alt="&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Mug"'
+    ) in html
+    assert "Quantité : 2" in html and f"12,50{NBSP}€" in html and f"8,00{NBSP}€" in html
+    assert ">Votre panier</div>" in html
+
+
+@pytest.mark.parametrize("url", ["http://cdn.shop.example/a.png", "javascript:alert(1)", "data:image/png,x"])
+def test_an_image_that_is_not_https_is_left_out(url: str) -> None:
+    item = replace(CONTEXT.items[0], image_url=url)
+    html = render(replace(CONTEXT, items=(item,))).html
+    assert url not in html and 'width="72" height="72"' not in html
+
+
+@pytest.mark.parametrize("trigger", ["browse_abandoned", "tier_entered"])
+def test_a_lead_sees_the_products_it_viewed(trigger: str) -> None:
+    viewed = (MessageItem("Lampe Opaline", 1, Decimal(89), image_url="https://cdn.shop.example/l.png"),)
+    rendered = render(replace(CONTEXT, trigger=trigger, items=(), viewed=viewed))
+    assert ">Les produits que vous avez consultés</div>" in rendered.html
+    assert 'alt="Lampe Opaline"' in rendered.html and "Quantité" not in rendered.html
+    assert "Les produits que vous avez consultés\u00a0:\n- Lampe Opaline (89,00\u00a0€)" in rendered.text
+    assert "Revoir les produits" in rendered.html
+
+
+def test_a_welcome_without_products_has_no_product_block() -> None:
+    rendered = render(replace(CONTEXT, trigger="signup", items=(), code=None, expires_at=None))
+    assert 'width="72"' not in rendered.html and "Votre panier" not in rendered.html
+    assert "suite à votre inscription" in rendered.html and "Découvrir la boutique" in rendered.html
 
 
 @pytest.mark.parametrize(
-    ("email", "fragment"),
+    ("trigger", "why"),
     [
-        (EmailTemplate(body="{{ nope }} {{ unsubscribe_url }}"), "body: line 1: 'nope' is undefined"),
-        (EmailTemplate(subject="{% if %}"), "subject: line 1"),
-        (
-            EmailTemplate(body="{{ code.lower() }} {{ unsubscribe_url }}"),
-            "body: line 1: calling methods is not available",
-        ),
+        ("cart_abandoned", "laissé des articles dans votre panier"),
+        ("signup", "suite à votre inscription"),
+        ("browse_abandoned", "vous avez consulté des produits"),
+        ("tier_entered", "plusieurs de ses produits ont retenu votre attention"),
     ],
 )
-def test_a_broken_stored_template_raises_template_problem(email: EmailTemplate, fragment: str) -> None:
-    with pytest.raises(TemplateProblem, match=fragment):
-        render_offer_message(replace(SETTINGS, email=email), CONTEXT)
-
-
-def test_template_problem_is_a_value_error() -> None:
-    assert issubclass(TemplateProblem, ValueError)
-
-
-def test_check_template_accepts_the_defaults_and_every_placeholder() -> None:
-    assert check_template(EmailTemplate().subject, EmailTemplate().body) == []
-    everything = " ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)
-    assert check_template(everything, everything) == []
+def test_the_footer_says_who_sends_and_why(trigger: str, why: str) -> None:
+    rendered = render(replace(CONTEXT, trigger=trigger))
+    for part in (rendered.html, rendered.text):
+        assert "envoyé par Atelier" in part and why in part
+    assert "Se désinscrire en un clic</a>" in rendered.html
 
 
 @pytest.mark.parametrize(
-    ("subject", "body", "problem"),
+    ("locale", "words"),
     [
-        ("{{ code }", "{{ unsubscribe_url }}", "subject: line 1: unexpected '}'"),
-        ("Hi", "{% for item in items %}{{ unsubscribe_url }}", "body: line 1: Unexpected end of template."),
-        ("{{ coupon }}", "{{ unsubscribe_url }}", "subject: unknown placeholder 'coupon'"),
-        ("Hi", "No way out", "body: must include {{ unsubscribe_url }}"),
-        (
-            "{{ ''.__class__.__mro__ }}",
-            "{{ unsubscribe_url }}",
-            "subject: line 1: access to attribute '__class__'",
-        ),
-        (
-            "Hi",
-            '{{ "x" * 1000000000 }} {{ unsubscribe_url }}',
-            "body: line 1: the '*' operator only works on numbers",
-        ),
-        ("Hi", "{{ 9 ** 9 ** 9 }} {{ unsubscribe_url }}", "body: line 1: the '**' operator is not available"),
-        (
-            "Hi",
-            "{{ code|center(1000000000) }} {{ unsubscribe_url }}",
-            "body: line 1: No filter named 'center'.",
-        ),
-        (
-            "Hi",
-            "{% for n in range(99) %}{% endfor %} {{ unsubscribe_url }}",
-            "body: line 1: calling methods is not available",
-        ),
-        ("x" * 10_001, "{{ unsubscribe_url }}", "subject: longer than 10000 characters"),
+        ("en", ("Your cart", "Complete my order", "Unsubscribe in one click", "Quantity: 2")),
+        ("de", ("Ihr Warenkorb", "Bestellung abschließen", "Mit einem Klick abmelden", "Menge: 2")),
+        ("es", ("Tu carrito", "Finalizar mi pedido", "Darse de baja con un clic", "Cantidad: 2")),
+        ("it", ("Il tuo carrello", "Completa il mio ordine", "Annulla l\u2019iscrizione", "Quantità: 2")),
+        ("nl", ("Je winkelwagen", "Bestelling afronden", "Met één klik afmelden", "Aantal: 2")),
+        ("pt", ("Your cart", "Complete my order", "Unsubscribe in one click", "Quantity: 2")),
     ],
 )
-def test_check_template_explains_each_problem(subject: str, body: str, problem: str) -> None:
-    problems = check_template(subject, body)
-    assert len(problems) == 1
-    assert problems[0].startswith(problem)
+def test_the_layout_speaks_the_messages_language(locale: str, words: tuple[str, ...]) -> None:
+    html = render(replace(CONTEXT, locale=locale)).html
+    assert all(word in html for word in words)
+    assert f'<html lang="{locale}" dir="ltr">' in html
 
 
-def test_expiry_text_is_in_the_customer_time_zone() -> None:
-    expires = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-    assert format_expiry(expires, "Europe/Paris") == "Thursday 26 November at 14:00 (Europe/Paris)"
-    assert format_expiry(expires, "America/New_York") == "Thursday 26 November at 08:00 (America/New_York)"
-    assert format_expiry(expires, "Pacific/Auckland") == "Friday 27 November at 02:00 (Pacific/Auckland)"
-    assert format_expiry(datetime(2026, 7, 1, 22, 30, tzinfo=UTC), "Europe/Paris") == (
-        "Thursday 2 July at 00:30 (Europe/Paris)"
+def test_the_brand_gives_logo_colour_and_sender_name() -> None:
+    brand = Brand(name="Lune & Fils", logo_url="https://cdn.shop.example/logo.png", color="#fde047")
+    html = render(replace(CONTEXT, brand=brand)).html
+    assert (
+        '<img src="https://cdn.shop.example/logo.png" width="160" height="48" alt="Lune &amp; Fils"' in html
     )
+    assert 'bgcolor="#fde047"' in html and "color:#111827; text-decoration:none" in html  # dark on yellow
+    assert "E-mail envoyé par Lune &amp; Fils." in html
 
 
-@pytest.mark.parametrize("zone", ["", "Nowhere/Land", "../../etc/passwd"])
-def test_an_unknown_customer_time_zone_falls_back_to_utc(zone: str) -> None:
-    expires = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-    assert format_expiry(expires, zone) == "Thursday 26 November at 13:00 (UTC)"
+@pytest.mark.parametrize("color", ["red; background:url(https://x.example/t)", "#12345", "", "#fff\n"])
+def test_a_brand_colour_that_is_not_hex_falls_back(color: str) -> None:
+    html = render(replace(CONTEXT, brand=Brand(name="Lune", color=color))).html
+    assert 'bgcolor="#1f2937"' in html and "x.example" not in html
+    assert "color:#ffffff; text-decoration:none" in html  # white on the dark default
 
 
-@pytest.mark.parametrize(
-    ("amount", "currency", "text"),
-    [
-        (Decimal(5), "EUR", "€5.00"),
-        (Decimal("1234.5"), "USD", "$1,234.50"),
-        (Decimal("9.999"), "GBP", "£10.00"),
-        (Decimal(500), "JPY", "¥500"),
-        (Decimal("12.5"), "CHF", "12.50 CHF"),
-        (Decimal("12.5"), None, "12.50"),
-    ],
-)
-def test_format_money(amount: Decimal, currency: str | None, text: str) -> None:
-    assert format_money(amount, currency) == text
+def test_a_missing_first_name_leaves_no_stray_space_in_the_defaults() -> None:
+    message = StepMessage("Hi", "Bonjour{% if first_name %} {{ first_name }}{% endif %},\n\nTexte")
+    assert render(replace(CONTEXT, first_name=None), message).text.startswith("Bonjour,\n\nTexte")
 
 
-def test_format_discount() -> None:
-    assert format_discount("percentage", Decimal(10), "EUR") == "10 %"
-    assert format_discount("percentage", Decimal("12.50"), "EUR") == "12.5 %"
-    assert format_discount("fixed_amount", Decimal(5), "EUR") == "€5.00"
+def test_a_long_cart_shows_its_first_lines_and_how_many_more() -> None:
+    items = tuple(
+        MessageItem(f"Article {n}", 1, Decimal(1), image_url=f"https://cdn.shop.example/{n}.png")
+        for n in range(1000)
+    )
+    rendered = render(replace(CONTEXT, items=items))
+    assert rendered.html.count('width="72" height="72"') == 8 and "Article 7<" in rendered.html
+    assert (
+        "Et 992 de plus" in rendered.html
+        and "- Article 7 (" in rendered.text
+        and "Et 992 de plus\n" in rendered.text
+    )
+    assert len(rendered.html.encode()) < 100_000
