@@ -21,8 +21,9 @@ from bridge.outreach import tracking
 LEGACY_STEP = ("cart", -1)
 
 
-def step_messages(session: Session, offer: Offer) -> dict[str, campaigns.StepMessage]:
-    """The messages of the offer's step, per locale (the journey as it is now: edits reach waiting steps)."""
+def step_messages(session: Session, offer: Offer) -> tuple[str, dict[str, campaigns.StepMessage]]:
+    """The trigger of the offer's journey and its step's messages per locale (the journey as it is now:
+    edits reach waiting steps)."""
     key, index = (offer.journey_key, offer.step) if offer.journey_key else LEGACY_STEP
     journeys = rules.journeys_for(session, offer.shop_id)
     journey = next((j for j in journeys if j.key == key), None)
@@ -30,17 +31,22 @@ def step_messages(session: Session, offer: Offer) -> dict[str, campaigns.StepMes
         shipped = campaigns.load_journeys(campaigns.default_journeys())
         journey = next(j for j in shipped if j.key == LEGACY_STEP[0])
         index = LEGACY_STEP[1]
-    return dict(journey.steps[index].messages)
+    return journey.trigger, dict(journey.steps[index].messages)
 
 
-def pick_locale(messages: dict[str, Any], lead: Lead, cart: Cart | None, shop: Shop, fallback: str) -> str:
-    """The customer's locale, else the shop's primary locale, else the merchant's setting; else the first
-    locale the step has."""
+def pick_locale(
+    messages: dict[str, Any], lead: Lead, cart: Cart | None, shop: Shop, fallback: str
+) -> tuple[str, str]:
+    """(the message's tag, the locale to write it in): the customer's locale, else the shop's primary
+    locale, else the merchant's setting, else the first locale the step has. A customer whose language
+    the message speaks keeps their region for dates and money ("fr-CA" reading the "fr" message)."""
+    customer = (cart.locale if cart else None) or lead.locale
     shop_locale = (shop.state or {}).get("primary_locale")
-    chosen = campaigns.choose_locale(
-        messages, cart.locale if cart else None, lead.locale, shop_locale, fallback
-    )
-    return chosen or next(iter(messages))
+    tag = campaigns.choose_locale(messages, customer, shop_locale, fallback) or next(iter(messages))
+    wanted = campaigns.normalize_locale(customer)
+    if wanted is not None and wanted.split("-")[0] == tag.split("-")[0]:
+        return tag, wanted
+    return tag, tag
 
 
 def _items(cart: Cart | None) -> tuple[campaigns.MessageItem, ...]:
@@ -85,8 +91,9 @@ def render(
     shop, lead = session.get(Shop, offer.shop_id), session.get(Lead, offer.lead_id)
     cart = session.get(Cart, offer.cart_id) if offer.cart_id else None
     assert shop is not None and lead is not None
-    messages = step_messages(session, offer)
-    offer.locale = pick_locale(messages, lead, cart, shop, settings.locale)
+    trigger, messages = step_messages(session, offer)
+    tag, locale = pick_locale(messages, lead, cart, shop, settings.locale)
+    offer.locale = tag
     coded = live_code(session, offer, ctx.now()) or offer
     currency = coded.currency or offer.currency or shop.currency
     recovery = recovery_url(shop, cart, coded.code)
@@ -105,10 +112,12 @@ def render(
         unsubscribe_url=tracking.unsubscribe_url(ctx, offer),
         open_pixel_url=tracking.open_url(ctx, offer),
         tracked_recovery_url=tracking.click_url(ctx, offer, recovery),
-        locale=offer.locale,
+        locale=locale,
         brand=campaigns.Brand(name=name, logo_url=settings.logo_url, color=settings.brand_color),
+        trigger=trigger,
+        minimum_order=coded.minimum_order if coded.code else None,
     )
-    return campaigns.render_step_message(messages[offer.locale], context)
+    return campaigns.render_step_message(messages[tag], context)
 
 
 def recovery_url(shop: Shop, cart: Cart | None, code: str | None) -> str:
