@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, jsonify, request
 from sqlalchemy.orm import Session
 
-from bridge.db.models import Activity, Cart, Event, Lead, Offer, ScoreChange, Shop
+from bridge.db.models import Activity, Cart, Event, JourneyRun, Lead, Offer, ScoreChange, Shop
 from bridge.events import pipeline
 from bridge.infra.web import MAX_ID, context, parse_int
 from bridge.leads.emails import normalize_email
@@ -62,6 +62,7 @@ def lead_json(lead: Lead, full: bool = False) -> dict[str, Any]:
         "tier": lead.tier,
         "score_computed_at": lead.score_computed_at.isoformat() if lead.score_computed_at else None,
         "last_activity_at": lead.last_activity_at.isoformat() if lead.last_activity_at else None,
+        "locale": lead.locale,
     }
     if full:
         out["breakdown"] = lead.breakdown
@@ -112,14 +113,50 @@ def lead(lead_id: int) -> Response:
         }
         for h in history
     ]
-    out["carts"] = [cart_json(c) for c in carts]
-    out["offers"] = [{"id": o.id, "code": o.code, "status": o.status, "reason": o.reason} for o in offers]
+    runs = session.scalars(
+        sa.select(JourneyRun).where(JourneyRun.lead_id == row.id).order_by(JourneyRun.id.desc()).limit(100)
+    ).all()
+    by_cart = {run.cart_id: run for run in runs if run.cart_id is not None}
+    out["carts"] = [cart_json(c, by_cart.get(c.id)) for c in carts]
+    out["offers"] = [
+        {
+            "id": o.id,
+            "code": o.code,
+            "status": o.status,
+            "reason": o.reason,
+            "journey": o.journey_key,
+            "step": o.step,
+            "holdout": o.holdout,
+            "decision": o.decision,
+            "locale": o.locale,
+        }
+        for o in offers
+    ]
+    out["journeys"] = [run_json(run) for run in runs]
     return jsonify(out)
 
 
-def cart_json(cart: Cart) -> dict[str, Any]:
-    """A cart as the API shows it."""
+def run_json(run: JourneyRun) -> dict[str, Any]:
+    """A journey run as the API shows it: where it is, when its next step goes, why it ended."""
     return {
+        "id": run.id,
+        "journey": run.journey_key or None,
+        "trigger": run.trigger,
+        "cart_id": run.cart_id,
+        "status": run.status,
+        "step_reached": run.step,
+        "holdout_before_step": run.holdout_stop,
+        "triggered_at": run.trigger_at.isoformat(),
+        "next_send_at": run.next_due_at.isoformat() if run.next_due_at else None,
+        "deferred_because": run.deferred_reason,
+        "exit_reason": run.exit_reason,
+        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+    }
+
+
+def cart_json(cart: Cart, run: JourneyRun | None = None) -> dict[str, Any]:
+    """A cart as the API shows it, with its journey run when the caller has it."""
+    out = {
         "id": cart.id,
         "status": cart.status,
         "email": cart.email,
@@ -129,14 +166,25 @@ def cart_json(cart: Cart) -> dict[str, Any]:
         "last_activity_at": cart.last_activity_at.isoformat(),
         "abandoned_at": cart.abandoned_at.isoformat() if cart.abandoned_at else None,
         "order_id": cart.order_id,
+        "locale": cart.locale,
     }
+    out["journey"] = run_json(run) if run is not None else None
+    return out
 
 
 @bp.get("/carts")
 @authenticated
 def carts() -> Response:
-    """Carts of the shop, newest activity first; filter by `status`."""
-    return status_page(Cart, Cart.last_activity_at.desc(), cart_json, "carts")
+    """Carts of the shop, newest activity first; filter by `status`. Each with its journey run."""
+    limit, offset = page_args()
+    query = sa.select(Cart).where(Cart.shop_id == g.shop.id)
+    if status := request.args.get("status"):
+        query = query.where(Cart.status == status)
+    rows = g.session.scalars(query.order_by(Cart.last_activity_at.desc()).limit(limit).offset(offset)).all()
+    ids = [cart.id for cart in rows]
+    runs = g.session.scalars(sa.select(JourneyRun).where(JourneyRun.cart_id.in_(ids))).all() if ids else []
+    by_cart = {run.cart_id: run for run in runs}
+    return jsonify(carts=[cart_json(c, by_cart.get(c.id)) for c in rows], limit=limit, offset=offset)
 
 
 def event_json(event: Event) -> dict[str, Any]:

@@ -356,3 +356,29 @@ def test_a_shop_of_the_single_offer_era_keeps_its_offer_as_a_journey(ctx, client
     assert "journeys[].steps[].offer.value" in json.dumps(refused.json)
     kept = client.put("/api/v1/rules", headers=auth, json={"journeys": document["journeys"]})
     assert kept.status_code == 200, kept.json
+
+
+def test_a_run_is_visible_per_lead_and_per_cart_in_the_api(ctx, clock, shop, post_shopify, run_jobs, client):
+    abandon(ctx, clock, post_shopify, run_jobs, checkout_payload())
+    clock.advance(minutes=60)
+    tick(ctx, run_jobs)
+    auth = {"Authorization": f"Bearer {shop['api_key']}"}
+    [cart] = client.get("/api/v1/carts", headers=auth).json["carts"]
+    run = cart["journey"]
+    assert (run["journey"], run["status"], run["step_reached"], run["exit_reason"]) == (
+        "cart",
+        "active",
+        1,
+        None,
+    )
+    assert run["next_send_at"] == (clock.now + timedelta(hours=23)).isoformat()
+    lead = client.get(f"/api/v1/leads/{the_run(ctx).lead_id}", headers=auth).json
+    assert [r["id"] for r in lead["journeys"]] == [run["id"]]
+    [reminder] = lead["offers"]
+    assert (reminder["journey"], reminder["step"], reminder["code"], reminder["status"]) == (
+        "cart",
+        0,
+        None,
+        "sent",
+    )
+    assert reminder["locale"] == "fr"  # no locale known for this customer or shop: the merchant's setting
