@@ -17,9 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import campaigns
 import scoring
 from bridge.db.models import Lead
-from bridge.leads import rules, scores
+from bridge.leads import journey_history, rules, scores
+from campaigns import journey_forecast
 
 BATCH_SIZE = 1000
 SAMPLE_SIZE = 20
@@ -63,7 +65,9 @@ def simulate(
             after.append(scoring.score(after_rules, profile, done, now))
         _count(tally, scoring.compare(before, after))
         sample.extend(_movers(leads, before, after, sample_size - len(sample)))
-    return {**_result(version, tally, sample), "complete": complete}
+    journeys = campaigns.load_journeys(clean["journeys"])
+    forecast = journey_forecast.forecast(journeys, journey_history.history(session, shop_id, now))
+    return {**_result(version, tally, sample), "complete": complete, "journeys": forecast}
 
 
 def _batches(

@@ -8,6 +8,7 @@ import copy
 import hashlib
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -382,3 +383,18 @@ def test_a_run_is_visible_per_lead_and_per_cart_in_the_api(ctx, clock, shop, pos
         "sent",
     )
     assert reminder["locale"] == "fr"  # no locale known for this customer or shop: the merchant's setting
+
+
+def test_simulation_counts_what_each_journey_and_step_would_have_done(
+    ctx, clock, shop, post_shopify, run_jobs, client
+):
+    abandon(ctx, clock, post_shopify, run_jobs, checkout_payload())
+    auth = {"Authorization": f"Bearer {shop['api_key']}"}
+    candidate = [cart_journey(holdout=0.0)]
+    answer = client.post("/api/v1/rules/simulate", headers=auth, json={"journeys": candidate})
+    assert answer.status_code == 200, answer.json
+    [cart] = answer.json["journeys"]
+    assert cart["entered"] == 1 and [s["reached"] for s in cart["steps"]] == [1, 1, 1]
+    [cart_row] = rows(ctx, Cart)
+    assert cart["steps"][1]["codes"] == 1
+    assert Decimal(cart["steps"][1]["code_cost"]) == (cart_row.subtotal / 10).quantize(Decimal("0.01"))
