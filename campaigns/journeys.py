@@ -94,7 +94,8 @@ class StepOfferSchema(Schema):
         kind, value = data.get("kind"), data.get("value", Decimal(0))
         if kind == "free_shipping":  # neither store connector can create such a code (yet)
             raise ValidationError(
-                "Free-shipping codes cannot be created on the stores yet: use 'percentage' or 'fixed_amount'.",
+                "Free-shipping codes cannot be created on the stores yet: use 'percentage' or "
+                "'fixed_amount'.",
                 "kind",
             )
         if kind == "percentage" and not 1 <= value <= 100:

@@ -86,7 +86,10 @@ def test_a_document_without_a_campaign_block_gets_the_defaults() -> None:
     ("changes", "offer"),
     [
         ({"discount_value": 15}, StepOffer("percentage", Decimal(15), 24)),
-        ({"discount_kind": "fixed_amount", "discount_value": 5.5}, StepOffer("fixed_amount", Decimal("5.5"), 24)),
+        (
+            {"discount_kind": "fixed_amount", "discount_value": 5.5},
+            StepOffer("fixed_amount", Decimal("5.5"), 24),
+        ),
         ({"code_expiry_hours": 72}, StepOffer("percentage", Decimal(10), 72)),
         ({"minimum_cart_value": 40}, StepOffer("percentage", Decimal(10), 24, Decimal(40))),
         ({"holdout_share": 0.25}, StepOffer("percentage", Decimal(10), 24)),
@@ -97,7 +100,12 @@ def test_a_document_without_a_campaign_block_gets_the_defaults() -> None:
 def test_an_edited_offer_becomes_an_equivalent_journey(changes: dict[str, Any], offer: StepOffer) -> None:
     document = upgraded(**changes)
     cart, hot_lead, welcome, browse = load_journeys(document["journeys"])
-    assert (cart.key, cart.trigger, cart.enabled, cart.audience.tiers) == ("cart", "cart_abandoned", True, None)
+    assert (cart.key, cart.trigger, cart.enabled, cart.audience.tiers) == (
+        "cart",
+        "cart_abandoned",
+        True,
+        None,
+    )
     assert len(cart.steps) == 1 and cart.steps[0].after_minutes == 1
     assert cart.steps[0].offer == offer
     assert (hot_lead.trigger, hot_lead.tier, hot_lead.steps[0].offer) == ("tier_entered", "hot", offer)
@@ -117,7 +125,10 @@ def test_an_edited_offer_becomes_an_equivalent_journey(changes: dict[str, Any], 
 
 
 def test_the_old_template_becomes_the_steps_english_message() -> None:
-    email = {"subject": "{{ merchant_name }}: {{ discount }} for you", "body": "Hi! {{ code }} {{ unsubscribe_url }}"}
+    email = {
+        "subject": "{{ merchant_name }}: {{ discount }} for you",
+        "body": "Hi! {{ code }} {{ unsubscribe_url }}",
+    }
     cart = load_journeys(upgraded(email=email)["journeys"])[0]
     assert {tag: (m.subject, m.body) for tag, m in cart.steps[0].messages.items()} == {
         "en": (email["subject"], email["body"])
@@ -128,7 +139,10 @@ def test_the_old_template_becomes_the_steps_english_message() -> None:
     ("email", "expected"),
     [
         ({"subject": "Your cart, {{ first_name }}"}, ("Your cart, {{ first_name }}", LEGACY_BODY)),
-        ({"body": "Just {{ code }}. {{ unsubscribe_url }}"}, (LEGACY_SUBJECT, "Just {{ code }}. {{ unsubscribe_url }}")),
+        (
+            {"body": "Just {{ code }}. {{ unsubscribe_url }}"},
+            (LEGACY_SUBJECT, "Just {{ code }}. {{ unsubscribe_url }}"),
+        ),
         (
             {"subject": LEGACY_SUBJECT, "body": "Just {{ code }}. {{ unsubscribe_url }}"},
             (LEGACY_SUBJECT, "Just {{ code }}. {{ unsubscribe_url }}"),

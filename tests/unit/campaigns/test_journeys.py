@@ -1,4 +1,4 @@
-"""Journeys: the schema (a message per invalid field, at its path), routing, the per-step holdout, due times."""
+"""Journeys: the schema (each invalid field named at its path), routing, the per-step holdout, due times."""
 
 import json
 from collections import Counter
@@ -89,7 +89,12 @@ def test_missing_fields_take_their_defaults() -> None:
         [{"key": "k", "trigger": "signup", "steps": [{"after_minutes": 5, "messages": message}]}]
     )
     assert journey == Journey(key="k", trigger="signup", steps=(Step(5, journey.steps[0].messages),))
-    assert (journey.enabled, journey.audience, journey.holdout_share, journey.priority) == (True, Audience(), 0.1, None)
+    assert (journey.enabled, journey.audience, journey.holdout_share, journey.priority) == (
+        True,
+        Audience(),
+        0.1,
+        None,
+    )
     assert journey.steps[0].offer is None and journey.steps[0].max_delay_hours is None
 
 
@@ -111,14 +116,30 @@ def test_amounts_are_decimals_and_duplicate_tiers_are_merged() -> None:
     ("change", "path", "fragment"),
     [
         (lambda d: d[0].update(trigger="purchase"), "0.trigger", "Must be one of: cart_abandoned"),
-        (lambda d: step(d, "cart").update(after_minutes=0), "1.steps.0.after_minutes", "greater than or equal to 1"),
+        (
+            lambda d: step(d, "cart").update(after_minutes=0),
+            "1.steps.0.after_minutes",
+            "greater than or equal to 1",
+        ),
         (lambda d: step(d, "cart").update(after_minutes="60"), "1.steps.0.after_minutes", "integer"),
-        (lambda d: step(d, "cart").update(after_minutes=60 * 24 * 90 + 1), "1.steps.0.after_minutes", "less than"),
+        (
+            lambda d: step(d, "cart").update(after_minutes=60 * 24 * 90 + 1),
+            "1.steps.0.after_minutes",
+            "less than",
+        ),
         (lambda d: step(d, "cart", 1).update(after_minutes=60), "1.steps", "later than the one before"),
         (lambda d: step(d, "cart", 2).update(after_minutes=59), "1.steps", "later than the one before"),
         (lambda d: step(d, "cart", 1).update(max_delay_hours=0), "1.steps.1.max_delay_hours", "greater than"),
-        (lambda d: step(d, "cart-hot")["offer"].update(value=0), "0.steps.0.offer.value", "between 1 and 100"),
-        (lambda d: step(d, "cart-hot")["offer"].update(value=101), "0.steps.0.offer.value", "between 1 and 100"),
+        (
+            lambda d: step(d, "cart-hot")["offer"].update(value=0),
+            "0.steps.0.offer.value",
+            "between 1 and 100",
+        ),
+        (
+            lambda d: step(d, "cart-hot")["offer"].update(value=101),
+            "0.steps.0.offer.value",
+            "between 1 and 100",
+        ),
         (
             lambda d: step(d, "cart-hot")["offer"].update(kind="fixed_amount", value=0),
             "0.steps.0.offer.value",
@@ -129,12 +150,36 @@ def test_amounts_are_decimals_and_duplicate_tiers_are_merged() -> None:
             "0.steps.0.offer.kind",
             "Free-shipping codes cannot be created",
         ),
-        (lambda d: step(d, "cart-hot")["offer"].update(kind="gift"), "0.steps.0.offer.kind", "Must be one of"),
-        (lambda d: step(d, "cart-hot")["offer"].update(expires_hours=0), "0.steps.0.offer.expires_hours", "greater"),
-        (lambda d: step(d, "cart-hot")["offer"].update(expires_hours=721), "0.steps.0.offer.expires_hours", "less"),
-        (lambda d: step(d, "cart-hot")["offer"].pop("expires_hours"), "0.steps.0.offer.expires_hours", "required"),
-        (lambda d: step(d, "cart-hot")["offer"].update(minimum_order=-1), "0.steps.0.offer.minimum_order", "greater"),
-        (lambda d: d[KEYS["hot-lead"]].update(tier=None), "2.tier", "Say which tier's entry starts the journey"),
+        (
+            lambda d: step(d, "cart-hot")["offer"].update(kind="gift"),
+            "0.steps.0.offer.kind",
+            "Must be one of",
+        ),
+        (
+            lambda d: step(d, "cart-hot")["offer"].update(expires_hours=0),
+            "0.steps.0.offer.expires_hours",
+            "greater",
+        ),
+        (
+            lambda d: step(d, "cart-hot")["offer"].update(expires_hours=721),
+            "0.steps.0.offer.expires_hours",
+            "less",
+        ),
+        (
+            lambda d: step(d, "cart-hot")["offer"].pop("expires_hours"),
+            "0.steps.0.offer.expires_hours",
+            "required",
+        ),
+        (
+            lambda d: step(d, "cart-hot")["offer"].update(minimum_order=-1),
+            "0.steps.0.offer.minimum_order",
+            "greater",
+        ),
+        (
+            lambda d: d[KEYS["hot-lead"]].update(tier=None),
+            "2.tier",
+            "Say which tier's entry starts the journey",
+        ),
         (lambda d: d[KEYS["hot-lead"]].update(tier="cold"), "2.tier", "Must be one of: warm, hot"),
         (lambda d: d[KEYS["browse"]].update(key="cart"), "1.key", "'cart' is used twice"),
         (lambda d: d[0].update(key="Cart Hot"), "0.key", "lower-case letters"),
@@ -167,8 +212,16 @@ def test_amounts_are_decimals_and_duplicate_tiers_are_merged() -> None:
             "1.steps.0.messages.fr",
             "subject: unknown placeholder 'frist_name'",
         ),
-        (lambda d: step(d, "cart")["messages"]["fr"].update(subject=""), "1.steps.0.messages.fr.value.subject", "Length"),
-        (lambda d: step(d, "cart")["messages"]["fr"].pop("body"), "1.steps.0.messages.fr.value.body", "required"),
+        (
+            lambda d: step(d, "cart")["messages"]["fr"].update(subject=""),
+            "1.steps.0.messages.fr.value.subject",
+            "Length",
+        ),
+        (
+            lambda d: step(d, "cart")["messages"]["fr"].pop("body"),
+            "1.steps.0.messages.fr.value.body",
+            "required",
+        ),
     ],
 )
 def test_each_invalid_field_is_named_at_its_path(

@@ -39,9 +39,7 @@ def decide(
     **changes: Any,
 ) -> Pacing:
     """pace() for run RUN's step due at `due_at` (default: now), with the settings changed by `changes`."""
-    return pace(
-        now, due_at or now, max_delay_hours, RUN, rank, emails, rivals, replace(SETTINGS, **changes)
-    )
+    return pace(now, due_at or now, max_delay_hours, RUN, rank, emails, rivals, replace(SETTINGS, **changes))
 
 
 def mail(ago: timedelta, run_id: int | None = OTHER) -> SentEmail:
@@ -163,7 +161,10 @@ def test_a_step_later_than_its_max_delay_is_skipped_with_the_rule() -> None:
     assert pacing == Pacing("skip", "too_late:quiet_hours", paris(27, 8))
     assert decide(now=night, quiet_hours=NIGHT, max_delay_hours=9).action == "defer"  # exactly 9 h later
     assert decide([mail(2 * HOUR)], max_delay_hours=9).reason == "too_late:min_gap"
-    assert decide([mail(6 * DAY), mail(DAY), mail(HOUR, RUN)], max_delay_hours=24).reason == "too_late:frequency_cap"
+    assert (
+        decide([mail(6 * DAY), mail(DAY), mail(HOUR, RUN)], max_delay_hours=24).reason
+        == "too_late:frequency_cap"
+    )
     assert decide(rivals=[Rival(OTHER, NOW, 40)], max_delay_hours=1).reason == "too_late:priority"
 
 
@@ -220,7 +221,9 @@ def in_window(at: datetime, emails: Sequence[SentEmail], pressure: Pressure) -> 
 
 
 @settings(max_examples=300)
-@given(nows, emails_before, rival_lists, shop_settings, st.none() | st.integers(1, 24 * 30), st.integers(0, 100))
+@given(
+    nows, emails_before, rival_lists, shop_settings, st.none() | st.integers(1, 24 * 30), st.integers(0, 100)
+)
 def test_a_paced_step_is_never_early_and_never_breaks_a_rule(
     now: datetime,
     offsets: list[tuple[timedelta, int | None]],
@@ -250,7 +253,9 @@ def test_a_paced_step_is_never_early_and_never_breaks_a_rule(
 
 
 @given(nows, emails_before, shop_settings)
-def test_a_full_cap_never_sends(now: datetime, offsets: list[tuple[timedelta, int | None]], shop: CampaignSettings) -> None:
+def test_a_full_cap_never_sends(
+    now: datetime, offsets: list[tuple[timedelta, int | None]], shop: CampaignSettings
+) -> None:
     emails = [SentEmail(now + offset, run_id) for offset, run_id in offsets]
     pacing = pace(now, now, None, RUN, RANK, emails, [], shop)
     if shop.pressure is not None and in_window(now, emails, shop.pressure) >= shop.pressure.max_emails:

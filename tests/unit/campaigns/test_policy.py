@@ -78,7 +78,10 @@ def test_each_reason_to_end_a_run(overrides: dict[str, Any], expected: str) -> N
     "overrides",
     [
         {"settings": replace(SETTINGS, require_consent=False), "lead": replace(LEAD, accepts_marketing=None)},
-        {"settings": replace(SETTINGS, require_consent=False), "lead": replace(LEAD, accepts_marketing=False)},
+        {
+            "settings": replace(SETTINGS, require_consent=False),
+            "lead": replace(LEAD, accepts_marketing=False),
+        },
         {"last_order_at": SINCE - timedelta(seconds=1)},  # an order before the trigger does not end it
         {"lead": replace(LEAD, is_customer=True)},
         {"cart_status": "expired"},
@@ -114,9 +117,9 @@ def test_the_reasons_are_checked_in_order() -> None:
 
 def test_a_percentage_is_priced_on_the_cart_and_a_fixed_amount_as_is() -> None:
     assert estimate_cost(TEN_PERCENT, CART) == Decimal(8)
-    assert estimate_cost(StepOffer("percentage", Decimal("12.5"), 24), replace(CART, subtotal=Decimal("9.99"))) == (
-        Decimal("1.25")
-    )
+    assert estimate_cost(
+        StepOffer("percentage", Decimal("12.5"), 24), replace(CART, subtotal=Decimal("9.99"))
+    ) == (Decimal("1.25"))
     assert estimate_cost(StepOffer("fixed_amount", Decimal(15), 24), CART) == Decimal(15)
     assert estimate_cost(StepOffer("fixed_amount", Decimal(15), 24), None) == Decimal(15)
     assert estimate_cost(StepOffer("free_shipping", Decimal(0), 24), CART) == Decimal(0)

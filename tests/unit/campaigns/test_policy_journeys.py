@@ -101,7 +101,9 @@ def test_the_budget_prices_a_fixed_amount_as_is_and_free_shipping_at_nothing() -
     budget = replace(SETTINGS, monthly_budget=Decimal(100))
     fixed = StepOffer("fixed_amount", Decimal(15), 24)
     assert decide(offer=fixed, settings=budget, spent_this_month=Decimal(85)).issue
-    assert decide(offer=fixed, settings=budget, spent_this_month=Decimal("85.01")).reason == "budget_exhausted"
+    assert (
+        decide(offer=fixed, settings=budget, spent_this_month=Decimal("85.01")).reason == "budget_exhausted"
+    )
     shipping = StepOffer("free_shipping", Decimal(0), 24)
     assert decide(offer=shipping, settings=budget, spent_this_month=Decimal("99.99")).issue
     assert decide(offer=shipping, settings=budget, spent_this_month=Decimal(100)).reason == "budget_exhausted"
@@ -167,7 +169,9 @@ def test_an_issued_code_always_fits_the_budget_and_the_rules(
     assert decision.reason in {"eligible", "live_code_exists", "below_minimum", "budget_exhausted"}
     assert decision.issue == (decision.reason == "eligible")
     if decision.issue:
-        assert not any(o.status == "sent" and not o.holdout and o.expires_at and o.expires_at > now for o in recent)
+        assert not any(
+            o.status == "sent" and not o.holdout and o.expires_at and o.expires_at > now for o in recent
+        )
         assert cart is None or cart.subtotal >= offer.minimum_order
         if budget is not None:
             assert spent < budget

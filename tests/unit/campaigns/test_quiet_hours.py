@@ -67,7 +67,9 @@ def test_the_window_is_read_in_the_shop_time_zone() -> None:
 
 def test_without_a_time_zone_the_window_is_read_in_utc() -> None:
     utc = replace(SETTINGS, timezone=None)
-    assert quiet_until(utc, datetime(2026, 11, 26, 22, 0, tzinfo=UTC)) == datetime(2026, 11, 27, 8, tzinfo=UTC)
+    assert quiet_until(utc, datetime(2026, 11, 26, 22, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 27, 8, tzinfo=UTC
+    )
     assert quiet_until(utc, datetime(2026, 11, 26, 20, 0, tzinfo=UTC)) is None
 
 

@@ -245,7 +245,9 @@ def test_moved_fields_are_reported_with_the_other_problems() -> None:
 
 def test_a_stored_document_with_moved_fields_still_loads() -> None:
     stored = {**OLD_VALUES, "sender_name": "Ana", "timezone": "Europe/Paris"}
-    assert load_stored_campaign(stored) == replace(CampaignSettings(), sender_name="Ana", timezone="Europe/Paris")
+    assert load_stored_campaign(stored) == replace(
+        CampaignSettings(), sender_name="Ana", timezone="Europe/Paris"
+    )
     with pytest.raises(ValidationError):
         load_stored_campaign({**OLD_VALUES, "timezone": "Nowhere"})
 
