@@ -28,6 +28,34 @@ LEGACY_DEFAULTS: dict[str, Any] = {
     "hot_lead_offers": True,
 }
 LEGACY_SUBJECT = "{{ merchant_name }}: your cart is waiting, with {{ discount }} off"
+LEGACY_BODY = """\
+Hi {{ first_name or "there" }},
+
+You left these items in your cart at {{ merchant_name }}:
+{% for item in items %}
+- {{ item.quantity }} \u00d7 {{ item.title }} ({{ item.price }})
+{% endfor %}
+
+Use the code {{ code }} for {{ discount }} off. It expires on {{ expires_text }}.
+
+Complete your order: {{ recovery_url }}
+
+See you soon,
+{{ merchant_name }}
+
+You receive this email because you started an order at {{ merchant_name }}. \
+Unsubscribe: {{ unsubscribe_url }}
+"""
+# The single-offer era allowed up to 365 days between offers; pressure windows stop at 90.
+MAX_WINDOW_DAYS = 90
+
+
+def _legacy_email(campaign: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The old template with a missing subject or body filled in as the old defaults did; None if absent."""
+    email = campaign.get("email")
+    if not isinstance(email, Mapping):
+        return None
+    return {"subject": email.get("subject", LEGACY_SUBJECT), "body": email.get("body", LEGACY_BODY)}
 
 
 def _edited(campaign: Mapping[str, Any]) -> bool:
@@ -35,8 +63,8 @@ def _edited(campaign: Mapping[str, Any]) -> bool:
     for name, default in LEGACY_DEFAULTS.items():
         if name in campaign and campaign[name] != default:
             return True
-    email = campaign.get("email")
-    return isinstance(email, Mapping) and email.get("subject", LEGACY_SUBJECT) != LEGACY_SUBJECT
+    email = _legacy_email(campaign)
+    return email is not None and email != {"subject": LEGACY_SUBJECT, "body": LEGACY_BODY}
 
 
 def _legacy_offer(campaign: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,10 +77,10 @@ def _legacy_offer(campaign: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _legacy_messages(campaign: Mapping[str, Any], fallback: dict[str, Any]) -> dict[str, Any]:
-    email = campaign.get("email")
-    if isinstance(email, Mapping) and {"subject", "body"} <= set(email):
+    email = _legacy_email(campaign)
+    if email is not None:
         # The old template was written for the single offer: it keeps its one locale (English, then).
-        return {"en": {"subject": email["subject"], "body": email["body"]}}
+        return {"en": email}
     return copy.deepcopy(fallback)
 
 
@@ -91,7 +119,7 @@ def converted_pressure(campaign: Mapping[str, Any]) -> dict[str, Any] | None:
     days = campaign.get("frequency_cap_days", 7)
     if days == LEGACY_DEFAULTS["frequency_cap_days"]:
         return None  # the default: keep the new default pressure
-    return {"max_emails": 1, "window_days": days, "min_gap_hours": 0} if days else {}
+    return {"max_emails": 1, "window_days": min(days, MAX_WINDOW_DAYS), "min_gap_hours": 0} if days else {}
 
 
 def upgrade_document(document: Mapping[str, Any]) -> dict[str, Any]:

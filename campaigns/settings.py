@@ -8,7 +8,16 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -182,13 +191,30 @@ class CampaignSettingsSchema(Schema):
 
     @validates("webhook_url")
     def _check_webhook_url(self, value: str | None, **kwargs: Any) -> None:
-        if value is not None and not _is_allowed_webhook(value):
+        if value is not None and not _is_allowed_url(value, local_http=True):
             raise ValidationError("Use an https:// address (http:// is allowed for localhost only).")
 
     @validates("logo_url")
     def _check_logo(self, value: str | None, **kwargs: Any) -> None:
-        if value is not None and not value.startswith("https://"):
+        if value is not None and not _is_allowed_url(value, local_http=False):
             raise ValidationError("Use an https:// address for the logo (emails load it from there).")
+
+    @pre_load
+    def _set_moved_aside(self, data: Any, **kwargs: Any) -> Any:
+        # A moved field is not an unknown one: _check_moved names its new place instead.
+        if isinstance(data, Mapping) and any(name in data for name in MOVED_FIELDS):
+            return {key: value for key, value in data.items() if key not in MOVED_FIELDS}
+        return data
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _check_moved(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        moved = {
+            name: [f"Moved: set it in {place}."]
+            for name, place in MOVED_FIELDS.items()
+            if isinstance(original, Mapping) and name in original
+        }
+        if moved:
+            raise ValidationError(moved)
 
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> CampaignSettings:
@@ -197,8 +223,8 @@ class CampaignSettingsSchema(Schema):
         return CampaignSettings(**data)
 
 
-def _is_allowed_webhook(url: str) -> bool:
-    """Return True for an https URL, or an http URL to this machine."""
+def _is_allowed_url(url: str, *, local_http: bool) -> bool:
+    """Return True for an https URL, or (local_http) an http URL to this machine."""
     if len(url) > 2000 or not url.isprintable() or " " in url:
         return False  # urlsplit quietly drops tabs and newlines; we refuse them instead
     try:
@@ -208,14 +234,12 @@ def _is_allowed_webhook(url: str) -> bool:
         return False
     if not host:
         return False
-    return parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
+    return parts.scheme == "https" or (local_http and parts.scheme == "http" and host in LOCAL_HOSTS)
 
 
 def load_campaign(doc: Mapping[str, Any]) -> CampaignSettings:
     """Validate a campaign document; raises marshmallow.ValidationError with per-field messages (a field of
     the single-offer era says where it moved)."""
-    if isinstance(doc, Mapping) and (moved := [name for name in MOVED_FIELDS if name in doc]):
-        raise ValidationError({name: [f"Moved: set it in {MOVED_FIELDS[name]}."] for name in moved})
     settings: CampaignSettings = CampaignSettingsSchema().load(doc)
     return settings
 

@@ -2,20 +2,18 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns.policy import CartView, Decision, LeadView, decide, quiet_hours_end
+from campaigns.policy import quiet_hours_end, quiet_until
 from campaigns.settings import CampaignSettings, QuietHours
 
 PARIS = ZoneInfo("Europe/Paris")
 NIGHT = QuietHours(start=time(21, 0), end=time(8, 0))
-SETTINGS = CampaignSettings(holdout_share=0.0, timezone="Europe/Paris", quiet_hours=NIGHT)
-LEAD = LeadView(1, "ana@example.com", True, False, False, "1:1")
+SETTINGS = CampaignSettings(timezone="Europe/Paris", quiet_hours=NIGHT)
 
 
 def paris(year: int, month: int, day: int, hour: int, minute: int = 0, *, fold: int = 0) -> datetime:
@@ -23,10 +21,9 @@ def paris(year: int, month: int, day: int, hour: int, minute: int = 0, *, fold: 
     return datetime(year, month, day, hour, minute, tzinfo=PARIS, fold=fold)
 
 
-def decide_at(now: datetime, settings: CampaignSettings = SETTINGS) -> Decision:
-    """Decide for a cart abandoned two hours before `now`."""
-    cart = CartView(1, Decimal(50), "EUR", now - timedelta(hours=3), now - timedelta(hours=2))
-    return decide(LEAD, cart, (), None, settings, Decimal(0), now)
+def until(local_now: datetime, settings: CampaignSettings = SETTINGS) -> datetime | None:
+    """When the shop's quiet hours end, seen at a local time (None: not in them)."""
+    return quiet_until(settings, local_now.astimezone(UTC))
 
 
 @pytest.mark.parametrize(
@@ -46,37 +43,46 @@ def decide_at(now: datetime, settings: CampaignSettings = SETTINGS) -> Decision:
         (paris(2026, 7, 14, 23, 30), datetime(2026, 7, 15, 6, 0, tzinfo=UTC)),
     ],
 )
-def test_an_offer_in_quiet_hours_is_sent_when_they_end(local_now: datetime, expected_utc: datetime) -> None:
-    decision = decide_at(local_now.astimezone(UTC))
-    assert decision == Decision("offer", "quiet_hours", send_at=expected_utc)
-    assert decision.send_at is not None and decision.send_at.utcoffset() == timedelta(0)
+def test_in_quiet_hours_the_send_waits_for_their_end(local_now: datetime, expected_utc: datetime) -> None:
+    end = until(local_now)
+    assert end == expected_utc
+    assert end is not None and end.utcoffset() == timedelta(0)
+    # Whatever zone `now` is given in, the answer is the same instant, in UTC.
+    assert quiet_hours_end(local_now, NIGHT, PARIS) == expected_utc
 
 
 @pytest.mark.parametrize(
     "local_now", [paris(2026, 11, 27, 8, 0), paris(2026, 11, 26, 12, 0), paris(2026, 11, 26, 20, 59)]
 )
-def test_outside_quiet_hours_the_offer_goes_now(local_now: datetime) -> None:
-    now = local_now.astimezone(UTC)
-    assert decide_at(now) == Decision("offer", "eligible", send_at=now)
+def test_outside_quiet_hours_nothing_waits(local_now: datetime) -> None:
+    assert until(local_now) is None
 
 
 def test_the_window_is_read_in_the_shop_time_zone() -> None:
     # 22:00 UTC is 23:00 in Paris (quiet) but 17:00 in New York (not quiet).
     now = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
-    assert decide_at(now).reason == "quiet_hours"
-    assert decide_at(now, replace(SETTINGS, timezone="America/New_York")).reason == "eligible"
+    assert quiet_until(SETTINGS, now) == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    assert quiet_until(replace(SETTINGS, timezone="America/New_York"), now) is None
+
+
+def test_without_a_time_zone_the_window_is_read_in_utc() -> None:
+    utc = replace(SETTINGS, timezone=None)
+    assert quiet_until(utc, datetime(2026, 11, 26, 22, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 27, 8, tzinfo=UTC
+    )
+    assert quiet_until(utc, datetime(2026, 11, 26, 20, 0, tzinfo=UTC)) is None
 
 
 def test_a_daytime_window_that_does_not_cross_midnight() -> None:
     lunch = replace(SETTINGS, quiet_hours=QuietHours(time(12, 0), time(14, 0)))
-    assert decide_at(paris(2026, 11, 26, 13, 0).astimezone(UTC), lunch).send_at == paris(2026, 11, 26, 14, 0)
-    assert decide_at(paris(2026, 11, 26, 14, 0).astimezone(UTC), lunch).reason == "eligible"
-    assert decide_at(paris(2026, 11, 26, 11, 59).astimezone(UTC), lunch).reason == "eligible"
+    assert until(paris(2026, 11, 26, 12, 0), lunch) == paris(2026, 11, 26, 14, 0)
+    assert until(paris(2026, 11, 26, 13, 0), lunch) == paris(2026, 11, 26, 14, 0)
+    assert until(paris(2026, 11, 26, 14, 0), lunch) is None
+    assert until(paris(2026, 11, 26, 11, 59), lunch) is None
 
 
 def test_no_quiet_hours() -> None:
-    now = paris(2026, 11, 26, 23, 0).astimezone(UTC)
-    assert decide_at(now, replace(SETTINGS, quiet_hours=None)).reason == "eligible"
+    assert until(paris(2026, 11, 26, 23, 0), replace(SETTINGS, quiet_hours=None)) is None
 
 
 def test_an_end_skipped_by_the_spring_gap_maps_past_the_gap() -> None:
