@@ -99,6 +99,8 @@ def pace(
     """Whether a due step goes now, later (deferred) or not at all (later than its max delay)."""
     at, reason = earliest_send(now, run_id, rank, emails, rivals, settings)
     if at <= now:
+        if max_delay_hours is not None and now > due_at + timedelta(hours=max_delay_hours):
+            return Pacing("skip", "too_late:backlog", now)  # a run found late (a backlog, a worker down)
         return Pacing("send", "eligible", now)
     if max_delay_hours is not None and at > due_at + timedelta(hours=max_delay_hours):
         return Pacing("skip", f"too_late:{reason}", at)

@@ -149,7 +149,7 @@ def _end_run(session: Session, offer: Offer, reason: str, now: datetime) -> None
     """The final check ended the step: the run it belongs to ends with it."""
     run = session.get(JourneyRun, offer.run_id) if offer.run_id else None
     if run is not None and run.status == "active":
-        runs.end(run, reason, now)
+        runs.end_and_withdraw(session, run, reason, now)
 
 
 def _mark_sent(

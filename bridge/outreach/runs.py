@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import campaigns
-from bridge.db.models import JourneyRun, Lead, Shop
+from bridge.db.models import JourneyRun, Lead, Offer, Shop
 from bridge.leads import rules
 
 log = logging.getLogger(__name__)
@@ -93,9 +93,30 @@ def _insert_once(session: Session, run: JourneyRun) -> JourneyRun | None:
     return run
 
 
+# Exits after which the run's codes leave the store (the clean-up removes cancelled codes): the customer
+# opted out or is gone. After an order, a completed run or a cart back in use, a code already sent stands.
+WITHDRAW_CODES = frozenset({"unsubscribed", "no_consent", "consent_withdrawn", "lead_gone", "uninstalled"})
+
+
 def end(run: JourneyRun, reason: str, now: datetime) -> None:
     """End a run: no further step is sent."""
     run.status, run.exit_reason, run.ended_at, run.next_due_at = "ended", reason, now, None
+
+
+def end_and_withdraw(session: Session, run: JourneyRun, reason: str, now: datetime) -> None:
+    """End a run and, for an exit in WITHDRAW_CODES, cancel its codes not redeemed (removed from the store
+    by code_cleanup.remove_expired, which retries until the store confirms)."""
+    end(run, reason, now)
+    if reason in WITHDRAW_CODES:
+        session.execute(
+            sa.update(Offer)
+            .where(
+                Offer.run_id == run.id,
+                Offer.code.is_not(None),
+                Offer.status.in_(("planned", "created", "sent")),
+            )
+            .values(status="cancelled", decision=reason)
+        )
 
 
 def end_active_runs(

@@ -82,7 +82,7 @@ def _step(
     cart = session.get(Cart, run.cart_id) if run.cart_id else None
     reason = _exit(session, run, journey, shop, lead, cart, settings)
     if reason is not None:
-        runs.end(run, reason, now)
+        runs.end_and_withdraw(session, run, reason, now)
         return f"ended:{reason}", None
     assert journey is not None
     step = journey.steps[run.step]

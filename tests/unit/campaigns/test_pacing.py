@@ -261,3 +261,16 @@ def test_a_full_cap_never_sends(
     if shop.pressure is not None and in_window(now, emails, shop.pressure) >= shop.pressure.max_emails:
         assert pacing.action == "defer"
     assert pacing.action != "skip"  # without a max delay, a step is never dropped
+
+
+def test_a_step_found_later_than_its_max_delay_is_skipped_even_when_nothing_holds_it():
+    from datetime import UTC, datetime, timedelta
+
+    from campaigns import CampaignSettings, pace
+
+    due = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    settings = CampaignSettings(quiet_hours=None, pressure=None, timezone="UTC")
+    late = pace(due + timedelta(hours=3), due, 2, 1, 10, [], [], settings)
+    assert (late.action, late.reason) == ("skip", "too_late:backlog")
+    in_time = pace(due + timedelta(hours=1), due, 2, 1, 10, [], [], settings)
+    assert in_time.action == "send"
