@@ -1,5 +1,6 @@
 """Merchant templates: checked when saved (parsed, rendered for a sample customer), rendered when sent."""
 
+import functools
 from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
@@ -59,6 +60,19 @@ class TemplateProblem(ValueError):
 
 
 def template_problems(source: str) -> list[str]:
+    """Return what is wrong with one template (see _template_problems); an empty list means usable."""
+    return list(_checked(source))
+
+
+@functools.lru_cache(maxsize=2048)
+def _checked(source: str) -> tuple[str, ...]:
+    """A template's problems, remembered by its text: the same templates (the shipped ones above all) are
+    checked each time a rules document is validated, and checking one renders it in the sandbox three times.
+    Pure (the sample variables never change), so the answer for a text is always the same."""
+    return tuple(_template_problems(source))
+
+
+def _template_problems(source: str) -> list[str]:
     """Return what is wrong with one template: syntax, refused tags, unknown placeholders, render errors."""
     if len(source) > MAX_TEMPLATE_CHARS:
         return [f"longer than {MAX_TEMPLATE_CHARS} characters"]

@@ -161,7 +161,7 @@ def test_without_its_own_template_the_converted_step_takes_the_shipped_code_mess
     document = upgrade_document({"campaign": {"discount_value": 20}})
     shipped = by_key({"journeys": default_journeys()})["cart"]["steps"][-1]["messages"]
     assert by_key(document)["cart"]["steps"][0]["messages"] == shipped
-    assert set(shipped) == {"fr", "en"}
+    assert {"fr", "en"} <= set(shipped)
 
 
 @pytest.mark.parametrize(
