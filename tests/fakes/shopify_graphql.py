@@ -241,7 +241,7 @@ class FakeAdminData:
             )
         if len(data["context"]) != 1:
             errors.append(_error([*field, "context"], "INVALID", "Specify exactly one context."))
-        percentage = (data["customerGets"].get("value") or {}).get("percentage")
+        percentage = ((data.get("customerGets") or {}).get("value") or {}).get("percentage")
         if percentage is not None and not 0 <= percentage <= 1:
             errors.append(_error([*field, "customerGets"], "VALUE_OUTSIDE_RANGE", "Percentage is 0..1."))
         if data.get("endsAt") and data["endsAt"] <= data["startsAt"]:
