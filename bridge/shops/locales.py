@@ -56,11 +56,13 @@ def due(state: Mapping[str, object] | None, now: datetime) -> bool:
         return True
 
 
-def refresh(ctx: Context, shop_id: int, state: Mapping[str, object] | None, read: Reader) -> bool:
-    """Ask the store for its primary locale when due (by the shop's `state`) and keep it; whether it
-    asked. Called by the reconciliations."""
+def refresh(
+    ctx: Context, shop_id: int, state: Mapping[str, object] | None, read: Reader, *, force: bool = False
+) -> bool:
+    """Ask the store for its primary locale when due by the shop's `state` (always when `force`: an
+    install) and keep it; whether it asked."""
     now = ctx.now()
-    if not due(state, now):
+    if not force and not due(state, now):
         return False
     locale = ask(read, shop_id)
     with transaction(ctx.sessions) as session:
