@@ -29,6 +29,7 @@ class DemoStoreClient:
             "kind": spec.kind,
             "value": str(spec.value),
             "ends_at": spec.ends_at.isoformat(),
+            "minimum_subtotal": None if spec.minimum is None else str(spec.minimum),
         }
         self.codes[code] = json.dumps(record)
         return DiscountRef(code=code, platform_id=record["id"])
