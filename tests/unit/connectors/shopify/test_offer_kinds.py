@@ -56,6 +56,8 @@ def test_a_free_shipping_code_is_created_found_and_deleted(fake: FakeShopify) ->
     assert sent["destination"] == {"all": True} and sent["usageLimit"] == 1
     assert client.find_discount("SHIP-7Q2M9X") == DiscountRef("SHIP-7Q2M9X", ref.platform_id, True)
     assert client.create_discount(spec()) == ref  # a retried job gets its own code back
+    assert client.deactivate_discount(ref).active is False
+    assert client.find_discount("SHIP-7Q2M9X").active is False  # type: ignore[union-attr]
     client.delete_discount(ref)
     assert fake.discounts == {} and client.find_discount("SHIP-7Q2M9X") is None
 
