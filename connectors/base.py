@@ -51,6 +51,9 @@ class CustomerSeen:
     updated_at: datetime | None = None
     # The platform withheld the person's name and contact (Shopify: protected customer data not granted).
     redacted: bool = False
+    # The language the person shops in, as the store gave it ("fr", "fr-FR", "fr_FR"); the bridge
+    # normalises it (campaigns.locales). None: the payload does not say.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class CartSnapshot:
     source: Mapping[str, str] = field(default_factory=dict)
     accepts_marketing: bool | None = None
     completed: bool = False
+    locale: str | None = None  # the shopper's language as the store gave it (CustomerSeen.locale)
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class OrderPlaced:
     # What the order got from each code, keyed by the upper-cased code; a code whose amount the
     # payload does not give (or gives unreadably) is absent: its cost is unknown, not zero.
     discounts: Mapping[str, Decimal] = field(default_factory=dict)
+    locale: str | None = None  # the buyer's language as the store gave it (CustomerSeen.locale)
 
 
 def discounts_by_code(amounts: Iterable[tuple[str | None, Decimal | None]]) -> dict[str, Decimal]:
@@ -176,6 +181,7 @@ class ShopUpdated:
     currency: str | None
     timezone: str | None
     updated_at: datetime | None = None
+    primary_locale: str | None = None  # the shop's default language, as the store gave it
 
 
 @dataclass(frozen=True)
@@ -204,18 +210,31 @@ Fact = (
 
 @dataclass(frozen=True)
 class DiscountSpec:
-    """What a one-time code must be on the store."""
+    """What a one-time code must be on the store.
+
+    Single use, valid from `starts_at` to `ends_at`. Bound to the store's customer when
+    `customer_external_id` is known (Shopify) and to `email` where the store can (WooCommerce); a guest
+    with neither gets a code anyone could type, bounded by its one use and its short expiry."""
 
     code: str
     title: str
-    kind: str  # "percentage" | "fixed_amount"
-    value: Decimal  # percent (10 = 10 %) or an amount in `currency`
+    kind: str  # one of DISCOUNT_KINDS
+    value: Decimal  # percent (10 = 10 %) or an amount in `currency`; ignored for "free_shipping"
     currency: str | None
     starts_at: datetime
     ends_at: datetime
     customer_external_id: str | None = None
     email: str | None = None
-    minimum_subtotal: Decimal | None = None
+    minimum_subtotal: Decimal | None = None  # the order's subtotal must reach it (None or 0: no minimum)
+
+    @property
+    def minimum(self) -> Decimal | None:
+        """The subtotal the order must reach, or None when there is no minimum."""
+        wanted = self.minimum_subtotal
+        return wanted if wanted is not None and wanted.is_finite() and wanted > 0 else None
+
+
+DISCOUNT_KINDS = ("percentage", "fixed_amount", "free_shipping")
 
 
 def relance_title(reason: str, code: str) -> str:

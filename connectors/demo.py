@@ -24,14 +24,16 @@ class DemoStoreClient:
         code = spec.code.upper()
         if code in self.codes:
             raise CodeTaken(f"code {code} already exists", code="taken")
+        platform_id = f"demo-{code}"
         record = {
-            "id": f"demo-{code}",
+            "id": platform_id,
             "kind": spec.kind,
             "value": str(spec.value),
             "ends_at": spec.ends_at.isoformat(),
+            "minimum_subtotal": None if spec.minimum is None else str(spec.minimum),
         }
         self.codes[code] = json.dumps(record)
-        return DiscountRef(code=code, platform_id=record["id"])
+        return DiscountRef(code=code, platform_id=platform_id)
 
     def delete_discount(self, ref: DiscountRef) -> None:
         """Forget the code."""

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bridge.db.models import Event, Lead, Shop
+from bridge.events import locales
 from bridge.infra.context import Context
 from bridge.leads import carts, erasure
 from bridge.leads.emails import normalize_email
@@ -74,7 +75,9 @@ def apply_fact(target: Target, fact: object) -> Lead | None:
 
 
 def _customer(t: Target, fact: facts.CustomerSeen) -> Lead | None:
-    return apply_customer(t.session, t.shop, fact, t.now)
+    lead = apply_customer(t.session, t.shop, fact, t.now)
+    locales.on_lead(lead, fact)
+    return lead
 
 
 def _consent(t: Target, fact: facts.ConsentChanged) -> Lead | None:
@@ -96,11 +99,15 @@ def _activity(t: Target, fact: facts.Activity) -> Lead | None:
 
 
 def _cart(t: Target, fact: facts.CartSnapshot) -> Lead | None:
-    return carts.apply_snapshot(t.session, t.shop, fact, t.now)
+    lead = carts.apply_snapshot(t.session, t.shop, fact, t.now)
+    locales.on_cart(t.session, t.shop.id, fact)
+    return lead
 
 
 def _order(t: Target, fact: facts.OrderPlaced) -> Lead | None:
-    return carts.apply_order(t.session, t.ctx.redis, t.shop, fact, t.now, t.out.follow_ups)
+    lead = carts.apply_order(t.session, t.ctx.redis, t.shop, fact, t.now, t.out.follow_ups)
+    locales.on_order(t.session, t.shop.id, fact)
+    return lead
 
 
 def _cancellation(t: Target, fact: facts.OrderCancelled) -> None:

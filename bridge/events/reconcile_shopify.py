@@ -21,6 +21,7 @@ from bridge.db.models import Shop
 from bridge.events.ingest import store_event
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
+from bridge.shops import locales
 from bridge.shops.shopify_setup import per_shop_webhooks, subscribe
 from bridge.shops.tokens import shopify_client_for
 from connectors.base import Envelope, StoreError
@@ -65,6 +66,7 @@ def reconcile_shop(ctx: Context, shop_id: int, client: ShopifyClient | None = No
     since = _since(shop, started)
     client = client or shopify_client_for(ctx, shop)
     hooks = _kept_subscriptions(ctx, client, shop)
+    locales.refresh(ctx, shop_id, shop.state, client.primary_locale)  # once a day
     records = [("checkouts/update", p) for p in client.recent_abandoned_checkouts(since)]
     records += [("orders/create", p) for p in client.recent_orders(since)]
     new: list[int] = []

@@ -28,7 +28,7 @@ from bridge.events.woo_webhooks import (
 )
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.shops import stores
+from bridge.shops import locales, stores
 from bridge.shops.stores import make_client
 from connectors import registry as vendors
 from connectors.base import Envelope, StoreError
@@ -57,6 +57,7 @@ def reconcile(ctx: Context, shop_id: int) -> int:
         stored = _feed(ctx, shop.id, "customer.created", client.recent_customers(since), hooks, seen)
         stored += _feed(ctx, shop.id, "order.updated", client.recent_orders(since), hooks, seen)
         refresh_store_info(ctx, shop.id, client)
+        locales.refresh(ctx, shop.id, shop.state, client.site_locale)  # once a day: the report is slow
     except StoreError as exc:
         record_failure(ctx, shop.id, url, exc)
         return 0

@@ -13,7 +13,7 @@ import campaigns
 from bridge.db import locked, transaction
 from bridge.db.models import Shop
 from bridge.infra.context import Context
-from bridge.shops import stores
+from bridge.shops import locales, stores
 from bridge.shops.stores import make_client
 from connectors.base import StoreError
 from connectors.registry import WebhookStatus, WooClient
@@ -71,6 +71,7 @@ def register(ctx: Context, shop_id: int) -> int:
         client.register_webhooks(url, shop.secret, TOPICS)
         ours = our_webhooks(client.webhook_statuses(), url)
         refresh_store_info(ctx, shop.id, client)
+        locales.refresh(ctx, shop.id, shop.state, client.site_locale, force=True)
     except StoreError as exc:
         record_failure(ctx, shop.id, url, exc)
         if exc.transient:

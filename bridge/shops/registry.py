@@ -15,6 +15,10 @@ from bridge.db.models import Shop
 from bridge.infra.context import Signer
 from bridge.infra.crypto import Vault, hash_key, new_key
 from bridge.infra.settings import Settings
+from campaigns.locales import normalize_locale
+
+# The shop's primary locale in its JSON state (bridge.shops.locales keeps it current).
+PRIMARY_LOCALE = "primary_locale"
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,13 @@ def webhook_secrets(shop: Shop, vault: Vault, settings: Settings) -> list[str]:
     if shop.platform == "shopify":
         found += [s for s in (settings.shopify_api_secret, settings.shopify_previous_secret) if s]
     return found
+
+
+def shop_locale(shop: Shop) -> str | None:
+    """The shop's primary locale as a BCP 47 tag ("fr", "fr-FR"), None when the store never said: the
+    fallback between a customer's own locale and the merchant's setting (campaigns.locales.choose_locale)."""
+    value = (shop.state or {}).get(PRIMARY_LOCALE)
+    return normalize_locale(value) if isinstance(value, str) else None
 
 
 def new_api_key(shop: Shop) -> str:

@@ -1,5 +1,5 @@
-"""A Shopify shop's setup after install (a job): its name, currency and time zone, its webhook
-subscriptions and the web pixel that sends storefront events."""
+"""A Shopify shop's setup after install (a job): its name, currency, time zone and primary locale, its
+webhook subscriptions and the web pixel that sends storefront events."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import requests
 from bridge.db import locked, transaction
 from bridge.db.models import Shop
 from bridge.infra.context import Context
-from bridge.shops import tokens
+from bridge.shops import locales, tokens
 from connectors import registry as vendors
 from connectors.base import StoreError
 from connectors.registry import ShopifyClient
@@ -31,6 +31,7 @@ def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> 
         return []
     client = tokens.shopify_client_for(ctx, shop, http)
     info = client.shop_info()
+    locale = locales.ask(client.primary_locale, shop_id)  # needs read_locales: None without it
     hooks = subscribe(ctx, client, shop)
     pixel_settings = {"bridgeUrl": ctx.settings.public_url, "publicKey": shop.public_key}
     pixel_id = activate_pixel(client, pixel_settings)
@@ -38,7 +39,8 @@ def set_up(ctx: Context, shop_id: int, http: requests.Session | None = None) -> 
         row = locked(session, Shop, shop_id, Shop.name)  # settings are rewritten whole: no lost update
         if row is not None:
             row.name, row.currency, row.timezone = info.name or row.name, info.currency, info.timezone
-            row.state = {**(row.state or {}), "webhooks": hooks, "web_pixel_id": pixel_id}
+            state = {**(row.state or {}), "webhooks": hooks, "web_pixel_id": pixel_id}
+            row.state = locales.with_locale(state, locale, ctx.now())
     return list(hooks.get("ids") or [])
 
 

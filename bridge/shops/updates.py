@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from bridge.db import locked
 from bridge.db.models import Shop
+from bridge.shops.registry import PRIMARY_LOCALE
 from campaigns.formatting import zone_or_utc
+from campaigns.locales import normalize_locale
 from connectors import base as facts
 
 SHOP_UPDATED_AT = "shop_updated_at"
@@ -23,7 +25,8 @@ def _newer(at: datetime | None, stamp: object) -> bool:
 
 
 def apply_shop_update(session: Session, shop: Shop, fact: facts.ShopUpdated) -> None:
-    """Take the shop's name, currency and time zone from shop/update, unless an older payload."""
+    """Take the shop's name, currency, time zone and primary locale from shop/update, unless an older
+    payload."""
     row = locked(session, Shop, shop.id, Shop.name)  # settings are rewritten whole: no lost update
     if row is None or not _newer(fact.updated_at, (row.state or {}).get(SHOP_UPDATED_AT)):
         return
@@ -33,8 +36,11 @@ def apply_shop_update(session: Session, shop: Shop, fact: facts.ShopUpdated) -> 
         row.currency = fact.currency
     if fact.timezone and zone_or_utc(fact.timezone).key == fact.timezone and len(fact.timezone) <= 64:
         row.timezone = fact.timezone
-    if fact.updated_at is not None:
-        row.state = {**(row.state or {}), SHOP_UPDATED_AT: fact.updated_at.isoformat()}
+    locale = normalize_locale(fact.primary_locale)
+    kept = {PRIMARY_LOCALE: locale} if locale else {}
+    stamp = {SHOP_UPDATED_AT: fact.updated_at.isoformat()} if fact.updated_at is not None else {}
+    if kept or stamp:
+        row.state = {**(row.state or {}), **kept, **stamp}
 
 
 def record_scopes(session: Session, shop: Shop, fact: facts.ScopesGranted) -> None:

@@ -45,20 +45,22 @@ class ShopifyClient(AdminApi):
         """Relance's discount with this code, if the shop has one; the merchant's or another app's
         discount with the same code is not ours to send (create_discount then reports it)."""
         node = self._lookup(code)
-        if node is None or not _basic(node) or not made_by_relance(_title(node), code):
+        if node is None or not _ours_kind(node) or not made_by_relance(_title(node), code):
             return None
         return _ref(code, node)
 
     def create_discount(self, spec: DiscountSpec) -> DiscountRef:
-        """Create the code; a code already taken by our own earlier attempt is returned, not duplicated."""
-        payload = self.execute(gql.CREATE_DISCOUNT, gql.discount_variables(spec))["discountCodeBasicCreate"]
+        """Create the code (a basic discount, or a free-shipping one); a code already taken by our own
+        earlier attempt is returned, not duplicated."""
+        document, answer = gql.discount_document(spec)
+        payload = self.execute(document, gql.discount_variables(spec))[answer]
         try:
             _raise_user_errors(payload["userErrors"])
         except CodeTaken as taken:
             node = self._lookup(spec.code)
             if node is None:
                 raise
-            if _basic(node) and _title(node) == spec.title:
+            if _ours_kind(node) and _title(node) == spec.title:
                 return _ref(spec.code, node)
             message = f"{spec.code} belongs to another discount of the shop ({_title(node)!r})"
             raise CodeTaken(message, code=FOREIGN_CODE) from taken
@@ -126,6 +128,11 @@ class ShopifyClient(AdminApi):
                 payload = self.execute(gql.PIXEL_UPDATE, {"id": found, **variables})["webPixelUpdate"] or {}
         return payload
 
+    def primary_locale(self) -> str | None:
+        """The shop's primary locale ("fr", "en", ...), from shopLocales; needs the read_locales scope
+        (a StoreError without it)."""
+        return gql.primary_locale(self.execute(gql.SHOP_LOCALES).get("shopLocales"))
+
     def shop_info(self) -> ShopInfo:
         """Name, currency, time zone and myshopify domain of the shop."""
         shop = self.execute(gql.SHOP)["shop"]
@@ -157,9 +164,13 @@ def _raise_user_errors(errors: Sequence[Mapping[str, Any]], code: str = "") -> N
     raise StoreError(message, transient=False, code=code or first or "user_error")
 
 
-def _basic(node: Mapping[str, Any]) -> bool:
-    """A DiscountCodeBasic: the only kind of discount Relance creates."""
-    return (node.get("codeDiscount") or {}).get("__typename") == "DiscountCodeBasic"
+# The kinds of code discounts Relance creates (the merchant's buy-x-get-y or app discounts never are ours).
+OUR_KINDS = ("DiscountCodeBasic", "DiscountCodeFreeShipping")
+
+
+def _ours_kind(node: Mapping[str, Any]) -> bool:
+    """A kind of discount Relance creates: a basic one, or a free-shipping one."""
+    return (node.get("codeDiscount") or {}).get("__typename") in OUR_KINDS
 
 
 def _title(node: Mapping[str, Any]) -> str:

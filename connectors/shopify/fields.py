@@ -90,6 +90,14 @@ class Fields:
             raise self._wrong(key, "a string")
         return value.strip() or None
 
+    def soft_text(self, key: str, limit: int = 64) -> str | None:
+        """A short optional string (a locale, say): anything else, or a longer one, reads as None rather
+        than failing the whole payload."""
+        value = self._data.get(key)
+        if not isinstance(value, str) or len(value.strip()) > limit:
+            return None
+        return value.strip() or None
+
     def texts(self, key: str) -> list[str] | None:
         """A list of strings, stripped, blanks dropped; None when absent or null."""
         value = self._data.get(key)

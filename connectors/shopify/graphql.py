@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.base import DiscountSpec
+from connectors.base import DISCOUNT_KINDS, DiscountSpec
 from connectors.shopify.payloads import checkout_payload as checkout_payload
 from connectors.shopify.payloads import checkout_token_from_url as checkout_token_from_url
 from connectors.shopify.payloads import legacy_id as legacy_id
@@ -26,6 +26,16 @@ CREATE_DISCOUNT = f"""
 mutation RelanceDiscountCreate($input: DiscountCodeBasicInput!) {{
   discountCodeBasicCreate(basicCodeDiscount: $input) {{
     codeDiscountNode {{ id codeDiscount {{ ... on DiscountCodeBasic {{ title status }} }} }}
+    {USER_ERRORS}
+  }}
+}}
+"""
+
+# A free-shipping code is another kind of discount on Shopify, with its own mutation (and no customerGets).
+CREATE_FREE_SHIPPING = f"""
+mutation RelanceFreeShippingCreate($input: DiscountCodeFreeShippingInput!) {{
+  discountCodeFreeShippingCreate(freeShippingCodeDiscount: $input) {{
+    codeDiscountNode {{ id codeDiscount {{ ... on DiscountCodeFreeShipping {{ title status }} }} }}
     {USER_ERRORS}
   }}
 }}
@@ -55,7 +65,13 @@ mutation RelanceDiscountDelete($id: ID!) {{
 DEACTIVATE_DISCOUNT = f"""
 mutation RelanceDiscountDeactivate($id: ID!) {{
   discountCodeDeactivate(id: $id) {{
-    codeDiscountNode {{ id codeDiscount {{ ... on DiscountCodeBasic {{ title status }} }} }}
+    codeDiscountNode {{
+      id
+      codeDiscount {{
+        ... on DiscountCodeBasic {{ title status }}
+        ... on DiscountCodeFreeShipping {{ title status }}
+      }}
+    }}
     {USER_ERRORS}
   }}
 }}
@@ -99,6 +115,9 @@ mutation RelancePixelUpdate($id: ID!, $webPixel: WebPixelInput!) {{
 PIXEL_FIND = "query RelancePixel { webPixel { id } }"
 
 SHOP = "query RelanceShop { shop { name currencyCode ianaTimezone myshopifyDomain } }"
+# Needs the read_locales scope (or read_markets_home): kept apart from SHOP, so that an install that has not
+# granted it still reads the shop's details.
+SHOP_LOCALES = "query RelanceShopLocales { shopLocales { locale primary } }"
 
 # Needs the write_customers scope. Only SUBSCRIBED, UNSUBSCRIBED and PENDING may be set.
 UPDATE_EMAIL_CONSENT = """
@@ -113,7 +132,7 @@ mutation RelanceEmailConsent($input: CustomerEmailMarketingConsentUpdateInput!) 
 # Page sizes keep one page near 600 points, well under Shopify's 1000-point cap per query.
 PAGE_SIZE = 10
 _MONEY = "{ shopMoney { amount currencyCode } }"
-_CUSTOMER = "customer { id firstName lastName defaultEmailAddress { emailAddress marketingState } }"
+_CUSTOMER = "customer { id firstName lastName locale defaultEmailAddress { emailAddress marketingState } }"
 _LINE_ITEMS = (
     "lineItems(first: 10) { nodes { title variantTitle quantity sku variant { id } product { id }"
     " originalUnitPriceSet { shopMoney { amount } } } }"
@@ -139,7 +158,7 @@ query RelanceOrders($first: Int!, $after: String, $query: String) {{
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
     nodes {{
       id name email cartToken checkoutToken currencyCode discountCodes customerAcceptsMarketing
-      sourceName createdAt updatedAt cancelledAt
+      customerLocale sourceName createdAt updatedAt cancelledAt
       totalPriceSet {_MONEY}
       subtotalPriceSet {_MONEY}
       {_CUSTOMER}
@@ -152,6 +171,7 @@ query RelanceOrders($first: Int!, $after: String, $query: String) {{
 
 DOCUMENTS: dict[str, str] = {
     "CREATE_DISCOUNT": CREATE_DISCOUNT,
+    "CREATE_FREE_SHIPPING": CREATE_FREE_SHIPPING,
     "FIND_DISCOUNT": FIND_DISCOUNT,
     "DELETE_DISCOUNT": DELETE_DISCOUNT,
     "DEACTIVATE_DISCOUNT": DEACTIVATE_DISCOUNT,
@@ -162,6 +182,7 @@ DOCUMENTS: dict[str, str] = {
     "PIXEL_UPDATE": PIXEL_UPDATE,
     "PIXEL_FIND": PIXEL_FIND,
     "SHOP": SHOP,
+    "SHOP_LOCALES": SHOP_LOCALES,
     "UPDATE_EMAIL_CONSENT": UPDATE_EMAIL_CONSENT,
     "ABANDONED_CHECKOUTS": ABANDONED_CHECKOUTS,
     "ORDERS": ORDERS,
@@ -170,6 +191,9 @@ DOCUMENTS: dict[str, str] = {
 # A recovery code is an order discount: it should not stack with other order discounts, but it
 # should still work on carts that carry product sales or free shipping.
 COMBINES_WITH = {"orderDiscounts": False, "productDiscounts": True, "shippingDiscounts": True}
+# A free-shipping code is a shipping discount: it may go with order and product discounts, not with
+# another shipping discount.
+FREE_SHIPPING_COMBINES_WITH = {"orderDiscounts": True, "productDiscounts": True, "shippingDiscounts": False}
 
 
 def iso(moment: datetime) -> str:
@@ -183,14 +207,18 @@ def gid(kind: str, external_id: str) -> str:
     return external_id if external_id.startswith("gid://") else f"gid://shopify/{kind}/{external_id}"
 
 
-def discount_variables(spec: DiscountSpec) -> dict[str, Any]:
-    """Variables of CREATE_DISCOUNT: a single-use code, for one customer when the customer is known."""
-    if spec.kind == "percentage":
-        value: dict[str, Any] = {"percentage": float(spec.value / Decimal(100))}
-    elif spec.kind == "fixed_amount":
-        value = {"discountAmount": {"amount": str(spec.value), "appliesOnEachItem": False}}
-    else:
+def discount_document(spec: DiscountSpec) -> tuple[str, str]:
+    """The mutation that creates `spec`'s kind of code, and the field its answer comes under."""
+    if spec.kind not in DISCOUNT_KINDS:
         raise ValueError(f"unknown discount kind {spec.kind!r}")
+    if spec.kind == "free_shipping":
+        return CREATE_FREE_SHIPPING, "discountCodeFreeShippingCreate"
+    return CREATE_DISCOUNT, "discountCodeBasicCreate"
+
+
+def discount_variables(spec: DiscountSpec) -> dict[str, Any]:
+    """Variables of discount_document(spec): a single-use code, for one customer when the customer is
+    known; a guest's code is open to anyone (`all`), bounded by its one use and its expiry."""
     if spec.customer_external_id:
         context: dict[str, Any] = {"customers": {"add": [gid("Customer", spec.customer_external_id)]}}
     else:
@@ -203,14 +231,34 @@ def discount_variables(spec: DiscountSpec) -> dict[str, Any]:
         "usageLimit": 1,
         "appliesOncePerCustomer": True,
         "context": context,
-        "customerGets": {"value": value, "items": {"all": True}},
-        "combinesWith": dict(COMBINES_WITH),
     }
-    if spec.minimum_subtotal is not None:
-        data["minimumRequirement"] = {
-            "subtotal": {"greaterThanOrEqualToSubtotal": str(spec.minimum_subtotal)}
-        }
+    if spec.kind == "free_shipping":
+        data["destination"] = {"all": True}
+        data["combinesWith"] = dict(FREE_SHIPPING_COMBINES_WITH)
+    else:
+        data["customerGets"] = {"value": _value(spec), "items": {"all": True}}
+        data["combinesWith"] = dict(COMBINES_WITH)
+    minimum = spec.minimum
+    if minimum is not None:
+        data["minimumRequirement"] = {"subtotal": {"greaterThanOrEqualToSubtotal": str(minimum)}}
     return {"input": data}
+
+
+def _value(spec: DiscountSpec) -> dict[str, Any]:
+    """`customerGets.value` of a percentage or fixed-amount code."""
+    if spec.kind == "percentage":
+        return {"percentage": float(spec.value / Decimal(100))}
+    if spec.kind == "fixed_amount":
+        return {"discountAmount": {"amount": str(spec.value), "appliesOnEachItem": False}}
+    raise ValueError(f"unknown discount kind {spec.kind!r}")
+
+
+def primary_locale(shop_locales: object) -> str | None:
+    """The `locale` of the entry marked `primary` in a shopLocales answer (None when none is)."""
+    for entry in shop_locales if isinstance(shop_locales, list) else []:
+        if isinstance(entry, dict) and entry.get("primary") is True and isinstance(entry.get("locale"), str):
+            return str(entry["locale"])
+    return None
 
 
 def email_consent_variables(customer_external_id: str, subscribed: bool, at: datetime) -> dict[str, Any]:

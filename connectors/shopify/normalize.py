@@ -53,6 +53,8 @@ def _customer_seen(payload: Fields) -> CustomerSeen:
         created_at=payload.when("created_at"),
         updated_at=payload.when("updated_at"),
         redacted=redacted(payload),
+        # Customer.locale in GraphQL; the REST-shaped customers/* sample does not show it, some payloads do.
+        locale=payload.soft_text("locale"),
     )
 
 
@@ -100,7 +102,8 @@ def _cart(payload: Fields) -> list[Fact]:
 
 
 def _buyer(payload: Fields, contact_email: str | None, seen_at: datetime) -> CustomerSeen | None:
-    """The buyer of a checkout or order, when it has an e-mail or a customer id."""
+    """The buyer of a checkout or order, when it has an e-mail or a customer id; their locale is the one
+    they checked out in (`customer_locale`), else their account's."""
     customer = payload.obj("customer")
     billing = payload.obj("billing_address")
     # The account's own e-mail goes with its id (as in customers/*); the contact e-mail is for guests.
@@ -118,6 +121,7 @@ def _buyer(payload: Fields, contact_email: str | None, seen_at: datetime) -> Cus
         created_at=customer.when("created_at"),
         updated_at=seen_at,
         redacted=redacted(customer),
+        locale=payload.soft_text("customer_locale") or customer.soft_text("locale"),
     )
 
 
@@ -142,6 +146,7 @@ def _checkout(payload: Fields) -> list[Fact]:
         source=traffic_source(payload),
         accepts_marketing=payload.flag("buyer_accepts_marketing"),
         completed=payload.when("completed_at") is not None,
+        locale=payload.soft_text("customer_locale"),
     )
     seen = _buyer(payload, email, updated_at)
     if seen is None:
@@ -168,6 +173,7 @@ def _order(payload: Fields) -> list[Fact]:
         created_at=created_at,
         source=traffic_source(payload),
         discounts=discount_amounts(payload),
+        locale=payload.soft_text("customer_locale"),
     )
     seen = _buyer(payload, email, payload.when("updated_at") or created_at)
     if seen is None:
@@ -191,6 +197,7 @@ def _shop_updated(payload: Fields) -> list[Fact]:
             currency=currency.upper() if currency else None,
             timezone=payload.text("iana_timezone"),
             updated_at=payload.when("updated_at"),
+            primary_locale=payload.soft_text("primary_locale"),
         )
     ]
 

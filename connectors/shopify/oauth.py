@@ -29,7 +29,8 @@ ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
 OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"  # noqa: S105
 # What Relance asks the merchant for; shopify.app.toml's [access_scopes] must say the same (a test checks).
 # read_orders covers carts/*, checkouts/*, orders/* and abandonedCheckouts; write_customers writes marketing
-# consent back (customerEmailMarketingConsentUpdate); write_pixels and read_customer_events run the pixel.
+# consent back (customerEmailMarketingConsentUpdate); write_pixels and read_customer_events run the pixel;
+# read_locales reads the shop's primary locale (shopLocales), the language messages fall back to.
 SCOPES = (
     "read_customers",
     "write_customers",
@@ -37,6 +38,7 @@ SCOPES = (
     "write_discounts",
     "write_pixels",
     "read_customer_events",
+    "read_locales",
 )
 LEEWAY = 10  # seconds of clock skew allowed on session tokens, as both Shopify libraries do
 TIMEOUT = (5.0, 20.0)

@@ -31,6 +31,7 @@ def _customer(node: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "first_name": node.get("firstName"),
         "last_name": node.get("lastName"),
         "email_marketing_consent": {"state": state.lower()} if state else None,
+        "locale": node.get("locale"),
     }
 
 
@@ -98,6 +99,7 @@ def order_payload(node: Mapping[str, Any]) -> dict[str, Any]:
         "cart_token": node.get("cartToken"),
         "checkout_token": node.get("checkoutToken"),
         "buyer_accepts_marketing": node.get("customerAcceptsMarketing"),
+        "customer_locale": node.get("customerLocale"),
         "source_name": node.get("sourceName"),
         "cancelled_at": node.get("cancelledAt"),
     }

@@ -26,7 +26,9 @@ from connectors.woocommerce.rest import USER_AGENT as USER_AGENT
 from connectors.woocommerce.rest import Params as Params
 from connectors.woocommerce.rest import RestApi, json_object, json_objects
 
-DISCOUNT_TYPES = {"percentage": "percent", "fixed_amount": "fixed_cart"}
+# A free-shipping coupon is a fixed-cart coupon worth nothing that grants free shipping (the store's
+# "Free shipping" method must accept "a valid free shipping coupon" for it to show at checkout).
+DISCOUNT_TYPES = {"percentage": "percent", "fixed_amount": "fixed_cart", "free_shipping": "fixed_cart"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,16 @@ class WooClient(RestApi):
             currency=str(setting.get("value") or "").strip().upper(),
         )
 
+    def site_locale(self) -> str | None:
+        """The site's language as WordPress has it (get_locale(): "fr_FR"), from the system status report's
+        `environment.language`; needs keys of a user who may manage WooCommerce. None when not given."""
+        status = json_object(self.send("GET", "system_status", params={"_fields": "environment"}))
+        environment = status.get("environment")
+        language = environment.get("language") if isinstance(environment, Mapping) else None
+        if not isinstance(language, str):
+            return None
+        return language.strip()[:35] or None
+
     def check_credentials(self) -> None:
         """One authenticated call; raises StoreError(code="unauthorized") when the keys are refused."""
         self.send("GET", "webhooks", params={"per_page": "1"})
@@ -157,12 +169,14 @@ def coupon_body(spec: DiscountSpec) -> dict[str, Any]:
     """The POST /coupons body of a single-use, expiring, individually used code."""
     if spec.kind not in DISCOUNT_TYPES:
         raise ValueError(f"unknown discount kind {spec.kind!r}")
-    if spec.value <= 0:
+    free_shipping = spec.kind == "free_shipping"
+    if not free_shipping and spec.value <= 0:
         raise ValueError("a discount must be worth something")
     body: dict[str, Any] = {
         "code": spec.code.strip().lower(),
         "discount_type": DISCOUNT_TYPES[spec.kind],
-        "amount": format(spec.value, "f"),
+        "amount": "0" if free_shipping else format(spec.value, "f"),
+        "free_shipping": free_shipping,
         "description": spec.title,
         # WC_Coupon has no setter for `date_expires_gmt`: WooCommerce drops it without a word and the
         # code never expires. `date_expires` with an explicit offset is stored as that instant
@@ -174,8 +188,8 @@ def coupon_body(spec: DiscountSpec) -> dict[str, Any]:
     }
     if spec.email:
         body["email_restrictions"] = [spec.email.strip().lower()]
-    if spec.minimum_subtotal is not None:
-        body["minimum_amount"] = format(spec.minimum_subtotal, "f")
+    if spec.minimum is not None:
+        body["minimum_amount"] = format(spec.minimum, "f")
     return body
 
 

@@ -32,6 +32,10 @@ CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 # link that restores that cart (its `?relance_restore=<token>` on the store's cart page).
 CART_META_KEY = "_relance_cart_token"
 RESTORE_META_KEY = "_relance_recovery_url"
+# The shopper's language on the order: the companion plugin's (the WordPress locale the shopper checked out
+# in), else WPML's (WooCommerce Multilingual keeps the order's language code in `wpml_language`). Core
+# WooCommerce records none, and Polylang keeps it in a taxonomy the REST order does not show.
+LOCALE_META_KEYS = ("_relance_locale", "wpml_language")
 _ATTRIBUTION = {  # WooCommerce order attribution (core since 8.5) -> CartSnapshot/OrderPlaced source
     "_wc_order_attribution_source_type": "source_type",
     "_wc_order_attribution_referrer": "referrer",
@@ -90,6 +94,16 @@ def cart_token(payload: Mapping[str, Any], order_id: str) -> str:
     return f"wc-order:{order_id}"
 
 
+def order_locale(payload: Mapping[str, Any]) -> str | None:
+    """The shopper's language the order carries in its meta (LOCALE_META_KEYS, in that order), as given."""
+    found: dict[str, str] = {}
+    for entry in _meta(payload):
+        key, value = entry.get("key"), entry.get("value")
+        if key in LOCALE_META_KEYS and isinstance(value, str) and 0 < len(value.strip()) <= 35:
+            found.setdefault(key, value.strip())
+    return next((found[key] for key in LOCALE_META_KEYS if key in found), None)
+
+
 def _restore_link(payload: Mapping[str, Any]) -> str | None:
     """The companion plugin's cart-restore link, else None: the bridge then sends shoppers to the cart page.
 
@@ -120,6 +134,7 @@ def _checkout(order_id: str, payload: Mapping[str, Any]) -> list[Fact]:
         recovery_url=_restore_link(payload),
         updated_at=modified,
         source=_source(payload),
+        locale=buyer.locale,
     )
     started = Activity("checkout_started", created, f"order:{order_id}", buyer.external_id, buyer.email)
     return [buyer, snapshot, started]
@@ -141,6 +156,7 @@ def _placed(order_id: str, payload: Mapping[str, Any]) -> list[Fact]:
         created_at=created,
         source=_source(payload),
         discounts=_coupon_discounts(payload),
+        locale=order_locale(payload),
     )
     placed = Activity("order_placed", created, f"order:{order_id}", external_id, email)
     return [*([buyer] if buyer else []), order, placed]
@@ -159,6 +175,7 @@ def _buyer(payload: Mapping[str, Any], updated_at: datetime) -> CustomerSeen | N
         last_name=_text(billing, "last_name"),
         country=_text(billing, "country"),
         updated_at=updated_at,
+        locale=order_locale(payload),
     )
 
 

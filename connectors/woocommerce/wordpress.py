@@ -93,7 +93,9 @@ class WordPressEvents:
         found: list[Fact] = []
         if cart.email:
             # No time on purpose: this fact must not make the store's own profile look older.
-            found.append(CustomerSeen(external_id=cart.customer_external_id, email=cart.email))
+            found.append(
+                CustomerSeen(external_id=cart.customer_external_id, email=cart.email, locale=cart.locale)
+            )
         found.append(cart)
         who = (cart.customer_external_id, cart.email)
         if event == "cart.updated" and cart.items:
@@ -124,6 +126,7 @@ def cart_snapshot(payload: Mapping[str, Any], *, emptied: bool = False) -> CartS
         recovery_url=recovery_link(payload.get("recovery_url")),
         updated_at=updated_at,
         accepts_marketing=True if payload.get("marketing_consent") is True else None,
+        locale=_locale(payload.get("locale")),
     )
 
 
@@ -183,6 +186,13 @@ def _email(value: object) -> str | None:
     if not isinstance(value, str) or "@" not in value or len(value) > 320:
         return None
     return value.strip() or None
+
+
+def _locale(value: object) -> str | None:
+    """The shopper's WordPress locale ("fr_FR", or WPML's "fr"); anything else reads as unknown."""
+    if isinstance(value, str) and 0 < len(value.strip()) <= 35:
+        return value.strip()
+    return None
 
 
 def _currency(value: object) -> str | None:

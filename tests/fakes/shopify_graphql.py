@@ -13,6 +13,7 @@ import json
 import os
 import re
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,7 @@ def _consent_error(field: list[str], code: str, message: str) -> dict[str, Any]:
 
 
 # Fields Shopify refuses (ACCESS_DENIED) unless the token was granted this scope.
-REQUIRED_SCOPES = {"customerEmailMarketingConsentUpdate": "write_customers"}
+REQUIRED_SCOPES = {"customerEmailMarketingConsentUpdate": "write_customers", "shopLocales": "read_locales"}
 
 
 class FakeAdminData:
@@ -121,12 +122,21 @@ class FakeAdminData:
         self.orders: list[dict[str, Any]] = []  # GraphQL-shaped Order nodes
         self.customers: dict[str, dict[str, Any]] = {}  # gid -> GraphQL-shaped Customer node
         self.consent_updates: list[dict[str, Any]] = []  # each accepted emailMarketingConsent input
+        # The shop's languages (ShopLocale); Shopify always has exactly one primary locale.
+        self.locales: list[dict[str, Any]] = [
+            {"locale": "fr", "name": "French", "primary": True, "published": True},
+            {"locale": "en", "name": "English", "primary": False, "published": True},
+        ]
         self._ids = itertools.count(1001)
 
     def root(self) -> dict[str, Any]:
         """Root value for graphql-core: each field our documents use, as a resolver."""
         return {
             "discountCodeBasicCreate": self._create_discount,
+            "discountCodeFreeShippingCreate": self._create_free_shipping,
+            "shopLocales": lambda _info, published=False: [
+                entry for entry in self.locales if entry["published"] or not published
+            ],
             "codeDiscountNodeByCode": lambda _info, code: self.discounts.get(code.lower()),
             "discountCodeDelete": self._delete_discount,
             "discountCodeDeactivate": self._deactivate_discount,
@@ -137,13 +147,27 @@ class FakeAdminData:
             "webhookSubscriptionDelete": self._delete_webhook,
             "shop": self.shop,
             "abandonedCheckouts": lambda _info, first=None, after=None, query=None, **_: _page(
-                self.checkouts, first, after, query
+                self._with_locales(self.checkouts), first, after, query
             ),
             "orders": lambda _info, first=None, after=None, query=None, **_: _page(
-                self.orders, first, after, query
+                self._with_locales(self.orders), first, after, query
             ),
             "customerEmailMarketingConsentUpdate": self._update_email_consent,
         }
+
+    def primary_locale(self) -> str:
+        """The shop's primary locale (what a customer who never chose one has as Customer.locale)."""
+        return str(next(entry["locale"] for entry in self.locales if entry["primary"]))
+
+    def _with_locales(self, nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """As Shopify: Customer.locale is never null; a customer who never chose one has the shop's."""
+        shown = []
+        for node in nodes:
+            customer = node.get("customer")
+            if customer and not customer.get("locale"):
+                node = {**node, "customer": {**customer, "locale": self.primary_locale()}}
+            shown.append(node)
+        return shown
 
     def _update_email_consent(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
         """As Shopify: only SUBSCRIBED, UNSUBSCRIBED and PENDING can be set, on a customer with an email."""
@@ -178,10 +202,37 @@ class FakeAdminData:
         self.discounts[data["code"].lower()] = node
         return {"codeDiscountNode": node, "userErrors": []}
 
-    def _discount_errors(self, data: dict[str, Any]) -> list[dict[str, Any]]:
-        field = ["basicCodeDiscount"]
-        required = ("code", "title", "startsAt", "customerGets", "context")
+    def _create_free_shipping(self, _info: Any, freeShippingCodeDiscount: dict[str, Any]) -> dict[str, Any]:
+        data = freeShippingCodeDiscount
+        errors = self._discount_errors(
+            data, "freeShippingCodeDiscount", ("code", "title", "startsAt", "context")
+        )
+        if errors:
+            return {"codeDiscountNode": None, "userErrors": errors}
+        node = {
+            "id": f"gid://shopify/DiscountCodeNode/{next(self._ids)}",
+            "code": data["code"],
+            "input": data,
+            "codeDiscount": {
+                "__typename": "DiscountCodeFreeShipping",
+                "title": data["title"],
+                "status": "ACTIVE",
+            },
+        }
+        self.discounts[data["code"].lower()] = node
+        return {"codeDiscountNode": node, "userErrors": []}
+
+    def _discount_errors(
+        self,
+        data: dict[str, Any],
+        argument: str = "basicCodeDiscount",
+        required: tuple[str, ...] = ("code", "title", "startsAt", "customerGets", "context"),
+    ) -> list[dict[str, Any]]:
+        field = [argument]
         errors = [_error([*field, k], "BLANK", f"{k} can't be blank") for k in required if not data.get(k)]
+        if data.get("customerSelection") is not None and data.get("context") is not None:
+            message = "Only one of context or customerSelection can be provided."
+            errors.append(_error([*field, "customerSelection"], "INVALID", message))
         if errors:
             return errors
         if data["code"].lower() in self.discounts:
@@ -190,11 +241,17 @@ class FakeAdminData:
             )
         if len(data["context"]) != 1:
             errors.append(_error([*field, "context"], "INVALID", "Specify exactly one context."))
-        percentage = (data["customerGets"].get("value") or {}).get("percentage")
+        percentage = ((data.get("customerGets") or {}).get("value") or {}).get("percentage")
         if percentage is not None and not 0 <= percentage <= 1:
             errors.append(_error([*field, "customerGets"], "VALUE_OUTSIDE_RANGE", "Percentage is 0..1."))
         if data.get("endsAt") and data["endsAt"] <= data["startsAt"]:
             errors.append(_error([*field, "endsAt"], "END_DATE_BEFORE_START_DATE", "Ends before it starts."))
+        subtotal = ((data.get("minimumRequirement") or {}).get("subtotal") or {}).get(
+            "greaterThanOrEqualToSubtotal"
+        )
+        if subtotal is not None and Decimal(str(subtotal)) <= 0:
+            path = [*field, "minimumRequirement", "subtotal", "greaterThanOrEqualToSubtotal"]
+            errors.append(_error(path, "GREATER_THAN", "Minimum subtotal must be greater than 0"))
         return errors
 
     def _by_id(self, gid: str) -> dict[str, Any] | None:

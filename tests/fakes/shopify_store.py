@@ -76,7 +76,7 @@ class FakeShopify:
         shop: str = "relance-test.myshopify.com",
         api_key: str = "test-api-key",
         api_secret: str = "shpss_" + "fa4e" * 8,  # 38 bytes like a real secret (PyJWT warns under 32)
-        scopes: str = "read_customers,write_customers,read_orders,write_discounts",
+        scopes: str = "read_customers,write_customers,read_orders,write_discounts,read_locales",
     ) -> None:
         self.shop, self.api_key, self.api_secret, self.scopes = shop, api_key, api_secret, scopes
         self.bucket_size, self.restore_rate, self._clock = float(bucket_size), float(restore_rate), clock

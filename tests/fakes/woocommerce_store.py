@@ -121,11 +121,13 @@ class FakeWooStore:
         name: str = "Fake Store",
         timezone_string: str = "UTC",
         currency: str = "USD",
+        language: str = "fr_FR",
     ) -> None:
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         # WordPress's General Settings: an empty timezone_string means a manual "UTC+2"-style offset.
         self.name, self.timezone_string, self.gmt_offset = name, timezone_string, 0.0
         self.currency = currency
+        self.language = language  # WordPress's site language, get_locale() ("en_US" on a fresh install)
         self.coupons: dict[int, dict[str, Any]] = {}
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: list[dict[str, Any]] = []
@@ -368,7 +370,13 @@ class FakeWooStore:
         )
 
     def _system_status(self, _request: Request, _body: Any) -> Response:
-        environment = {"home_url": self.url, "site_url": self.url, "version": "9.9.0", "wp_version": "6.8"}
+        environment = {
+            "home_url": self.url,
+            "site_url": self.url,
+            "version": "9.9.0",
+            "wp_version": "6.8",
+            "language": self.language,
+        }
         return _json(
             {"environment": environment, "settings": {"currency": self.currency, "api_enabled": True}}
         )

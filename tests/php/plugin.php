@@ -105,6 +105,27 @@ check( 'plugin.deactivated' === $farewell['event'] && is_int( $farewell['ts'] ),
 check( 'https://relance.example.com/webhooks/wordpress/s_shop' === WP::$posts[0][0], 'to the signed endpoint' );
 check( Relance_Core::sign( WP::$posts[0][1]['body'], 'secret', (int) WP::$posts[0][1]['headers']['X-Relance-Timestamp'] ) === WP::$posts[0][1]['headers']['X-Relance-Signature'], 'signed' );
 
+// The shopper's language: WPML's, else Polylang's, else WordPress's.
+WP::reset();
+WP::$locale = 'fr_FR';
+check( 'fr_FR' === Relance_Cart::shopper_locale(), 'WordPress\'s locale without a language plugin' );
+WP::$filters['wpml_current_language'] = 'nl';
+check( 'nl' === Relance_Cart::shopper_locale(), 'WPML\'s current language first' );
+WP::$filters['wpml_current_language'] = null;
+if ( ! function_exists( 'pll_current_language' ) ) {
+	/**
+	 * Polylang's current language, as a locale when asked for one.
+	 *
+	 * @param string $field The field wanted.
+	 * @return string
+	 */
+	function pll_current_language( $field = 'slug' ) {
+		return 'locale' === $field ? 'de_DE' : 'de';
+	}
+}
+check( 'de_DE' === Relance_Cart::shopper_locale(), 'then Polylang\'s locale' );
+WP::reset();
+
 // A recovery link opened in a fresh browser applies a code restricted to the shopper's email.
 WP::reset();
 $token                         = str_repeat( 'b', 32 );

@@ -111,6 +111,16 @@ check( ! Relance_Core::is_valid_token( 'ABCDEF' ) && ! Relance_Core::is_valid_to
 check( 32 === strlen( Relance_Core::session_key( 't_1', 'salt' ) ) && Relance_Core::session_key( 't_1', 'salt' ) !== Relance_Core::session_key( 't_1', 'pepper' ), 'session keys are salted digests' );
 check( null === Relance_Core::clean_email( 'x' ) && null === Relance_Core::clean_email( array() ) && 'a@b.co' === Relance_Core::clean_email( ' a@b.co ' ), 'emails' );
 
+// The shopper's locale.
+check( 'fr_FR' === Relance_Core::clean_locale( ' fr_FR ' ) && 'pt-BR' === Relance_Core::clean_locale( 'pt-BR' ) && 'de_DE_formal' === Relance_Core::clean_locale( 'de_DE_formal' ), 'locales kept' );
+check( null === Relance_Core::clean_locale( '' ) && null === Relance_Core::clean_locale( 'fr FR' ) && null === Relance_Core::clean_locale( array( 'fr' ) ) && null === Relance_Core::clean_locale( '<b>' ), 'non-locales dropped' );
+check( 'fr' === Relance_Core::pick_locale( 'fr', 'de_DE', 'en_US' ) && 'de_DE' === Relance_Core::pick_locale( null, 'de_DE', 'en_US' ) && 'en_US' === Relance_Core::pick_locale( '', false, 'en_US' ), 'WPML, then Polylang, then WordPress' );
+check( null === Relance_Core::pick_locale( null, null, '' ), 'no locale at all' );
+$with_locale = Relance_Core::build_payload( 'cart.updated', $cart, 1, array( 'locale' => 'fr_FR' ) );
+check( 'fr_FR' === $with_locale['locale'], 'the locale travels with the cart event' );
+$bad_locale = Relance_Core::build_payload( 'cart.updated', $cart, 1, array( 'locale' => 'no such thing' ) );
+check( ! isset( $bad_locale['locale'] ), 'an unusable locale is left out' );
+
 // Retries of deliveries.
 check( Relance_Core::retryable( 0 ) && Relance_Core::retryable( 503 ) && Relance_Core::retryable( 429 ) && Relance_Core::retryable( 408 ), 'no answer, server errors and throttling are retried' );
 check( ! Relance_Core::retryable( 401 ) && ! Relance_Core::retryable( 400 ) && ! Relance_Core::retryable( 200 ), 'refusals and successes are not' );

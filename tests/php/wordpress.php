@@ -28,6 +28,10 @@ final class WP {
 	public static $scheduled = array();
 	/** @var array Log lines. */
 	public static $logs = array();
+	/** @var array Values filters give back, by hook (a filter without an entry returns its input). */
+	public static $filters = array();
+	/** @var string The locale of the request (determine_locale()). */
+	public static $locale = 'en_US';
 
 	/** Forget everything. */
 	public static function reset() {
@@ -36,6 +40,8 @@ final class WP {
 		self::$posts      = array();
 		self::$scheduled  = array();
 		self::$logs       = array();
+		self::$filters    = array();
+		self::$locale     = 'en_US';
 	}
 }
 
@@ -84,7 +90,10 @@ function as_schedule_single_action( $timestamp, $hook, $args, $group ) {
 	WP::$scheduled[] = array( $timestamp, $hook, $args, $group );
 }
 function apply_filters( $hook, $value ) {
-	return $value;
+	return array_key_exists( $hook, WP::$filters ) ? WP::$filters[ $hook ] : $value;
+}
+function determine_locale() {
+	return WP::$locale;
 }
 /** A logger recording lines. */
 final class Fake_Logger {

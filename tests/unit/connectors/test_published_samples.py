@@ -196,7 +196,7 @@ def test_orders(topic: str, name: str) -> None:
     assert order.discounts == {}
     assert (order.customer_external_id, order.created_at) == ("115310627314723954", NEW_YEAR)
     assert seen == CustomerSeen(
-        "115310627314723954", "john@example.com", "John", "Smith", "CA", True, None, NEW_YEAR
+        "115310627314723954", "john@example.com", "John", "Smith", "CA", True, None, NEW_YEAR, locale="en"
     )
     assert placed == Activity(
         "order_placed", NEW_YEAR, "order:820982911946154508", "115310627314723954", "john@example.com"
@@ -217,6 +217,7 @@ def test_the_draft_order_capture_with_a_discount_code() -> None:
         created_at=datetime(2025, 1, 23, 6, 59, 37, tzinfo=UTC),
         source={"source_name": "shopify_draft_order"},
         discounts={"ALAN TEST 0123B": Decimal("20.00")},  # the manual 5.00 has no code: not counted
+        locale="en",
     )
     assert isinstance(seen, CustomerSeen)
     assert (seen.accepts_marketing, seen.country, seen.last_name) == (False, "HK", None)

@@ -61,6 +61,23 @@ def test_the_demo_client_keeps_codes_in_the_given_mapping() -> None:
     assert list(codes) == ["BACK-1"] and registry.demo_client(codes).find_discount("back-1") == ref
 
 
+def test_the_demo_client_keeps_a_free_shipping_code_and_its_minimum() -> None:
+    codes: dict[str, str] = {}
+    spec = DiscountSpec(
+        "ship-1",
+        "Relance step SHIP-1",
+        "free_shipping",
+        Decimal(0),
+        None,
+        NOW,
+        NOW,
+        minimum_subtotal=Decimal(40),
+    )
+    registry.demo_client(codes).create_discount(spec)
+    kept = json.loads(codes["SHIP-1"])
+    assert (kept["kind"], kept["minimum_subtotal"]) == ("free_shipping", "40")
+
+
 @responses.activate
 def test_the_shopify_client_asks_the_provider_for_its_token() -> None:
     endpoint = "http://mock.test/admin/api/2026-07/graphql.json"

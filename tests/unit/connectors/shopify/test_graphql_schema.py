@@ -110,7 +110,66 @@ def test_fixed_amount_without_customer_is_open_to_anyone_once() -> None:
 
 def test_unknown_discount_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown discount kind"):
-        gql.discount_variables(_spec(kind="free_shipping"))
+        gql.discount_variables(_spec(kind="buy_one_get_one"))
+    with pytest.raises(ValueError, match="unknown discount kind"):
+        gql.discount_document(_spec(kind="buy_one_get_one"))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        _spec(kind="free_shipping", customer_external_id="7261"),
+        _spec(kind="free_shipping"),
+        _spec(kind="free_shipping", value=Decimal(0), minimum_subtotal=Decimal("40.00")),
+        _spec(kind="percentage", minimum_subtotal=Decimal("30"), customer_external_id="7261"),
+    ],
+    ids=["free-customer", "free-guest", "free-minimum", "pct-minimum"],
+)
+def test_each_kind_coerces_to_the_input_of_its_own_mutation(spec: DiscountSpec) -> None:
+    document, answer = gql.discount_document(spec)
+    variables = gql.discount_variables(spec)
+    assert isinstance(_coerce(document, variables), dict)
+    assert answer in document
+    assert len(variables["input"]["context"]) == 1  # DiscountContextInput is @oneOf
+
+
+def test_a_free_shipping_code_has_no_customer_gets_and_ships_everywhere() -> None:
+    spec = _spec(kind="free_shipping", customer_external_id="7261", minimum_subtotal=Decimal("40.00"))
+    document, answer = gql.discount_document(spec)
+    data = gql.discount_variables(spec)["input"]
+    assert (document, answer) == (gql.CREATE_FREE_SHIPPING, "discountCodeFreeShippingCreate")
+    assert "customerGets" not in data and "customerSelection" not in data
+    assert data["destination"] == {"all": True}
+    assert data["context"] == {"customers": {"add": ["gid://shopify/Customer/7261"]}}
+    assert data["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal": "40.00"}}
+    assert data["combinesWith"]["shippingDiscounts"] is False
+    assert data["usageLimit"] == 1
+
+
+def test_a_guest_code_is_open_to_all_but_single_use_and_short_lived() -> None:
+    data = gql.discount_variables(_spec(kind="free_shipping"))["input"]
+    assert data["context"] == {"all": "ALL"}
+    assert data["usageLimit"] == 1 and data["endsAt"] == "2026-11-26T10:00:00Z"
+
+
+def test_a_zero_minimum_is_no_minimum() -> None:
+    data = gql.discount_variables(_spec(minimum_subtotal=Decimal(0)))["input"]
+    assert "minimumRequirement" not in data
+
+
+def test_the_deprecated_customer_selection_is_not_sent() -> None:
+    # 2026-10 deprecates customerSelection on both inputs in favour of `context`.
+    for kind in ("percentage", "free_shipping"):
+        assert "customerSelection" not in gql.discount_variables(_spec(kind=kind))["input"]
+    fields = admin_schema().get_type("DiscountCodeFreeShippingInput").fields  # type: ignore[union-attr]
+    assert fields["customerSelection"].deprecation_reason and not fields["context"].deprecation_reason
+
+
+def test_primary_locale_is_the_entry_marked_primary() -> None:
+    answer = [{"locale": "en", "primary": False}, {"locale": "fr", "primary": True}]
+    assert gql.primary_locale(answer) == "fr"
+    assert gql.primary_locale([{"locale": "en", "primary": False}]) is None
+    assert gql.primary_locale(None) is None
 
 
 def test_wrongly_typed_variables_are_caught() -> None:
@@ -128,6 +187,7 @@ def test_wrongly_typed_variables_are_caught() -> None:
         (gql.LIST_WEBHOOKS, {"after": None}),
         (gql.DELETE_WEBHOOK, {"id": "gid://shopify/WebhookSubscription/1"}),
         (gql.SHOP, {}),
+        (gql.SHOP_LOCALES, {}),
         (gql.PIXEL_CREATE, {"webPixel": {"settings": '{"bridgeUrl": "https://relance.test"}'}}),
         (gql.PIXEL_UPDATE, {"id": "gid://shopify/WebPixel/1", "webPixel": {"settings": "{}"}}),
         (gql.PIXEL_FIND, {}),

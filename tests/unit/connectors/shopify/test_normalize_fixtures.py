@@ -263,8 +263,17 @@ def test_orders(topic: str, name: str) -> None:
     assert order.discounts == {}
     assert (order.customer_external_id, order.created_at) == ("5281746093317720461", MOMENT)
     assert seen == CustomerSeen(
-        "5281746093317720461", "kwame.asante@example.net", "Kwame", "Asante", "GB", True, None, MOMENT
+        "5281746093317720461",
+        "kwame.asante@example.net",
+        "Kwame",
+        "Asante",
+        "GB",
+        True,
+        None,
+        MOMENT,
+        locale="en-GB",  # the order's customer_locale, as Shopify gives it
     )
+    assert order.locale == "en-GB"
     assert placed == Activity(
         "order_placed", MOMENT, f"order:{ORDER}", "5281746093317720461", "kwame.asante@example.net"
     )
@@ -284,6 +293,7 @@ def test_a_storefront_order_with_a_discount_code() -> None:
         created_at=datetime(2024, 11, 18, 1, 25, 10, tzinfo=UTC),
         source={"landing_page": "/products/ash-glaze-serving-bowl", "source_name": "web"},
         discounts={"FERN-7QX2M4": Decimal("15.00")},  # the automatic 5.00 has no code: not counted
+        locale="en-GB",
     )
     assert isinstance(seen, CustomerSeen)
     assert (seen.accepts_marketing, seen.country, seen.last_name) == (False, "NZ", None)

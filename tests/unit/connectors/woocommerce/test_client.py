@@ -84,6 +84,7 @@ def test_a_coupon_is_created_with_woocommerce_fields(http: responses.RequestsMoc
         "usage_limit_per_user": 1,
         "email_restrictions": ["jane@example.com"],
         "minimum_amount": "50.00",
+        "free_shipping": False,
     }
     request = http.calls[0].request
     assert request.headers["Authorization"].startswith("Basic ")  # https: Basic auth, keys not in the URL
@@ -99,7 +100,10 @@ def test_a_fixed_amount_without_email_or_minimum(http: responses.RequestsMock, c
     assert "email_restrictions" not in body and "minimum_amount" not in body
 
 
-@pytest.mark.parametrize(("kind", "value"), [("free_shipping", Decimal(1)), ("percentage", Decimal(0))])
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("buy_one_get_one", Decimal(1)), ("percentage", Decimal(0)), ("fixed_amount", Decimal(-1))],
+)
 def test_impossible_discounts_are_refused_before_any_call(
     http: responses.RequestsMock, client: WooClient, kind: str, value: Decimal
 ) -> None:

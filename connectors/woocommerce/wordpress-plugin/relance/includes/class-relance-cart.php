@@ -242,8 +242,22 @@ final class Relance_Cart {
 			'order_id'          => (int) $session->get( 'store_api_draft_order', 0 ),
 			'email'             => $session->get( self::EMAIL_KEY ),
 			'marketing_consent' => true === $session->get( self::CONSENT_KEY ),
+			'locale'            => self::shopper_locale(),
 		);
 		return Relance_Core::build_payload( $event, $cart, time(), $optional );
+	}
+
+	/**
+	 * The language the shopper is browsing in: WPML's or Polylang's current language when either runs,
+	 * else WordPress's locale for this request.
+	 *
+	 * @return string|null
+	 */
+	public static function shopper_locale() {
+		$wpml      = apply_filters( 'wpml_current_language', null );
+		$polylang  = function_exists( 'pll_current_language' ) ? pll_current_language( 'locale' ) : null;
+		$wordpress = function_exists( 'determine_locale' ) ? determine_locale() : ( function_exists( 'get_locale' ) ? get_locale() : null );
+		return Relance_Core::pick_locale( $wpml, $polylang, $wordpress );
 	}
 
 	/**
@@ -294,6 +308,10 @@ final class Relance_Cart {
 				$token = self::token();
 				$order->update_meta_data( Relance_Core::ORDER_META, $token );
 				$order->update_meta_data( Relance_Core::ORDER_URL_META, Relance_Core::recovery_url( wc_get_cart_url(), $token ) );
+				$locale = self::shopper_locale();
+				if ( null !== $locale ) {
+					$order->update_meta_data( Relance_Core::ORDER_LOCALE, $locale );
+				}
 				if ( ! WC()->cart->is_empty() ) {
 					self::remember( $token );
 				}

@@ -21,6 +21,7 @@ final class Relance_Core {
 	const SIGNATURE_HEADER = 'X-Relance-Signature';
 	const ORDER_META       = '_relance_cart_token';
 	const ORDER_URL_META   = '_relance_recovery_url';
+	const ORDER_LOCALE     = '_relance_locale';
 	const RESTORE_PARAM    = 'relance_restore';
 	const COUPON_PARAM     = 'coupon';
 	const EVENTS           = array( 'cart.updated', 'checkout.email', 'cart.emptied' );
@@ -31,7 +32,7 @@ final class Relance_Core {
 	 * @param string $event        cart.updated, checkout.email or cart.emptied.
 	 * @param array  $cart         cart_token, session_key, items (raw lines), subtotal, currency, recovery_url, decimals.
 	 * @param int    $ts           Unix time the cart was read.
-	 * @param array  $optional     email, customer_id, order_id (block draft order), marketing_consent.
+	 * @param array  $optional     email, customer_id, order_id (block draft order), marketing_consent, locale.
 	 * @return array
 	 * @throws InvalidArgumentException For an unknown event or a malformed token.
 	 */
@@ -66,7 +67,44 @@ final class Relance_Core {
 		if ( null !== $email && ! empty( $optional['marketing_consent'] ) ) {
 			$payload['marketing_consent'] = true;
 		}
+		$locale = self::clean_locale( isset( $optional['locale'] ) ? $optional['locale'] : null );
+		if ( null !== $locale ) {
+			$payload['locale'] = $locale;
+		}
 		return $payload;
+	}
+
+	/**
+	 * The shopper's language: WPML's current language code ("fr"), else Polylang's current locale
+	 * ("fr_FR"), else WordPress's ("fr_FR"); null when none is usable.
+	 *
+	 * @param mixed $wpml      What the wpml_current_language filter gave (null without WPML).
+	 * @param mixed $polylang  What pll_current_language( 'locale' ) gave (null without Polylang).
+	 * @param mixed $wordpress What determine_locale() (or get_locale()) gave.
+	 * @return string|null
+	 */
+	public static function pick_locale( $wpml, $polylang, $wordpress ) {
+		foreach ( array( $wpml, $polylang, $wordpress ) as $candidate ) {
+			$locale = self::clean_locale( $candidate );
+			if ( null !== $locale ) {
+				return $locale;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * A language tag or WordPress locale ("fr", "fr_FR", "pt-BR", "de_DE_formal"), or null.
+	 *
+	 * @param mixed $locale The value.
+	 * @return string|null
+	 */
+	public static function clean_locale( $locale ) {
+		$locale = is_string( $locale ) ? trim( $locale ) : '';
+		if ( 1 !== preg_match( '/^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,3}$/', $locale ) || strlen( $locale ) > 35 ) {
+			return null;
+		}
+		return $locale;
 	}
 
 	/**
