@@ -92,12 +92,6 @@ class StepOfferSchema(Schema):
     @validates_schema
     def _check_value(self, data: dict[str, Any], **kwargs: Any) -> None:
         kind, value = data.get("kind"), data.get("value", Decimal(0))
-        if kind == "free_shipping":  # neither store connector can create such a code (yet)
-            raise ValidationError(
-                "Free-shipping codes cannot be created on the stores yet: use 'percentage' or "
-                "'fixed_amount'.",
-                "kind",
-            )
         if kind == "percentage" and not 1 <= value <= 100:
             raise ValidationError("A percentage discount must be between 1 and 100.", "value")
         if kind == "fixed_amount" and value <= 0:

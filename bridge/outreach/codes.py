@@ -4,6 +4,7 @@ whose creation job was lost are queued again."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -31,12 +32,13 @@ def spec_of(offer: Offer, lead: Lead | None, shop: Shop) -> DiscountSpec:
         code=offer.code,
         title=relance_title(offer.reason, offer.code),
         kind=offer.kind,
-        value=offer.value,
+        value=Decimal(0) if offer.kind == "free_shipping" else offer.value,
         currency=offer.currency or shop.currency,
         starts_at=offer.starts_at,
         ends_at=offer.expires_at,
         customer_external_id=lead.external_id if lead else None,
         email=offer.recipient,
+        minimum_subtotal=offer.minimum_order,
     )
 
 

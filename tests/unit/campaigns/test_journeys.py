@@ -139,11 +139,6 @@ def test_amounts_are_decimals_and_duplicate_tiers_are_merged() -> None:
             "more than 0",
         ),
         (
-            lambda d: step(d, "cart-hot")["offer"].update(kind="free_shipping", value=0),
-            "0.steps.0.offer.kind",
-            "Free-shipping codes cannot be created",
-        ),
-        (
             lambda d: step(d, "cart-hot")["offer"].update(kind="gift"),
             "0.steps.0.offer.kind",
             "Must be one of",
@@ -264,3 +259,10 @@ def test_every_journey_is_checked_at_once() -> None:
         step(document, "browse")["after_minutes"] = 0
 
     assert set(problems(change)) == {"0.trigger", "4.steps.0.after_minutes"}
+
+
+def test_a_free_shipping_step_is_accepted_and_its_value_ignored():
+    document = default_journeys()
+    document[0]["steps"][0]["offer"] = {"kind": "free_shipping", "value": 0, "expires_hours": 6}
+    [offer] = [s.offer for s in load_journeys(document)[0].steps]
+    assert offer is not None and offer.kind == "free_shipping"
