@@ -23,7 +23,7 @@ MAX_INDEX = 60  # the schema allows 15 steps; a bigger index is not from our pag
 
 
 class Form:
-    """What the editor posts: `getlist` for the tiers' checkboxes, `get` for the rest (a werkzeug MultiDict)."""
+    """The posted MultiDict: `getlist` for the tiers' checkboxes, `get` for the rest."""
 
     def __init__(self, data: Any) -> None:
         self.data = data
@@ -84,6 +84,11 @@ def _step(form: Form, index: int) -> dict[str, Any]:
     }
 
 
+def step_from_form(data: Any, index: int) -> dict[str, Any]:
+    """One step as the form has it, by its index in the form (the live preview's)."""
+    return _step(Form(data), index)
+
+
 def step_indexes(form: Form) -> list[int]:
     """The step indexes the form posted, in order."""
     found = {int(m.group(1)) for name in form.data if (m := _STEP.match(name))}
@@ -93,9 +98,7 @@ def step_indexes(form: Form) -> list[int]:
 def journey_from_form(data: Any, live: Mapping[str, Any]) -> dict[str, Any]:
     """The candidate journey: the live one (key, priority, segment kept) with what the form edits."""
     form = Form(data)
-    steps = [
-        _step(form, index) for index in step_indexes(form) if not form.get(f"steps.{index}.remove")
-    ]
+    steps = [_step(form, index) for index in step_indexes(form) if not form.get(f"steps.{index}.remove")]
     if form.get("action") == "add_step":
         steps.append(new_step(steps))
     tiers = form.tiers()
@@ -176,7 +179,9 @@ def view(journey: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def local_errors(flat: Mapping[str, list[str]], index: int) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def local_errors(
+    flat: Mapping[str, list[str]], index: int
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Split flattened document errors into this journey's (paths inside it) and the others."""
     prefix = f"journeys.{index}."
     mine = {path.removeprefix(prefix): texts for path, texts in flat.items() if path.startswith(prefix)}
@@ -188,5 +193,9 @@ def local_errors(flat: Mapping[str, list[str]], index: int) -> tuple[dict[str, l
 
 def errors_under(errors: Mapping[str, list[str]], prefix: str) -> list[str]:
     """Every message at `prefix` or below it (a locale's subject and body problems, say)."""
-    return [text for path, texts in errors.items() if path == prefix or path.startswith(prefix + ".")
-            for text in texts]
+    return [
+        text
+        for path, texts in errors.items()
+        if path == prefix or path.startswith(prefix + ".")
+        for text in texts
+    ]

@@ -81,7 +81,12 @@ def sample_context(
 
 
 def step_preview(
-    session: Session, shop_id: int, document: Mapping[str, Any], step: Mapping[str, Any], where: str, locale: str
+    session: Session,
+    shop_id: int,
+    document: Mapping[str, Any],
+    step: Mapping[str, Any],
+    where: str,
+    locale: str,
 ) -> dict[str, Any]:
     """{"ok": True, "subject", "text"} for a sample customer, or {"ok": False, "errors": {where: [...]}}
     (`where`: the locale's path in the form, "steps.0.messages.fr")."""

@@ -137,7 +137,7 @@ def effect(comparison: Comparison) -> Effect:
 
 
 def signed(points: float) -> str:
-    """A number of points with its sign, a true minus sign for negatives: "+4.1", "−1.2", "0.0"."""
+    """A number of points with its sign (a true minus sign, U+2212, for negatives): "+4.1", "0.0"."""
     if points > 0:
         return f"+{points:.1f}"
     if points < 0:

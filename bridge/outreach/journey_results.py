@@ -79,7 +79,9 @@ def step_outcomes(
 ) -> list[StepOutcome]:
     """Every journey step of the runs started in [start, end), with the lead's orders that may count."""
     rows = _step_rows(session, shop_id, start, end)
-    orders = _orders(session, shop_id, {row.lead_id for row in rows}, start, end + timedelta(days=window_days))
+    orders = _orders(
+        session, shop_id, {row.lead_id for row in rows}, start, end + timedelta(days=window_days)
+    )
     return [
         StepOutcome(
             journey_key=row.journey_key,

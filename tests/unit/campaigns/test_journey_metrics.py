@@ -22,12 +22,22 @@ from campaigns.metrics import Comparison
 DUE = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 
-def outcome(step: int = 0, *, holdout: bool = False, status: str = "sent", ordered: bool = False,
-            opened: bool = False, clicked: bool = False, key: str = "cart", total: str = "50") -> StepOutcome:
+def outcome(
+    step: int = 0,
+    *,
+    holdout: bool = False,
+    status: str = "sent",
+    ordered: bool = False,
+    opened: bool = False,
+    clicked: bool = False,
+    key: str = "cart",
+    total: str = "50",
+) -> StepOutcome:
     orders = (LeadOrder(DUE + timedelta(days=1), Decimal(total), "EUR"),) if ordered else ()
     sent = status in ("sent", "redeemed") and not holdout
-    return StepOutcome(key, step, holdout, "suppressed" if holdout else status, DUE, sent, opened, clicked,
-                       orders)
+    return StepOutcome(
+        key, step, holdout, "suppressed" if holdout else status, DUE, sent, opened, clicked, orders
+    )
 
 
 def test_an_order_counts_from_the_due_time_until_the_window_closes() -> None:
@@ -93,8 +103,15 @@ def test_journeys_are_split_by_key_and_step_and_list_steps_nobody_reached() -> N
 
 
 def test_revenue_keeps_currencies_apart() -> None:
-    chf = StepOutcome("cart", 0, False, "sent", DUE, True,
-                      orders=(LeadOrder(DUE + timedelta(hours=1), Decimal("12.5"), "CHF"),))
+    chf = StepOutcome(
+        "cart",
+        0,
+        False,
+        "sent",
+        DUE,
+        True,
+        orders=(LeadOrder(DUE + timedelta(hours=1), Decimal("12.5"), "CHF"),),
+    )
     funnel = step_funnel(0, [outcome(ordered=True, total="10"), chf], 7)
     assert funnel.revenue == {"EUR": Decimal(10), "CHF": Decimal("12.5")}
 
