@@ -123,6 +123,9 @@ def journey_add() -> ResponseReturnValue:
     key = request.form.get("key", "").strip()[:60]
     trigger = request.form.get("trigger", "").strip()
     _v, document, journeys = live_journeys()
+    if index_of(journeys, key) is not None:
+        errors = {"key": [_("A journey with this key exists already.")]}
+        return _page(422, errors=errors, add={"key": key, "trigger": trigger})
     locale = str((document.get("campaign") or {}).get("locale") or "fr")
     journeys.append(_blank_journey(key, trigger, locale))
     written = write(journeys, f"journey {key} added")

@@ -23,7 +23,7 @@ MAX_INDEX = 60  # the schema allows 15 steps; a bigger index is not from our pag
 
 
 class Form:
-    """The posted MultiDict: `getlist` for the tiers' checkboxes, `get` for the rest."""
+    """The posted fields (a werkzeug MultiDict), each read once by name."""
 
     def __init__(self, data: Any) -> None:
         self.data = data
@@ -32,7 +32,7 @@ class Form:
         return str(self.data.get(name, "") or "")
 
     def tiers(self) -> list[str]:
-        return [tier for tier in self.data.getlist("audience.tiers") if tier in TIERS]
+        return [tier for tier in TIERS if self.data.get(f"audience.tiers.{tier}")]
 
 
 def minutes(value: Any, unit: str) -> Any:
