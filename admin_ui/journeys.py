@@ -112,8 +112,14 @@ def _blank_journey(key: str, trigger: str, locale: str) -> dict[str, Any]:
         "tier": "hot" if trigger == "tier_entered" else None,
         "min_views": 2,
         "priority": None,
-        "steps": [{"after_minutes": 60, "max_delay_hours": None, "offer": None,
-                   "messages": {locale: {"subject": subject, "body": body}}}],
+        "steps": [
+            {
+                "after_minutes": 60,
+                "max_delay_hours": None,
+                "offer": None,
+                "messages": {locale: {"subject": subject, "body": body}},
+            }
+        ],
     }
 
 

@@ -149,7 +149,8 @@ def friendly_delay(after: Any) -> tuple[str, str]:
 def _step_view(step: Mapping[str, Any]) -> dict[str, Any]:
     offer = step.get("offer") if isinstance(step.get("offer"), Mapping) else None
     value, unit = friendly_delay(step.get("after_minutes"))
-    messages = step.get("messages") if isinstance(step.get("messages"), Mapping) else {}
+    found = step.get("messages")
+    messages: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     return {
         "after_value": value,
         "after_unit": unit,

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import flask_babel
-from flask import Flask, current_app
+from flask import current_app
+from flask.sansio.app import App
 
 
 def _(text: str, **variables: Any) -> str:
@@ -19,6 +20,6 @@ def _(text: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
-def install(app: Flask) -> None:
+def install(app: App) -> None:
     """Give the templates `_` unless Flask-Babel already did."""
     app.jinja_env.globals.setdefault("_", _)

@@ -1,5 +1,6 @@
 """The journeys page's figures: each step's funnel as table cells, and its effect over its holdout group said
-in plain words ("Step 3's code: +4.1 points of recovery, 95 % interval −1.2 to +9.4, not yet conclusive")."""
+in plain words ("Step 3's code: +4.1 points of recovery, 95 % interval -1.2 to +9.4, not yet conclusive",
+with a true minus sign)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ PERIODS = (30, 90, 365)
 
 
 def _what(index: int, step: Mapping[str, Any] | None) -> str:
-    """"Step 3's code" for a step with an offer, "Step 1's email" for a reminder."""
+    """ "Step 3's code" for a step with an offer, "Step 1's email" for a reminder."""
     if isinstance(step, Mapping) and step.get("offer"):
         return _("Step %(n)s's code", n=index + 1)
     return _("Step %(n)s's email", n=index + 1)
@@ -29,8 +30,12 @@ def effect_sentence(funnel: StepFunnel, step: Mapping[str, Any] | None, trigger:
     found = effect(funnel.comparison)
     what = _what(funnel.step, step)
     if found.points is None or found.low is None or found.high is None:
+        if not funnel.entered:
+            return _("%(what)s: no run reached this step yet.", what=what), "no_data"
         if not funnel.held_out:
-            return _("%(what)s: no run held out at this step yet, nothing to compare with.", what=what), "no_data"
+            return _(
+                "%(what)s: no run held out at this step yet, nothing to compare with.", what=what
+            ), "no_data"
         return _("%(what)s: no run sent this step yet, nothing to compare with.", what=what), "no_data"
     measure = _("points of recovery") if trigger == "cart_abandoned" else _("points of conversion")
     verdict = {
@@ -82,8 +87,13 @@ def step_rows(
 
 
 def results(
-    session: Any, shop_id: int, journeys: Sequence[Mapping[str, Any]], campaign: CampaignSettings,
-    now: Any, days: int, currency: str | None,
+    session: Any,
+    shop_id: int,
+    journeys: Sequence[Mapping[str, Any]],
+    campaign: CampaignSettings,
+    now: Any,
+    days: int,
+    currency: str | None,
 ) -> dict[str, dict[str, Any]]:
     """Per journey key: runs started in the last `days` days, step rows and total revenue."""
     start = now - timedelta(days=days)

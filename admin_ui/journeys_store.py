@@ -18,7 +18,7 @@ from bridge.leads import rules as rulesets
 
 @dataclass(frozen=True)
 class Written:
-    """What a write did: "saved" (with the new version), "unchanged", "invalid" (errors by path), "conflict"."""
+    """What a write did: "saved" (and the version), "unchanged", "invalid" (errors by path), "conflict"."""
 
     outcome: str
     version: int | None = None

@@ -75,7 +75,7 @@ def orders_within(outcome: StepOutcome, window_days: int) -> tuple[LeadOrder, ..
 
 def step_funnel(step: int, outcomes: Iterable[StepOutcome], window_days: int) -> StepFunnel:
     """Add up one step's outcomes (every outcome given is taken to be of that step)."""
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     revenue: dict[str | None, Decimal] = {}
     for outcome in outcomes:
         won = orders_within(outcome, window_days)

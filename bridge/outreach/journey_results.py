@@ -70,7 +70,8 @@ def _orders(
             )
         )
         for lead_id, placed_at, total, currency in rows:
-            out[lead_id].append(LeadOrder(placed_at, total, currency))
+            if lead_id is not None:  # the IN list says so; this tells the type checker
+                out[lead_id].append(LeadOrder(placed_at, total, currency))
     return out
 
 

@@ -142,7 +142,9 @@ def test_embedded_forms_need_the_csrf_token_of_their_page(
     csrf = embedded_csrf(client, ctx, shop_a["domain"])
     in_form = client.post("/admin/journeys/cart/preview", data={**draft, "csrf_token": csrf}, headers=bearer)
     assert in_form.status_code == 200 and in_form.get_json()["subject"] == "Hi Ana"
-    in_header = client.post("/admin/journeys/cart/preview", data=draft, headers={**bearer, "X-CSRFToken": csrf})
+    in_header = client.post(
+        "/admin/journeys/cart/preview", data=draft, headers={**bearer, "X-CSRFToken": csrf}
+    )
     assert in_header.status_code == 200
     preview = lambda token: client.post(  # noqa: E731
         "/admin/journeys/cart/preview", data={**draft, "csrf_token": token}, headers=bearer

@@ -45,17 +45,34 @@ def test_the_form_parses_steps_locales_offers_and_tiers() -> None:
     live = {"key": "x", "priority": 5, "audience": {"tiers": None, "segment": "vip"}}
     data = MultiDict(
         [
-            ("name", " Winback "), ("trigger", "signup"), ("enabled", "1"), ("min_views", "3"),
-            ("holdout_share", "0,2"), ("audience.tiers.hot", "1"), ("audience.tiers.warm", "1"),
-            ("steps.0.after_value", "2"), ("steps.0.after_unit", "days"), ("steps.0.offer.kind", ""),
-            ("steps.0.messages.fr.subject", "Bonjour"), ("steps.0.messages.fr.body", "a\r\nb"),
-            ("steps.0.messages.en.subject", "Hi"), ("steps.0.messages.en.body", "x"),
-            ("steps.0.messages.en.remove", "1"), ("steps.0.add_locale", "fr_ca"),
-            ("steps.1.after_value", "3"), ("steps.1.after_unit", "days"), ("steps.1.remove", "1"),
-            ("steps.2.after_value", "5"), ("steps.2.after_unit", "days"), ("steps.2.max_delay_hours", "12"),
-            ("steps.2.offer.kind", "percentage"), ("steps.2.offer.value", "15"),
-            ("steps.2.offer.expires_hours", "48"), ("steps.2.offer.minimum_order", ""),
-            ("steps.2.messages.fr.subject", "Code"), ("steps.2.messages.fr.body", "{{ code }}"),
+            ("name", " Winback "),
+            ("trigger", "signup"),
+            ("enabled", "1"),
+            ("min_views", "3"),
+            ("holdout_share", "0,2"),
+            ("audience.tiers.hot", "1"),
+            ("audience.tiers.warm", "1"),
+            ("steps.0.after_value", "2"),
+            ("steps.0.after_unit", "days"),
+            ("steps.0.offer.kind", ""),
+            ("steps.0.messages.fr.subject", "Bonjour"),
+            ("steps.0.messages.fr.body", "a\r\nb"),
+            ("steps.0.messages.en.subject", "Hi"),
+            ("steps.0.messages.en.body", "x"),
+            ("steps.0.messages.en.remove", "1"),
+            ("steps.0.add_locale", "fr_ca"),
+            ("steps.1.after_value", "3"),
+            ("steps.1.after_unit", "days"),
+            ("steps.1.remove", "1"),
+            ("steps.2.after_value", "5"),
+            ("steps.2.after_unit", "days"),
+            ("steps.2.max_delay_hours", "12"),
+            ("steps.2.offer.kind", "percentage"),
+            ("steps.2.offer.value", "15"),
+            ("steps.2.offer.expires_hours", "48"),
+            ("steps.2.offer.minimum_order", ""),
+            ("steps.2.messages.fr.subject", "Code"),
+            ("steps.2.messages.fr.body", "{{ code }}"),
         ]
     )
     journey = journeys_form.journey_from_form(data, live)
@@ -64,7 +81,9 @@ def test_the_form_parses_steps_locales_offers_and_tiers() -> None:
     assert (journey["holdout_share"], journey["min_views"], journey["tier"]) == (0.2, 3, None)
     first, second = journey["steps"]
     assert first == {
-        "after_minutes": 2 * 1440, "max_delay_hours": None, "offer": None,
+        "after_minutes": 2 * 1440,
+        "max_delay_hours": None,
+        "offer": None,
         "messages": {"fr": {"subject": "Bonjour", "body": "a\nb"}, "fr-CA": {"subject": "", "body": ""}},
     }
     assert second["after_minutes"] == 5 * 1440 and second["max_delay_hours"] == 12
@@ -110,8 +129,14 @@ def test_saving_a_step_writes_a_new_version(
     ],
 )
 def test_errors_show_beside_their_field(
-    ctx: Context, signed_in: dict[str, Any], form: dict[str, str], post_form: Post,
-    field: str, value: str, error_id: str, message: str,
+    ctx: Context,
+    signed_in: dict[str, Any],
+    form: dict[str, str],
+    post_form: Post,
+    field: str,
+    value: str,
+    error_id: str,
+    message: str,
 ) -> None:
     response = post_form(CART, {**form, field: value, "action": "save"}, page=CART)
     assert response.status_code == 422

@@ -25,39 +25,80 @@ class Seeder:
 
     def lead(self) -> Lead:
         self.count += 1
-        lead = Lead(shop_id=self.shop_id, email=f"p{self.count}@example.com", created_at=self.start,
-                    source={}, score=10, tier="cold")
+        lead = Lead(
+            shop_id=self.shop_id,
+            email=f"p{self.count}@example.com",
+            created_at=self.start,
+            source={},
+            score=10,
+            tier="cold",
+        )
         self.session.add(lead)
         self.session.flush()
         return lead
 
     def run(self, lead: Lead, created: datetime | None = None, **values: Any) -> JourneyRun:
         created = created or self.start
-        run = JourneyRun(shop_id=self.shop_id, lead_id=lead.id, journey_key="cart", trigger="cart_abandoned",
-                         instance=f"cart:{lead.id}:{created.isoformat()}", trigger_at=created, created_at=created,
-                         **{"status": "active", "step": 1, **values})
+        run = JourneyRun(
+            shop_id=self.shop_id,
+            lead_id=lead.id,
+            journey_key="cart",
+            trigger="cart_abandoned",
+            instance=f"cart:{lead.id}:{created.isoformat()}",
+            trigger_at=created,
+            created_at=created,
+            **{"status": "active", "step": 1, **values},
+        )
         self.session.add(run)
         self.session.flush()
         return run
 
-    def step(self, run: JourneyRun, step: int, *, holdout: bool = False, due: datetime | None = None) -> Offer:
+    def step(
+        self, run: JourneyRun, step: int, *, holdout: bool = False, due: datetime | None = None
+    ) -> Offer:
         due = due or run.created_at + timedelta(hours=1)
-        offer = Offer(shop_id=self.shop_id, lead_id=run.lead_id, run_id=run.id, step=step, journey_key="cart",
-                      reason="journey", kind="reminder", value=Decimal(0), created_at=due, holdout=holdout,
-                      status="suppressed" if holdout else "sent", sent_at=None if holdout else due)
+        offer = Offer(
+            shop_id=self.shop_id,
+            lead_id=run.lead_id,
+            run_id=run.id,
+            step=step,
+            journey_key="cart",
+            reason="journey",
+            kind="reminder",
+            value=Decimal(0),
+            created_at=due,
+            holdout=holdout,
+            status="suppressed" if holdout else "sent",
+            sent_at=None if holdout else due,
+        )
         self.session.add(offer)
         self.session.flush()
         return offer
 
     def engaged(self, offer: Offer, kind: str) -> None:
-        self.session.add(Activity(shop_id=self.shop_id, lead_id=offer.lead_id, kind=kind,
-                                  occurred_at=offer.created_at, ref=f"offer:{offer.id}"))
+        self.session.add(
+            Activity(
+                shop_id=self.shop_id,
+                lead_id=offer.lead_id,
+                kind=kind,
+                occurred_at=offer.created_at,
+                ref=f"offer:{offer.id}",
+            )
+        )
 
     def order(self, lead: Lead, at: datetime, total: str, cancelled: bool = False) -> None:
         self.count += 1
-        self.session.add(Order(shop_id=self.shop_id, order_id=f"o{self.count}", lead_id=lead.id,
-                               total=Decimal(total), currency="EUR", created_at=at,
-                               cancelled_at=at + DAY if cancelled else None))
+        self.session.add(
+            Order(
+                shop_id=self.shop_id,
+                order_id=f"o{self.count}",
+                lead_id=lead.id,
+                total=Decimal(total),
+                currency="EUR",
+                created_at=at,
+                cancelled_at=at + DAY if cancelled else None,
+            )
+        )
 
 
 @pytest.fixture
@@ -67,9 +108,20 @@ def seeded(ctx: Context, signed_in: dict[str, Any]) -> dict[str, Any]:
     with transaction(ctx.sessions) as session:
         s = Seeder(session, signed_in["id"], start)
         a, b, c, d, e, old = (s.lead() for _ in range(6))
-        cart = Cart(shop_id=signed_in["id"], lead_id=a.id, cart_token="ct-a", email=a.email, currency="EUR",
-                    subtotal=Decimal(80), items={"lines": []}, source={}, created_at=start,
-                    last_activity_at=start, status="abandoned", abandoned_at=start)
+        cart = Cart(
+            shop_id=signed_in["id"],
+            lead_id=a.id,
+            cart_token="ct-a",
+            email=a.email,
+            currency="EUR",
+            subtotal=Decimal(80),
+            items={"lines": []},
+            source={},
+            created_at=start,
+            last_activity_at=start,
+            status="abandoned",
+            abandoned_at=start,
+        )
         session.add(cart)
         session.flush()
         run_a = s.run(a, cart_id=cart.id, next_due_at=ctx.now() + DAY)
@@ -119,11 +171,11 @@ def test_the_page_says_what_each_step_adds(client: Any, seeded: dict[str, Any]) 
     html = client.get("/admin/journeys").get_data(as_text=True)
     section = html[html.index('id="journey-cart"') :]
     section = section[: section.index("</section>")]
-    # 1/3 ordered against 1/2: −16.7 points, with an interval far too wide to conclude.
+    # 1/3 ordered against 1/2: minus 16.7 points, with an interval far too wide to conclude.
     assert "Step 1&#39;s email: \u221216.7 points of recovery, 95 % interval \u2212" in section
     assert "not yet conclusive" in section
     assert "Step 2&#39;s email: no run held out at this step yet" in section
-    assert "Step 3&#39;s code" in section
+    assert "Step 3&#39;s code: no run reached this step yet." in section
     assert "5 run(s) started" in section
     row = section[section.index('data-step="1"') :][:700]
     assert ">5</td>" in row and ">80.00 EUR</td>" in row

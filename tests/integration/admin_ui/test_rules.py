@@ -140,7 +140,9 @@ def test_restore_brings_back_an_old_version(
 def test_blank_optional_settings_mean_none(
     ctx: Context, signed_in: dict[str, Any], form: dict[str, str], post_form: Post
 ) -> None:
-    post_form("/admin/rules", {**form, "campaign.monthly_budget": "90", "action": "save"}, page="/admin/rules")
+    post_form(
+        "/admin/rules", {**form, "campaign.monthly_budget": "90", "action": "save"}, page="/admin/rules"
+    )
     assert _live(ctx, signed_in["id"])[1]["campaign"]["monthly_budget"] == 90
     blank = {k: v for k, v in form.items() if k != "campaign.pressure.enabled"}
     blank |= {"campaign.monthly_budget": "", "campaign.webhook_url": "", "campaign.logo_url": ""}
@@ -148,8 +150,12 @@ def test_blank_optional_settings_mean_none(
     assert "done=saved" in response.headers["Location"]
     campaign = _live(ctx, signed_in["id"])[1]["campaign"]
     assert (campaign["monthly_budget"], campaign["pressure"], campaign["webhook_url"]) == (None, None, None)
-    html = post_form("/admin/rules", {**blank, "action": "simulate"}, page="/admin/rules").get_data(as_text=True)
-    assert 'id="campaign.pressure.enabled" name="campaign.pressure.enabled" type="checkbox" value="1">' in html
+    html = post_form("/admin/rules", {**blank, "action": "simulate"}, page="/admin/rules").get_data(
+        as_text=True
+    )
+    assert (
+        'id="campaign.pressure.enabled" name="campaign.pressure.enabled" type="checkbox" value="1">' in html
+    )
 
 
 def test_the_single_offer_fields_are_gone_from_the_page(client: Any, form: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""The journey editor and its live preview refuse hostile templates with a 422 beside the locale, never a 500."""
+"""The journey editor and its live preview refuse hostile templates: a 422 beside the locale, never a 500."""
 
 from __future__ import annotations
 
