@@ -96,7 +96,7 @@ def step_indexes(form: Form) -> list[int]:
 
 
 def journey_from_form(data: Any, live: Mapping[str, Any]) -> dict[str, Any]:
-    """The candidate journey: the live one (key, priority, segment kept) with what the form edits."""
+    """The candidate journey: the live one (key and audience segment kept) with what the form edits."""
     form = Form(data)
     steps = [_step(form, index) for index in step_indexes(form) if not form.get(f"steps.{index}.remove")]
     if form.get("action") == "add_step":
@@ -111,6 +111,7 @@ def journey_from_form(data: Any, live: Mapping[str, Any]) -> dict[str, Any]:
         "tier": form.get("tier").strip() or None,
         "min_views": number(form.get("min_views")),
         "holdout_share": number(form.get("holdout_share")),
+        "priority": number(form.get("priority")),
         "steps": steps,
     }
 
@@ -176,6 +177,7 @@ def view(journey: Mapping[str, Any]) -> dict[str, Any]:
         "tier": journey.get("tier") or "",
         "min_views": _text(journey.get("min_views")),
         "holdout_share": _text(journey.get("holdout_share")),
+        "priority": _text(journey.get("priority")),
         "steps": [_step_view(step) for step in journey.get("steps") or [] if isinstance(step, Mapping)],
     }
 

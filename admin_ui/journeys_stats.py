@@ -5,9 +5,11 @@ with a true minus sign)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from admin_ui.journeys_i18n import _
 from admin_ui.support import money, percent
@@ -87,11 +89,11 @@ def step_rows(
 
 
 def results(
-    session: Any,
+    session: Session,
     shop_id: int,
     journeys: Sequence[Mapping[str, Any]],
     campaign: CampaignSettings,
-    now: Any,
+    now: datetime,
     days: int,
     currency: str | None,
 ) -> dict[str, dict[str, Any]]:

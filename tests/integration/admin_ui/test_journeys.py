@@ -76,7 +76,7 @@ def test_the_form_parses_steps_locales_offers_and_tiers() -> None:
         ]
     )
     journey = journeys_form.journey_from_form(data, live)
-    assert (journey["key"], journey["priority"], journey["name"]) == ("x", 5, "Winback")
+    assert (journey["key"], journey["priority"], journey["name"]) == ("x", None, "Winback")
     assert journey["audience"] == {"tiers": ["warm", "hot"], "segment": "vip"}
     assert (journey["holdout_share"], journey["min_views"], journey["tier"]) == (0.2, 3, None)
     first, second = journey["steps"]
@@ -104,12 +104,12 @@ def test_saving_a_step_writes_a_new_version(
 ) -> None:
     edit = {"steps.0.after_value": "2", "steps.0.after_unit": "hours", "note": "sooner"}
     edit |= {"steps.0.messages.fr.subject": "{{ merchant_name }} garde votre panier"}
-    edit |= {"steps.2.offer.value": "12", "enabled": ""}
+    edit |= {"steps.2.offer.value": "12", "enabled": "", "priority": "55"}
     response = post_form(CART, {**form, **edit, "action": "save"}, page=CART)
     assert response.status_code == 302 and "done=saved" in response.headers["Location"]
     version, document = _live(ctx, signed_in["id"])
     cart = _journey(document, "cart")
-    assert version == 1 and cart["enabled"] is False
+    assert version == 1 and (cart["enabled"], cart["priority"]) == (False, 55)
     assert cart["steps"][0]["after_minutes"] == 120
     assert cart["steps"][0]["messages"]["fr"]["subject"] == "{{ merchant_name }} garde votre panier"
     assert cart["steps"][2]["offer"]["value"] == 12
@@ -125,6 +125,7 @@ def test_saving_a_step_writes_a_new_version(
         ("steps.0.after_value", "lots", "err-steps-0-after_minutes", "Not a valid integer."),
         ("steps.1.after_value", "10", "err-steps", "later than the one before it"),
         ("holdout_share", "0.9", "err-holdout_share", "0.5"),
+        ("priority", "101", "err-priority", "less than or equal to 100"),
         ("trigger", "tier_entered", "err-tier", "Say which tier"),
     ],
 )
