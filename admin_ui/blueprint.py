@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
 NAV = (
     ("admin.overview", "overview", "Overview"),
     ("admin.rules", "rules", "Rules"),
+    ("admin.journeys", "journeys", "Journeys"),
     ("admin.leads", "leads", "Leads"),
     ("admin.carts", "carts", "Carts"),
     ("admin.offers", "offers", "Offers"),

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
+from admin_ui import journeys_runs
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.paging import before_id, newest_first, page_of
@@ -61,6 +62,7 @@ def carts() -> str:
         carts=page.rows,
         page=page,
         offers=offers,
+        runs=journeys_runs.cart_runs(db(), shop_id(), ids),
         status=status,
         statuses=CART_STATUSES,
         active="carts",

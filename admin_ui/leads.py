@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
+from admin_ui import journeys_runs
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.paging import PAGE_SIZE, page_of
@@ -95,6 +96,7 @@ def lead(lead_id: int) -> str:
         history=history,
         carts=carts,
         offers=offers,
+        runs=journeys_runs.lead_runs(session, row.shop_id, row.id),
         active="leads",
         erased=request.args.get("done") == "erased",
     )

@@ -1,17 +1,19 @@
-"""Rules: edit scoring and campaign settings, simulate before saving, preview the email, restore versions."""
+"""Rules: edit scoring and campaign settings, simulate before saving, restore versions (messages and offers
+are the journeys' own: admin_ui.journeys)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, redirect, render_template, request
+from flask import abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import exc as sa_exc
 
-from admin_ui import charts, preview, rules_form
+from admin_ui import charts, rules_form
 from admin_ui.access import admin_url, principal, shop_id
 from admin_ui.blueprint import bp
+from admin_ui.journeys_i18n import _
 from admin_ui.support import db
 from bridge.db.models import Ruleset
 from bridge.infra.web import context
@@ -19,12 +21,21 @@ from bridge.leads import rescore
 from bridge.leads import rules as rulesets
 from bridge.leads.simulate import simulate
 
-NOTICES = {
-    "saved": "Saved as version {v}. Every lead is being rescored with the new rules.",
-    "restored": "Version {from_v} is live again, as version {v}. Every lead is being rescored.",
-    "unchanged": "Nothing changed, so no new version was saved.",
-    "conflict": "Someone saved a change at the same time. Reload the page and try again.",
-}
+
+def _notice(done: str) -> str:
+    """The message after a redirect (`done=`), in the page's language."""
+    v, from_v = request.args.get("v", "?"), request.args.get("from", "?")
+    notices = {
+        "saved": lambda: _("Saved as version %(v)s. Every lead is being rescored with the new rules.", v=v),
+        "restored": lambda: _(
+            "Version %(from_v)s is live again, as version %(v)s. Every lead is being rescored.",
+            from_v=from_v,
+            v=v,
+        ),
+        "unchanged": lambda: _("Nothing changed, so no new version was saved."),
+        "conflict": lambda: _("Someone saved a change at the same time. Reload the page and try again."),
+    }
+    return notices[done]() if done in notices else ""
 
 
 def _render(document: dict[str, Any], status: int = 200, **extra: Any) -> tuple[str, int]:
@@ -33,7 +44,6 @@ def _render(document: dict[str, Any], status: int = 200, **extra: Any) -> tuple[
     shown = rules_form.view(document)
     errors: dict[str, list[str]] = extra.pop("errors", {})
     known = rules_form.field_names(shown)
-    notice = NOTICES.get(request.args.get("done", ""), "")
     html = render_template(
         "admin_ui/rules.html",
         f=shown,
@@ -43,8 +53,7 @@ def _render(document: dict[str, Any], status: int = 200, **extra: Any) -> tuple[
         live_version=row.version if row is not None else 0,
         progress=rescore.progress(session, shop, row.version) if row is not None else None,
         history=rulesets.history(session, shop, limit=5),
-        notice=notice.format(v=request.args.get("v", "?"), from_v=request.args.get("from", "?")),
-        preview=extra.pop("preview", None) or preview.render_preview(session, shop, document),
+        notice=_notice(request.args.get("done", "")),
         active="rules",
         **extra,
     )
@@ -60,7 +69,7 @@ def rules() -> tuple[str, int]:
 
 @bp.post("/rules")
 def rules_submit() -> ResponseReturnValue:
-    """Save, simulate or preview the submitted form; 422 with every error beside its field."""
+    """Save or simulate the submitted form; 422 with every error beside its field."""
     session, shop = db(), shop_id()
     _, live = rulesets.current(session, shop)
     candidate = rules_form.document_from_form(request.form, live)
@@ -72,23 +81,12 @@ def rules_submit() -> ResponseReturnValue:
         result = simulate(session, shop, clean, context().now())
         session.rollback()
         return _render(candidate, simulation=_simulation_view(result))
-    if action == "preview":
-        return _render(candidate)
     if not rulesets.diff(live, clean):
         return redirect(admin_url("admin.rules", done="unchanged"))
     note = request.form.get("note", "").strip()[:255]
     return _commit(
         lambda: rulesets.save(session, shop, clean, principal().actor, note, context().now()), "saved"
     )
-
-
-@bp.post("/rules/preview")
-def rules_preview() -> ResponseReturnValue:
-    """The email rendered from the draft template (JSON for the live preview)."""
-    _, live = rulesets.current(db(), shop_id())
-    candidate = rules_form.document_from_form(request.form, live)
-    found = preview.render_preview(db(), shop_id(), candidate)
-    return Response(preview.as_json(found), 200 if found.get("ok") else 422, mimetype="application/json")
 
 
 @bp.get("/rules/history")
@@ -139,11 +137,11 @@ def _simulation_view(result: dict[str, Any]) -> dict[str, Any]:
     return {
         **result,
         "chart": charts.grouped_bars(
-            "Leads per tier: now and with these rules",
+            _("Leads per tier: now and with these rules"),
             [t.title() for t in tiers],
             [
-                ("Now", [result["current"][t] for t in tiers]),
-                ("With these rules", [result["candidate"][t] for t in tiers]),
+                (_("Now"), [result["current"][t] for t in tiers]),
+                (_("With these rules"), [result["candidate"][t] for t in tiers]),
             ],
         ),
     }

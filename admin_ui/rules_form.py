@@ -1,6 +1,6 @@
 """The rules form: a flat HTML form ⇄ the rules document, with errors keyed by the same dotted paths.
 
-Every input is named by its path in the document (`scoring.tiers.hot`, `campaign.email.body`), the
+Every input is named by its path in the document (`scoring.tiers.hot`, `campaign.pressure.max_emails`), the
 same paths `bridge.leads.rules.flatten_errors` gives errors under, so each message lands beside its
 field. Text that does not parse as a number is passed on as text, so the schema's own message
 ("Not a valid number.") is the one the merchant reads.
@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from campaigns.settings import DEFAULT_CAMPAIGN
 from scoring.vocabulary import (
     ACTIVITY_KINDS,
     CAP_PERIODS,
@@ -23,18 +24,23 @@ from scoring.vocabulary import (
     PROFILE_FIELDS,
 )
 
-CAMPAIGN_NUMBERS = (
-    "abandonment_delay_minutes",
-    "discount_value",
-    "code_expiry_hours",
-    "frequency_cap_days",
-    "minimum_cart_value",
-    "holdout_share",
+CAMPAIGN_NUMBERS = ("abandonment_delay_minutes", "attribution_window_days", "monthly_budget")
+CAMPAIGN_TEXTS = (
+    "code_prefix",
+    "timezone",
+    "sender_name",
+    "locale",
+    "logo_url",
+    "brand_color",
+    "webhook_url",
 )
-CAMPAIGN_TEXTS = ("discount_kind", "code_prefix", "timezone", "sender_name")
 CAMPAIGN_FLAGS = ("enabled", "require_consent")
+# Blank means "none" for these: the shop's own time zone, no budget, no logo, no outbound webhook.
+CAMPAIGN_OPTIONAL = ("timezone", "monthly_budget", "logo_url", "webhook_url")
+PRESSURE_FIELDS = ("max_emails", "window_days", "min_gap_hours")
 _ROW = re.compile(r"^scoring\.criteria\.(\d+)\.(field|operator|value|points|label|remove)$")
 MAX_ROWS = 100
+DEFAULT_PRESSURE: Mapping[str, Any] = DEFAULT_CAMPAIGN["pressure"]
 
 
 def number(text: str | None) -> Any:
@@ -121,7 +127,8 @@ def _campaign(form: Mapping[str, str], live: Mapping[str, Any]) -> dict[str, Any
         out[name] = number(form.get(f"campaign.{name}"))
     for name in CAMPAIGN_TEXTS:
         out[name] = form.get(f"campaign.{name}", "").strip()
-    out["timezone"] = out["timezone"] or None  # blank: the shop's own time zone
+    for name in CAMPAIGN_OPTIONAL:
+        out[name] = None if out[name] in ("", None) else out[name]
     for name in CAMPAIGN_FLAGS:
         out[name] = bool(form.get(f"campaign.{name}"))
     if form.get("campaign.quiet_hours.enabled"):
@@ -131,10 +138,10 @@ def _campaign(form: Mapping[str, str], live: Mapping[str, Any]) -> dict[str, Any
         }
     else:
         out["quiet_hours"] = None
-    out["email"] = {
-        "subject": form.get("campaign.email.subject", "").replace("\r\n", "\n"),
-        "body": form.get("campaign.email.body", "").replace("\r\n", "\n"),
-    }
+    if form.get("campaign.pressure.enabled"):
+        out["pressure"] = {name: number(form.get(f"campaign.pressure.{name}")) for name in PRESSURE_FIELDS}
+    else:
+        out["pressure"] = None
     return out
 
 
@@ -204,7 +211,7 @@ def view(document: Mapping[str, Any]) -> dict[str, Any]:
         name: _text(campaign.get(name)) for name in (*CAMPAIGN_NUMBERS, *CAMPAIGN_TEXTS)
     }
     values.update({name: bool(campaign.get(name)) for name in CAMPAIGN_FLAGS})
-    email = campaign.get("email") or {}
+    pressure = campaign.get("pressure")
     return {
         "activities": _activity_rows(scoring.get("activities") or {}),
         "criteria": _criterion_rows(scoring.get("criteria") or []),
@@ -215,8 +222,11 @@ def view(document: Mapping[str, Any]) -> dict[str, Any]:
         "quiet_enabled": isinstance(quiet, Mapping),
         "quiet_start": (quiet or {}).get("start", "21:00") if isinstance(quiet, Mapping) else "21:00",
         "quiet_end": (quiet or {}).get("end", "08:00") if isinstance(quiet, Mapping) else "08:00",
-        "subject": _text(email.get("subject")),
-        "body": _text(email.get("body")),
+        "pressure_enabled": isinstance(pressure, Mapping),
+        "pressure": {
+            name: _text((pressure if isinstance(pressure, Mapping) else DEFAULT_PRESSURE).get(name))
+            for name in PRESSURE_FIELDS
+        },
         "fields": list(PROFILE_FIELDS),
         "operators": OPERATORS,
         "periods": CAP_PERIODS,
@@ -239,5 +249,5 @@ def field_names(shown: Mapping[str, Any]) -> set[str]:
     names |= {"scoring.decay.half_life_days", "scoring.tiers.warm", "scoring.tiers.hot"}
     names |= {f"campaign.{name}" for name in (*CAMPAIGN_NUMBERS, *CAMPAIGN_TEXTS, *CAMPAIGN_FLAGS)}
     names |= {"campaign.quiet_hours", "campaign.quiet_hours.start", "campaign.quiet_hours.end"}
-    names |= {"campaign.email.subject", "campaign.email.body"}
+    names |= {"campaign.pressure", *(f"campaign.pressure.{name}" for name in PRESSURE_FIELDS)}
     return names

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from admin_ui import auth, commerce, data_requests, events, health, leads, overview, rules  # noqa: F401
+from admin_ui import (  # noqa: F401
+    auth,
+    commerce,
+    data_requests,
+    events,
+    health,
+    journeys,
+    journeys_edit,
+    leads,
+    overview,
+    rules,
+)
 from admin_ui.blueprint import bp
 
 __all__ = ["bp"]

@@ -17,7 +17,7 @@ def test_pages_need_a_signed_in_user(client: Any, shop_a: dict[str, Any]) -> Non
     response = client.get("/admin/leads")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/admin/login?next=/admin/leads")
-    assert client.post("/admin/rules/preview").status_code in (400, 401)
+    assert client.post("/admin/journeys/cart/preview").status_code in (400, 401)
 
 
 def test_sign_in_sets_a_safe_cookie_and_sign_out_ends_it(
@@ -133,17 +133,21 @@ def test_embedded_forms_need_the_csrf_token_of_their_page(
 ) -> None:
     bearer = {"Authorization": f"Bearer {session_token(ctx, shop_a['domain'])}"}
     draft = {
-        "campaign.email.subject": "Hi {{ first_name }}",
-        "campaign.email.body": "Code {{ code }}. Stop: {{ unsubscribe_url }}",
+        "steps.0.messages.fr.subject": "Hi {{ first_name }}",
+        "steps.0.messages.fr.body": "Code {{ code }}. Stop: {{ unsubscribe_url }}",
+        "preview_step": "0",
+        "preview_locale": "fr",
     }
-    assert client.post("/admin/rules/preview", data=draft, headers=bearer).status_code == 400
+    assert client.post("/admin/journeys/cart/preview", data=draft, headers=bearer).status_code == 400
     csrf = embedded_csrf(client, ctx, shop_a["domain"])
-    in_form = client.post("/admin/rules/preview", data={**draft, "csrf_token": csrf}, headers=bearer)
+    in_form = client.post("/admin/journeys/cart/preview", data={**draft, "csrf_token": csrf}, headers=bearer)
     assert in_form.status_code == 200 and in_form.get_json()["subject"] == "Hi Ana"
-    in_header = client.post("/admin/rules/preview", data=draft, headers={**bearer, "X-CSRFToken": csrf})
+    in_header = client.post(
+        "/admin/journeys/cart/preview", data=draft, headers={**bearer, "X-CSRFToken": csrf}
+    )
     assert in_header.status_code == 200
     preview = lambda token: client.post(  # noqa: E731
-        "/admin/rules/preview", data={**draft, "csrf_token": token}, headers=bearer
+        "/admin/journeys/cart/preview", data={**draft, "csrf_token": token}, headers=bearer
     )
     assert preview(embedded_csrf(client, ctx, shop_b["domain"])).status_code == 400  # another shop's page
     assert preview(embedded_csrf(client, ctx, shop_a["domain"], sub="7")).status_code == 400  # another user's
@@ -169,7 +173,7 @@ def test_a_bad_session_token_gets_the_bounce_page_or_401(
     page = client.get(f"/admin/?embedded=1&shop={shop_a['domain']}&id_token={forged}")
     assert page.status_code == 200 and 'data-bounce="1"' in page.get_data(as_text=True)
     assert "Demo" not in page.get_data(as_text=True)
-    api = client.post("/admin/rules/preview", headers={"Authorization": f"Bearer {forged}"})
+    api = client.post("/admin/journeys/cart/preview", headers={"Authorization": f"Bearer {forged}"})
     assert api.status_code == 401
     assert api.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
     assert client.get("/admin/?embedded=1&shop=not a shop").status_code == 400

@@ -1,4 +1,5 @@
-"""The rules page: errors beside their fields (422), simulate, save (version + rescore), restore, preview."""
+"""The rules page: errors beside their fields (422), simulate, save (version + rescore), restore; every
+campaign setting of the rules document is on it (messages and offers are the journeys')."""
 
 from __future__ import annotations
 
@@ -42,11 +43,14 @@ def test_the_form_round_trips_the_live_rules(
     [
         ("scoring.tiers.hot", "30", "Must be greater than warm."),
         ("scoring.activities.add_to_cart.points", "lots", "Not a valid number."),
-        ("campaign.discount_value", "150", "between 1 and 100"),
-        ("campaign.holdout_share", "0.9", "0.5"),
-        ("campaign.email.body", "Hello {{ first_name }}", "unsubscribe_url"),
-        ("campaign.email.subject", "Hi {{ first_name ", "line 1"),
         ("campaign.timezone", "Mars/Olympus", "Unknown time zone"),
+        ("campaign.monthly_budget", "-5", "greater than or equal to 0"),
+        ("campaign.attribution_window_days", "91", "less than or equal to 90"),
+        ("campaign.pressure.max_emails", "0", "greater than or equal to 1"),
+        ("campaign.locale", "French", "language tag"),
+        ("campaign.logo_url", "http://shop.example/logo.png", "https://"),
+        ("campaign.brand_color", "blue", "#1f2937"),
+        ("campaign.webhook_url", "ftp://hooks.example", "https://"),
     ],
 )
 def test_errors_show_beside_their_field(
@@ -84,10 +88,10 @@ def test_save_creates_a_version_and_queues_the_rescore(
     client: Any, ctx: Context, signed_in: dict[str, Any], form: dict[str, str], post_form: Post
 ) -> None:
     changed = {**form, "scoring.tiers.hot": "75", "scoring.criteria.0.remove": "1", "note": "hotter"}
-    changed |= {
-        "campaign.quiet_hours.enabled": "",
-        "campaign.email.subject": "{{ merchant_name }} misses you",
-    }
+    changed |= {"campaign.quiet_hours.enabled": "", "campaign.pressure.window_days": "14"}
+    changed |= {"campaign.monthly_budget": "250.5", "campaign.webhook_url": "https://hooks.example/relance"}
+    changed |= {"campaign.locale": "en", "campaign.logo_url": "https://cdn.example/logo.png"}
+    changed |= {"campaign.brand_color": "#aa3300", "campaign.attribution_window_days": "14"}
     response = post_form("/admin/rules", {**changed, "action": "save"}, page="/admin/rules")
     assert response.status_code == 302 and "done=saved" in response.headers["Location"]
     version, document = _live(ctx, signed_in["id"])
@@ -95,7 +99,11 @@ def test_save_creates_a_version_and_queues_the_rescore(
     assert document["scoring"]["tiers"]["hot"] == 75
     assert [c["label"] for c in document["scoring"]["criteria"]] == ["Disposable email"]
     assert document["campaign"]["quiet_hours"] is None
-    assert document["campaign"]["email"]["subject"] == "{{ merchant_name }} misses you"
+    campaign = document["campaign"]
+    assert campaign["pressure"] == {"max_emails": 3, "window_days": 14, "min_gap_hours": 12}
+    assert (campaign["monthly_budget"], campaign["webhook_url"]) == (250.5, "https://hooks.example/relance")
+    assert (campaign["locale"], campaign["logo_url"]) == ("en", "https://cdn.example/logo.png")
+    assert (campaign["brand_color"], campaign["attribution_window_days"]) == ("#aa3300", 14)
     with ctx.sessions() as session:
         row = session.scalar(sa.select(Ruleset).where(Ruleset.shop_id == signed_in["id"]))
         assert (row.created_by, row.note) == (signed_in["email"], "hotter")
@@ -129,25 +137,38 @@ def test_restore_brings_back_an_old_version(
     assert post_form("/admin/rules/versions/99/restore", page="/admin/rules").status_code == 404
 
 
-def test_preview_renders_the_draft_as_text(
-    signed_in: dict[str, Any], form: dict[str, str], post_form: Post
+def test_blank_optional_settings_mean_none(
+    ctx: Context, signed_in: dict[str, Any], form: dict[str, str], post_form: Post
 ) -> None:
-    draft = {**form, "campaign.email.subject": "<script>alert(1)</script> {{ first_name }}"}
-    response = post_form("/admin/rules/preview", draft, page="/admin/rules")
-    assert response.status_code == 200
-    data = response.get_json()
-    assert data["subject"] == "<script>alert(1)</script> Ana"  # inserted with textContent by the page
-    assert "RL7KQ2M9XW4P" in data["text"]
-    broken = post_form(
-        "/admin/rules/preview", {**form, "campaign.email.body": "no link"}, page="/admin/rules"
+    post_form(
+        "/admin/rules", {**form, "campaign.monthly_budget": "90", "action": "save"}, page="/admin/rules"
     )
-    assert broken.status_code == 422 and "unsubscribe_url" in str(broken.get_json()["errors"])
+    assert _live(ctx, signed_in["id"])[1]["campaign"]["monthly_budget"] == 90
+    blank = {k: v for k, v in form.items() if k != "campaign.pressure.enabled"}
+    blank |= {"campaign.monthly_budget": "", "campaign.webhook_url": "", "campaign.logo_url": ""}
+    response = post_form("/admin/rules", {**blank, "action": "save"}, page="/admin/rules")
+    assert "done=saved" in response.headers["Location"]
+    campaign = _live(ctx, signed_in["id"])[1]["campaign"]
+    assert (campaign["monthly_budget"], campaign["pressure"], campaign["webhook_url"]) == (None, None, None)
+    html = post_form("/admin/rules", {**blank, "action": "simulate"}, page="/admin/rules").get_data(
+        as_text=True
+    )
+    assert (
+        'id="campaign.pressure.enabled" name="campaign.pressure.enabled" type="checkbox" value="1">' in html
+    )
+
+
+def test_the_single_offer_fields_are_gone_from_the_page(client: Any, form: dict[str, str]) -> None:
+    for moved in ("discount_kind", "discount_value", "code_expiry_hours", "holdout_share", "email.subject"):
+        assert f"campaign.{moved}" not in form
+    assert {"campaign.pressure.max_emails", "campaign.webhook_url", "campaign.brand_color"} <= set(form)
+    assert client.post("/admin/rules/preview").status_code == 404
 
 
 def test_the_page_escapes_what_it_shows(
     client: Any, signed_in: dict[str, Any], form: dict[str, str], post_form: Post
 ) -> None:
-    hostile = {**form, "campaign.sender_name": '"><script>alert(1)</script>', "action": "preview"}
+    hostile = {**form, "campaign.sender_name": '"><script>alert(1)</script>', "action": "simulate"}
     html = post_form("/admin/rules", hostile, page="/admin/rules").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

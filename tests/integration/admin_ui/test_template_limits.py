@@ -1,4 +1,4 @@
-"""The rules page and its live preview refuse hostile templates with a 422 beside the field, never a 500."""
+"""The journey editor and its live preview refuse hostile templates: a 422 beside the locale, never a 500."""
 
 from __future__ import annotations
 
@@ -24,9 +24,12 @@ HOSTILE = {
 }
 
 
+BODY = "steps.0.messages.fr.body"
+
+
 @pytest.fixture
 def form(client: Any, signed_in: dict[str, Any]) -> dict[str, str]:
-    return form_fields(client.get("/admin/rules").get_data(as_text=True), "rules-form")
+    return form_fields(client.get("/admin/journeys/cart").get_data(as_text=True), "journey-form")
 
 
 @pytest.mark.parametrize("case", HOSTILE)
@@ -34,14 +37,16 @@ def test_saving_a_hostile_template_is_422_beside_the_body(
     ctx: Context, signed_in: dict[str, Any], form: dict[str, str], post_form: Callable[..., Any], case: str
 ) -> None:
     body, reason = HOSTILE[case]
-    draft = {**form, "campaign.email.body": body}
-    response = post_form("/admin/rules", {**draft, "action": "save"}, page="/admin/rules")
+    draft = {**form, BODY: body}
+    page = "/admin/journeys/cart"
+    response = post_form(page, {**draft, "action": "save"}, page=page)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    beside = html[html.index('id="err-campaign-email-body"') :][:400]
+    beside = html[html.index('id="err-steps-0-messages-fr"') :][:400]
     assert reason in beside
     with ctx.sessions() as session:
         assert rules.current(session, signed_in["id"])[0] == 0
-    preview = post_form("/admin/rules/preview", draft, page="/admin/rules")
+    where = {"preview_step": "0", "preview_locale": "fr"}
+    preview = post_form(f"{page}/preview", {**draft, **where}, page=page)
     assert preview.status_code == 422
-    assert reason in preview.get_json()["errors"]["campaign.email.body"][0]
+    assert reason in preview.get_json()["errors"]["steps.0.messages.fr"][0]
