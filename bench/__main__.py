@@ -23,6 +23,7 @@ BENCHES = [
     "bench.discounts",
     "bench.scoring",
     "bench.sweep",
+    "bench.journeys",
     "bench.admin",
     "bench.process",
     "bench.load",

@@ -31,20 +31,23 @@ HANDED_OUT = 300  # seconds a run handed to a job is not handed out again
 SIGNUP_KINDS = ("newsletter_signup", "account_created")
 CART_KINDS = ("add_to_cart", "checkout_started", "cart_abandoned")
 SCAN_BACK = timedelta(days=1)  # sign-ups and browses older than this start nothing
+# SET NX EX of every mark in one call (1: set now, 0: already there): a pipeline of 10,000 SETs spent ~0.5 s
+# in redis-py packing and parsing them one by one, ten times the SELECT of the due runs.
+MARK_EACH = """local set = {}
+for i, key in ipairs(KEYS) do set[i] = redis.call('SET', key, 1, 'NX', 'EX', ARGV[1]) and 1 or 0 end
+return set"""
 
 
 def due_runs(session: Session, now: datetime, limit: int = DUE_LIMIT) -> list[tuple[int, datetime]]:
     """(run, due time) of the active runs whose step is due, oldest first (the partial index's range)."""
-    return [
-        (run_id, due)
-        for run_id, due in session.execute(
-            sa.select(JourneyRun.id, JourneyRun.next_due_at)
-            .where(JourneyRun.status == "active", JourneyRun.next_due_at <= now)
-            .order_by(JourneyRun.next_due_at)
-            .limit(limit)
-        )
-        if due is not None
-    ]
+    # Core rows fetched at once: the ORM's row loading, or a fetch per row, doubled the time of 10,000 rows
+    rows = session.connection().execute(
+        sa.select(JourneyRun.id, JourneyRun.next_due_at)
+        .where(JourneyRun.status == "active", JourneyRun.next_due_at <= now)
+        .order_by(JourneyRun.next_due_at)
+        .limit(limit)
+    )
+    return [(run_id, due) for run_id, due in rows.all() if due is not None]
 
 
 def _mark(run_id: int, due: datetime) -> str:
@@ -60,10 +63,7 @@ def sweep_due(ctx: Context) -> int:
         return 0
     marks = [_mark(run_id, due) for run_id, due in found]
     try:
-        pipe = ctx.redis.pipeline(transaction=False)
-        for mark in marks:
-            pipe.set(mark, 1, nx=True, ex=HANDED_OUT)
-        new = pipe.execute()
+        new = ctx.redis.register_script(MARK_EACH)(keys=marks, args=[HANDED_OUT])
     except (RedisError, OSError):
         log.warning("journey sweep: Redis unreachable; the next sweep hands the due runs out")
         return 0
