@@ -92,8 +92,9 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
     player.drain()
     sweep.sweep(ctx)
     player.drain()
-    fast_forward(ctx, shop_id)
-    player.drain()
+    for _ in range(3):  # the cart journey's three steps, the last one with its code
+        fast_forward(ctx, shop_id)
+        player.drain()
     deliver_to_outbox(ctx, shop_id)
     player.play(story.orders_with_codes(_offers(ctx, shop_id), ctx.now()))
     player.drain()
@@ -102,8 +103,8 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
 
 
 def fast_forward(ctx: Context, shop_id: int) -> int:
-    """Demo only: the journeys' first steps are due now rather than in half an hour, so the day shows its
-    emails at once (the sign-ups' and browses' runs start first); how many steps were handed out."""
+    """Demo only: the journeys' next steps are due now rather than hours or days later, so the day shows
+    its emails at once (the sign-ups' and browses' runs start first); how many steps were handed out."""
     journey_sweep.start_lead_journeys(ctx)
     with transaction(ctx.sessions) as session:
         shop = session.get(Shop, shop_id)
@@ -111,7 +112,7 @@ def fast_forward(ctx: Context, shop_id: int) -> int:
             return 0  # never for a real shop
         session.execute(
             sa.update(JourneyRun)
-            .where(JourneyRun.shop_id == shop_id, JourneyRun.status == "active", JourneyRun.step == 0)
+            .where(JourneyRun.shop_id == shop_id, JourneyRun.status == "active")
             .values(next_due_at=ctx.now())
         )
     return journey_sweep.sweep_due(ctx)

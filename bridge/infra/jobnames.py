@@ -158,10 +158,11 @@ def enter_tier_id(lead_id: int, tier: str, day: int) -> str:
     return f"enter-{tier}-{lead_id}-{day}"
 
 
-def advance_runs_id(run_ids: list[int]) -> str:
-    """A batch of due journey steps (the same batch twice in a row is one job)."""
-    digest = hashlib.sha256(",".join(map(str, run_ids)).encode()).hexdigest()[:16]
-    return f"steps-{run_ids[0]}-{len(run_ids)}-{digest}"
+def advance_runs_id(marks: list[str]) -> str:
+    """A batch of due journey steps, named by what was handed out (each run's step and due time): the same
+    runs due again (their next step, a deferral) are a new job, never one RQ still remembers as done."""
+    digest = hashlib.sha256(",".join(marks).encode()).hexdigest()[:24]
+    return f"steps-{len(marks)}-{digest}"
 
 
 def code_id(offer_id: int) -> str:

@@ -38,21 +38,23 @@ for i, key in ipairs(KEYS) do set[i] = redis.call('SET', key, 1, 'NX', 'EX', ARG
 return set"""
 
 
-def due_runs(session: Session, now: datetime, limit: int = DUE_LIMIT) -> list[tuple[int, datetime]]:
-    """(run, due time) of the active runs whose step is due, oldest first (the partial index's range)."""
+def due_runs(session: Session, now: datetime, limit: int = DUE_LIMIT) -> list[tuple[int, int, datetime]]:
+    """(run, step, due time) of the active runs whose step is due, oldest first (the partial index's
+    range)."""
     # Core rows fetched at once: the ORM's row loading, or a fetch per row, doubled the time of 10,000 rows
     rows = session.connection().execute(
-        sa.select(JourneyRun.id, JourneyRun.next_due_at)
+        sa.select(JourneyRun.id, JourneyRun.step, JourneyRun.next_due_at)
         .where(JourneyRun.status == "active", JourneyRun.next_due_at <= now)
         .order_by(JourneyRun.next_due_at)
         .limit(limit)
     )
-    return [(run_id, due) for run_id, due in rows.all() if due is not None]
+    return [(run_id, step, due) for run_id, step, due in rows.all() if due is not None]
 
 
-def _mark(run_id: int, due: datetime) -> str:
-    """A run's step handed out: per due time, so a deferred step or the next one is handed out afresh."""
-    return f"relance:run-queued:{run_id}:{int(due.timestamp())}"
+def _mark(run_id: int, step: int, due: datetime) -> str:
+    """A run's step handed out: per step and due time, so the next step or a deferred one is handed out
+    afresh."""
+    return f"relance:run-queued:{run_id}:{step}:{int(due.timestamp() * 1_000_000)}"
 
 
 def sweep_due(ctx: Context) -> int:
@@ -61,24 +63,25 @@ def sweep_due(ctx: Context) -> int:
         found = due_runs(session, ctx.now())
     if not found:
         return 0
-    marks = [_mark(run_id, due) for run_id, due in found]
+    marks = [_mark(run_id, step, due) for run_id, step, due in found]
     try:
         new = ctx.redis.register_script(MARK_EACH)(keys=marks, args=[HANDED_OUT])
     except (RedisError, OSError):
         log.warning("journey sweep: Redis unreachable; the next sweep hands the due runs out")
         return 0
-    fresh = [run_id for (run_id, _), first in zip(found, new, strict=True) if first]
+    fresh = [run_id for (run_id, _, _), first in zip(found, new, strict=True) if first]
+    handed = [mark for mark, first in zip(marks, new, strict=True) if first]
     starts = range(0, len(fresh), STEP_BATCH)
     queued = queue.enqueue_many(
         ctx.redis,
         jobnames.ADVANCE_RUNS,
         [(fresh[at : at + STEP_BATCH],) for at in starts],
-        job_ids=[jobnames.advance_runs_id(fresh[at : at + STEP_BATCH]) for at in starts],
+        job_ids=[jobnames.advance_runs_id(handed[at : at + STEP_BATCH]) for at in starts],
         queue_name=queue.CAMPAIGNS,
     )
     if fresh and not queued:
         with contextlib.suppress(RedisError, OSError):
-            ctx.redis.delete(*(mark for mark, first in zip(marks, new, strict=True) if first))
+            ctx.redis.delete(*handed)
         return 0
     return len(fresh)
 

@@ -141,7 +141,7 @@ def test_embedded_forms_need_the_csrf_token_of_their_page(
     assert client.post("/admin/journeys/cart/preview", data=draft, headers=bearer).status_code == 400
     csrf = embedded_csrf(client, ctx, shop_a["domain"])
     in_form = client.post("/admin/journeys/cart/preview", data={**draft, "csrf_token": csrf}, headers=bearer)
-    assert in_form.status_code == 200 and in_form.get_json()["subject"] == "Hi Ana"
+    assert in_form.status_code == 200 and in_form.get_json()["subject"] == "Hi Camille"
     in_header = client.post(
         "/admin/journeys/cart/preview", data=draft, headers={**bearer, "X-CSRFToken": csrf}
     )
