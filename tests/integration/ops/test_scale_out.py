@@ -98,7 +98,9 @@ def started(ctx) -> bool:
 def settled(ctx) -> bool:
     """Every run took its step (or ended) and no offer waits for its code."""
     with ctx.sessions() as s:
-        active = s.scalar(sa.select(sa.func.count()).select_from(JourneyRun).where(JourneyRun.status == "active"))
+        active = s.scalar(
+            sa.select(sa.func.count()).select_from(JourneyRun).where(JourneyRun.status == "active")
+        )
         planned = s.scalar(sa.select(sa.func.count()).select_from(Offer).where(Offer.status == "planned"))
     return active == 0 and planned == 0 and idle(ctx)
 

@@ -17,7 +17,8 @@ from bridge.outreach import journey_sweep
 # as a reminder when it has none (the layout around it may add more; these tests need only this much).
 CODE_MESSAGES = {
     "en": {
-        "subject": "{{ merchant_name }}: {% if code %}{{ discount }} off your cart{% else %}your cart{% endif %}",
+        "subject": "{{ merchant_name }}: "
+        "{% if code %}{{ discount }} off your cart{% else %}your cart{% endif %}",
         "body": "Hello {{ first_name }},\n\n{% if code %}Your code {{ code }} takes {{ discount }} off until "
         "{{ expires_text }}.{% else %}Your cart is still waiting.{% endif %}\n\n{{ recovery_url }}",
     }
@@ -36,7 +37,12 @@ def code_step(
     return {
         "after_minutes": after_minutes,
         "max_delay_hours": None,
-        "offer": {"kind": kind, "value": value, "expires_hours": expires_hours, "minimum_order": minimum_order},
+        "offer": {
+            "kind": kind,
+            "value": value,
+            "expires_hours": expires_hours,
+            "minimum_order": minimum_order,
+        },
         "messages": messages or CODE_MESSAGES,
     }
 
@@ -80,9 +86,7 @@ def campaign(**changes: Any) -> dict[str, Any]:
 def write_rules(ctx: Context, shop_id: int, document: dict[str, Any]) -> None:
     """Store `document` as the shop's next rules version, as it is (no validation: like a stored one)."""
     with transaction(ctx.sessions) as session:
-        version = session.scalar(
-            sa.select(sa.func.max(Ruleset.version)).where(Ruleset.shop_id == shop_id)
-        )
+        version = session.scalar(sa.select(sa.func.max(Ruleset.version)).where(Ruleset.shop_id == shop_id))
         session.add(
             Ruleset(
                 shop_id=shop_id,

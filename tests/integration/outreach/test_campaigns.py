@@ -145,7 +145,12 @@ def test_full_recovery_loop(ctx, clock, shop, smtp, post_shopify, run_jobs, clie
     [cart] = rows(ctx, Cart)
     assert cart.status == "abandoned" and cart.abandoned_at == clock.now - timedelta(minutes=1)
     [run] = runs(ctx)
-    assert (run.cart_id, run.journey_key, run.status, run.exit_reason) == (cart.id, "cart", "ended", "completed")
+    assert (run.cart_id, run.journey_key, run.status, run.exit_reason) == (
+        cart.id,
+        "cart",
+        "ended",
+        "completed",
+    )
     [offer] = rows(ctx, Offer)
     assert (offer.run_id, offer.step, offer.reason) == (run.id, 0, "abandoned_cart")
     assert offer.status == "sent" and offer.code and len(offer.code) >= 10 and not offer.holdout

@@ -249,7 +249,11 @@ def test_a_percentage_offer_without_a_cart_still_counts_against_the_budget(ctx, 
     other = hot_lead(ctx, shop["id"], clock.now, cart_value="398.00", email="hot2@example.com")
     assert steps.advance(ctx, hot_run(ctx, clock, other)) == "sent"
     [offer] = rows(ctx, Offer, Offer.lead_id == other)
-    assert (offer.status, offer.reason, offer.cost) == ("planned", "hot_lead", Decimal("39.80")) and offer.code
+    assert (offer.status, offer.reason, offer.cost) == (
+        "planned",
+        "hot_lead",
+        Decimal("39.80"),
+    ) and offer.code
 
 
 def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, run_jobs):

@@ -1,6 +1,6 @@
-"""The whole loop on a Shopify store: signed checkout → time passes → sweep → the journey's code step → code on
-(fake) Shopify, every GraphQL document validated against the real 2026-10 schema → email on a real SMTP
-server → order with the code → offer redeemed, cart recovered, revenue in the metrics."""
+"""The whole loop on a Shopify store: signed checkout → time passes → sweep → the journey's code step →
+code on (fake) Shopify, every GraphQL document validated against the real 2026-10 schema → email on a real
+SMTP server → order with the code → offer redeemed, cart recovered, revenue in the metrics."""
 
 from __future__ import annotations
 
