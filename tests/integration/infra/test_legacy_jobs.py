@@ -32,6 +32,8 @@ ARGS: dict[str, tuple[object, ...]] = {
     "bridge.outbound.post_offer": (ABSENT,),
     "bridge.jobs.rescore_leads": (ABSENT, [ABSENT], "opened offer 1"),
     "bridge.jobs.resume_rescores": (),
+    "bridge.jobs.plan_cart_offers": ([ABSENT],),
+    "bridge.jobs.plan_hot_offer": (ABSENT,),
 }
 
 

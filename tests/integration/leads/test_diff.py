@@ -35,10 +35,12 @@ def test_diff_treats_equal_numbers_as_equal_but_not_booleans():
 
 def test_validate_normalizes_and_a_missing_part_keeps_the_base():
     base = defaults()
-    base["campaign"]["discount_value"] = 25
+    base["campaign"]["abandonment_delay_minutes"] = 25
+    base["journeys"][0]["steps"][0]["offer"]["value"] = 25
     clean, errors = validate({"scoring": {"tiers": {"warm": 30, "hot": 60}}}, base=base)
     assert errors == {}
-    assert clean["campaign"]["discount_value"] == 25
+    assert clean["campaign"]["abandonment_delay_minutes"] == 25
+    assert clean["journeys"][0]["steps"][0]["offer"]["value"] == 25
     assert clean["scoring"]["tiers"] == {"warm": 30, "hot": 60}
     assert clean["scoring"]["decay"] == {"half_life_days": 30}  # a section left out takes its default
 

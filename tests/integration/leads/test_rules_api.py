@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bridge.db.models import AuditLog, RescoreRun, Ruleset, ScoreChange
-from bridge.infra.queue import CAMPAIGNS, MAINTENANCE, get_queue
+from bridge.db.models import AuditLog, JourneyRun, RescoreRun, Ruleset, ScoreChange
+from bridge.infra.queue import MAINTENANCE, get_queue
+from campaigns import default_journeys
 from scoring import DEFAULT_SCORING
 from tests.integration.leads.conftest import bearer, scores
 
@@ -26,6 +27,7 @@ def test_get_rules_of_a_new_shop_is_version_0_with_the_defaults(client, shopify_
     assert body["version"] == 0 and body["created_at"] is None
     assert body["document"]["scoring"] == DEFAULT_SCORING
     assert body["document"]["campaign"]["abandonment_delay_minutes"] == 60
+    assert [j["key"] for j in body["document"]["journeys"]] == [j["key"] for j in default_journeys()]
 
 
 def test_put_valid_rules_saves_a_version_queues_a_rescore_and_rescores_leads(
@@ -81,28 +83,34 @@ def test_put_valid_rules_saves_a_version_queues_a_rescore_and_rescores_leads(
         ("cold", "hot"),
         ("cold", "customer"),
     }
-    # bob became hot by a rules change alone: nobody is mailed for that (no personal offer is planned)
-    assert not [j for j in get_queue(ctx.redis, CAMPAIGNS).job_ids if j.startswith("plan-hot-")]
+    # bob became hot by a rules change alone: nobody is mailed for that (no tier's journey is entered)
+    with ctx.sessions() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(JourneyRun)) == 0
+
+
+def journeys_with(value: int) -> list[dict[str, Any]]:
+    """The default journeys, the first (hot leads' carts) offering `value` % off."""
+    journeys = default_journeys()
+    journeys[0]["steps"][0]["offer"]["value"] = value
+    return journeys
 
 
 def test_put_the_same_rules_again_makes_no_new_version(ctx, client, shopify_shop):
     headers = bearer(shopify_shop["api_key"])
-    assert (
-        client.put("/api/v1/rules", json={"campaign": {"discount_value": 15}}, headers=headers).json[
-            "version"
-        ]
-        == 1
-    )
-    again = client.put("/api/v1/rules", json={"campaign": {"discount_value": 15}}, headers=headers)
+    document = {"campaign": {"abandonment_delay_minutes": 90}, "journeys": journeys_with(20)}
+    assert client.put("/api/v1/rules", json=document, headers=headers).json["version"] == 1
+    again = client.put("/api/v1/rules", json=document, headers=headers)
     assert again.status_code == 200 and again.json["changed"] is False and again.json["version"] == 1
 
 
 def test_a_missing_part_keeps_the_current_one(client, shopify_shop):
     headers = bearer(shopify_shop["api_key"])
-    client.put("/api/v1/rules", json={"campaign": {"discount_value": 15}}, headers=headers)
+    document = {"campaign": {"abandonment_delay_minutes": 90}, "journeys": journeys_with(20)}
+    assert client.put("/api/v1/rules", json=document, headers=headers).status_code == 200
     client.put("/api/v1/rules", json={"scoring": {"tiers": {"warm": 30, "hot": 70}}}, headers=headers)
     document = client.get("/api/v1/rules", headers=headers).json["document"]
-    assert document["campaign"]["discount_value"] == 15
+    assert document["campaign"]["abandonment_delay_minutes"] == 90
+    assert document["journeys"][0]["steps"][0]["offer"]["value"] == 20
     assert document["scoring"]["tiers"] == {"warm": 30, "hot": 70}
 
 
@@ -140,11 +148,23 @@ PROBLEMS = {
         {"scoring.criteria.0.operator": ["Unknown operator."]},
     ),
     "campaign field": (
-        {"campaign": {"holdout_share": 0.9}},
-        {"campaign.holdout_share": ["Must be greater than or equal to 0 and less than or equal to 0.5."]},
+        {"campaign": {"abandonment_delay_minutes": 3}},
+        {
+            "campaign.abandonment_delay_minutes": [
+                "Must be greater than or equal to 5 and less than or equal to 10080."
+            ]
+        },
     ),
+    "journey field": (
+        {"journeys": [{**default_journeys()[0], "holdout_share": 0.9}]},
+        {"journeys.0.holdout_share": ["Must be greater than or equal to 0 and less than or equal to 0.5."]},
+    ),
+    "journeys not a list": ({"journeys": {"cart": {}}}, {"journeys": ["Must be a list of journeys."]}),
     "unknown top-level key": ({"scorring": {}}, {"scorring": ["Unknown field."]}),
-    "not an object": ([1, 2], {"_schema": ["Must be a JSON object with 'scoring' and/or 'campaign'."]}),
+    "not an object": (
+        [1, 2],
+        {"_schema": ["Must be a JSON object with 'scoring', 'campaign' and/or 'journeys'."]},
+    ),
     "part not an object": ({"scoring": "high"}, {"scoring": ["Invalid input type."]}),
 }
 
@@ -155,6 +175,16 @@ def test_put_invalid_rules_is_422_with_the_field_path(ctx, client, shopify_shop,
     answer = client.put("/api/v1/rules", json=document, headers=bearer(shopify_shop["api_key"]))
     assert answer.status_code == 422
     assert answer.json == {"errors": expected}
+    assert_nothing_saved(ctx)
+
+
+@pytest.mark.parametrize("field", ["discount_value", "holdout_share", "frequency_cap_days", "email"])
+def test_a_campaign_field_of_the_single_offer_is_refused(ctx, client, shopify_shop, field):
+    """The offer's fields moved into the journeys: a PUT naming one is refused under that field."""
+    document = {"campaign": {field: {"subject": "Hi", "body": "Hi"} if field == "email" else 1}}
+    answer = client.put("/api/v1/rules", json=document, headers=bearer(shopify_shop["api_key"]))
+    assert answer.status_code == 422
+    assert list(answer.json["errors"]) == [f"campaign.{field}"]
     assert_nothing_saved(ctx)
 
 

@@ -8,11 +8,20 @@ import sqlalchemy as sa
 from bridge.db.models import AuditLog, RescoreRun
 from bridge.infra.queue import MAINTENANCE, get_queue
 from bridge.leads import rules
+from campaigns import default_journeys
 from scoring import DEFAULT_SCORING
 from tests.integration.leads.conftest import bearer
 
+
+def journeys_with(value: int) -> list:
+    """The default journeys, the first (hot leads' carts, 15 % by default) offering `value` % off."""
+    journeys = default_journeys()
+    journeys[0]["steps"][0]["offer"]["value"] = value
+    return journeys
+
+
 BIGGER_CARTS = {"scoring": {"activities": {**DEFAULT_SCORING["activities"], "add_to_cart": {"points": 20}}}}
-LOWER_HOT = {"scoring": {"tiers": {"warm": 40, "hot": 75}}, "campaign": {"discount_value": 15}}
+LOWER_HOT = {"scoring": {"tiers": {"warm": 40, "hot": 75}}, "journeys": journeys_with(20)}
 
 
 def put(client, api_key, document, note=""):
@@ -33,7 +42,7 @@ def test_versions_list_who_when_and_the_diff_of_each(ctx, client, shopify_shop):
     assert v2["created_at"] == ctx.now().isoformat()
     # v2 keeps v1's activities (a missing section of the scoring part takes its default: 15 again).
     assert v2["diff"] == [  # sorted by path
-        {"path": "campaign.discount_value", "old": 10, "new": 15},
+        {"path": "journeys.0.steps.0.offer.value", "old": 15, "new": 20},
         {"path": "scoring.activities.add_to_cart.points", "old": 20, "new": 15},
         {"path": "scoring.tiers.hot", "old": 80, "new": 75},
     ]
@@ -100,9 +109,9 @@ def test_another_shops_key_neither_reads_nor_changes_these_rules(ctx, client, sh
     assert client.get("/api/v1/rules/versions", headers=bearer(theirs)).json["versions"] == []
     assert client.get("/api/v1/rules/versions/1", headers=bearer(theirs)).status_code == 404
     assert client.post("/api/v1/rules/versions/1/restore", headers=bearer(theirs)).status_code == 404
-    put(client, theirs, {"campaign": {"discount_value": 30}})  # their own rules, version 1 of their shop
+    put(client, theirs, {"journeys": journeys_with(30)})  # their own rules, version 1 of their shop
     live = client.get("/api/v1/rules", headers=bearer(mine)).json
-    assert live["version"] == 2 and live["document"]["campaign"]["discount_value"] == 15
+    assert live["version"] == 2 and live["document"]["journeys"][0]["steps"][0]["offer"]["value"] == 20
 
 
 @pytest.mark.parametrize(

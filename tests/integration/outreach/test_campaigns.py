@@ -1,4 +1,5 @@
-"""Abandoned checkout → sweep → code on the store → email → order with the code → redeemed and measured.
+"""Abandoned checkout → sweep → journey run → its code step → code on the store → email → order with the
+code → redeemed and measured.
 
 The store is the built-in demo store (codes in Redis) so this runs without a platform; the same flow against a
 fake Shopify lives in tests/integration/connectors/shopify/.
@@ -16,14 +17,21 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-import campaigns
 from bridge.db import transaction
-from bridge.db.models import Activity, Cart, Lead, Offer, Ruleset, Shop
+from bridge.db.models import Activity, Cart, JourneyRun, Lead, Offer, Ruleset, Shop
 from bridge.infra import queue
 from bridge.infra.context import Context
-from bridge.outreach import codes, offers, sweep
+from bridge.outreach import codes, steps, sweep, triggers
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
+from tests.integration.outreach.journeys_helpers import (
+    campaign,
+    change_rules,
+    live_document,
+    runs,
+    send_due_steps,
+    single_offer_journeys,
+)
 
 CHECKOUT_AT = "2026-11-25T09:50:00Z"
 
@@ -36,16 +44,10 @@ def smtp():
 
 @pytest.fixture
 def shop(ctx, shopify_shop, smtp):
-    """The shop as a demo store, with campaign settings that send at once and hold nobody out."""
+    """The shop as a demo store whose journeys send one code a minute after abandonment (or a lead's entry
+    into hot), at once (no quiet hours), holding nobody out."""
     ctx.settings = ctx.settings.with_overrides(smtp_url=smtp.url)
-    document = {
-        "campaign": {
-            **campaigns.DEFAULT_CAMPAIGN,
-            "quiet_hours": None,
-            "holdout_share": 0,
-            "sender_name": "Demo Shop",
-        }
-    }
+    document = {"campaign": campaign(sender_name="Demo Shop"), "journeys": single_offer_journeys()}
     with transaction(ctx.sessions) as session:
         row = session.get(Shop, shopify_shop["id"])
         row.state = {"demo": True}
@@ -117,19 +119,40 @@ def demo_codes(ctx: Context, shop_id: int) -> set[str]:
 
 
 def abandon(ctx, clock, post_shopify, run_jobs, checkout) -> None:
+    """The checkout, abandoned by the sweep (its journey starts), then its first step sent a minute later."""
     assert post_shopify("checkouts/create", checkout).status_code == 200
     run_jobs()
     clock.advance(minutes=61)
     assert sweep.sweep(ctx) == 1
     run_jobs()
+    send_due_steps(ctx, clock, run_jobs)
+
+
+def start_and_step(ctx, clock, cart_id: int) -> Offer:
+    """What the sweep's job and the journeys' sweep do for one marked cart, one call at a time: start its run,
+    then (a minute later) decide its code step; the step's offer, its code job queued."""
+    assert triggers.start_cart_run(ctx, cart_id) == "started"
+    clock.advance(minutes=1)
+    [run] = runs(ctx, JourneyRun.cart_id == cart_id)
+    assert steps.advance(ctx, run.id) == "sent"
+    [offer] = rows(ctx, Offer, Offer.cart_id == cart_id)
+    return offer
 
 
 def test_full_recovery_loop(ctx, clock, shop, smtp, post_shopify, run_jobs, client):
     checkout = checkout_payload()
     abandon(ctx, clock, post_shopify, run_jobs, checkout)
     [cart] = rows(ctx, Cart)
-    assert cart.status == "abandoned" and cart.abandoned_at == clock.now
+    assert cart.status == "abandoned" and cart.abandoned_at == clock.now - timedelta(minutes=1)
+    [run] = runs(ctx)
+    assert (run.cart_id, run.journey_key, run.status, run.exit_reason) == (
+        cart.id,
+        "cart",
+        "ended",
+        "completed",
+    )
     [offer] = rows(ctx, Offer)
+    assert (offer.run_id, offer.step, offer.reason) == (run.id, 0, "abandoned_cart")
     assert offer.status == "sent" and offer.code and len(offer.code) >= 10 and not offer.holdout
     assert demo_codes(ctx, shop["id"]) == {offer.code}
     assert {a.kind for a in rows(ctx, Activity)} >= {"checkout_started", "cart_abandoned"}
@@ -165,6 +188,8 @@ def test_two_sweeps_never_double_process(ctx, clock, shop, post_shopify, run_job
     clock.advance(minutes=61)
     assert sweep.sweep(ctx) + sweep.sweep(ctx) == 1
     run_jobs()
+    assert len(runs(ctx)) == 1
+    send_due_steps(ctx, clock, run_jobs)
     assert len(rows(ctx, Offer)) == 1
     assert len([a for a in rows(ctx, Activity) if a.kind == "cart_abandoned"]) == 1
 
@@ -190,8 +215,7 @@ def test_order_before_delivery_cancels_offer_and_removes_code(ctx, clock, shop, 
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     assert sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # the sweep's job
-    assert offers.plan_cart_offer(ctx, cart.id) not in ("skipped", "no_cart")
-    [offer] = rows(ctx, Offer)
+    offer = start_and_step(ctx, clock, cart.id)
     assert codes.create_on_store(ctx, offer.id) == "created"
     assert demo_codes(ctx, shop["id"]) == {offer.code}
     post_shopify("orders/create", order_payload(checkout, []))
@@ -203,12 +227,13 @@ def test_order_before_delivery_cancels_offer_and_removes_code(ctx, clock, shop, 
     assert rows(ctx, Cart)[0].status == "recovered"  # an order on an abandoned cart, code or not
 
 
-def test_no_consent_means_no_offer(ctx, clock, shop, smtp, post_shopify, run_jobs):
+def test_no_consent_ends_the_journey_before_its_step(ctx, clock, shop, smtp, post_shopify, run_jobs):
     checkout = checkout_payload()
     checkout["buyer_accepts_marketing"] = False
     abandon(ctx, clock, post_shopify, run_jobs, checkout)
-    [offer] = rows(ctx, Offer)
-    assert offer.status == "suppressed" and offer.decision == "no_consent" and offer.code is None
+    [run] = runs(ctx)
+    assert (run.status, run.exit_reason, run.step) == ("ended", "no_consent", 0)
+    assert rows(ctx, Offer) == [] and demo_codes(ctx, shop["id"]) == set()
     assert smtp.messages == []
 
 
@@ -219,9 +244,9 @@ def test_shopify_rules_stored_without_consent_still_need_it(ctx, clock, shop, sm
     checkout = checkout_payload()
     checkout["buyer_accepts_marketing"] = False
     abandon(ctx, clock, post_shopify, run_jobs, checkout)
-    [offer] = rows(ctx, Offer)
-    assert offer.status == "suppressed" and offer.decision == "no_consent" and offer.code is None
-    assert smtp.messages == []
+    [run] = runs(ctx)
+    assert (run.status, run.exit_reason) == ("ended", "no_consent")
+    assert rows(ctx, Offer) == [] and smtp.messages == []
 
 
 def test_unsubscribe_link_opts_out_shop_wide(ctx, clock, shop, smtp, post_shopify, run_jobs, client):
@@ -233,9 +258,9 @@ def test_unsubscribe_link_opts_out_shop_wide(ctx, clock, shop, smtp, post_shopif
     assert lead.unsubscribed_at is not None and lead.accepts_marketing is False
     clock.advance(days=8)
     abandon(ctx, clock, post_shopify, run_jobs, checkout_payload(token="chk-2"))
-    assert [o.decision for o in rows(ctx, Offer) if o.cart_id != rows(ctx, Offer)[0].cart_id] == [
-        "unsubscribed"
-    ]
+    first, second = runs(ctx)
+    assert (second.status, second.exit_reason) == ("ended", "unsubscribed")
+    assert [o.run_id for o in rows(ctx, Offer)] == [first.id]
     assert len(smtp.messages) == 1
 
 
@@ -247,17 +272,7 @@ def test_forged_tracking_tokens_get_nothing(ctx, client, shop):
 
 
 def test_holdout_lead_gets_no_code_but_is_tracked(ctx, clock, shop, smtp, post_shopify, run_jobs, client):
-    with transaction(ctx.sessions) as session:
-        doc = session.scalar(sa.select(Ruleset)).document
-        session.add(
-            Ruleset(
-                shop_id=shop["id"],
-                version=2,
-                created_at=ctx.now(),
-                created_by="t",
-                document={"campaign": {**doc["campaign"], "holdout_share": 0.5}},
-            )
-        )
+    change_rules(ctx, shop["id"], journeys=single_offer_journeys(holdout_share=0.5))
     emails = [f"buyer{i}@example.com" for i in range(12)]
     for i, email in enumerate(emails):
         post_shopify("checkouts/create", checkout_payload(email=email, token=f"h{i}"))
@@ -265,10 +280,13 @@ def test_holdout_lead_gets_no_code_but_is_tracked(ctx, clock, shop, smtp, post_s
     clock.advance(minutes=61)
     sweep.sweep(ctx)
     run_jobs()
+    send_due_steps(ctx, clock, run_jobs)
     made = rows(ctx, Offer)
     held = [o for o in made if o.holdout]
-    assert held and len(held) < len(made)
-    assert all(o.code is None and o.status == "suppressed" for o in held)
+    assert held and len(held) < len(made) == len(emails)
+    assert all(o.code is None and o.status == "suppressed" and o.decision == "holdout" for o in held)
+    ended = {run.id: run.exit_reason for run in runs(ctx)}
+    assert {ended[o.run_id] for o in held} == {"holdout"}
     assert len(smtp.messages) == len(made) - len(held)
     auth = {"Authorization": f"Bearer {shop['api_key']}"}
     figures = client.get("/api/v1/metrics?from=2026-11-01&to=2026-12-01", headers=auth).json
@@ -289,21 +307,24 @@ def test_a_sweep_while_redis_is_down_loses_no_cart(ctx, clock, shop, smtp, post_
     assert rows(ctx, Shop)[0].swept_until is None
     assert sweep.sweep(ctx) == 1
     run_jobs()
+    send_due_steps(ctx, clock, run_jobs)
     assert [o.status for o in rows(ctx, Offer)] == ["sent"]
 
 
-def test_a_decision_job_lost_after_marking_is_planned_again(ctx, clock, shop, smtp, post_shopify, run_jobs):
+def test_a_journey_start_lost_after_marking_is_started_again(ctx, clock, shop, smtp, post_shopify, run_jobs):
     post_shopify("checkouts/create", checkout_payload())
     run_jobs()
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     assert sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now) == [cart.id]  # then the job died
-    assert offers.replan_orphans(ctx) == 0  # too fresh: the job may still be on its way
+    assert triggers.restart_orphans(ctx) == 0  # too fresh: the job may still be on its way
     clock.advance(minutes=3)
-    assert offers.replan_orphans(ctx) == 1
+    assert triggers.restart_orphans(ctx) == 1
     run_jobs()
+    assert [run.cart_id for run in runs(ctx)] == [cart.id]
+    assert triggers.restart_orphans(ctx) == 0
+    send_due_steps(ctx, clock, run_jobs, minutes=0)  # due since a minute after the marking
     assert [o.status for o in rows(ctx, Offer)] == ["sent"]
-    assert offers.replan_orphans(ctx) == 0
 
 
 def test_sweeps_claim_windows_and_never_go_back(ctx, clock, shop, post_shopify, run_jobs):
@@ -348,7 +369,7 @@ def test_a_cart_that_arrives_behind_the_watermark_is_still_abandoned_once(
     assert cart.status == "abandoned"
     clock.advance(minutes=11)
     assert sweep.sweep(ctx) == 0  # no longer active
-    assert len(rows(ctx, Offer)) == 1
+    assert len(runs(ctx)) == 1
 
 
 def test_a_lost_sweep_batch_is_queued_again_after_the_grace(ctx, clock, shop, post_shopify, run_jobs):
@@ -362,7 +383,7 @@ def test_a_lost_sweep_batch_is_queued_again_after_the_grace(ctx, clock, shop, po
     clock.advance(minutes=10)
     assert sweep.sweep(ctx) == 1
     run_jobs()
-    assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(rows(ctx, Offer)) == 1
+    assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(runs(ctx)) == 1
 
 
 def test_a_window_reaching_far_back_is_left_to_its_job_for_the_grace(
@@ -379,7 +400,7 @@ def test_a_window_reaching_far_back_is_left_to_its_job_for_the_grace(
     clock.advance(minutes=1)  # the window was handed out 10 minutes ago and the cart is still active
     assert sweep.sweep(ctx) == 1
     run_jobs()
-    assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(rows(ctx, Offer)) == 1
+    assert [c.status for c in rows(ctx, Cart)] == ["abandoned"] and len(runs(ctx)) == 1
 
 
 def test_concurrent_sweeps_hand_each_cart_out_once(ctx, clock, shop, post_shopify, run_jobs):
@@ -402,28 +423,21 @@ def test_concurrent_sweeps_hand_each_cart_out_once(ctx, clock, shop, post_shopif
     assert sorted(results) == [0, 0, 0, 30]
     run_jobs()
     assert {c.status for c in rows(ctx, Cart)} == {"abandoned"}
-    assert len(rows(ctx, Offer)) == 30
+    assert len({run.cart_id for run in runs(ctx)}) == len(runs(ctx)) == 30
 
 
 def test_a_lead_turning_hot_gets_a_personal_offer(ctx, clock, shop, smtp, post_shopify, run_jobs):
     import scoring
 
-    with transaction(ctx.sessions) as session:
-        doc = session.scalar(sa.select(Ruleset)).document
-        hot_fast = {**scoring.DEFAULT_SCORING, "tiers": {"warm": 10, "hot": 15}}
-        session.add(
-            Ruleset(
-                shop_id=shop["id"],
-                version=2,
-                created_at=ctx.now(),
-                created_by="t",
-                document={"scoring": hot_fast, "campaign": doc["campaign"]},
-            )
-        )
+    change_rules(ctx, shop["id"], scoring={**scoring.DEFAULT_SCORING, "tiers": {"warm": 10, "hot": 15}})
     post_shopify("checkouts/create", checkout_payload())
     run_jobs()
     [lead] = [lead for lead in rows(ctx, Lead) if lead.email == "shopper@example.com"]
     assert lead.tier == "hot"
+    [run] = runs(ctx)
+    assert (run.trigger, run.journey_key, run.lead_id) == ("tier_entered", "hot-lead", lead.id)
+    assert rows(ctx, Offer) == []  # the step is a minute after the entry
+    send_due_steps(ctx, clock, run_jobs)
     [offer] = rows(ctx, Offer)
     assert (offer.reason, offer.status, offer.cart_id) == ("hot_lead", "sent", None)
     assert len(smtp.messages) == 1 and offer.code in smtp.messages[0].get_body(("plain",)).get_content()
@@ -433,8 +447,8 @@ def ten_points_each(ctx, shop_id: int, hot: int) -> None:
     """Rules where an account and a product view score 10 each, for good, and nothing else counts."""
     import scoring
 
+    doc = live_document(ctx, shop_id)
     with transaction(ctx.sessions) as session:
-        doc = session.scalar(sa.select(Ruleset).where(Ruleset.shop_id == shop_id)).document
         rules = {
             **scoring.DEFAULT_SCORING,
             "activities": {"account_created": {"points": 10}, "product_view": {"points": 10}},
@@ -449,7 +463,7 @@ def ten_points_each(ctx, shop_id: int, hot: int) -> None:
                 version=2,
                 created_at=ctx.now(),
                 created_by="t",
-                document={"scoring": rules, "campaign": doc["campaign"]},
+                document={**doc, "scoring": rules},
             )
         )
 
@@ -460,7 +474,7 @@ def test_storefront_events_in_a_batch_never_make_an_offer(
 ):
     """A store webhook and a storefront event of one shopper in one job. With hot at 20 the lead turns hot
     only with the storefront's points, and storefront traffic must never mail, batch or not; with hot at 10
-    the store's own event makes it hot and the offer is planned as usual."""
+    the store's own event makes it hot and its journey starts as usual."""
     from bridge.db.models import Event
     from bridge.events import pipeline
 
@@ -485,6 +499,8 @@ def test_storefront_events_in_a_batch_never_make_an_offer(
     [lead] = rows(ctx, Lead)
     # With hot at 20 the storefront's points cannot lift the lead into hot on their own (scoring.engine).
     assert (lead.score, lead.tier) == ((19, "warm") if hot == 20 else (20, "hot"))
+    assert [run.instance for run in runs(ctx)] == ([] if hot == 20 else [f"tier:hot:{lead.id}"])
+    send_due_steps(ctx, clock, run_jobs)
     reasons = [o.reason for o in rows(ctx, Offer)]
     assert reasons == ([] if hot == 20 else ["hot_lead"])
 

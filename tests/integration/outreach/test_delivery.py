@@ -27,7 +27,7 @@ from bridge.db import transaction
 from bridge.db.models import Activity, AuditLog, Cart, Lead, Offer, Ruleset, Shop
 from bridge.infra import queue
 from bridge.infra.netguard import Guard
-from bridge.leads.rules import campaign_settings_for
+from bridge.leads.rules import campaign_settings_for, journeys_for
 from bridge.outreach import code_cleanup, codes, delivery, outbound, tracking
 from bridge.shops.registry import create_shop
 from tests.fakes.http_recorder import HTTPRecorder
@@ -594,12 +594,16 @@ def test_rules_saved_before_a_template_check_fail_the_offer_once(ctx, shop, smtp
 
 
 def test_rules_saved_before_a_template_check_still_serve_every_other_job(ctx, shop):
-    # The sweep, the decisions and attribution read the same settings: one template the checks now refuse
-    # must not stop them for the whole shop (only the send that renders it fails).
+    # The sweep, the steps and attribution read the same rules: one template the checks now refuse must not
+    # stop them for the whole shop (only the send that renders it fails). The single offer's template lives
+    # in the journey its campaign converts into.
     body = "{{ '%s!' % code }} {{ unsubscribe_url }}"
     use_campaign(ctx, shop, email={"subject": "Hi", "body": body}, abandonment_delay_minutes=45)
-    with pytest.raises(ValidationError):
-        campaigns.load_campaign({"email": {"subject": "Hi", "body": body}})
     with transaction(ctx.sessions) as session:
         settings = campaign_settings_for(session, shop)
-    assert settings.abandonment_delay_minutes == 45 and settings.email.body == body
+        journeys = journeys_for(session, shop)
+    cart = next(journey for journey in journeys if journey.key == "cart")
+    assert settings.abandonment_delay_minutes == 45 and cart.steps[0].messages["en"].body == body
+    saved = campaigns.dump_journeys([cart])
+    with pytest.raises(ValidationError):  # the same journey, saved today, is refused
+        campaigns.load_journeys(saved)

@@ -1,6 +1,6 @@
 # ruff: noqa: F811 (pytest fixtures imported from test_campaigns are named as arguments)
-"""The offer rules where the policy meets stored data: the shop's clock, consent, the budget, live codes,
-carts that come back to life, and attribution of orders to offers and carts."""
+"""The rules of a journey's code step where the policy meets stored data: the shop's clock, consent, the
+budget, live codes, carts that come back to life, and attribution of orders to offers and carts."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import pytest
 import campaigns
 from bridge import jobs
 from bridge.db import transaction
-from bridge.db.models import Activity, Cart, Lead, Offer, Order, Shop
+from bridge.db.models import Activity, Cart, JourneyRun, Lead, Offer, Order, Shop
 from bridge.infra import queue
 from bridge.infra.context import Context
-from bridge.outreach import code_cleanup, codes, offers, sweep
+from bridge.outreach import code_cleanup, codes, steps, sweep, triggers
+from tests.integration.outreach.journeys_helpers import runs, send_due_steps
 from tests.integration.outreach.test_campaigns import (  # noqa: F401 (fixtures)
     abandon,
     checkout_payload,
@@ -26,6 +27,7 @@ from tests.integration.outreach.test_campaigns import (  # noqa: F401 (fixtures)
     set_campaign,
     shop,
     smtp,
+    start_and_step,
 )
 
 
@@ -51,13 +53,18 @@ def test_quiet_hours_and_expiry_follow_the_shops_time_zone(ctx, clock, shop, smt
     clock.advance(minutes=70)  # 12:00 UTC = 07:00 in New York: quiet there, daytime in UTC
     assert sweep.sweep(ctx) == 1
     run_jobs()
-    [offer] = rows(ctx, Offer)
+    assert send_due_steps(ctx, clock, run_jobs) == 1  # due at 12:01: held back, not dropped
+    [run] = runs(ctx)
     eight_in_new_york = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
-    assert offer.decision == "quiet_hours" and offer.send_at == eight_in_new_york
+    assert (run.status, run.deferred_reason, run.next_due_at) == ("active", "quiet_hours", eight_in_new_york)
+    assert rows(ctx, Offer) == [] and smtp.messages == []
+    send_due_steps(ctx, clock, run_jobs, minutes=58)
+    assert rows(ctx, Offer) == [] and smtp.messages == []  # 07:59 in New York: still quiet
+    send_due_steps(ctx, clock, run_jobs)
+    [offer] = rows(ctx, Offer)
+    assert offer.decision == "eligible" and offer.send_at == eight_in_new_york
     assert offer.expires_at == eight_in_new_york + timedelta(hours=24)  # a full day from when it arrives
-    assert smtp.messages == []
-    clock.now = eight_in_new_york
-    assert jobs.deliver_offer(offer.id) == "sent"
+    assert offer.status == "sent"
     [message] = smtp.messages
     text = message.get_body(("plain",)).get_content()
     assert "Thursday 26 November at 08:00 (America/New_York)" in text
@@ -71,6 +78,9 @@ def test_an_explicit_campaign_time_zone_wins_over_the_shops(ctx, clock, shop, po
     clock.advance(minutes=70)  # 13:00 in Paris: not quiet
     sweep.sweep(ctx)
     run_jobs()
+    send_due_steps(ctx, clock, run_jobs)
+    [run] = runs(ctx)
+    assert run.deferred_reason is None
     [offer] = rows(ctx, Offer)
     assert offer.decision == "eligible" and offer.send_at == clock.now
 
@@ -91,12 +101,13 @@ def test_a_withdrawn_consent_beats_the_older_checkout_consent(ctx, clock, shop, 
     clock.advance(minutes=61)
     assert sweep.sweep(ctx) == 1
     run_jobs()
-    [offer] = rows(ctx, Offer)
-    assert offer.status == "suppressed" and offer.decision == "no_consent"
-    assert smtp.messages == []
+    send_due_steps(ctx, clock, run_jobs)
+    [run] = runs(ctx)
+    assert (run.status, run.exit_reason) == ("ended", "no_consent")
+    assert rows(ctx, Offer) == [] and smtp.messages == []
 
 
-def test_a_cart_touched_after_it_was_marked_is_active_again_then_offered_once_idle(
+def test_a_cart_touched_after_it_was_marked_is_active_again_then_started_once_idle(
     ctx, clock, shop, smtp, post_shopify, run_jobs
 ):
     checkout = checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z")
@@ -106,14 +117,15 @@ def test_a_cart_touched_after_it_was_marked_is_active_again_then_offered_once_id
     checkout.update(updated_at=clock.now.isoformat())  # the shopper is back before the decision ran
     assert post_shopify("checkouts/update", checkout).status_code == 200
     run_jobs()
-    assert offers.plan_cart_offer(ctx, cart.id) == "active_again"
+    assert triggers.start_cart_run(ctx, cart.id) == "active_again"
     [cart] = rows(ctx, Cart)
     assert (cart.status, cart.abandoned_at) == ("active", None)
-    assert rows(ctx, Offer) == [] and smtp.messages == []
+    assert runs(ctx) == [] and rows(ctx, Offer) == [] and smtp.messages == []
     assert not [a for a in rows(ctx, Activity) if a.kind == "cart_abandoned"]
     clock.advance(minutes=61)
     assert sweep.sweep(ctx) == 1
     run_jobs()
+    send_due_steps(ctx, clock, run_jobs)
     [offer] = rows(ctx, Offer)
     assert offer.status == "sent" and len(smtp.messages) == 1
 
@@ -124,30 +136,38 @@ def test_a_lengthened_delay_puts_a_marked_cart_back(ctx, clock, shop, post_shopi
     [cart] = rows(ctx, Cart)
     sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
     set_campaign(ctx, shop["id"], abandonment_delay_minutes=120)
-    assert offers.plan_cart_offer(ctx, cart.id) == "active_again"
-    assert rows(ctx, Offer) == []
+    assert triggers.start_cart_run(ctx, cart.id) == "active_again"
+    assert runs(ctx) == []
 
 
 def test_a_planned_code_counts_as_live(ctx, clock, shop, post_shopify, run_jobs):
-    """With no frequency cap, one customer still holds one live code at a time, planned ones included."""
-    set_campaign(ctx, shop["id"], frequency_cap_days=0)
+    """With no pressure limits, one customer still holds one live code at a time, planned ones included: the
+    second code step goes out as a reminder."""
+    set_campaign(ctx, shop["id"], pressure=None)
     checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-1")
     checkout_at(ctx, post_shopify, run_jobs, "2026-11-25T09:50:00Z", token="chk-2")
     clock.advance(minutes=61)
     first, second = sorted(c.id for c in rows(ctx, Cart))
     sweep.mark_abandoned(ctx, shop["id"], [first, second], clock.now)
-    assert offers.plan_cart_offer(ctx, first) == "eligible"  # planned: its code job not run yet
-    assert offers.plan_cart_offer(ctx, second) == "live_code_exists"
-    decisions = {o.cart_id: (o.status, o.decision) for o in rows(ctx, Offer)}
-    assert decisions == {first: ("planned", "eligible"), second: ("suppressed", "live_code_exists")}
+    first_offer = start_and_step(ctx, clock, first)  # planned: its code job not run yet
+    assert triggers.start_cart_run(ctx, second) == "started"
+    [run] = runs(ctx, JourneyRun.cart_id == second)
+    assert steps.advance(ctx, run.id) == "sent"
+    decisions = {o.cart_id: (o.status, o.decision, o.kind, o.code) for o in rows(ctx, Offer)}
+    assert decisions == {
+        first: ("planned", "eligible", "percentage", first_offer.code),
+        second: ("created", "live_code_exists", "reminder", None),
+    }
 
 
-def hot_lead(ctx: Context, shop_id: int, now: datetime, cart_value: str | None = None) -> int:
+def hot_lead(
+    ctx: Context, shop_id: int, now: datetime, cart_value: str | None = None, email: str = "hot@example.com"
+) -> int:
     """A hot lead who accepts marketing (with a past cart of this value, if given); returns its id."""
     with transaction(ctx.sessions) as session:
         lead = Lead(
             shop_id=shop_id,
-            email="hot@example.com",
+            email=email,
             accepts_marketing=True,
             tier="hot",
             score=99,
@@ -162,7 +182,7 @@ def hot_lead(ctx: Context, shop_id: int, now: datetime, cart_value: str | None =
                     shop_id=shop_id,
                     lead_id=lead.id,
                     email=lead.email,
-                    cart_token="c-hot",
+                    cart_token=f"c-{email}",
                     subtotal=Decimal(cart_value),
                     currency="EUR",
                     status="converted",
@@ -173,13 +193,22 @@ def hot_lead(ctx: Context, shop_id: int, now: datetime, cart_value: str | None =
         return lead.id
 
 
+def hot_run(ctx: Context, clock, lead_id: int) -> int:
+    """The lead enters the hot-lead journey; a minute later its step is due. The run's id."""
+    assert jobs.enter_tier(lead_id) == "started"
+    clock.advance(minutes=1)
+    [run] = runs(ctx, JourneyRun.lead_id == lead_id)
+    return run.id
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # parallel workers need PostgreSQL
-def test_a_decision_waits_for_another_decision_on_the_same_lead(ctx, clock, shop):
-    """A decision in flight holds the lead; a second one for the same lead waits for it, then sees its offer
+def test_a_step_waits_for_another_decision_on_the_same_lead(ctx, clock, shop):
+    """A decision in flight holds the lead; a step for the same lead waits for it, then sees its offer
     (without the lock it would read no offer and make a second one)."""
     lead_id = hot_lead(ctx, shop["id"], clock.now)
+    run_id = hot_run(ctx, clock, lead_id)
     results: list[str] = []
-    decider = threading.Thread(target=lambda: results.append(jobs.plan_hot_offer(lead_id)))
+    decider = threading.Thread(target=lambda: results.append(steps.advance(ctx, run_id)))
     with transaction(ctx.sessions) as session:  # the other decision, not yet committed
         session.get(Lead, lead_id, with_for_update=True)
         session.add(
@@ -199,24 +228,36 @@ def test_a_decision_waits_for_another_decision_on_the_same_lead(ctx, clock, shop
         decider.join(1.5)
         assert decider.is_alive() and results == []  # waiting on the lead's row lock
     decider.join(30)
-    assert results == ["skipped"]  # frequency cap: it saw the committed offer
+    assert results == ["deferred:min_gap"]  # the pressure: it saw the committed offer
     assert [o.code for o in rows(ctx, Offer)] == ["OTHERDECISION"]
 
 
 def test_a_percentage_offer_without_a_cart_still_counts_against_the_budget(ctx, clock, shop, post_shopify):
-    """A hot lead's percentage offer is priced at the lead's latest cart (10 % of 398.00 = 39.80); a budget
-    that cannot pay for it makes no offer."""
-    set_campaign(ctx, shop["id"], monthly_budget=30, discount_value=10)
+    """A hot lead's percentage code (10 %) is priced at the lead's latest cart (10 % of 398.00 = 39.80); a
+    budget that cannot pay for it mints no code: the step goes out as a reminder."""
+    set_campaign(ctx, shop["id"], monthly_budget=30)
     lead_id = hot_lead(ctx, shop["id"], clock.now, cart_value="398.00")
-    assert jobs.plan_hot_offer(lead_id) == "skipped"
+    assert steps.advance(ctx, hot_run(ctx, clock, lead_id)) == "sent"
+    [reminder] = rows(ctx, Offer)
+    assert (reminder.decision, reminder.kind, reminder.code, reminder.cost) == (
+        "budget_exhausted",
+        "reminder",
+        None,
+        None,
+    )
     set_campaign(ctx, shop["id"], monthly_budget=50)
-    assert jobs.plan_hot_offer(lead_id) == "eligible"
-    [offer] = rows(ctx, Offer)
-    assert offer.cost == Decimal("39.80")
+    other = hot_lead(ctx, shop["id"], clock.now, cart_value="398.00", email="hot2@example.com")
+    assert steps.advance(ctx, hot_run(ctx, clock, other)) == "sent"
+    [offer] = rows(ctx, Offer, Offer.lead_id == other)
+    assert (offer.status, offer.reason, offer.cost) == (
+        "planned",
+        "hot_lead",
+        Decimal("39.80"),
+    ) and offer.code
 
 
 def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, run_jobs):
-    set_campaign(ctx, shop["id"], monthly_budget=50, frequency_cap_days=0)
+    set_campaign(ctx, shop["id"], monthly_budget=50, pressure=None)
     abandon(ctx, clock, post_shopify, run_jobs, checkout_payload(email="one@example.com", token="chk-1"))
     [first] = rows(ctx, Offer)
     assert first.status == "sent" and first.cost == Decimal("38.80")  # 10 % of the checkout's 388.00
@@ -226,6 +267,7 @@ def test_expired_codes_give_their_budget_back(ctx, clock, shop, post_shopify, ru
         clock.advance(minutes=61)
         sweep.sweep(ctx)
         run_jobs()
+        send_due_steps(ctx, clock, run_jobs)
         return rows(ctx, Offer, Offer.recipient == email)[0].decision
 
     assert decision_for_a_new_checkout("two@example.com", "chk-2") == "budget_exhausted"  # 38.80 * 2 > 50
@@ -240,8 +282,7 @@ def test_a_stuck_code_job_still_waiting_is_not_queued_twice(ctx, clock, shop, po
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    offers.plan_cart_offer(ctx, cart.id)  # queues code-<id>, which no worker has taken yet
-    [offer] = rows(ctx, Offer)
+    offer = start_and_step(ctx, clock, cart.id)  # queues code-<id>, which no worker has taken yet
     clock.advance(minutes=20)
     assert codes.retry_stuck_codes(ctx) == 0
     queue.get_queue(ctx.redis, queue.CAMPAIGNS).empty()  # the job is lost (a Redis flush, a crash)
@@ -317,8 +358,8 @@ def test_consent_withdrawn_before_the_send_cancels_the_offer(ctx, clock, shop, s
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    assert offers.plan_cart_offer(ctx, cart.id) == "eligible"
-    [offer] = rows(ctx, Offer)
+    offer = start_and_step(ctx, clock, cart.id)
+    assert offer.decision == "eligible"
     assert codes.create_on_store(ctx, offer.id) == "created"
     customer = {
         "id": checkout["customer"]["id"],
@@ -341,8 +382,7 @@ def test_a_late_delivery_never_mails_in_quiet_hours(ctx, clock, shop, smtp, post
     clock.advance(minutes=61)
     [cart] = rows(ctx, Cart)
     sweep.mark_abandoned(ctx, shop["id"], [cart.id], clock.now)
-    offers.plan_cart_offer(ctx, cart.id)
-    [offer] = rows(ctx, Offer)
+    offer = start_and_step(ctx, clock, cart.id)
     assert codes.create_on_store(ctx, offer.id) == "created"
     set_campaign(ctx, shop["id"], quiet_hours={"start": "10:00", "end": "18:00"}, timezone="UTC")
     assert jobs.deliver_offer(offer.id) == "quiet_hours"

@@ -1,6 +1,6 @@
-"""The whole loop on a Shopify store: signed checkout → time passes → sweep → code on (fake) Shopify, every
-GraphQL document validated against the real 2026-10 schema → email on a real SMTP server → order with the
-code → offer redeemed, cart recovered, revenue in the metrics."""
+"""The whole loop on a Shopify store: signed checkout → time passes → sweep → the journey's code step →
+code on (fake) Shopify, every GraphQL document validated against the real 2026-10 schema → email on a real
+SMTP server → order with the code → offer redeemed, cart recovered, revenue in the metrics."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-import campaigns
 from bridge.db import transaction
-from bridge.db.models import Cart, Offer, Ruleset, Shop
-from bridge.outreach import codes, offers, sweep
+from bridge.db.models import Cart, JourneyRun, Offer, Ruleset, Shop
+from bridge.outreach import codes, steps, sweep, triggers
 from bridge.shops.registry import new_api_key
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
 from tests.integration.connectors.shopify.conftest import SHOP
+from tests.integration.outreach.journeys_helpers import campaign, send_due_steps, single_offer_journeys
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def shop_id(ctx, install, run_jobs, smtp) -> int:
     run_jobs()
     with transaction(ctx.sessions) as session:
         shop = session.scalar(sa.select(Shop).where(Shop.domain == SHOP))
-        document = {"campaign": {**campaigns.DEFAULT_CAMPAIGN, "quiet_hours": None, "holdout_share": 0}}
+        document = {"campaign": campaign(), "journeys": single_offer_journeys()}
         session.add(
             Ruleset(shop_id=shop.id, version=1, document=document, created_at=ctx.now(), created_by="t")
         )
@@ -67,6 +67,7 @@ def test_abandoned_checkout_to_redeemed_code_on_shopify(
     clock.advance(minutes=61)
     assert sweep.sweep(ctx) == 1
     run_jobs()
+    assert send_due_steps(ctx, clock, run_jobs) == 1
 
     with ctx.sessions() as s:
         offer = s.scalars(sa.select(Offer)).one()
@@ -127,7 +128,11 @@ def test_store_outage_is_retried_without_duplicate_codes(
     with ctx.sessions() as s:
         cart_id = s.scalars(sa.select(Cart.id)).one()
     assert sweep.mark_abandoned(ctx, shop_id, [cart_id], clock()) == [cart_id]  # as the sweep's job does
-    offers.plan_cart_offer(ctx, cart_id)
+    assert triggers.start_cart_run(ctx, cart_id) == "started"
+    clock.advance(minutes=1)
+    with ctx.sessions() as s:
+        run_id = s.scalars(sa.select(JourneyRun.id)).one()
+    assert steps.advance(ctx, run_id) == "sent"  # the code step: planned, its code job queued
     with ctx.sessions() as s:
         offer_id = s.scalars(sa.select(Offer.id)).one()
     fake.fail_next(50, status=503)
