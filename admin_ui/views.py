@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from admin_ui import auth, commerce, data_requests, events, health, leads, overview, rules  # noqa: F401
+from admin_ui import auth, commerce, data_requests, events, health, i18n, leads, overview, rules  # noqa: F401
 from admin_ui.blueprint import bp
 
 __all__ = ["bp"]
