@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from babel import numbers
 from babel.numbers import UnknownCurrencyError
 from flask import Flask, abort, g, request
-from flask_babel import format_currency, format_date, format_decimal, format_percent, format_time
+from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale
 from flask_babel import format_timedelta
 from sqlalchemy.orm import Session
 
@@ -85,8 +86,11 @@ def number(value: float | int | Decimal | None) -> str:
 
 def percent(value: float | None, digits: int = 1) -> str:
     """A share as a percentage in the page's language (`12.5%`, `12,5 %`), or an em dash when unknown."""
-    decimals = "." + "0" * digits if digits else ""
-    return "—" if value is None else str(format_percent(value, f"#,##0{decimals}%"))
+    if value is None:
+        return "—"
+    # The locale's own pattern (its spacing: `12,5 %`), with at most `digits` decimals, none when whole.
+    share = round(Decimal(str(value)), digits + 2)
+    return numbers.format_percent(share, locale=get_locale() or "en", decimal_quantization=False)
 
 
 def points(value: float | None) -> str:
