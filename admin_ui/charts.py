@@ -24,7 +24,7 @@ def _number(value: float) -> str:
 
 
 def _no_data() -> str:
-    return gettext("No data for this period yet.")
+    return str(gettext("No data for this period yet."))
 
 
 def _frame(title: str, height: float, body: list[str], desc: str = "") -> Markup:
@@ -123,7 +123,9 @@ def lines(
 ) -> Markup:
     """A line per series over `x_labels` (a single point is drawn as a dot)."""
     if len(x_labels) < 2 or not series:
-        empty = empty or gettext("The history builds up one point a day; it shows once two days are recorded.")
+        empty = empty or gettext(
+            "The history builds up one point a day; it shows once two days are recorded."
+        )
         return Markup('<p class="empty">{}</p>').format(empty)
     height, left, bottom, top_pad = 220, 44, 30, 30
     plot_w, plot_h = WIDTH - left - 12, height - bottom - top_pad

@@ -1,6 +1,7 @@
 """Data requests: what Relance held about a customer when Shopify asked (customers/data_request), listed
 for the merchant with the export to send the customer, as a JSON download. In the admin's language
-(admin_ui.i18n: Shopify's `locale` parameter inside the Shopify admin, else the merchant's choice or browser)."""
+(admin_ui.i18n: Shopify's `locale` parameter inside the Shopify admin, else the merchant's choice or
+browser)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,6 @@ from bridge.events import pipeline
 from bridge.infra.web import context
 
 
-
 def event_page(
     status: str, topic: str, before: int | None
 ) -> sa.Select[int, str, str, int, str | None, datetime, datetime | None]:

@@ -53,14 +53,22 @@ def _sweep_run() -> datetime | None:
 def registration_job(shop: Shop) -> tuple[str | None, str, str]:
     """(job name, job id, why not) of the platform's webhook registration for this shop."""
     if (shop.state or {}).get("demo"):
-        return None, "", gettext("The demo store has no webhooks to register: the demo signs and plays its own.")
+        return (
+            None,
+            "",
+            gettext("The demo store has no webhooks to register: the demo signs and plays its own."),
+        )
     if shop.uninstalled_at is not None:
         return None, "", gettext("The shop has uninstalled Relance.")
     if shop.platform == "shopify":
         return jobnames.SETUP_SHOP, jobnames.setup_shop_id(shop.id), ""
     if shop.platform == "woocommerce":
         return jobnames.REGISTER_WOO_WEBHOOKS, jobnames.register_woo_webhooks_id(shop.id, "admin"), ""
-    return None, "", gettext("No webhook registration exists for platform %(platform)s.", platform=shop.platform)
+    return (
+        None,
+        "",
+        gettext("No webhook registration exists for platform %(platform)s.", platform=shop.platform),
+    )
 
 
 def _store(shop: Shop) -> dict[str, Any]:

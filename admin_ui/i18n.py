@@ -27,7 +27,7 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
 def supported(value: str | None) -> str | None:
-    """"fr" for any French tag ("fr", "fr-CA", "FR_be"), "en" for any English one, else None."""
+    """ "fr" for any French tag ("fr", "fr-CA", "FR_be"), "en" for any English one, else None."""
     language = (value or "").strip().replace("_", "-").split("-")[0].lower()
     return language if language in LANGUAGES else None
 
@@ -104,4 +104,3 @@ def set_language() -> ResponseReturnValue:
         samesite="Lax",
     )
     return response
-

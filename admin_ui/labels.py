@@ -1,4 +1,4 @@
-"""The names the admin shows for stored codes (statuses, tiers), in the page's language; unknown codes as is."""
+"""The names the admin shows for stored codes (statuses, tiers) in the page's language; unknown ones as is."""
 
 from __future__ import annotations
 

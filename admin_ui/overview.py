@@ -29,9 +29,12 @@ def explain_recovery(recovery: dict[str, Any]) -> str:
     """The treated-vs-holdout comparison and its 95 % interval, in plain words."""
     diff, low, high = recovery.get("difference"), recovery.get("ci_low"), recovery.get("ci_high")
     if diff is None or low is None or high is None:
-        return gettext(
-            "Not enough data yet to measure the effect of the offers: this needs abandoned carts both among "
-            "those chosen for an offer and in the holdout group (carts deliberately left without one)."
+        return str(
+            gettext(
+                "Not enough data yet to measure the effect of the offers: this needs abandoned carts both "
+                "among those chosen for an offer and in the holdout group (carts deliberately left without "
+                "one)."
+            )
         )
     signed = "+#,##0.0;-#,##0.0"
     figures = {
@@ -41,14 +44,14 @@ def explain_recovery(recovery: dict[str, Any]) -> str:
     }
     if diff >= 0:
         first = gettext(
-            "Carts chosen for an offer were recovered %(points)s percentage points more often than comparable "
-            "carts that got nothing (the holdout group).",
+            "Carts chosen for an offer were recovered %(points)s percentage points more often than "
+            "comparable carts that got nothing (the holdout group).",
             **figures,
         )
     else:
         first = gettext(
-            "Carts chosen for an offer were recovered %(points)s percentage points less often than comparable "
-            "carts that got nothing (the holdout group).",
+            "Carts chosen for an offer were recovered %(points)s percentage points less often than "
+            "comparable carts that got nothing (the holdout group).",
             **figures,
         )
     first += " " + gettext(
@@ -62,14 +65,14 @@ def _verdict(low: float, high: float, figures: dict[str, str]) -> str:
     """What the 95 % interval says: the offers help, harm, or cannot be told apart from chance yet."""
     if low > 0:
         verdict = gettext(
-            "With 95 %% confidence the true effect is between %(low)s and %(high)s points: the offers do bring "
-            "carts back.",
+            "With 95 %% confidence the true effect is between %(low)s and %(high)s points: the offers do "
+            "bring carts back.",
             **figures,
         )
     elif high < 0:
         verdict = gettext(
-            "With 95 %% confidence the true effect is between %(low)s and %(high)s points: the offers seem to "
-            "do harm.",
+            "With 95 %% confidence the true effect is between %(low)s and %(high)s points: the offers seem "
+            "to do harm.",
             **figures,
         )
     else:
@@ -78,7 +81,7 @@ def _verdict(low: float, high: float, figures: dict[str, str]) -> str:
             "cannot yet tell this apart from chance. It narrows as more carts are abandoned.",
             **figures,
         )
-    return verdict
+    return str(verdict)
 
 
 def _charts(figures: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,14 @@ from typing import Any, TypeVar
 from babel import numbers
 from babel.numbers import UnknownCurrencyError
 from flask import Flask, abort, g, request
-from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale
-from flask_babel import format_timedelta
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_decimal,
+    format_time,
+    format_timedelta,
+    get_locale,
+)
 from sqlalchemy.orm import Session
 
 from admin_ui.access import admin_url, embedded_query, embedded_values, principal
@@ -94,7 +100,7 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 
 def points(value: float | None) -> str:
-    """A difference of two rates in percentage points, signed (`+3.2`, `−1,5`)."""
+    """A difference of two rates in percentage points, signed (`+3.2`, `-1,5`)."""
     return "—" if value is None else str(format_decimal(value * 100, "+#,##0.0;-#,##0.0"))
 
 

@@ -27,7 +27,8 @@ WORDS: dict[str, dict[str, str]] = {
         "unsubscribed_title": "You are unsubscribed",
         "unsubscribed_text": "{shop} will not send you offers by email any more.",
         "expired_title": "This code has expired",
-        "expired_text": "The discount code {code} from {shop} is no longer valid. Your cart is still waiting.",
+        "expired_text": "The discount code {code} from {shop} is no longer valid. "
+        "Your cart is still waiting.",
         "continue": "Continue to {shop}",
     },
     "fr": {
@@ -37,7 +38,8 @@ WORDS: dict[str, dict[str, str]] = {
         "unsubscribed_title": "Votre désinscription est enregistrée",
         "unsubscribed_text": "{shop} ne vous enverra plus d'offres par e-mail.",
         "expired_title": "Ce code promo a expiré",
-        "expired_text": "Le code promo {code} de {shop} n'est plus valable. Votre panier vous attend toujours.",
+        "expired_text": "Le code promo {code} de {shop} n'est plus valable. "
+        "Votre panier vous attend toujours.",
         "continue": "Continuer vers {shop}",
     },
     "de": {
@@ -47,7 +49,8 @@ WORDS: dict[str, dict[str, str]] = {
         "unsubscribed_title": "Sie sind abgemeldet",
         "unsubscribed_text": "{shop} sendet Ihnen keine Angebote mehr per E-Mail.",
         "expired_title": "Dieser Code ist abgelaufen",
-        "expired_text": "Der Rabattcode {code} von {shop} ist nicht mehr gültig. Ihr Warenkorb wartet noch auf Sie.",
+        "expired_text": "Der Rabattcode {code} von {shop} ist nicht mehr gültig. "
+        "Ihr Warenkorb wartet noch auf Sie.",
         "continue": "Weiter zu {shop}",
     },
     "es": {
@@ -57,7 +60,8 @@ WORDS: dict[str, dict[str, str]] = {
         "unsubscribed_title": "Te has dado de baja",
         "unsubscribed_text": "{shop} ya no te enviará ofertas por correo electrónico.",
         "expired_title": "Este código ha caducado",
-        "expired_text": "El código de descuento {code} de {shop} ya no es válido. Tu carrito te sigue esperando.",
+        "expired_text": "El código de descuento {code} de {shop} ya no es válido. "
+        "Tu carrito te sigue esperando.",
         "continue": "Continuar a {shop}",
     },
     "it": {
@@ -67,7 +71,8 @@ WORDS: dict[str, dict[str, str]] = {
         "unsubscribed_title": "Iscrizione annullata",
         "unsubscribed_text": "{shop} non ti invierà più offerte via e-mail.",
         "expired_title": "Questo codice è scaduto",
-        "expired_text": "Il codice sconto {code} di {shop} non è più valido. Il tuo carrello ti aspetta ancora.",
+        "expired_text": "Il codice sconto {code} di {shop} non è più valido. "
+        "Il tuo carrello ti aspetta ancora.",
         "continue": "Continua su {shop}",
     },
     "nl": {
@@ -77,7 +82,8 @@ WORDS: dict[str, dict[str, str]] = {
         "unsubscribed_title": "Je bent afgemeld",
         "unsubscribed_text": "{shop} stuurt je geen aanbiedingen meer per e-mail.",
         "expired_title": "Deze code is verlopen",
-        "expired_text": "De kortingscode {code} van {shop} is niet meer geldig. Je winkelwagen wacht nog op je.",
+        "expired_text": "De kortingscode {code} van {shop} is niet meer geldig. "
+        "Je winkelwagen wacht nog op je.",
         "continue": "Verder naar {shop}",
     },
 }
@@ -92,7 +98,7 @@ PAGE = """<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8">
 
 
 def page_locale(session: Session, offer: Offer) -> str:
-    """The customer's language for this offer's pages: the offer's, the lead's, the shop's setting, English."""
+    """The customer's language for this offer's pages: the offer's, the lead's, the shop's, else English."""
     lead = session.get(Lead, offer.lead_id) if offer.lead_id else None
     found = choose_locale(WORDS, offer.locale, lead.locale if lead is not None else None)
     if found is not None:
@@ -112,7 +118,9 @@ def unsubscribe_page(lang: str, shop: str, done: bool) -> str:
     """The unsubscribe question (a one-button form) or its confirmation, in `lang` (escaped)."""
     words = WORDS[lang]
     if done:
-        return _render(lang, title=words["unsubscribed_title"], text=words["unsubscribed_text"].format(shop=shop))
+        return _render(
+            lang, title=words["unsubscribed_title"], text=words["unsubscribed_text"].format(shop=shop)
+        )
     return _render(
         lang,
         title=words["unsubscribe_title"],
@@ -122,7 +130,7 @@ def unsubscribe_page(lang: str, shop: str, done: bool) -> str:
 
 
 def expired_page(lang: str, shop: str, code: str, link: str) -> str:
-    """The "this code has expired" page, with a link on to the store (`link`, already checked as the shop's)."""
+    """The "this code has expired" page, linking on to the store (`link`, already checked as the shop's)."""
     words = WORDS[lang]
     return _render(
         lang,

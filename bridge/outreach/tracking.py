@@ -154,7 +154,9 @@ def without_code(url: str) -> str:
     path = parts.path
     if path.startswith("/discount/"):
         target = dict(query).get("redirect", "/")
-        path, _, rest = (target if target.startswith("/") and not target.startswith("//") else "/").partition("?")
+        path, _, rest = (target if target.startswith("/") and not target.startswith("//") else "/").partition(
+            "?"
+        )
         query = parse_qsl(rest, keep_blank_values=True)
     query = [(key, value) for key, value in query if key != "coupon"]
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))

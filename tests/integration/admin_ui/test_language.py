@@ -32,7 +32,9 @@ def lang_of(html: str) -> str:
 def test_the_browser_language_is_the_default(client: Any, header: str, lang: str) -> None:
     html = client.get("/admin/login", headers={"Accept-Language": header}).get_data(as_text=True)
     assert lang_of(html) == lang
-    assert ("Connexion à Relance" in html) is (lang == "fr") and ("Sign in to Relance" in html) is (lang == "en")
+    assert ("Connexion à Relance" in html) is (lang == "fr") and ("Sign in to Relance" in html) is (
+        lang == "en"
+    )
 
 
 def test_the_switch_is_remembered_across_pages_and_sign_in(
@@ -40,7 +42,9 @@ def test_the_switch_is_remembered_across_pages_and_sign_in(
 ) -> None:
     french = {"Accept-Language": "fr-FR"}
     token = csrf_from(client.get("/admin/login", headers=french).get_data(as_text=True))
-    switched = client.post("/admin/language", data={"language": "en", "next": "/admin/login", "csrf_token": token})
+    switched = client.post(
+        "/admin/language", data={"language": "en", "next": "/admin/login", "csrf_token": token}
+    )
     assert switched.status_code == 302 and switched.headers["Location"] == "/admin/login"
     cookie = switched.headers["Set-Cookie"]
     assert f"{COOKIE}=en" in cookie and "Max-Age=31536000" in cookie and "HttpOnly" in cookie
@@ -91,9 +95,7 @@ def test_inside_shopify_the_locale_parameter_decides_and_every_link_keeps_it(
     assert lang_of(html) == "en" and "All tiers" in html
 
 
-def test_numbers_and_dates_follow_the_language(
-    client: Any, ctx: Context, signed_in: dict[str, Any]
-) -> None:
+def test_numbers_and_dates_follow_the_language(client: Any, ctx: Context, signed_in: dict[str, Any]) -> None:
     seed(ctx, signed_in["id"])
     english = client.get("/admin/offers", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     french = client.get("/admin/offers", headers={"Accept-Language": "fr"}).get_data(as_text=True)

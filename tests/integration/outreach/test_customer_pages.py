@@ -125,7 +125,10 @@ def test_a_live_code_redirects_and_an_expired_one_explains_in_the_customers_lang
     ("target", "expected"),
     [
         (LINK, CART),
-        ("https://shop-a.myshopify.com/discount/RL-1?redirect=%2F%2Fevil.test", "https://shop-a.myshopify.com/"),
+        (
+            "https://shop-a.myshopify.com/discount/RL-1?redirect=%2F%2Fevil.test",
+            "https://shop-a.myshopify.com/",
+        ),
         ("https://shop.example/cart/?coupon=rl-1&x=1", "https://shop.example/cart/?x=1"),
         ("https://shop.example/?wc-api=recover&coupon=rl-1", "https://shop.example/?wc-api=recover"),
     ],

@@ -60,9 +60,7 @@ def test_the_extraction_finds_the_admin_strings() -> None:
 def test_every_admin_string_has_a_french_translation() -> None:
     catalog = french()
     missing = sorted(msgid for msgid in extracted() if not _translated(catalog, msgid))
-    listing = "\n".join(
-        f"  {msgid!r}  ({', '.join(sorted(extracted()[msgid]))})" for msgid in missing
-    )
+    listing = "\n".join(f"  {msgid!r}  ({', '.join(sorted(extracted()[msgid]))})" for msgid in missing)
     assert not missing, (
         f"{len(missing)} admin string(s) without a French translation; run `make translations`, translate "
         f"them in {PO.relative_to(ADMIN.parent)}, then run `make translations` again:\n{listing}"
@@ -87,7 +85,9 @@ def test_the_committed_mo_is_the_compiled_po() -> None:
     def entries(found: Catalog) -> dict[object, object]:
         # read_mo gives a plural's ids and strings as lists: tuples, to compare and hash them
         return {
-            tuple(m.id) if isinstance(m.id, list) else m.id: tuple(m.string) if isinstance(m.string, list) else m.string
+            tuple(m.id) if isinstance(m.id, list) else m.id: tuple(m.string)
+            if isinstance(m.string, list)
+            else m.string
             for m in found
             if m.id
         }
