@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
@@ -19,8 +19,8 @@ from babel.messages.pofile import read_po
 ADMIN = Path(__file__).resolve().parents[3] / "admin_ui"
 PO = ADMIN / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
-# Babel's default keywords plus Flask-Babel's lazy ones (the Makefile's BABEL_KEYWORDS).
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+# Babel's default keywords plus Flask-Babel's lazy ones, as `make translations` (BABEL_KEYWORDS) extracts.
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 
 
 def extracted() -> dict[str, set[str]]:
