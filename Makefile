@@ -10,7 +10,7 @@ SCHEMA_MEMBER := package/dist/data/admin_2026-10.json.gz
 SCHEMA_SHA256 := f3b522f264556925eada700e795e4a002a9cba83444ebcc6c0d724254a0c6593
 SCHEMA := .cache/shopify/admin_2026-10.json.gz
 
-.PHONY: run test test-unit test-sqlite lint schema bench clean pixel
+.PHONY: run test test-unit test-sqlite lint schema bench clean pixel translations
 
 $(BIN)/relance: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,16 @@ pixel:
 	npm ci --no-audit --no-fund
 	npm run build
 	npm test
+
+# The admin's French catalogue: extract every msgid (admin_ui/babel.cfg) into the ignored .cache/, merge the new
+# ones into admin_ui/translations/fr/LC_MESSAGES/messages.po (translate them there: their msgstr is empty, or
+# marked fuzzy when Babel guessed one), then compile the messages.mo committed beside it.
+BABEL_KEYWORDS := -k lazy_gettext -k lazy_ngettext:1,2
+translations: $(BIN)/relance
+	mkdir -p .cache
+	$(BIN)/pybabel extract -F admin_ui/babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output -w 110 -o .cache/messages.pot admin_ui
+	$(BIN)/pybabel update -i .cache/messages.pot -d admin_ui/translations -D messages --ignore-obsolete -w 110
+	$(BIN)/pybabel compile -d admin_ui/translations -D messages --statistics
 
 bench: $(BIN)/relance
 	$(BIN)/python -m bench

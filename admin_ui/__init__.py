@@ -18,6 +18,9 @@ signed for the shop and the Shopify user (admin_ui.access), sent as the form's `
 pages send `frame-ancestors 'none'` (an unknown /admin address: the shop its `shop=` names, else 'none';
 never a wildcard). All pages: `script-src 'self'` and `style-src 'self'` (plus https://cdn.shopify.com,
 App Bridge's origin, when embedded), no inline scripts or styles.
+
+In French or English (Flask-Babel, admin_ui.i18n): the header's switch remembers the choice; the browser's
+Accept-Language is the default. The catalogue is admin_ui/translations (`make translations`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from admin_ui import access, support, views
+from admin_ui import access, i18n, support, views
 from admin_ui.access import csrf, login_manager
 from bridge.infra.context import Context
 
@@ -62,4 +65,5 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     access.setup_login(login_manager)
     support.setup_templates(app)
+    i18n.init_app(app)
     app.register_blueprint(views.bp)

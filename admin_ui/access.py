@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, gettext
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -108,7 +109,7 @@ def before_request(public: bool) -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
         return _unauthorized()
     if current_user.shop_id is None:
-        abort(403, "this user belongs to no shop")
+        abort(403, gettext("This user belongs to no shop."))
     g.principal = Principal(shop_id=current_user.shop_id, actor=current_user.email)
     return None
 
@@ -170,7 +171,7 @@ def bounce_page() -> ResponseReturnValue:
     shop = request.args.get("shop", "")
     domain = oauth.valid_shop_domain(shop)
     if domain is None:
-        abort(400, "shop must be a shop domain such as example.myshopify.com")
+        abort(400, gettext("shop must be a shop domain such as example.myshopify.com"))
     g.embedded_domain = domain
     html = render_template("admin_ui/bounce.html", api_key=ctx.settings.shopify_api_key)
     return Response(html, 200)
@@ -195,22 +196,24 @@ def shop_id() -> int:
     return principal().shop_id
 
 
-def admin_url(endpoint: str, **values: Any) -> str:
-    """`url_for` that keeps the embedded parameters (shop, host) inside the Shopify admin."""
+def embedded_values() -> dict[str, str]:
+    """The parameters every embedded address keeps (shop, host, the page's language); none standalone.
+
+    The language travels in the address because the Shopify admin's iframe cannot count on cookies."""
     found: Principal | None = g.get("principal")
-    if found is not None and found.embedded:
-        values.setdefault("embedded", "1")
-        values.setdefault("shop", found.shop_domain)
-        if found.host:
-            values.setdefault("host", found.host)
+    if found is None or not found.embedded:
+        return {}
+    values = {"embedded": "1", "shop": found.shop_domain, **({"host": found.host} if found.host else {})}
+    return {**values, "locale": str(get_locale() or "en")}
+
+
+def admin_url(endpoint: str, **values: Any) -> str:
+    """`url_for` that keeps the embedded parameters (shop, host, language) inside the Shopify admin."""
+    for key, value in embedded_values().items():
+        values.setdefault(key, value)
     return url_for(endpoint, **values)
 
 
 def embedded_query() -> str:
     """The embedded parameters as a query string ('' standalone), for links built by hand."""
-    found: Principal | None = g.get("principal")
-    if found is None or not found.embedded:
-        return ""
-    return urlencode(
-        {"embedded": "1", "shop": found.shop_domain, **({"host": found.host} if found.host else {})}
-    )
+    return urlencode(embedded_values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_user, logout_user
 
 from admin_ui.access import AdminIdentity, safe_next
@@ -12,7 +13,7 @@ from bridge.db import transaction
 from bridge.infra.web import context
 from bridge.shops import users
 
-TOO_MANY = (
+TOO_MANY = lazy_gettext(
     "Too many failed sign-ins for this email from your network. "
     "For your safety, sign-in is paused for 15 minutes; try again later."
 )
@@ -29,12 +30,12 @@ def login() -> ResponseReturnValue:
     address = request.remote_addr or "unknown"  # the client's, behind PROXY_HOPS proxies (bridge.app)
     target = request.form.get("next", "")
     if not users.reserve_attempt(ctx.redis, email, address):
-        return render_template("admin_ui/login.html", email=email, next=target, error=TOO_MANY), 429
+        return render_template("admin_ui/login.html", email=email, next=target, error=str(TOO_MANY)), 429
     with transaction(ctx.sessions) as db:
         user = users.authenticate(db, email, password, ctx.now())
         identity = None if user is None else AdminIdentity.of(user)
     if identity is None:
-        error = "Wrong email or password."
+        error = gettext("Wrong email or password.")
         return render_template("admin_ui/login.html", email=email, next=target, error=error), 401
     users.release_attempt(ctx.redis, email, address)
     session.clear()  # a fresh session on sign-in: no fixation

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -23,18 +24,25 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
-PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
+PUBLIC_ENDPOINTS = {"admin.login", "admin.static", "admin.set_language"}
 NAV = (
-    ("admin.overview", "overview", "Overview"),
-    ("admin.rules", "rules", "Rules"),
-    ("admin.journeys", "journeys", "Journeys"),
-    ("admin.leads", "leads", "Leads"),
-    ("admin.carts", "carts", "Carts"),
-    ("admin.offers", "offers", "Offers"),
-    ("admin.events", "events", "Events"),
-    ("admin.data_requests", "data_requests", "Data requests"),
-    ("admin.health", "health", "Health"),
+    ("admin.overview", "overview", lazy_gettext("Overview")),
+    ("admin.rules", "rules", lazy_gettext("Rules")),
+    ("admin.journeys", "journeys", lazy_gettext("Journeys")),
+    ("admin.leads", "leads", lazy_gettext("Leads")),
+    ("admin.carts", "carts", lazy_gettext("Carts")),
+    ("admin.offers", "offers", lazy_gettext("Offers")),
+    ("admin.events", "events", lazy_gettext("Events")),
+    ("admin.data_requests", "data_requests", lazy_gettext("Data requests")),
+    ("admin.health", "health", lazy_gettext("Health")),
 )
+ERROR_TITLES = {
+    400: lazy_gettext("Bad request"),
+    401: lazy_gettext("Please sign in"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Not found"),
+    429: lazy_gettext("Too many requests"),
+}
 SHOPIFY_CDN = "https://cdn.shopify.com"  # App Bridge: https://cdn.shopify.com/shopifycloud/app-bridge.js
 
 
@@ -50,10 +58,10 @@ def error_page(exc: HTTPException) -> tuple[str, int]:
     code = exc.code or 500
     message = exc.description or ""
     if isinstance(exc, CSRFError):
-        message = "This form expired or did not come from this page. Reload the page and try again."
-    title = {400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found"}.get(
-        code, exc.name
-    )
+        message = gettext("This form expired or did not come from this page. Reload the page and try again.")
+    elif code in ERROR_TITLES and message == type(exc).description:
+        message = ""  # Werkzeug's stock English sentence; the title says it in the page's language
+    title = str(ERROR_TITLES.get(code, exc.name))
     return render_template("admin_ui/error.html", code=code, title=title, message=message), code
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from flask_babel import format_decimal, gettext
 from markupsafe import Markup, escape
 
 _ids = itertools.count(1)
@@ -18,9 +19,12 @@ ROW = 26
 
 
 def _number(value: float) -> str:
-    if float(value).is_integer():
-        return f"{int(value):,}".replace(",", " ")
-    return f"{value:,.1f}".replace(",", " ")
+    """A value with the page's separators, one decimal at most."""
+    return str(format_decimal(value, "#,##0.#"))
+
+
+def _no_data() -> str:
+    return str(gettext("No data for this period yet."))
 
 
 def _frame(title: str, height: float, body: list[str], desc: str = "") -> Markup:
@@ -41,7 +45,7 @@ def bars(
     *,
     unit: str = "",
     series: int = 0,
-    empty: str = "No data for this period yet.",
+    empty: str | None = None,
 ) -> Markup:
     """One horizontal bar per (label, value)."""
     return grouped_bars(
@@ -61,12 +65,12 @@ def grouped_bars(
     *,
     unit: str = "",
     first_series: int = 0,
-    empty: str = "No data for this period yet.",
+    empty: str | None = None,
 ) -> Markup:
     """Bars per category, one per series (e.g. tiers now vs with the candidate rules)."""
     values = [float(v) for _, vals in series for v in vals]
     if not categories or not values:
-        return Markup('<p class="empty">{}</p>').format(empty)
+        return Markup('<p class="empty">{}</p>').format(empty or _no_data())
     top = max(values) or 1.0
     bar_h = (ROW - 6) if len(series) == 1 else 16
     row_h = bar_h * len(series) + 6
@@ -115,10 +119,13 @@ def lines(
     x_labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[float]]],
     *,
-    empty: str = "The history builds up one point a day; it shows once two days are recorded.",
+    empty: str | None = None,
 ) -> Markup:
     """A line per series over `x_labels` (a single point is drawn as a dot)."""
     if len(x_labels) < 2 or not series:
+        empty = empty or gettext(
+            "The history builds up one point a day; it shows once two days are recorded."
+        )
         return Markup('<p class="empty">{}</p>').format(empty)
     height, left, bottom, top_pad = 220, 44, 30, 30
     plot_w, plot_h = WIDTH - left - 12, height - bottom - top_pad
@@ -146,4 +153,4 @@ def lines(
             dot = f'<circle class="series-{s}" cx="{x:.1f}" cy="{y:.1f}" r="3">'
             body.append(f"{dot}<title>{escape(tip)}</title></circle>")
     last = ", ".join(f"{name} {_number(float(vals[-1]))}" for name, vals in series if vals)
-    return _frame(title, height, body, f"Latest ({x_labels[-1]}): {last}")
+    return _frame(title, height, body, gettext("Latest (%(day)s): %(values)s", day=x_labels[-1], values=last))

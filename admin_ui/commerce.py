@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext
 
 from admin_ui import journeys_runs
 from admin_ui.access import admin_url, shop_id
@@ -19,10 +20,12 @@ from bridge.outreach import code_cleanup, delivery
 
 CANCELLABLE = ("planned", "created", "sent")
 NOTICES = {
-    "cancelled": "Offer cancelled; its code was removed from the store.",
-    "resent": "The offer is being sent again.",
-    "not_cancellable": "Only planned, created or sent offers can be cancelled.",
-    "not_resendable": "Only sent offers that have not expired, on carts without an order, can be resent.",
+    "cancelled": lazy_gettext("Offer cancelled; its code was removed from the store."),
+    "resent": lazy_gettext("The offer is being sent again."),
+    "not_cancellable": lazy_gettext("Only planned, created or sent offers can be cancelled."),
+    "not_resendable": lazy_gettext(
+        "Only sent offers that have not expired, on carts without an order, can be resent."
+    ),
 }
 
 
@@ -80,7 +83,7 @@ def offers() -> str:
         page=page,
         status=status,
         statuses=(*OFFER_STATUSES, "holdout"),
-        notice=NOTICES.get(request.args.get("done", ""), ""),
+        notice=str(NOTICES.get(request.args.get("done", ""), "")),
         cancellable=CANCELLABLE,
         now=context().now(),
         active="offers",

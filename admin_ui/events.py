@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
@@ -15,8 +16,6 @@ from admin_ui.support import audit, db, owned
 from bridge.db.models import EVENT_STATUSES, Event
 from bridge.events import pipeline
 from bridge.infra.web import context
-
-NOTICES = {"replayed": "Event {id} was queued again; its new status shows here in a moment."}
 
 
 def event_page(
@@ -44,7 +43,12 @@ def events() -> str:
     """Recent webhooks; filter by status or topic."""
     status, topic = request.args.get("status", ""), request.args.get("topic", "").strip()
     page = page_of(db().execute(event_page(status, topic, before_id())).all(), lambda row: str(row.id))
-    notice = NOTICES.get(request.args.get("done", ""), "").format(id=request.args.get("id", ""))
+    notice = ""
+    if request.args.get("done") == "replayed":
+        notice = gettext(
+            "Event %(id)s was queued again; its new status shows here in a moment.",
+            id=request.args.get("id", type=int) or "",
+        )
     return render_template(
         "admin_ui/events.html",
         events=page.rows,

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 from redis.exceptions import RedisError
 from rq.registry import FailedJobRegistry
 
@@ -23,9 +24,9 @@ from bridge.outreach.sweep import LAST_SWEEP_KEY
 from bridge.shops import registry, updates
 
 NOTICES = {
-    "queued": "Webhook registration was queued; the status below updates once the job ran.",
-    "unavailable": "Webhooks cannot be re-registered for this shop (see the note below).",
-    "redis_down": "The job queue is unreachable; try again in a moment.",
+    "queued": lazy_gettext("Webhook registration was queued; the status below updates once the job ran."),
+    "unavailable": lazy_gettext("Webhooks cannot be re-registered for this shop (see the note below)."),
+    "redis_down": lazy_gettext("The job queue is unreachable; try again in a moment."),
 }
 
 
@@ -52,14 +53,22 @@ def _sweep_run() -> datetime | None:
 def registration_job(shop: Shop) -> tuple[str | None, str, str]:
     """(job name, job id, why not) of the platform's webhook registration for this shop."""
     if (shop.state or {}).get("demo"):
-        return None, "", "The demo store has no webhooks to register: the demo signs and plays its own."
+        return (
+            None,
+            "",
+            gettext("The demo store has no webhooks to register: the demo signs and plays its own."),
+        )
     if shop.uninstalled_at is not None:
-        return None, "", "The shop has uninstalled Relance."
+        return None, "", gettext("The shop has uninstalled Relance.")
     if shop.platform == "shopify":
         return jobnames.SETUP_SHOP, jobnames.setup_shop_id(shop.id), ""
     if shop.platform == "woocommerce":
         return jobnames.REGISTER_WOO_WEBHOOKS, jobnames.register_woo_webhooks_id(shop.id, "admin"), ""
-    return None, "", f"No webhook registration exists for platform {shop.platform}."
+    return (
+        None,
+        "",
+        gettext("No webhook registration exists for platform %(platform)s.", platform=shop.platform),
+    )
 
 
 def _store(shop: Shop) -> dict[str, Any]:
@@ -117,7 +126,7 @@ def _health_page(new_api_key: str = "") -> str:
         withheld=updates.redacted_summary(shop),
         can_register=job is not None,
         why_not=why_not,
-        notice=NOTICES.get(request.args.get("done", ""), ""),
+        notice=str(NOTICES.get(request.args.get("done", ""), "")),
         new_api_key=new_api_key,
         active="health",
     )

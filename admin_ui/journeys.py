@@ -7,19 +7,17 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
-from admin_ui import journeys_i18n, journeys_stats
+from admin_ui import journeys_stats
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
-from admin_ui.journeys_i18n import _
 from admin_ui.journeys_store import Written, index_of, live_journeys, write
 from admin_ui.support import db
 from bridge.db.models import Shop
 from bridge.infra.web import context
 from bridge.leads import rules as rulesets
 from campaigns.journeys import TRIGGERS
-
-bp.record_once(lambda state: journeys_i18n.install(state.app))  # until Flask-Babel lands (see that module)
 
 
 def trigger_label(trigger: str) -> str:

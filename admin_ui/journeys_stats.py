@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from admin_ui.journeys_i18n import _
 from admin_ui.support import money, percent
 from bridge.outreach import journey_results
 from campaigns.journey_metrics import StepFunnel, effect, signed, total_revenue
@@ -23,8 +23,8 @@ PERIODS = (30, 90, 365)
 def _what(index: int, step: Mapping[str, Any] | None) -> str:
     """ "Step 3's code" for a step with an offer, "Step 1's email" for a reminder."""
     if isinstance(step, Mapping) and step.get("offer"):
-        return _("Step %(n)s's code", n=index + 1)
-    return _("Step %(n)s's email", n=index + 1)
+        return str(_("Step %(n)s's code", n=index + 1))
+    return str(_("Step %(n)s's email", n=index + 1))
 
 
 def effect_sentence(funnel: StepFunnel, step: Mapping[str, Any] | None, trigger: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ import json
 import sqlalchemy as sa
 from flask import Response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from admin_ui import journeys_runs
 from admin_ui.access import admin_url, shop_id
@@ -130,7 +131,7 @@ def lead_erase(lead_id: int) -> ResponseReturnValue:
     row: Lead = owned(Lead, lead_id)
     if request.form.get("confirm") != "erase":
         return render_template(
-            "admin_ui/erase.html", lead=row, error="Tick the box to confirm.", active="leads"
+            "admin_ui/erase.html", lead=row, error=gettext("Tick the box to confirm."), active="leads"
         ), 400
     if row.redacted_at is None:
         erasure.redact_lead(db(), row, context().now())

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import render_template, request
+from flask_babel import format_decimal, gettext, lazy_gettext
 
 from admin_ui import charts
 from admin_ui.access import shop_id
@@ -16,32 +17,71 @@ from bridge.outreach import results
 
 PERIODS = (7, 30, 90)
 TIERS = ("cold", "warm", "hot", "customer")
+TIER_NAMES = {
+    "cold": lazy_gettext("Cold"),
+    "warm": lazy_gettext("Warm"),
+    "hot": lazy_gettext("Hot"),
+    "customer": lazy_gettext("Customer"),
+}
 
 
 def explain_recovery(recovery: dict[str, Any]) -> str:
     """The treated-vs-holdout comparison and its 95 % interval, in plain words."""
     diff, low, high = recovery.get("difference"), recovery.get("ci_low"), recovery.get("ci_high")
     if diff is None or low is None or high is None:
-        return (
-            "Not enough data yet to measure the effect of the offers: this needs abandoned carts both among "
-            "those chosen for an offer and in the holdout group (carts deliberately left without one)."
+        return str(
+            gettext(
+                "Not enough data yet to measure the effect of the offers: this needs abandoned carts both "
+                "among those chosen for an offer and in the holdout group (carts deliberately left without "
+                "one)."
+            )
         )
-    points = f"{abs(diff) * 100:.1f} percentage points"
-    span = f"between {low * 100:+.1f} and {high * 100:+.1f} points"
-    direction = "more" if diff >= 0 else "less"
-    first = (
-        f"Carts chosen for an offer were recovered {points} {direction} often than comparable carts that got "
-        "nothing (the holdout group). A chosen cart counts even when its offer never went out (an order came "
-        "first, the store refused the code), so the two groups stay alike."
+    signed = "+#,##0.0;-#,##0.0"
+    figures = {
+        "points": format_decimal(abs(diff) * 100, "#,##0.0"),
+        "low": format_decimal(low * 100, signed),
+        "high": format_decimal(high * 100, signed),
+    }
+    if diff >= 0:
+        first = gettext(
+            "Carts chosen for an offer were recovered %(points)s percentage points more often than "
+            "comparable carts that got nothing (the holdout group).",
+            **figures,
+        )
+    else:
+        first = gettext(
+            "Carts chosen for an offer were recovered %(points)s percentage points less often than "
+            "comparable carts that got nothing (the holdout group).",
+            **figures,
+        )
+    first += " " + gettext(
+        "A chosen cart counts even when its offer never went out (an order came first, the store refused the "
+        "code), so the two groups stay alike."
     )
+    return f"{first} {_verdict(low, high, figures)}"
+
+
+def _verdict(low: float, high: float, figures: dict[str, str]) -> str:
+    """What the 95 % interval says: the offers help, harm, or cannot be told apart from chance yet."""
     if low > 0:
-        return f"{first} With 95 % confidence the true effect is {span}: the offers do bring carts back."
-    if high < 0:
-        return f"{first} With 95 % confidence the true effect is {span}: the offers seem to do harm."
-    return (
-        f"{first} But the 95 % confidence interval ({span}) includes zero, so we cannot yet tell this apart "
-        "from chance. It narrows as more carts are abandoned."
-    )
+        verdict = gettext(
+            "With 95 %% confidence the true effect is between %(low)s and %(high)s points: the offers do "
+            "bring carts back.",
+            **figures,
+        )
+    elif high < 0:
+        verdict = gettext(
+            "With 95 %% confidence the true effect is between %(low)s and %(high)s points: the offers seem "
+            "to do harm.",
+            **figures,
+        )
+    else:
+        verdict = gettext(
+            "But the 95 %% confidence interval (between %(low)s and %(high)s points) includes zero, so we "
+            "cannot yet tell this apart from chance. It narrows as more carts are abandoned.",
+            **figures,
+        )
+    return str(verdict)
 
 
 def _charts(figures: dict[str, Any]) -> dict[str, Any]:
@@ -50,32 +90,34 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
     sources = figures["sources"][:8]
     return {
         "carts": charts.bars(
-            "Carts in the period",
+            gettext("Carts in the period"),
             [
-                ("Created", carts["created"]),
-                ("Abandoned", carts["abandoned"]),
-                ("Recovered", carts["recovered"]),
+                (gettext("Created"), carts["created"]),
+                (gettext("Abandoned"), carts["abandoned"]),
+                (gettext("Recovered"), carts["recovered"]),
             ],
         ),
         "recovery": charts.bars(
-            "Recovery rate: carts chosen for an offer vs the holdout group",
+            gettext("Recovery rate: carts chosen for an offer vs the holdout group"),
             [
-                ("Chosen", round((recovery["treated_rate"] or 0) * 100, 1)),
-                ("Holdout", round((recovery["holdout_rate"] or 0) * 100, 1)),
+                (gettext("Chosen"), round((recovery["treated_rate"] or 0) * 100, 1)),
+                (gettext("Holdout"), round((recovery["holdout_rate"] or 0) * 100, 1)),
             ],
             unit=" %",
             series=1,
         ),
         "tiers": charts.bars(
-            "Leads per tier now", [(t.title(), figures["tiers"][t]) for t in TIERS], series=2
+            gettext("Leads per tier now"),
+            [(str(TIER_NAMES[t]), figures["tiers"][t]) for t in TIERS],
+            series=2,
         ),
         "tiers_over_time": charts.lines(
-            "Leads per tier over time",
+            gettext("Leads per tier over time"),
             [row["day"][5:] for row in over_time],
-            [(t.title(), [row.get(t, 0) for row in over_time]) for t in TIERS],
+            [(str(TIER_NAMES[t]), [row.get(t, 0) for row in over_time]) for t in TIERS],
         ),
         "sources": charts.bars(
-            "Conversion by lead source",
+            gettext("Conversion by lead source"),
             [(s["source"][:22], round(s["conversion"] * 100, 1)) for s in sources],
             unit=" %",
             series=3,

@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 
 from admin_ui import charts, rules_form
 from admin_ui.access import admin_url, principal, shop_id
 from admin_ui.blueprint import bp
-from admin_ui.journeys_i18n import _
 from admin_ui.support import db
 from bridge.db.models import Ruleset
 from bridge.infra.web import context

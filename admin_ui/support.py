@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from babel import numbers
+from babel.numbers import UnknownCurrencyError
 from flask import Flask, abort, g, request
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_decimal,
+    format_time,
+    format_timedelta,
+    get_locale,
+)
 from sqlalchemy.orm import Session
 
-from admin_ui.access import admin_url, embedded_query, principal
+from admin_ui.access import admin_url, embedded_query, embedded_values, principal
+from admin_ui.labels import label
 from bridge.db.models import AuditLog, Event, Lead, Offer, PrivacyExport
 from bridge.infra.web import context
 
@@ -48,43 +60,51 @@ def audit(action: str, **detail: Any) -> None:
 
 
 def when(value: datetime | None, missing: str = "—") -> str:
-    """A UTC timestamp as `2026-11-25 10:00 UTC`."""
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else missing
+    """A UTC timestamp in the page's language: `Nov 25, 2026 10:00 AM UTC`, `25 nov. 2026 10:00 UTC`."""
+    if value is None:
+        return missing
+    # Flask-Babel reads a naive datetime as UTC (our columns) and shows it in BABEL_DEFAULT_TIMEZONE (UTC).
+    return f"{format_date(value, 'medium')} {format_time(value, 'short')} UTC"
 
 
 def ago(value: datetime | None, missing: str = "—") -> str:
-    """How long ago (or until), in words: `5 min ago`, `in 20 h`, `2 days ago`."""
+    """How long ago (or until), in words and in the page's language: `5 minutes ago`, `dans 20 heures`."""
     if value is None:
         return missing
-    seconds = (context().now() - value).total_seconds()
-    text = _span(abs(seconds))
-    return f"in {text}" if seconds < 0 else f"{text} ago"
-
-
-def _span(seconds: float) -> str:
-    if seconds < 90:
-        return f"{int(seconds)} s"
-    if seconds < 5400:
-        return f"{int(seconds // 60)} min"
-    if seconds < 172800:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86400)} days"
+    return str(format_timedelta(value - context().now(), threshold=1.5, add_direction=True))
 
 
 def money(value: Decimal | str | float | None, currency: str | None = None) -> str:
-    """An amount with two decimals and its currency."""
+    """An amount in its currency, written as the page's language writes money (`€1,234.50`, `1 234,50 €`)."""
     if value is None or value == "":
         return "—"
     amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    return f"{amount:,} {currency or ''}".replace(",", " ").strip()
+    if currency:
+        with contextlib.suppress(UnknownCurrencyError, ValueError):
+            return str(format_currency(amount, currency.upper()))
+    return " ".join((str(format_decimal(amount, "#,##0.00")), currency or "")).strip()
+
+
+def number(value: float | int | Decimal | None) -> str:
+    """A number with the page's separators (`1,234.5`, `1 234,5`)."""
+    return "—" if value is None else str(format_decimal(value, "#,##0.#"))
 
 
 def percent(value: float | None, digits: int = 1) -> str:
-    """A share as a percentage (`12.5 %`), or an em dash when unknown."""
-    return "—" if value is None else f"{value * 100:.{digits}f} %"
+    """A share as a percentage in the page's language (`12.5%`, `12,5 %`), or an em dash when unknown."""
+    if value is None:
+        return "—"
+    # The locale's own pattern (its spacing: `12,5 %`), with at most `digits` decimals, none when whole.
+    share = round(Decimal(str(value)), digits + 2)
+    return numbers.format_percent(share, locale=get_locale() or "en", decimal_quantization=False)
 
 
-CURSOR_AND_EMBEDDING = ("after", "before", "embedded", "shop", "host", "id_token", "done")
+def points(value: float | None) -> str:
+    """A difference of two rates in percentage points, signed (`+3.2`, `-1,5`)."""
+    return "—" if value is None else str(format_decimal(value * 100, "+#,##0.0;-#,##0.0"))
+
+
+CURSOR_AND_EMBEDDING = ("after", "before", "embedded", "shop", "host", "locale", "id_token", "done")
 
 
 def page_url(endpoint: str, **changes: Any) -> str:
@@ -96,6 +116,10 @@ def page_url(endpoint: str, **changes: Any) -> str:
 
 def setup_templates(app: Flask) -> None:
     """Filters and globals the admin templates use."""
-    app.jinja_env.filters.update(when=when, ago=ago, money=money, percent=percent)
-    app.jinja_env.globals.update(admin_url=admin_url, embedded_query=embedded_query, page_url=page_url)
+    app.jinja_env.filters.update(
+        when=when, ago=ago, money=money, percent=percent, number=number, points=points, label=label
+    )
+    app.jinja_env.globals.update(
+        admin_url=admin_url, embedded_query=embedded_query, embedded_values=embedded_values, page_url=page_url
+    )
     app.teardown_appcontext(close_session)

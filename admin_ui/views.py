@@ -8,6 +8,7 @@ from admin_ui import (  # noqa: F401
     data_requests,
     events,
     health,
+    i18n,
     journeys,
     journeys_edit,
     leads,

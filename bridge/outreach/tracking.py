@@ -1,35 +1,30 @@
-"""Email engagement: open pixel, tracked clicks (signed, never an open redirect), unsubscribe, replies."""
+"""Email engagement: open pixel, tracked clicks (signed, never an open redirect), unsubscribe, replies.
+
+The customer's pages (unsubscribe, an expired code) speak the customer's language (customer_pages)."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template_string, request
+from flask import Blueprint, Response, abort, g, jsonify, redirect, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.db import transaction
-from bridge.db.models import Lead, Offer, Shop
+from bridge.db.models import CODE_DEAD, Lead, Offer, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.infra.web import context
 from bridge.leads.emails import normalize_email
 from bridge.leads.people import add_activity
-from bridge.outreach import consent
+from bridge.outreach import consent, customer_pages
 from bridge.shops.bearer import authenticated
 
 bp = Blueprint("tracking", __name__)
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Unsubscribe</title></head>
-<body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
-{% if done %}<h1>You are unsubscribed</h1><p>{{ shop }} will not send you offers by email any more.</p>
-{% else %}<h1>Unsubscribe</h1><p>Stop receiving offers from {{ shop }} by email?</p>
-<form method="post"><button type="submit">Unsubscribe</button></form>{% endif %}</body></html>"""
-
 
 # One salt per purpose: a token made for one link (the open pixel, say) is refused by the others.
 SALTS = {
@@ -132,7 +127,8 @@ def _allowed(ctx: Context, offer: Offer, url: str) -> bool:
 
 @bp.get("/t/c/<token>")
 def clicked(token: str) -> BaseResponse:
-    """A tracked link: records a click, then redirects to the shop's own store only."""
+    """A tracked link: records a click, then redirects to the shop's own store only; when the offer's code is
+    over, a short page in the customer's language says so first (the store would only refuse the code)."""
     ctx = context()
     data = _read(ctx, token, "click")
     if not data or not isinstance(data.get("u"), str):
@@ -140,12 +136,46 @@ def clicked(token: str) -> BaseResponse:
     offer = _record(ctx, data["o"], "email_click")
     if offer is None or not _allowed(ctx, offer, data["u"]):
         abort(404)
+    if offer.code and _code_over(ctx, offer):
+        return _expired(ctx, offer, without_code(data["u"]))
     return redirect(data["u"], code=302)
 
 
+def _code_over(ctx: Context, offer: Offer) -> bool:
+    """The offer's code no longer works: expired, cancelled (or never live), or past its expiry time."""
+    return offer.status in CODE_DEAD or (offer.expires_at is not None and offer.expires_at <= ctx.now())
+
+
+def without_code(url: str) -> str:
+    """The store link without the dead code: Shopify's /discount/CODE?redirect=/cart/… becomes the cart it
+    redirects to, WooCommerce's `coupon=` parameter is dropped. Same scheme and host: still the shop's."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    path = parts.path
+    if path.startswith("/discount/"):
+        target = dict(query).get("redirect", "/")
+        path, _, rest = (target if target.startswith("/") and not target.startswith("//") else "/").partition(
+            "?"
+        )
+        query = parse_qsl(rest, keep_blank_values=True)
+    query = [(key, value) for key, value in query if key != "coupon"]
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+
+
+def _expired(ctx: Context, offer: Offer, link: str) -> Response:
+    """A short page in the customer's language saying the code expired, with a link on to the store."""
+    with ctx.sessions() as session:
+        shop = session.get(Shop, offer.shop_id)
+        lang = customer_pages.page_locale(session, offer)
+        name = (shop.name or shop.domain) if shop is not None else ""
+    html = customer_pages.expired_page(lang, name, offer.code or "", link)
+    return Response(html, 200, headers={"Content-Language": lang, "Cache-Control": "no-store"})
+
+
 @bp.route("/u/<token>", methods=["GET", "POST"])
-def unsubscribe(token: str) -> Response | str:
-    """Unsubscribe page; POST (also RFC 8058 one-click) records the opt-out for the address shop-wide."""
+def unsubscribe(token: str) -> Response:
+    """Unsubscribe page in the customer's language; POST (also RFC 8058 one-click) records the opt-out for
+    the address shop-wide."""
     ctx = context()
     data = _read(ctx, token, "unsubscribe")
     if not data:
@@ -157,10 +187,12 @@ def unsubscribe(token: str) -> Response | str:
         if offer is None or shop is None:
             abort(404)
         name, platform = shop.name or shop.domain, shop.platform
+        lang = customer_pages.page_locale(session, offer)
         if request.method == "POST":
             lead_ids = opt_out(session, shop.id, offer.recipient, offer.lead_id, ctx.now())
     consent.enqueue_sync(ctx, platform, lead_ids)  # committed: now tell the store
-    return render_template_string(UNSUBSCRIBE_PAGE, done=request.method == "POST", shop=name)
+    html = customer_pages.unsubscribe_page(lang, name, done=request.method == "POST")
+    return Response(html, 200, headers={"Content-Language": lang})
 
 
 def opt_out(

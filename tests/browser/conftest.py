@@ -55,13 +55,21 @@ def merchant(ctx: Context) -> dict[str, Any]:
     return {**shop, **seed(ctx, shop["id"])}
 
 
-class Pages:
-    """A browser tab that signs in, follows console errors and saves screenshots."""
+# What the sign-in form says in each language the admin speaks (the browser's language picks it).
+SIGN_IN = {
+    "en": {"email": "Email", "password": "Password", "button": "Sign in"},
+    "fr": {"email": "E-mail", "password": "Mot de passe", "button": "Se connecter"},
+}
+BROWSER_LOCALES = {"en": "en-US", "fr": "fr-FR"}
 
-    def __init__(self, browser: Any, base: str, viewport: dict[str, int]) -> None:
-        self.context = browser.new_context(viewport=viewport)
+
+class Pages:
+    """A browser tab (speaking `lang`) that signs in, follows console errors and saves screenshots."""
+
+    def __init__(self, browser: Any, base: str, viewport: dict[str, int], lang: str = "en") -> None:
+        self.context = browser.new_context(viewport=viewport, locale=BROWSER_LOCALES[lang])
         self.page = self.context.new_page()
-        self.base, self.errors = base, []
+        self.base, self.errors, self.lang = base, [], lang
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("response", self._response)
@@ -81,12 +89,13 @@ class Pages:
         self.page.goto(self.base + path)
         return self.page
 
-    def sign_in(self, email: str, password: str = PASSWORD) -> Any:
-        """Sign in through the form."""
+    def sign_in(self, email: str, password: str = PASSWORD, lang: str | None = None) -> Any:
+        """Sign in through the form (in `lang` when the page speaks another language than the browser)."""
+        words = SIGN_IN[lang or self.lang]
         page = self.go("/admin/login")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label(words["email"], exact=True).fill(email)
+        page.get_by_label(words["password"], exact=True).fill(password)
+        page.get_by_role("button", name=words["button"], exact=True).click()
         page.wait_for_load_state()
         return page
 
@@ -102,16 +111,16 @@ class Pages:
 
 
 @pytest.fixture
-def tab(browser: Any, live_server: str) -> Iterator[Pages]:
-    """A fresh desktop tab (no cookies)."""
-    pages = Pages(browser, live_server, DESKTOP)
+def tab(browser: Any, live_server: str, request: pytest.FixtureRequest) -> Iterator[Pages]:
+    """A fresh desktop tab (no cookies), its browser in English or, parametrized indirectly, "fr"."""
+    pages = Pages(browser, live_server, DESKTOP, getattr(request, "param", "en"))
     yield pages
     pages.close()
 
 
 @pytest.fixture
-def phone(browser: Any, live_server: str) -> Iterator[Pages]:
-    """A fresh 360 px wide tab."""
-    pages = Pages(browser, live_server, MOBILE)
+def phone(browser: Any, live_server: str, request: pytest.FixtureRequest) -> Iterator[Pages]:
+    """A fresh 360 px wide tab, in English or (parametrized indirectly) French."""
+    pages = Pages(browser, live_server, MOBILE, getattr(request, "param", "en"))
     yield pages
     pages.close()

@@ -48,18 +48,20 @@ def test_the_page_lists_this_shops_requests_escaped(
     assert (
         "<script>alert" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;@example.com" in html
     )
-    assert "1 activities, 0 carts, 1 offers" in html and "Relance held no data about this customer." in html
+    assert "1 activity, 0 carts, 1 offer" in html and "Relance held no data about this customer." in html
     assert 'href="/admin/data-requests"' in html  # in the navigation
 
 
 def test_the_page_speaks_french_when_asked(ctx: Context, client: Any, signed_in: dict[str, Any]) -> None:
     add_export(ctx, signed_in["id"], "dr-111", None)
+    add_export(ctx, signed_in["id"], "dr-222", "ana@example.com")
     by_header = client.get("/admin/data-requests", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     by_locale = client.get("/admin/data-requests?locale=fr")
     for response in (by_header, by_locale):
         html = response.get_data(as_text=True)
         assert "Demandes de données" in html and "Télécharger le JSON" in html
         assert "Relance ne détenait aucune donnée sur ce client." in html
+        assert "1 activité, 0 panier, 1 offre" in html  # French counts 0 in the singular
     assert "Download JSON" in client.get("/admin/data-requests").get_data(as_text=True)
 
 
