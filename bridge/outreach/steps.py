@@ -128,8 +128,11 @@ def _exit(
     if run.cart_id is not None and cart is None:
         return "cart_gone"
     inputs = load_inputs(session, lead, cart, run.trigger_at, percentage=False)
+    # An order since the cart began ends a cart's run (as the delivery's final check sees it: an order that
+    # came before the checkout's webhook leaves the cart open); since the trigger, any other run.
+    since = cart.created_at if cart is not None else run.trigger_at
     return campaigns.exit_reason(
-        inputs.lead, cart.status if cart else None, inputs.last_order, run.trigger_at, settings
+        inputs.lead, cart.status if cart else None, inputs.last_order, since, settings
     )
 
 

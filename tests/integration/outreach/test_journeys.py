@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ import campaigns
 from bridge.db import transaction
 from bridge.db.models import Cart, JourneyRun, Lead, Offer, Ruleset, Shop
 from bridge.infra.context import Context
-from bridge.outreach import journey_sweep, runs, sweep, triggers
+from bridge.outreach import code_cleanup, journey_sweep, runs, sweep, triggers
 from tests.conftest import fixture
 from tests.fakes.smtp import SMTPServer
 
@@ -398,3 +399,34 @@ def test_simulation_counts_what_each_journey_and_step_would_have_done(
     [cart_row] = rows(ctx, Cart)
     assert cart["steps"][1]["codes"] == 1
     assert Decimal(cart["steps"][1]["code_cost"]) == (cart_row.subtotal / 10).quantize(Decimal("0.01"))
+
+
+def test_an_opt_out_ends_the_run_and_takes_its_code_off_the_store(
+    ctx, clock, shop, smtp, post_shopify, run_jobs, client
+):
+    coded_first = cart_journey(
+        steps=[
+            {
+                "after_minutes": 60,
+                "offer": {"kind": "fixed_amount", "value": 5, "expires_hours": 72},
+                "messages": _message("Five off", "{{ code }}"),
+            },
+            {"after_minutes": 24 * 60, "messages": _message("Reminder", "Still there.")},
+        ]
+    )
+    use_rules(ctx, shop["id"], [coded_first])
+    abandon(ctx, clock, post_shopify, run_jobs, checkout_payload())
+    clock.advance(minutes=60)
+    assert tick(ctx, run_jobs) == 1
+    [coded] = rows(ctx, Offer)
+    assert coded.status == "sent" and demo_codes(ctx, shop["id"]) == {coded.code}
+    html = smtp.messages[0].get_body(("html",)).get_content()
+    unsubscribe = re.search(r'href="http://relance\.test(/u/[^"]+)"', html).group(1)
+    assert client.post(unsubscribe).status_code == 200
+    clock.advance(hours=23)
+    assert tick(ctx, run_jobs) == 1
+    run = the_run(ctx)
+    assert (run.status, run.exit_reason) == ("ended", "unsubscribed") and len(smtp.messages) == 1
+    assert rows(ctx, Offer)[0].status == "cancelled"
+    code_cleanup.remove_expired(ctx)
+    assert demo_codes(ctx, shop["id"]) == set()
