@@ -92,11 +92,13 @@ class MessageContext:
 
 @dataclass(frozen=True)
 class RenderedMessage:
-    """A message ready for delivery."""
+    """A message ready for delivery; `sender_name` (the brand's) and `locale` go in its headers."""
 
     subject: str
     text: str
     html: str
+    sender_name: str = ""
+    locale: str = ""
 
 
 def _item_variables(items: tuple[MessageItem, ...], context: MessageContext) -> list[dict[str, Any]]:
@@ -238,4 +240,10 @@ def render_step_message(message: StepMessage, context: MessageContext) -> Render
     body = _render_part(message.body, "body", variables).strip()
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
     view = _html_view(context, subject, paragraphs, variables)
-    return RenderedMessage(subject=subject, text=_text_part(body, view), html=render_html(view))
+    return RenderedMessage(
+        subject=subject,
+        text=_text_part(body, view),
+        html=render_html(view),
+        sender_name=context.brand.name if context.brand else context.merchant_name,
+        locale=context.locale,
+    )

@@ -59,13 +59,17 @@ def build(ctx: Context, to: str, message: campaigns.RenderedMessage, unsubscribe
     """The MIME message: plain text and HTML, with one-click unsubscribe headers."""
     mail = EmailMessage()
     name, address = parseaddr(ctx.settings.mail_from)
-    mail["From"] = formataddr((name, address))
+    # The merchant's name as the sender (the address stays ours: it is the one SPF and DKIM vouch for).
+    sender = " ".join(message.sender_name.split())[:100] or name
+    mail["From"] = formataddr((sender, address))
     mail["To"] = recipient(to)
     mail["Subject"] = message.subject
     mail["Date"] = formatdate(usegmt=True)
     mail["Message-ID"] = make_msgid(domain=address.partition("@")[2] or "relance.local")
     mail["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if message.locale:
+        mail["Content-Language"] = message.locale
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
     return mail

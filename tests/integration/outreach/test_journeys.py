@@ -430,3 +430,16 @@ def test_an_opt_out_ends_the_run_and_takes_its_code_off_the_store(
     assert rows(ctx, Offer)[0].status == "cancelled"
     code_cleanup.remove_expired(ctx)
     assert demo_codes(ctx, shop["id"]) == set()
+
+
+def test_the_email_comes_from_the_merchants_name_in_the_customers_language(
+    ctx, clock, shop, smtp, post_shopify, run_jobs
+):
+    abandon(ctx, clock, post_shopify, run_jobs, checkout_payload())
+    clock.advance(minutes=60)
+    tick(ctx, run_jobs)
+    [message] = smtp.messages
+    assert message["From"].addresses[0].display_name == "Demo Shop" and message["Content-Language"] == "fr"
+    assert message["Subject"] == "FR First reminder"  # the merchant's locale: nothing known of the customer
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and message["Message-ID"]
+    assert len(message.get_body(("html",)).get_content().encode()) < 100_000
