@@ -68,10 +68,10 @@ def build(ctx: Context, to: str, message: campaigns.RenderedMessage, unsubscribe
     mail["Message-ID"] = make_msgid(domain=address.partition("@")[2] or "relance.local")
     mail["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    if message.locale:
-        mail["Content-Language"] = message.locale
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
+    if message.locale:  # after the content: set_content clears every Content-* header
+        mail["Content-Language"] = message.locale
     return mail
 
 
