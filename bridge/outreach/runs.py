@@ -9,6 +9,7 @@ ended run ("no_journey"), so the merchant sees why it received nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,6 +22,21 @@ from bridge.leads import rules
 
 log = logging.getLogger(__name__)
 NO_JOURNEY = "no_journey"
+
+
+def each(ids: list[int], action: Callable[[int], object], what: str) -> int:
+    """Apply `action` to each id of a job's batch; one that fails does not hold up the others: the job fails
+    at the end (naming them), and RQ's retry finds the rest done (every action here is idempotent)."""
+    failed = []
+    for row_id in ids:
+        try:
+            action(row_id)
+        except Exception:
+            log.exception("%s %s failed", what, row_id)
+            failed.append(row_id)
+    if failed:
+        raise RuntimeError(f"{what} failed for {len(failed)} of {len(ids)}: {failed[:10]}")
+    return len(ids)
 
 
 def instance_of(trigger: str, lead_id: int, cart_id: int | None = None, detail: str = "") -> str:
