@@ -27,7 +27,17 @@ WORDS = {
         "pending": "pending",
         "new_key": "New API key",
         "shown_once": "not shown again",
-        "nav": ["Overview", "Rules", "Journeys", "Leads", "Carts", "Offers", "Events", "Data requests", "Health"],
+        "nav": [
+            "Overview",
+            "Rules",
+            "Journeys",
+            "Leads",
+            "Carts",
+            "Offers",
+            "Events",
+            "Data requests",
+            "Health",
+        ],
     },
     "fr": {
         "wrong": "E-mail ou mot de passe incorrect.",
