@@ -14,6 +14,7 @@ from sqlalchemy import exc as sa_exc
 from admin_ui import charts, rules_form
 from admin_ui.access import admin_url, principal, shop_id
 from admin_ui.blueprint import bp
+from admin_ui.labels import label
 from admin_ui.support import db
 from bridge.db.models import Ruleset
 from bridge.infra.web import context
@@ -138,7 +139,7 @@ def _simulation_view(result: dict[str, Any]) -> dict[str, Any]:
         **result,
         "chart": charts.grouped_bars(
             _("Leads per tier: now and with these rules"),
-            [t.title() for t in tiers],
+            [label(t).capitalize() for t in tiers],
             [
                 (_("Now"), [result["current"][t] for t in tiers]),
                 (_("With these rules"), [result["candidate"][t] for t in tiers]),

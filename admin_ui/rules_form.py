@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext
+
 from campaigns.settings import DEFAULT_CAMPAIGN
 from scoring.vocabulary import (
     ACTIVITY_KINDS,
@@ -41,6 +43,21 @@ PRESSURE_FIELDS = ("max_emails", "window_days", "min_gap_hours")
 _ROW = re.compile(r"^scoring\.criteria\.(\d+)\.(field|operator|value|points|label|remove)$")
 MAX_ROWS = 100
 DEFAULT_PRESSURE: Mapping[str, Any] = DEFAULT_CAMPAIGN["pressure"]
+# scoring.vocabulary.KIND_LABELS in the page's language (the same English words as the msgids)
+KIND_NAMES: Mapping[str, Any] = {
+    "newsletter_signup": lazy_gettext("Signed up to the newsletter"),
+    "account_created": lazy_gettext("Created an account"),
+    "product_view": lazy_gettext("Viewed a product"),
+    "add_to_cart": lazy_gettext("Added to cart"),
+    "checkout_started": lazy_gettext("Started checkout"),
+    "cart_abandoned": lazy_gettext("Abandoned a cart"),
+    "email_open": lazy_gettext("Opened an email"),
+    "promo_email_open": lazy_gettext("Opened a promotional email"),
+    "email_click": lazy_gettext("Clicked a link in an email"),
+    "email_reply": lazy_gettext("Replied to an email"),
+    "content_download": lazy_gettext("Downloaded content"),
+    "order_placed": lazy_gettext("Placed an order"),
+}
 
 
 def number(text: str | None) -> Any:
@@ -182,7 +199,7 @@ def _activity_rows(activities: Mapping[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "kind": kind,
-                "label": KIND_LABELS[kind],
+                "label": KIND_NAMES.get(kind, KIND_LABELS[kind]),
                 "points": _text(rule.get("points")),
                 "cap_points": _text(cap.get("points")),
                 "cap_period": cap.get("period") or "day",

@@ -27,7 +27,17 @@ WORDS = {
         "pending": "pending",
         "new_key": "New API key",
         "shown_once": "not shown again",
-        "nav": ["Overview", "Rules", "Leads", "Carts", "Offers", "Events", "Data requests", "Health"],
+        "nav": [
+            "Overview",
+            "Rules",
+            "Journeys",
+            "Leads",
+            "Carts",
+            "Offers",
+            "Events",
+            "Data requests",
+            "Health",
+        ],
     },
     "fr": {
         "wrong": "E-mail ou mot de passe incorrect.",
@@ -44,6 +54,7 @@ WORDS = {
         "nav": [
             "Vue d'ensemble",
             "Règles",
+            "Parcours",
             "Leads",
             "Paniers",
             "Offres",

@@ -28,7 +28,7 @@ def test_edit_a_step_with_its_live_preview_and_save(tab: Pages, merchant: dict[s
     field(page, "steps.0.after_unit").select_option("minutes")
     field(page, "steps.0.messages.fr.subject").fill("<b>{{ first_name }}</b>, votre panier vous attend")
     panel = page.locator('.preview[data-step="0"][data-locale="fr"]')
-    panel.locator("[data-subject]").filter(has_text="<b>Ana</b>, votre panier vous attend").wait_for()
+    panel.locator("[data-subject]").filter(has_text="<b>Camille</b>, votre panier vous attend").wait_for()
     assert panel.locator("b").count() == 0  # shown as text, never as HTML
     english = page.locator('.preview[data-step="0"][data-locale="en"] [data-subject]')
     assert "your cart is waiting" in english.inner_text()  # the other locale's panel is left alone
