@@ -9,12 +9,13 @@ import sqlalchemy as sa
 import campaigns
 from bridge import jobs
 from bridge.db import transaction
-from bridge.db.models import Offer, Ruleset, Shop
+from bridge.db.models import JourneyRun, Offer, Ruleset, Shop
 from bridge.events import reconcile_woo
 from bridge.outreach import sweep
 from bridge.shops import users
 from tests.integration.admin_ui.conftest import PASSWORD, csrf_from
 from tests.integration.connectors.woocommerce.conftest import cart_event
+from tests.integration.outreach.journeys_helpers import send_due_steps
 
 EMAIL = "owner@woo.test"
 
@@ -44,7 +45,7 @@ def test_the_admin_shows_the_disconnection_and_the_way_back(woo, store, install,
     assert f"/install/woocommerce?store_url={quote(store.url, safe='')}" in health
 
 
-def test_a_disconnected_shop_plans_no_offer(woo, store, install, clock, post_plugin, run_jobs):
+def test_a_disconnected_shop_makes_no_code(woo, store, install, clock, post_plugin, run_jobs):
     shop = install()
     document = {"campaign": {**campaigns.DEFAULT_CAMPAIGN, "quiet_hours": None, "holdout_share": 0}}
     with transaction(woo.sessions) as session:
@@ -60,9 +61,11 @@ def test_a_disconnected_shop_plans_no_offer(woo, store, install, clock, post_plu
     clock.advance(minutes=61)
     assert sweep.sweep(woo) == 1
     run_jobs()
+    send_due_steps(woo, clock, run_jobs)  # the converted journey: one code step a minute after abandonment
     with woo.sessions() as session:
-        offer = session.scalars(sa.select(Offer)).one()
-        assert (offer.status, offer.decision, offer.code) == ("suppressed", "store_disconnected", None)
+        assert session.scalars(sa.select(Offer)).all() == []  # no code step on a store refusing our keys
+        [run] = session.scalars(sa.select(JourneyRun)).all()
+        assert (run.status, run.exit_reason) == ("ended", "store_disconnected")
     assert store.coupons == {}
 
 
@@ -84,6 +87,7 @@ def test_keys_refused_while_making_a_code_disconnect_the_shop(
     clock.advance(minutes=61)
     sweep.sweep(woo)
     run_jobs()
+    send_due_steps(woo, clock, run_jobs)
     with woo.sessions() as session:
         assert session.scalars(sa.select(Offer.status)).one() == "failed"
         assert session.get(Shop, shop["id"]).disconnected_at is not None

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 
 import campaigns
 from bridge.db import transaction
-from bridge.db.models import Cart, Offer, Ruleset
-from bridge.infra.queue import QUEUES, ThreadWorker, get_queue
+from bridge.db.models import Cart, JourneyRun, Offer, Ruleset
 from bridge.outreach import sweep
 from tests.fakes.smtp import SMTPServer
 from tests.integration.connectors.woocommerce.conftest import cart_event, order
+from tests.integration.outreach.journeys_helpers import send_due_steps
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 
@@ -57,6 +57,7 @@ def send_offer(woo, shop, store, clock, post_plugin, deliver, run_jobs) -> Offer
     clock.advance(minutes=61)
     assert sweep.sweep(woo) == 1
     run_jobs()
+    send_due_steps(woo, clock, run_jobs)  # the converted journey: one code step a minute after abandonment
     offer = one(woo, Offer)
     assert offer.status == "sent"
     return offer
@@ -104,6 +105,7 @@ def test_an_abandoned_woocommerce_checkout_is_recovered_with_a_store_coupon(
     clock.advance(minutes=61)
     assert sweep.sweep(woo) == 1
     run_jobs()
+    send_due_steps(woo, clock, run_jobs)
 
     offer = one(woo, Offer)
     assert offer.status == "sent" and offer.platform_discount_id
@@ -127,12 +129,12 @@ def test_an_abandoned_woocommerce_checkout_is_recovered_with_a_store_coupon(
     assert (cart.status, cart.order_id) == ("recovered", "950")
 
 
-def test_an_order_while_the_offer_waits_for_quiet_hours_removes_its_code_at_once(
+def test_an_order_while_the_step_waits_for_quiet_hours_ends_the_run_before_any_code(
     woo, shop, store, clock, post_plugin, deliver, run_jobs
 ):
     with transaction(woo.sessions) as session:
         ruleset = session.scalars(sa.select(Ruleset)).one()
-        quiet = {"start": "09:00", "end": "20:00"}  # the shop's zone is UTC: the send waits until 20:00
+        quiet = {"start": "09:00", "end": "20:00"}  # the shop's zone is UTC: the step waits until 20:00
         ruleset.document = {"campaign": {**ruleset.document["campaign"], "quiet_hours": quiet}}
     now = int(clock.now.timestamp())
     typed = cart_event("checkout.email", ts=now - 600, email="jane@example.com", marketing_consent=True)
@@ -141,15 +143,18 @@ def test_an_order_while_the_offer_waits_for_quiet_hours_removes_its_code_at_once
     clock.advance(minutes=61)
     assert sweep.sweep(woo) == 1
     run_jobs()
-    offer = one(woo, Offer)
-    assert (offer.status, offer.decision) == ("created", "quiet_hours") and len(store.coupons) == 1
+    send_due_steps(woo, clock, run_jobs)
+    run = one(woo, JourneyRun)
+    assert (run.status, run.deferred_reason) == ("active", "quiet_hours")
+    assert run.next_due_at.isoformat() == "2026-11-25T20:00:00+00:00"
+    assert store.coupons == {}  # the code is minted just before its step, never while it waits
     placed = order(960, "processing", token=TOKEN, created="2026-11-25T11:30:00")
     placed["date_modified_gmt"] = "2026-11-25T11:30:00"
     clock.advance(minutes=30)
     assert deliver("order.created", placed).status_code == 200
-    # Only the queues: the send scheduled for 20:00 must not run (RQ's scheduler reads the real clock).
-    woo.writer.flush()
-    ThreadWorker([get_queue(woo.redis, q) for q in QUEUES], connection=woo.redis).work(burst=True)
-    offer = one(woo, Offer)
-    assert (offer.status, offer.decision) == ("cancelled", "ordered_meanwhile")
-    assert store.coupons == {} and offer.code_removed_at is not None  # not live until 20:00
+    run_jobs()
+    run = one(woo, JourneyRun)
+    assert (run.status, run.exit_reason) == ("ended", "cart_ordered")
+    assert store.coupons == {}
+    with woo.sessions() as session:
+        assert session.scalars(sa.select(Offer)).all() == []
