@@ -9,7 +9,7 @@ import threading
 
 import click
 from rq import SimpleWorker, Worker
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 
 from bridge import db, schedule, wiring
 from bridge.app import create_app
@@ -54,8 +54,9 @@ def serve(host: str, port: int, demo: bool) -> None:
     if settings.embedded_queue:
         start_embedded(ctx)
         click.echo("jobs run in this process (no REDIS_URL set)")
+    server = make_server(host, port, app, threaded=True)  # listening before the address is printed
     click.echo(f"Relance on {local}/  (admin page: {local}/admin/)")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    server.serve_forever()
 
 
 def local_url(host: str, port: int) -> str:

@@ -9,6 +9,7 @@ from bridge.db.models.events import EVENT_STATUSES, Event
 from bridge.db.models.journeys import RUN_DUE, RUN_STATUSES, JourneyRun
 from bridge.db.models.leads import TIERS, Activity, Lead, PrivacyExport, ScoreChange, TierSnapshot
 from bridge.db.models.offers import CODE_DEAD, OFFER_STATUSES, REMOVAL_DUE, Offer
+from bridge.db.models.products import PRODUCT_ACTIONS, LeadProduct, Product
 from bridge.db.models.rules import RescoreRun, Ruleset
 from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
 
@@ -18,6 +19,7 @@ __all__ = [
     "EVENT_STATUSES",
     "NAMING",
     "OFFER_STATUSES",
+    "PRODUCT_ACTIONS",
     "REMOVAL_DUE",
     "RUN_DUE",
     "RUN_STATUSES",
@@ -30,10 +32,12 @@ __all__ = [
     "Event",
     "JourneyRun",
     "Lead",
+    "LeadProduct",
     "Nonce",
     "Offer",
     "Order",
     "PrivacyExport",
+    "Product",
     "RescoreRun",
     "Ruleset",
     "ScoreChange",
