@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from admin_ui.support import money, percent
 from bridge.outreach import journey_results
-from campaigns.journey_metrics import StepFunnel, effect, signed, total_revenue
+from campaigns.journey_metrics import StepFunnel, effect, total_revenue
 from campaigns.settings import CampaignSettings
 
 PERIODS = (30, 90, 365)
@@ -55,6 +56,12 @@ def effect_sentence(funnel: StepFunnel, step: Mapping[str, Any] | None, trigger:
         verdict=verdict,
     )
     return text, found.verdict
+
+
+def signed(points: float) -> str:
+    """Percentage points with their sign, as the page's language writes numbers (`+4.1`, `+4,1`, `−1,2`)."""
+    rounded = round(points, 1)
+    return str(format_decimal(rounded, "+#,##0.0;−#,##0.0" if rounded else "0.0"))
 
 
 def _revenue(amounts: Mapping[str | None, Decimal], currency: str | None) -> str:

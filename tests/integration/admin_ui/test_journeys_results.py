@@ -189,3 +189,11 @@ def test_the_lead_and_carts_pages_show_their_runs(client: Any, ctx: Context, see
     assert "Panier abandonné" in runs and "1 of 3" in runs and "Nov 26, 2026 10:00\u202fAM UTC" in runs
     carts = client.get("/admin/carts").get_data(as_text=True)
     assert "Panier abandonné: step 1 of 3, next in 24 hours" in carts
+
+
+def test_the_french_page_writes_the_effect_with_french_numbers(client: Any, seeded: dict[str, Any]) -> None:
+    html = client.get("/admin/journeys?locale=fr").get_data(as_text=True)
+    section = html[html.index('id="journey-cart"') :]
+    section = section[: section.index("</section>")]
+    assert "\u221216,7" in section  # a decimal comma and a true minus sign
+    assert "\u221216.7" not in section
