@@ -59,9 +59,9 @@ def effect_sentence(funnel: StepFunnel, step: Mapping[str, Any] | None, trigger:
 
 
 def signed(points: float) -> str:
-    """Percentage points with their sign, as the page's language writes numbers (`+4.1`, `+4,1`, `−1,2`)."""
+    """Percentage points with their sign in the page's number format (`+4.1`, `+4,1`; a true minus sign)."""
     rounded = round(points, 1)
-    return str(format_decimal(rounded, "+#,##0.0;−#,##0.0" if rounded else "0.0"))
+    return str(format_decimal(rounded, "+#,##0.0;\u2212#,##0.0" if rounded else "0.0"))
 
 
 def _revenue(amounts: Mapping[str | None, Decimal], currency: str | None) -> str:
