@@ -3,12 +3,25 @@ calls the feature that does the work. Lower layers enqueue these by name (`bridg
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bridge import wiring
 from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import erasure, rescore, retention, scores
-from bridge.outreach import code_cleanup, codes, consent, delivery, outbound, results, steps, sweep, triggers
+from bridge.outreach import (
+    code_cleanup,
+    codes,
+    consent,
+    delivery,
+    earnings,
+    outbound,
+    results,
+    steps,
+    sweep,
+    triggers,
+)
 from bridge.shops import shopify_setup
 
 # events
@@ -166,3 +179,14 @@ def post_offer(offer_id: int) -> str:
 def sync_marketing_consent(lead_id: int) -> str:
     """Write a lead's unsubscribe back to its Shopify customer (retried while Shopify is unreachable)."""
     return consent.push_unsubscribe(wiring.current(), lead_id)
+
+
+# measurement
+
+
+def refresh_earnings(shop_id: int, start: str, end: str) -> int:
+    """Compute and cache a period's incremental net revenue for the overview (bridge.outreach.earnings)."""
+    figures = earnings.refresh(
+        wiring.current(), shop_id, datetime.fromisoformat(start), datetime.fromisoformat(end)
+    )
+    return int(figures["treated_runs"])

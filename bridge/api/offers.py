@@ -13,7 +13,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from bridge.api.v1 import status_page
 from bridge.db.models import Offer
 from bridge.infra.web import context
-from bridge.outreach import results
+from bridge.outreach import earnings, results
 from bridge.shops.bearer import authenticated
 from campaigns.formatting import zone_or_utc
 from campaigns.metrics import period_end, period_start
@@ -128,4 +128,9 @@ def shop_metrics() -> Response | tuple[Response, int]:
         start, end = PeriodSchema(zone_or_utc(g.shop.timezone), context().now()).load(request.args)
     except ValidationError as exc:
         return jsonify(errors=exc.messages), 422
-    return jsonify(results.compute(g.session, g.shop.id, start, end))
+    figures = results.compute(g.session, g.shop.id, start, end)
+    ctx = context()
+    figures["incremental_net_revenue"] = earnings.cached(
+        ctx.redis, g.shop.id, start, end
+    ) or earnings.compute(g.session, g.shop.id, start, end)
+    return jsonify(figures)

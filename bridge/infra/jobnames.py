@@ -8,6 +8,7 @@ already queued, so each kind of job has one format.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 _CATALOGUE = "bridge.jobs"
 
@@ -43,6 +44,8 @@ REMOVE_CODE = f"{_CATALOGUE}.remove_code"
 REMOVE_EXPIRED_CODES = f"{_CATALOGUE}.remove_expired_codes"
 POST_OFFER = f"{_CATALOGUE}.post_offer"
 SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
+# measurement
+REFRESH_EARNINGS = f"{_CATALOGUE}.refresh_earnings"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.
@@ -193,3 +196,8 @@ def remove_code_id(offer_id: int) -> str:
 def cron_id(name: str) -> str:
     """A periodic job's run queued by the in-process ticker."""
     return f"cron-{name.rsplit('.', 1)[-1]}"
+
+
+def earnings_id(shop_id: int, start: datetime, end: datetime) -> str:
+    """A period's earnings computation for the overview (one at a time per shop and period)."""
+    return f"earnings-{shop_id}-{int(start.timestamp())}-{int(end.timestamp())}"
