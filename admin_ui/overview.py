@@ -11,9 +11,10 @@ from flask_babel import format_decimal, gettext, lazy_gettext
 from admin_ui import charts
 from admin_ui.access import shop_id
 from admin_ui.blueprint import bp
-from admin_ui.support import db
+from admin_ui.support import db, money
 from bridge.infra.web import context
-from bridge.outreach import results
+from bridge.outreach import earnings, results
+from campaigns.revenue import MIN_ORDERS, MIN_RUNS
 
 PERIODS = (7, 30, 90)
 TIERS = ("cold", "warm", "hot", "customer")
@@ -84,6 +85,63 @@ def _verdict(low: float, high: float, figures: dict[str, str]) -> str:
     return str(verdict)
 
 
+def explain_earnings(found: dict[str, Any] | None) -> str:
+    """What Relance earned in the period, net of discounts, and how sure we are, in plain words."""
+    if found is None:
+        return str(gettext("Being computed: reload the page in a moment."))
+    currency = found.get("currency")
+    value, low, high = found.get("value"), found.get("low"), found.get("high")
+    if value is None:
+        return str(
+            gettext(
+                "Nothing to measure yet: no journey run of this period has a holdout group (runs "
+                "deliberately left without messages) to compare with."
+            )
+        )
+    figures = {"value": money(value, currency), "low": money(low, currency), "high": money(high, currency)}
+    if low is None or high is None:
+        return str(
+            gettext(
+                "Best estimate so far: %(value)s more net revenue than without Relance, but not enough data "
+                "yet to say how sure that is. An interval needs %(runs)s runs and %(orders)s orders in each "
+                "group (the holdout group so far: runs %(holdout_runs)s, orders %(holdout_orders)s).",
+                value=figures["value"],
+                runs=MIN_RUNS,
+                orders=MIN_ORDERS,
+                holdout_runs=found.get("holdout_runs", 0),
+                holdout_orders=found.get("holdout_orders", 0),
+            )
+        )
+    if float(low) > 0:
+        text = gettext(
+            "With 95 %% confidence, Relance earned you between %(low)s and %(high)s net in this period (best "
+            "estimate %(value)s), discounts already deducted.",
+            **figures,
+        )
+    elif float(high) < 0:
+        text = gettext(
+            "With 95 %% confidence, the journeys cost you between %(high)s and %(low)s in this period (best "
+            "estimate %(value)s): their discounts take more than they bring. Review the offers.",
+            **figures,
+        )
+    else:
+        text = gettext(
+            "Best estimate %(value)s net, but the 95 %% interval (%(low)s to %(high)s) includes zero: we "
+            "cannot yet tell it apart from chance. It narrows as more runs end.",
+            **figures,
+        )
+    return str(text)
+
+
+def _earnings(start: Any, end: Any) -> dict[str, Any] | None:
+    """The period's cached incremental net revenue; None (and the job queued) while it is computed."""
+    ctx = context()
+    found = earnings.cached(ctx.redis, shop_id(), start, end)
+    if found is None:
+        earnings.request_refresh(ctx, shop_id(), start, end)
+    return found
+
+
 def _charts(figures: dict[str, Any]) -> dict[str, Any]:
     carts, recovery = figures["carts"], figures["recovery"]
     over_time = figures["tiers_over_time"]
@@ -130,8 +188,11 @@ def overview() -> str:
     """Cards and charts for the last 7, 30 or 90 days."""
     days = request.args.get("days", type=int)
     days = days if days in PERIODS else 30
-    now = context().now()
-    figures = results.compute(db(), shop_id(), now - timedelta(days=days), now, by_source_field=False)
+    # Whole minutes: one cache entry (and one job) per period and minute, not per request.
+    now = context().now().replace(second=0, microsecond=0)
+    start = now - timedelta(days=days)
+    figures = results.compute(db(), shop_id(), start, now, by_source_field=False)
+    earned = _earnings(start, now)
     revenue = figures["revenue"]
     return render_template(
         "admin_ui/overview.html",
@@ -142,6 +203,8 @@ def overview() -> str:
         # Never added to the shop's currency: shown beside it, each in its own.
         other_currencies={c: f for c, f in revenue["by_currency"].items() if c != revenue["currency"]},
         explanation=explain_recovery(figures["recovery"]),
+        earned=earned,
+        earned_words=explain_earnings(earned),
         charts=_charts(figures),
         active="overview",
     )

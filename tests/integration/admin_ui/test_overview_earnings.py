@@ -1,0 +1,100 @@
+"""The overview answers "what did Relance earn me, net, and how sure are we?" first: from the cache the job
+fills (queued by the first visit), in English and in French."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from bridge.db import transaction
+from bridge.db.models import JourneyRun, Lead, Offer, Order, Shop
+from bridge.infra.context import Context
+
+DAY = timedelta(days=1)
+
+
+def _seed(ctx: Context, shop_id: int, treated: int, holdout: int) -> None:
+    """Runs of the cart journey: every 4th treated run orders 100 (a 10 code), every 8th held-out one."""
+    start = ctx.now() - 5 * DAY
+    with transaction(ctx.sessions) as session:
+        session.get(Shop, shop_id).currency = "EUR"
+        for n in range(treated + holdout):
+            held = n >= treated
+            lead = Lead(shop_id=shop_id, email=f"o{n}@example.com", created_at=start, source={})
+            session.add(lead)
+            session.flush()
+            run = JourneyRun(
+                shop_id=shop_id,
+                lead_id=lead.id,
+                journey_key="cart",
+                trigger="cart_abandoned",
+                instance=f"cart:{n}",
+                trigger_at=start,
+                created_at=start,
+                status="ended",
+                step=1,
+                holdout_stop=0 if held else None,
+            )
+            session.add(run)
+            session.flush()
+            due = start + timedelta(hours=1)
+            offer = Offer(
+                shop_id=shop_id,
+                lead_id=lead.id,
+                run_id=run.id,
+                step=0,
+                journey_key="cart",
+                reason="journey",
+                kind="percentage",
+                value=Decimal(10),
+                created_at=due,
+                holdout=held,
+                status="suppressed" if held else "sent",
+            )
+            session.add(offer)
+            if n % (8 if held else 4) == 0:
+                session.add(
+                    Order(
+                        shop_id=shop_id,
+                        order_id=f"o{n}",
+                        lead_id=lead.id,
+                        total=Decimal(100),
+                        currency="EUR",
+                        created_at=due + DAY,
+                    )
+                )
+                if not held:
+                    offer.redeemed_at, offer.cost = due + DAY, Decimal(10)
+
+
+def _headline(html: str) -> str:
+    return html[html.index('id="earned-title"') :][:1500]
+
+
+def test_the_first_visit_queues_the_job_and_the_next_shows_the_interval(
+    ctx: Context, client: Any, signed_in: dict[str, Any], run_jobs: Callable[[], None]
+) -> None:
+    _seed(ctx, signed_in["id"], 400, 200)
+    first = client.get("/admin/").get_data(as_text=True)
+    assert "Being computed" in _headline(first)
+    run_jobs()
+    page = _headline(client.get("/admin/").get_data(as_text=True))
+    # 400 x (100 x 90 / 400 - 25 x 100 / 200) = 4,000
+    assert "€4,000.00" in page
+    assert "With 95 % confidence, Relance earned you between €" in page
+    french = _headline(client.get("/admin/?locale=fr").get_data(as_text=True))
+    assert "4\u202f000,00\u00a0€" in french
+    assert "Avec 95 % de confiance, Relance vous a rapporté entre" in french
+
+
+def test_with_few_orders_the_page_says_what_an_interval_needs(
+    ctx: Context, client: Any, signed_in: dict[str, Any], run_jobs: Callable[[], None]
+) -> None:
+    _seed(ctx, signed_in["id"], 20, 10)
+    client.get("/admin/")
+    run_jobs()
+    page = _headline(client.get("/admin/").get_data(as_text=True))
+    assert "not enough data yet to say how sure" in page
+    assert "the holdout group so far: runs 10, orders 1" in page
