@@ -11,7 +11,8 @@ from flask_babel import format_decimal, gettext, lazy_gettext
 from admin_ui import charts
 from admin_ui.access import shop_id
 from admin_ui.blueprint import bp
-from admin_ui.support import db, money
+from admin_ui.rules_form import KIND_NAMES
+from admin_ui.support import db, money, percent
 from bridge.infra.web import context
 from bridge.outreach import earnings, results
 from campaigns.revenue import MIN_ORDERS, MIN_RUNS
@@ -133,8 +134,48 @@ def explain_earnings(found: dict[str, Any] | None) -> str:
     return str(text)
 
 
-def _earnings(start: Any, end: Any) -> dict[str, Any] | None:
-    """The period's cached incremental net revenue; None (and the job queued) while it is computed."""
+def calibration_view(found: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The calibration chart, its table rows and the rule suggestions, in the page's language."""
+    if found is None:
+        return None
+    bands = found["bands"]
+    chart = charts.bars(
+        gettext("Share of leads who bought within %(days)s days, by score", days=found["window_days"]),
+        [(f"{b['low']}\u2013{b['high']}", round((b["rate"] or 0) * 100, 1)) for b in bands],
+        unit=" %",
+        series=1,
+    )
+    suggestions = []
+    for signal in found["signals"]:
+        low, high = signal["low"], signal["high"]
+        if low is None or high is None or not (low > 0 or high < 0):
+            continue  # the difference cannot be told apart from chance: nothing to suggest
+        kind = signal["signal"].removeprefix("activity:")
+        name = str(KIND_NAMES.get(kind, kind))
+        figures = {
+            "signal": name,
+            "buyers": percent(signal["buyers_with"] / signal["buyers"]),
+            "others": percent(signal["others_with"] / signal["others"]),
+        }
+        if low > 0:
+            text = gettext(
+                "Buyers had “%(signal)s” in the 30 days before %(buyers)s of the time, other leads "
+                "%(others)s: a sign of intent worth points in your rules.",
+                **figures,
+            )
+        else:
+            text = gettext(
+                "Buyers had “%(signal)s” less often than other leads (%(buyers)s against %(others)s): its "
+                "points may be too high.",
+                **figures,
+            )
+        suggestions.append(str(text))
+    return {"chart": chart, "bands": bands, "suggestions": suggestions[:5], **found}
+
+
+def _measured(start: Any, end: Any) -> dict[str, Any] | None:
+    """The period's cached incremental net revenue and calibration; None (and the job queued) while it is
+    computed."""
     ctx = context()
     found = earnings.cached(ctx.redis, shop_id(), start, end)
     if found is None:
@@ -192,7 +233,9 @@ def overview() -> str:
     now = context().now().replace(second=0, microsecond=0)
     start = now - timedelta(days=days)
     figures = results.compute(db(), shop_id(), start, now, by_source_field=False)
-    earned = _earnings(start, now)
+    measured = _measured(start, now)
+    earned = measured["incremental_net_revenue"] if measured else None
+    calibration = calibration_view(measured["calibration"] if measured else None)
     revenue = figures["revenue"]
     return render_template(
         "admin_ui/overview.html",
@@ -205,6 +248,7 @@ def overview() -> str:
         explanation=explain_recovery(figures["recovery"]),
         earned=earned,
         earned_words=explain_earnings(earned),
+        calibration=calibration,
         charts=_charts(figures),
         active="overview",
     )

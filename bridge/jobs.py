@@ -189,4 +189,4 @@ def refresh_earnings(shop_id: int, start: str, end: str) -> int:
     figures = earnings.refresh(
         wiring.current(), shop_id, datetime.fromisoformat(start), datetime.fromisoformat(end)
     )
-    return int(figures["treated_runs"])
+    return int(figures["incremental_net_revenue"]["treated_runs"])

@@ -130,7 +130,8 @@ def shop_metrics() -> Response | tuple[Response, int]:
         return jsonify(errors=exc.messages), 422
     figures = results.compute(g.session, g.shop.id, start, end)
     ctx = context()
-    figures["incremental_net_revenue"] = earnings.cached(
-        ctx.redis, g.shop.id, start, end
-    ) or earnings.compute(g.session, g.shop.id, start, end)
+    figures.update(
+        earnings.cached(ctx.redis, g.shop.id, start, end)
+        or earnings.measured(g.session, g.shop.id, start, end)
+    )
     return jsonify(figures)

@@ -7,8 +7,8 @@ in the shop's currency, placed in [due, due + attribution window), minus the cos
 redeemed in that window (`Offer.cost` is the order's real discount once redeemed). The lead's tier at a
 step is the tier its score changes had given it by the due time (cold before any).
 
-The admin's overview reads it from a cache a job fills (`cached`, `refresh`): the computation reads every
-run of the period, so the page never waits for it.
+The admin's overview reads it, with the score calibration, from a cache a job fills (`measured`, `cached`,
+`refresh`): the computation reads every run and lead of the period, so the page never waits for it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from bridge.db import transaction
 from bridge.db.models import JourneyRun, Offer, Order, ScoreChange, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
+from bridge.leads import calibration
 from bridge.leads.rules import campaign_settings_for, journeys_for
 from campaigns.earnings import Outcome, earnings
 from campaigns.journey_metrics import SKIPPED
@@ -167,6 +168,15 @@ def compute(session: Session, shop_id: int, start: datetime, end: datetime) -> d
     return earnings(found, triggers, currency)
 
 
+def measured(session: Session, shop_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+    """What the overview's job computes for a period: `incremental_net_revenue` and the score `calibration`
+    (bridge.leads.calibration), under those keys of GET /api/v1/metrics."""
+    return {
+        "incremental_net_revenue": compute(session, shop_id, start, end),
+        "calibration": calibration.compute(session, shop_id, end),
+    }
+
+
 def cache_key(shop_id: int, start: datetime, end: datetime) -> str:
     return f"relance:earnings:{shop_id}:{start.isoformat()}:{end.isoformat()}"
 
@@ -189,8 +199,8 @@ def request_refresh(ctx: Context, shop_id: int, start: datetime, end: datetime) 
 
 
 def refresh(ctx: Context, shop_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-    """Compute one period's figures and cache them for an hour."""
+    """Compute one period's figures (`measured`) and cache them for an hour."""
     with transaction(ctx.sessions) as session:
-        figures = compute(session, shop_id, start, end)
+        figures = measured(session, shop_id, start, end)
     ctx.redis.set(cache_key(shop_id, start, end), json.dumps(figures), ex=CACHE_SECONDS)
     return figures

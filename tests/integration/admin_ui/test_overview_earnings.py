@@ -11,6 +11,7 @@ from typing import Any
 from bridge.db import transaction
 from bridge.db.models import JourneyRun, Lead, Offer, Order, Shop
 from bridge.infra.context import Context
+from tests.integration.leads.test_calibration import seed_calibration
 
 DAY = timedelta(days=1)
 
@@ -98,3 +99,18 @@ def test_with_few_orders_the_page_says_what_an_interval_needs(
     page = _headline(client.get("/admin/").get_data(as_text=True))
     assert "not enough data yet to say how sure" in page
     assert "the holdout group so far: runs 10, orders 1" in page
+
+
+def test_the_overview_shows_the_chart_and_a_suggestion(
+    ctx: Context, client: Any, signed_in: dict[str, Any], run_jobs: Callable[[], None]
+) -> None:
+    seed_calibration(ctx, signed_in["id"])
+    client.get("/admin/")
+    run_jobs()
+    page = client.get("/admin/").get_data(as_text=True)
+    section = page[page.index('id="calibration"') :]
+    assert '<tr data-band="80"><th scope="row">80\u201389</th><td>40</td><td>30</td>' in section
+    assert "Buyers had “Started checkout” in the 30 days before" in section
+    french = client.get("/admin/?locale=fr").get_data(as_text=True)
+    assert "Les acheteurs avaient « Paiement commencé » dans les 30 jours précédents" in french
+    assert "Les scores annoncent-ils qui achète ?" in french

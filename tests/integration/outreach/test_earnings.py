@@ -201,4 +201,5 @@ def test_the_api_answers_with_the_headline_and_the_overview_reads_the_job_s_cach
     earnings.request_refresh(ctx, shopify_shop["id"], start, end)
     run_jobs()
     cached = earnings.cached(ctx.redis, shopify_shop["id"], start, end)
-    assert cached is not None and cached["value"] == "90.00"
+    assert cached is not None and cached["incremental_net_revenue"]["value"] == "90.00"
+    assert cached["calibration"]["window_days"] == 14
