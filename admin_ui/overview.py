@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import render_template, request
+from flask import abort, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import format_decimal, gettext, lazy_gettext
 
 from admin_ui import charts
-from admin_ui.access import shop_id
+from admin_ui.access import admin_url, principal, shop_id
 from admin_ui.blueprint import bp
+from admin_ui.labels import label
 from admin_ui.rules_form import KIND_NAMES
 from admin_ui.support import db, money, percent
 from bridge.infra.web import context
-from bridge.outreach import earnings, results
+from bridge.leads import rescore
+from bridge.leads import rules as rulesets
+from bridge.outreach import advice, earnings, results
 from campaigns.revenue import MIN_ORDERS, MIN_RUNS
 
 PERIODS = (7, 30, 90)
@@ -224,6 +228,68 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def advice_view(session: Any, measured: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The code steps that do not pay, in words, each with what dropping its code would save."""
+    if measured is None:
+        return []
+    names = {
+        journey.key: journey.name or journey.key for journey in rulesets.journeys_for(session, shop_id())
+    }
+    currency = measured["incremental_net_revenue"].get("currency")
+    out = []
+    for found in advice.advice(session, shop_id(), measured):
+        figures = {
+            "step": found.step + 1,
+            "journey": names.get(found.journey_key, found.journey_key),
+            "value": money(found.per_run.get("value"), currency),
+            "low": money(found.per_run.get("low"), currency),
+            "high": money(found.per_run.get("high"), currency),
+            "tier": label(found.tier),
+        }
+        if found.tier is None and found.verdict == "loses":
+            text = gettext(
+                "Step %(step)s of “%(journey)s” loses money: its code brings %(value)s per run over the "
+                "steps before it (95 %% interval %(low)s to %(high)s), discounts deducted.",
+                **figures,
+            )
+        elif found.tier is None:
+            text = gettext(
+                "Step %(step)s of “%(journey)s” shows no lift over the steps before it: %(value)s per run "
+                "(95 %% interval %(low)s to %(high)s), discounts deducted.",
+                **figures,
+            )
+        else:
+            text = gettext(
+                "For %(tier)s leads, step %(step)s of “%(journey)s” shows no lift: %(value)s per run (95 %% "
+                "interval %(low)s to %(high)s).",
+                **figures,
+            )
+        saved = found.discount_saved
+        out.append(
+            {
+                "text": str(text),
+                "journey": found.journey_key,
+                "step": found.step,
+                "whole": found.tier is None,
+                "saved": money(saved, currency) if saved is not None else None,
+            }
+        )
+    return out
+
+
+@bp.post("/advice/drop-code")
+def drop_code() -> ResponseReturnValue:
+    """Apply an advice: the step goes out without its code, as a new rules version."""
+    session, shop = db(), shop_id()
+    journey, step = request.form.get("journey", ""), request.form.get("step", type=int)
+    if step is None or step not in advice.code_steps(session, shop).get(journey, []):
+        abort(404)
+    row = advice.drop_code(session, shop, journey, step, principal().actor, context().now())
+    session.commit()
+    rescore.enqueue_rescore(context(), shop, row.version)
+    return redirect(admin_url("admin.rules_history", done="saved", v=row.version))
+
+
 @bp.get("/")
 def overview() -> str:
     """Cards and charts for the last 7, 30 or 90 days."""
@@ -236,6 +302,7 @@ def overview() -> str:
     measured = _measured(start, now)
     earned = measured["incremental_net_revenue"] if measured else None
     calibration = calibration_view(measured["calibration"] if measured else None)
+    advices = advice_view(db(), measured)
     revenue = figures["revenue"]
     return render_template(
         "admin_ui/overview.html",
@@ -249,6 +316,7 @@ def overview() -> str:
         earned=earned,
         earned_words=explain_earnings(earned),
         calibration=calibration,
+        advices=advices,
         charts=_charts(figures),
         active="overview",
     )

@@ -36,7 +36,7 @@ CAMPAIGN_TEXTS = (
     "brand_color",
     "webhook_url",
 )
-CAMPAIGN_FLAGS = ("enabled", "require_consent")
+CAMPAIGN_FLAGS = ("enabled", "require_consent", "drop_unprofitable_codes")
 # Blank means "none" for these: the shop's own time zone, no budget, no logo, no outbound webhook.
 CAMPAIGN_OPTIONAL = ("timezone", "monthly_budget", "logo_url", "webhook_url")
 PRESSURE_FIELDS = ("max_emails", "window_days", "min_gap_hours")

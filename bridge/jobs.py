@@ -11,6 +11,7 @@ from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import erasure, rescore, retention, scores
 from bridge.outreach import (
+    advice,
     code_cleanup,
     codes,
     consent,
@@ -190,3 +191,8 @@ def refresh_earnings(shop_id: int, start: str, end: str) -> int:
         wiring.current(), shop_id, datetime.fromisoformat(start), datetime.fromisoformat(end)
     )
     return int(figures["incremental_net_revenue"]["treated_runs"])
+
+
+def drop_losing_codes() -> int:
+    """Periodic (daily): drop the codes that surely lose money, for shops that switched it on."""
+    return advice.apply_sure_losses(wiring.current())

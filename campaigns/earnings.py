@@ -40,6 +40,7 @@ class Outcome:
     group: str  # "treated" | "holdout"
     tier: str
     net: float
+    own_cost: float = 0.0  # what this step's own code took off the orders of the window
 
 
 def _add(groups: defaultdict[Any, dict[str, list[float]]], key: Any, outcome: Outcome) -> None:
@@ -109,9 +110,14 @@ def earnings(
 ) -> dict[str, Any]:
     """The `incremental_net_revenue` figures (module doc); `triggers`: each journey's trigger."""
     by_step: defaultdict[tuple[str, int], dict[str, list[float]]] = defaultdict(dict)
+    by_step_tier: defaultdict[tuple[str, int, str], dict[str, list[float]]] = defaultdict(dict)
     by_tier: defaultdict[tuple[str, str], dict[str, list[float]]] = defaultdict(dict)
+    step_cost: defaultdict[tuple[str, int], float] = defaultdict(float)
     for outcome in outcomes:
         _add(by_step, (outcome.journey_key, outcome.step), outcome)
+        _add(by_step_tier, (outcome.journey_key, outcome.step, outcome.tier), outcome)
+        if outcome.group == "treated":
+            step_cost[(outcome.journey_key, outcome.step)] += outcome.own_cost
         if outcome.step == 0:
             _add(by_tier, (outcome.tier, outcome.journey_key), outcome)
     journeys: dict[str, Any] = {}
@@ -128,6 +134,15 @@ def earnings(
                     **money(total([(t, h)]), currency),
                     **_counts(t, h),
                     "per_run": money(incremental(t, h), currency),
+                    "discount_cost": money(Estimate(step_cost[(key, step)]), currency)["value"],
+                    "tiers": {
+                        tier: {
+                            **money(incremental(*_samples(values)), currency),
+                            **_counts(*_samples(values)),
+                        }
+                        for (journey, index, tier), values in sorted(by_step_tier.items())
+                        if journey == key and index == step
+                    },
                 }
             )
         journeys[key] = {
@@ -164,3 +179,46 @@ def _pooled(strata: Sequence[tuple[Sample, Sample]]) -> tuple[Sample, Sample]:
     for t, h in strata:
         treated, holdout = treated + t, holdout + h
     return treated, holdout
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A code step that does not pay: it adds no net revenue over the steps before it (module doc)."""
+
+    journey_key: str
+    step: int
+    tier: str | None  # None: the whole journey
+    verdict: str  # "loses" (the 95 % interval is below zero) | "no_lift" (estimate at or below zero)
+    per_run: dict[str, Any]
+    discount_saved: str | None  # what its codes cost in the period: saved by sending it without a code
+
+
+def discount_advice(found: Mapping[str, Any], code_steps: Mapping[str, Sequence[int]]) -> list[Advice]:
+    """Code steps (`code_steps`: each journey's steps that carry a code now) whose incremental net revenue
+    per run, with enough data for an interval, is at or below zero: for the whole journey, then per tier.
+    Suggestions only: applying one writes a new rules version (bridge.outreach.advice)."""
+    advice = []
+    for key, steps in sorted(code_steps.items()):
+        journey = found.get("journeys", {}).get(key)
+        if journey is None:
+            continue
+        for figures in journey["steps"]:
+            if figures["step"] not in steps:
+                continue
+            whole = _verdict(figures["per_run"])
+            if whole:
+                advice.append(
+                    Advice(key, figures["step"], None, whole, figures["per_run"], figures["discount_cost"])
+                )
+            for tier, by_tier in sorted(figures.get("tiers", {}).items()):
+                if verdict := _verdict(by_tier):
+                    advice.append(Advice(key, figures["step"], tier, verdict, by_tier, None))
+    return advice
+
+
+def _verdict(per_run: Mapping[str, Any]) -> str | None:
+    if per_run.get("low") is None or per_run.get("high") is None or per_run.get("value") is None:
+        return None  # not enough data to say anything
+    if Decimal(per_run["high"]) < 0:
+        return "loses"
+    return "no_lift" if Decimal(per_run["value"]) <= 0 else None

@@ -60,6 +60,9 @@ class CampaignSettings:
     logo_url: str | None = None
     brand_color: str = "#1f2937"
     webhook_url: str | None = None
+    # Send a code step without its code once its 30-day incremental net revenue is surely below zero
+    # (bridge.outreach.advice); off, the overview only suggests it.
+    drop_unprofitable_codes: bool = False
 
 
 DEFAULT_CAMPAIGN: dict[str, Any] = {
@@ -77,6 +80,7 @@ DEFAULT_CAMPAIGN: dict[str, Any] = {
     "logo_url": None,
     "brand_color": "#1f2937",
     "webhook_url": None,
+    "drop_unprofitable_codes": False,
 }
 # Campaign fields of the single-offer era and where they live now (a PUT naming one gets a 422 saying so;
 # a stored document holding them is converted into journeys when read: campaigns.journey_upgrade).
@@ -179,6 +183,7 @@ class CampaignSettingsSchema(Schema):
         validate=[validate.Length(max=100), validate.Regexp(r"^[^\r\n]*\Z", error="Use a single line.")]
     )
     webhook_url = fields.String(allow_none=True)
+    drop_unprofitable_codes = fields.Boolean()
 
     @validates("timezone")
     def _check_timezone(self, value: str | None, **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -13,7 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from bridge.api.v1 import status_page
 from bridge.db.models import Offer
 from bridge.infra.web import context
-from bridge.outreach import earnings, results
+from bridge.outreach import advice, earnings, results
 from bridge.shops.bearer import authenticated
 from campaigns.formatting import zone_or_utc
 from campaigns.metrics import period_end, period_start
@@ -134,4 +135,5 @@ def shop_metrics() -> Response | tuple[Response, int]:
         earnings.cached(ctx.redis, g.shop.id, start, end)
         or earnings.measured(g.session, g.shop.id, start, end)
     )
+    figures["discount_advice"] = [asdict(found) for found in advice.advice(g.session, g.shop.id, figures)]
     return jsonify(figures)

@@ -19,7 +19,7 @@ from bridge.infra import jobnames
 from bridge.infra.web import context
 from bridge.leads import rescore, rules
 from bridge.leads.simulate import simulate
-from bridge.outreach import outbound
+from bridge.outreach import advice, outbound
 from bridge.shops.bearer import authenticated
 
 bp = Blueprint("rules_api", __name__, url_prefix="/api/v1")
@@ -54,6 +54,17 @@ def put_rules() -> tuple[Response, int]:
         return jsonify(**rules.describe(rules.latest(session, shop.id)), document=live, changed=False), 200
     note = request.args.get("note", "")[:255]
     return _committed(lambda: rules.save(session, shop.id, body, ACTOR, note, context().now()))
+
+
+@bp.post("/journeys/<key>/steps/<int:step>/drop-code")
+@authenticated
+def drop_code(key: str, step: int) -> tuple[Response, int]:
+    """Send a journey's step (0-based, as in the rules document) without its code from now on, as a new rules
+    version (the advice of GET /api/v1/metrics' `discount_advice`); 404 when the step carries no code."""
+    session, shop = g.session, g.shop
+    if step not in advice.code_steps(session, shop.id).get(key, []):
+        return jsonify(error=f"journey {key!r} has no step {step} with a code"), 404
+    return _committed(lambda: advice.drop_code(session, shop.id, key, step, ACTOR, context().now()))
 
 
 @bp.get("/rules/versions")

@@ -46,6 +46,7 @@ POST_OFFER = f"{_CATALOGUE}.post_offer"
 SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
 # measurement
 REFRESH_EARNINGS = f"{_CATALOGUE}.refresh_earnings"
+DROP_LOSING_CODES = f"{_CATALOGUE}.drop_losing_codes"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.

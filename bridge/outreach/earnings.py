@@ -91,18 +91,18 @@ def _orders(
     return out
 
 
-def _costs(session: Session, runs: set[int]) -> dict[int, list[tuple[datetime, Decimal]]]:
-    """Each run's redeemed codes: when, and what they took off the order."""
-    out: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+def _costs(session: Session, runs: set[int]) -> dict[int, dict[int | None, list[tuple[datetime, Decimal]]]]:
+    """Each run's redeemed codes per step: when, and what they took off the order."""
+    out: dict[int, dict[int | None, list[tuple[datetime, Decimal]]]] = defaultdict(lambda: defaultdict(list))
     for ids in _chunks(runs):
         rows = session.execute(
-            sa.select(Offer.run_id, Offer.redeemed_at, Offer.cost).where(
+            sa.select(Offer.run_id, Offer.step, Offer.redeemed_at, Offer.cost).where(
                 Offer.run_id.in_(ids), Offer.redeemed_at.is_not(None), Offer.holdout.is_(False)
             )
         )
-        for run_id, redeemed_at, cost in rows:
+        for run_id, step, redeemed_at, cost in rows:
             if run_id is not None and redeemed_at is not None:  # as the query says
-                out[run_id].append((redeemed_at, cost or Decimal(0)))
+                out[run_id][step].append((redeemed_at, cost or Decimal(0)))
     return out
 
 
@@ -146,7 +146,10 @@ def outcomes(
     found = []
     for row in rows:
         due, stop = row.created_at, row.created_at + window
-        net = _within(orders.get(row.lead_id, []), due, stop) - _within(costs.get(row.run_id, []), due, stop)
+        codes = costs.get(row.run_id, {})
+        spent = sum((_within(amounts, due, stop) for amounts in codes.values()), Decimal(0))
+        own = _within(codes.get(row.step, []), due, stop)
+        net = _within(orders.get(row.lead_id, []), due, stop) - spent
         found.append(
             Outcome(
                 journey_key=row.journey_key,
@@ -154,6 +157,7 @@ def outcomes(
                 group="holdout" if row.holdout else "treated",
                 tier=_tier_at(tiers.get(row.lead_id), due),
                 net=float(net),
+                own_cost=float(own),
             )
         )
     return found

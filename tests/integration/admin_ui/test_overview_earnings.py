@@ -8,10 +8,14 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from bridge.db import transaction
 from bridge.db.models import JourneyRun, Lead, Offer, Order, Shop
 from bridge.infra.context import Context
+from bridge.leads import rules as rulesets
 from tests.integration.leads.test_calibration import seed_calibration
+from tests.integration.outreach.test_discount_advice import seed_losing_code
 
 DAY = timedelta(days=1)
 
@@ -114,3 +118,31 @@ def test_the_overview_shows_the_chart_and_a_suggestion(
     french = client.get("/admin/?locale=fr").get_data(as_text=True)
     assert "Les acheteurs avaient « Paiement commencé » dans les 30 jours précédents" in french
     assert "Les scores annoncent-ils qui achète ?" in french
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_the_overview_offers_the_advice_and_its_button_applies_it(
+    ctx: Context, client: Any, signed_in: dict[str, Any], run_jobs: Callable[[], None], locale: str
+) -> None:
+    seed_losing_code(ctx, signed_in["id"])
+    client.get("/admin/")
+    run_jobs()
+    page = client.get(f"/admin/?locale={locale}").get_data(as_text=True)
+    section = page[page.index('id="advice"') :][:3000]
+    if locale == "en":
+        assert "Step 3 of “Panier abandonné” loses money: its code brings -€12.50 per run" in section
+        assert "would have saved €5,000.00 of discounts" in section
+    else:
+        assert (
+            "L\u2019\u00e9tape 3 de \u00ab Panier abandonn\u00e9 \u00bb fait perdre de l\u2019argent"
+            in section
+        )
+        assert "5\u202f000,00\u00a0€" in section
+    token = section[section.index('name="csrf_token" value="') + 25 :].split('"', 1)[0]
+    answer = client.post(
+        "/admin/advice/drop-code", data={"journey": "cart", "step": "2", "csrf_token": token}
+    )
+    assert answer.status_code == 302
+    with ctx.sessions() as session:
+        cart = next(j for j in rulesets.journeys_for(session, signed_in["id"]) if j.key == "cart")
+    assert cart.steps[2].offer is None
