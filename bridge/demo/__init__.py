@@ -5,7 +5,8 @@ test client, so the same verify → store → enqueue → process path as produc
 payload times are backdated (carts left 2 h or more ago), so the real sweep abandons them at once.
 No SMTP in a demo: offers the delivery job leaves `created` ("no delivery channel") are rendered exactly
 as the email would be, kept in a local outbox (a Redis list) and marked sent — see `deliver_to_outbox`.
-The story of the day is in `story`, the posting and draining in `player`.
+The story of the day is in `story`, the posting and draining in `player`. Before the day, `history` writes
+60 days of past cart-journey runs with a known effect as rows, so the overview has a lift to measure.
 
 May import: the app and every layer below it. Imported by: the cli only.
 """
@@ -16,12 +17,14 @@ import json
 import random
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
 
 from bridge.db import transaction
 from bridge.db.models import Cart, Event, JourneyRun, Lead, Offer, Shop
+from bridge.demo import history
 from bridge.demo.player import Player
 from bridge.demo.story import DOMAIN, Story
 from bridge.infra.context import Context
@@ -78,10 +81,14 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
         shop.state, shop.currency, shop.timezone = {"demo": True}, "EUR", "Europe/Paris"
         users.create_user(session, EMAIL, password, shop.id, now, update=True)
         campaign_doc = {**rules.defaults()["campaign"], "quiet_hours": None}
-        version = rules.save(
-            session, shop.id, {"campaign": campaign_doc}, "demo", "demo settings", now
-        ).version
+        journeys = rules.defaults()["journeys"]
+        for journey in journeys:
+            if journey["key"] == "cart":
+                journey["holdout_share"] = history.HOLDOUT_SHARE  # enough held-out runs to measure soon
+        document = {"campaign": campaign_doc, "journeys": journeys}
+        version = rules.save(session, shop.id, document, "demo", "demo settings", now).version
         shop_id = shop.id
+        past = history.write_history(session, shop_id, now, rng)
     ctx.signers.forget()
     rescore.enqueue_rescore(ctx, shop_id, version)
     player = Player(ctx, shop_id, secret)
@@ -99,7 +106,7 @@ def seed(ctx: Context, customers: int = CUSTOMERS, rng: random.Random | None = N
     player.play(story.orders_with_codes(_offers(ctx, shop_id), ctx.now()))
     player.drain()
     results.snapshot_tiers(ctx)
-    return DemoResult(shop_id, EMAIL, password, _counts(ctx, shop_id))
+    return DemoResult(shop_id, EMAIL, password, {**_counts(ctx, shop_id, now), "past_runs": past})
 
 
 def fast_forward(ctx: Context, shop_id: int) -> int:
@@ -152,7 +159,8 @@ def _offers(ctx: Context, shop_id: int) -> list[tuple[str | None, bool, str | No
     return [(token, holdout, code if status == "sent" else None) for token, holdout, code, status in rows]
 
 
-def _counts(ctx: Context, shop_id: int) -> dict[str, int]:
+def _counts(ctx: Context, shop_id: int, since: datetime) -> dict[str, int]:
+    """The day's figures: offers made since the demo started (the past runs' offers are history's)."""
     with ctx.sessions() as session:
 
         def count(model: type[Counted], *where: sa.ColumnElement[bool]) -> int:
@@ -164,6 +172,6 @@ def _counts(ctx: Context, shop_id: int) -> dict[str, int]:
             "leads": count(Lead),
             "carts": count(Cart),
             "abandoned": count(Cart, Cart.abandoned_at.is_not(None)),
-            "offers_sent": count(Offer, Offer.sent_at.is_not(None)),
-            "redeemed": count(Offer, Offer.status == "redeemed"),
+            "offers_sent": count(Offer, Offer.sent_at.is_not(None), Offer.created_at >= since),
+            "redeemed": count(Offer, Offer.status == "redeemed", Offer.created_at >= since),
         }

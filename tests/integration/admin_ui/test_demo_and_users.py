@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,13 +17,16 @@ from bridge.cli import admin as cli_admin
 from bridge.cli import main
 from bridge.db import transaction
 from bridge.db.models import AdminUser, Event, Offer, Shop
+from bridge.demo import history
 from bridge.infra.context import Context
+from bridge.outreach import earnings
 from bridge.shops import users
 
 
 def test_the_demo_plays_a_day_through_the_pipeline(
     ctx: Context, client: Any, login: Callable[..., Any]
 ) -> None:
+    started = ctx.now()
     result = demo.seed_if_empty(ctx)
     assert result is not None
     with ctx.sessions() as session:
@@ -37,7 +42,7 @@ def test_the_demo_plays_a_day_through_the_pipeline(
         offers = dict(
             session.execute(
                 sa.select(Offer.status, sa.func.count())
-                .where(Offer.shop_id == shop.id)
+                .where(Offer.shop_id == shop.id, Offer.created_at >= started)  # the day's, not history's
                 .group_by(Offer.status)
             ).all()
         )
@@ -48,6 +53,22 @@ def test_the_demo_plays_a_day_through_the_pipeline(
     assert demo.seed_if_empty(ctx) is None  # never twice, never beside real shops
     assert login(demo.EMAIL, result.password).status_code == 302
     assert "Demo Store" in client.get("/admin/").get_data(as_text=True)
+
+
+def test_the_demo_s_past_shows_its_known_effect_with_an_interval_and_a_rising_calibration(
+    ctx: Context,
+) -> None:
+    result = demo.seed_if_empty(ctx)
+    assert result is not None and result.counts["past_runs"] == history.DAYS * history.RUNS_PER_DAY
+    now = ctx.now()
+    with ctx.sessions() as session:
+        found = earnings.measured(session, result.shop_id, now - timedelta(days=30), now)
+    cart = found["incremental_net_revenue"]["journeys"]["cart"]
+    # the past's effect is 10 more orders per 100 carts, at about 55 EUR each: a sure positive lift
+    assert cart["low"] is not None and Decimal(cart["low"]) > 0
+    assert Decimal(cart["per_run"]["low"]) < Decimal("5.5") < Decimal(cart["per_run"]["high"]) + 3
+    bands = {band["low"]: band for band in found["calibration"]["bands"]}
+    assert bands[0]["rate"] < bands[40]["rate"] < bands[80]["rate"]
 
 
 def test_the_outbox_never_touches_a_real_shop(ctx: Context, shopify_shop: dict[str, Any]) -> None:
