@@ -9,7 +9,7 @@ from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import erasure, rescore, retention, scores
 from bridge.outreach import code_cleanup, codes, consent, delivery, outbound, results, steps, sweep, triggers
-from bridge.shops import shopify_setup
+from bridge.shops import products, shopify_setup
 
 # events
 
@@ -166,3 +166,12 @@ def post_offer(offer_id: int) -> str:
 def sync_marketing_consent(lead_id: int) -> str:
     """Write a lead's unsubscribe back to its Shopify customer (retried while Shopify is unreachable)."""
     return consent.push_unsubscribe(wiring.current(), lead_id)
+
+
+# products
+
+
+def look_up_product(shop_id: int, product_id: str) -> str:
+    """Ask the store once for a product's title, link, picture, collections and tags (retried by RQ while
+    the store is unreachable)."""
+    return products.look_up(wiring.current(), shop_id, product_id)

@@ -43,6 +43,8 @@ REMOVE_CODE = f"{_CATALOGUE}.remove_code"
 REMOVE_EXPIRED_CODES = f"{_CATALOGUE}.remove_expired_codes"
 POST_OFFER = f"{_CATALOGUE}.post_offer"
 SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
+# products: a product's details asked of the store once
+LOOK_UP_PRODUCT = f"{_CATALOGUE}.look_up_product"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.
@@ -193,3 +195,13 @@ def remove_code_id(offer_id: int) -> str:
 def cron_id(name: str) -> str:
     """A periodic job's run queued by the in-process ticker."""
     return f"cron-{name.rsplit('.', 1)[-1]}"
+
+
+def product_lookup_id(shop_id: int, product_id: str) -> str:
+    """A product's one lookup on its store (a store id that is not a plain number goes by its digest)."""
+    safe = (
+        product_id
+        if product_id.isascii() and product_id.isalnum()
+        else hashlib.sha256(product_id.encode()).hexdigest()[:24]
+    )
+    return f"product-{shop_id}-{safe}"

@@ -106,7 +106,11 @@ def _consent_error(field: list[str], code: str, message: str) -> dict[str, Any]:
 
 
 # Fields Shopify refuses (ACCESS_DENIED) unless the token was granted this scope.
-REQUIRED_SCOPES = {"customerEmailMarketingConsentUpdate": "write_customers", "shopLocales": "read_locales"}
+REQUIRED_SCOPES = {
+    "customerEmailMarketingConsentUpdate": "write_customers",
+    "shopLocales": "read_locales",
+    "product": "read_products",
+}
 
 
 class FakeAdminData:
