@@ -108,14 +108,15 @@ def record(
 
 
 def _insert(session: Session, model: type[object]) -> postgresql.Insert | sqlite.Insert:
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(model)
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite.insert(model)
+    return postgresql.insert(model)
 
 
 def _upsert_products(session: Session, shop_id: int, seen: Sequence[Seen], at: datetime) -> list[str]:
     """Make the missing product rows; fill in a title or picture a row lacks from the payload (the store's
     own description, once looked up, is never overwritten)."""
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "shop_id": shop_id,
             "product_id": s.product_id,

@@ -52,7 +52,7 @@ def look_up(ctx: Context, shop_id: int, product_id: str, client: StoreClient | N
     return "looked_up"
 
 
-def _product(shop_id: int, product_id: str) -> sa.Select[tuple[Product]]:
+def _product(shop_id: int, product_id: str) -> sa.Select[Product]:
     return sa.select(Product).where(Product.shop_id == shop_id, Product.product_id == product_id)
 
 
