@@ -110,7 +110,7 @@ def _products(
 ) -> None:
     """Record a lead's products; the ones new to the shop are looked up on the store after the commit."""
     new = products.record(t.session, t.shop.id, lead_id, action, ref, at, seen)
-    if new:
+    if new and products.can_look_up(t.shop):
         redis, shop_id = t.ctx.redis, t.shop.id
 
         def look_up() -> None:

@@ -20,21 +20,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bridge.db.models import PRODUCT_ACTIONS, LeadProduct, LeadProductRef, Product
+from bridge.db.models import PRODUCT_ACTIONS, LeadProduct, LeadProductRef, Product, Shop
 from bridge.infra import jobnames, queue
 from connectors import base as facts
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 255
 MAX_URL = 2048
+LOOKUP_DELAY = timedelta(minutes=2)
+SHOPIFY_SCOPE = (
+    "shopify_scope"  # the scopes a Shopify shop granted, in its state (bridge.shops.updates.SCOPE)
+)
 
 
 @dataclass(frozen=True)
@@ -195,17 +200,44 @@ def _count(session: Session, shop_id: int, lead_id: int, seen: Seen, action: str
     session.execute(stmt)
 
 
+def can_look_up(shop: Shop) -> bool:
+    """Whether the shop's store can describe its products: a Shopify shop that granted read_products (or
+    write_products), a WooCommerce store that accepts our keys; never a demo shop (it has no catalogue)."""
+    state = shop.state or {}
+    if shop.uninstalled_at is not None or state.get("demo"):
+        return False
+    if shop.platform == "shopify":
+        granted = {s.strip() for s in str(state.get(SHOPIFY_SCOPE) or "").split(",")}
+        return bool(granted & {"read_products", "write_products"})
+    return shop.platform == "woocommerce" and shop.disconnected_at is None
+
+
 def queue_lookups(redis: Redis, shop_id: int, product_ids: Iterable[str]) -> int:
-    """After the commit: queue one store lookup per new product (its job id makes a second one a no-op
-    while the first waits); how many were queued."""
-    queued = 0
-    for product_id in dict.fromkeys(product_ids):
-        job_id = jobnames.product_lookup_id(shop_id, product_id)
-        if queue.enqueue(
-            redis, jobnames.LOOK_UP_PRODUCT, shop_id, product_id, job_id=job_id, queue=queue.MAINTENANCE
-        ):
-            queued += 1
-    return queued
+    """After the commit: schedule one store lookup per new product, LOOKUP_DELAY later (a cart, its
+    checkout and its order name the same products within seconds: the store is asked after the burst);
+    a job RQ still holds under the product's id is not doubled. How many were scheduled."""
+    scheduled = 0
+    try:
+        lookups = queue.get_queue(redis, queue.MAINTENANCE)
+        for product_id in dict.fromkeys(product_ids):
+            job_id = jobnames.product_lookup_id(shop_id, product_id)
+            if queue.job_is_live(redis, job_id):
+                continue
+            lookups.enqueue_in(
+                LOOKUP_DELAY,
+                jobnames.LOOK_UP_PRODUCT,
+                shop_id,
+                product_id,
+                job_id=job_id,
+                retry=queue.DEFAULT_RETRY,
+                job_timeout=120,
+                result_ttl=600,
+                failure_ttl=7 * 86400,
+            )
+            scheduled += 1
+    except (RedisError, OSError) as exc:
+        log.warning("shop %s: product lookups not scheduled (%s)", shop_id, type(exc).__name__)
+    return scheduled
 
 
 # Readers (the segments' affinity, the messages' product blocks, the admin's lead page, the API).
@@ -232,7 +264,7 @@ def lead_products(
     )
     if since is not None:
         query = query.where(LeadProduct.last_at >= since)
-    return [_view(row, product) for row, product in session.execute(query).tuples()]
+    return [_view(row, product) for row, product in session.execute(query)]
 
 
 def _view(row: LeadProduct, product: Product | None) -> LeadProductView:
