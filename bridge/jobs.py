@@ -175,3 +175,8 @@ def look_up_product(shop_id: int, product_id: str) -> str:
     """Ask the store once for a product's title, link, picture, collections and tags (retried by RQ while
     the store is unreachable)."""
     return products.look_up(wiring.current(), shop_id, product_id)
+
+
+def look_up_missing_products() -> int:
+    """Periodic: schedule again the lookups of products never described whose job is gone; how many."""
+    return products.requeue_missing(wiring.current())

@@ -45,6 +45,7 @@ POST_OFFER = f"{_CATALOGUE}.post_offer"
 SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
 # products: a product's details asked of the store once
 LOOK_UP_PRODUCT = f"{_CATALOGUE}.look_up_product"
+LOOK_UP_MISSING_PRODUCTS = f"{_CATALOGUE}.look_up_missing_products"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.

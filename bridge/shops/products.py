@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from bridge.db import transaction
 from bridge.db.models import Product, Shop
 from bridge.infra.context import Context
+from bridge.leads import products as leads_products
 from bridge.shops import stores
 from connectors.base import ProductDetails, StoreClient, StoreError
 
 log = logging.getLogger(__name__)
 MAX_NAMES = 50  # collections and tags kept per product
+SWEEP_BATCH = 200  # products queued per shop and periodic run, at most
 
 
 def look_up(ctx: Context, shop_id: int, product_id: str, client: StoreClient | None = None) -> str:
@@ -50,6 +52,37 @@ def look_up(ctx: Context, shop_id: int, product_id: str, client: StoreClient | N
             return "gone"
         describe(row, details)
     return "looked_up"
+
+
+def requeue_missing(ctx: Context) -> int:
+    """Periodic: schedule again the lookups of products never described whose job is gone (Redis was away,
+    the job failed after its retries, or the merchant granted read_products since); at most SWEEP_BATCH
+    per shop and run, oldest first. How many were scheduled."""
+    cutoff = ctx.now() - 2 * leads_products.LOOKUP_DELAY  # the products just seen have their own job
+    with ctx.sessions() as session:
+        shops = [
+            s
+            for s in session.scalars(sa.select(Shop).where(Shop.uninstalled_at.is_(None)))
+            if leads_products.can_look_up(s)
+        ]
+        wanted = {
+            shop.id: list(
+                session.scalars(
+                    sa.select(Product.product_id)
+                    .where(
+                        Product.shop_id == shop.id,
+                        Product.looked_up_at.is_(None),
+                        Product.first_seen_at < cutoff,
+                    )
+                    .order_by(Product.first_seen_at, Product.id)
+                    .limit(SWEEP_BATCH)
+                )
+            )
+            for shop in shops
+        }
+    return sum(
+        leads_products.queue_lookups(ctx.redis, shop_id, ids) for shop_id, ids in wanted.items() if ids
+    )
 
 
 def _product(shop_id: int, product_id: str) -> sa.Select[Product]:

@@ -1,4 +1,4 @@
-"""The lead page lists what the lead viewed, added and bought, with titles and collections, in both languages."""
+"""The lead page lists what the lead viewed, added and bought (titles, collections), in both languages."""
 
 from __future__ import annotations
 

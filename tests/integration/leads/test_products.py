@@ -555,3 +555,35 @@ def test_the_lead_page_and_the_api_show_the_products(ctx, shopify_shop, client):
         "collections": ["bowls"], "tags": [], "currency": "EUR",
     }  # fmt: skip
     assert listed[("2", "added")]["variant_id"] == "22"
+
+
+def test_the_hourly_sweep_schedules_products_never_described_for_stores_that_can_answer(
+    ctx, clock, shopify_shop, woo_shop
+):
+    grant(ctx, shopify_shop["id"], "read_orders,write_products")
+    _new_product(ctx, shopify_shop["id"], "1")
+    _new_product(ctx, woo_shop["id"], "2")
+    _new_product(ctx, woo_shop["id"], "3", looked_up_at=ctx.now())  # described already
+    clock.advance(minutes=1)
+    assert lookup.requeue_missing(ctx) == 0  # just seen: their own job is still due
+    clock.advance(minutes=10)
+    assert lookup.requeue_missing(ctx) == 2
+    assert queued_lookups(ctx) == {jobnames.product_lookup_id(shopify_shop["id"], "1"),
+                                   jobnames.product_lookup_id(woo_shop["id"], "2")}  # fmt: skip
+    assert lookup.requeue_missing(ctx) == 0  # scheduled already: never doubled
+    grant(ctx, shopify_shop["id"], "read_orders")  # the scope withdrawn: Shopify would deny it
+    with transaction(ctx.sessions) as s:
+        s.get(Shop, woo_shop["id"]).disconnected_at = ctx.now()  # keys refused
+        shopify = s.get(Shop, shopify_shop["id"])
+        assert not store.can_look_up(shopify) and not store.can_look_up(s.get(Shop, woo_shop["id"]))
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("gid://shopify/Product/7001", "7001"), (7001, "7001"), ("7001", "7001"), ("abc", None), ("0", None),
+     ("12345678901234567890123", None), ("٣", None), (True, None), (None, None)],
+)  # fmt: skip
+def test_a_storefront_names_a_product_by_its_number_only(sent, kept):
+    from bridge.events.collect import store_id
+
+    assert store_id(sent) == kept
