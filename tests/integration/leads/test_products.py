@@ -587,3 +587,21 @@ def test_a_storefront_names_a_product_by_its_number_only(sent, kept):
     from bridge.events.collect import store_id
 
     assert store_id(sent) == kept
+
+
+def test_a_customers_redact_webhook_takes_the_leads_products_away(ctx, shopify_shop, post_shopify, run_jobs):
+    post_shopify("orders/create", fixture("shopify", "orders__create.json"))
+    run_jobs()
+    kwame = customer(ctx, "5281746093317720461")
+    assert len(rows(ctx, kwame)) == 3
+    redact = body(
+        "customers__redact.json",
+        shop_domain="demo.myshopify.com",
+        customer={"id": 5281746093317720461, "email": "kwame.asante@example.net"},
+    )
+    assert post_shopify("customers/redact", redact).status_code == 200
+    run_jobs()
+    assert rows(ctx, kwame) == {}
+    with ctx.sessions() as s:
+        assert s.get(Lead, kwame).redacted_at is not None
+        assert s.scalar(sa.select(sa.func.count()).select_from(LeadProductRef)) == 0
