@@ -126,6 +126,7 @@ class FakeAdminData:
         self.orders: list[dict[str, Any]] = []  # GraphQL-shaped Order nodes
         self.customers: dict[str, dict[str, Any]] = {}  # gid -> GraphQL-shaped Customer node
         self.consent_updates: list[dict[str, Any]] = []  # each accepted emailMarketingConsent input
+        self.products: dict[str, dict[str, Any]] = {}  # gid -> GraphQL-shaped Product node (none: null)
         # The shop's languages (ShopLocale); Shopify always has exactly one primary locale.
         self.locales: list[dict[str, Any]] = [
             {"locale": "fr", "name": "French", "primary": True, "published": True},
@@ -157,6 +158,7 @@ class FakeAdminData:
                 self._with_locales(self.orders), first, after, query
             ),
             "customerEmailMarketingConsentUpdate": self._update_email_consent,
+            "product": lambda _info, id: self.products.get(id),
         }
 
     def primary_locale(self) -> str:
