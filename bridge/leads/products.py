@@ -297,6 +297,26 @@ def products_by_id(session: Session, shop_id: int, ids: Iterable[str]) -> dict[s
     return {row.product_id: row for row in rows}
 
 
+def products_matching(
+    session: Session, shop_id: int, collections: Iterable[str] = (), tags: Iterable[str] = ()
+) -> list[str]:
+    """The store ids of the shop's products in any of these collections (or categories) or with any of these
+    tags, compared lower-cased (as stored); for a segment's "a product of collection X" (portable: the lists
+    are JSON, read here rather than in SQL)."""
+    wanted_collections = {c.strip().lower() for c in collections if c.strip()}
+    wanted_tags = {t.strip().lower() for t in tags if t.strip()}
+    if not wanted_collections and not wanted_tags:
+        return []
+    rows = session.execute(
+        sa.select(Product.product_id, Product.collections, Product.tags).where(Product.shop_id == shop_id)
+    )
+    return sorted(
+        pid
+        for pid, in_collections, with_tags in rows
+        if wanted_collections & set(in_collections or ()) or wanted_tags & set(with_tags or ())
+    )
+
+
 def view_json(view: LeadProductView) -> dict[str, object]:
     """A lead's product as the API and the data-request export give it."""
     return {

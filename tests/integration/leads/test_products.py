@@ -605,3 +605,25 @@ def test_a_customers_redact_webhook_takes_the_leads_products_away(ctx, shopify_s
     with ctx.sessions() as s:
         assert s.get(Lead, kwame).redacted_at is not None
         assert s.scalar(sa.select(sa.func.count()).select_from(LeadProductRef)) == 0
+
+
+def test_products_of_a_collection_or_with_a_tag(ctx, shopify_shop, woo_shop):
+    _new_product(ctx, shopify_shop["id"], "1")
+    _new_product(ctx, shopify_shop["id"], "2")
+    _new_product(ctx, shopify_shop["id"], "3")
+    _new_product(ctx, woo_shop["id"], "4")
+    with transaction(ctx.sessions) as s:
+        s.execute(
+            sa.update(Product).where(Product.product_id == "1").values(collections=["shirts"], tags=["sale"])
+        )
+        s.execute(
+            sa.update(Product).where(Product.product_id == "2").values(collections=["bowls"], tags=["new"])
+        )
+        s.execute(sa.update(Product).where(Product.product_id == "4").values(collections=["shirts"]))
+    with ctx.sessions() as s:
+        assert store.products_matching(s, shopify_shop["id"], collections=["Shirts "]) == ["1"]
+        assert store.products_matching(s, shopify_shop["id"], collections=["shirts"], tags=["NEW"]) == [
+            "1",
+            "2",
+        ]
+        assert store.products_matching(s, shopify_shop["id"]) == []
