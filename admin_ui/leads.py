@@ -16,7 +16,7 @@ from admin_ui.paging import PAGE_SIZE, page_of
 from admin_ui.support import audit, db, owned
 from bridge.db.models import Activity, Cart, Lead, Offer, ScoreChange
 from bridge.infra.web import MAX_ID, context, int_or_none
-from bridge.leads import erasure
+from bridge.leads import erasure, products
 from bridge.leads.emails import normalize_email
 
 TIERS = ("cold", "warm", "hot", "customer")
@@ -66,7 +66,7 @@ def leads() -> str:
 
 @bp.get("/leads/<int:lead_id>")
 def lead(lead_id: int) -> str:
-    """One lead: why each point, score history, activities, carts and offers."""
+    """One lead: why each point, score history, activities, products, carts and offers."""
     row: Lead = owned(Lead, lead_id)
     session = db()
     activities = session.scalars(
@@ -98,6 +98,7 @@ def lead(lead_id: int) -> str:
         carts=carts,
         offers=offers,
         runs=journeys_runs.lead_runs(session, row.shop_id, row.id),
+        products=products.lead_products(session, row.id),
         active="leads",
         erased=request.args.get("done") == "erased",
     )

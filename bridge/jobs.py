@@ -23,7 +23,7 @@ from bridge.outreach import (
     sweep,
     triggers,
 )
-from bridge.shops import shopify_setup
+from bridge.shops import products, shopify_setup
 
 # events
 
@@ -196,3 +196,17 @@ def refresh_earnings(shop_id: int, start: str, end: str) -> int:
 def drop_losing_codes() -> int:
     """Periodic (daily): drop the codes that surely lose money, for shops that switched it on."""
     return advice.apply_sure_losses(wiring.current())
+
+
+# products
+
+
+def look_up_product(shop_id: int, product_id: str) -> str:
+    """Ask the store once for a product's title, link, picture, collections and tags (retried by RQ while
+    the store is unreachable)."""
+    return products.look_up(wiring.current(), shop_id, product_id)
+
+
+def look_up_missing_products() -> int:
+    """Periodic: schedule again the lookups of products never described whose job is gone; how many."""
+    return products.requeue_missing(wiring.current())

@@ -41,6 +41,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(jobs.reconcile_all_shopify, 900),
         Periodic(jobs.apply_retention, 86400),
         Periodic(jobs.drop_losing_codes, 86400, queue.CAMPAIGNS),
+        Periodic(jobs.look_up_missing_products, 3600),
     ]
 
 

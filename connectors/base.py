@@ -74,6 +74,9 @@ class Activity:
     ref: str = ""
     external_id: str | None = None
     email: str | None = None
+    # The product a storefront view or add-to-cart was about (the store's own ids), when the event names one.
+    product_id: str | None = None
+    variant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,11 @@ class LineItem:
     product_id: str | None = None
     variant_id: str | None = None
     sku: str | None = None
+    # What the payload says of the product itself, when it says it (None: it does not): the variant's own
+    # name, the product's title apart from the variant, and a picture of it.
+    variant_title: str | None = None
+    product_title: str | None = None
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,7 @@ class OrderPlaced:
     # payload does not give (or gives unreadably) is absent: its cost is unknown, not zero.
     discounts: Mapping[str, Decimal] = field(default_factory=dict)
     locale: str | None = None  # the buyer's language as the store gave it (CustomerSeen.locale)
+    items: tuple[LineItem, ...] = ()  # what was bought (the product store's "bought")
 
 
 def discounts_by_code(amounts: Iterable[tuple[str | None, Decimal | None]]) -> dict[str, Decimal]:
@@ -283,6 +292,23 @@ class WebhookAdapter(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProductDetails:
+    """A product as the store's API describes it (what the payloads do not say)."""
+
+    product_id: str
+    title: str | None
+    handle: str | None = None
+    url: str | None = None
+    image_url: str | None = None
+    collections: tuple[str, ...] = ()  # Shopify collections' handles, WooCommerce categories' slugs
+    tags: tuple[str, ...] = ()
+    price: Decimal | None = (
+        None  # the lowest variant's (Shopify) or the product's current price (WooCommerce)
+    )
+    currency: str | None = None  # None: the shop's currency (WooCommerce prices are in it)
+
+
 class StoreClient(Protocol):
     """Outbound side of a connector, bound to one shop's credentials."""
 
@@ -297,4 +323,9 @@ class StoreClient(Protocol):
 
     def delete_discount(self, ref: DiscountRef) -> None:
         """Remove (or deactivate) a discount."""
+        ...
+
+    def product_details(self, product_id: str) -> ProductDetails | None:
+        """The product's title, link, picture, collections (or categories) and tags; None when the store
+        no longer has it. Raises StoreError (transient when a retry may succeed)."""
         ...

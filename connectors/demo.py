@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import MutableMapping
 
-from connectors.base import CodeTaken, DiscountRef, DiscountSpec
+from connectors.base import CodeTaken, DiscountRef, DiscountSpec, ProductDetails
 
 
 class DemoStoreClient:
@@ -38,3 +38,7 @@ class DemoStoreClient:
     def delete_discount(self, ref: DiscountRef) -> None:
         """Forget the code."""
         self.codes.pop(ref.code.upper(), None)
+
+    def product_details(self, product_id: str) -> ProductDetails | None:
+        """The demo store keeps no catalogue: what the demo's payloads said is all there is."""
+        return None

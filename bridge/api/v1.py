@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Activity, Cart, Event, JourneyRun, Lead, Offer, ScoreChange, Shop
 from bridge.events import pipeline
 from bridge.infra.web import MAX_ID, context, parse_int
+from bridge.leads import products
 from bridge.leads.emails import normalize_email
 from bridge.outreach import outbound
 from bridge.shops.bearer import authenticated
@@ -99,6 +100,7 @@ def lead(lead_id: int) -> Response:
     carts = session.scalars(sa.select(Cart).where(Cart.lead_id == row.id)).all()
     offers = session.scalars(sa.select(Offer).where(Offer.lead_id == row.id)).all()
     out = lead_json(row, full=True)
+    out["products"] = [products.view_json(v) for v in products.lead_products(session, row.id)]
     out["activities"] = [
         {"kind": a.kind, "occurred_at": a.occurred_at.isoformat(), "ref": a.ref} for a in activities
     ]

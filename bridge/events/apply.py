@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Event, Lead, Shop
 from bridge.events import locales
 from bridge.infra.context import Context
-from bridge.leads import carts, erasure
+from bridge.leads import carts, erasure, products
 from bridge.leads.emails import normalize_email
 from bridge.leads.people import add_activity, apply_customer, find_lead, lead_for, set_consent
 from bridge.shops import updates
@@ -95,18 +95,48 @@ def _activity(t: Target, fact: facts.Activity) -> Lead | None:
         lead = lead_for(t.session, t.shop, fact.external_id, fact.email, t.now)
     if lead is not None:
         add_activity(t.session, lead, fact.kind, fact.occurred_at, fact.ref, t.event_id, t.storefront)
+        if fact.product_id and fact.kind in PRODUCT_ACTIONS:
+            seen = [products.Seen(fact.product_id, fact.variant_id)]  # a storefront's ids, never its words
+            _products(t, lead.id, PRODUCT_ACTIONS[fact.kind], fact.ref, fact.occurred_at, seen)
     return lead
+
+
+# The activities that name a product, and what a lead did with it (bridge.leads.products).
+PRODUCT_ACTIONS = {"product_view": "viewed", "add_to_cart": "added"}
+
+
+def _products(
+    t: Target, lead_id: int, action: str, ref: str, at: datetime, seen: list[products.Seen]
+) -> None:
+    """Record a lead's products; the ones new to the shop are looked up on the store after the commit."""
+    new = products.record(t.session, t.shop.id, lead_id, action, ref, at, seen)
+    if new and products.can_look_up(t.shop):
+        redis, shop_id = t.ctx.redis, t.shop.id
+
+        def look_up() -> None:
+            products.queue_lookups(redis, shop_id, new)
+
+        t.out.follow_ups.append(look_up)
 
 
 def _cart(t: Target, fact: facts.CartSnapshot) -> Lead | None:
     lead = carts.apply_snapshot(t.session, t.shop, fact, t.now)
     locales.on_cart(t.session, t.shop.id, fact)
+    seen = products.seen_lines(fact.items, fact.currency)
+    if seen:  # carts/* carry no buyer: the cart's lead comes from its checkout, before or after
+        cart = carts.find_cart(t.session, t.shop.id, fact.checkout_token, fact.token)
+        token = cart and (cart.cart_token or cart.checkout_token)
+        if cart is not None and cart.lead_id is not None and token:
+            _products(t, cart.lead_id, "added", f"cart:{token}", fact.updated_at, seen)
     return lead
 
 
 def _order(t: Target, fact: facts.OrderPlaced) -> Lead | None:
     lead = carts.apply_order(t.session, t.ctx.redis, t.shop, fact, t.now, t.out.follow_ups)
     locales.on_order(t.session, t.shop.id, fact)
+    seen = products.seen_lines(fact.items, fact.currency)
+    if lead is not None and seen:
+        _products(t, lead.id, "bought", f"order:{fact.order_id}", fact.created_at, seen)
     return lead
 
 

@@ -74,6 +74,7 @@ class CollectSchema(Schema):
     cart_token = _optional(fields.String, validate=validate.Length(1, 255))
     checkout_token = _optional(fields.String, validate=validate.Length(1, 255))
     product_id = _optional(_Identifier, validate=validate.Length(1, 64))
+    variant_id = _optional(_Identifier, validate=validate.Length(1, 64))
     url = _optional(
         fields.Url, require_tld=False, schemes={"http", "https"}, validate=validate.Length(max=2048)
     )
@@ -169,7 +170,29 @@ class CollectAdapter:
         except (KeyError, ValueError) as exc:
             raise PayloadError(f"{topic}: occurred_at is missing or not a time") from exc
         occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
-        return [Activity(kind, occurred, _ref(kind, payload, occurred), None, email)]
+        ref = _ref(kind, payload, occurred)
+        if kind not in PRODUCT_KINDS:
+            return [Activity(kind, occurred, ref, None, email)]
+        product, variant = store_id(payload.get("product_id")), store_id(payload.get("variant_id"))
+        return [Activity(kind, occurred, ref, None, email, product, variant if product else None)]
+
+
+PRODUCT_KINDS = ("product_view", "add_to_cart")
+_GID = "gid://shopify/"
+
+
+def store_id(value: object) -> str | None:
+    """A product or variant id a storefront sent, as the store's own numeric id (a Shopify global id's
+    number); None for anything else. Anyone can send storefront events: only a plain number names a product
+    Relance may look up, and nothing else of what the browser says about it (title, picture) is kept."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.startswith(_GID):
+        text = text.rsplit("/", 1)[-1]
+    return text if text.isascii() and text.isdigit() and 0 < len(text) <= 20 and int(text) > 0 else None
 
 
 def _ref(kind: str, event: Mapping[str, object], occurred: datetime) -> str:

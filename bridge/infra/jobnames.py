@@ -47,6 +47,9 @@ SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
 # measurement
 REFRESH_EARNINGS = f"{_CATALOGUE}.refresh_earnings"
 DROP_LOSING_CODES = f"{_CATALOGUE}.drop_losing_codes"
+# products: a product's details asked of the store once
+LOOK_UP_PRODUCT = f"{_CATALOGUE}.look_up_product"
+LOOK_UP_MISSING_PRODUCTS = f"{_CATALOGUE}.look_up_missing_products"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.
@@ -202,3 +205,13 @@ def cron_id(name: str) -> str:
 def earnings_id(shop_id: int, start: datetime, end: datetime) -> str:
     """A period's earnings computation for the overview (one at a time per shop and period)."""
     return f"earnings-{shop_id}-{int(start.timestamp())}-{int(end.timestamp())}"
+
+
+def product_lookup_id(shop_id: int, product_id: str) -> str:
+    """A product's one lookup on its store (a store id that is not a plain number goes by its digest)."""
+    safe = (
+        product_id
+        if product_id.isascii() and product_id.isalnum()
+        else hashlib.sha256(product_id.encode()).hexdigest()[:24]
+    )
+    return f"product-{shop_id}-{safe}"

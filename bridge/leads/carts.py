@@ -63,6 +63,9 @@ def _items(snapshot: facts.CartSnapshot) -> dict[str, Any]:
                 "product_id": i.product_id,
                 "variant_id": i.variant_id,
                 "sku": i.sku,
+                # for the messages' product blocks, when the payload says (bridge.outreach.message)
+                **({"variant_title": i.variant_title} if i.variant_title else {}),
+                **({"image_url": i.image_url} if i.image_url else {}),
             }
             for i in snapshot.items
         ]

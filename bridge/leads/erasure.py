@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Activity, Cart, Event, Lead, Offer, Order, PrivacyExport, ScoreChange, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
+from bridge.leads import products
 from bridge.leads.emails import normalize_email
 from bridge.leads.people import find_lead
 from connectors import base as facts
@@ -135,6 +136,7 @@ def export_lead(session: Session, lead: Lead) -> dict[str, Any]:
         "offers": [
             {"code": o.code, "status": o.status, "created_at": o.created_at.isoformat()} for o in offers
         ],
+        "products": [products.view_json(v) for v in products.lead_products(session, lead.id, limit=10_000)],
     }
 
 
@@ -164,6 +166,7 @@ def redact_lead(session: Session, lead: Lead, now: datetime) -> None:
     session.execute(sa.update(Order).where(Order.lead_id == lead.id).values(source={}))
     session.execute(sa.update(Offer).where(Offer.lead_id == lead.id).values(recipient=None))
     session.execute(sa.delete(ScoreChange).where(ScoreChange.lead_id == lead.id))
+    products.forget_lead(session, lead.id)  # what they viewed, added and bought goes with them
 
 
 def _scrub_unlinked_carts(session: Session, shop_id: int, email: str | None) -> None:

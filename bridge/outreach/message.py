@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 import campaigns
 from bridge.db.models import Cart, Lead, Offer, Shop
 from bridge.infra.context import Context
-from bridge.leads import rules
+from bridge.leads import products, rules
 from bridge.outreach import tracking
 
 # Before journeys, an offer had no step: it reads as the default cart journey's code step.
@@ -49,18 +49,50 @@ def pick_locale(
     return tag, tag
 
 
-def _items(cart: Cart | None) -> tuple[campaigns.MessageItem, ...]:
+def _items(session: Session, cart: Cart | None) -> tuple[campaigns.MessageItem, ...]:
+    """The cart's lines; a line without a picture takes the product store's (bridge.leads.products)."""
     lines = (cart.items or {}).get("lines", []) if cart else []
-    return tuple(
-        campaigns.MessageItem(
-            title=str(line.get("title") or ""),
-            quantity=int(line.get("quantity") or 1),
-            price=Decimal(str(line.get("price") or 0)),
-            variant=line.get("variant_title") or line.get("variant") or None,
-            image_url=line.get("image_url") or line.get("image") or None,
-        )
-        for line in lines
+    known = (
+        products.products_by_id(session, cart.shop_id, (str(ln.get("product_id") or "") for ln in lines))
+        if cart
+        else {}
     )
+    items = []
+    for line in lines:
+        product = known.get(str(line.get("product_id") or ""))
+        items.append(
+            campaigns.MessageItem(
+                title=str(line.get("title") or ""),
+                quantity=int(line.get("quantity") or 1),
+                price=Decimal(str(line.get("price") or 0)),
+                variant=line.get("variant_title") or line.get("variant") or None,
+                image_url=line.get("image_url")
+                or line.get("image")
+                or (product.image_url if product else None),
+                url=product.url if product else None,
+            )
+        )
+    return tuple(items)
+
+
+VIEWED_SHOWN = 6  # products viewed offered to a browse block (it shows fewer)
+
+
+def viewed_items(
+    session: Session, lead: Lead, currency: str | None, shop_currency: str | None
+) -> tuple[campaigns.MessageItem, ...]:
+    """What the lead viewed, the latest first, for the messages' browse blocks: products with a title and
+    a price in the message's currency (a price in another currency, or none, cannot be shown)."""
+    items = []
+    for view in products.lead_products(session, lead.id, actions=("viewed",), limit=VIEWED_SHOWN * 3):
+        if not view.title or view.price is None or (view.currency or shop_currency) != currency:
+            continue
+        items.append(
+            campaigns.MessageItem(
+                title=view.title, quantity=1, price=view.price, image_url=view.image_url, url=view.url
+            )
+        )
+    return tuple(items[:VIEWED_SHOWN])
 
 
 def live_code(session: Session, offer: Offer, now: datetime) -> Offer | None:
@@ -101,7 +133,7 @@ def render(
     context = campaigns.MessageContext(
         merchant_name=name,
         first_name=lead.first_name,
-        items=_items(cart),
+        items=_items(session, cart),
         currency=currency,
         code=coded.code,
         discount=(campaigns.format_discount(coded.kind, coded.value, currency) if coded.code else None),
@@ -116,6 +148,7 @@ def render(
         brand=campaigns.Brand(name=name, logo_url=settings.logo_url, color=settings.brand_color),
         trigger=trigger,
         minimum_order=coded.minimum_order if coded.code else None,
+        viewed=viewed_items(session, lead, currency, shop.currency),
     )
     return campaigns.render_step_message(messages[tag], context)
 

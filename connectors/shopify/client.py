@@ -17,6 +17,7 @@ from connectors.base import (
     CodeTaken,
     DiscountRef,
     DiscountSpec,
+    ProductDetails,
     StoreError,
     made_by_relance,
 )
@@ -137,6 +138,12 @@ class ShopifyClient(AdminApi):
         """Name, currency, time zone and myshopify domain of the shop."""
         shop = self.execute(gql.SHOP)["shop"]
         return ShopInfo(shop["name"], shop["currencyCode"], shop["ianaTimezone"], shop["myshopifyDomain"])
+
+    def product_details(self, product_id: str) -> ProductDetails | None:
+        """The product's title, handle, storefront link, featured picture, collections (handles) and tags;
+        None when the shop no longer has it. Needs the read_products scope (ACCESS_DENIED without it)."""
+        node = self.execute(gql.PRODUCT, {"id": gql.gid("Product", product_id)}).get("product")
+        return gql.product_details(product_id, node)
 
     def recent_abandoned_checkouts(self, since: datetime) -> list[dict[str, Any]]:
         """Checkouts updated since `since`, shaped like checkouts/update webhook payloads."""

@@ -203,6 +203,7 @@ def line_items(payload: Fields) -> tuple[tuple[LineItem, ...], Decimal]:
             product_id=line.id("product_id"),
             variant_id=line.id("variant_id"),
             sku=line.text("sku"),
+            variant_title=line.soft_text("variant_title", 255),
         )
         line_price = line.money("line_price")
         total += item.price * item.quantity if line_price is None else line_price

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.base import DISCOUNT_KINDS, DiscountSpec
+from connectors.base import DISCOUNT_KINDS, DiscountSpec, ProductDetails
 from connectors.shopify.payloads import checkout_payload as checkout_payload
 from connectors.shopify.payloads import checkout_token_from_url as checkout_token_from_url
 from connectors.shopify.payloads import legacy_id as legacy_id
@@ -169,6 +169,18 @@ query RelanceOrders($first: Int!, $after: String, $query: String) {{
 }}
 """
 
+# Needs the read_products scope. A product the shop no longer has answers `product: null`.
+PRODUCT = """
+query RelanceProduct($id: ID!) {
+  product(id: $id) {
+    id title handle onlineStoreUrl tags
+    featuredMedia { preview { image { url } } }
+    priceRangeV2 { minVariantPrice { amount currencyCode } }
+    collections(first: 20) { nodes { handle title } }
+  }
+}
+"""
+
 DOCUMENTS: dict[str, str] = {
     "CREATE_DISCOUNT": CREATE_DISCOUNT,
     "CREATE_FREE_SHIPPING": CREATE_FREE_SHIPPING,
@@ -186,6 +198,7 @@ DOCUMENTS: dict[str, str] = {
     "UPDATE_EMAIL_CONSENT": UPDATE_EMAIL_CONSENT,
     "ABANDONED_CHECKOUTS": ABANDONED_CHECKOUTS,
     "ORDERS": ORDERS,
+    "PRODUCT": PRODUCT,
 }
 
 # A recovery code is an order discount: it should not stack with other order discounts, but it
@@ -280,3 +293,40 @@ def webhook_topic(topic: str) -> str:
 def updated_since(since: datetime) -> str:
     """Search-syntax filter for records updated at or after `since`."""
     return f"updated_at:>='{iso(since)}'"
+
+
+def product_details(product_id: str, node: object) -> ProductDetails | None:
+    """A PRODUCT answer's product as ProductDetails (None when the shop no longer has it); collections by
+    handle, tags as the merchant typed them."""
+    if not isinstance(node, dict):
+        return None
+    media = node.get("featuredMedia") or {}
+    image = ((media.get("preview") or {}).get("image") or {}) if isinstance(media, dict) else {}
+    collections = ((node.get("collections") or {}).get("nodes")) or []
+    lowest = (node.get("priceRangeV2") or {}).get("minVariantPrice") or {}
+    return ProductDetails(
+        product_id=product_id,
+        title=_text(node.get("title")),
+        handle=_text(node.get("handle")),
+        url=_text(node.get("onlineStoreUrl")),
+        image_url=_text(image.get("url")) if isinstance(image, dict) else None,
+        collections=tuple(h for c in collections if isinstance(c, dict) and (h := _text(c.get("handle")))),
+        tags=tuple(t for tag in node.get("tags") or [] if (t := _text(tag))),
+        price=_amount(lowest.get("amount")),
+        currency=_text(lowest.get("currencyCode")),
+    )
+
+
+def _amount(value: object) -> Decimal | None:
+    """A money amount as Shopify writes it ("12.50"); None when it is not one."""
+    try:
+        amount = Decimal(str(value)) if isinstance(value, str | int) else None
+    except ArithmeticError:
+        return None
+    return amount if amount is not None and amount.is_finite() and amount >= 0 else None
+
+
+def _text(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None

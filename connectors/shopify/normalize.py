@@ -174,6 +174,7 @@ def _order(payload: Fields) -> list[Fact]:
         source=traffic_source(payload),
         discounts=discount_amounts(payload),
         locale=payload.soft_text("customer_locale"),
+        items=line_items(payload)[0],
     )
     seen = _buyer(payload, email, payload.when("updated_at") or created_at)
     if seen is None:

@@ -30,7 +30,8 @@ OFFLINE_TOKEN = "urn:shopify:params:oauth:token-type:offline-access-token"  # no
 # What Relance asks the merchant for; shopify.app.toml's [access_scopes] must say the same (a test checks).
 # read_orders covers carts/*, checkouts/*, orders/* and abandonedCheckouts; write_customers writes marketing
 # consent back (customerEmailMarketingConsentUpdate); write_pixels and read_customer_events run the pixel;
-# read_locales reads the shop's primary locale (shopLocales), the language messages fall back to.
+# read_locales reads the shop's primary locale (shopLocales), the language messages fall back to;
+# read_products describes, once each, the products leads view, add and buy (product(id:)).
 SCOPES = (
     "read_customers",
     "write_customers",
@@ -39,6 +40,7 @@ SCOPES = (
     "write_pixels",
     "read_customer_events",
     "read_locales",
+    "read_products",
 )
 LEEWAY = 10  # seconds of clock skew allowed on session tokens, as both Shopify libraries do
 TIMEOUT = (5.0, 20.0)

@@ -17,6 +17,7 @@ from connectors.base import (
     CodeTaken,
     DiscountRef,
     DiscountSpec,
+    ProductDetails,
     StoreError,
     made_by_relance,
 )
@@ -25,6 +26,7 @@ from connectors.woocommerce.rest import PER_PAGE as PER_PAGE
 from connectors.woocommerce.rest import USER_AGENT as USER_AGENT
 from connectors.woocommerce.rest import Params as Params
 from connectors.woocommerce.rest import RestApi, json_object, json_objects
+from connectors.woocommerce.values import optional_money
 
 # A free-shipping coupon is a fixed-cart coupon worth nothing that grants free shipping (the store's
 # "Free shipping" method must accept "a valid free shipping coupon" for it to show at checkout).
@@ -87,6 +89,19 @@ class WooClient(RestApi):
         except StoreError as exc:
             if not exc.code.endswith("_invalid_id"):
                 raise
+
+    def product_details(self, product_id: str) -> ProductDetails | None:
+        """The product's name, link, first picture, categories (slugs) and tags (slugs); None when the store
+        no longer has it (deleted, or in the trash)."""
+        if not product_id.isascii() or not product_id.isdigit():
+            return None
+        try:
+            found = json_object(self.send("GET", f"products/{int(product_id)}"))
+        except StoreError as exc:
+            if exc.code.endswith("_invalid_id") or exc.code == "http_404":
+                return None
+            raise
+        return product_details(product_id, found)
 
     def register_webhooks(self, delivery_url: str, secret: str, topics: Sequence[str]) -> list[str]:
         """Make one active webhook per topic deliver to `delivery_url` signed with `secret`; their ids."""
@@ -163,6 +178,38 @@ class WooClient(RestApi):
                 break  # newest first: the rest registered earlier
             recent.append(customer)
         return recent
+
+
+def product_details(product_id: str, product: Mapping[str, Any]) -> ProductDetails | None:
+    """A REST product as ProductDetails (None for a product in the trash)."""
+    if product.get("status") == "trash":
+        return None
+    images = product.get("images")
+    first = images[0] if isinstance(images, list) and images and isinstance(images[0], Mapping) else {}
+    return ProductDetails(
+        product_id=product_id,
+        title=_plain(product.get("name")),
+        handle=_plain(product.get("slug")),
+        url=_plain(product.get("permalink")),
+        image_url=_plain(first.get("src")),
+        collections=_slugs(product.get("categories")),
+        tags=_slugs(product.get("tags")),
+        price=optional_money(product.get("price")),
+    )
+
+
+def _plain(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return html.unescape(value).strip() or None
+
+
+def _slugs(terms: object) -> tuple[str, ...]:
+    """The `slug` of each term of a product's categories or tags."""
+    found = (
+        (_plain(t.get("slug")) for t in terms if isinstance(t, Mapping)) if isinstance(terms, list) else ()
+    )
+    return tuple(slug for slug in found if slug)
 
 
 def coupon_body(spec: DiscountSpec) -> dict[str, Any]:

@@ -157,6 +157,7 @@ def _placed(order_id: str, payload: Mapping[str, Any]) -> list[Fact]:
         source=_source(payload),
         discounts=_coupon_discounts(payload),
         locale=order_locale(payload),
+        items=tuple(_line(line) for line in _lines(payload)),
     )
     placed = Activity("order_placed", created, f"order:{order_id}", external_id, email)
     return [*([buyer] if buyer else []), order, placed]
@@ -205,7 +206,27 @@ def _line(line: Mapping[str, Any]) -> LineItem:
         product_id=optional_id(line.get("product_id"), "product_id"),
         variant_id=optional_id(line.get("variation_id"), "variation_id"),
         sku=_text(line, "sku"),
+        # WooCommerce 8+ names the parent product of a variation apart, and shows the line's picture.
+        product_title=_soft_text(line, "parent_name"),
+        image_url=_image(line),
     )
+
+
+def _soft_text(data: Mapping[str, Any], key: str) -> str | None:
+    """Text the reading can do without: anything else reads as absent, never as an error."""
+    value = data.get(key)
+    if not isinstance(value, str):
+        return None
+    return html.unescape(value.strip())[:255] or None
+
+
+def _image(line: Mapping[str, Any]) -> str | None:
+    """The line's `image.src` when it is an http(s) address (the field is absent before WooCommerce 8)."""
+    image = line.get("image")
+    src = image.get("src") if isinstance(image, Mapping) else None
+    if isinstance(src, str) and src.strip().lower().startswith(("https://", "http://")):
+        return src.strip()[:2048]
+    return None
 
 
 def _coupon_codes(payload: Mapping[str, Any]) -> tuple[str, ...]:

@@ -106,7 +106,11 @@ def _consent_error(field: list[str], code: str, message: str) -> dict[str, Any]:
 
 
 # Fields Shopify refuses (ACCESS_DENIED) unless the token was granted this scope.
-REQUIRED_SCOPES = {"customerEmailMarketingConsentUpdate": "write_customers", "shopLocales": "read_locales"}
+REQUIRED_SCOPES = {
+    "customerEmailMarketingConsentUpdate": "write_customers",
+    "shopLocales": "read_locales",
+    "product": "read_products",
+}
 
 
 class FakeAdminData:
@@ -122,6 +126,7 @@ class FakeAdminData:
         self.orders: list[dict[str, Any]] = []  # GraphQL-shaped Order nodes
         self.customers: dict[str, dict[str, Any]] = {}  # gid -> GraphQL-shaped Customer node
         self.consent_updates: list[dict[str, Any]] = []  # each accepted emailMarketingConsent input
+        self.products: dict[str, dict[str, Any]] = {}  # gid -> GraphQL-shaped Product node (none: null)
         # The shop's languages (ShopLocale); Shopify always has exactly one primary locale.
         self.locales: list[dict[str, Any]] = [
             {"locale": "fr", "name": "French", "primary": True, "published": True},
@@ -153,6 +158,7 @@ class FakeAdminData:
                 self._with_locales(self.orders), first, after, query
             ),
             "customerEmailMarketingConsentUpdate": self._update_email_consent,
+            "product": lambda _info, id: self.products.get(id),
         }
 
     def primary_locale(self) -> str:

@@ -9,7 +9,7 @@ from bridge.db.models.events import EVENT_STATUSES, Event
 from bridge.db.models.journeys import RUN_DUE, RUN_STATUSES, JourneyRun
 from bridge.db.models.leads import TIERS, Activity, Lead, PrivacyExport, ScoreChange, TierSnapshot
 from bridge.db.models.offers import CODE_DEAD, OFFER_STATUSES, REMOVAL_DUE, Offer
-from bridge.db.models.products import PRODUCT_ACTIONS, LeadProduct, Product
+from bridge.db.models.products import PRODUCT_ACTIONS, LeadProduct, LeadProductRef, Product
 from bridge.db.models.rules import RescoreRun, Ruleset
 from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
 
@@ -33,6 +33,7 @@ __all__ = [
     "JourneyRun",
     "Lead",
     "LeadProduct",
+    "LeadProductRef",
     "Nonce",
     "Offer",
     "Order",

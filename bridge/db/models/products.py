@@ -4,12 +4,13 @@ the messages' product blocks (issue 17 owns it; campaigns reads it)."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.db.models.base import Base, cascade_fk
-from bridge.db.types import JSONDoc
+from bridge.db.types import JSONDoc, Money
 
 PRODUCT_ACTIONS = ("viewed", "added", "bought")
 
@@ -25,6 +26,9 @@ class Product(Base):
     handle: Mapped[str | None] = mapped_column(sa.String(255))
     url: Mapped[str | None] = mapped_column(sa.Text)
     image_url: Mapped[str | None] = mapped_column(sa.Text)
+    # A unit price to show beside the product (the lowest variant's on the store, else a payload's line).
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
     # Lower-cased handles or names: Shopify collections, WooCommerce categories; and the product's tags.
     collections: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
     tags: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
@@ -51,3 +55,16 @@ class LeadProduct(Base):
         sa.UniqueConstraint("lead_id", "product_id", "action"),
         sa.Index("ix_lead_products_shop_product", "shop_id", "product_id", "action", "last_at"),
     )
+
+
+class LeadProductRef(Base):
+    """One occurrence already counted in a LeadProduct's `count`: a day's view, a cart, an order. A replayed
+    event finds its occurrence here and counts nothing again."""
+
+    __tablename__ = "lead_product_refs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(cascade_fk("leads.id"))
+    product_id: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(8))
+    ref: Mapped[str] = mapped_column(sa.String(255))
+    __table_args__ = (sa.UniqueConstraint("lead_id", "product_id", "action", "ref"),)

@@ -76,12 +76,14 @@ export function start(api, post) {
   }
 
   analytics.subscribe('product_viewed', (event) => {
-    send(event, {product_id: event.data?.productVariant?.product?.id});
+    const variant = event.data?.productVariant;
+    send(event, {product_id: variant?.product?.id, variant_id: variant?.id});
   });
 
   analytics.subscribe('product_added_to_cart', async (event) => {
     const cart = await currentCart(event);
-    send(event, {product_id: event.data?.cartLine?.merchandise?.product?.id, cart_token: cart});
+    const variant = event.data?.cartLine?.merchandise;
+    send(event, {product_id: variant?.product?.id, variant_id: variant?.id, cart_token: cart});
   });
 
   analytics.subscribe('checkout_started', (event) => {

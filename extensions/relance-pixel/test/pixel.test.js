@@ -131,3 +131,13 @@ test('helpers', () => {
   assert.equal(signupEmail({elements: [field('form_type', 'customer'), field('contact[email]', 'not-an-email')]}), undefined);
   assert.equal(consentAllows(undefined), false);
 });
+
+test('a product view and an add-to-cart name the variant too (ids only: the bridge asks the store the rest)', async () => {
+  const shop = started();
+  await shop.publish('product_viewed', {productVariant: {id: '901', title: 'Large', product: {id: '42', title: 'Bowl'}}});
+  await shop.publish('product_added_to_cart', {cartLine: {merchandise: {id: '902', product: {id: '43'}}}});
+  assert.deepEqual(
+    shop.sent.map((s) => [s.body.product_id, s.body.variant_id, s.body.title]),
+    [['42', '901', undefined], ['43', '902', undefined]],
+  );
+});

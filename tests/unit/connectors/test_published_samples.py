@@ -218,7 +218,12 @@ def test_the_draft_order_capture_with_a_discount_code() -> None:
         source={"source_name": "shopify_draft_order"},
         discounts={"ALAN TEST 0123B": Decimal("20.00")},  # the manual 5.00 has no code: not counted
         locale="en",
+        items=order.items,  # checked below
     )
+    assert [(i.product_id, i.title) for i in order.items][:2] == [
+        ("9782123692332", "aaa0103測試商品11aa"),
+        ("9797441945900", "Green Snowboard"),
+    ]
     assert isinstance(seen, CustomerSeen)
     assert (seen.accepts_marketing, seen.country, seen.last_name) == (False, "HK", None)
     assert seen.created_at == datetime(2025, 1, 13, 6, 27, 40, tzinfo=UTC)
@@ -340,6 +345,12 @@ def test_woocommerce_completed_order_is_an_order_placed() -> None:
         discount_codes=(),
         created_at=at("2017-03-22T19:28:02"),
         source={},
+        items=(
+            LineItem("Woo Single #1", 2, Decimal("3.00"), "93", None, None),
+            LineItem(
+                "Ship Your Idea \u2013 Color: Black, Size: M Test", 1, Decimal("12.00"), "22", "23", "Bar3"
+            ),
+        ),
     )
     assert placed == Activity("order_placed", at("2017-03-22T19:28:02"), "order:727", None, seen.email)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bridge.db.types import JSONDoc, UTCDateTime
+from bridge.db.types import JSONDoc, Money, UTCDateTime
 
 revision = "0017_products"
 down_revision = "0016_journeys"
@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("handle", sa.String(255), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("image_url", sa.Text(), nullable=True),
+        sa.Column("price", Money(), nullable=True),
+        sa.Column("currency", sa.String(3), nullable=True),
         sa.Column("collections", JSONDoc, nullable=False),
         sa.Column("tags", JSONDoc, nullable=False),
         sa.Column("first_seen_at", UTCDateTime(), nullable=False),
@@ -61,9 +63,29 @@ def upgrade() -> None:
     op.create_index(
         "ix_lead_products_shop_product", "lead_products", ["shop_id", "product_id", "action", "last_at"]
     )
+    op.create_table(
+        "lead_product_refs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("lead_id", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(8), nullable=False),
+        sa.Column("ref", sa.String(255), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["lead_id"], ["leads.id"], name="fk_lead_product_refs_lead_id_leads", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_lead_product_refs"),
+        sa.UniqueConstraint(
+            "lead_id",
+            "product_id",
+            "action",
+            "ref",
+            name="uq_lead_product_refs_lead_id_product_id_action_ref",
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("lead_product_refs")
     op.drop_index("ix_lead_products_shop_product", table_name="lead_products")
     op.drop_table("lead_products")
     op.drop_table("products")

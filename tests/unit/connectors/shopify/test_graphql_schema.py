@@ -255,3 +255,26 @@ def test_without_the_schema_the_fake_store_fails_saying_make_test_fetches_it(
         FakeAdminData("shop.myshopify.com")
     with pytest.raises(SchemaMissing, match="`make test` fetches it"), FakeShopify():
         pass
+
+
+def test_the_product_document_asks_what_the_product_store_keeps() -> None:
+    assert validate(admin_schema(), parse(gql.PRODUCT)) == []
+    coerced = _coerce(gql.PRODUCT, {"id": gql.gid("Product", "8846120518011")})
+    assert coerced == {"id": "gid://shopify/Product/8846120518011"}
+    for field in ("onlineStoreUrl", "featuredMedia", "collections(first: 20)", "tags", "priceRangeV2"):
+        assert field in gql.PRODUCT
+
+
+def test_a_product_answer_becomes_product_details() -> None:
+    node = {
+        "id": "gid://shopify/Product/1", "title": " Mug ", "handle": "mug", "onlineStoreUrl": None,
+        "tags": ["Sale", 3],
+        "featuredMedia": {"preview": {"image": None}},
+        "priceRangeV2": {"minVariantPrice": {"amount": "not money", "currencyCode": "EUR"}},
+        "collections": {"nodes": [{"handle": "mugs"}, {"handle": ""}, "x"]},
+    }  # fmt: skip
+    details = gql.product_details("1", node)
+    assert details is not None
+    assert (details.title, details.url, details.image_url, details.price) == ("Mug", None, None, None)
+    assert (details.collections, details.tags) == (("mugs",), ("Sale",))
+    assert gql.product_details("1", None) is None

@@ -294,6 +294,17 @@ def test_a_storefront_order_with_a_discount_code() -> None:
         source={"landing_page": "/products/ash-glaze-serving-bowl", "source_name": "web"},
         discounts={"FERN-7QX2M4": Decimal("15.00")},  # the automatic 5.00 has no code: not counted
         locale="en-GB",
+        items=(  # what was bought, for the product store (a custom line has no product)
+            LineItem(
+                "Ash-glaze serving bowl",
+                1,
+                Decimal("164.00"),
+                "8846120518011",
+                "47310293911402",
+                "BOWL-ASH-L",
+            ),
+            LineItem("Linen tea towel", 1, Decimal("20.00"), None, None, "TOWEL-LIN"),
+        ),
     )
     assert isinstance(seen, CustomerSeen)
     assert (seen.accepts_marketing, seen.country, seen.last_name) == (False, "NZ", None)

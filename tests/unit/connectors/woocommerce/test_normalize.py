@@ -128,6 +128,10 @@ def test_completed_order_is_an_order_placed() -> None:
         discount_codes=(),
         created_at=at("2024-05-06T08:40:05"),
         source={},
+        items=(
+            LineItem("Enamel camping mug", 2, Decimal("7.00"), "41", None, "MUG-ENML"),
+            LineItem("Waxed canvas tote \u2013 Colour: Olive", 1, Decimal("12.50"), "36", "37", "TOTE-OLV"),
+        ),
     )
     assert placed == Activity("order_placed", at("2024-05-06T08:40:05"), "order:1187", None, seen.email)
 
@@ -150,6 +154,25 @@ def test_an_order_from_a_storefront_checkout() -> None:
     assert (order.total, order.currency, order.discount_codes) == (Decimal("32.00"), "EUR", ())
     assert order.created_at == at("2024-09-12T18:20:31")
     assert placed.external_id == "61"
+    (item,) = order.items  # WooCommerce 8 shows the line's picture (a simple product: no parent name)
+    assert (item.product_id, item.variant_id, item.title) == ("52", None, "Birch-handle bread knife")
+    assert item.image_url == "https://shop.example.org/wp-content/uploads/2024/09/bread-knife.jpg"
+    assert item.product_title is None
+
+
+def test_a_variation_line_names_its_parent_product_and_a_picture_must_be_a_web_address() -> None:
+    payload = copy.deepcopy(sample(CHECKOUT_ORDER))
+    line = payload["line_items"][0]
+    line.update(variation_id=53, parent_name="Birch-handle bread knife &amp; sheath", name="Knife - Large")
+    line["image"] = {"id": "88", "src": "javascript:alert(1)"}
+    _, order, _ = placed_order("order.updated", payload)
+    (item,) = order.items
+    assert (item.variant_id, item.title, item.product_title) == (
+        "53",
+        "Knife - Large",
+        "Birch-handle bread knife & sheath",
+    )
+    assert item.image_url is None
 
 
 def draft(**changes: Any) -> dict[str, Any]:
