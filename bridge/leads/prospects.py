@@ -219,7 +219,7 @@ def queue(
     if where.overdue:
         query = query.where(overdue_clause(now))
     query = query.order_by(Prospect.due_at, Prospect.id).limit(limit).offset(offset)
-    return [(prospect, lead) for prospect, lead in session.execute(query).tuples()]
+    return [(prospect, lead) for prospect, lead in session.execute(query)]
 
 
 def overdue_count(session: Session, shop_id: int, now: datetime) -> int:
