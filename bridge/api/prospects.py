@@ -89,7 +89,7 @@ def change_prospect(prospect_id: int) -> tuple[Response, int]:
     if prospect is None or prospect.shop_id != shop.id:
         abort(404)
     try:
-        body = ChangeBody().load(_json_object())
+        body = ChangeBody().load(_json_body())
     except ValidationError as exc:
         return jsonify(errors=exc.messages), 422
     errors = prospects.change(
@@ -111,14 +111,11 @@ def change_prospect(prospect_id: int) -> tuple[Response, int]:
     return jsonify(prospect_json(prospect, lead, owner)), 200
 
 
-def _json_object() -> Any:
+def _json_body() -> Any:
     try:
-        body = json.loads(request.get_data(cache=False) or b"null")
+        return json.loads(request.get_data(cache=False) or b"null")
     except (ValueError, RecursionError):
         abort(400, "the body must be JSON")
-    if not isinstance(body, dict):
-        abort(400, "the body must be a JSON object")
-    return body
 
 
 def _iso(value: Any) -> str | None:
