@@ -129,9 +129,11 @@ def _change(prospect_id: int, **change: Any) -> ResponseReturnValue:
     return redirect(admin_url("admin.prospects_page", done="updated", **back))
 
 
+ERRORS: dict[str, Any] = {  # what the page says of a refused change, by the field refused
+    "status": lazy_gettext("This prospect cannot take that status any more."),
+    "owner_id": lazy_gettext("Choose a user of this shop as the owner."),
+}
+
+
 def _error_text(field: str) -> str:
-    if field == "status":
-        return gettext("This prospect cannot take that status any more.")
-    if field == "owner_id":
-        return gettext("Choose a user of this shop as the owner.")
-    return ""
+    return str(ERRORS.get(field, ""))
