@@ -127,10 +127,11 @@ def change(
     """Set a prospect's status and/or owner in the caller's transaction; returns the problems instead when
     there are any (and changes nothing). A new status is written as scored activities and the lead
     rescored; setting the status it has already is a no-op."""
+    lead = session.get(Lead, prospect.lead_id, with_for_update=True)  # one change of a lead at a time
+    session.refresh(prospect)  # as the change before this one left it
     errors = problems(session, prospect, status, owner_id)
     if errors:
         return errors
-    lead = session.get(Lead, prospect.lead_id, with_for_update=True)
     assert lead is not None
     if owner_id is not KEEP and owner_id != prospect.owner_id:
         old = prospect.owner_id
@@ -153,11 +154,13 @@ def _set_status(
         prospect.closed_at = now
         kinds.append(OUTCOME_KINDS[status])
     prospect.status = status
+    _record(session, prospect, lead, "status", old, status, actor, now)  # the score before its own points
+    last_activity_at = lead.last_activity_at  # the lead's own; a salesperson's click does not move it
     added = [add_activity(session, lead, kind, now, f"prospect:{prospect.id}", None) for kind in kinds]
+    lead.last_activity_at = last_activity_at
     if any(added) and lead.redacted_at is None:
         # No follow-ups: the salesperson's click is not the lead's own activity (no journey, no re-entry).
         score_leads(session, shop, [lead.id], now, f"sales: {status}")
-    _record(session, prospect, lead, "status", old, status, actor, now)
 
 
 def _record(

@@ -309,7 +309,8 @@ def test_outcomes_are_scored_activities_written_once(
 ) -> None:
     shop = shopify_shop["id"]
     save_rules(ctx, shop, outcome_points(sales_contacted=5, sales_won=10, sales_not_a_fit=-30))
-    lead = add_lead(shop, "ana@example.com", hot_activities(ctx))
+    seen = ctx.now() - timedelta(hours=1)
+    lead = add_lead(shop, "ana@example.com", hot_activities(ctx), last_activity_at=seen)
     make_hot(ctx, run_jobs, shop, lead)
     [prospect] = all_prospects(ctx)
     assert change(ctx, prospect.id, status="won") == {}  # straight to won: contacted meanwhile
@@ -322,6 +323,11 @@ def test_outcomes_are_scored_activities_written_once(
         row = session.get(Lead, lead)
         lines = {line["rule"]: line["points"] for line in row.breakdown["lines"]}
         reasons = session.scalars(sa.select(ScoreChange.reason).where(ScoreChange.lead_id == lead)).all()
+        won = session.execute(
+            sa.select(ProspectEvent.score, ProspectEvent.tier).where(ProspectEvent.new_value == "won")
+        ).one()
+    assert tuple(won) == (80, "hot")  # the score the outcome met, before the outcome's own points
+    assert row.last_activity_at == seen  # the lead's own last activity, not the salesperson's click
     assert sorted(kinds) == ["sales_contacted", "sales_won"]
     assert row.score == 95 and lines["activity:sales_won"] == 10 and lines["activity:sales_contacted"] == 5
     assert "sales: won" in reasons
