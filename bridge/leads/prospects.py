@@ -56,6 +56,15 @@ def enter(session: Session, shop: Shop, lead: Lead, tier: str, now: datetime) ->
     return admit(session, shop.id, lead, settings.reason, timedelta(hours=settings.response_hours), now)
 
 
+def enter_segment(session: Session, shop: Shop, lead: Lead, segment: str, now: datetime) -> Prospect | None:
+    """A lead that joined the merchant's segment `segment` enters the queue when the rules' entry names that
+    segment (for the segments' part to call when it sees a lead join; nothing calls it yet)."""
+    settings = prospect_settings_for(session, shop.id)
+    if not settings.enabled or settings.entry_segment != segment:
+        return None
+    return admit(session, shop.id, lead, settings.reason, timedelta(hours=settings.response_hours), now)
+
+
 def admit(
     session: Session, shop_id: int, lead: Lead, reason: str, response: timedelta, now: datetime
 ) -> Prospect | None:

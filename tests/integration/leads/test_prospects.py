@@ -4,6 +4,7 @@ once as scored activities."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -373,6 +374,12 @@ def test_a_segment_entry_is_kept_but_enters_nobody_through_tiers(
     lead = add_lead(shop, "ana@example.com", hot_activities(ctx))
     make_hot(ctx, run_jobs, shop, lead)
     assert all_prospects(ctx) == []
+    with transaction(ctx.sessions) as session:  # what the segments' part will call when a lead joins
+        shop_row, row = session.get(Shop, shop), session.get(Lead, lead)
+        assert prospects.enter_segment(session, shop_row, row, "other-segment", ctx.now()) is None
+        assert prospects.enter_segment(session, shop_row, row, "big-spenders", ctx.now()) is not None
+    [prospect] = all_prospects(ctx)
+    assert prospect.reason == "segment:big-spenders"
 
 
 def test_a_disabled_queue_takes_nobody(
@@ -385,3 +392,29 @@ def test_a_disabled_queue_takes_nobody(
     with ctx.sessions() as session:
         assert session.get(Lead, lead).tier == "hot"
     assert all_prospects(ctx) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # concurrent writers need PostgreSQL
+def test_two_entries_at_once_make_one_prospect(
+    ctx: Context, shopify_shop: dict[str, Any], add_lead: AddLead
+) -> None:
+    """Two entries racing past the "already open?" check: the partial unique index lets one in, and the
+    other gives way quietly (no error, no second prospect)."""
+    shop = shopify_shop["id"]
+    lead_id = add_lead(shop, "ana@example.com", score=85, tier="hot")
+    results: list[Prospect | None] = []
+
+    def second_entry() -> None:
+        with transaction(ctx.sessions) as session:
+            lead = session.get(Lead, lead_id)
+            results.append(prospects.admit(session, shop, lead, "tier:hot", timedelta(hours=24), ctx.now()))
+
+    racer = threading.Thread(target=second_entry)
+    with transaction(ctx.sessions) as session:
+        lead = session.get(Lead, lead_id)
+        assert prospects.admit(session, shop, lead, "tier:hot", timedelta(hours=24), ctx.now()) is not None
+        racer.start()
+        racer.join(1.5)
+        assert racer.is_alive() and results == []  # its insert waits on the index for this transaction
+    racer.join(30)
+    assert results == [None] and len(all_prospects(ctx)) == 1
