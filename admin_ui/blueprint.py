@@ -15,6 +15,7 @@ from admin_ui.support import db
 from bridge.db.models import Shop
 from bridge.infra.observability import frame_ancestors_header
 from bridge.infra.web import context
+from bridge.leads import prospects
 
 bp = Blueprint(
     "admin",
@@ -30,6 +31,7 @@ NAV = (
     ("admin.rules", "rules", lazy_gettext("Rules")),
     ("admin.journeys", "journeys", lazy_gettext("Journeys")),
     ("admin.leads", "leads", lazy_gettext("Leads")),
+    ("admin.prospects_page", "prospects", lazy_gettext("Prospects")),
     ("admin.carts", "carts", lazy_gettext("Carts")),
     ("admin.offers", "offers", lazy_gettext("Offers")),
     ("admin.events", "events", lazy_gettext("Events")),
@@ -77,6 +79,7 @@ def page_context() -> dict[str, Any]:
         "nav": NAV,
         "shop_label": (shop.name or shop.domain) if shop is not None else "",
         "shopify_api_key": context().settings.shopify_api_key,
+        "prospects_overdue": prospects.overdue_count(db(), shop.id, context().now()) if shop else 0,
     }
 
 

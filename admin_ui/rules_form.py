@@ -57,6 +57,9 @@ KIND_NAMES: Mapping[str, Any] = {
     "email_reply": lazy_gettext("Replied to an email"),
     "content_download": lazy_gettext("Downloaded content"),
     "order_placed": lazy_gettext("Placed an order"),
+    "sales_contacted": lazy_gettext("Contacted by sales"),
+    "sales_won": lazy_gettext("Won by sales"),
+    "sales_not_a_fit": lazy_gettext("Not a fit for sales"),
 }
 
 

@@ -13,6 +13,7 @@ from admin_ui import (  # noqa: F401
     journeys_edit,
     leads,
     overview,
+    prospects,
     rules,
 )
 from admin_ui.blueprint import bp

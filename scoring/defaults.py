@@ -34,6 +34,10 @@ DEFAULT_SCORING: dict[str, Any] = {
         "email_reply": {"points": 10},
         "content_download": {"points": 10},
         "order_placed": {"points": 0},  # the customer tier comes from the profile
+        # Sales outcomes move no score until the merchant weighs them (the queue's history keeps them).
+        "sales_contacted": {"points": 0},
+        "sales_won": {"points": 0},
+        "sales_not_a_fit": {"points": 0},
     },
     "criteria": [
         {

@@ -20,6 +20,10 @@ ACTIVITY_KINDS: tuple[str, ...] = (
     "email_reply",
     "content_download",
     "order_placed",
+    # A salesperson's outcomes with a prospect (bridge.leads.prospects): one of each per stay in the queue.
+    "sales_contacted",
+    "sales_won",
+    "sales_not_a_fit",
 )
 
 KIND_LABELS: Mapping[str, str] = MappingProxyType(
@@ -36,6 +40,9 @@ KIND_LABELS: Mapping[str, str] = MappingProxyType(
         "email_reply": "Replied to an email",
         "content_download": "Downloaded content",
         "order_placed": "Placed an order",
+        "sales_contacted": "Contacted by sales",
+        "sales_won": "Won by sales",
+        "sales_not_a_fit": "Not a fit for sales",
     }
 )
 

@@ -25,6 +25,12 @@ from sqlalchemy.orm import Session
 import scoring
 from bridge.db.models import AuditLog, RescoreRun, Ruleset, Shop
 from bridge.leads import preload
+from bridge.leads.prospect_settings import (
+    DEFAULT_PROSPECTS,
+    ProspectSettings,
+    dump_prospects,
+    load_prospects,
+)
 from campaigns import (
     CampaignSettings,
     Journey,
@@ -41,6 +47,7 @@ PARTS: dict[str, Callable[[Any], Any]] = {
     "scoring": lambda doc: scoring.dump_rules(scoring.load_rules(doc)),
     "campaign": lambda doc: dump_campaign(load_campaign(doc)),
     "journeys": lambda doc: dump_journeys(load_journeys(doc)),
+    "prospects": lambda doc: dump_prospects(load_prospects(doc)),
 }
 
 
@@ -58,6 +65,7 @@ def defaults() -> dict[str, Any]:
         "scoring": copy.deepcopy(scoring.DEFAULT_SCORING),
         "campaign": copy.deepcopy(DEFAULT_CAMPAIGN),
         "journeys": default_journeys(),
+        "prospects": copy.deepcopy(DEFAULT_PROSPECTS),
     }
 
 
@@ -321,3 +329,9 @@ def journeys_for(session: Session, shop_id: int) -> tuple[Journey, ...]:
     return parsed(
         "journeys", document, lambda doc: load_journeys(upgrade_document(doc)["journeys"], stored=True)
     )
+
+
+def prospect_settings_for(session: Session, shop_id: int) -> ProspectSettings:
+    """The live settings of the prospects queue (the defaults until the merchant changes them)."""
+    document = live_rules(session, shop_id) or {}
+    return parsed("prospects", document.get("prospects"), load_prospects)

@@ -13,6 +13,7 @@ from bridge.db import transaction
 from bridge.db.models import Cart, JourneyRun, Lead, Offer, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
+from bridge.leads import prospects
 from bridge.leads.people import add_activity
 from bridge.leads.rules import campaign_settings_for
 from bridge.leads.scores import score_leads
@@ -90,12 +91,14 @@ def restart_orphans(ctx: Context, older_than: timedelta = timedelta(minutes=2)) 
 
 
 def enter_tier(ctx: Context, lead_id: int, tier: str = "hot") -> str:
-    """A lead that moved up into `tier` enters the journey of that tier (once per lead and tier)."""
+    """A lead that moved up into `tier` enters the journey of that tier (once per lead and tier), and the
+    prospects queue when the tier reaches the queue's entry tier (once while open)."""
     with transaction(ctx.sessions) as session:
         lead = session.get(Lead, lead_id, with_for_update=True)
         shop = session.get(Shop, lead.shop_id) if lead is not None else None
         if lead is None or shop is None or lead.redacted_at is not None or lead.tier != tier:
             return "not_in_tier"
+        prospects.enter(session, shop, lead, tier, ctx.now())
         run = runs.start(session, shop, lead, "tier_entered", ctx.now(), ctx.now(), detail=tier)
         return "started" if run is not None else "not_started"
 

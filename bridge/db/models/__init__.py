@@ -10,6 +10,12 @@ from bridge.db.models.journeys import RUN_DUE, RUN_STATUSES, JourneyRun
 from bridge.db.models.leads import TIERS, Activity, Lead, PrivacyExport, ScoreChange, TierSnapshot
 from bridge.db.models.offers import CODE_DEAD, OFFER_STATUSES, REMOVAL_DUE, Offer
 from bridge.db.models.products import PRODUCT_ACTIONS, LeadProduct, LeadProductRef, Product
+from bridge.db.models.prospects import (
+    OPEN_STATUSES,
+    PROSPECT_STATUSES,
+    Prospect,
+    ProspectEvent,
+)
 from bridge.db.models.rules import RescoreRun, Ruleset
 from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
 
@@ -19,7 +25,9 @@ __all__ = [
     "EVENT_STATUSES",
     "NAMING",
     "OFFER_STATUSES",
+    "OPEN_STATUSES",
     "PRODUCT_ACTIONS",
+    "PROSPECT_STATUSES",
     "REMOVAL_DUE",
     "RUN_DUE",
     "RUN_STATUSES",
@@ -39,6 +47,8 @@ __all__ = [
     "Order",
     "PrivacyExport",
     "Product",
+    "Prospect",
+    "ProspectEvent",
     "RescoreRun",
     "Ruleset",
     "ScoreChange",
