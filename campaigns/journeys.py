@@ -504,3 +504,21 @@ def promote_variant(step: Mapping[str, Any], key: str) -> dict[str, Any]:
         if name in variant:
             out[name] = copy.deepcopy(variant[name])
     return out
+
+
+def promoted(
+    journeys: Sequence[Mapping[str, Any]], key: str, index: int, variant: str
+) -> list[dict[str, Any]]:
+    """A copy of the journeys list (documents) where step `index` of journey `key` takes variant `variant`
+    for good (`promote_variant`). LookupError: no such journey or step, or a step without variants;
+    KeyError: the step has no such variant."""
+    out = copy.deepcopy([dict(journey) for journey in journeys])
+    journey = next((j for j in out if j.get("key") == key), None)
+    steps = list(journey.get("steps") or []) if journey is not None else []
+    if journey is None or not 0 <= index < len(steps):
+        raise LookupError(f"no step {index} in journey {key!r}")
+    if not steps[index].get("variants"):
+        raise LookupError(f"step {index} of journey {key!r} holds no A/B test")
+    steps[index] = promote_variant(steps[index], variant)
+    journey["steps"] = steps
+    return out
