@@ -22,7 +22,7 @@ def interval(found: Estimate, currency: str | None) -> str:
     """ "€0.40 to €2.00", or an em dash while the data cannot say how sure."""
     if found.low is None or found.high is None:
         return "—"
-    return _("%(low)s to %(high)s", low=money(found.low, currency), high=money(found.high, currency))
+    return str(_("%(low)s to %(high)s", low=money(found.low, currency), high=money(found.high, currency)))
 
 
 def verdict_label(verdict: str) -> str:
@@ -38,13 +38,15 @@ def verdict_label(verdict: str) -> str:
 def sentence(summary: Summary, currency: str | None) -> str:
     """The test's outcome in plain words, in the page's language."""
     if summary.kind == "not_enough_data":
-        return _(
-            "Not enough data yet: %(runs)s of the %(min_runs)s runs and %(orders)s of the %(min_orders)s "
-            "orders each variant needs.",
-            runs=number(summary.runs),
-            min_runs=number(summary.min_runs),
-            orders=number(summary.orders),
-            min_orders=number(summary.min_orders),
+        return str(
+            _(
+                "Not enough data yet: %(runs)s of the %(min_runs)s runs and %(orders)s of the %(min_orders)s "
+                "orders each variant needs.",
+                runs=number(summary.runs),
+                min_runs=number(summary.min_runs),
+                orders=number(summary.orders),
+                min_orders=number(summary.min_orders),
+            )
         )
     found = summary.difference
     amount = money(abs(found.value or 0.0), currency)
@@ -73,7 +75,7 @@ def sentence(summary: Summary, currency: str | None) -> str:
         text = _("No winner yet: the variants bring the same per run so far.")
     if summary.losers:
         text += " " + _("Surely behind: %(names)s.", names=", ".join(summary.losers))
-    return text
+    return str(text)
 
 
 def _row(verdict: VariantVerdict, test: StepTest, currency: str | None) -> dict[str, Any]:
