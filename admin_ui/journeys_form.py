@@ -171,6 +171,7 @@ def _step_view(step: Mapping[str, Any]) -> dict[str, Any]:
         "after_unit": unit,
         "max_delay_hours": _text(step.get("max_delay_hours")),
         "offer_kind": (offer or {}).get("kind") or "",
+        "variants": [str(v.get("key")) for v in step.get("variants") or [] if isinstance(v, Mapping)],
         "offer": {name: _text((offer or {}).get(name)) for name in OFFER_FIELDS},
         "messages": [
             {"tag": tag, "subject": _text((m or {}).get("subject")), "body": _text((m or {}).get("body"))}

@@ -274,3 +274,8 @@ def test_the_api_shows_the_tests_and_promotes(ctx: Context, client: Any, winner:
     with ctx.sessions() as session:
         notes = session.scalars(sa.select(Ruleset.note).where(Ruleset.shop_id == winner["id"])).all()
     assert "journey cart step 1: variant a promoted" in notes
+
+
+def test_the_editor_says_the_step_runs_a_test(client: Any, winner: dict[str, Any]) -> None:
+    html = client.get("/admin/journeys/cart").get_data(as_text=True)
+    assert html.count("data-ab-test") == 1 and "variants b keep theirs" in html
