@@ -118,7 +118,7 @@ def _exit(
         return "uninstalled"
     if (
         shop.disconnected_at is not None
-        and run_step(journey, run.step, runs.key_of(run))[1].offer is not None
+        and run_step(journey, run.step, runs.key_of(run), run.holdout_stop)[1].offer is not None
     ):
         return "store_disconnected"
     if lead.redacted_at is not None:
