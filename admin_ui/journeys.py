@@ -9,7 +9,7 @@ from flask import abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from admin_ui import journeys_stats
+from admin_ui import journeys_ab, journeys_stats
 from admin_ui.access import admin_url, shop_id
 from admin_ui.blueprint import bp
 from admin_ui.journeys_store import Written, index_of, live_journeys, write
@@ -17,7 +17,7 @@ from admin_ui.support import db
 from bridge.db.models import Shop
 from bridge.infra.web import context
 from bridge.leads import rules as rulesets
-from campaigns.journeys import TRIGGERS
+from campaigns.journeys import TRIGGERS, promoted
 
 
 def trigger_label(trigger: str) -> str:
@@ -38,6 +38,11 @@ def notice(done: str, version: str) -> str:
         "unchanged": lambda: _("Nothing changed, so no new version was saved."),
         "conflict": lambda: _("Someone saved a change at the same time. Reload the page and try again."),
         "deleted": lambda: _("Journey deleted, as version %(v)s.", v=version),
+        "promoted": lambda: _(
+            "Variant promoted: the step keeps its content and its test ends, as version %(v)s. Restore the "
+            "version before to bring the test back.",
+            v=version,
+        ),
     }
     return notices[done]() if done in notices else ""
 
@@ -52,19 +57,23 @@ def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
     version, _document, journeys = live_journeys()
     shop = session.get(Shop, shop_key)
     days = _period()
-    figures = journeys_stats.results(
+    campaign = rulesets.campaign_settings_for(session, shop_key)
+    currency = shop.currency if shop is not None else None
+    figures = journeys_stats.results(session, shop_key, journeys, campaign, context().now(), days, currency)
+    tests = journeys_ab.blocks(
         session,
         shop_key,
-        journeys,
-        rulesets.campaign_settings_for(session, shop_key),
+        rulesets.journeys_for(session, shop_key),
+        campaign.attribution_window_days,
         context().now(),
         days,
-        shop.currency if shop is not None else None,
+        currency,
     )
     html = render_template(
         "admin_ui/journeys.html",
         journeys=journeys,
         figures=figures,
+        tests=tests,
         version=version,
         days=days,
         periods=journeys_stats.PERIODS,
@@ -183,3 +192,19 @@ def journey_delete(key: str) -> ResponseReturnValue:
         del journeys[index]
 
     return _change(key, f"journey {key} deleted", delete, done="deleted")
+
+
+@bp.post("/journeys/<key>/steps/<int:index>/promote")
+def journey_promote(key: str, index: int) -> ResponseReturnValue:
+    """Promote a variant of a step's A/B test: a new rules version where the step keeps that variant's
+    content and has no variants left (restoring the version before brings the test back)."""
+    variant = request.form.get("variant", "").strip()[:20]
+    _v, _document, journeys = live_journeys()
+    try:
+        changed = promoted(journeys, key, index, variant)
+    except KeyError:
+        abort(400, _("This step has no such variant."))
+    except LookupError:
+        abort(404)
+    note = f"journey {key} step {index + 1}: variant {variant} promoted"
+    return after_write(write(changed, note), done="promoted")

@@ -98,7 +98,12 @@ def step_indexes(form: Form) -> list[int]:
 def journey_from_form(data: Any, live: Mapping[str, Any]) -> dict[str, Any]:
     """The candidate journey: the live one (key and audience segment kept) with what the form edits."""
     form = Form(data)
-    steps = [_step(form, index) for index in step_indexes(form) if not form.get(f"steps.{index}.remove")]
+    live_steps = list(live.get("steps") or [])
+    steps = [
+        _keep_test(_step(form, index), live_steps, index)
+        for index in step_indexes(form)
+        if not form.get(f"steps.{index}.remove")
+    ]
     if form.get("action") == "add_step":
         steps.append(new_step(steps))
     tiers = form.tiers()
@@ -114,6 +119,15 @@ def journey_from_form(data: Any, live: Mapping[str, Any]) -> dict[str, Any]:
         "priority": number(form.get("priority")),
         "steps": steps,
     }
+
+
+def _keep_test(step: dict[str, Any], live_steps: list[Any], index: int) -> dict[str, Any]:
+    """The form does not edit A/B variants: a step keeps the live step's (the form's index is the live
+    step's index, as `view` lists them)."""
+    live = live_steps[index] if index < len(live_steps) and isinstance(live_steps[index], Mapping) else {}
+    if live.get("variants"):
+        step["weight"], step["variants"] = live.get("weight"), live["variants"]
+    return step
 
 
 def new_step(steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -157,6 +171,7 @@ def _step_view(step: Mapping[str, Any]) -> dict[str, Any]:
         "after_unit": unit,
         "max_delay_hours": _text(step.get("max_delay_hours")),
         "offer_kind": (offer or {}).get("kind") or "",
+        "variants": [str(v.get("key")) for v in step.get("variants") or [] if isinstance(v, Mapping)],
         "offer": {name: _text((offer or {}).get(name)) for name in OFFER_FIELDS},
         "messages": [
             {"tag": tag, "subject": _text((m or {}).get("subject")), "body": _text((m or {}).get("body"))}

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import wiring
-from bridge.api import health, offers, prospects, rules, v1
+from bridge.api import ab_tests, health, offers, prospects, rules, v1
 from bridge.events import collect, ingest
 from bridge.infra import observability
 from bridge.infra.context import Context
@@ -35,6 +35,7 @@ BLUEPRINTS = (
     shopify_install.bp,
     woo_install.bp,
     prospects.bp,
+    ab_tests.bp,
 )
 
 

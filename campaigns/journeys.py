@@ -1,9 +1,18 @@
 """Journeys: the rules document's `journeys` list, validated into frozen values, and the pure decisions
 about them: which journey a trigger starts, which control group a run falls in, when its next step is due.
+
+**A/B tests.** A step may hold variants: the step's own content is variant "a" (its `weight` says how
+often it goes out), and `variants` lists one to three others, each with a `key` (a slug other than "a"),
+a `weight`, and what it changes: `messages` (every locale's subject and body), `offer` (a code of its own,
+or null for no code) and `after_minutes` (its delay); what a variant leaves out is the step's own. A run's
+variant at a step is drawn from the weights by a hash of the shop, the run's trigger instance and the step
+(`assign_variant`): the same run always gets the same variant, and a run held out at a step gets none.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +35,9 @@ DEFAULT_PRIORITY = {"cart_abandoned": 40, "tier_entered": 30, "browse_abandoned"
 MAX_STEPS = 15
 MAX_JOURNEYS = 30
 MAX_AFTER_MINUTES = 60 * 24 * 90  # a step at most 90 days after its trigger
+OWN_VARIANT = "a"  # the step's own content, in an A/B test
+MAX_VARIANTS = 3  # besides the step's own: at most four versions of a step
+MAX_WEIGHT = 1000
 
 
 @dataclass(frozen=True)
@@ -47,11 +59,31 @@ class StepMessage:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One of a step's other versions: what it leaves None (messages, after_minutes) is the step's own; its
+    offer is its own only when `own_offer` (then None means no code)."""
+
+    key: str
+    weight: int
+    messages: Mapping[str, StepMessage] | None = None
+    offer: StepOffer | None = None
+    own_offer: bool = False
+    after_minutes: int | None = None
+
+
+@dataclass(frozen=True)
 class Step:
     after_minutes: int
     messages: Mapping[str, StepMessage]
     offer: StepOffer | None = None
     max_delay_hours: int | None = None
+    weight: int | None = None  # variant "a"'s weight, when the step has variants
+    variants: tuple[Variant, ...] = ()
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        """Every delay this step may have: its own and its variants'."""
+        return (self.after_minutes, *(v.after_minutes for v in self.variants if v.after_minutes is not None))
 
 
 @dataclass(frozen=True)
@@ -125,6 +157,25 @@ def _check_messages(value: Mapping[str, Any]) -> None:
         raise ValidationError(problems)
 
 
+class VariantSchema(Schema):
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z0-9][a-z0-9_-]{0,19}\Z", error="Use 1 to 20 lower-case letters, digits, '-' or '_'."
+        ),
+    )
+    weight = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_WEIGHT))
+    messages = fields.Dict(
+        keys=fields.String(), values=fields.Nested(StepMessageSchema), validate=_check_messages
+    )
+    offer = fields.Nested(StepOfferSchema, allow_none=True)  # absent: the step's; null: no code
+    after_minutes = fields.Integer(strict=True, validate=validate.Range(1, MAX_AFTER_MINUTES))
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> Variant:
+        return Variant(**data, own_offer="offer" in data)
+
+
 class StepSchema(Schema):
     after_minutes = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_AFTER_MINUTES))
     max_delay_hours = fields.Integer(
@@ -134,9 +185,30 @@ class StepSchema(Schema):
     messages = fields.Dict(
         keys=fields.String(), values=fields.Nested(StepMessageSchema), required=True, validate=_check_messages
     )
+    weight = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(1, MAX_WEIGHT)
+    )
+    variants = fields.List(
+        fields.Nested(VariantSchema), load_default=list, validate=validate.Length(max=MAX_VARIANTS)
+    )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _check_variants(self, data: dict[str, Any], **kwargs: Any) -> None:
+        variants = data.get("variants") or []
+        if not variants:
+            return
+        if data.get("weight") is None:
+            raise ValidationError("Give the step's own weight (it is variant 'a' of the test).", "weight")
+        seen = {OWN_VARIANT}
+        for index, variant in enumerate(variants):
+            if variant.key in seen:
+                taken = "is the step's own" if variant.key == OWN_VARIANT else "is used twice"
+                raise ValidationError({index: {"key": [f"{variant.key!r} {taken}."]}}, "variants")
+            seen.add(variant.key)
 
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> Step:
+        data["variants"] = tuple(data.get("variants") or ())
         return Step(**data)
 
 
@@ -179,6 +251,8 @@ class JourneySchema(Schema):
         offsets = [step.after_minutes for step in data["steps"]]
         if any(later <= earlier for earlier, later in itertools.pairwise(offsets)):
             raise ValidationError("Each step must come later than the one before it.", "steps")
+        if late := _variant_offsets(data["steps"]):
+            raise ValidationError(late, "steps")
         if data["trigger"] == "tier_entered" and data.get("tier") is None:
             raise ValidationError("Say which tier's entry starts the journey: 'warm' or 'hot'.", "tier")
 
@@ -190,12 +264,34 @@ class JourneySchema(Schema):
         return Journey(**data)
 
 
+def _variant_offsets(steps: Sequence[Step]) -> dict[int, Any]:
+    """Errors for variants whose delay is not strictly between every delay of the steps around them."""
+    errors: dict[int, Any] = {}
+    for index, step in enumerate(steps):
+        after = max(steps[index - 1].offsets) if index else 0
+        before = min(steps[index + 1].offsets) if index + 1 < len(steps) else MAX_AFTER_MINUTES + 1
+        for number, variant in enumerate(step.variants):
+            if variant.after_minutes is not None and not after < variant.after_minutes < before:
+                message = (
+                    f"Must be later than {after} and earlier than {before} minutes, so the steps stay in "
+                    "order whichever variant a run gets."
+                )
+                errors.setdefault(index, {"variants": {}})["variants"][number] = {"after_minutes": [message]}
+    return errors
+
+
 def _check_tags(value: Mapping[str, Any]) -> None:
     """A stored step's locales: only the tags are checked (see StoredStepSchema)."""
     if not value:
         raise ValidationError("Give at least one locale's subject and body.")
     if bad := [tag for tag in value if normalize_locale(tag) != tag]:
         raise ValidationError(f"Not BCP 47 language tags: {', '.join(map(repr, bad))}.")
+
+
+class StoredVariantSchema(VariantSchema):
+    messages = fields.Dict(
+        keys=fields.String(), values=fields.Nested(StepMessageSchema), validate=_check_tags
+    )
 
 
 class StoredStepSchema(StepSchema):
@@ -205,6 +301,9 @@ class StoredStepSchema(StepSchema):
 
     messages = fields.Dict(
         keys=fields.String(), values=fields.Nested(StepMessageSchema), required=True, validate=_check_tags
+    )
+    variants = fields.List(
+        fields.Nested(StoredVariantSchema), load_default=list, validate=validate.Length(max=MAX_VARIANTS)
     )
 
 
@@ -255,23 +354,44 @@ def dump_journey(journey: Journey) -> dict[str, Any]:
         "steps": [],
     }
     for step in journey.steps:
-        offer = step.offer
-        doc["steps"].append(
-            {
-                "after_minutes": step.after_minutes,
-                "max_delay_hours": step.max_delay_hours,
-                "offer": None
-                if offer is None
-                else {
-                    "kind": offer.kind,
-                    "value": _number(offer.value),
-                    "expires_hours": offer.expires_hours,
-                    "minimum_order": _number(offer.minimum_order),
-                },
-                "messages": {tag: {"subject": m.subject, "body": m.body} for tag, m in step.messages.items()},
-            }
-        )
+        out: dict[str, Any] = {
+            "after_minutes": step.after_minutes,
+            "max_delay_hours": step.max_delay_hours,
+            "offer": _dump_offer(step.offer),
+            "messages": _dump_messages(step.messages),
+        }
+        if step.variants:
+            out["weight"] = step.weight
+            out["variants"] = [_dump_variant(variant) for variant in step.variants]
+        doc["steps"].append(out)
     return doc
+
+
+def _dump_offer(offer: StepOffer | None) -> dict[str, Any] | None:
+    if offer is None:
+        return None
+    return {
+        "kind": offer.kind,
+        "value": _number(offer.value),
+        "expires_hours": offer.expires_hours,
+        "minimum_order": _number(offer.minimum_order),
+    }
+
+
+def _dump_messages(messages: Mapping[str, StepMessage]) -> dict[str, Any]:
+    return {tag: {"subject": m.subject, "body": m.body} for tag, m in messages.items()}
+
+
+def _dump_variant(variant: Variant) -> dict[str, Any]:
+    """A variant as written: only what it changes (an absent offer is the step's, a null one no code)."""
+    out: dict[str, Any] = {"key": variant.key, "weight": variant.weight}
+    if variant.messages is not None:
+        out["messages"] = _dump_messages(variant.messages)
+    if variant.own_offer:
+        out["offer"] = _dump_offer(variant.offer)
+    if variant.after_minutes is not None:
+        out["after_minutes"] = variant.after_minutes
+    return out
 
 
 def route(journeys: Sequence[Journey], trigger: str, tier: str, entered: str | None = None) -> Journey | None:
@@ -297,17 +417,108 @@ def holdout_stop(run_key: str, share: float, steps: int) -> int | None:
     return min(int(position / share * steps), steps - 1)
 
 
-def first_due(journey: Journey, trigger_at: datetime) -> datetime:
-    return trigger_at + timedelta(minutes=journey.steps[0].after_minutes)
+def variant_position(run_key: str, index: int) -> float:
+    """The run's uniform number in [0, 1) for the A/B test of step `index` (independent of its holdout's)."""
+    return holdout_position(f"{run_key}:{index}:variants")
 
 
-def next_due(journey: Journey, trigger_at: datetime, sent_step: int, sent_at: datetime) -> datetime | None:
+def assign_variant(step: Step, position: float) -> str | None:
+    """The variant a position in [0, 1) falls on, the weights laid end to end ("a" first, then the
+    variants in order); None for a step without variants."""
+    if not step.variants:
+        return None
+    choices = [(OWN_VARIANT, step.weight or 1), *((v.key, v.weight) for v in step.variants)]
+    point = position * sum(weight for _, weight in choices)
+    for key, weight in choices:
+        if point < weight:
+            return key
+        point -= weight
+    return choices[-1][0]  # a rounding at the very end of the range
+
+
+def with_variant(step: Step, key: str | None) -> Step:
+    """The step as variant `key` has it (the step's own for "a", None or a key it no longer has), without
+    its variants."""
+    variant = next((v for v in step.variants if v.key == key), None)
+    if variant is None:
+        return dataclasses.replace(step, variants=())
+    return dataclasses.replace(
+        step,
+        after_minutes=variant.after_minutes if variant.after_minutes is not None else step.after_minutes,
+        messages=variant.messages if variant.messages is not None else step.messages,
+        offer=variant.offer if variant.own_offer else step.offer,
+        variants=(),
+    )
+
+
+def run_step(
+    journey: Journey, index: int, run_key: str | None = None, holdout_stop: int | None = None
+) -> tuple[str | None, Step]:
+    """(the run's variant, the step as the run gets it) at step `index`: no variant without a run key, for
+    a step without variants, or for a run held out at that step (it gets nothing, and is timed as "a")."""
+    step = journey.steps[index]
+    if run_key is None or holdout_stop == index or not step.variants:
+        return None, with_variant(step, None)
+    key = assign_variant(step, variant_position(run_key, index))
+    return key, with_variant(step, key)
+
+
+def first_due(
+    journey: Journey, trigger_at: datetime, run_key: str | None = None, holdout_stop: int | None = None
+) -> datetime:
+    """When the first step is due (with its variant's delay for the run `run_key`)."""
+    _, step = run_step(journey, 0, run_key, holdout_stop)
+    return trigger_at + timedelta(minutes=step.after_minutes)
+
+
+def next_due(
+    journey: Journey,
+    trigger_at: datetime,
+    sent_step: int,
+    sent_at: datetime,
+    run_key: str | None = None,
+    holdout_stop: int | None = None,
+) -> datetime | None:
     """When the step after `sent_step` is due: its offset from the trigger, and never sooner after the
     previous step's real send than the difference of their offsets (a late run sends one step at a time).
-    None when `sent_step` was the last."""
+    With `run_key`, each step's offset is the run's variant's. None when `sent_step` was the last."""
     following = sent_step + 1
     if following >= len(journey.steps):
         return None
-    offset = journey.steps[following].after_minutes
-    gap = offset - journey.steps[sent_step].after_minutes
+    offset = run_step(journey, following, run_key, holdout_stop)[1].after_minutes
+    gap = offset - run_step(journey, sent_step, run_key, holdout_stop)[1].after_minutes
     return max(trigger_at + timedelta(minutes=offset), sent_at + timedelta(minutes=gap))
+
+
+def promote_variant(step: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A step document (as `dump_journey` writes it) with variant `key`'s content as its own and no
+    variants left: the A/B test ends on that variant. KeyError for a variant the step does not have."""
+    variants = list(step.get("variants") or [])
+    out = {name: value for name, value in step.items() if name not in ("weight", "variants")}
+    if key == OWN_VARIANT and variants:
+        return out
+    variant = next((v for v in variants if v.get("key") == key), None)
+    if variant is None:
+        raise KeyError(key)
+    for name in ("messages", "offer", "after_minutes"):
+        if name in variant:
+            out[name] = copy.deepcopy(variant[name])
+    return out
+
+
+def promoted(
+    journeys: Sequence[Mapping[str, Any]], key: str, index: int, variant: str
+) -> list[dict[str, Any]]:
+    """A copy of the journeys list (documents) where step `index` of journey `key` takes variant `variant`
+    for good (`promote_variant`). LookupError: no such journey or step, or a step without variants;
+    KeyError: the step has no such variant."""
+    out = copy.deepcopy([dict(journey) for journey in journeys])
+    journey = next((j for j in out if j.get("key") == key), None)
+    steps = list(journey.get("steps") or []) if journey is not None else []
+    if journey is None or not 0 <= index < len(steps):
+        raise LookupError(f"no step {index} in journey {key!r}")
+    if not steps[index].get("variants"):
+        raise LookupError(f"step {index} of journey {key!r} holds no A/B test")
+    steps[index] = promote_variant(steps[index], variant)
+    journey["steps"] = steps
+    return out

@@ -16,6 +16,7 @@ from bridge.db.models import Cart, Lead, Offer, Shop
 from bridge.infra.context import Context
 from bridge.leads import products, rules
 from bridge.outreach import tracking
+from campaigns.journeys import with_variant
 
 # Before journeys, an offer had no step: it reads as the default cart journey's code step.
 LEGACY_STEP = ("cart", -1)
@@ -23,7 +24,8 @@ LEGACY_STEP = ("cart", -1)
 
 def step_messages(session: Session, offer: Offer) -> tuple[str, dict[str, campaigns.StepMessage]]:
     """The trigger of the offer's journey and its step's messages per locale (the journey as it is now:
-    edits reach waiting steps)."""
+    edits reach waiting steps), as the offer's A/B variant has them (the step's own once the variant is
+    gone, e.g. promoted)."""
     key, index = (offer.journey_key, offer.step) if offer.journey_key else LEGACY_STEP
     journeys = rules.journeys_for(session, offer.shop_id)
     journey = next((j for j in journeys if j.key == key), None)
@@ -31,7 +33,7 @@ def step_messages(session: Session, offer: Offer) -> tuple[str, dict[str, campai
         shipped = campaigns.load_journeys(campaigns.default_journeys())
         journey = next(j for j in shipped if j.key == LEGACY_STEP[0])
         index = LEGACY_STEP[1]
-    return journey.trigger, dict(journey.steps[index].messages)
+    return journey.trigger, dict(with_variant(journey.steps[index], offer.variant).messages)
 
 
 def pick_locale(

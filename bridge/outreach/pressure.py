@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 import campaigns
 from bridge.db.models import JourneyRun, Lead, Offer
 from bridge.leads import rules
+from bridge.outreach import runs
 
 # Offers that reached (or are about to reach) the customer's inbox: they count against the pressure.
 MAILED = ("planned", "created", "sent", "redeemed", "expired")
@@ -19,8 +20,10 @@ MAILED = ("planned", "created", "sent", "redeemed", "expired")
 def first_due(run: JourneyRun, journey: campaigns.Journey) -> datetime:
     """When the run's current step was due before any deferral."""
     if run.step == 0 or run.last_sent_at is None:
-        return campaigns.first_due(journey, run.trigger_at)
-    due = campaigns.next_due(journey, run.trigger_at, run.step - 1, run.last_sent_at)
+        return campaigns.first_due(journey, run.trigger_at, runs.key_of(run), run.holdout_stop)
+    due = campaigns.next_due(
+        journey, run.trigger_at, run.step - 1, run.last_sent_at, runs.key_of(run), run.holdout_stop
+    )
     return due if due is not None else run.trigger_at
 
 

@@ -50,6 +50,15 @@ def instance_of(trigger: str, lead_id: int, cart_id: int | None = None, detail: 
     return f"{trigger}:{lead_id}"
 
 
+def run_key(shop_id: int, instance: str) -> str:
+    """The key a run's control group and A/B variants are drawn from (its shop and trigger instance)."""
+    return f"{shop_id}:{instance}"
+
+
+def key_of(run: JourneyRun) -> str:
+    return run_key(run.shop_id, run.instance)
+
+
 def existing(session: Session, shop_id: int, instance: str) -> JourneyRun | None:
     return session.scalar(
         sa.select(JourneyRun).where(JourneyRun.shop_id == shop_id, JourneyRun.instance == instance)
@@ -74,6 +83,8 @@ def start(
     journey = campaigns.route(rules.journeys_for(session, shop.id), trigger, lead.tier, detail or None)
     if journey is None and not record_miss:
         return None
+    key = run_key(shop.id, instance)
+    stop = campaigns.holdout_stop(key, journey.holdout_share, len(journey.steps)) if journey else None
     run = JourneyRun(
         shop_id=shop.id,
         lead_id=lead.id,
@@ -84,12 +95,9 @@ def start(
         trigger_at=trigger_at,
         status="active" if journey else "ended",
         step=0,
-        holdout_stop=(
-            campaigns.holdout_stop(f"{shop.id}:{instance}", journey.holdout_share, len(journey.steps))
-            if journey
-            else None
-        ),
-        next_due_at=campaigns.first_due(journey, trigger_at) if journey else None,
+        holdout_stop=stop,
+        # The first step's variant (its delay) is drawn now, from the run's key: the send finds the same.
+        next_due_at=campaigns.first_due(journey, trigger_at, key, stop) if journey else None,
         exit_reason=None if journey else NO_JOURNEY,
         created_at=now,
         ended_at=None if journey else now,

@@ -24,6 +24,7 @@ from bridge.leads import rules
 from bridge.outreach import pressure, runs
 from bridge.outreach.decision_inputs import DecisionInputs, budget_spent, load_inputs
 from bridge.outreach.delivery import schedule_delivery
+from campaigns.journeys import run_step
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,16 @@ def _step(
         runs.end_and_withdraw(session, run, reason, now)
         return f"ended:{reason}", None
     assert journey is not None
-    step = journey.steps[run.step]
+    # The run's A/B variant of this step (none when held out here): its content, code and delay.
+    variant, step = run_step(journey, run.step, runs.key_of(run), run.holdout_stop)
     pacing = pressure.pace(session, run, journey, step, lead, settings, now)
     if pacing.action == "defer":
         run.next_due_at, run.deferred_reason = pacing.at, pacing.reason
         return f"deferred:{pacing.reason}", None
     if pacing.action == "skip":
-        _record(session, run, lead, cart, step, now, status="suppressed", decision=f"skipped:{pacing.reason}")
+        _record(
+            session, run, lead, cart, step, now, status="suppressed", decision=f"skipped:{pacing.reason}"
+        ).variant = variant
         _next(run, journey, now)
         return f"skipped:{pacing.reason}", None
     if run.holdout_stop == run.step:
@@ -89,6 +93,7 @@ def _step(
         runs.end(run, "holdout", now)
         return "holdout", None
     offer = _send(session, run, shop, lead, cart, step, settings, now)
+    offer.variant = variant
     _next(run, journey, now)
     return "sent", offer
 
@@ -111,7 +116,10 @@ def _exit(
         return "completed"  # the merchant removed steps since
     if shop.uninstalled_at is not None:
         return "uninstalled"
-    if shop.disconnected_at is not None and journey.steps[run.step].offer is not None:
+    if (
+        shop.disconnected_at is not None
+        and run_step(journey, run.step, runs.key_of(run), run.holdout_stop)[1].offer is not None
+    ):
         return "store_disconnected"
     if lead.redacted_at is not None:
         return "lead_gone"
@@ -128,7 +136,7 @@ def _exit(
 
 def _next(run: JourneyRun, journey: campaigns.Journey, now: datetime) -> None:
     """Move to the following step, due by its offset and never sooner than its gap after this send."""
-    due = campaigns.next_due(journey, run.trigger_at, run.step, now)
+    due = campaigns.next_due(journey, run.trigger_at, run.step, now, runs.key_of(run), run.holdout_stop)
     run.step += 1
     run.last_sent_at, run.deferred_reason = now, None
     if due is None:

@@ -28,6 +28,8 @@ class Offer(Base):
     run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("journey_runs.id", ondelete="SET NULL"))
     step: Mapped[int | None]
     journey_key: Mapped[str | None] = mapped_column(sa.String(40))
+    # The step's A/B variant the run got ("a": the step's own content; None: no test, or held out).
+    variant: Mapped[str | None] = mapped_column(sa.String(20))
     locale: Mapped[str | None] = mapped_column(sa.String(35))  # the message's locale (BCP 47)
     minimum_order: Mapped[Decimal | None]  # the code works on orders of at least this subtotal
     reason: Mapped[str] = mapped_column(sa.String(20))
