@@ -23,11 +23,10 @@ SKIPPED = "suppressed"
 
 @dataclass(frozen=True)
 class RunOrder:
-    """An order of the run's lead, and what the run's codes took off it."""
+    """An order of the run's lead: what the customer paid (after our code, if one was used)."""
 
     placed_at: datetime
     total: Decimal
-    discount: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,10 @@ class VariantRun:
 
 
 def net_revenue(run: VariantRun, window_days: int) -> Decimal:
-    """The run's net revenue: orders placed in [due_at, due_at + window) minus our codes' discounts."""
+    """The run's net revenue: what its lead paid for orders placed in [due_at, due_at + window). An order's
+    total is after our code, so the discount is netted out (subtracting it again would count it twice)."""
     end = run.due_at + timedelta(days=window_days)
-    return sum(
-        (order.total - order.discount for order in run.orders if run.due_at <= order.placed_at < end),
-        Decimal(0),
-    )
+    return sum((order.total for order in run.orders if run.due_at <= order.placed_at < end), Decimal(0))
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ in total, each with its 95 % interval (campaigns.revenue). Pure: the bridge load
 
 An outcome is one step of one journey run, as `campaigns.journey_metrics` counts steps (intention to treat:
 held out at that step, or chosen for it whatever became of it; a step the policy skipped is in neither
-group), with the run's net revenue over the attribution window from the step's due time: the lead's orders
-in the shop's currency, minus what our codes took off the orders of that window.
+group), with the run's net revenue over the attribution window from the step's due time: what the lead paid
+for its orders in the shop's currency (an order's total is after our code: the discount is netted out once).
 
 - A **journey**'s figure compares its runs at step 0: the journey as it runs (its later steps' own holdouts
   included) against runs held out of the whole journey. Its total is the per-run difference times the

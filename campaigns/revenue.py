@@ -2,8 +2,8 @@
 the figures around them (ROI, lifetime value, cost per lead, score calibration). Arithmetic only, no I/O.
 
 Every estimate is by intention to treat: a run counts in the group it was assigned to, whatever happened
-next. A run's *net revenue* is what its lead ordered within the attribution window, minus what our codes
-took off those orders (the holdout group has no code, so its net revenue is its revenue).
+next. A run's *net revenue* is what its lead paid for its orders within the attribution window: an order's
+total is after our code, so what the codes gave away is already netted out (the holdout group has no code).
 
 **Incremental net revenue per run** is the treated group's mean net revenue minus the holdout's. Revenue per
 run is very skewed (most runs order nothing, a few order a lot), which makes the plain normal interval too

@@ -2,9 +2,8 @@
 
 For the runs started in the period [start, end): the offer rows of the steps that hold variants (each row
 names the run's variant, or is the holdout's), the orders of their leads (not cancelled) up to the end of
-the attribution window, and what the runs' own codes took off those orders (the redeemed offers' cost,
-the discount the store reported). Only orders in the shop's currency count (and orders without one):
-amounts in different currencies are never added.
+the attribution window (what the customers paid, after our codes). Only orders in the shop's currency count
+(and orders without one): amounts in different currencies are never added.
 """
 
 from __future__ import annotations
@@ -85,24 +84,6 @@ def _orders(
     return out
 
 
-def _discounts(session: Session, run_ids: set[int]) -> dict[tuple[int, str], Decimal]:
-    """What each run's redeemed codes took off each order: (run id, order id) → discount."""
-    out: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-    ids = sorted(run_ids)
-    for index in range(0, len(ids), BATCH):
-        rows = session.execute(
-            sa.select(Offer.run_id, Offer.order_id, Offer.cost).where(
-                Offer.run_id.in_(ids[index : index + BATCH]),
-                Offer.status == "redeemed",
-                Offer.order_id.is_not(None),
-            )
-        )
-        for run_id, order_id, cost in rows:
-            if run_id is not None and order_id is not None:
-                out[(run_id, order_id)] += cost or Decimal(0)
-    return out
-
-
 def variant_runs(
     session: Session,
     shop_id: int,
@@ -112,13 +93,12 @@ def variant_runs(
     tests: Mapping[str, Mapping[int, Any]],
     currency: str | None,
 ) -> list[VariantRun]:
-    """Each run's row at each tested step, with its lead's orders and the run's discounts on them."""
+    """Each run's row at each tested step, with its lead's orders."""
     if not tests:
         return []
     rows = _rows(session, shop_id, start, end, tests)
     leads = {row.lead_id for row in rows if row.lead_id is not None}
     orders = _orders(session, shop_id, leads, start, end + timedelta(days=window_days), currency)
-    discounts = _discounts(session, {row.run_id for row in rows})
     return [
         VariantRun(
             journey_key=row.journey_key,
@@ -127,10 +107,7 @@ def variant_runs(
             holdout=bool(row.holdout),
             status=row.status,
             due_at=row.created_at,
-            orders=tuple(
-                RunOrder(placed_at, total, discounts.get((row.run_id, order_id), Decimal(0)))
-                for order_id, placed_at, total in orders.get(row.lead_id, ())
-            ),
+            orders=tuple(RunOrder(placed_at, total) for _, placed_at, total in orders.get(row.lead_id, ())),
         )
         for row in rows
     ]

@@ -2,9 +2,11 @@
 each run's net revenue and the lead's tier, for `campaigns.earnings` to add up (read-only).
 
 A step came due when its offer row was written (`Offer.created_at`, held out or not, as
-`bridge.outreach.journey_results` reads it). A run's net revenue at a step: its lead's orders not cancelled,
-in the shop's currency, placed in [due, due + attribution window), minus the cost of the run's codes
-redeemed in that window (`Offer.cost` is the order's real discount once redeemed). The lead's tier at a
+`bridge.outreach.journey_results` reads it). A run's net revenue at a step: what its lead paid for its orders
+not cancelled, in the shop's currency, placed in [due, due + attribution window). An order's total is what
+the customer paid, after our code (Shopify `total_price`, WooCommerce `total`), so the discount is already
+netted out: subtracting our codes' cost again would count it twice. That cost (`Offer.cost`, the order's real
+discount once redeemed) is still read, per step, to say what a code step gave away. The lead's tier at a
 step is the tier its score changes had given it by the due time (cold before any).
 
 The admin's overview reads it, with the score calibration, from a cache a job fills (`measured`, `cached`,
@@ -146,10 +148,8 @@ def outcomes(
     found = []
     for row in rows:
         due, stop = row.created_at, row.created_at + window
-        codes = costs.get(row.run_id, {})
-        spent = sum((_within(amounts, due, stop) for amounts in codes.values()), Decimal(0))
-        own = _within(codes.get(row.step, []), due, stop)
-        net = _within(orders.get(row.lead_id, []), due, stop) - spent
+        own = _within(costs.get(row.run_id, {}).get(row.step, []), due, stop)
+        net = _within(orders.get(row.lead_id, []), due, stop)  # paid: our code already taken off
         found.append(
             Outcome(
                 journey_key=row.journey_key,

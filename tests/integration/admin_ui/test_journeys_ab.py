@@ -124,12 +124,12 @@ def _setup(ctx: Context, shop_id: int, fill: Callable[[Runs], None]) -> None:
 
 
 def _clear_winner(runs: Runs) -> None:
-    """a: 200 runs, 40 orders of €50; b: 200 runs, 100 orders of €60 with €6 off by its code; holdout: 50
-    runs, 5 orders of €40; one order of b's after the 7-day window, which does not count."""
+    """a: 200 runs, 40 orders of €50; b: 200 runs, 100 orders of €60 with €6 off by its code (€54 paid);
+    holdout: 50 runs, 5 orders of €40; one order of b's after the 7-day window, which does not count."""
     for i in range(200):
         runs.add("a", "50" if i < 40 else None)
     for i in range(200):
-        runs.add("b", "60" if i < 100 else None, "6" if i < 100 else None)
+        runs.add("b", "54" if i < 100 else None, "6" if i < 100 else None)
     runs.add("b", "500", late=True)
     for i in range(50):
         runs.add(None, "40" if i < 5 else None)
@@ -150,7 +150,7 @@ def test_each_variant_has_its_net_revenue_per_run_and_b_wins(ctx: Context, winne
     test = found[("cart", 0)]
     a, b, held = test.variants["a"], test.variants["b"], test.holdout
     assert (a.runs, a.orders, a.total) == (200, 40, 2000.0)
-    assert (b.runs, b.orders, b.total) == (201, 100, 5400.0)  # 100 x (60 - 6); the late order left out
+    assert (b.runs, b.orders, b.total) == (201, 100, 5400.0)  # 100 x 54 paid; the late order left out
     assert (held.runs, held.orders, held.total) == (50, 5, 200.0)
     summary = summarize(test)
     assert (summary.kind, summary.leader, summary.other) == ("winner", "b", "a")

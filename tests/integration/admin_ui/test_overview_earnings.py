@@ -21,7 +21,8 @@ DAY = timedelta(days=1)
 
 
 def _seed(ctx: Context, shop_id: int, treated: int, holdout: int) -> None:
-    """Runs of the cart journey: every 4th treated run orders 100 (a 10 code), every 8th held-out one."""
+    """Runs of the cart journey: every 4th treated run orders 100 with a 10 code (90 paid), every 8th
+    held-out one orders 100."""
     start = ctx.now() - 5 * DAY
     with transaction(ctx.sessions) as session:
         session.get(Shop, shop_id).currency = "EUR"
@@ -65,7 +66,7 @@ def _seed(ctx: Context, shop_id: int, treated: int, holdout: int) -> None:
                         shop_id=shop_id,
                         order_id=f"o{n}",
                         lead_id=lead.id,
-                        total=Decimal(100),
+                        total=Decimal(100 if held else 90),  # paid: 10 off with the code
                         currency="EUR",
                         created_at=due + DAY,
                     )

@@ -69,7 +69,7 @@ def seed_losing_code(ctx: Context, shop_id: int, runs: int = 400) -> None:
                         shop_id=shop_id,
                         order_id=f"d{n}",
                         lead_id=lead.id,
-                        total=Decimal(100),
+                        total=Decimal(100 if held else 50),  # what was paid: 50 off with the code
                         currency="EUR",
                         created_at=placed,
                     )

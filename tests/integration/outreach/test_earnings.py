@@ -129,7 +129,7 @@ def test_net_revenue_subtracts_codes_and_leaves_out_what_does_not_count(
     ctx: Context, shopify_shop: dict[str, Any], seed: Callable[..., None], period: tuple[Any, Any]
 ) -> None:
     def build(s: Seeder) -> None:
-        s.run(order="100", code_cost="10")  # net 90
+        s.run(order="90", code_cost="10")  # 100 with a 10 code: 90 paid
         s.run(order="50", currency="USD")  # another currency: left out
         s.run(order="70", order_after=30 * DAY)  # after the 7-day attribution window
         s.run()  # nothing
@@ -156,8 +156,8 @@ def test_enough_data_gives_an_interval_per_journey_step_tier_and_in_total(
     ctx: Context, shopify_shop: dict[str, Any], seed: Callable[..., None], period: tuple[Any, Any]
 ) -> None:
     def build(s: Seeder) -> None:
-        for i in range(400):  # treated: 1 in 4 orders 100 with a 10 code
-            s.run(order="100" if i % 4 == 0 else None, code_cost="10", tier="hot" if i % 2 else "warm")
+        for i in range(400):  # treated: 1 in 4 orders 100 with a 10 code (90 paid)
+            s.run(order="90" if i % 4 == 0 else None, code_cost="10", tier="hot" if i % 2 else "warm")
         for i in range(200):  # held out: 1 in 8 orders 100
             s.run(holdout=True, order="100" if i % 8 == 0 else None, tier="hot" if i % 2 else "warm")
         for _ in range(10):
@@ -190,7 +190,7 @@ def test_the_api_answers_with_the_headline_and_the_overview_reads_the_job_s_cach
     period: tuple[Any, Any],
     run_jobs: Callable[[], None],
 ) -> None:
-    seed(lambda s: [s.run(order="100", code_cost="10"), s.run(holdout=True)])
+    seed(lambda s: [s.run(order="90", code_cost="10"), s.run(holdout=True)])
     auth = {"Authorization": f"Bearer {shopify_shop['api_key']}"}
     body = client.get("/api/v1/metrics", headers=auth).get_json()
     headline = body["incremental_net_revenue"]
