@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import wiring
 from bridge.api import health, offers, rules, v1
+from bridge.api import spend as spend_api
 from bridge.events import collect, ingest
 from bridge.infra import observability
 from bridge.infra.context import Context
@@ -34,6 +35,7 @@ BLUEPRINTS = (
     tracking.bp,
     shopify_install.bp,
     woo_install.bp,
+    spend_api.bp,
 )
 
 

@@ -60,6 +60,10 @@ class CampaignSettings:
     logo_url: str | None = None
     brand_color: str = "#1f2937"
     webhook_url: str | None = None
+    # The shop's gross margin on what its orders bring in (0-1): (price - cost of goods) / price. None:
+    # unknown, and the ROI stays unknown too; a made-up default would print a confident ROI that nobody
+    # measured, so the merchant states it (bridge.outreach.economics).
+    margin_rate: Decimal | None = None
 
 
 DEFAULT_CAMPAIGN: dict[str, Any] = {
@@ -77,6 +81,7 @@ DEFAULT_CAMPAIGN: dict[str, Any] = {
     "logo_url": None,
     "brand_color": "#1f2937",
     "webhook_url": None,
+    "margin_rate": None,
 }
 # Campaign fields of the single-offer era and where they live now (a PUT naming one gets a 422 saying so;
 # a stored document holding them is converted into journeys when read: campaigns.journey_upgrade).
@@ -179,6 +184,10 @@ class CampaignSettingsSchema(Schema):
         validate=[validate.Length(max=100), validate.Regexp(r"^[^\r\n]*\Z", error="Use a single line.")]
     )
     webhook_url = fields.String(allow_none=True)
+    margin_rate = Amount(
+        allow_none=True,
+        validate=validate.Range(min=0, max=1, error="Use a share between 0 and 1, such as 0.4 for 40 %."),
+    )
 
     @validates("timezone")
     def _check_timezone(self, value: str | None, **kwargs: Any) -> None:

@@ -13,7 +13,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from bridge.api.v1 import status_page
 from bridge.db.models import Offer
 from bridge.infra.web import context
-from bridge.outreach import earnings, results
+from bridge.outreach import earnings, economics, results
 from bridge.shops.bearer import authenticated
 from campaigns.formatting import zone_or_utc
 from campaigns.metrics import period_end, period_start
@@ -133,4 +133,7 @@ def shop_metrics() -> Response | tuple[Response, int]:
     figures["incremental_net_revenue"] = earnings.cached(
         ctx.redis, g.shop.id, start, end
     ) or earnings.compute(g.session, g.shop.id, start, end)
+    figures["economics"] = economics.compute(
+        g.session, g.shop.id, start, end, figures["incremental_net_revenue"]
+    )
     return jsonify(figures)
