@@ -29,6 +29,7 @@ NAV = (
     ("admin.overview", "overview", lazy_gettext("Overview")),
     ("admin.rules", "rules", lazy_gettext("Rules")),
     ("admin.journeys", "journeys", lazy_gettext("Journeys")),
+    ("admin.money_page", "money", lazy_gettext("Revenue & costs")),
     ("admin.leads", "leads", lazy_gettext("Leads")),
     ("admin.carts", "carts", lazy_gettext("Carts")),
     ("admin.offers", "offers", lazy_gettext("Offers")),

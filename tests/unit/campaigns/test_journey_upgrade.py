@@ -55,6 +55,7 @@ def test_the_old_defaults_are_the_old_campaign_defaults() -> None:
         "locale",
         "logo_url",
         "brand_color",
+        "margin_rate",
     }
 
 
