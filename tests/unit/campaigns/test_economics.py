@@ -93,7 +93,9 @@ def test_new_leads_per_day_then_per_week() -> None:
     )
     assert kind == "day"
     assert series == [(date(2026, 11, d), n) for d, n in ((1, 0), (2, 2), (3, 0), (4, 1))]
-    kind, series = new_leads_series([date(2026, 11, 4), date(2026, 11, 8)], date(2026, 9, 1), date(2026, 11, 30))
+    kind, series = new_leads_series(
+        [date(2026, 11, 4), date(2026, 11, 8)], date(2026, 9, 1), date(2026, 11, 30)
+    )
     assert kind == "week"
     assert series[0][0] == date(2026, 8, 31)  # the Monday of 1 September's week
     assert dict(series)[date(2026, 11, 2)] == 2 and sum(n for _, n in series) == 2
