@@ -86,7 +86,7 @@ def test_the_page_shows_the_figures_and_charts_in_both_languages(
     html = response.get_data(as_text=True)
     for text in words:
         assert text in html
-    # 7 days of November's 200 over 30 days = 46.67; 2 leads: 23.335, to the even cent 23.34; 1 customer: 46.67
+    # 7 days of November's 200 over 30 days = 46.67; 2 leads: 23.335, to the even cent 23.34; 1 buyer: 46.67
     row = html[html.index('<th scope="row">google</th>') :][:600]
     if language == "en":
         assert "€46.67" in row and "€23.34" in row and "50%" in row
