@@ -17,6 +17,7 @@ from bridge.db import transaction
 from bridge.db.models import Cart, JourneyRun, Lead, Offer, Order, ScoreChange, Shop, SourceSpend
 from bridge.infra.context import Context
 from bridge.outreach import earnings, economics
+from tests.integration.admin_ui.conftest import make_shop
 
 DAY = timedelta(days=1)
 _numbers = itertools.count(1)
@@ -378,3 +379,18 @@ def test_the_metrics_api_keeps_its_period_rules_for_economics(
     assert len(new["series"]) == 5
     response = client.get("/api/v1/metrics?from=2026-11-24&to=2026-11-20", headers=_auth(shop))
     assert response.status_code == 422 and "from" in response.get_json()["errors"]
+
+
+def test_a_shop_sees_and_writes_only_its_own_spend(ctx: Context, client: Any, shop: dict[str, Any]) -> None:
+    other = make_shop(ctx, "other-shop.myshopify.com", "owner@other.test")
+    row = {"source": "google", "month": "2026-11", "amount": "10"}
+    assert client.put("/api/v1/spend", json={"spend": [row]}, headers=_auth(shop)).status_code == 200
+    assert client.get("/api/v1/spend", headers=_auth(other)).get_json()["spend"] == []
+    mine = {**row, "amount": "99"}
+    assert client.put("/api/v1/spend", json={"spend": [mine]}, headers=_auth(other)).status_code == 200
+    assert [r["amount"] for r in client.get("/api/v1/spend", headers=_auth(shop)).get_json()["spend"]] == [
+        "10.00"
+    ]
+    with ctx.sessions() as session:
+        spend = economics.compute(session, shop["id"], ctx.now() - 30 * DAY, ctx.now(), None)["sources"]
+    assert [(s["source"], s["spend"]) for s in spend] == [("google", "8.14")]  # 24 days 10 hours of 30 at 1/3
