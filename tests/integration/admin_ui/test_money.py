@@ -149,3 +149,30 @@ def test_the_margin_rate_is_set_in_the_rules_form_and_checked(
         assert rules.campaign_settings_for(session, signed_in["id"]).margin_rate == Decimal("0.35")
     page = client.get("/admin/money").get_data(as_text=True)
     assert "35%" in page and "Set your gross margin rate" not in page
+
+
+def test_the_page_needs_a_sign_in(client: Any, shop_a: dict[str, Any]) -> None:
+    response = client.get("/admin/money")
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+def test_a_shop_sees_only_its_own_figures_and_spend_and_forms_need_their_token(
+    ctx: Context, client: Any, signed_in: dict[str, Any], shop_b: dict[str, Any]
+) -> None:
+    _seed(ctx, shop_b["id"])
+    with transaction(ctx.sessions) as session:
+        session.add(
+            SourceSpend(
+                shop_id=shop_b["id"],
+                source="secret-source",
+                month=date(2026, 11, 1),
+                amount=Decimal(1),
+                currency="EUR",
+                updated_at=ctx.now(),
+            )
+        )
+    page = client.get("/admin/money").get_data(as_text=True)
+    assert "secret-source" not in page and '<th scope="row">google</th>' not in page
+    refused = client.post("/admin/money/spend", data={"source": "x", "month": "2026-11", "amount": "1"})
+    assert refused.status_code == 400
+    assert _spend(ctx, signed_in["id"]) == []
