@@ -10,19 +10,22 @@ customer conversion by tier and by source, new leads over time. Arithmetic only,
   (known exactly, no interval);
 - m, the shop's gross margin rate on its order totals, (price - cost of goods) / price, a setting;
 
-G = N + D is the incremental revenue before our codes are deducted: what the orders brought in more than
-without Relance, at the prices paid. The orders we caused would have been worth G + D at full price, whose
-margin is m (G + D); we gave D of it away, so the **incremental margin** is M = m (G + D) - D, and
+An order's total is what the customer paid, our code already taken off (Shopify's `total_price`,
+WooCommerce's `total`), and N deducts the codes' cost once more; so G = N + D is what the treated runs'
+orders brought in more than without Relance, at the prices paid, and G + D what those orders were worth at
+full price. Their margin is m (G + D); we gave D of it away, so the **incremental margin** is
+M = m (G + D) - D, and
 
     ROI = M / D = m (N + 2D) / D - 1
 
 the margin gained per unit of discount given, net of that discount: 0 breaks even, 1.5 means each euro of
 discount came back with 1.50 of margin on top. N's interval carries over exactly: M and ROI are N scaled by
 a positive known factor and shifted by a known amount. No discount given (D = 0) or an unknown margin rate:
-no ROI (None), never a guess.
+no ROI (None), never a guess. (Should campaigns.earnings stop deducting the codes from what was paid, N
+becomes G and the formula becomes m (N + D) - D: tests/integration/outreach/test_economics.py would say so.)
 
 **Cost per lead and per customer.** A month's spend on a source is spread evenly over the month; a period
-gets the share of each month it covers (a 30-day period from 16 November gets half of November's and half of
+gets the share of each month it covers (a 30-day period from 16 November gets 15/30 of November's and 15/31 of
 December's spend), so consecutive periods add up to the months entered. Divided by the leads the period
 brought from that source and by the customers among them (campaigns.revenue.cost_per).
 
