@@ -30,6 +30,7 @@ NAV = (
     ("admin.overview", "overview", lazy_gettext("Overview")),
     ("admin.rules", "rules", lazy_gettext("Rules")),
     ("admin.journeys", "journeys", lazy_gettext("Journeys")),
+    ("admin.money_page", "money", lazy_gettext("Revenue & costs")),
     ("admin.leads", "leads", lazy_gettext("Leads")),
     ("admin.prospects_page", "prospects", lazy_gettext("Prospects")),
     ("admin.carts", "carts", lazy_gettext("Carts")),

@@ -26,7 +26,7 @@ from scoring.vocabulary import (
     PROFILE_FIELDS,
 )
 
-CAMPAIGN_NUMBERS = ("abandonment_delay_minutes", "attribution_window_days", "monthly_budget")
+CAMPAIGN_NUMBERS = ("abandonment_delay_minutes", "attribution_window_days", "monthly_budget", "margin_rate")
 CAMPAIGN_TEXTS = (
     "code_prefix",
     "timezone",
@@ -37,8 +37,9 @@ CAMPAIGN_TEXTS = (
     "webhook_url",
 )
 CAMPAIGN_FLAGS = ("enabled", "require_consent", "drop_unprofitable_codes")
-# Blank means "none" for these: the shop's own time zone, no budget, no logo, no outbound webhook.
-CAMPAIGN_OPTIONAL = ("timezone", "monthly_budget", "logo_url", "webhook_url")
+# Blank means "none" for these: the shop's own time zone, no budget, no logo, no outbound webhook, an
+# unknown margin.
+CAMPAIGN_OPTIONAL = ("timezone", "monthly_budget", "logo_url", "webhook_url", "margin_rate")
 PRESSURE_FIELDS = ("max_emails", "window_days", "min_gap_hours")
 _ROW = re.compile(r"^scoring\.criteria\.(\d+)\.(field|operator|value|points|label|remove)$")
 MAX_ROWS = 100

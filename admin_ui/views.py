@@ -12,6 +12,7 @@ from admin_ui import (  # noqa: F401
     journeys,
     journeys_edit,
     leads,
+    money,
     overview,
     prospects,
     rules,

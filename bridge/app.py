@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import wiring
 from bridge.api import ab_tests, health, offers, prospects, rules, v1
+from bridge.api import spend as spend_api
 from bridge.events import collect, ingest
 from bridge.infra import observability
 from bridge.infra.context import Context
@@ -36,6 +37,7 @@ BLUEPRINTS = (
     woo_install.bp,
     prospects.bp,
     ab_tests.bp,
+    spend_api.bp,
 )
 
 

@@ -63,6 +63,10 @@ class CampaignSettings:
     # Send a code step without its code once its 30-day incremental net revenue is surely below zero
     # (bridge.outreach.advice); off, the overview only suggests it.
     drop_unprofitable_codes: bool = False
+    # The shop's gross margin on what its orders bring in (0-1): (price - cost of goods) / price. None:
+    # unknown, and the ROI stays unknown too; a made-up default would print a confident ROI that nobody
+    # measured, so the merchant states it (bridge.outreach.economics).
+    margin_rate: Decimal | None = None
 
 
 DEFAULT_CAMPAIGN: dict[str, Any] = {
@@ -81,6 +85,7 @@ DEFAULT_CAMPAIGN: dict[str, Any] = {
     "brand_color": "#1f2937",
     "webhook_url": None,
     "drop_unprofitable_codes": False,
+    "margin_rate": None,
 }
 # Campaign fields of the single-offer era and where they live now (a PUT naming one gets a 422 saying so;
 # a stored document holding them is converted into journeys when read: campaigns.journey_upgrade).
@@ -184,6 +189,10 @@ class CampaignSettingsSchema(Schema):
     )
     webhook_url = fields.String(allow_none=True)
     drop_unprofitable_codes = fields.Boolean()
+    margin_rate = Amount(
+        allow_none=True,
+        validate=validate.Range(min=0, max=1, error="Use a share between 0 and 1, such as 0.4 for 40 %."),
+    )
 
     @validates("timezone")
     def _check_timezone(self, value: str | None, **kwargs: Any) -> None:

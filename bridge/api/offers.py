@@ -14,7 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from bridge.api.v1 import status_page
 from bridge.db.models import Offer
 from bridge.infra.web import context
-from bridge.outreach import advice, earnings, results
+from bridge.outreach import advice, earnings, economics, results
 from bridge.shops.bearer import authenticated
 from campaigns.formatting import zone_or_utc
 from campaigns.metrics import period_end, period_start
@@ -136,4 +136,7 @@ def shop_metrics() -> Response | tuple[Response, int]:
         or earnings.measured(g.session, g.shop.id, start, end)
     )
     figures["discount_advice"] = [asdict(found) for found in advice.advice(g.session, g.shop.id, figures)]
+    figures["economics"] = economics.compute(
+        g.session, g.shop.id, start, end, figures["incremental_net_revenue"]
+    )
     return jsonify(figures)

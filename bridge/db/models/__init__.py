@@ -8,6 +8,7 @@ from bridge.db.models.carts import CART_STATUSES, Cart, Order
 from bridge.db.models.events import EVENT_STATUSES, Event
 from bridge.db.models.journeys import RUN_DUE, RUN_STATUSES, JourneyRun
 from bridge.db.models.leads import TIERS, Activity, Lead, PrivacyExport, ScoreChange, TierSnapshot
+from bridge.db.models.money import SourceSpend
 from bridge.db.models.offers import CODE_DEAD, OFFER_STATUSES, REMOVAL_DUE, Offer
 from bridge.db.models.products import PRODUCT_ACTIONS, LeadProduct, LeadProductRef, Product
 from bridge.db.models.prospects import (
@@ -53,5 +54,6 @@ __all__ = [
     "Ruleset",
     "ScoreChange",
     "Shop",
+    "SourceSpend",
     "TierSnapshot",
 ]

@@ -56,6 +56,7 @@ def test_the_old_defaults_are_the_old_campaign_defaults() -> None:
         "logo_url",
         "brand_color",
         "drop_unprofitable_codes",
+        "margin_rate",
     }
 
 
