@@ -67,7 +67,7 @@ def where(segment: Segment, now: datetime, dialect: str) -> Expr:
 def members(session: Session, shop_id: int, segment: Segment, now: datetime) -> sa.Select[tuple[Lead]]:
     """The query of the shop's (not erased) leads in the segment."""
     return sa.select(Lead).where(
-        Lead.shop_id == shop_id, Lead.redacted_at.is_(None), where(segment, now, _dialect(session))
+        Lead.shop_id == shop_id, Lead.redacted_at.is_(None), where(segment, now, dialect_of(session))
     )
 
 
@@ -201,7 +201,8 @@ def json_list_has_any(column: Any, values: Iterable[str], dialect: str) -> Expr:
     return sa.select(sa.literal(1)).select_from(items).where(items.c.value.in_(list(values))).exists()
 
 
-def _dialect(session: Session) -> str:
+def dialect_of(session: Session) -> str:
+    """The database's dialect name ("sqlite", "postgresql"): some conditions compile differently."""
     return session.get_bind().dialect.name
 
 
