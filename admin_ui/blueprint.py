@@ -30,6 +30,7 @@ NAV = (
     ("admin.rules", "rules", lazy_gettext("Rules")),
     ("admin.journeys", "journeys", lazy_gettext("Journeys")),
     ("admin.leads", "leads", lazy_gettext("Leads")),
+    ("admin.segments_list", "segments", lazy_gettext("Segments")),
     ("admin.carts", "carts", lazy_gettext("Carts")),
     ("admin.offers", "offers", lazy_gettext("Offers")),
     ("admin.events", "events", lazy_gettext("Events")),

@@ -14,6 +14,7 @@ from admin_ui import (  # noqa: F401
     leads,
     overview,
     rules,
+    segments,
 )
 from admin_ui.blueprint import bp
 

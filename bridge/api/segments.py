@@ -13,9 +13,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, jsonify, request, stream_with_context
+from flask import Blueprint, Response, abort, g, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy.orm import Session
 
 from bridge.db.models import Lead
 from bridge.infra.web import context
@@ -75,18 +74,22 @@ def export(key: str) -> Response:
     segment = segments.shop_segments(g.session, g.shop.id).get(key)
     if segment is None:
         abort(404)
-    return csv_response(g.session, g.shop.id, segment)
+    return csv_response(g.shop.id, segment)
 
 
-def csv_response(session: Session, shop_id: int, segment: Segment) -> Response:
-    """A streamed CSV download of a segment's leads (also the admin's export)."""
-    now = context().now()
-    lines = csv_lines(segments.export_batches(session, shop_id, segment, now))
+def csv_response(shop_id: int, segment: Segment) -> Response:
+    """A streamed CSV download of a segment's leads (also the admin's export). The stream reads through a
+    session of its own, closed when the last line is out (or the client goes away), not the request's."""
+    ctx = context()
+    now = ctx.now()
+
+    def lines() -> Iterator[str]:
+        with ctx.sessions() as session:
+            yield from csv_lines(segments.export_batches(session, shop_id, segment, now))
+
     name = f"relance-segment-{segment.key}-{now:%Y%m%d}.csv"
     return Response(
-        stream_with_context(lines),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        lines(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 
