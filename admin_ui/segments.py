@@ -79,7 +79,7 @@ def segment_submit() -> ResponseReturnValue:
     if request.form.get("action") == "preview":
         result = segments.preview(session, shop, segment, context().now())
         return _editor(dump_segment(segment), original, preview=result)
-    _, live = rulesets.current(session, shop)
+    live = rulesets.current(session, shop)[1]
     kept = [s for s in live["segments"] if s["key"] not in (original, segment.key)]
     if segment.key != original and any(s["key"] == segment.key for s in live["segments"]):
         return _editor(shown, original, errors={"key": [_("Another segment has this key.")]}, status=422)
@@ -91,7 +91,7 @@ def segment_submit() -> ResponseReturnValue:
 @bp.post("/segments/<key>/delete")
 def segment_delete(key: str) -> ResponseReturnValue:
     """Remove a segment (a new rules version); refused while a journey or a criterion uses it."""
-    _, live = rulesets.current(db(), shop_id())
+    live = rulesets.current(db(), shop_id())[1]
     if all(s["key"] != key for s in live["segments"]):
         abort(404)
     kept = [s for s in live["segments"] if s["key"] != key]

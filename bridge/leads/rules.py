@@ -131,8 +131,8 @@ def segment_reference_errors(clean: Mapping[str, Any]) -> dict[str, Any]:
     for index, journey in enumerate(clean.get("journeys") or []):
         key = (journey.get("audience") or {}).get("segment")
         if key is not None and key not in defined:
-            problem = {"audience": {"segment": [f"No segment {key!r} in this document."]}}
-            errors.setdefault("journeys", {})[index] = problem
+            audience = {"audience": {"segment": [f"No segment {key!r} in this document."]}}
+            errors.setdefault("journeys", {})[index] = audience
     for index, criterion in enumerate((clean.get("scoring") or {}).get("criteria") or []):
         if criterion.get("field") != "segment":
             continue

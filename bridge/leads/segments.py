@@ -12,7 +12,7 @@ PostgreSQL).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,7 @@ SAMPLE_SIZE = 10
 EXPORT_BATCH = 1000
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 _DAYS_AS_TIME = {"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte"}
-_COMPARE = {
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "eq": lambda a, b: a == b,
     "ne": lambda a, b: a != b,
     "gt": lambda a, b: a > b,
@@ -64,7 +64,7 @@ def where(segment: Segment, now: datetime, dialect: str) -> Expr:
     return sa.and_(*parts) if segment.match == "all" else sa.or_(*parts)
 
 
-def members(session: Session, shop_id: int, segment: Segment, now: datetime) -> sa.Select[tuple[Lead]]:
+def members(session: Session, shop_id: int, segment: Segment, now: datetime) -> sa.Select[Any]:
     """The query of the shop's (not erased) leads in the segment."""
     return sa.select(Lead).where(
         Lead.shop_id == shop_id, Lead.redacted_at.is_(None), where(segment, now, dialect_of(session))
@@ -123,21 +123,23 @@ def condition_sql(condition: Condition, now: datetime, dialect: str) -> Expr:
     kind = pure.SEGMENT_FIELDS[condition.field]
     if kind == "product":
         return _product_sql(condition, now, dialect)
-    column = _column(condition.field, dialect)
+    column: Expr = _column(condition.field, dialect)
     op, value = condition.operator, condition.value
     if kind == "days":
         assert isinstance(value, float)
-        return _COMPARE[_DAYS_AS_TIME[op]](column, now - timedelta(days=value))
+        compared: Expr = _COMPARE[_DAYS_AS_TIME[op]](column, now - timedelta(days=value))
+        return compared
     if op in ("in", "not_in"):
         assert isinstance(value, tuple)
         return column.in_(value) if op == "in" else column.not_in(value)
     if op == "contains":
         return column.contains(value, autoescape=True)
-    return _COMPARE[op](column, value)
+    matched: Expr = _COMPARE[op](column, value)
+    return matched
 
 
-def _column(name: str, dialect: str) -> Expr:
-    columns: dict[str, Expr] = {
+def _column(name: str, dialect: str) -> Any:
+    columns: dict[str, Any] = {
         "email_domain": _fold(_after_at(Lead.email, dialect), dialect),
         "country": _fold(Lead.country, dialect),
         "source": sa.func.coalesce(
@@ -159,7 +161,7 @@ def _column(name: str, dialect: str) -> Expr:
     return _fold(Lead.source[name].as_string(), dialect)
 
 
-def _fold(column: Expr, dialect: str) -> Expr:
+def _fold(column: Any, dialect: str) -> Any:
     """Trimmed of spaces, A-Z lower-cased (SQLite's lower() folds ASCII only; translate does the same on
     PostgreSQL, whose lower() would fold more), empty as NULL."""
     trimmed = sa.func.trim(column)
@@ -167,7 +169,7 @@ def _fold(column: Expr, dialect: str) -> Expr:
     return sa.func.nullif(folded, "")
 
 
-def _after_at(email: Expr, dialect: str) -> Expr:
+def _after_at(email: Any, dialect: str) -> Any:
     at = sa.func.instr(email, "@") if dialect == "sqlite" else sa.func.strpos(email, "@")
     return sa.case((at > 0, sa.func.substr(email, at + 1)), else_=None)
 

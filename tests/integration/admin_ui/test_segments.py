@@ -121,3 +121,5 @@ def test_a_segment_in_use_by_a_journey_cannot_be_deleted(
     )
     assert renamed.status_code == 422  # the journey still names "french"
     assert client.get("/admin/segments/edit?key=nope").status_code == 404
+    twin = post_form("/admin/segments/edit", form(), page="/admin/segments/edit")  # a new one, same key
+    assert twin.status_code == 422 and "Another segment has this key." in twin.get_data(as_text=True)

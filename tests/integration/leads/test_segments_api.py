@@ -108,9 +108,7 @@ def test_a_bad_segment_is_a_422_per_field(client, shopify_shop):
     }
     assert errors["segment.conditions.2.value"] == ["Must be a number."]
     missing = client.post("/api/v1/segments/preview", json={}, headers=bearer(shopify_shop["api_key"]))
-    assert missing.status_code == 422 and missing.json["errors"] == {
-        "segment": ["Must be a JSON object."]
-    }
+    assert missing.status_code == 422 and missing.json["errors"] == {"segment": ["Must be a JSON object."]}
 
 
 def test_segments_are_saved_in_the_versioned_rules_and_references_are_checked(
