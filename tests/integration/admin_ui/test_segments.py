@@ -15,6 +15,7 @@ from bridge.db import transaction
 from bridge.db.models import AuditLog, Lead
 from bridge.infra.context import Context
 from bridge.leads import rules
+from tests.integration.admin_ui.forms import form_fields
 
 Post = Callable[..., Any]
 FRENCH = [{"field": "country", "operator": "eq", "value": "FR"}]
@@ -123,3 +124,34 @@ def test_a_segment_in_use_by_a_journey_cannot_be_deleted(
     assert client.get("/admin/segments/edit?key=nope").status_code == 404
     twin = post_form("/admin/segments/edit", form(), page="/admin/segments/edit")  # a new one, same key
     assert twin.status_code == 422 and "Another segment has this key." in twin.get_data(as_text=True)
+
+
+def test_the_journey_editor_restricts_a_journey_to_a_segment(
+    ctx: Context, client: Any, signed_in: dict[str, Any], post_form: Post
+) -> None:
+    before = client.get("/admin/journeys/cart").get_data(as_text=True)
+    assert 'name="audience.segment"' not in before  # no segment yet: no choice shown
+    post_form("/admin/segments/edit", form(), page="/admin/segments/edit")
+    fields = form_fields(client.get("/admin/journeys/cart").get_data(as_text=True), "journey-form")
+    assert fields["audience.segment"] == ""
+    saved = post_form(
+        "/admin/journeys/cart",
+        {**fields, "audience.segment": "french", "action": "save"},
+        page="/admin/journeys/cart",
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    with ctx.sessions() as session:
+        _, document = rules.current(session, signed_in["id"])
+    cart = next(j for j in document["journeys"] if j["key"] == "cart")
+    assert cart["audience"]["segment"] == "french"
+    shown = client.get("/admin/journeys/cart").get_data(as_text=True)
+    assert '<option value="french" selected>French</option>' in shown
+    cleared = post_form(
+        "/admin/journeys/cart",
+        {**fields, "audience.segment": "", "action": "save"},
+        page="/admin/journeys/cart",
+    )
+    assert cleared.status_code == 302
+    with ctx.sessions() as session:
+        _, document = rules.current(session, signed_in["id"])
+    assert next(j for j in document["journeys"] if j["key"] == "cart")["audience"]["segment"] is None
