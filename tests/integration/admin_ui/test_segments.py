@@ -155,3 +155,36 @@ def test_the_journey_editor_restricts_a_journey_to_a_segment(
     with ctx.sessions() as session:
         _, document = rules.current(session, signed_in["id"])
     assert next(j for j in document["journeys"] if j["key"] == "cart")["audience"]["segment"] is None
+
+
+def test_the_rules_page_adds_points_to_a_segments_members(
+    ctx: Context, client: Any, signed_in: dict[str, Any], post_form: Post
+) -> None:
+    post_form("/admin/segments/edit", form(), page="/admin/segments/edit")
+    fields = form_fields(client.get("/admin/rules").get_data(as_text=True), "rules-form")
+    rows = {name.split(".")[2] for name in fields if name.startswith("scoring.criteria.")}
+    blank = max(int(index) for index in rows if index.isdigit())
+    row = {
+        "field": "segment",
+        "operator": "eq",
+        "value": "french",
+        "points": "10",
+        "label": "French affinity",
+    }
+    fields.update({f"scoring.criteria.{blank}.{part}": value for part, value in row.items()})
+    saved = post_form("/admin/rules", {**fields, "action": "save"}, page="/admin/rules")
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    with ctx.sessions() as session:
+        _, document = rules.current(session, signed_in["id"])
+    assert document["scoring"]["criteria"][-1] == {
+        "field": "segment",
+        "operator": "eq",
+        "value": "french",
+        "points": 10,
+        "label": "French affinity",
+    }
+    fields[f"scoring.criteria.{blank}.value"] = "ghosts"
+    refused = post_form("/admin/rules", {**fields, "action": "save"}, page="/admin/rules")
+    assert refused.status_code == 422 and "No segment &#39;ghosts&#39; in this document." in refused.get_data(
+        as_text=True
+    )
