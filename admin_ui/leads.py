@@ -111,6 +111,7 @@ def lead(lead_id: int) -> str:
         carts=carts,
         offers=offers,
         runs=journeys_runs.lead_runs(session, row.shop_id, row.id),
+        member_of=segments.member_keys(session, row.shop_id, row.id, context().now()),
         active="leads",
         erased=request.args.get("done") == "erased",
     )

@@ -139,6 +139,7 @@ def lead(lead_id: int) -> Response:
         for o in offers
     ]
     out["journeys"] = [run_json(run) for run in runs]
+    out["segments"] = segments.member_keys(session, row.shop_id, row.id, context().now())
     return jsonify(out)
 
 

@@ -100,6 +100,15 @@ def is_member(session: Session, shop_id: int, segment: Segment, lead_id: int, no
     return session.scalar(sa.select(query.exists())) is True
 
 
+def member_keys(session: Session, shop_id: int, lead_id: int, now: datetime) -> list[str]:
+    """The keys of the shop's segments that one lead belongs to now, in the document's order."""
+    return [
+        key
+        for key, segment in shop_segments(session, shop_id).items()
+        if is_member(session, shop_id, segment, lead_id, now)
+    ]
+
+
 def export_batches(
     session: Session, shop_id: int, segment: Segment, now: datetime, batch: int = EXPORT_BATCH
 ) -> Iterator[Sequence[Lead]]:

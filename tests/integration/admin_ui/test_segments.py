@@ -90,6 +90,9 @@ def test_saving_makes_a_version_and_the_leads_page_filters_and_exports(
     assert f"/admin/leads/{ids['ana']}" in filtered and f"/admin/leads/{ids['bea']}" in filtered
     assert f"/admin/leads/{ids['carl']}" not in filtered
     assert client.get("/admin/leads?segment=nope").status_code == 404
+    ana = client.get(f"/admin/leads/{ids['ana']}").get_data(as_text=True)
+    assert "data-segments" in ana and "<code>french</code>" in ana
+    assert "data-segments" not in client.get(f"/admin/leads/{ids['carl']}").get_data(as_text=True)
 
     export = client.get("/admin/segments/french/export.csv")
     assert export.status_code == 200 and export.mimetype == "text/csv"

@@ -165,6 +165,8 @@ def test_the_leads_api_filters_by_segment(ctx, client, shopify_shop, add_lead):
     assert [lead["id"] for lead in answer.json["leads"]] == [ids["bob"], ids["ann"]]
     tiered = client.get("/api/v1/leads?segment=shirt-fans&tier=warm", headers=auth)
     assert [lead["id"] for lead in tiered.json["leads"]] == [ids["ann"]]
+    assert client.get(f"/api/v1/leads/{ids['ann']}", headers=auth).json["segments"] == ["shirt-fans"]
+    assert client.get(f"/api/v1/leads/{ids['cat']}", headers=auth).json["segments"] == []
     unknown = client.get("/api/v1/leads?segment=nope", headers=auth)
     assert unknown.status_code == 422 and unknown.json == {
         "errors": {"segment": ["No segment with this key."]}
