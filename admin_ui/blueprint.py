@@ -33,6 +33,7 @@ NAV = (
     ("admin.money_page", "money", lazy_gettext("Revenue & costs")),
     ("admin.leads", "leads", lazy_gettext("Leads")),
     ("admin.prospects_page", "prospects", lazy_gettext("Prospects")),
+    ("admin.segments_list", "segments", lazy_gettext("Segments")),
     ("admin.carts", "carts", lazy_gettext("Carts")),
     ("admin.offers", "offers", lazy_gettext("Offers")),
     ("admin.events", "events", lazy_gettext("Events")),

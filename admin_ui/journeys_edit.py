@@ -57,6 +57,7 @@ def _render(key: str, journey: Mapping[str, Any], status: int = 200, **extra: An
         offer_kinds=OFFER_KINDS,
         units=tuple(journeys_form.UNITS),
         tiers=journeys_form.TIERS,
+        segments=[(s["key"], s.get("name") or s["key"]) for s in document.get("segments") or []],
         notice=notice(request.args.get("done", ""), request.args.get("v", "?")),
         active="journeys",
         **extra,

@@ -107,12 +107,15 @@ def journey_from_form(data: Any, live: Mapping[str, Any]) -> dict[str, Any]:
     if form.get("action") == "add_step":
         steps.append(new_step(steps))
     tiers = form.tiers()
+    audience = {**(live.get("audience") or {}), "tiers": tiers or None}
+    if "audience.segment" in form.data:  # the editor shows the choice only when the shop has segments
+        audience["segment"] = form.get("audience.segment").strip() or None
     return {
         **live,
         "name": form.get("name").strip(),
         "trigger": form.get("trigger").strip(),
         "enabled": bool(form.get("enabled")),
-        "audience": {**(live.get("audience") or {}), "tiers": tiers or None},
+        "audience": audience,
         "tier": form.get("tier").strip() or None,
         "min_views": number(form.get("min_views")),
         "holdout_share": number(form.get("holdout_share")),
@@ -189,6 +192,7 @@ def view(journey: Mapping[str, Any]) -> dict[str, Any]:
         "trigger": journey.get("trigger") or "",
         "enabled": bool(journey.get("enabled")),
         "tiers": list(audience.get("tiers") or []),
+        "segment": audience.get("segment") or "",
         "tier": journey.get("tier") or "",
         "min_views": _text(journey.get("min_views")),
         "holdout_share": _text(journey.get("holdout_share")),

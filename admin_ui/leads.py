@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from flask import Response, redirect, render_template, request
+from flask import Response, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -16,8 +16,9 @@ from admin_ui.paging import PAGE_SIZE, page_of
 from admin_ui.support import audit, db, owned
 from bridge.db.models import Activity, Cart, Lead, Offer, ScoreChange
 from bridge.infra.web import MAX_ID, context, int_or_none
-from bridge.leads import erasure, products
+from bridge.leads import erasure, products, segments
 from bridge.leads.emails import normalize_email
+from scoring.segments import Segment
 
 TIERS = ("cold", "warm", "hot", "customer")
 
@@ -29,9 +30,13 @@ def _cursor(raw: str | None) -> tuple[int, int] | None:
     return None if cursor[0] is None or cursor[1] is None else (cursor[0], cursor[1])
 
 
-def lead_page(email: str, tier: str, after: tuple[int, int] | None) -> sa.Select[Lead]:
-    """The query of one page of leads, highest score first (keyset on score, id)."""
+def lead_page(
+    email: str, tier: str, after: tuple[int, int] | None, segment: Segment | None = None
+) -> sa.Select[Lead]:
+    """The query of one page of leads, highest score first (keyset on score, id), of a segment if given."""
     query = sa.select(Lead).where(Lead.shop_id == shop_id(), Lead.redacted_at.is_(None))
+    if segment is not None:
+        query = query.where(segments.where(segment, context().now(), segments.dialect_of(db())))
     if tier in TIERS:
         query = query.where(Lead.tier == tier)
     if email:
@@ -49,9 +54,15 @@ def lead_page(email: str, tier: str, after: tuple[int, int] | None) -> sa.Select
 
 @bp.get("/leads")
 def leads() -> str:
-    """Leads, highest score first; search by email (whole address or its beginning), filter by tier."""
+    """Leads, highest score first; search by email (whole address or its beginning), filter by tier and
+    segment."""
     email, tier = request.args.get("email", "").strip()[:320], request.args.get("tier", "")
-    rows = db().scalars(lead_page(email, tier, _cursor(request.args.get("after")))).all()
+    defined = segments.shop_segments(db(), shop_id())
+    key = request.args.get("segment", "")
+    if key and key not in defined:
+        abort(404)
+    after = _cursor(request.args.get("after"))
+    rows = db().scalars(lead_page(email, tier, after, defined.get(key))).all()
     page = page_of(rows, lambda lead: f"{lead.score}.{lead.id}", key="after")
     return render_template(
         "admin_ui/leads.html",
@@ -60,6 +71,8 @@ def leads() -> str:
         email=email,
         tier=tier,
         tiers=TIERS,
+        segment=key,
+        segments=list(defined.values()),
         active="leads",
     )
 
@@ -99,6 +112,7 @@ def lead(lead_id: int) -> str:
         offers=offers,
         runs=journeys_runs.lead_runs(session, row.shop_id, row.id),
         products=products.lead_products(session, row.id),
+        member_of=segments.member_keys(session, row.shop_id, row.id, context().now()),
         active="leads",
         erased=request.args.get("done") == "erased",
     )

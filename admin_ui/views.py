@@ -16,6 +16,7 @@ from admin_ui import (  # noqa: F401
     overview,
     prospects,
     rules,
+    segments,
 )
 from admin_ui.blueprint import bp
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -88,7 +88,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Audience:
-    """Which leads may enter: tiers (None: any), and later a segment key."""
+    """Which leads may enter: tiers (None: any) and a segment key of the rules document (None: any)."""
 
     tiers: tuple[str, ...] | None = None
     segment: str | None = None
@@ -394,10 +394,21 @@ def _dump_variant(variant: Variant) -> dict[str, Any]:
     return out
 
 
-def route(journeys: Sequence[Journey], trigger: str, tier: str, entered: str | None = None) -> Journey | None:
-    """The first enabled journey, in list order, that this trigger starts for a lead of this tier."""
+def route(
+    journeys: Sequence[Journey],
+    trigger: str,
+    tier: str,
+    entered: str | None = None,
+    in_segment: Callable[[str], bool] | None = None,
+) -> Journey | None:
+    """The first enabled journey, in list order, that this trigger starts for a lead of this tier.
+    `in_segment(key)` tells whether the lead belongs to a segment (None: unknown, as in a forecast over
+    past triggers, and a journey restricted to a segment is not ruled out)."""
     for journey in journeys:
         if not journey.enabled or journey.trigger != trigger or not journey.audience.admits(tier):
+            continue
+        segment = journey.audience.segment
+        if segment is not None and in_segment is not None and not in_segment(segment):
             continue
         if trigger == "tier_entered" and journey.tier != entered:
             continue

@@ -1,7 +1,7 @@
 """Pure lead scoring: validated rules, the engine, tiers and what-if comparisons."""
 
 from scoring.engine import score, tier_for
-from scoring.model import ActivityRecord, BreakdownLine, Profile, Score
+from scoring.model import ActivityRecord, BreakdownLine, ProductTouch, Profile, Score
 from scoring.rules import (
     DEFAULT_SCORING,
     OPERATORS,
@@ -30,6 +30,7 @@ __all__ = [
     "BreakdownLine",
     "Cap",
     "Criterion",
+    "ProductTouch",
     "Profile",
     "Rules",
     "Score",

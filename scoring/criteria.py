@@ -48,6 +48,8 @@ def _fold(value: object) -> object:
 
 def compile_criterion(field: str, op: str, value: CriterionValue) -> Predicate:
     """A predicate telling whether a profile matches `field op value` (validated input)."""
+    if field == "segment":
+        return _segment_predicate(op, value)
     get = _getter(field)
     if op in ("in", "not_in"):
         assert isinstance(value, tuple)
@@ -67,3 +69,10 @@ def compile_criterion(field: str, op: str, value: CriterionValue) -> Predicate:
         return actual is not None and compare(actual, expected)
 
     return match_value
+
+
+def _segment_predicate(op: str, value: CriterionValue) -> Predicate:
+    """`segment eq shirts`: the lead belongs to that segment (memberships come with the profile)."""
+    keys = frozenset(_fold(item) for item in value) if isinstance(value, tuple) else frozenset({_fold(value)})
+    wanted = op in ("eq", "in")
+    return lambda profile: bool(keys & profile.segments) == wanted

@@ -17,6 +17,17 @@ class ActivityRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ProductTouch:
+    """A lead's latest view, add or purchase of one product, with the product's collections and tags."""
+
+    action: str  # "viewed" | "added" | "bought"
+    product_id: str
+    last_at: datetime  # aware (UTC)
+    collections: tuple[str, ...] = ()  # lower-cased handles, as the product store keeps them
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """What we know about a lead, for profile criteria and the customer tier."""
 
@@ -29,6 +40,8 @@ class Profile:
     last_name: str | None = None
     total_spent: float = 0.0
     source: str | None = None  # lead source, e.g. the first visit's utm_source
+    products: tuple[ProductTouch, ...] = ()  # what the lead viewed, added and bought (segments' affinity)
+    segments: frozenset[str] = frozenset()  # keys of the segments the lead belongs to (scoring.segments)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,8 @@ TIERS: tuple[str, ...] = ("cold", "warm", "hot", "customer")
 CAP_PERIODS: tuple[str, ...] = ("day", "week", "month")
 
 # Criterion fields and the type of their values. `email_domain` is derived from the
-# profile's email (the part after "@", lower case); string comparisons ignore case.
+# profile's email (the part after "@", lower case); string comparisons ignore case. `segment` names
+# segments of the rules document (scoring.segments), for "affinity: shirts, +10".
 PROFILE_FIELDS: Mapping[str, str] = MappingProxyType(
     {
         "email_domain": "string",
@@ -61,6 +62,7 @@ PROFILE_FIELDS: Mapping[str, str] = MappingProxyType(
         "is_customer": "boolean",
         "orders_count": "number",
         "total_spent": "number",
+        "segment": "string",  # a segment key of the same rules document: the lead belongs to it
     }
 )
 

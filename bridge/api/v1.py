@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Activity, Cart, Event, JourneyRun, Lead, Offer, ScoreChange, Shop
 from bridge.events import pipeline
 from bridge.infra.web import MAX_ID, context, parse_int
-from bridge.leads import products
+from bridge.leads import products, segments
 from bridge.leads.emails import normalize_email
 from bridge.outreach import outbound
 from bridge.shops.bearer import authenticated
@@ -72,11 +72,16 @@ def lead_json(lead: Lead, full: bool = False) -> dict[str, Any]:
 
 @bp.get("/leads")
 @authenticated
-def leads() -> Response:
-    """Leads of the shop, highest score first; filter by `tier` or `email`."""
+def leads() -> Response | tuple[Response, int]:
+    """Leads of the shop, highest score first; filter by `tier`, `email` or `segment` (unknown key: 422)."""
     shop, session = g.shop, g.session
     limit, offset = page_args()
     query = sa.select(Lead).where(Lead.shop_id == shop.id, Lead.redacted_at.is_(None))
+    if key := request.args.get("segment"):
+        segment = segments.shop_segments(session, shop.id).get(key)
+        if segment is None:
+            return jsonify(errors={"segment": ["No segment with this key."]}), 422
+        query = query.where(segments.where(segment, context().now(), segments.dialect_of(session)))
     if tier := request.args.get("tier"):
         query = query.where(Lead.tier == tier)
     if email := normalize_email(request.args.get("email")):
@@ -135,6 +140,7 @@ def lead(lead_id: int) -> Response:
         for o in offers
     ]
     out["journeys"] = [run_json(run) for run in runs]
+    out["segments"] = segments.member_keys(session, row.shop_id, row.id, context().now())
     return jsonify(out)
 
 

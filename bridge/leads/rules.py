@@ -42,12 +42,14 @@ from campaigns import (
     zone_or_utc,
 )
 from campaigns.settings import DEFAULT_CAMPAIGN, dump_campaign, load_campaign
+from scoring.segments import dump_segments, load_segments
 
 PARTS: dict[str, Callable[[Any], Any]] = {
     "scoring": lambda doc: scoring.dump_rules(scoring.load_rules(doc)),
     "campaign": lambda doc: dump_campaign(load_campaign(doc)),
     "journeys": lambda doc: dump_journeys(load_journeys(doc)),
     "prospects": lambda doc: dump_prospects(load_prospects(doc)),
+    "segments": lambda doc: dump_segments(load_segments(doc)),
 }
 
 
@@ -66,6 +68,7 @@ def defaults() -> dict[str, Any]:
         "campaign": copy.deepcopy(DEFAULT_CAMPAIGN),
         "journeys": default_journeys(),
         "prospects": copy.deepcopy(DEFAULT_PROSPECTS),
+        "segments": [],
     }
 
 
@@ -121,7 +124,38 @@ def validate(
             errors[part] = exc.messages
     if platform == "shopify" and "campaign" in clean and clean["campaign"].get("require_consent") is False:
         errors["campaign"] = {"require_consent": [SHOPIFY_CONSENT]}  # every offer carries a discount code
+    for part, problems in segment_reference_errors(clean).items():
+        errors.setdefault(part, problems)
     return (None, errors) if errors else (clean, {})
+
+
+def segment_reference_errors(clean: Mapping[str, Any]) -> dict[str, Any]:
+    """Journeys' audiences and scoring criteria that name a segment the document lacks (and criteria on a
+    segment that tests the score or the tier, which scoring cannot depend on), per part, index and field."""
+    if "segments" not in clean:
+        return {}
+    defined = {segment["key"]: segment for segment in clean["segments"]}
+    errors: dict[str, Any] = {}
+    for index, journey in enumerate(clean.get("journeys") or []):
+        key = (journey.get("audience") or {}).get("segment")
+        if key is not None and key not in defined:
+            audience = {"audience": {"segment": [f"No segment {key!r} in this document."]}}
+            errors.setdefault("journeys", {})[index] = audience
+    for index, criterion in enumerate((clean.get("scoring") or {}).get("criteria") or []):
+        if criterion.get("field") != "segment":
+            continue
+        value = criterion.get("value")
+        for key in value if isinstance(value, list) else [value]:
+            segment = defined.get(key)
+            problem = None
+            if segment is None:
+                problem = f"No segment {key!r} in this document."
+            elif any(c["field"] in ("score", "tier") for c in segment["conditions"]):
+                problem = f"Segment {key!r} tests the score or the tier: it cannot add points to the score."
+            if problem:
+                errors.setdefault("scoring", {"criteria": {}})["criteria"][index] = {"value": [problem]}
+                break
+    return errors
 
 
 def _platform(session: Session, shop_id: int) -> str | None:

@@ -3,6 +3,7 @@ a click or a reply; `bridge.leads.rescore` runs it over a whole shop after a rul
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from bridge.db import transaction
 from bridge.db.models import Activity, Lead, ScoreChange, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
+from bridge.leads import segments
 from bridge.leads.rules import scoring_rules_for
+from scoring import segments as scoring_segments
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,31 @@ def profile_of(lead: Lead) -> scoring.Profile:
         last_name=lead.last_name,
         source=(lead.source or {}).get("utm_source") or (lead.source or {}).get("referrer"),
     )
+
+
+def profiles_of(
+    session: Session,
+    shop_id: int,
+    leads: Iterable[Lead],
+    rules: scoring.Rules,
+    now: datetime,
+    defined: Mapping[str, scoring_segments.Segment] | None = None,
+) -> dict[int, scoring.Profile]:
+    """The scoring profiles of some leads; when the rules score segments ("affinity: shirts, +10"), with
+    their products and the segments they belong to (`defined`: the shop's live segments unless given)."""
+    rows = list(leads)
+    keys = segments.referenced(rules)
+    if not keys:
+        return {lead.id: profile_of(lead) for lead in rows}
+    defined = segments.shop_segments(session, shop_id) if defined is None else defined
+    used = [defined[key] for key in sorted(keys) if key in defined]
+    products = segments.load_products(session, [lead.id for lead in rows])
+    out = {}
+    for lead in rows:
+        profile = dataclasses.replace(profile_of(lead), products=products.get(lead.id, ()))
+        member_of = scoring_segments.memberships(used, segments.facts_of(lead, profile), now)
+        out[lead.id] = dataclasses.replace(profile, segments=member_of)
+    return out
 
 
 def load_activities(session: Session, lead_ids: Iterable[int]) -> dict[int, list[scoring.ActivityRecord]]:
@@ -94,10 +122,11 @@ def score_leads(
     rules = rules or scoring_rules_for(session, shop.id)
     leads = session.scalars(sa.select(Lead).where(Lead.id.in_(ids), Lead.redacted_at.is_(None))).all()
     activities = load_activities(session, ids)
+    profiles = profiles_of(session, shop.id, leads, rules, now)
     changes = []
     for lead in leads:
         why = reason if isinstance(reason, str) else reason.get(lead.id, "")
-        result = scoring.score(rules, profile_of(lead), activities.get(lead.id, []), now)
+        result = scoring.score(rules, profiles[lead.id], activities.get(lead.id, []), now)
         if (result.total, result.tier) != (lead.score, lead.tier):
             session.add(
                 ScoreChange(

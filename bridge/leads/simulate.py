@@ -22,6 +22,7 @@ import scoring
 from bridge.db.models import Lead
 from bridge.leads import journey_history, rules, scores
 from campaigns import journey_forecast
+from scoring.segments import load_segments
 
 BATCH_SIZE = 1000
 SAMPLE_SIZE = 20
@@ -50,6 +51,7 @@ def simulate(
     if clean is None:
         raise rules.InvalidRules(errors)
     before_rules, after_rules = scoring.load_rules(live["scoring"]), scoring.load_rules(clean["scoring"])
+    candidate_segments = {segment.key: segment for segment in load_segments(clean["segments"])}
     tally: Counter[str] = Counter()
     sample: list[dict[str, Any]] = []
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
@@ -59,10 +61,12 @@ def simulate(
             complete = False
             break
         before, after = [], []
+        profiles = scores.profiles_of(session, shop_id, leads, before_rules, now)
+        candidates = scores.profiles_of(session, shop_id, leads, after_rules, now, defined=candidate_segments)
         for lead in leads:
-            profile, done = scores.profile_of(lead), activities.get(lead.id, [])
-            before.append(scoring.score(before_rules, profile, done, now))
-            after.append(scoring.score(after_rules, profile, done, now))
+            done = activities.get(lead.id, [])
+            before.append(scoring.score(before_rules, profiles[lead.id], done, now))
+            after.append(scoring.score(after_rules, candidates[lead.id], done, now))
         _count(tally, scoring.compare(before, after))
         sample.extend(_movers(leads, before, after, sample_size - len(sample)))
     journeys = campaigns.load_journeys(clean["journeys"])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import campaigns
 from bridge.db.models import JourneyRun, Lead, Offer, Shop
-from bridge.leads import rules
+from bridge.leads import rules, segments
 
 log = logging.getLogger(__name__)
 NO_JOURNEY = "no_journey"
@@ -80,7 +80,13 @@ def start(
     instance = instance_of(trigger, lead.id, cart_id, detail)
     if existing(session, shop.id, instance) is not None:
         return None
-    journey = campaigns.route(rules.journeys_for(session, shop.id), trigger, lead.tier, detail or None)
+    journey = campaigns.route(
+        rules.journeys_for(session, shop.id),
+        trigger,
+        lead.tier,
+        detail or None,
+        in_segment=lambda key: _in_segment(session, shop.id, lead.id, key, now),
+    )
     if journey is None and not record_miss:
         return None
     key = run_key(shop.id, instance)
@@ -103,6 +109,12 @@ def start(
         ended_at=None if journey else now,
     )
     return _insert_once(session, run)
+
+
+def _in_segment(session: Session, shop_id: int, lead_id: int, key: str, now: datetime) -> bool:
+    """Whether the lead is in the shop's segment now (a segment no longer defined admits nobody)."""
+    segment = segments.shop_segments(session, shop_id).get(key)
+    return segment is not None and segments.is_member(session, shop_id, segment, lead_id, now)
 
 
 def _insert_once(session: Session, run: JourneyRun) -> JourneyRun | None:
