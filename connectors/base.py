@@ -192,6 +192,19 @@ class ScopesGranted:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class VisitorSeen:
+    """A storefront browser: the web pixel's client id, or the companion plugin's session as "wp:<key>",
+    with the cart or checkout tokens it used. `external_id` and `email` come only from an event the store
+    signed (the plugin's): they identify the visitor, whose earlier history then joins that lead."""
+
+    client_id: str
+    occurred_at: datetime
+    tokens: tuple[str, ...] = ()
+    external_id: str | None = None
+    email: str | None = None
+
+
 Fact = (
     CustomerSeen
     | ConsentChanged
@@ -205,6 +218,7 @@ Fact = (
     | AppUninstalled
     | ShopUpdated
     | ScopesGranted
+    | VisitorSeen
 )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bridge.db.models import Event, Lead, Shop
-from bridge.events import locales
+from bridge.events import locales, visitors
 from bridge.infra.context import Context
 from bridge.leads import carts, erasure
 from bridge.leads.emails import normalize_email
@@ -101,13 +101,22 @@ def _activity(t: Target, fact: facts.Activity) -> Lead | None:
 def _cart(t: Target, fact: facts.CartSnapshot) -> Lead | None:
     lead = carts.apply_snapshot(t.session, t.shop, fact, t.now)
     locales.on_cart(t.session, t.shop.id, fact)
+    if lead is not None:  # the storefront visitor that used this cart or checkout is this lead
+        visitors.identify_by_tokens(t.session, t.ctx, t.shop, lead, (fact.token, fact.checkout_token), t.now)
     return lead
 
 
 def _order(t: Target, fact: facts.OrderPlaced) -> Lead | None:
     lead = carts.apply_order(t.session, t.ctx.redis, t.shop, fact, t.now, t.out.follow_ups)
     locales.on_order(t.session, t.shop.id, fact)
+    if lead is not None:
+        tokens = (fact.cart_token, fact.checkout_token)
+        visitors.identify_by_tokens(t.session, t.ctx, t.shop, lead, tokens, t.now)
     return lead
+
+
+def _visitor(t: Target, fact: facts.VisitorSeen) -> Lead | None:
+    return visitors.seen(t.session, t.ctx, t.shop, t.event_id, t.now, not t.storefront, fact)
 
 
 def _cancellation(t: Target, fact: facts.OrderCancelled) -> None:
@@ -141,5 +150,6 @@ HANDLERS: dict[type[object], Handler] = {
     facts.OrderCancelled: _cancellation,
     facts.ShopUpdated: _shop_update,
     facts.ScopesGranted: _scopes,
+    facts.VisitorSeen: _visitor,
     **dict.fromkeys(erasure.PRIVACY_FACTS, _privacy),  # redactions, data requests, uninstalls: leads.erasure
 }

@@ -12,6 +12,7 @@ from bridge.db.models.offers import CODE_DEAD, OFFER_STATUSES, REMOVAL_DUE, Offe
 from bridge.db.models.products import PRODUCT_ACTIONS, LeadProduct, Product
 from bridge.db.models.rules import RescoreRun, Ruleset
 from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
+from bridge.db.models.visitors import Visitor, VisitorEvent, VisitorToken
 
 __all__ = [
     "CART_STATUSES",
@@ -43,4 +44,7 @@ __all__ = [
     "ScoreChange",
     "Shop",
     "TierSnapshot",
+    "Visitor",
+    "VisitorEvent",
+    "VisitorToken",
 ]
