@@ -14,6 +14,7 @@ lead, kind and ref). A storefront event's e-mail never identifies anyone: "ident
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -26,7 +27,9 @@ from bridge.db.models import Cart, Event, Lead, Order, Shop, Visitor, VisitorEve
 from bridge.events.payloads import adapter_for
 from bridge.infra.context import Context
 from bridge.leads.people import add_activity, lead_for
-from connectors.base import Activity, VisitorSeen
+from connectors.base import Activity, PayloadError, VisitorSeen
+
+log = logging.getLogger(__name__)
 
 STOREFRONT_PREFIX = "collect/"
 MAX_EVENTS = 500  # a visitor's events kept for its replay; a robot's endless browsing stops counting there
@@ -106,7 +109,8 @@ def replay(session: Session, ctx: Context, shop: Shop, lead: Lead, event_ids: li
             payload["customer_id"] = lead.external_id
         try:
             facts = adapter_for(ctx, shop.platform, event.topic).normalize(event.topic, payload)
-        except Exception:  # an event its adapter cannot read any more adds nothing (it was kept as it came)
+        except PayloadError:  # an event its adapter cannot read any more adds nothing (kept as it came)
+            log.info("visitor event %s unreadable on replay; skipped", event.id)
             continue
         storefront = event.topic.startswith(STOREFRONT_PREFIX)
         for fact in facts:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
-from bridge.db.models import Activity, Lead, Visitor
+from bridge.db.models import Activity, Lead, Shop, Visitor
 from tests.conftest import fixture
-from tests.integration.connectors.shopify.test_collect import event, key, post  # noqa: F401 (fixture)
+from tests.integration.connectors.shopify.test_collect import event, post
 
 CART = "a3d9e6f1c2b84f07b5e1d2c3f4a5b6c7"  # the checkout sample's cart token
 BUYER = "kwame.asante@example.net"  # the checkout names its customer account
+
+
+@pytest.fixture
+def key(ctx, shopify_shop) -> str:
+    with ctx.sessions() as s:
+        return s.get(Shop, shopify_shop["id"]).public_key
 
 
 def pixel(clock, hours_ago: float, **fields):
