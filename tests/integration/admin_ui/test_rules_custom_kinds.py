@@ -1,4 +1,4 @@
-"""The rules page edits the merchant's own activity kinds: added, renamed, removed, refused beside their row."""
+"""The rules page edits the merchant's own activity kinds: added, renamed, removed, refused by row."""
 
 from __future__ import annotations
 
