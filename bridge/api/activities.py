@@ -129,8 +129,8 @@ def add_activities() -> tuple[Response, int]:
     batch = "activities" in body
     items = body["activities"] if batch else [body]
     if batch and (not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH):
-        errors = {"activities": [f"Must be a list of 1 to {MAX_BATCH} activities."]}
-        return jsonify(error="invalid activities", errors=errors), 422
+        too_many = {"activities": [f"Must be a list of 1 to {MAX_BATCH} activities."]}
+        return jsonify(error="invalid activities", errors=too_many), 422
     rules = scoring_rules_for(g.session, g.shop.id)
     schema = ActivitySchema(accepted_kinds(rules.kinds(), [kind.key for kind in rules.custom_kinds]), now)
     loaded: list[dict[str, Any]] = []
@@ -141,7 +141,7 @@ def add_activities() -> tuple[Response, int]:
         except ValidationError as exc:
             problems[index] = exc.messages
     if problems:
-        errors = {"activities": problems} if batch else problems[0]
+        errors: Any = {"activities": problems} if batch else problems[0]
         return jsonify(error="invalid activity", errors=errors), 422
     shop_id = g.shop.id
     g.session.rollback()  # nothing held open while the events are stored
