@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bridge.db.models import Activity, Lead, Shop, Visitor
+from bridge.db import transaction
+from bridge.db.models import Activity, Lead, Shop, Visitor, VisitorEvent, VisitorToken
+from bridge.leads import erasure
 from tests.conftest import fixture
 from tests.integration.connectors.shopify.test_collect import event, post
 
@@ -87,6 +89,12 @@ def test_anonymous_views_join_the_lead_a_signed_checkout_names(
     signed_checkout(post_shopify)
     run_jobs()
     assert len(lead_activities(ctx)) == count
+    # Erasing the person erases the browsers joined to her, with their tokens and links.
+    with transaction(ctx.sessions) as s:
+        erasure.redact_lead(s, s.get(Lead, lead.id), ctx.now())
+    with ctx.sessions() as s:
+        for model in (Visitor, VisitorToken, VisitorEvent):
+            assert s.scalar(sa.select(sa.func.count()).select_from(model)) == 0
 
 
 def test_a_signed_checkout_first_then_the_pixel_event_with_its_token(
