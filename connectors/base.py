@@ -195,8 +195,9 @@ class ScopesGranted:
 @dataclass(frozen=True)
 class VisitorSeen:
     """A storefront browser: the web pixel's client id, or the companion plugin's session as "wp:<key>",
-    with the cart or checkout tokens it used. `external_id` and `email` come only from an event the store
-    signed (the plugin's): they identify the visitor, whose earlier history then joins that lead."""
+    with the cart or checkout tokens it used, and whom the event names, if anyone (`external_id`, `email`).
+    Only an event the store signed (the plugin's) identifies the visitor by them; its earlier history then
+    joins that lead."""
 
     client_id: str
     occurred_at: datetime

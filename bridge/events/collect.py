@@ -171,17 +171,17 @@ class CollectAdapter:
             raise PayloadError(f"{topic}: occurred_at is missing or not a time") from exc
         occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
         found: list[Fact] = []
-        client_id = payload.get("client_id")
-        if isinstance(client_id, str) and client_id:
+        client_id, email = payload.get("client_id"), payload.get("email")
+        named = email if isinstance(email, str) and email else None
+        if isinstance(client_id, str) and client_id:  # the e-mail is told, never trusted (visitors)
             tokens = tuple(
                 str(payload[key])
                 for key in ("cart_token", "checkout_token")
                 if isinstance(payload.get(key), str)
             )
-            found.append(VisitorSeen(client_id[:160], occurred, tokens))
-        email = payload.get("email")
-        if isinstance(email, str) and email:
-            found.append(Activity(kind, occurred, _ref(kind, payload, occurred), None, email))
+            found.append(VisitorSeen(client_id[:160], occurred, tokens, None, named))
+        if named:
+            found.append(Activity(kind, occurred, _ref(kind, payload, occurred), None, named))
         return found
 
 

@@ -52,7 +52,8 @@ def seen(
         _keep_event(session, visitor.id, event_id)
     if visitor.lead_id is not None:
         lead = session.get(Lead, visitor.lead_id)
-        if lead is not None and event_id is not None:
+        named = fact.email or fact.external_id  # its own facts go to whom it names, not to the browser's lead
+        if lead is not None and event_id is not None and not named:
             replay(session, ctx, shop, lead, [event_id])
         return lead
     lead = None

@@ -84,6 +84,10 @@ def test_anonymous_views_join_the_lead_a_signed_checkout_names(
     lead = buyer(ctx)
     assert {line["rule"]: line for line in lead.breakdown["lines"]}["activity:product_view"]["count"] == 3
     assert lead.score >= before
+    # An event of the same browser naming someone else is not the lead's.
+    post(client, key, pixel(clock, 0.4, id="v4", product_id=14, email="other@example.com"))
+    run_jobs()
+    assert not [a for a in lead_activities(ctx) if a[1].startswith("view:14:")]
     # Replaying the checkout adds nothing twice.
     count = len(lead_activities(ctx))
     signed_checkout(post_shopify)
