@@ -43,6 +43,8 @@ CAMPAIGN_OPTIONAL = ("timezone", "monthly_budget", "logo_url", "webhook_url", "m
 PRESSURE_FIELDS = ("max_emails", "window_days", "min_gap_hours")
 _ROW = re.compile(r"^scoring\.criteria\.(\d+)\.(field|operator|value|points|label|remove)$")
 MAX_ROWS = 100
+_KIND_ROW = re.compile(r"^scoring\.custom_kinds\.(\d+)\.(key|label|points|remove)$")
+MAX_KIND_ROWS = 50
 DEFAULT_PRESSURE: Mapping[str, Any] = DEFAULT_CAMPAIGN["pressure"]
 # scoring.vocabulary.KIND_LABELS in the page's language (the same English words as the msgids)
 KIND_NAMES: Mapping[str, Any] = {
@@ -142,6 +144,28 @@ def _criteria(form: Mapping[str, str]) -> list[dict[str, Any]]:
     return out
 
 
+def _custom_kinds(form: Mapping[str, str], live: Sequence[Any]) -> list[dict[str, Any]]:
+    """The merchant's own activity kinds from their rows; a kind's cap and "once only" (set through the
+    rules API) are kept while its key stays."""
+    kept = {k["key"]: k for k in live if isinstance(k, Mapping) and isinstance(k.get("key"), str)}
+    rows: dict[int, dict[str, str]] = {}
+    for name, value in form.items():
+        match = _KIND_ROW.match(name)
+        if match and int(match.group(1)) < MAX_KIND_ROWS * 2:
+            rows.setdefault(int(match.group(1)), {})[match.group(2)] = value
+    out = []
+    for index in sorted(rows):
+        row = rows[index]
+        key, label = row.get("key", "").strip(), row.get("label", "").strip()
+        if row.get("remove") or not (key or label or row.get("points", "").strip()):
+            continue  # removed, or the blank row left for adding one
+        kind: dict[str, Any] = {"key": key, "label": label, "points": number(row.get("points"))}
+        before = kept.get(key) or {}
+        kind.update({name: before[name] for name in ("cap", "first_only") if name in before})
+        out.append(kind)
+    return out
+
+
 def _campaign(form: Mapping[str, str], live: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(live)
     for name in CAMPAIGN_NUMBERS:
@@ -172,6 +196,9 @@ def document_from_form(form: Mapping[str, str], live: Mapping[str, Any]) -> dict
     scoring = dict(document.get("scoring") or {})
     scoring["activities"] = _activities(form)
     scoring["criteria"] = _criteria(form)
+    scoring["custom_kinds"] = _custom_kinds(form, scoring.get("custom_kinds") or [])
+    if not scoring["custom_kinds"]:
+        del scoring["custom_kinds"]  # as a document without any is stored
     scoring["decay"] = {"half_life_days": number(form.get("scoring.decay.half_life_days"))}
     scoring["tiers"] = {
         "warm": number(form.get("scoring.tiers.warm")),
@@ -224,6 +251,14 @@ def _criterion_rows(criteria: Sequence[Any]) -> list[dict[str, str]]:
     ]
 
 
+def _kind_rows(kinds: Sequence[Any]) -> list[dict[str, str]]:
+    """One form row per custom activity kind, as text."""
+    return [
+        {key: (_text(k.get(key)) if isinstance(k, Mapping) else "") for key in ("key", "label", "points")}
+        for k in kinds
+    ]
+
+
 def view(document: Mapping[str, Any]) -> dict[str, Any]:
     """What the template shows: activity rows, criterion rows and campaign values as form text."""
     scoring, campaign = document.get("scoring") or {}, document.get("campaign") or {}
@@ -236,6 +271,7 @@ def view(document: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "activities": _activity_rows(scoring.get("activities") or {}),
         "criteria": _criterion_rows(scoring.get("criteria") or []),
+        "custom_kinds": _kind_rows(scoring.get("custom_kinds") or []),
         "half_life": _text((scoring.get("decay") or {}).get("half_life_days")),
         "warm": _text((scoring.get("tiers") or {}).get("warm")),
         "hot": _text((scoring.get("tiers") or {}).get("hot")),
@@ -267,6 +303,12 @@ def field_names(shown: Mapping[str, Any]) -> set[str]:
         for i in range(len(shown["criteria"]))
         for part in ("field", "operator", "value", "points", "label")
     }
+    names |= {
+        f"scoring.custom_kinds.{i}.{part}"
+        for i in range(len(shown["custom_kinds"]))
+        for part in ("key", "label", "points")
+    }
+    names |= {"scoring.custom_kinds"}
     names |= {"scoring.decay.half_life_days", "scoring.tiers.warm", "scoring.tiers.hot"}
     names |= {f"campaign.{name}" for name in (*CAMPAIGN_NUMBERS, *CAMPAIGN_TEXTS, *CAMPAIGN_FLAGS)}
     names |= {"campaign.quiet_hours", "campaign.quiet_hours.start", "campaign.quiet_hours.end"}

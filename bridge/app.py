@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import wiring
-from bridge.api import ab_tests, health, offers, prospects, rules, segments, v1
+from bridge.api import ab_tests, activities, health, offers, prospects, rules, segments, v1
 from bridge.api import spend as spend_api
 from bridge.events import collect, ingest
 from bridge.infra import observability
@@ -39,6 +39,7 @@ BLUEPRINTS = (
     ab_tests.bp,
     spend_api.bp,
     segments.bp,
+    activities.bp,
 )
 
 

@@ -201,6 +201,20 @@ class ScopesGranted:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class VisitorSeen:
+    """A storefront browser: the web pixel's client id, or the companion plugin's session as "wp:<key>",
+    with the cart or checkout tokens it used, and whom the event names, if anyone (`external_id`, `email`).
+    Only an event the store signed (the plugin's) identifies the visitor by them; its earlier history then
+    joins that lead."""
+
+    client_id: str
+    occurred_at: datetime
+    tokens: tuple[str, ...] = ()
+    external_id: str | None = None
+    email: str | None = None
+
+
 Fact = (
     CustomerSeen
     | ConsentChanged
@@ -214,6 +228,7 @@ Fact = (
     | AppUninstalled
     | ShopUpdated
     | ScopesGranted
+    | VisitorSeen
 )
 
 

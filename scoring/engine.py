@@ -78,7 +78,7 @@ def _score(rules: Rules, profile: Profile, activities: Sequence[ActivityRecord],
     for rule in rules.activities:
         stamps = stamps_by_kind[rule.kind]
         if stamps:
-            lines.append(_activity_line(rule, stamps, now, half_life))
+            lines.append(_activity_line(rule, stamps, now, half_life, rules.labels.get(rule.kind)))
     for criterion in rules.compiled_criteria:
         if criterion.matches(profile):
             lines.append(
@@ -94,7 +94,7 @@ def _total(rules: Rules, profile: Profile, lines: tuple[BreakdownLine, ...]) -> 
 
 
 def _activity_line(
-    rule: ActivityRule, stamps: list[datetime], now: datetime, half_life: float
+    rule: ActivityRule, stamps: list[datetime], now: datetime, half_life: float, custom: str | None = None
 ) -> BreakdownLine:
     count = len(stamps)
     if rule.first_only:
@@ -106,6 +106,7 @@ def _activity_line(
     else:
         points = rule.points * _decayed_count(stamps, now, half_life)
     rule_name, label = _LINE_NAMES.get(rule.kind) or (f"activity:{rule.kind}", activity_label(rule.kind))
+    label = custom or label  # a merchant's own kind reads with the merchant's label
     return BreakdownLine(rule_name, label, count, count * rule.points, points)
 
 

@@ -8,9 +8,12 @@ Document format (what `PUT /api/v1/rules` receives under "scoring")::
                    "points": 10, "label": "In our markets"}, ...],
      "decay": {"half_life_days": 30},
      "tiers": {"warm": 40, "hot": 80},
-     "minimum": 0, "maximum": 100}
+     "minimum": 0, "maximum": 100,
+     "custom_kinds": [{"key": "webinar_attended", "label": "Attended a webinar", "points": 15}]}
 
-An activity kind left out of "activities" scores nothing; a top-level section left out,
+"custom_kinds" (optional, at most 50) are the merchant's own activity kinds: a key (not a built-in kind),
+a label, and points (with an optional cap and first_only, as in "activities"); the activities API accepts
+their keys. An activity kind left out of "activities" scores nothing; a top-level section left out,
 or a key left out of "decay" or "tiers", takes its default (DEFAULT_SCORING).
 """
 
@@ -21,7 +24,7 @@ from functools import cache
 from typing import Any
 
 from scoring.defaults import DEFAULT_SCORING, DISPOSABLE_EMAIL_DOMAINS
-from scoring.ruleset import ActivityRule, Cap, Criterion, Rules
+from scoring.ruleset import ActivityRule, Cap, Criterion, CustomKind, Rules
 from scoring.schema import ScoringRulesSchema, value_problem
 from scoring.vocabulary import CAP_PERIODS, OPERATORS, PROFILE_FIELDS
 
@@ -34,6 +37,7 @@ __all__ = [
     "ActivityRule",
     "Cap",
     "Criterion",
+    "CustomKind",
     "Rules",
     "ScoringRulesSchema",
     "default_rules",
@@ -57,14 +61,22 @@ def default_rules() -> Rules:
 
 def dump_rules(rules: Rules) -> dict[str, Any]:
     """The JSON document of a ruleset; `load_rules(dump_rules(r)) == r`."""
-    return {
-        "activities": {rule.kind: _dump_activity(rule) for rule in rules.activities},
+    own = rules.labels
+    doc: dict[str, Any] = {
+        "activities": {rule.kind: _dump_activity(rule) for rule in rules.activities if rule.kind not in own},
         "criteria": [_dump_criterion(criterion) for criterion in rules.criteria],
         "decay": {"half_life_days": _number(rules.half_life_days)},
         "tiers": {"warm": rules.warm, "hot": rules.hot},
         "minimum": rules.minimum,
         "maximum": rules.maximum,
     }
+    if rules.custom_kinds:  # left out when empty: documents saved before custom kinds stay the same
+        doc["custom_kinds"] = [
+            {"key": kind.key, "label": kind.label, **_dump_activity(rule)}
+            for kind in rules.custom_kinds
+            if (rule := rules.by_kind.get(kind.key)) is not None
+        ]
+    return doc
 
 
 def _dump_activity(rule: ActivityRule) -> dict[str, Any]:

@@ -31,6 +31,15 @@ class ActivityRule:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomKind:
+    """An activity kind the merchant defined (a webinar attended, a demo booked): its key and label; its
+    points are an ActivityRule of the same key in `Rules.activities`."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class Criterion:
     """Fixed points when the profile matches `field operator value` (never decayed)."""
 
@@ -73,10 +82,12 @@ class Rules:
     hot: int = 80
     minimum: int = 0
     maximum: int = 100
+    custom_kinds: tuple[CustomKind, ...] = ()
     # Lookups compiled once per ruleset, so scoring a lead does no set-up work.
     by_kind: dict[str, ActivityRule] = field(init=False, repr=False, compare=False)
     half_life_seconds: float = field(init=False, repr=False, compare=False)
     compiled_criteria: tuple[CompiledCriterion, ...] = field(init=False, repr=False, compare=False)
+    labels: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.activities, key=lambda rule: _KIND_ORDER.get(rule.kind, 99)))
@@ -85,15 +96,25 @@ class Rules:
         object.__setattr__(self, "by_kind", {rule.kind: rule for rule in ordered})
         object.__setattr__(self, "half_life_seconds", self.half_life_days * _DAY)
         object.__setattr__(self, "compiled_criteria", _compile_criteria(self.criteria))
+        object.__setattr__(self, "custom_kinds", tuple(self.custom_kinds))
+        object.__setattr__(self, "labels", {kind.key: kind.label for kind in self.custom_kinds})
 
     def __reduce__(self) -> tuple[type[Rules], tuple[object, ...]]:
         # Pickle the rules only: the compiled lookups hold closures, and are rebuilt on load.
         values = (self.activities, self.criteria, self.half_life_days, self.warm, self.hot, self.minimum)
-        return (Rules, (*values, self.maximum))
+        return (Rules, (*values, self.maximum, self.custom_kinds))
 
     def activity_rule(self, kind: str) -> ActivityRule | None:
         """The rule for an activity kind, or None when that kind scores nothing."""
         return self.by_kind.get(kind)
+
+    def kinds(self) -> tuple[str, ...]:
+        """Every activity kind these rules know: the built-in ones, then the merchant's own."""
+        return (*ACTIVITY_KINDS, *(kind.key for kind in self.custom_kinds))
+
+    def kind_label(self, kind: str) -> str:
+        """Human text for an activity kind: the merchant's label for their own kinds."""
+        return self.labels.get(kind) or activity_label(kind)
 
 
 def activity_label(kind: str) -> str:

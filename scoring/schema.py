@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from scoring.defaults import DEFAULT_SCORING
-from scoring.ruleset import ActivityRule, Cap, Criterion, Rules
+from scoring.ruleset import ActivityRule, Cap, Criterion, CustomKind, Rules
 from scoring.vocabulary import (
     ACTIVITY_KINDS,
     CAP_PERIODS,
@@ -20,6 +20,8 @@ from scoring.vocabulary import (
 )
 
 MAX_POINTS = 1000
+MAX_CUSTOM_KINDS = 50
+CUSTOM_KIND_PATTERN = r"^[a-z][a-z0-9_]{2,39}$"
 MAX_LIST_ITEMS = 1000
 _POINTS_RANGE = validate.Range(min=-MAX_POINTS, max=MAX_POINTS)
 _BOUND_RANGE = validate.Range(min=-10_000, max=10_000)
@@ -65,6 +67,39 @@ class _ActivitiesBase(Schema):
 ActivitiesSchema = _ActivitiesBase.from_dict(
     {kind: fields.Nested(ActivityRuleSchema) for kind in ACTIVITY_KINDS}, name="ActivitiesSchema"
 )
+
+
+class CustomKindSchema(Schema):
+    """A merchant's own activity kind: a key the API sends, a label people read, and its points."""
+
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            CUSTOM_KIND_PATTERN,
+            error="Must be 3 to 40 lower-case letters, digits or underscores, starting with a letter.",
+        ),
+    )
+    label = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    points = _Number(required=True, validate=_POINTS_RANGE)
+    cap = fields.Nested(CapSchema, load_default=None, allow_none=True)
+    first_only = fields.Boolean(load_default=False)
+
+    @pre_load
+    def _strip(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, Mapping) and isinstance(data.get("label"), str):
+            return {**data, "label": data["label"].strip()}
+        return data
+
+    @validates_schema(skip_on_field_errors=True)
+    def _check_key(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["key"] in ACTIVITY_KINDS:
+            raise ValidationError("Is a built-in activity kind: pick another key.", "key")
+
+
+def _unique_keys(kinds: list[Any]) -> None:
+    keys = [kind["key"] for kind in kinds if isinstance(kind, Mapping)]
+    if len(set(keys)) != len(keys):
+        raise ValidationError("Each custom activity kind needs its own key.")
 
 
 def value_problem(field_type: str, operator: str, value: object) -> str | None:
@@ -150,6 +185,11 @@ class ScoringRulesSchema(Schema):
     tiers = fields.Nested(TiersSchema, required=True)
     minimum = fields.Integer(strict=True, required=True, validate=_BOUND_RANGE)
     maximum = fields.Integer(strict=True, required=True, validate=_BOUND_RANGE)
+    custom_kinds = fields.List(
+        fields.Nested(CustomKindSchema),
+        load_default=list,
+        validate=[validate.Length(max=MAX_CUSTOM_KINDS), _unique_keys],
+    )
 
     @pre_load
     def _fill_sections(self, data: Any, **kwargs: Any) -> Any:
@@ -169,8 +209,13 @@ class ScoringRulesSchema(Schema):
 
     @post_load
     def _to_rules(self, data: dict[str, Any], **kwargs: Any) -> Rules:
+        custom = data["custom_kinds"]
+        own = tuple(
+            ActivityRule(kind["key"], kind["points"], kind["cap"], kind["first_only"]) for kind in custom
+        )
         return Rules(
-            activities=data["activities"],
+            activities=data["activities"] + own,
+            custom_kinds=tuple(CustomKind(kind["key"], kind["label"]) for kind in custom),
             criteria=tuple(data["criteria"]),
             half_life_days=data["decay"]["half_life_days"],
             warm=data["tiers"]["warm"],

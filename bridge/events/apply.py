@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bridge.db.models import Event, Lead, Shop
-from bridge.events import locales
+from bridge.events import locales, visitors
 from bridge.infra.context import Context
 from bridge.leads import carts, erasure, products
 from bridge.leads.emails import normalize_email
@@ -128,6 +128,8 @@ def _cart(t: Target, fact: facts.CartSnapshot) -> Lead | None:
         token = cart and (cart.cart_token or cart.checkout_token)
         if cart is not None and cart.lead_id is not None and token:
             _products(t, cart.lead_id, "added", f"cart:{token}", fact.updated_at, seen)
+    if lead is not None:  # the storefront visitor that used this cart or checkout is this lead
+        visitors.identify_by_tokens(t.session, t.ctx, t.shop, lead, (fact.token, fact.checkout_token), t.now)
     return lead
 
 
@@ -137,7 +139,14 @@ def _order(t: Target, fact: facts.OrderPlaced) -> Lead | None:
     seen = products.seen_lines(fact.items, fact.currency)
     if lead is not None and seen:
         _products(t, lead.id, "bought", f"order:{fact.order_id}", fact.created_at, seen)
+    if lead is not None:
+        tokens = (fact.cart_token, fact.checkout_token)
+        visitors.identify_by_tokens(t.session, t.ctx, t.shop, lead, tokens, t.now)
     return lead
+
+
+def _visitor(t: Target, fact: facts.VisitorSeen) -> Lead | None:
+    return visitors.seen(t.session, t.ctx, t.shop, t.event_id, t.now, not t.storefront, fact)
 
 
 def _cancellation(t: Target, fact: facts.OrderCancelled) -> None:
@@ -171,5 +180,6 @@ HANDLERS: dict[type[object], Handler] = {
     facts.OrderCancelled: _cancellation,
     facts.ShopUpdated: _shop_update,
     facts.ScopesGranted: _scopes,
+    facts.VisitorSeen: _visitor,
     **dict.fromkeys(erasure.PRIVACY_FACTS, _privacy),  # redactions, data requests, uninstalls: leads.erasure
 }

@@ -3,8 +3,10 @@
 The sender is any browser (the Shopify web pixel, or a small script on other stores), so the endpoint is
 public: CORS open to every origin without credentials, a size cap, a per-(key, IP) rate limit, and a
 strict shape. Accepted events go through the same durable path as webhooks, with topic `collect/<event>`.
-They are untrusted signals: they only add activities to a lead named by an e-mail, and anonymous events
-(no e-mail) are kept as `ignored` events without creating a lead.
+They are untrusted signals: they only add activities to a lead named by an e-mail, and never create a lead.
+Every event is also a sighting of its browser (`VisitorSeen`, by the pixel's client id, with its cart and
+checkout tokens): once a store-signed event with one of those tokens names the shopper, the browser's
+history joins that lead and its later events score for it (bridge.events.visitors).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bridge.infra import ratelimit
 from bridge.infra.web import context
 from bridge.leads.emails import normalize_email
 from connectors import registry as vendors
-from connectors.base import Activity, Envelope, Fact, PayloadError, WebhookAdapter
+from connectors.base import Activity, Envelope, Fact, PayloadError, VisitorSeen, WebhookAdapter
 
 bp = Blueprint("collect", __name__)
 
@@ -160,21 +162,35 @@ class CollectAdapter:
     platform = "collect"
 
     def normalize(self, topic: str, payload: Mapping[str, object]) -> list[Fact]:
-        """The activity of a storefront event; [] for anonymous events and unknown topics."""
+        """The browser's sighting, and the activity when the event names an e-mail; [] for unknown topics."""
         kind = KINDS.get(topic.removeprefix(TOPIC_PREFIX)) if topic.startswith(TOPIC_PREFIX) else None
-        email = payload.get("email")
-        if kind is None or not isinstance(email, str) or not email:
+        if kind is None:
             return []
         try:
             occurred = datetime.fromisoformat(str(payload["occurred_at"]))
         except (KeyError, ValueError) as exc:
             raise PayloadError(f"{topic}: occurred_at is missing or not a time") from exc
         occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
-        ref = _ref(kind, payload, occurred)
-        if kind not in PRODUCT_KINDS:
-            return [Activity(kind, occurred, ref, None, email)]
-        product, variant = store_id(payload.get("product_id")), store_id(payload.get("variant_id"))
-        return [Activity(kind, occurred, ref, None, email, product, variant if product else None)]
+        found: list[Fact] = []
+        client_id, email = payload.get("client_id"), payload.get("email")
+        named = email if isinstance(email, str) and email else None
+        if isinstance(client_id, str) and client_id:  # the e-mail is told, never trusted (visitors)
+            tokens = tuple(
+                str(payload[key])
+                for key in ("cart_token", "checkout_token")
+                if isinstance(payload.get(key), str)
+            )
+            found.append(VisitorSeen(client_id[:160], occurred, tokens, None, named))
+        if named:
+            ref = _ref(kind, payload, occurred)
+            if kind in PRODUCT_KINDS:
+                product, variant = store_id(payload.get("product_id")), store_id(payload.get("variant_id"))
+                found.append(
+                    Activity(kind, occurred, ref, None, named, product, variant if product else None)
+                )
+            else:
+                found.append(Activity(kind, occurred, ref, None, named))
+        return found
 
 
 PRODUCT_KINDS = ("product_view", "add_to_cart")

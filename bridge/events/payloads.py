@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.db.models import Event, Shop
+from bridge.events.activities import API_ACTIVITIES
 from bridge.infra.context import Context, FactReader
 from bridge.leads import erasure
 from connectors.base import Fact
@@ -17,6 +18,8 @@ def adapter_for(ctx: Context, platform: str, topic: str) -> FactReader:
     prefix = topic.split("/", 1)[0]
     if prefix == "collect":
         return ctx.storefront
+    if prefix == "api":  # the merchant's own tools, through POST /api/v1/activities
+        return API_ACTIVITIES
     if prefix == "wordpress" and prefix in ctx.adapters:
         return ctx.adapters[prefix]
     return ctx.adapters[platform]

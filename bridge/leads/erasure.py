@@ -9,7 +9,18 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bridge.db.models import Activity, Cart, Event, Lead, Offer, Order, PrivacyExport, ScoreChange, Shop
+from bridge.db.models import (
+    Activity,
+    Cart,
+    Event,
+    Lead,
+    Offer,
+    Order,
+    PrivacyExport,
+    ScoreChange,
+    Shop,
+    Visitor,
+)
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.leads import products
@@ -167,6 +178,8 @@ def redact_lead(session: Session, lead: Lead, now: datetime) -> None:
     session.execute(sa.update(Offer).where(Offer.lead_id == lead.id).values(recipient=None))
     session.execute(sa.delete(ScoreChange).where(ScoreChange.lead_id == lead.id))
     products.forget_lead(session, lead.id)  # what they viewed, added and bought goes with them
+    # The browsers joined to the person, their tokens and their history's links go too.
+    session.execute(sa.delete(Visitor).where(Visitor.lead_id == lead.id))
 
 
 def _scrub_unlinked_carts(session: Session, shop_id: int, email: str | None) -> None:

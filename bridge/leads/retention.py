@@ -3,7 +3,8 @@
 A lead is inactive when neither its last activity nor (without any) its creation is newer than the cutoff.
 Its profile, carts and activity references are erased with `privacy.redact_lead` (counts and amounts stay
 for the merchant's metrics); the same run scrubs anonymous carts and deletes stored webhook payloads older
-than the cutoff, since those hold the same personal data.
+than the cutoff, since those hold the same personal data, and forgets storefront visitors never identified
+and not seen since the cutoff (joined ones go with their lead).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from bridge.db import transaction
-from bridge.db.models import Cart, Event, Lead, Offer
+from bridge.db.models import Cart, Event, Lead, Offer, Visitor
 from bridge.infra.context import Context
 from bridge.leads.erasure import redact_lead
 
@@ -31,6 +32,7 @@ class Outcome:
     leads: int = 0
     carts: int = 0
     events: int = 0
+    visitors: int = 0
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -88,6 +90,14 @@ def _delete_old_events(ctx: Context, cutoff: datetime) -> int:
             return total
 
 
+def _forget_anonymous_visitors(ctx: Context, cutoff: datetime) -> int:
+    with transaction(ctx.sessions) as session:
+        result = session.execute(
+            sa.delete(Visitor).where(Visitor.lead_id.is_(None), Visitor.last_seen_at < cutoff)
+        )
+        return cast(sa.CursorResult[Any], result).rowcount
+
+
 def run(ctx: Context, months: int | None = None) -> Outcome:
     """Erase what is older than the retention period; nothing when it is 0."""
     months = ctx.settings.retention_months if months is None else months
@@ -102,6 +112,7 @@ def run(ctx: Context, months: int | None = None) -> Outcome:
             break
     outcome.carts = _scrub_anonymous_carts(ctx, cutoff)
     outcome.events = _delete_old_events(ctx, cutoff)
+    outcome.visitors = _forget_anonymous_visitors(ctx, cutoff)
     if outcome.leads or outcome.carts or outcome.events:
         log.info(
             "retention: %d lead(s) erased, %d cart(s) scrubbed, %d event(s) deleted",

@@ -1,4 +1,11 @@
-"""The companion WordPress plugin's cart events: signature over timestamp and body, identity, facts."""
+"""The companion WordPress plugin's events: signature over timestamp and body, identity, facts.
+
+Cart events (cart.updated, checkout.email, cart.emptied), product views on single product pages
+(product.viewed: a logged-in customer's names them; a guest's are the session's history until a signed
+event names the shopper), newsletter sign-ups the visitor consented to (newsletter.signup), and the
+farewell when the merchant deactivates the plugin. Every event carries the session key: the session is a
+visitor (`VisitorSeen`, client id "wp:<session key>") identified by the events that name the shopper.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +22,13 @@ from connectors.base import (
     Activity,
     AppUninstalled,
     CartSnapshot,
+    ConsentChanged,
     CustomerSeen,
     Envelope,
     Fact,
     LineItem,
     PayloadError,
+    VisitorSeen,
 )
 from connectors.woocommerce.values import money, optional_id, recovery_link
 from connectors.woocommerce.webhooks import header
@@ -29,7 +38,9 @@ SIGNATURE_HEADER = "X-Relance-Signature"
 TOLERANCE_SECONDS = 300
 TOPIC_PREFIX = "wordpress/"
 DEACTIVATED = "plugin.deactivated"  # the merchant turned the plugin off: Relance stops for this store
-EVENTS = frozenset({"cart.updated", "checkout.email", "cart.emptied", DEACTIVATED})
+VIEWED, SIGNUP = "product.viewed", "newsletter.signup"
+EVENTS = frozenset({"cart.updated", "checkout.email", "cart.emptied", DEACTIVATED, VIEWED, SIGNUP})
+VISITOR_PREFIX = "wp:"  # a plugin session as a storefront visitor's client id
 MAX_KEY_LENGTH = 255
 
 
@@ -89,6 +100,10 @@ class WordPressEvents:
             raise PayloadError(f"not a companion plugin event: {topic[:60]!r}")
         if event == DEACTIVATED:
             return [AppUninstalled()]
+        if event == VIEWED:
+            return _viewed(payload)
+        if event == SIGNUP:
+            return _signup(payload)
         cart = cart_snapshot(payload, emptied=event == "cart.emptied")
         found: list[Fact] = []
         if cart.email:
@@ -104,7 +119,64 @@ class WordPressEvents:
             # With a block-checkout draft order, the order webhook names the same checkout: one activity.
             ref = f"order:{cart.checkout_token}" if cart.checkout_token else f"checkout:{cart.token}"
             found.append(Activity("checkout_started", cart.updated_at, ref, *who))
-        return found
+        visitor = _visitor(payload, cart.updated_at, (cart.token,), *who)
+        return found if visitor is None else [*found, visitor]
+
+
+def _viewed(payload: Mapping[str, Any]) -> list[Fact]:
+    """A product page seen: the session's sighting, and a product view when a customer is named."""
+    at = _moment(payload.get("ts"))
+    if at is None:
+        raise PayloadError("event without a valid ts")
+    product = optional_id(payload.get("product_id"), "product_id")
+    if product is None:
+        raise PayloadError("product.viewed without a product_id")
+    who = (optional_id(payload.get("customer_id"), "customer_id"), _email(payload.get("email")))
+    found: list[Fact] = []
+    if who[0] or who[1]:
+        found.append(Activity("product_view", at, view_ref(product, at), *who))
+    visitor = _visitor(payload, at, (), *who)
+    return found if visitor is None else [*found, visitor]
+
+
+def view_ref(product_id: str, at: datetime) -> str:
+    """One product view a product a day (the storefront's ref, bridge.events.collect)."""
+    return f"view:{product_id}:{at.date().isoformat()}"
+
+
+def _signup(payload: Mapping[str, Any]) -> list[Fact]:
+    """A newsletter sign-up: consent given and the activity; nothing without the visitor's consent."""
+    at = _moment(payload.get("ts"))
+    if at is None:
+        raise PayloadError("event without a valid ts")
+    email = _email(payload.get("email"))
+    if email is None:
+        raise PayloadError("newsletter.signup without an email")
+    if payload.get("marketing_consent") is not True:
+        return []  # the plugin sends consented sign-ups only: anything else is not one
+    customer = optional_id(payload.get("customer_id"), "customer_id")
+    found: list[Fact] = [
+        CustomerSeen(external_id=customer, email=email, locale=_locale(payload.get("locale"))),
+        ConsentChanged(customer, email, True, at),
+        Activity("newsletter_signup", at, "newsletter", customer, email),
+    ]
+    visitor = _visitor(payload, at, (), customer, email)
+    return found if visitor is None else [*found, visitor]
+
+
+def _visitor(
+    payload: Mapping[str, Any],
+    at: datetime,
+    tokens: tuple[str | None, ...],
+    external_id: str | None,
+    email: str | None,
+) -> VisitorSeen | None:
+    """The session as a storefront visitor (None without a session key)."""
+    session = payload.get("session_key")
+    if not isinstance(session, str) or not session.strip():
+        return None
+    kept = tuple(token for token in tokens if token)
+    return VisitorSeen(VISITOR_PREFIX + session.strip()[:64], at, kept, external_id, email)
 
 
 def cart_snapshot(payload: Mapping[str, Any], *, emptied: bool = False) -> CartSnapshot:

@@ -57,6 +57,17 @@ WP::$options = array(
 	'relance_shop_key'   => 's_shop',
 	'relance_secret'     => 'secret',
 );
+/**
+ * What FluentCRM does when a contact becomes subscribed (the hook's argument is its subscriber model).
+ *
+ * @param string $email The contact's email.
+ */
+function do_action_stub( $email ) {
+	$subscriber        = new stdClass();
+	$subscriber->email = $email;
+	Relance_Browse::fluentcrm_subscribed( $subscriber );
+}
+
 $payload = array( 'event' => 'cart.updated', 'cart_token' => str_repeat( 'a', 32 ), 'session_key' => 'sess' );
 
 // Relance is down: the event waits in the outbox and is tried again later, with growing delays.
@@ -150,6 +161,41 @@ WC()->customer->set_billing_email( 'other@example.com' );
 WC()->cart->coupons['back-7q2m9x'] = array( 'jane@example.com' );
 Relance_Cart::open_link( $token, 'back-7q2m9x' );
 check( 'other@example.com' === WC()->customer->get_billing_email() && array() === WC()->cart->applied, 'a typed email is kept' );
+
+// Product views: a guest with a session, once a product a day; without a session, nothing (no cookie of ours).
+WP::reset();
+$GLOBALS['relance_test_wc'] = new Fake_WC();
+check( true === Relance_Browse::viewed( 31 ), 'a product view is sent' );
+check( false === Relance_Browse::viewed( 31 ), 'the same product the same day is not sent again' );
+check( true === Relance_Browse::viewed( 32 ), 'another product is' );
+$sent = array_map(
+	function ( $action ) {
+		return json_decode( get_transient( 'relance_out_' . $action[2][0] ), true );
+	},
+	WP::$scheduled
+);
+check( 2 === count( $sent ) && 'product.viewed' === $sent[0]['event'] && 31 === $sent[0]['product_id'], 'queued through the outbox' );
+check( Relance_Core::session_key( 't_guest42', 'salt' ) === $sent[0]['session_key'] && ! isset( $sent[0]['email'] ) && ! isset( $sent[0]['customer_id'] ), 'a guest\'s view carries the session, no identity' );
+WP::reset();
+WP::$user_id = 7;
+$GLOBALS['relance_test_wc'] = new Fake_WC();
+Relance_Browse::viewed( 40 );
+$view = json_decode( get_transient( 'relance_out_' . WP::$scheduled[0][2][0] ), true );
+check( 7 === $view['customer_id'] && ! isset( $view['email'] ), 'a customer\'s view carries the customer id, never an email' );
+WP::reset();
+$GLOBALS['relance_test_wc']                   = new Fake_WC();
+$GLOBALS['relance_test_wc']->session->started = false;
+check( false === Relance_Browse::viewed( 31 ) && array() === WP::$scheduled, 'no session yet: no view sent' );
+
+// Newsletter sign-ups: only with the visitor's consent.
+WP::reset();
+$GLOBALS['relance_test_wc'] = new Fake_WC();
+check( false === Relance_Browse::signup( 'ana@example.com', false ) && array() === WP::$scheduled, 'no consent: nothing sent' );
+do_action_stub( 'ana@example.com' );
+check( 1 === count( WP::$scheduled ), 'a consented sign-up is sent' );
+$signup = json_decode( get_transient( 'relance_out_' . WP::$scheduled[0][2][0] ), true );
+check( 'newsletter.signup' === $signup['event'] && 'ana@example.com' === $signup['email'] && true === $signup['marketing_consent'], 'the sign-up event' );
+check( 'fluentcrm' === $signup['source'], 'its source' );
 
 if ( $failures > 0 ) {
 	fwrite( STDERR, "$failures of $checks checks failed\n" );

@@ -76,6 +76,25 @@ check( throws( function () use ( $bad ) { Relance_Core::build_payload( 'cart.upd
 $three = Relance_Core::build_payload( 'cart.updated', array_merge( $cart, array( 'decimals' => 3 ) ), 1 );
 check( '12.500' === $three['items'][0]['price'] && '25.000' === $three['subtotal'], 'store decimals kept' );
 
+// Product views and newsletter sign-ups.
+$v = Relance_Core::view_payload( '31', 'sess', 1700000000 );
+check( array( 'event' => 'product.viewed', 'session_key' => 'sess', 'product_id' => 31, 'ts' => 1700000000 ) === $v, 'a guest\'s product view' );
+check( 9 === Relance_Core::view_payload( 31, 'sess', 1, 9 )['customer_id'], 'a customer\'s view names the customer' );
+check( null === Relance_Core::view_payload( 0, 'sess', 1 ) && null === Relance_Core::view_payload( 31, '', 1 ), 'no product or no session: no view' );
+check( null === Relance_Core::signup_payload( 'a@b.co', false, 'sess', 1 ), 'no consent: no sign-up' );
+check( null === Relance_Core::signup_payload( 'nope', true, 'sess', 1 ), 'no valid email: no sign-up' );
+$s = Relance_Core::signup_payload( ' a@b.co ', true, 'sess', 5, array( 'source' => 'Check out!', 'customer_id' => 3, 'locale' => 'fr_FR' ) );
+check( 'a@b.co' === $s['email'] && true === $s['marketing_consent'] && 'checkout' === $s['source'] && 3 === $s['customer_id'] && 'fr_FR' === $s['locale'], 'a consented sign-up' );
+list( $send, $seen ) = Relance_Core::note_view( array(), 31, 1700000000 );
+list( $again, $seen ) = Relance_Core::note_view( $seen, 31, 1700000100 );
+list( $tomorrow, $seen ) = Relance_Core::note_view( $seen, 31, 1700000000 + 86400 );
+check( $send && ! $again && $tomorrow && 2 === count( $seen ), 'one view a product a day' );
+$many = array();
+for ( $i = 1; $i <= 60; $i++ ) {
+	list( , $many ) = Relance_Core::note_view( $many, $i, 1 );
+}
+check( Relance_Core::VIEWS_KEPT === count( $many ), 'the views remembered are bounded' );
+
 // Money.
 check( '12.50' === Relance_Core::money( '12.5' ) && '0.00' === Relance_Core::money( 'abc' ) && '0.00' === Relance_Core::money( -3 ), 'money' );
 check( '1200' === Relance_Core::money( 1200, 0 ), 'money without decimals' );

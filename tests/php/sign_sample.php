@@ -2,7 +2,8 @@
 /**
  * Prints one signed cart event as JSON {body, headers, url}; Python verifies it with WordPressEvents.
  *
- * Usage: php tests/php/sign_sample.php <secret> <unix-ts> [event]
+ * Usage: php tests/php/sign_sample.php <secret> <unix-ts> [event] (a cart event, product.viewed or
+ * newsletter.signup)
  *
  * @package Relance
  */
@@ -24,12 +25,18 @@ $cart   = array(
 	'currency'     => 'eur',
 	'recovery_url' => Relance_Core::recovery_url( 'https://shop.example.com/cart/', $token ),
 );
-$payload = Relance_Core::build_payload(
-	$event,
-	$cart,
-	$ts,
-	array( 'email' => ' Jane@Example.com ', 'customer_id' => 7, 'marketing_consent' => true )
-);
+if ( Relance_Core::VIEWED === $event ) {
+	$payload = Relance_Core::view_payload( 31, $cart['session_key'], $ts );
+} elseif ( Relance_Core::SIGNUP === $event ) {
+	$payload = Relance_Core::signup_payload( ' Jane@Example.com ', true, $cart['session_key'], $ts, array( 'source' => 'form' ) );
+} else {
+	$payload = Relance_Core::build_payload(
+		$event,
+		$cart,
+		$ts,
+		array( 'email' => ' Jane@Example.com ', 'customer_id' => 7, 'marketing_consent' => true )
+	);
+}
 $body    = Relance_Core::encode( $payload );
 echo json_encode(
 	array(

@@ -13,6 +13,7 @@ require __DIR__ . '/bootstrap.php';
 require_once dirname( __DIR__, 2 ) . '/connectors/woocommerce/wordpress-plugin/relance/includes/class-relance-settings.php';
 require_once dirname( __DIR__, 2 ) . '/connectors/woocommerce/wordpress-plugin/relance/includes/class-relance-sender.php';
 require_once dirname( __DIR__, 2 ) . '/connectors/woocommerce/wordpress-plugin/relance/includes/class-relance-cart.php';
+require_once dirname( __DIR__, 2 ) . '/connectors/woocommerce/wordpress-plugin/relance/includes/class-relance-browse.php';
 
 /** What the fake WordPress holds. */
 final class WP {
@@ -32,6 +33,8 @@ final class WP {
 	public static $filters = array();
 	/** @var string The locale of the request (determine_locale()). */
 	public static $locale = 'en_US';
+	/** @var int The logged-in user's id (0: a guest). */
+	public static $user_id = 0;
 
 	/** Forget everything. */
 	public static function reset() {
@@ -42,6 +45,7 @@ final class WP {
 		self::$logs       = array();
 		self::$filters    = array();
 		self::$locale     = 'en_US';
+		self::$user_id    = 0;
 	}
 }
 
@@ -102,6 +106,12 @@ final class Fake_Logger {
 		WP::$logs[] = $message;
 	}
 }
+function get_current_user_id() {
+	return WP::$user_id;
+}
+function wp_salt( $scheme = 'auth' ) {
+	return 'salt';
+}
 function wc_get_logger() {
 	return new Fake_Logger();
 }
@@ -118,9 +128,15 @@ final class Fake_Session {
 	public function set( $key, $value ) {
 		$this->data[ $key ] = $value;
 	}
+	/** @var bool Whether the browser has a session cookie yet. */
+	public $started = true;
 	/** @return bool */
 	public function has_session() {
-		return true;
+		return $this->started;
+	}
+	/** @return string WooCommerce's customer id of the session (a guest's random one). */
+	public function get_customer_id() {
+		return 't_guest42';
 	}
 }
 

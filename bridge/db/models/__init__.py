@@ -19,6 +19,7 @@ from bridge.db.models.prospects import (
 )
 from bridge.db.models.rules import RescoreRun, Ruleset
 from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
+from bridge.db.models.visitors import Visitor, VisitorEvent, VisitorToken
 
 __all__ = [
     "CART_STATUSES",
@@ -56,4 +57,7 @@ __all__ = [
     "Shop",
     "SourceSpend",
     "TierSnapshot",
+    "Visitor",
+    "VisitorEvent",
+    "VisitorToken",
 ]

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet, InvalidToken
 
 from bridge.db import transaction
-from bridge.db.models import Activity, Cart, Event, Lead, Offer, Shop
+from bridge.db.models import Activity, Cart, Event, Lead, Offer, Shop, Visitor
 from bridge.infra.crypto import Vault
 from bridge.infra.settings import from_env
 from bridge.leads import retention
@@ -157,9 +157,12 @@ def test_retention_erases_only_inactive_leads(ctx, shopify_shop):
                     status=status,
                 )
             )
+        for client_id, age in (("gone-browser", 800), ("recent-browser", 300)):
+            at = now - timedelta(days=age)
+            s.add(Visitor(shop_id=shopify_shop["id"], client_id=client_id, first_seen_at=at, last_seen_at=at))
     assert retention.run(ctx, months=0) == retention.Outcome()
     outcome = retention.run(ctx, months=24)
-    assert (outcome.leads, outcome.carts, outcome.events) == (1, 1, 1)
+    assert (outcome.leads, outcome.carts, outcome.events, outcome.visitors) == (1, 1, 1, 1)
     with ctx.sessions() as s:
         gone, kept = s.get(Lead, old), s.get(Lead, recent)
         assert gone.email is None and gone.first_name is None and gone.redacted_at == now
@@ -169,6 +172,7 @@ def test_retention_erases_only_inactive_leads(ctx, shopify_shop):
         assert s.scalar(sa.select(Offer.recipient).where(Offer.lead_id == recent)) == "recent@example.com"
         assert s.scalar(sa.select(Activity.ref).where(Activity.lead_id == old)) != "old@example.com"
         assert sorted(s.scalars(sa.select(Event.status))) == ["pending", "processed"]
+        assert s.scalars(sa.select(Visitor.client_id)).all() == ["recent-browser"]
     assert retention.run(ctx, months=24) == retention.Outcome()  # nothing left to do
 
 

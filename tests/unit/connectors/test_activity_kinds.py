@@ -39,3 +39,21 @@ def test_woocommerce_resources_give_known_kinds(path: Path) -> None:
 def test_plugin_events_give_known_kinds(event: str) -> None:
     found = kinds(WordPressEvents().normalize(f"wordpress/{event}", CART))
     assert found <= set(ACTIVITY_KINDS) and (found or event == "cart.emptied")
+
+
+@pytest.mark.parametrize(
+    ("event", "body", "expected"),
+    [
+        ("product.viewed", {"product_id": 31, "customer_id": 7}, {"product_view"}),
+        ("product.viewed", {"product_id": 31}, set()),  # a guest's view: the session's history only
+        ("newsletter.signup", {"email": "ana@example.com", "marketing_consent": True}, {"newsletter_signup"}),
+        ("newsletter.signup", {"email": "ana@example.com"}, set()),  # no consent, no sign-up
+    ],
+)
+def test_plugin_views_and_signups_give_known_kinds(
+    event: str, body: dict[str, object], expected: set[str]
+) -> None:
+    payload = {"event": event, "session_key": "s" * 32, "ts": 1795600000, **body}
+    assert (
+        kinds(WordPressEvents().normalize(f"wordpress/{event}", payload)) == expected <= set(ACTIVITY_KINDS)
+    )

@@ -37,6 +37,7 @@ require_once __DIR__ . '/includes/class-relance-core.php';
 require_once __DIR__ . '/includes/class-relance-settings.php';
 require_once __DIR__ . '/includes/class-relance-sender.php';
 require_once __DIR__ . '/includes/class-relance-cart.php';
+require_once __DIR__ . '/includes/class-relance-browse.php';
 
 add_action(
 	'before_woocommerce_init',
@@ -63,5 +64,6 @@ function relance_boot() {
 	Relance_Cart::register_restore();
 	if ( Relance_Settings::configured() ) {
 		Relance_Cart::register_capture();
+		Relance_Browse::register();
 	}
 }

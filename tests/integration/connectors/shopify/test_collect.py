@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from redis import Redis
 
 from bridge.db import transaction
-from bridge.db.models import Activity, Event, Lead, Shop
+from bridge.db.models import Activity, Event, Lead, Shop, Visitor, VisitorEvent
 from bridge.events import collect
 from bridge.infra import ratelimit
 
@@ -98,9 +98,12 @@ def test_every_storefront_event_kind(ctx, client, key, clock, run_jobs, known):
 def test_an_anonymous_event_is_kept_but_makes_no_lead(ctx, client, key, clock, run_jobs):
     assert post(client, key, event(clock, email=None)).status_code == 202
     run_jobs()
-    assert [e.status for e in events(ctx)] == ["ignored"]
+    # Kept as its browser's history (bridge.events.visitors), for the day a signed event names the shopper.
+    assert [e.status for e in events(ctx)] == ["processed"]
     with ctx.sessions() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Lead)) == 0
+        assert s.scalars(sa.select(Visitor.client_id)).all() == ["c-1"]
+        assert s.scalar(sa.select(sa.func.count()).select_from(VisitorEvent)) == 1
 
 
 def test_a_resent_event_is_stored_once(ctx, client, key, clock):

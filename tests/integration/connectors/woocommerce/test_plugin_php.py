@@ -71,7 +71,7 @@ def test_a_signature_made_in_php_verifies_in_python(php: str) -> None:
     # The body the plugin builds is the body the bridge reads.
     envelope = events.envelope(raw, headers)
     payload = json.loads(raw, parse_float=Decimal)
-    seen, snapshot, started = events.normalize(envelope.topic, payload)
+    seen, snapshot, started, _visitor = events.normalize(envelope.topic, payload)
     assert envelope.topic == "wordpress/checkout.email" and envelope.triggered_at == at
     assert (seen.email, seen.external_id) == ("Jane@Example.com", "7")
     assert [(i.title, i.quantity, i.price, i.variant_id) for i in snapshot.items] == [

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import Activity, CartSnapshot, CustomerSeen, LineItem, PayloadError
+from connectors.base import Activity, CartSnapshot, CustomerSeen, LineItem, PayloadError, VisitorSeen
 from connectors.woocommerce.wordpress import WordPressEvents, sign
 from tests.integration.connectors.woocommerce.conftest import cart_event
 
@@ -74,8 +74,10 @@ def test_the_envelope_names_the_event_and_dedups_on_session_and_body() -> None:
 
 def test_a_cart_update_is_a_snapshot_and_an_add_to_cart() -> None:
     payload = cart_event(ts=TS, customer_id=7)
-    snapshot, added = events.normalize("wordpress/cart.updated", payload)
+    snapshot, added, visitor = events.normalize("wordpress/cart.updated", payload)
     assert isinstance(snapshot, CartSnapshot) and isinstance(added, Activity)
+    # The session is a storefront visitor, with its cart token, named by the signed customer id.
+    assert visitor == VisitorSeen("wp:" + "5f1e" * 8, NOW, (payload["cart_token"],), "7", None)
     assert snapshot.token == payload["cart_token"] and snapshot.checkout_token is None
     assert snapshot.items == (LineItem("Tee", 2, Decimal("12.50"), "31", None),)
     assert (snapshot.subtotal, snapshot.currency, snapshot.updated_at) == (Decimal("25.00"), "USD", NOW)
@@ -89,18 +91,22 @@ def test_a_typed_email_is_a_shopper_a_snapshot_and_a_started_checkout() -> None:
     payload = cart_event(
         "checkout.email", ts=TS, email="Jane@Example.com", marketing_consent=True, order_id=55
     )
-    seen, snapshot, started = events.normalize("wordpress/checkout.email", payload)
+    seen, snapshot, started, visitor = events.normalize("wordpress/checkout.email", payload)
+    assert (visitor.client_id, visitor.email) == ("wp:" + "5f1e" * 8, "Jane@Example.com")
     assert seen == CustomerSeen(external_id=None, email="Jane@Example.com")
     assert snapshot.accepts_marketing is True and snapshot.checkout_token == "55"
     assert (started.kind, started.ref) == ("checkout_started", "order:55")  # the draft order's own activity
-    _, _, without_draft = events.normalize(
+    _, _, without_draft, _ = events.normalize(
         "wordpress/checkout.email", cart_event("checkout.email", ts=TS, email="a@b.co")
     )
     assert without_draft.ref == f"checkout:{payload['cart_token']}"
 
 
 def test_an_emptied_cart_is_an_empty_snapshot_without_activity() -> None:
-    [snapshot] = events.normalize("wordpress/cart.emptied", cart_event("cart.emptied", ts=TS, items=[]))
+    snapshot, visitor = events.normalize(
+        "wordpress/cart.emptied", cart_event("cart.emptied", ts=TS, items=[])
+    )
+    assert isinstance(visitor, VisitorSeen) and visitor.email is None
     assert snapshot.items == () and snapshot.subtotal == 0
 
 

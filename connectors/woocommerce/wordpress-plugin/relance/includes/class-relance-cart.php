@@ -181,6 +181,9 @@ final class Relance_Cart {
 			$payload = self::payload( 'checkout.email' );
 			self::remember( $payload['cart_token'] );
 			Relance_Sender::send( $payload );
+			if ( true === $ticked ) { // The checkout's marketing box ticked: a newsletter sign-up too.
+				Relance_Browse::signup( $email, true, 'checkout' );
+			}
 			return true;
 		} catch ( \Throwable $e ) {
 			Relance_Sender::log( $e->getMessage() );

@@ -25,6 +25,9 @@ final class Relance_Core {
 	const RESTORE_PARAM    = 'relance_restore';
 	const COUPON_PARAM     = 'coupon';
 	const EVENTS           = array( 'cart.updated', 'checkout.email', 'cart.emptied' );
+	const VIEWED           = 'product.viewed';
+	const SIGNUP           = 'newsletter.signup';
+	const VIEWS_KEPT       = 50;
 
 	/**
 	 * The event body the bridge expects (POST /webhooks/wordpress/<shop_key>).
@@ -72,6 +75,89 @@ final class Relance_Core {
 			$payload['locale'] = $locale;
 		}
 		return $payload;
+	}
+
+	/**
+	 * A product page seen (POST /webhooks/wordpress/<shop_key>, signed like every event). A guest's view
+	 * carries the session key only: Relance keeps it as the session's history until a signed event of the
+	 * same session names the shopper. A logged-in customer's carries the customer id, never an email.
+	 *
+	 * @param mixed  $product_id  The product's id.
+	 * @param string $session_key From session_key().
+	 * @param int    $ts          Unix time of the view.
+	 * @param int    $customer_id The logged-in customer's id, 0 for a guest.
+	 * @return array|null Null when there is no product or no session to tie the view to.
+	 */
+	public static function view_payload( $product_id, $session_key, $ts, $customer_id = 0 ) {
+		$product_id = is_numeric( $product_id ) ? (int) $product_id : 0;
+		$session    = (string) $session_key;
+		if ( $product_id <= 0 || '' === $session ) {
+			return null;
+		}
+		$payload = array(
+			'event'       => self::VIEWED,
+			'session_key' => $session,
+			'product_id'  => $product_id,
+			'ts'          => (int) $ts,
+		);
+		if ( (int) $customer_id > 0 ) {
+			$payload['customer_id'] = (int) $customer_id;
+		}
+		return $payload;
+	}
+
+	/**
+	 * A newsletter sign-up, only when the visitor consented (ticked the box, or the form says so).
+	 *
+	 * @param mixed  $email       The address signed up.
+	 * @param bool   $consented   The visitor agreed to marketing emails.
+	 * @param string $session_key From session_key(), '' when the visitor has no session.
+	 * @param int    $ts          Unix time of the sign-up.
+	 * @param array  $optional    customer_id, source (checkout, fluentcrm, form), locale.
+	 * @return array|null Null without consent or without a valid email: nothing is sent.
+	 */
+	public static function signup_payload( $email, $consented, $session_key, $ts, array $optional = array() ) {
+		$email = self::clean_email( $email );
+		if ( true !== $consented || null === $email ) {
+			return null;
+		}
+		$payload = array(
+			'event'             => self::SIGNUP,
+			'session_key'       => (string) $session_key,
+			'email'             => $email,
+			'marketing_consent' => true,
+			'ts'                => (int) $ts,
+		);
+		if ( ! empty( $optional['customer_id'] ) && (int) $optional['customer_id'] > 0 ) {
+			$payload['customer_id'] = (int) $optional['customer_id'];
+		}
+		$source = isset( $optional['source'] ) ? preg_replace( '/[^a-z0-9_-]/', '', strtolower( (string) $optional['source'] ) ) : '';
+		if ( '' !== $source ) {
+			$payload['source'] = substr( $source, 0, 40 );
+		}
+		$locale = self::clean_locale( isset( $optional['locale'] ) ? $optional['locale'] : null );
+		if ( null !== $locale ) {
+			$payload['locale'] = $locale;
+		}
+		return $payload;
+	}
+
+	/**
+	 * Whether a product view is new for this session today (Relance counts one a product a day), and the
+	 * views remembered after it (the latest VIEWS_KEPT).
+	 *
+	 * @param array $seen       Keys "<product_id>:<Y-m-d>" already sent.
+	 * @param int   $product_id The product.
+	 * @param int   $ts         Unix time of the view.
+	 * @return array [bool $send, array $seen]
+	 */
+	public static function note_view( array $seen, $product_id, $ts ) {
+		$key = (int) $product_id . ':' . gmdate( 'Y-m-d', (int) $ts );
+		if ( in_array( $key, $seen, true ) ) {
+			return array( false, $seen );
+		}
+		$seen[] = $key;
+		return array( true, array_slice( $seen, -self::VIEWS_KEPT ) );
 	}
 
 	/**
