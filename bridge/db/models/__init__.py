@@ -3,6 +3,7 @@ and constant is importable from here: `from bridge.db.models import Shop`."""
 
 from __future__ import annotations
 
+from bridge.db.models.alerts import ALERT_CHANNELS, DELIVERY_STATUSES, AlertDelivery, AlertSecret
 from bridge.db.models.base import NAMING, Base
 from bridge.db.models.carts import CART_STATUSES, Cart, Order
 from bridge.db.models.events import EVENT_STATUSES, Event
@@ -14,6 +15,10 @@ from bridge.db.models.rules import RescoreRun, Ruleset
 from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
 
 __all__ = [
+    "ALERT_CHANNELS",
+    "DELIVERY_STATUSES",
+    "AlertDelivery",
+    "AlertSecret",
     "CART_STATUSES",
     "CODE_DEAD",
     "EVENT_STATUSES",
