@@ -8,7 +8,18 @@ from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import erasure, rescore, retention, scores
-from bridge.outreach import code_cleanup, codes, consent, delivery, outbound, results, steps, sweep, triggers
+from bridge.outreach import (
+    alerts,
+    code_cleanup,
+    codes,
+    consent,
+    delivery,
+    outbound,
+    results,
+    steps,
+    sweep,
+    triggers,
+)
 from bridge.shops import shopify_setup
 
 # events
@@ -166,3 +177,21 @@ def post_offer(offer_id: int) -> str:
 def sync_marketing_consent(lead_id: int) -> str:
     """Write a lead's unsubscribe back to its Shopify customer (retried while Shopify is unreachable)."""
     return consent.push_unsubscribe(wiring.current(), lead_id)
+
+
+# alerts
+
+
+def deliver_alert(delivery_id: int) -> str:
+    """Send one alert (a signed event, a Slack message, a sales email), retried with backoff."""
+    return alerts.deliver(wiring.current(), delivery_id)
+
+
+def send_alert_digests() -> int:
+    """Periodic (hourly): each shop's digest of yesterday's new hot leads, once a day."""
+    return alerts.send_digests(wiring.current())
+
+
+def requeue_alerts() -> int:
+    """Periodic: queue again the alert deliveries whose job was lost."""
+    return alerts.requeue_lost(wiring.current())

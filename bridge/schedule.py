@@ -40,6 +40,8 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(jobs.reconcile_all_woocommerce, 900),
         Periodic(jobs.reconcile_all_shopify, 900),
         Periodic(jobs.apply_retention, 86400),
+        Periodic(jobs.send_alert_digests, 3600, queue.CAMPAIGNS),
+        Periodic(jobs.requeue_alerts, 120, queue.CAMPAIGNS),
     ]
 
 

@@ -43,6 +43,10 @@ REMOVE_CODE = f"{_CATALOGUE}.remove_code"
 REMOVE_EXPIRED_CODES = f"{_CATALOGUE}.remove_expired_codes"
 POST_OFFER = f"{_CATALOGUE}.post_offer"
 SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
+# alerts: signed events, Slack messages and emails to the merchant
+DELIVER_ALERT = f"{_CATALOGUE}.deliver_alert"
+SEND_ALERT_DIGESTS = f"{_CATALOGUE}.send_alert_digests"
+REQUEUE_ALERTS = f"{_CATALOGUE}.requeue_alerts"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.
@@ -188,6 +192,11 @@ def webhook_id(offer_id: int) -> str:
 def remove_code_id(offer_id: int) -> str:
     """A dead offer's code removal from the store."""
     return f"remove-code-{offer_id}"
+
+
+def alert_id(delivery_id: int) -> str:
+    """One alert delivery (an event to one subscription, or one alert email)."""
+    return f"alert-{delivery_id}"
 
 
 def cron_id(name: str) -> str:

@@ -35,12 +35,14 @@ from campaigns import (
     upgrade_document,
     zone_or_utc,
 )
+from campaigns.alerts import DEFAULT_ALERTS, AlertSettings, dump_alerts, load_alerts
 from campaigns.settings import DEFAULT_CAMPAIGN, dump_campaign, load_campaign
 
 PARTS: dict[str, Callable[[Any], Any]] = {
     "scoring": lambda doc: scoring.dump_rules(scoring.load_rules(doc)),
     "campaign": lambda doc: dump_campaign(load_campaign(doc)),
     "journeys": lambda doc: dump_journeys(load_journeys(doc)),
+    "alerts": lambda doc: dump_alerts(load_alerts(doc)),
 }
 
 
@@ -58,6 +60,7 @@ def defaults() -> dict[str, Any]:
         "scoring": copy.deepcopy(scoring.DEFAULT_SCORING),
         "campaign": copy.deepcopy(DEFAULT_CAMPAIGN),
         "journeys": default_journeys(),
+        "alerts": copy.deepcopy(DEFAULT_ALERTS),
     }
 
 
@@ -321,3 +324,9 @@ def journeys_for(session: Session, shop_id: int) -> tuple[Journey, ...]:
     return parsed(
         "journeys", document, lambda doc: load_journeys(upgrade_document(doc)["journeys"], stored=True)
     )
+
+
+def alerts_for(session: Session, shop_id: int) -> AlertSettings:
+    """The live alert settings of a shop (none until the merchant sets some)."""
+    document = live_rules(session, shop_id)
+    return parsed("alerts", (document or {}).get("alerts") or DEFAULT_ALERTS, load_alerts)

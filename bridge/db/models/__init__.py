@@ -16,11 +16,9 @@ from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
 
 __all__ = [
     "ALERT_CHANNELS",
-    "DELIVERY_STATUSES",
-    "AlertDelivery",
-    "AlertSecret",
     "CART_STATUSES",
     "CODE_DEAD",
+    "DELIVERY_STATUSES",
     "EVENT_STATUSES",
     "NAMING",
     "OFFER_STATUSES",
@@ -31,6 +29,8 @@ __all__ = [
     "TIERS",
     "Activity",
     "AdminUser",
+    "AlertDelivery",
+    "AlertSecret",
     "AuditLog",
     "Base",
     "Cart",

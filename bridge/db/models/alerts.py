@@ -16,14 +16,17 @@ DELIVERY_STATUSES = ("pending", "sent", "failed")
 
 
 class AlertSecret(Base):
-    """One subscription's signing secret, Fernet-encrypted; the rules document holds only its id."""
+    """One subscription's signing secret, Fernet-encrypted, by the subscription's key: the rules document
+    (versioned, diffed, shown in the admin) never holds it."""
 
     __tablename__ = "alert_secrets"
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(cascade_fk("shops.id"))
+    key: Mapped[str] = mapped_column(sa.String(40))
     secret_enc: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(sa.String(320), default="")
+    __table_args__ = (sa.UniqueConstraint("shop_id", "key"),)
 
 
 class AlertDelivery(Base):

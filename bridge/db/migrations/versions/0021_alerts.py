@@ -22,6 +22,7 @@ def upgrade() -> None:
         "alert_secrets",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("shop_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(40), nullable=False),
         sa.Column("secret_enc", sa.Text(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.String(320), nullable=False),
@@ -29,6 +30,7 @@ def upgrade() -> None:
             ["shop_id"], ["shops.id"], name="fk_alert_secrets_shop_id_shops", ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_alert_secrets"),
+        sa.UniqueConstraint("shop_id", "key", name="uq_alert_secrets_shop_id_key"),
     )
     op.create_table(
         "alert_deliveries",

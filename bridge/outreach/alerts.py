@@ -1,0 +1,208 @@
+"""Sending merchant alerts: one job per delivery row (a signed event, a Slack message or an email to the
+sales address), retried by RQ with backoff; the test event; the daily digest; the relay of lost jobs.
+
+Every attempt updates the row (attempts, response code, duration, error without personal data or URL): the
+admin's delivery log reads it. A signed event carries `X-Relance-Timestamp` (Unix seconds) and
+`X-Relance-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}." + raw body>` under the subscription's own
+secret; receivers verify the raw bytes in constant time and refuse a timestamp older than five minutes (a
+replayed request), then de-duplicate on the payload's `id` (delivery is at least once).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from rq import get_current_job
+
+import campaigns
+from bridge.db import transaction
+from bridge.db.models import AlertDelivery, Lead, Shop
+from bridge.infra import jobnames, queue
+from bridge.infra.context import Context
+from bridge.leads import alerts
+from bridge.leads.rules import alerts_for
+from bridge.outreach import alert_content, mailer, outbound
+from campaigns.alert_texts import AlertEmail, digest_email, hot_lead_email, slack_text
+from campaigns.alerts import EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, envelope, sign
+
+log = logging.getLogger(__name__)
+RELAY_AFTER = timedelta(minutes=2)
+SAMPLE_REFS: dict[str, Any] = {
+    "test": True,
+    "lead_id": 0,
+    "email": "lead@example.com",
+    "score": 85,
+    "tier": "hot",
+    "reasons": [{"label": "Added to cart", "points": 15}],
+}
+
+
+class AlertFailed(RuntimeError):
+    """The endpoint or the mail server did not take the alert: RQ tries again after its backoff."""
+
+
+def deliver(ctx: Context, delivery_id: int) -> str:
+    """Job (queue `campaigns`, ALERT_RETRY): send one delivery row once; its status afterwards."""
+    with ctx.sessions() as session:
+        row = session.get(AlertDelivery, delivery_id)
+        if row is None or row.status != "pending":
+            return row.status if row is not None else "gone"
+        shop = session.get(Shop, row.shop_id)
+        settings = alerts_for(session, row.shop_id)
+        if shop is None:
+            return "gone"
+        if row.channel in ("email", "digest"):
+            email = _email(ctx, session, shop, row)
+            to = settings.sales_email
+            if email is None or not to:
+                return _finish(ctx, delivery_id, "nothing to send (no sales address, or no lead)", final=True)
+        else:
+            subscription = settings.subscription(row.target)
+            data = alert_content.event_data(session, row)
+            if subscription is None or not (subscription.enabled or row.test):
+                return _finish(ctx, delivery_id, "subscription removed or disabled", final=True)
+            if data is None:
+                return _finish(ctx, delivery_id, "lead erased", final=True)
+            event = envelope(row.event_type, row.event_id, row.occurred_at, shop.domain, data)
+            url, fmt, key, shop_id = subscription.url, subscription.format, subscription.key, shop.id
+    if row.channel in ("email", "digest"):
+        return _send_email(ctx, delivery_id, to, email)  # type: ignore[arg-type]  # both checked above
+    body = json.dumps({"text": slack_text(event)} if fmt == "slack" else event).encode()
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        EVENT_HEADER: event["type"],
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(alerts.ensure_secret(ctx, shop_id, key), timestamp, body),
+    }
+    posted = outbound.post(ctx, url, body, headers)
+    return _finish(ctx, delivery_id, posted.failure, code=posted.status_code, duration=posted.duration_ms)
+
+
+def _email(ctx: Context, session: Any, shop: Shop, row: AlertDelivery) -> AlertEmail | None:
+    """The hot-lead email or the digest of one row, in the merchant's language."""
+    locale = alert_content.language(session, shop)
+    name, url = shop.name or shop.domain, ctx.settings.public_url
+    if row.channel == "digest":
+        start, end = alert_content.day_bounds(str(row.refs.get("day")), shop.timezone)
+        leads = alert_content.new_hot_leads(session, shop.id, start, end)
+        facts = [alert_content.hot_lead(session, shop, lead, locale, url) for lead in leads]
+        return digest_email(facts, name, locale) if facts else None
+    lead = session.get(Lead, row.refs.get("lead_id"))
+    if lead is None or lead.redacted_at is not None:
+        return None
+    return hot_lead_email(alert_content.hot_lead(session, shop, lead, locale, url), name, locale)
+
+
+def _send_email(ctx: Context, delivery_id: int, to: str, email: AlertEmail) -> str:
+    message = campaigns.RenderedMessage(email.subject, email.text, email.html, "Relance", email.locale)
+    started = time.monotonic()
+    try:
+        mailer.send(ctx, to, message, f"{ctx.settings.public_url}/admin/alerts")
+        failure, final = None, False
+    except (mailer.MailNotConfigured, mailer.BadRecipient) as exc:
+        failure, final = type(exc).__name__, True
+    except mailer.MailNotSent as exc:
+        failure, final = str(exc)[:200], exc.permanent
+    except mailer.MailOutcomeUnknown as exc:
+        failure, final = str(exc)[:200], False
+    duration = int((time.monotonic() - started) * 1000)
+    return _finish(ctx, delivery_id, failure, duration=duration, final=final)
+
+
+def _finish(
+    ctx: Context,
+    delivery_id: int,
+    failure: str | None,
+    *,
+    code: int | None = None,
+    duration: int | None = None,
+    final: bool = False,
+) -> str:
+    """Write one attempt's outcome; raise AlertFailed while RQ has retries left."""
+    job = get_current_job()
+    last = final or not (job and job.retries_left)
+    status = "sent" if failure is None else "failed" if last else "pending"
+    with transaction(ctx.sessions) as session:
+        row = session.get(AlertDelivery, delivery_id)
+        if row is not None:
+            row.attempts += 1
+            row.status, row.response_code, row.duration_ms = status, code, duration
+            row.error = failure[:255] if failure else None
+            row.updated_at = ctx.now()
+    if status == "pending":
+        log.warning("alert delivery %s failed, retried later: %s", delivery_id, failure)
+        raise AlertFailed(f"alert delivery {delivery_id}: {failure}")
+    return status
+
+
+def send_test(ctx: Context, shop_id: int, key: str) -> int | None:
+    """Queue a test event (marked `"test": true`) to one subscription; the delivery's id, or None when the
+    subscription does not exist."""
+    with ctx.sessions() as session:
+        subscription = alerts_for(session, shop_id).subscription(key)
+    if subscription is None:
+        return None
+    channel = "slack" if subscription.format == "slack" else "webhook"
+    event_type = subscription.events[0]
+    event = alerts.event_id(shop_id, event_type, None)
+    ids = alerts.record(ctx, shop_id, event_type, SAMPLE_REFS, [(channel, key)], event, test=True)
+    alerts.enqueue(ctx, ids)
+    return ids[0]
+
+
+def send_digests(ctx: Context) -> int:
+    """Periodic (hourly): for each shop asking for a digest, yesterday's (by its clock) once; how many
+    queued. A day without new hot leads sends nothing."""
+    queued: list[int] = []
+    with ctx.sessions() as session:
+        shops = session.execute(
+            sa.select(Shop.id, Shop.timezone).where(Shop.uninstalled_at.is_(None)).order_by(Shop.id)
+        ).all()
+        wanted = [(i, zone) for i, zone in shops if _wants_digest(session, i)]
+    for shop_id, zone in wanted:
+        local = ctx.now().astimezone(campaigns.zone_or_utc(zone))
+        day = (local.date() - timedelta(days=1)).isoformat()
+        event = alerts.event_id(shop_id, "digest", day)
+        refs = {"day": day, "occurred_at": ctx.now().isoformat()}
+        queued += alerts.record(ctx, shop_id, "lead.hot", refs, [("digest", alerts.SALES_EMAIL)], event)
+    alerts.enqueue(ctx, queued)
+    return len(queued)
+
+
+def _wants_digest(session: Any, shop_id: int) -> bool:
+    settings = alerts_for(session, shop_id)
+    return bool(settings.digest and settings.sales_email)
+
+
+def requeue_lost(ctx: Context) -> int:
+    """Periodic: queue again pending deliveries whose job RQ no longer holds (a lost enqueue); how many."""
+    cutoff = ctx.now() - RELAY_AFTER
+    with ctx.sessions() as session:
+        ids = session.scalars(
+            sa.select(AlertDelivery.id)
+            .where(AlertDelivery.status == "pending", AlertDelivery.updated_at < cutoff)
+            .order_by(AlertDelivery.id)
+            .limit(500)
+        ).all()
+    return queue.requeue_all(
+        ctx.redis,
+        jobnames.DELIVER_ALERT,
+        ids,
+        jobnames.alert_id,
+        queue=queue.CAMPAIGNS,
+        retry=alerts.ALERT_RETRY,
+    )
+
+
+def deliveries(session: Any, shop_id: int, limit: int = 50, before: int | None = None) -> list[AlertDelivery]:
+    """The delivery log of a shop, newest first."""
+    query = sa.select(AlertDelivery).where(AlertDelivery.shop_id == shop_id)
+    if before is not None:
+        query = query.where(AlertDelivery.id < before)
+    return list(session.scalars(query.order_by(AlertDelivery.id.desc()).limit(limit)).all())
