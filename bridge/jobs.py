@@ -7,7 +7,7 @@ from bridge import wiring
 from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
-from bridge.leads import erasure, rescore, retention, scores
+from bridge.leads import alert_events, erasure, rescore, retention, scores
 from bridge.outreach import (
     alerts,
     code_cleanup,
@@ -190,6 +190,11 @@ def deliver_alert(delivery_id: int) -> str:
 def send_alert_digests() -> int:
     """Periodic (hourly): each shop's digest of yesterday's new hot leads, once a day."""
     return alerts.send_digests(wiring.current())
+
+
+def emit_journey_exits() -> int:
+    """Periodic: `journey.exited` alerts for journey runs that ended lately."""
+    return alert_events.journey_exits(wiring.current())
 
 
 def requeue_alerts() -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,18 +48,27 @@ def emit(ctx: Context, shop_id: int, event_type: str, refs: Mapping[str, Any], k
     unique (e.g. the cart and its abandonment time), so a retried caller never sends it twice. Never raises:
     an alert must not fail the work it reports.
     """
+    return emit_many(ctx, shop_id, event_type, lambda _session: [(refs, key)])
+
+
+Items = Callable[[Session], Iterable[tuple[Mapping[str, Any], str | None]]]
+
+
+def emit_many(ctx: Context, shop_id: int, event_type: str, items: Items) -> int:
+    """`emit` for several events of one type: the rules are read once, and `items(session)` (the events'
+    refs and keys, read from the database) is only called when something subscribes."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown alert event {event_type!r}")
+    ids: list[int] = []
     try:
         with ctx.sessions() as session:
-            settings = alerts_for(session, shop_id)
-        targets = _targets(settings, event_type)
-        if not targets:
-            return 0
-        ids = record(ctx, shop_id, event_type, refs, targets, event_id(shop_id, event_type, key))
+            targets = _targets(alerts_for(session, shop_id), event_type)
+            events = list(items(session)) if targets else []
+        if events:
+            keyed = [(refs, event_id(shop_id, event_type, key)) for refs, key in events]
+            ids = record(ctx, shop_id, event_type, keyed, targets)
     except Exception:
         log.exception("alert %s of shop %s not recorded", event_type, shop_id)
-        return 0
     enqueue(ctx, ids)
     return len(ids)
 
@@ -76,17 +85,20 @@ def record(
     ctx: Context,
     shop_id: int,
     event_type: str,
-    refs: Mapping[str, Any],
-    targets: Iterable[tuple[str, str]],
-    event: str,
+    events: Sequence[tuple[Mapping[str, Any], str]],
+    targets: Sequence[tuple[str, str]],
     test: bool = False,
 ) -> list[int]:
-    """Write the delivery rows of one event (those already written for it are kept); their ids."""
+    """Write the delivery rows of some events, (refs, event id) each, for every target; those written
+    before for the same event and target are left alone (one query finds them). The new rows' ids."""
     now = ctx.now()
-    occurred = str(refs.get("occurred_at") or now.isoformat())
     with transaction(ctx.sessions) as session:
         done = set(
-            session.scalars(sa.select(AlertDelivery.target).where(AlertDelivery.event_id == event)).all()
+            session.execute(
+                sa.select(AlertDelivery.event_id, AlertDelivery.target).where(
+                    AlertDelivery.event_id.in_([event for _, event in events])
+                )
+            ).tuples()
         )
         rows = [
             AlertDelivery(
@@ -96,15 +108,16 @@ def record(
                 channel=channel,
                 target=target,
                 refs={k: v for k, v in refs.items() if k != "occurred_at"},
-                occurred_at=datetime.fromisoformat(occurred),
+                occurred_at=datetime.fromisoformat(str(refs.get("occurred_at") or now.isoformat())),
                 test=test,
                 status="pending",
                 attempts=0,
                 created_at=now,
                 updated_at=now,
             )
+            for refs, event in events
             for channel, target in targets
-            if target not in done
+            if (event, target) not in done
         ]
         session.add_all(rows)
         session.flush()

@@ -151,7 +151,7 @@ def send_test(ctx: Context, shop_id: int, key: str) -> int | None:
     channel = "slack" if subscription.format == "slack" else "webhook"
     event_type = subscription.events[0]
     event = alerts.event_id(shop_id, event_type, None)
-    ids = alerts.record(ctx, shop_id, event_type, SAMPLE_REFS, [(channel, key)], event, test=True)
+    ids = alerts.record(ctx, shop_id, event_type, [(SAMPLE_REFS, event)], [(channel, key)], test=True)
     alerts.enqueue(ctx, ids)
     return ids[0]
 
@@ -170,7 +170,7 @@ def send_digests(ctx: Context) -> int:
         day = (local.date() - timedelta(days=1)).isoformat()
         event = alerts.event_id(shop_id, "digest", day)
         refs = {"day": day, "occurred_at": ctx.now().isoformat()}
-        queued += alerts.record(ctx, shop_id, "lead.hot", refs, [("digest", alerts.SALES_EMAIL)], event)
+        queued += alerts.record(ctx, shop_id, "lead.hot", [(refs, event)], [("digest", alerts.SALES_EMAIL)])
     alerts.enqueue(ctx, queued)
     return len(queued)
 

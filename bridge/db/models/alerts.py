@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.db.models.base import Base, cascade_fk
+from bridge.db.models.journeys import JourneyRun
 
 ALERT_CHANNELS = ("webhook", "slack", "email", "digest")
 DELIVERY_STATUSES = ("pending", "sent", "failed")
@@ -57,3 +58,7 @@ class AlertDelivery(Base):
         sa.Index("ix_alert_deliveries_shop_created", "shop_id", "created_at"),
         sa.Index("ix_alert_deliveries_status_created", "status", "created_at"),
     )
+
+
+# The alerts' scan of journey exits (bridge.leads.alert_events.journey_exits) reads runs by end time.
+sa.Index("ix_journey_runs_ended", JourneyRun.ended_at)

@@ -58,9 +58,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_alert_deliveries_shop_created", "alert_deliveries", ["shop_id", "created_at"])
     op.create_index("ix_alert_deliveries_status_created", "alert_deliveries", ["status", "created_at"])
+    op.create_index("ix_journey_runs_ended", "journey_runs", ["ended_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_journey_runs_ended", table_name="journey_runs")
     op.drop_index("ix_alert_deliveries_status_created", table_name="alert_deliveries")
     op.drop_index("ix_alert_deliveries_shop_created", table_name="alert_deliveries")
     op.drop_table("alert_deliveries")
