@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import wiring
-from bridge.api import health, offers, rules, v1
+from bridge.api import alerts, health, offers, rules, v1
 from bridge.events import collect, ingest
 from bridge.infra import observability
 from bridge.infra.context import Context
@@ -34,6 +34,7 @@ BLUEPRINTS = (
     tracking.bp,
     shopify_install.bp,
     woo_install.bp,
+    alerts.bp,
 )
 
 
