@@ -95,7 +95,7 @@ def _who(lead: HotLead) -> str:
 
 def _lines(lead: HotLead, words: Mapping[str, str]) -> list[str]:
     colon = words["colon"]
-    lines = [f"{words['why']}{colon}"]
+    lines = [f"{words['why']}{colon.rstrip()}"]
     lines += [f"  - {label}{colon}{words['points'].format(points=pts)}" for label, pts in lead.reasons]
     lines.append(f"{words['viewed']}{colon}{', '.join(lead.products) or words['none']}")
     lines.append(f"{words['cart']}{colon}{lead.cart_value or words['none']}")

@@ -93,13 +93,12 @@ def record(
     before for the same event and target are left alone (one query finds them). The new rows' ids."""
     now = ctx.now()
     with transaction(ctx.sessions) as session:
-        done = set(
-            session.execute(
-                sa.select(AlertDelivery.event_id, AlertDelivery.target).where(
-                    AlertDelivery.event_id.in_([event for _, event in events])
-                )
-            ).tuples()
+        found = session.execute(
+            sa.select(AlertDelivery.event_id, AlertDelivery.target).where(
+                AlertDelivery.event_id.in_([event for _, event in events])
+            )
         )
+        done = {(event, target) for event, target in found}
         rows = [
             AlertDelivery(
                 shop_id=shop_id,

@@ -81,7 +81,9 @@ def deliver(ctx: Context, delivery_id: int) -> str:
         SIGNATURE_HEADER: sign(alerts.ensure_secret(ctx, shop_id, key), timestamp, body),
     }
     posted = outbound.post(ctx, url, body, headers)
-    return _finish(ctx, delivery_id, posted.failure, code=posted.status_code, duration=posted.duration_ms)
+    refused = posted.failure == outbound.REFUSED  # the address stays refused: no retry
+    code, duration = posted.status_code, posted.duration_ms
+    return _finish(ctx, delivery_id, posted.failure, code=code, duration=duration, final=refused)
 
 
 def _email(ctx: Context, session: Any, shop: Shop, row: AlertDelivery) -> AlertEmail | None:
