@@ -23,7 +23,8 @@ OPEN_CARTS = ("active", "abandoned")
 
 def event_data(session: Session, row: AlertDelivery) -> dict[str, Any] | None:
     """The `data` of an event: the row's ids and facts, plus the lead's email (the merchant's tools need it
-    to act; see campaigns.alerts); None when the lead was erased since."""
+    to act; see campaigns.alerts), and for lead events its score and, when hot, why; None when the lead was
+    erased since."""
     data = dict(row.refs)
     lead_id = data.get("lead_id")
     if lead_id and not row.test:
@@ -31,6 +32,11 @@ def event_data(session: Session, row: AlertDelivery) -> dict[str, Any] | None:
         if lead is None or lead.redacted_at is not None:
             return None
         data["email"] = lead.email
+        if row.event_type.startswith("lead."):
+            data.update(score=lead.score, tier=lead.tier)
+        if row.event_type == "lead.hot":
+            reasons = top_reasons(lead.breakdown or {})
+            data["reasons"] = [{"label": label, "points": int(points)} for label, points in reasons]
     return data
 
 

@@ -29,6 +29,7 @@ def save(ctx: Context, session: Session, shop_id: int, document: Any, actor: str
     the version's rescore as every rules change does)."""
     _, live = rules.current(session, shop_id)
     shop = session.get(Shop, shop_id)
+    document = _without_markers(document)
     clean, errors = rules.validate({"alerts": document}, base=live, platform=shop.platform if shop else None)
     if clean is None:
         return Saved(errors=rules.flatten_errors(errors))
@@ -47,6 +48,17 @@ def save(ctx: Context, session: Session, shop_id: int, document: Any, actor: str
         if key not in known
     }
     return Saved(row=row, secrets=secrets)
+
+
+def _without_markers(document: Any) -> Any:
+    """The document as `view` showed it, less its read-only `secret` markers (a GET can be PUT back)."""
+    if not isinstance(document, dict) or not isinstance(document.get("subscriptions"), list):
+        return document
+    subscriptions = [
+        {k: v for k, v in s.items() if k != "secret"} if isinstance(s, dict) else s
+        for s in document["subscriptions"]
+    ]
+    return {**document, "subscriptions": subscriptions}
 
 
 def rotate(ctx: Context, session: Session, shop_id: int, key: str, actor: str) -> str | None:

@@ -73,6 +73,8 @@ def test_a_hot_lead_sends_a_signed_event_and_an_email_saying_why(
     assert payload["data"]["lead_id"] == lead_id
     assert payload["data"]["email"] == "ana@example.com"
     assert payload["data"]["new_tier"] == "hot" and payload["data"]["old_tier"] == "warm"
+    assert payload["data"]["score"] == 95
+    assert payload["data"]["reasons"][0] == {"label": "Started checkout", "points": 60}
     assert "first_name" not in payload["data"] and "Lopez" not in hot.body.decode()
 
     [mail] = smtp.messages
