@@ -59,7 +59,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "open": "Open the lead",
         "answer": "Leads answered within 24 hours convert best.",
         "digest_subject": "{count} new hot lead(s) on {shop}",
-        "digest_intro": "New hot leads on {shop} in the last 24 hours:",
+        "digest_intro": "New hot leads on {shop} on {day}:",
         "footer": "Sent by Relance to the sales address set in the alerts settings.",
         "colon": ": ",
     },
@@ -77,7 +77,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "open": "Ouvrir le lead",
         "answer": "Les leads contactés sous 24 heures convertissent le mieux.",
         "digest_subject": "{count} nouveau(x) lead(s) chaud(s) sur {shop}",
-        "digest_intro": "Nouveaux leads chauds sur {shop} ces dernières 24 heures :",
+        "digest_intro": "Nouveaux leads chauds sur {shop} le {day}\u00a0:",
         "footer": "Envoyé par Relance à l’adresse commerciale définie dans les réglages des alertes.",
         "colon": "\u00a0: ",
     },
@@ -95,7 +95,7 @@ def _who(lead: HotLead) -> str:
 
 def _lines(lead: HotLead, words: Mapping[str, str]) -> list[str]:
     colon = words["colon"]
-    lines = [f"{words['why']}{colon.rstrip()}"]
+    lines = [f"{words['why']}{colon.rstrip()}"] if lead.reasons else []
     lines += [f"  - {label}{colon}{words['points'].format(points=pts)}" for label, pts in lead.reasons]
     lines.append(f"{words['viewed']}{colon}{', '.join(lead.products) or words['none']}")
     lines.append(f"{words['cart']}{colon}{lead.cart_value or words['none']}")
@@ -120,10 +120,10 @@ def hot_lead_email(lead: HotLead, shop: str, language: str) -> AlertEmail:
     )
 
 
-def digest_email(leads: Sequence[HotLead], shop: str, language: str) -> AlertEmail:
-    """The daily email listing the day's new hot leads, each with its reasons."""
+def digest_email(leads: Sequence[HotLead], shop: str, day: str, language: str) -> AlertEmail:
+    """The daily email listing one day's new hot leads, each with its reasons."""
     words = _WORDS[language if language in _WORDS else "en"]
-    parts = [words["digest_intro"].format(shop=shop), ""]
+    parts = [words["digest_intro"].format(shop=shop, day=day), ""]
     for lead in leads:
         parts += [f"{_who(lead)} — {lead.score}/100", *_lines(lead, words), ""]
     parts.append(words["footer"])

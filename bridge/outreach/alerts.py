@@ -91,10 +91,11 @@ def _email(ctx: Context, session: Any, shop: Shop, row: AlertDelivery) -> AlertE
     locale = alert_content.language(session, shop)
     name, url = shop.name or shop.domain, ctx.settings.public_url
     if row.channel == "digest":
-        start, end = alert_content.day_bounds(str(row.refs.get("day")), shop.timezone)
+        day = str(row.refs.get("day"))
+        start, end = alert_content.day_bounds(day, shop.timezone)
         leads = alert_content.new_hot_leads(session, shop.id, start, end)
         facts = [alert_content.hot_lead(session, shop, lead, locale, url) for lead in leads]
-        return digest_email(facts, name, locale) if facts else None
+        return digest_email(facts, name, day, locale) if facts else None
     lead = session.get(Lead, row.refs.get("lead_id"))
     if lead is None or lead.redacted_at is not None:
         return None

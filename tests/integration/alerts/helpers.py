@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+
 from bridge.db import transaction
 from bridge.db.models import Activity, Cart, Lead, LeadProduct, Product
 from bridge.leads import scores
@@ -41,16 +43,21 @@ def warm_lead(ctx: Any, shop_id: int, email: str = "ana@example.com", **extra: A
                         ref=f"{kind}-{n}",
                     )
                 )
-        session.add(
-            Product(
-                shop_id=shop_id,
-                product_id="8001",
-                title="Linen shirt",
-                collections=["shirts"],
-                tags=[],
-                first_seen_at=now,
-                updated_at=now,
-            )
+        known = session.scalar(sa.select(Product.id).where(Product.shop_id == shop_id))
+        session.add_all(
+            []
+            if known
+            else [
+                Product(
+                    shop_id=shop_id,
+                    product_id="8001",
+                    title="Linen shirt",
+                    collections=["shirts"],
+                    tags=[],
+                    first_seen_at=now,
+                    updated_at=now,
+                )
+            ]
         )
         session.add(
             LeadProduct(

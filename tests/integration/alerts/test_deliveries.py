@@ -148,7 +148,9 @@ def test_the_secret_is_encrypted_at_rest_shown_once_and_rotates(public, client, 
     again = put_alerts(client, shop["api_key"], {**shown, "sales_email": "s@shop.example"}).get_json()
     assert again["secrets"] == {}  # an unchanged subscription keeps its secret, unseen
 
-    rotated = api_post(client, shop["api_key"], "/api/v1/alerts/subscriptions/crm/secret").get_json()["secret"]
+    rotated = api_post(client, shop["api_key"], "/api/v1/alerts/subscriptions/crm/secret").get_json()[
+        "secret"
+    ]
     assert rotated != secret
     assert api_post(client, shop["api_key"], "/api/v1/alerts/subscriptions/nope/secret").status_code == 404
     responses.post(HOOK, status=200)

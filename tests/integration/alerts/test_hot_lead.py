@@ -107,7 +107,9 @@ def test_the_alert_email_speaks_the_merchants_language(local, client, shopify_sh
     ctx, shop_id = local, shopify_shop["id"]
     with transaction(ctx.sessions) as session:
         session.get(Shop, shop_id).state = {"primary_locale": "fr-FR"}
-    assert put_alerts(client, shopify_shop["api_key"], {"sales_email": "ventes@shop.example"}).status_code == 200
+    assert (
+        put_alerts(client, shopify_shop["api_key"], {"sales_email": "ventes@shop.example"}).status_code == 200
+    )
     lead_id = warm_lead(ctx, shop_id)
 
     make_hot(ctx, shop_id, lead_id)
