@@ -145,7 +145,7 @@ _SLACK: dict[str, str] = {
     "lead.tier_changed": "Lead {lead} moved from {old_tier} to {new_tier} (score {score})",
     "lead.hot": ":fire: Hot lead {lead} (score {score})",
     "cart.abandoned": ":shopping_trolley: Cart abandoned by {lead}: {subtotal} {currency}",
-    "cart.recovered": ":tada: Cart recovered: order {order_id}, {subtotal} {currency}",
+    "cart.recovered": ":tada: Cart recovered: order {order_id}, {order_total} {currency}",
     "offer.sent": ":envelope: Offer sent to {lead} ({reason})",
     "offer.redeemed": ":moneybag: Offer redeemed by {lead}: order total {order_total} {currency}",
     "journey.exited": "Journey {journey} ended for {lead} ({exit_reason})",

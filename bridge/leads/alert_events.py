@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -32,8 +33,9 @@ class TierMove(Protocol):
     def reason(self) -> str: ...
 
 
-def _money(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _money(value: Decimal | None) -> str | None:
+    """An amount as the payload writes it: a string with two decimals (JSON numbers lose cents)."""
+    return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))
 
 
 def tier_changes(ctx: Context, shop_id: int, changes: Sequence[TierMove]) -> None:
@@ -100,7 +102,7 @@ def order_follow_up(ctx: Context, shop_id: int, order_id: str) -> Callable[[], N
                     "cart_id": cart_id,
                     "lead_id": lead_id,
                     "order_id": order_id,
-                    "subtotal": _money(total),
+                    "order_total": _money(total),
                     "currency": currency,
                     "occurred_at": (converted_at or ctx.now()).isoformat(),
                 },

@@ -66,7 +66,7 @@ def test_alerts_are_a_versioned_part_of_the_rules(ctx, client, shopify_shop):
     assert put_alerts(client, shopify_shop["api_key"], {"sales_email": "a@shop.example"}).status_code == 200
     assert put_alerts(client, shopify_shop["api_key"], {"sales_email": "b@shop.example"}).status_code == 200
     with ctx.sessions() as session:
-        [latest, first] = rules.history(session, shopify_shop["id"])
+        [latest, _first] = rules.history(session, shopify_shop["id"])
         assert latest["diff"] == [
             {"path": "alerts.sales_email", "old": "a@shop.example", "new": "b@shop.example"}
         ]
