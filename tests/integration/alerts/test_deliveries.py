@@ -19,6 +19,7 @@ from bridge.db.models import AlertDelivery, AlertSecret, Ruleset
 from bridge.infra import jobnames, queue
 from bridge.infra.netguard import Guard
 from bridge.leads import alerts
+from bridge.outreach import alerts as sending
 from campaigns.alerts import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.conftest import KEY
 from tests.integration.alerts.helpers import api_get, api_post, make_hot, put_alerts, warm_lead
@@ -227,3 +228,20 @@ def test_an_erased_lead_is_not_sent(public, client, shopify_shop, run_jobs):
     run_jobs()  # no HTTP mock: any request would fail the test with a connection error in the log
     [row] = rows(ctx)
     assert (row.status, row.error, row.attempts) == ("failed", "lead erased", 1)
+
+
+@responses.activate
+def test_a_lost_job_is_queued_again_by_the_relay(public, clock, client, shopify_shop, run_jobs):
+    ctx, shop = public, shopify_shop
+    subscribe(client, shop, {"key": "crm", "url": HOOK, "events": ["cart.abandoned"]})
+    run_jobs()
+    responses.post(HOOK, status=200)
+    alerts.emit(ctx, shop["id"], "cart.abandoned", {"cart_id": 1}, key="1")
+    ctx.redis.flushdb()  # Redis lost the job (a restart without persistence)
+    assert sending.requeue_lost(ctx) == 0  # too recent: its job may still be on its way
+    clock.advance(minutes=3)
+    assert sending.requeue_lost(ctx) == 1
+    assert sending.requeue_lost(ctx) == 0  # queued already
+    run_jobs()
+    [row] = rows(ctx)
+    assert (row.status, row.attempts) == ("sent", 1) and len(responses.calls) == 1

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from bridge.db import transaction
-from bridge.db.models import AlertDelivery, Lead, Shop
+from bridge.db.models import AlertDelivery, Cart, Lead, Order, Shop
 from bridge.infra.netguard import Guard
 from campaigns.alerts import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.fakes.alert_receiver import AlertReceiver
@@ -138,3 +139,37 @@ def test_a_lead_hot_by_a_rules_change_alerts_nobody(local, client, shopify_shop,
         assert session.get(Lead, lead_id).tier == "hot"
         assert session.scalar(sa.select(sa.func.count()).select_from(AlertDelivery)) == 0
     assert hook.received == [] and smtp.messages == []
+
+
+def test_without_a_cart_the_expected_value_is_the_shops_average_order(
+    local, client, shopify_shop, smtp, run_jobs
+):
+    ctx, shop_id = local, shopify_shop["id"]
+    with transaction(ctx.sessions) as session:
+        shop = session.get(Shop, shop_id)
+        shop.state, shop.currency = {"primary_locale": "en"}, "EUR"
+        for n, total in enumerate(("100.00", "50.10", "999.00")):
+            session.add(
+                Order(
+                    shop_id=shop_id,
+                    order_id=f"o{n}",
+                    total=Decimal(total),
+                    currency="EUR",
+                    created_at=ctx.now(),
+                    cancelled_at=ctx.now() if n == 2 else None,  # a cancelled order does not count
+                )
+            )
+    assert (
+        put_alerts(client, shopify_shop["api_key"], {"sales_email": "sales@shop.example"}).status_code == 200
+    )
+    lead_id = warm_lead(ctx, shop_id)
+    with transaction(ctx.sessions) as session:
+        session.execute(sa.update(Cart).values(status="converted"))
+
+    make_hot(ctx, shop_id, lead_id)
+    run_jobs()
+
+    [mail] = smtp.messages
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Cart value: none recorded" in text
+    assert "Expected order value: €75.05 (the shop's average order value)" in text
