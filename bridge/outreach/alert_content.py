@@ -108,7 +108,9 @@ def average_order(session: Session, shop_id: int) -> Decimal | None:
     return (value / count).quantize(Decimal("0.01")) if value is not None and count else None
 
 
-def new_hot_leads(session: Session, shop_id: int, start: datetime, end: datetime) -> Sequence[Lead]:
+def new_hot_leads(
+    session: Session, shop_id: int, start: datetime, end: datetime, limit: int = 100
+) -> Sequence[Lead]:
     """Leads that became hot in [start, end) and still are (a digest's list), hottest first."""
     ids = sa.select(ScoreChange.lead_id).where(
         ScoreChange.new_tier == "hot",
@@ -120,7 +122,7 @@ def new_hot_leads(session: Session, shop_id: int, start: datetime, end: datetime
         sa.select(Lead)
         .where(Lead.shop_id == shop_id, Lead.id.in_(ids), Lead.tier == "hot", Lead.redacted_at.is_(None))
         .order_by(Lead.score.desc(), Lead.id)
-        .limit(100)
+        .limit(limit)
     ).all()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -46,41 +47,67 @@ class AlertFailed(RuntimeError):
     """The endpoint or the mail server did not take the alert: RQ tries again after its backoff."""
 
 
+@dataclass(frozen=True)
+class _Mail:
+    to: str
+    email: AlertEmail
+
+
+@dataclass(frozen=True)
+class _Post:
+    url: str
+    slack: bool
+    key: str
+    shop_id: int
+    event: dict[str, Any]
+
+
 def deliver(ctx: Context, delivery_id: int) -> str:
     """Job (queue `campaigns`, ALERT_RETRY): send one delivery row once; its status afterwards."""
+    outgoing = _prepare(ctx, delivery_id)
+    if isinstance(outgoing, str):
+        return outgoing
+    if isinstance(outgoing, _Mail):
+        return _send_email(ctx, delivery_id, outgoing.to, outgoing.email)
+    return _post(ctx, delivery_id, outgoing)
+
+
+def _prepare(ctx: Context, delivery_id: int) -> _Mail | _Post | str:
+    """What to send for a pending row, read in one session; a status when there is nothing to send."""
     with ctx.sessions() as session:
         row = session.get(AlertDelivery, delivery_id)
         if row is None or row.status != "pending":
             return row.status if row is not None else "gone"
         shop = session.get(Shop, row.shop_id)
-        settings = alerts_for(session, row.shop_id)
         if shop is None:
             return "gone"
+        settings = alerts_for(session, row.shop_id)
         if row.channel in ("email", "digest"):
             email = _email(ctx, session, shop, row)
-            to = settings.sales_email
-            if email is None or not to:
+            if email is None or not settings.sales_email:
                 return _finish(ctx, delivery_id, "nothing to send (no sales address, or no lead)", final=True)
-        else:
-            subscription = settings.subscription(row.target)
-            data = alert_content.event_data(session, row)
-            if subscription is None or not (subscription.enabled or row.test):
-                return _finish(ctx, delivery_id, "subscription removed or disabled", final=True)
-            if data is None:
-                return _finish(ctx, delivery_id, "lead erased", final=True)
-            event = envelope(row.event_type, row.event_id, row.occurred_at, shop.domain, data)
-            url, fmt, key, shop_id = subscription.url, subscription.format, subscription.key, shop.id
-    if row.channel in ("email", "digest"):
-        return _send_email(ctx, delivery_id, to, email)  # type: ignore[arg-type]  # both checked above
-    body = json.dumps({"text": slack_text(event)} if fmt == "slack" else event).encode()
+            return _Mail(settings.sales_email, email)
+        subscription = settings.subscription(row.target)
+        if subscription is None or not (subscription.enabled or row.test):
+            return _finish(ctx, delivery_id, "subscription removed or disabled", final=True)
+        data = alert_content.event_data(session, row)
+        if data is None:
+            return _finish(ctx, delivery_id, "lead erased", final=True)
+        event = envelope(row.event_type, row.event_id, row.occurred_at, shop.domain, data)
+        return _Post(subscription.url, subscription.format == "slack", subscription.key, shop.id, event)
+
+
+def _post(ctx: Context, delivery_id: int, out: _Post) -> str:
+    """POST one signed event (or its Slack text) through the SSRF guard and record the attempt."""
+    body = json.dumps({"text": slack_text(out.event)} if out.slack else out.event).encode()
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
-        EVENT_HEADER: event["type"],
+        EVENT_HEADER: out.event["type"],
         TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign(alerts.ensure_secret(ctx, shop_id, key), timestamp, body),
+        SIGNATURE_HEADER: sign(alerts.ensure_secret(ctx, out.shop_id, out.key), timestamp, body),
     }
-    posted = outbound.post(ctx, url, body, headers)
+    posted = outbound.post(ctx, out.url, body, headers)
     refused = posted.failure == outbound.REFUSED  # the address stays refused: no retry
     code, duration = posted.status_code, posted.duration_ms
     return _finish(ctx, delivery_id, posted.failure, code=code, duration=duration, final=refused)
@@ -167,10 +194,8 @@ def send_digests(ctx: Context) -> int:
         shops = session.execute(
             sa.select(Shop.id, Shop.timezone).where(Shop.uninstalled_at.is_(None)).order_by(Shop.id)
         ).all()
-        wanted = [(i, zone) for i, zone in shops if _wants_digest(session, i)]
-    for shop_id, zone in wanted:
-        local = ctx.now().astimezone(campaigns.zone_or_utc(zone))
-        day = (local.date() - timedelta(days=1)).isoformat()
+        due = [(shop_id, day) for shop_id, zone in shops if (day := _digest_day(ctx, session, shop_id, zone))]
+    for shop_id, day in due:
         event = alerts.event_id(shop_id, "digest", day)
         refs = {"day": day, "occurred_at": ctx.now().isoformat()}
         queued += alerts.record(ctx, shop_id, "lead.hot", [(refs, event)], [("digest", alerts.SALES_EMAIL)])
@@ -178,9 +203,14 @@ def send_digests(ctx: Context) -> int:
     return len(queued)
 
 
-def _wants_digest(session: Any, shop_id: int) -> bool:
+def _digest_day(ctx: Context, session: Any, shop_id: int, zone: str | None) -> str | None:
+    """Yesterday in the shop's time zone, when the shop wants a digest and had new hot leads that day."""
     settings = alerts_for(session, shop_id)
-    return bool(settings.digest and settings.sales_email)
+    if not (settings.digest and settings.sales_email):
+        return None
+    day = (ctx.now().astimezone(campaigns.zone_or_utc(zone)).date() - timedelta(days=1)).isoformat()
+    start, end = alert_content.day_bounds(day, zone)
+    return day if alert_content.new_hot_leads(session, shop_id, start, end, limit=1) else None
 
 
 def requeue_lost(ctx: Context) -> int:

@@ -93,6 +93,7 @@ def test_the_digest_sends_yesterdays_new_hot_leads_once(ctx, client, shopify_sho
         document = {"sales_email": "sales@shop.example", "hot_email": False, "digest": True}
         assert put_alerts(client, shopify_shop["api_key"], document).status_code == 200
         run_jobs()  # the new version's rescore, before the leads below
+        assert sending.send_digests(ctx) == 0  # no new hot lead yesterday: no email, nothing in the log
         yesterday = ctx.now() - timedelta(days=1)
         hot = [warm_lead(ctx, shop_id, email=f"lead{n}@example.com") for n in range(3)]
         with transaction(ctx.sessions) as session:
