@@ -41,7 +41,7 @@ def test_the_page_is_in_the_nav_and_lists_nothing_yet(client: Any, signed_in: di
     assert 'href="/admin/alerts" aria-current="page"' in html
     assert "No subscription yet." in html and "Nothing sent yet." in html
     french = client.get(PAGE, headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
-    assert "Alertes" in french and "Aucun abonnement pour l’instant." in french
+    assert "Alertes" in french and "Aucun abonnement pour l\u2019instant." in french
 
 
 def test_the_sales_address_is_saved_as_a_rules_version(
