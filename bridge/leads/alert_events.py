@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bridge.db.models import Cart, JourneyRun, Offer, Order
 from bridge.infra.context import Context
-from bridge.leads.alerts import emit, emit_many
+from bridge.leads.alerts import emit, emit_kinds, emit_many
 
 EXIT_WINDOW = timedelta(minutes=15)  # the exits scan looks this far back: a missed minute is caught
 TIER_ORDER = {"cold": 0, "warm": 1, "hot": 2}
@@ -55,8 +55,7 @@ def tier_changes(ctx: Context, shop_id: int, changes: Sequence[TierMove]) -> Non
         for (r, key), c in zip(refs, moved, strict=True)
         if c.new_tier == "hot" and TIER_ORDER.get(c.old_tier, 3) < TIER_ORDER["hot"]
     ]
-    emit_many(ctx, shop_id, "lead.tier_changed", lambda _s: refs)
-    emit_many(ctx, shop_id, "lead.hot", lambda _s: hot)
+    emit_kinds(ctx, shop_id, [("lead.tier_changed", lambda _s: refs), ("lead.hot", lambda _s: hot)])
 
 
 def carts_abandoned(ctx: Context, shop_id: int, cart_ids: Iterable[int]) -> int:
@@ -138,8 +137,7 @@ def order_follow_up(ctx: Context, shop_id: int, order_id: str) -> Callable[[], N
         ]
 
     def step() -> None:
-        emit_many(ctx, shop_id, "cart.recovered", carts)
-        emit_many(ctx, shop_id, "offer.redeemed", offers)
+        emit_kinds(ctx, shop_id, [("cart.recovered", carts), ("offer.redeemed", offers)])
 
     return step
 

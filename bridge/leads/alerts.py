@@ -57,18 +57,26 @@ Items = Callable[[Session], Iterable[tuple[Mapping[str, Any], str | None]]]
 def emit_many(ctx: Context, shop_id: int, event_type: str, items: Items) -> int:
     """`emit` for several events of one type: the rules are read once, and `items(session)` (the events'
     refs and keys, read from the database) is only called when something subscribes."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown alert event {event_type!r}")
+    return emit_kinds(ctx, shop_id, [(event_type, items)])
+
+
+def emit_kinds(ctx: Context, shop_id: int, kinds: Sequence[tuple[str, Items]]) -> int:
+    """`emit_many` for events of several types with one read of the rules (an order: recovered carts and
+    redeemed offers); how many deliveries were queued."""
+    unknown = [event_type for event_type, _ in kinds if event_type not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(f"unknown alert events {unknown!r}")
     ids: list[int] = []
     try:
         with ctx.sessions() as session:
-            targets = _targets(alerts_for(session, shop_id), event_type)
-            events = list(items(session)) if targets else []
-        if events:
+            settings = alerts_for(session, shop_id)
+            wanted = [(t, _targets(settings, t), items) for t, items in kinds]
+            found = [(t, targets, list(items(session))) for t, targets, items in wanted if targets]
+        for event_type, targets, events in found:
             keyed = [(refs, event_id(shop_id, event_type, key)) for refs, key in events]
-            ids = record(ctx, shop_id, event_type, keyed, targets)
+            ids += record(ctx, shop_id, event_type, keyed, targets) if keyed else []
     except Exception:
-        log.exception("alert %s of shop %s not recorded", event_type, shop_id)
+        log.exception("alerts %s of shop %s not recorded", [t for t, _ in kinds], shop_id)
     enqueue(ctx, ids)
     return len(ids)
 
