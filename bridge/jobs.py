@@ -198,5 +198,7 @@ def emit_journey_exits() -> int:
 
 
 def requeue_alerts() -> int:
-    """Periodic: queue again the alert deliveries whose job was lost."""
-    return alerts.requeue_lost(wiring.current())
+    """Periodic: queue again the alert deliveries whose job was lost, and prune the old delivery log."""
+    ctx = wiring.current()
+    alerts.prune_log(ctx)
+    return alerts.requeue_lost(ctx)

@@ -33,6 +33,8 @@ from campaigns.alerts import EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, e
 
 log = logging.getLogger(__name__)
 RELAY_AFTER = timedelta(minutes=2)
+LOG_KEPT = timedelta(days=90)  # the delivery log's age limit
+PRUNE_BATCH = 5000
 SAMPLE_REFS: dict[str, Any] = {
     "test": True,
     "lead_id": 0,
@@ -231,6 +233,18 @@ def requeue_lost(ctx: Context) -> int:
         queue=queue.CAMPAIGNS,
         retry=alerts.ALERT_RETRY,
     )
+
+
+def prune_log(ctx: Context) -> int:
+    """Delete delivery log rows older than LOG_KEPT, a batch at a time; how many."""
+    with transaction(ctx.sessions) as session:
+        old = (
+            sa.select(AlertDelivery.id)
+            .where(AlertDelivery.created_at < ctx.now() - LOG_KEPT, AlertDelivery.status != "pending")
+            .limit(PRUNE_BATCH)
+        )
+        result = session.execute(sa.delete(AlertDelivery).where(AlertDelivery.id.in_(old)))
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 def deliveries(session: Any, shop_id: int, limit: int = 50, before: int | None = None) -> list[AlertDelivery]:

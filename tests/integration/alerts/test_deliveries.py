@@ -245,3 +245,17 @@ def test_a_lost_job_is_queued_again_by_the_relay(public, clock, client, shopify_
     run_jobs()
     [row] = rows(ctx)
     assert (row.status, row.attempts) == ("sent", 1) and len(responses.calls) == 1
+
+
+def test_the_log_keeps_ninety_days(public, clock, client, shopify_shop):
+    ctx, shop = public, shopify_shop
+    subscribe(client, shop, {"key": "crm", "url": HOOK, "events": ["cart.abandoned"]})
+    alerts.emit(ctx, shop["id"], "cart.abandoned", {"cart_id": 1}, key="old")
+    with transaction(ctx.sessions) as session:
+        session.execute(sa.update(AlertDelivery).values(status="sent"))
+    clock.advance(days=89)
+    alerts.emit(ctx, shop["id"], "cart.abandoned", {"cart_id": 2}, key="new")
+    assert sending.prune_log(ctx) == 0
+    clock.advance(days=2)
+    assert sending.prune_log(ctx) == 1
+    assert [r.refs["cart_id"] for r in rows(ctx)] == [2]  # the newer one, still pending, stays
