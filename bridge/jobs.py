@@ -7,19 +7,10 @@ from bridge import wiring
 from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
-from bridge.leads import alert_events, erasure, rescore, retention, scores
-from bridge.outreach import (
-    alerts,
-    code_cleanup,
-    codes,
-    consent,
-    delivery,
-    outbound,
-    results,
-    steps,
-    sweep,
-    triggers,
-)
+from bridge.leads import alert_events as alert_scan
+from bridge.leads import erasure, rescore, retention, scores
+from bridge.outreach import alerts as alert_sending
+from bridge.outreach import code_cleanup, codes, consent, delivery, outbound, results, steps, sweep, triggers
 from bridge.shops import shopify_setup
 
 # events
@@ -184,21 +175,21 @@ def sync_marketing_consent(lead_id: int) -> str:
 
 def deliver_alert(delivery_id: int) -> str:
     """Send one alert (a signed event, a Slack message, a sales email), retried with backoff."""
-    return alerts.deliver(wiring.current(), delivery_id)
+    return alert_sending.deliver(wiring.current(), delivery_id)
 
 
 def send_alert_digests() -> int:
     """Periodic (hourly): each shop's digest of yesterday's new hot leads, once a day."""
-    return alerts.send_digests(wiring.current())
+    return alert_sending.send_digests(wiring.current())
 
 
 def emit_journey_exits() -> int:
     """Periodic: `journey.exited` alerts for journey runs that ended lately."""
-    return alert_events.journey_exits(wiring.current())
+    return alert_scan.journey_exits(wiring.current())
 
 
 def requeue_alerts() -> int:
     """Periodic: queue again the alert deliveries whose job was lost, and prune the old delivery log."""
     ctx = wiring.current()
-    alerts.prune_log(ctx)
-    return alerts.requeue_lost(ctx)
+    alert_sending.prune_log(ctx)
+    return alert_sending.requeue_lost(ctx)
