@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Event, Lead, Shop
 from bridge.events import locales
 from bridge.infra.context import Context
-from bridge.leads import alert_events, carts, erasure
+from bridge.leads import carts, erasure
+from bridge.leads.alert_events import order_follow_up
 from bridge.leads.emails import normalize_email
 from bridge.leads.people import add_activity, apply_customer, find_lead, lead_for, set_consent
 from bridge.shops import updates
@@ -106,7 +107,7 @@ def _cart(t: Target, fact: facts.CartSnapshot) -> Lead | None:
 
 def _order(t: Target, fact: facts.OrderPlaced) -> Lead | None:
     lead = carts.apply_order(t.session, t.ctx.redis, t.shop, fact, t.now, t.out.follow_ups)
-    t.out.follow_ups.append(alert_events.order_follow_up(t.ctx, t.shop.id, fact.order_id))
+    t.out.follow_ups.append(order_follow_up(t.ctx, t.shop.id, fact.order_id))
     locales.on_order(t.session, t.shop.id, fact)
     return lead
 

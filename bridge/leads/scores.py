@@ -18,7 +18,7 @@ from bridge.db import transaction
 from bridge.db.models import Activity, Lead, ScoreChange, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.leads import alert_events
+from bridge.leads.alert_events import tier_changes
 from bridge.leads.rules import scoring_rules_for
 
 
@@ -143,7 +143,7 @@ def became_hot(changes: Iterable[TierChange]) -> list[int]:
 def follow_ups(ctx: Context, shop: Shop, changes: list[TierChange]) -> list[Callable[[], None]]:
     """Steps to run after commit: a lead that moved up a tier enters that tier's journey (once a day); the
     merchant's alerts hear of every tier change."""
-    alert: list[Callable[[], None]] = [functools.partial(alert_events.tier_changes, ctx, shop.id, changes)]
+    alert: list[Callable[[], None]] = [functools.partial(tier_changes, ctx, shop.id, changes)]
     alert = alert if changes else []
     entries = tier_entries(changes)
     if not entries:
