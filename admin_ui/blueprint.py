@@ -39,6 +39,7 @@ NAV = (
     ("admin.events", "events", lazy_gettext("Events")),
     ("admin.data_requests", "data_requests", lazy_gettext("Data requests")),
     ("admin.health", "health", lazy_gettext("Health")),
+    ("admin.alerts_page", "alerts", lazy_gettext("Alerts")),
 )
 ERROR_TITLES = {
     400: lazy_gettext("Bad request"),

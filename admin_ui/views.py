@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from admin_ui import (  # noqa: F401
+    alerts,
     auth,
     commerce,
     data_requests,

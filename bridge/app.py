@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bridge import wiring
-from bridge.api import ab_tests, activities, health, offers, prospects, rules, segments, v1
+from bridge.api import ab_tests, activities, alerts, health, offers, prospects, rules, segments, v1
 from bridge.api import spend as spend_api
 from bridge.events import collect, ingest
 from bridge.infra import observability
@@ -40,6 +40,7 @@ BLUEPRINTS = (
     spend_api.bp,
     segments.bp,
     activities.bp,
+    alerts.bp,
 )
 
 

@@ -9,6 +9,7 @@ from bridge import wiring
 from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
+from bridge.leads import alert_events as alert_scan
 from bridge.leads import erasure, rescore, retention, scores
 from bridge.outreach import (
     advice,
@@ -23,6 +24,7 @@ from bridge.outreach import (
     sweep,
     triggers,
 )
+from bridge.outreach import alerts as alert_sending
 from bridge.shops import products, shopify_setup
 
 # events
@@ -210,3 +212,28 @@ def look_up_product(shop_id: int, product_id: str) -> str:
 def look_up_missing_products() -> int:
     """Periodic: schedule again the lookups of products never described whose job is gone; how many."""
     return products.requeue_missing(wiring.current())
+
+
+# alerts
+
+
+def deliver_alert(delivery_id: int) -> str:
+    """Send one alert (a signed event, a Slack message, a sales email), retried with backoff."""
+    return alert_sending.deliver(wiring.current(), delivery_id)
+
+
+def send_alert_digests() -> int:
+    """Periodic (hourly): each shop's digest of yesterday's new hot leads, once a day."""
+    return alert_sending.send_digests(wiring.current())
+
+
+def emit_journey_exits() -> int:
+    """Periodic: `journey.exited` alerts for journey runs that ended lately."""
+    return alert_scan.journey_exits(wiring.current())
+
+
+def requeue_alerts() -> int:
+    """Periodic: queue again the alert deliveries whose job was lost, and prune the old delivery log."""
+    ctx = wiring.current()
+    alert_sending.prune_log(ctx)
+    return alert_sending.requeue_lost(ctx)

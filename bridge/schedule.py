@@ -42,6 +42,9 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(jobs.apply_retention, 86400),
         Periodic(jobs.drop_losing_codes, 86400, queue.CAMPAIGNS),
         Periodic(jobs.look_up_missing_products, 3600),
+        Periodic(jobs.send_alert_digests, 3600, queue.CAMPAIGNS),
+        Periodic(jobs.requeue_alerts, 120, queue.CAMPAIGNS),
+        Periodic(jobs.emit_journey_exits, 60, queue.CAMPAIGNS),
     ]
 
 

@@ -17,6 +17,7 @@ from bridge.db.models import Event, Lead, Shop
 from bridge.events import locales, visitors
 from bridge.infra.context import Context
 from bridge.leads import carts, erasure, products
+from bridge.leads.alert_events import order_follow_up
 from bridge.leads.emails import normalize_email
 from bridge.leads.people import add_activity, apply_customer, find_lead, lead_for, set_consent
 from bridge.shops import updates
@@ -135,6 +136,7 @@ def _cart(t: Target, fact: facts.CartSnapshot) -> Lead | None:
 
 def _order(t: Target, fact: facts.OrderPlaced) -> Lead | None:
     lead = carts.apply_order(t.session, t.ctx.redis, t.shop, fact, t.now, t.out.follow_ups)
+    t.out.follow_ups.append(order_follow_up(t.ctx, t.shop.id, fact.order_id))
     locales.on_order(t.session, t.shop.id, fact)
     seen = products.seen_lines(fact.items, fact.currency)
     if lead is not None and seen:

@@ -50,6 +50,11 @@ DROP_LOSING_CODES = f"{_CATALOGUE}.drop_losing_codes"
 # products: a product's details asked of the store once
 LOOK_UP_PRODUCT = f"{_CATALOGUE}.look_up_product"
 LOOK_UP_MISSING_PRODUCTS = f"{_CATALOGUE}.look_up_missing_products"
+# alerts: signed events, Slack messages and emails to the merchant
+DELIVER_ALERT = f"{_CATALOGUE}.deliver_alert"
+SEND_ALERT_DIGESTS = f"{_CATALOGUE}.send_alert_digests"
+REQUEUE_ALERTS = f"{_CATALOGUE}.requeue_alerts"
+EMIT_JOURNEY_EXITS = f"{_CATALOGUE}.emit_journey_exits"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.
@@ -195,6 +200,11 @@ def webhook_id(offer_id: int) -> str:
 def remove_code_id(offer_id: int) -> str:
     """A dead offer's code removal from the store."""
     return f"remove-code-{offer_id}"
+
+
+def alert_id(delivery_id: int) -> str:
+    """One alert delivery (an event to one subscription, or one alert email)."""
+    return f"alert-{delivery_id}"
 
 
 def cron_id(name: str) -> str:

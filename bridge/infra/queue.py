@@ -110,13 +110,14 @@ def enqueue_many(
     *,
     job_ids: Sequence[str],
     queue_name: str,
+    retry: Retry | None = DEFAULT_RETRY,
 ) -> bool:
     """Queue many calls of `func` in one round trip; False when Redis is unreachable."""
     if not arg_list:
         return True
     datas = [
         Queue.prepare_data(
-            func, args, job_id=job_id, retry=DEFAULT_RETRY, timeout=300, result_ttl=600, failure_ttl=7 * 86400
+            func, args, job_id=job_id, retry=retry, timeout=300, result_ttl=600, failure_ttl=7 * 86400
         )
         for args, job_id in zip(arg_list, job_ids, strict=True)
     ]

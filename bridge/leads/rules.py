@@ -41,6 +41,7 @@ from campaigns import (
     upgrade_document,
     zone_or_utc,
 )
+from campaigns.alerts import DEFAULT_ALERTS, AlertSettings, dump_alerts, load_alerts
 from campaigns.settings import DEFAULT_CAMPAIGN, dump_campaign, load_campaign
 from scoring.segments import dump_segments, load_segments
 
@@ -50,6 +51,7 @@ PARTS: dict[str, Callable[[Any], Any]] = {
     "journeys": lambda doc: dump_journeys(load_journeys(doc)),
     "prospects": lambda doc: dump_prospects(load_prospects(doc)),
     "segments": lambda doc: dump_segments(load_segments(doc)),
+    "alerts": lambda doc: dump_alerts(load_alerts(doc)),
 }
 
 
@@ -69,6 +71,7 @@ def defaults() -> dict[str, Any]:
         "journeys": default_journeys(),
         "prospects": copy.deepcopy(DEFAULT_PROSPECTS),
         "segments": [],
+        "alerts": copy.deepcopy(DEFAULT_ALERTS),
     }
 
 
@@ -369,3 +372,9 @@ def prospect_settings_for(session: Session, shop_id: int) -> ProspectSettings:
     """The live settings of the prospects queue (the defaults until the merchant changes them)."""
     document = live_rules(session, shop_id) or {}
     return parsed("prospects", document.get("prospects"), load_prospects)
+
+
+def alerts_for(session: Session, shop_id: int) -> AlertSettings:
+    """The live alert settings of a shop (none until the merchant sets some)."""
+    document = live_rules(session, shop_id)
+    return parsed("alerts", (document or {}).get("alerts") or DEFAULT_ALERTS, load_alerts)

@@ -4,6 +4,7 @@ a click or a reply; `bridge.leads.rescore` runs it over a whole shop after a rul
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from bridge.db.models import Activity, Lead, ScoreChange, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.leads import segments
+from bridge.leads.alert_events import tier_changes
 from bridge.leads.rules import scoring_rules_for
 from scoring import segments as scoring_segments
 
@@ -168,10 +170,13 @@ def became_hot(changes: Iterable[TierChange]) -> list[int]:
 
 
 def follow_ups(ctx: Context, shop: Shop, changes: list[TierChange]) -> list[Callable[[], None]]:
-    """Steps to run after commit: a lead that moved up a tier enters that tier's journey (once a day)."""
+    """Steps to run after commit: a lead that moved up a tier enters that tier's journey (once a day); the
+    merchant's alerts hear of every tier change."""
+    alert: list[Callable[[], None]] = [functools.partial(tier_changes, ctx, shop.id, changes)]
+    alert = alert if changes else []
     entries = tier_entries(changes)
     if not entries:
-        return []
+        return alert
     day = int(ctx.now().timestamp()) // 86400
 
     def enter_tiers() -> None:
@@ -183,7 +188,7 @@ def follow_ups(ctx: Context, shop: Shop, changes: list[TierChange]) -> list[Call
             queue_name=queue.CAMPAIGNS,
         )
 
-    return [enter_tiers]
+    return [enter_tiers, *alert]
 
 
 def score_and_commit(ctx: Context, shop_id: int, lead_ids: list[int], reason: str) -> int:

@@ -17,6 +17,7 @@ from bridge.db.models import Cart, JourneyRun, Lead, Offer, Order
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.leads import rules
+from bridge.leads.alert_events import offer_sent
 from bridge.outreach import mailer, runs, tracking
 from bridge.outreach.code_cleanup import remove_code
 from bridge.outreach.message import render
@@ -101,6 +102,7 @@ def deliver(ctx: Context, offer_id: int) -> str:
         outcome = _send_email(ctx, offer_id, to, message, unsubscribe)
     if outcome in ("cancelled", "expired", "failed") and has_code:
         remove_code(ctx, offer_id)  # now; the clean-up job retries it if the store fails
+    offer_sent(ctx, offer_id, outcome)
     return outcome
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -33,19 +34,29 @@ class WebhookFailed(RuntimeError):
 
 
 def webhook_url_errors(ctx: Context, document: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
-    """Errors in rulesets' shape when the document sets a new webhook URL outside the public internet.
+    """Errors in rulesets' shape when the document sets a new webhook URL (the campaign's, an alert
+    subscription's) outside the public internet.
 
     The address is resolved (I/O, so here rather than in the pure schema); an unchanged URL is not
     looked up again, and every delivery checks the address it connects to anyway.
     """
     url = (document.get("campaign") or {}).get("webhook_url")
-    if not url or url == (live.get("campaign") or {}).get("webhook_url"):
-        return {}
-    try:
-        guard_for(ctx).check_url(url)
-    except UnsafeTarget as exc:
-        return {"campaign": {"webhook_url": [f"Use a public internet address: {exc}."]}}
-    return {}
+    errors: dict[str, Any] = {}
+    if url and url != (live.get("campaign") or {}).get("webhook_url"):
+        try:
+            guard_for(ctx).check_url(url)
+        except UnsafeTarget as exc:
+            errors["campaign"] = {"webhook_url": [f"Use a public internet address: {exc}."]}
+    known = {s.get("url") for s in (live.get("alerts") or {}).get("subscriptions") or []}
+    for index, subscription in enumerate((document.get("alerts") or {}).get("subscriptions") or []):
+        if subscription.get("url") in known:
+            continue
+        try:
+            guard_for(ctx).check_url(subscription.get("url") or "")
+        except UnsafeTarget as exc:
+            subscriptions = errors.setdefault("alerts", {}).setdefault("subscriptions", {})
+            subscriptions[index] = {"url": [f"Use a public internet address: {exc}."]}
+    return errors
 
 
 def ensure_secret(ctx: Context, shop_id: int) -> str:
@@ -137,16 +148,35 @@ def post_offer(ctx: Context, offer_id: int) -> str:
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: f"sha256={sign(ensure_secret(ctx, shop_id), timestamp, body)}",
     }
-    try:
-        with guard_for(ctx).session() as http:  # public addresses only, checked as it connects
-            response = http.post(url, data=body, timeout=10, headers=headers, allow_redirects=False)
-        failure = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-    except requests.RequestException as exc:
-        failure = REFUSED if refused(exc) else type(exc).__name__
+    failure = post(ctx, url, body, headers).failure
     _record(ctx, shop_id, offer_id, failure)
     if failure is not None:
         raise WebhookFailed(f"webhook of offer {offer_id}: {failure}")
     return "sent"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """How a POST to a merchant's endpoint went: its status code, how long, and why it failed (no URL)."""
+
+    status_code: int | None
+    duration_ms: int
+    failure: str | None
+
+
+def post(ctx: Context, url: str, body: bytes, headers: dict[str, str], timeout: float = 10) -> Posted:
+    """POST `body` to a merchant-supplied URL through the SSRF guard (public addresses only, checked as it
+    connects; no redirects followed); never raises for the endpoint's failures."""
+    started = time.monotonic()
+    code = None
+    try:
+        with guard_for(ctx).session() as http:
+            response = http.post(url, data=body, timeout=timeout, headers=headers, allow_redirects=False)
+        code = response.status_code
+        failure = None if 200 <= code < 300 else f"HTTP {code}"
+    except requests.RequestException as exc:
+        failure = REFUSED if refused(exc) else type(exc).__name__
+    return Posted(code, int((time.monotonic() - started) * 1000), failure)
 
 
 def _record(ctx: Context, shop_id: int, offer_id: int, failure: str | None) -> None:

@@ -17,6 +17,7 @@ from bridge.db.models import Cart, Shop
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
 from bridge.leads import rules
+from bridge.leads.alert_events import carts_abandoned
 from bridge.outreach import codes, journey_sweep, triggers
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ def abandon_carts(ctx: Context, shop_id: int, cart_ids: list[int], cutoff: str) 
     """Mark the carts of a sweep batch abandoned (those still idle), then start each one's journey."""
     claimed = mark_abandoned(ctx, shop_id, cart_ids, datetime.fromisoformat(cutoff))
     triggers.start_cart_runs(ctx, claimed)
+    carts_abandoned(ctx, shop_id, claimed)
     return len(claimed)
 
 

@@ -3,6 +3,7 @@ and constant is importable from here: `from bridge.db.models import Shop`."""
 
 from __future__ import annotations
 
+from bridge.db.models.alerts import ALERT_CHANNELS, DELIVERY_STATUSES, AlertDelivery, AlertSecret
 from bridge.db.models.base import NAMING, Base
 from bridge.db.models.carts import CART_STATUSES, Cart, Order
 from bridge.db.models.events import EVENT_STATUSES, Event
@@ -22,8 +23,10 @@ from bridge.db.models.shops import AdminUser, AuditLog, Nonce, Shop
 from bridge.db.models.visitors import Visitor, VisitorEvent, VisitorToken
 
 __all__ = [
+    "ALERT_CHANNELS",
     "CART_STATUSES",
     "CODE_DEAD",
+    "DELIVERY_STATUSES",
     "EVENT_STATUSES",
     "NAMING",
     "OFFER_STATUSES",
@@ -36,6 +39,8 @@ __all__ = [
     "TIERS",
     "Activity",
     "AdminUser",
+    "AlertDelivery",
+    "AlertSecret",
     "AuditLog",
     "Base",
     "Cart",
