@@ -18,6 +18,7 @@ from bridge.outreach import (
     consent,
     delivery,
     earnings,
+    monthly_report,
     outbound,
     results,
     steps,
@@ -198,6 +199,11 @@ def refresh_earnings(shop_id: int, start: str, end: str) -> int:
 def drop_losing_codes() -> int:
     """Periodic (daily): drop the codes that surely lose money, for shops that switched it on."""
     return advice.apply_sure_losses(wiring.current())
+
+
+def send_monthly_reports() -> int:
+    """Periodic (hourly): last month's report to each shop's administrators, once."""
+    return monthly_report.send_monthly_reports(wiring.current())
 
 
 # products

@@ -41,6 +41,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(jobs.reconcile_all_shopify, 900),
         Periodic(jobs.apply_retention, 86400),
         Periodic(jobs.drop_losing_codes, 86400, queue.CAMPAIGNS),
+        Periodic(jobs.send_monthly_reports, 3600, queue.CAMPAIGNS),
         Periodic(jobs.look_up_missing_products, 3600),
         Periodic(jobs.send_alert_digests, 3600, queue.CAMPAIGNS),
         Periodic(jobs.requeue_alerts, 120, queue.CAMPAIGNS),

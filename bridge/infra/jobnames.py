@@ -47,6 +47,7 @@ SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
 # measurement
 REFRESH_EARNINGS = f"{_CATALOGUE}.refresh_earnings"
 DROP_LOSING_CODES = f"{_CATALOGUE}.drop_losing_codes"
+SEND_MONTHLY_REPORTS = f"{_CATALOGUE}.send_monthly_reports"
 # products: a product's details asked of the store once
 LOOK_UP_PRODUCT = f"{_CATALOGUE}.look_up_product"
 LOOK_UP_MISSING_PRODUCTS = f"{_CATALOGUE}.look_up_missing_products"

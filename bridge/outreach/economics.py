@@ -366,7 +366,7 @@ def compute(
         "lifetime_value": lifetime(session, shop_id, end, currency),
         "method": {
             "roi": "incremental margin / discount cost, where incremental margin = margin rate x "
-            "(incremental net revenue + 2 x discount cost) - discount cost; interval carried over from the "
+            "(incremental net revenue + discount cost) - discount cost; interval carried over from the "
             "incremental net revenue's",
             "spend": "each month's spend spread evenly over its days, prorated to the period",
             "tiers": "highest tier reached before the first order (by now for the others)",
