@@ -7,7 +7,7 @@ from bridge import wiring
 from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
-from bridge.leads import erasure, rescore, retention, scores
+from bridge.leads import decay, erasure, rescore, retention, scores
 from bridge.outreach import code_cleanup, codes, consent, delivery, outbound, results, steps, sweep, triggers
 from bridge.shops import shopify_setup
 
@@ -166,3 +166,11 @@ def post_offer(offer_id: int) -> str:
 def sync_marketing_consent(lead_id: int) -> str:
     """Write a lead's unsubscribe back to its Shopify customer (retried while Shopify is unreachable)."""
     return consent.push_unsubscribe(wiring.current(), lead_id)
+
+
+# decay (issue 17)
+
+
+def rescore_decayed() -> int:
+    """Periodic: rescore the leads whose score decay has moved to another tier since; how many."""
+    return decay.rescore_due(wiring.current())

@@ -40,6 +40,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(jobs.reconcile_all_woocommerce, 900),
         Periodic(jobs.reconcile_all_shopify, 900),
         Periodic(jobs.apply_retention, 86400),
+        Periodic(jobs.rescore_decayed, 300),
     ]
 
 

@@ -1,5 +1,6 @@
 """Pure lead scoring: validated rules, the engine, tiers and what-if comparisons."""
 
+from scoring.decay import next_tier_change
 from scoring.engine import score, tier_for
 from scoring.model import ActivityRecord, BreakdownLine, Profile, Score
 from scoring.rules import (
@@ -38,6 +39,7 @@ __all__ = [
     "default_rules",
     "dump_rules",
     "load_rules",
+    "next_tier_change",
     "score",
     "tier_for",
 ]

@@ -43,6 +43,8 @@ REMOVE_CODE = f"{_CATALOGUE}.remove_code"
 REMOVE_EXPIRED_CODES = f"{_CATALOGUE}.remove_expired_codes"
 POST_OFFER = f"{_CATALOGUE}.post_offer"
 SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
+# decay (issue 17)
+RESCORE_DECAYED = f"{_CATALOGUE}.rescore_decayed"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.

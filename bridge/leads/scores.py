@@ -97,7 +97,10 @@ def score_leads(
     changes = []
     for lead in leads:
         why = reason if isinstance(reason, str) else reason.get(lead.id, "")
-        result = scoring.score(rules, profile_of(lead), activities.get(lead.id, []), now)
+        profile, done = profile_of(lead), activities.get(lead.id, [])
+        result = scoring.score(rules, profile, done, now)
+        # when decay alone will move it to another tier: the decay job (bridge.leads.decay) rescores it then
+        lead.score_due_at = scoring.next_tier_change(rules, profile, done, now, tier=result.tier)
         if (result.total, result.tier) != (lead.score, lead.tier):
             session.add(
                 ScoreChange(
@@ -118,11 +121,13 @@ def score_leads(
 
 
 TIER_ORDER = {"cold": 0, "warm": 1, "hot": 2}
+DECAY = "decay"  # the reason of a rescore by the decay job: time alone moved the score, never a trigger
 
 
 def tier_entries(changes: Iterable[TierChange]) -> list[tuple[int, str]]:
     """(lead, tier) for leads whose own activity moved them up into a tier: a journey may start (a rules
-    change alone mails nobody, and a lead that decays to a lower tier gets nothing)."""
+    change alone mails nobody, and a lead that decays to another tier, even a higher one when negative
+    points fade, gets nothing)."""
     return [
         (c.lead_id, c.new_tier)
         for c in changes
@@ -130,6 +135,7 @@ def tier_entries(changes: Iterable[TierChange]) -> list[tuple[int, str]]:
         and c.new_tier in TIER_ORDER
         and TIER_ORDER[c.new_tier] > TIER_ORDER[c.old_tier]
         and not c.reason.startswith("rules v")
+        and c.reason != DECAY
     ]
 
 
