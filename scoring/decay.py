@@ -13,8 +13,9 @@ those candidate points after which the tier differs, found exactly by solving li
 evaluating the tier once between consecutive candidates (no search). Decay need not be monotone: negative
 points decay upwards, and mixed signs are handled the same way.
 
-The engine has the last word on rounding: the returned instant is the first whole second at (or just
-after) the solved crossing at which `scoring.score` gives another tier.
+The returned instant is the first whole second after the solved crossing; when the crossing lies within a
+millisecond of a whole second (where float rounding could put it on either side), or decades away, the
+engine has the last word: the first such second at which `scoring.score` gives another tier.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from scoring.ruleset import Rules
 HORIZON_SECONDS = 100 * 365.25 * 86_400.0  # a change further away than a century counts as never
 _DAY = 86_400.0
 _CHECKS = 5  # whole seconds tried after the solved crossing (float rounding near a boundary)
+# The solved crossing is within microseconds of the true one (a few ulps of u, times the half-life); only a
+# crossing that close to a whole second, or decades away (u near 0), is checked with the engine.
+_MARGIN = 1e-3
+_FAR = 10 * 365.25 * 86_400.0
 
 Term = tuple[float, float]  # (points after caps and first_only, POSIX time of the activity)
 Line = tuple[float, float]  # (c, k): c + k * u
@@ -63,8 +68,10 @@ def next_tier_change(
     crossing = _first_crossing(rules, profile, activities, now.timestamp(), current, storefront)
     if crossing is None:
         return None
-    stamp = max(math.ceil(crossing), math.floor(now.timestamp()) + 1)
-    for _ in range(_CHECKS):
+    stamp = max(math.floor(crossing) + 1, math.floor(now.timestamp()) + 1)
+    if stamp - crossing > _MARGIN and crossing - now.timestamp() < _FAR:
+        return datetime.fromtimestamp(stamp, UTC)  # clear of float doubt: the engine agrees
+    for _ in range(_CHECKS):  # a crossing at (or within float error of) a whole second: ask the engine
         at = datetime.fromtimestamp(stamp, UTC)
         if score(rules, profile, activities, at).tier != current:
             return at

@@ -6,18 +6,19 @@ a batch per transaction, and rescores them with the reason "decay": the new scor
 written together with their ScoreChange rows, so tier counts and charts follow. A decay rescore never
 starts a journey or an offer (`scores.tier_entries` ignores its reason), whichever way the tier moved.
 
-Two schedulers at once do no harm: on PostgreSQL a batch locks its leads (`FOR UPDATE SKIP LOCKED`), so
-the other tick takes other leads, and a lead rescored already has a due time after the tick's and is not
-found again. The keyset moves past every lead taken, so a lead the scoring skips (erased meanwhile) cannot
-hold a tick: its due time is cleared. A tick does at most `max_batches` batches; the rest wait for the
-next tick, in due order.
+A tick reads the due leads a page at a time (keyset on the partial index), then rescores them a batch per
+transaction. Two schedulers at once do no harm: a batch first claims its leads again, those still due,
+locked on PostgreSQL (`FOR UPDATE SKIP LOCKED`), so a lead the other tick holds or has rescored (its due
+time is now later) is left out. The keyset moves past every lead read, so a lead the scoring skips (erased
+meanwhile) cannot hold a tick, and its due time is cleared. A tick takes at most `max_leads` leads; the
+rest wait for the next tick, oldest due first.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,51 +30,86 @@ from bridge.leads import scores
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
-MAX_BATCHES = 50  # at most 50,000 leads per tick (every 300 s): a backlog drains over several ticks
+BATCH_SIZE = 1000  # leads rescored per transaction
+PAGE_SIZE = 10_000  # due leads found per query
+MAX_LEADS = 50_000  # per tick (every 300 s): a backlog drains over several ticks, oldest due first
 EVERY_SECONDS = 300
 
+Due = tuple[int, int, datetime]  # lead id, shop id, due time
 
-def due_batch(session: Session, now: datetime, after: tuple[datetime, int] | None, limit: int) -> list[sa.Row]:
-    """The next leads due by `now` after the keyset `after`, locked for this transaction where the
-    database can (others' locked leads are skipped)."""
-    query = sa.select(Lead.id, Lead.shop_id, Lead.score_due_at).where(
-        Lead.score_due_at.is_not(None), Lead.score_due_at <= now
-    )
+
+def due_leads(conn: sa.Connection, now: datetime, after: tuple[datetime, int] | None, limit: int) -> list[Due]:
+    """The next leads due by `now` in (due time, id) order after the keyset `after` (an index range scan
+    of ix_leads_score_due); `conn` may be in autocommit mode, this only reads."""
+    query = sa.select(Lead.id, Lead.shop_id, _RAW_DUE).where(Lead.score_due_at.is_not(None), Lead.score_due_at <= now)
     if after is not None:
         query = query.where(sa.tuple_(Lead.score_due_at, Lead.id) > sa.tuple_(*after))
     query = query.order_by(Lead.score_due_at, Lead.id).limit(limit)
-    return list(session.execute(query.with_for_update(skip_locked=True, of=Lead)).all())
+    rows: list[Due] = [(lead_id, shop_id, due) for lead_id, shop_id, due in conn.execute(query)]
+    if rows and rows[-1][2].tzinfo is None:  # SQLite's are naive UTC: only the keyset's is ever used
+        lead_id, shop_id, due = rows[-1]
+        rows[-1] = (lead_id, shop_id, due.replace(tzinfo=UTC))
+    return rows
 
 
-def rescore_due(ctx: Context, *, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
-    """Rescore the leads whose decay is due, up to `max_batches` batches; returns how many were taken."""
+# The due time as the driver gives it: PostgreSQL's already aware, so no per-row conversion (UTCDateTime's).
+_RAW_DUE = sa.type_coerce(Lead.score_due_at, sa.DateTime(timezone=True))
+
+
+def reader(ctx: Context) -> sa.Connection:
+    """A connection in autocommit mode: one round trip per query, no BEGIN or ROLLBACK around it."""
+    return ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def claim(session: Session, now: datetime, ids: list[int]) -> list[tuple[int, int]]:
+    """(id, shop id) of those leads still due by `now`, locked for this transaction where the database can;
+    a lead another tick holds or has rescored already is left out."""
+    query = (
+        sa.select(Lead.id, Lead.shop_id)
+        .where(Lead.id.in_(ids), Lead.score_due_at.is_not(None), Lead.score_due_at <= now)
+        .order_by(Lead.id)
+        .with_for_update(skip_locked=True, of=Lead)
+    )
+    return [(lead_id, shop_id) for lead_id, shop_id in session.execute(query)]
+
+
+def rescore_due(
+    ctx: Context, *, batch_size: int = BATCH_SIZE, page_size: int = PAGE_SIZE, max_leads: int = MAX_LEADS
+) -> int:
+    """Rescore the leads whose decay is due, at most `max_leads` of them; returns how many were rescored."""
     now = ctx.now()
     after: tuple[datetime, int] | None = None
-    taken = 0
-    for _ in range(max_batches):
-        with transaction(ctx.sessions) as session:
-            rows = due_batch(session, now, after, batch_size)
-            if not rows:
-                break
-            after = (rows[-1].score_due_at, rows[-1].id)
-            by_shop: dict[int, list[int]] = defaultdict(list)
-            for row in rows:
-                by_shop[row.shop_id].append(row.id)
-            for shop_id, ids in by_shop.items():
-                shop = session.get(Shop, shop_id)
-                if shop is not None:
-                    scores.score_leads(session, shop, ids, now, reason=scores.DECAY)
-            # erased leads are not scored: nothing is due for them any more
-            session.execute(
-                sa.update(Lead)
-                .where(Lead.id.in_([row.id for row in rows]), Lead.redacted_at.is_not(None))
-                .values(score_due_at=None)
-                .execution_options(synchronize_session=False)
-            )
-        taken += len(rows)
-        if len(rows) < batch_size:
+    done = seen = 0
+    while seen < max_leads:
+        with reader(ctx) as conn:
+            page = due_leads(conn, now, after, min(page_size, max_leads - seen))
+        if not page:
             break
-    if taken:
-        log.info("decay: %d leads rescored", taken)
-    return taken
+        after, seen = (page[-1][2], page[-1][0]), seen + len(page)
+        for start in range(0, len(page), batch_size):
+            done += _rescore_batch(ctx, now, [lead_id for lead_id, _, _ in page[start : start + batch_size]])
+        if len(page) < page_size:
+            break
+    if done:
+        log.info("decay: %d leads rescored", done)
+    return done
+
+
+def _rescore_batch(ctx: Context, now: datetime, ids: list[int]) -> int:
+    with transaction(ctx.sessions) as session:
+        claimed = claim(session, now, ids)
+        by_shop: dict[int, list[int]] = defaultdict(list)
+        for lead_id, shop_id in claimed:
+            by_shop[shop_id].append(lead_id)
+        for shop_id, lead_ids in by_shop.items():
+            shop = session.get(Shop, shop_id)
+            if shop is not None:
+                scores.score_leads(session, shop, lead_ids, now, reason=scores.DECAY)
+        # erased leads are not scored: nothing is due for them any more
+        session.execute(
+            sa.update(Lead)
+            .where(Lead.id.in_([lead_id for lead_id, _ in claimed]), Lead.redacted_at.is_not(None))
+            .values(score_due_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    return len(claimed)

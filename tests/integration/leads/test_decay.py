@@ -128,13 +128,13 @@ def test_due_leads_go_in_batches_in_due_order_and_a_tick_is_bounded(ctx, clock, 
         erased = session.get(Lead, ids[0])
         erased.redacted_at, erased.email = clock.now, None
     clock.advance(hours=1)
-    assert decay.rescore_due(ctx, batch_size=3, max_batches=1) == 3
+    assert decay.rescore_due(ctx, batch_size=2, page_size=2, max_leads=3) == 3
     # the three due first (the last ids) were rescored: nothing else decayed in an hour, so no score change,
     # but each now has its true due time, days away
     taken = [lead_row(ctx, i).score_due_at for i in ids]
     assert all(at > clock.now + timedelta(days=18) for at in taken[4:])
     assert all(at < clock.now for at in taken[:4])
-    assert decay.rescore_due(ctx, batch_size=3, max_batches=5) == 4
+    assert decay.rescore_due(ctx, batch_size=3, page_size=2) == 4
     assert lead_row(ctx, ids[0]).score_due_at is None  # erased: not scored, nothing due
     assert all(lead_row(ctx, i).score_due_at > clock.now for i in ids[1:])
     assert decay.rescore_due(ctx, batch_size=3) == 0
