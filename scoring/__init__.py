@@ -17,7 +17,7 @@ from scoring.rules import (
     load_rules,
 )
 from scoring.simulate import compare
-from scoring.vocabulary import ACTIVITY_KINDS, KIND_LABELS, TIERS
+from scoring.vocabulary import ACTIVITY_KINDS, KIND_LABELS, TIER_WORDS, TIERS, tier_label
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -26,6 +26,7 @@ __all__ = [
     "OPERATORS",
     "PROFILE_FIELDS",
     "TIERS",
+    "TIER_WORDS",
     "ActivityRecord",
     "ActivityRule",
     "BreakdownLine",
@@ -40,6 +41,7 @@ __all__ = [
     "dump_rules",
     "load_rules",
     "next_tier_change",
+    "tier_label",
     "score",
     "tier_for",
 ]
