@@ -13,10 +13,10 @@ sides of each ratio measured alternately:
 (a) the baseline `SELECT id` of the due leads (score_due_at <= now) through psycopg directly, and finding
     them the way the job does (keyset pages of `bridge.leads.decay.due_leads`): ratio target <= 5;
 (b) the baseline of the bulk-rescore bench (bench.scoring), applied to the due leads: finding them and
-    reading each batch's lead rows and activities as the job does, and nothing else; and the decay job's rescoring of
-    them end to end (`bridge.leads.decay.rescore_due`: find, score, next due time, score changes, commit):
-    ratio target <= 3. Before each repeat of (b) the due leads are made due again and their score reset
-    (untimed), so each repeat writes a score change per lead as a real tick would.
+    reading each batch's lead rows and activities as the job does, and nothing else; and the decay job's
+    rescoring of them end to end (`bridge.leads.decay.rescore_due`: find, score, next due time, score
+    changes, commit): ratio target <= 3. Before each repeat of (b) the due leads are made due again and
+    their score reset (untimed), so each repeat writes a score change per lead as a real tick would.
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ ORDER BY l.id
 """
 
 
-def setup(instance: str, leads: int, due: int, per_lead: int, due_per_lead: int) -> tuple[wiring.Context, int]:
+def setup(
+    instance: str, leads: int, due: int, per_lead: int, due_per_lead: int
+) -> tuple[wiring.Context, int]:
     """A migrated bench database with one shop and its seeded leads; (context, shop id)."""
     assert leads % due == 0, "--leads must be a multiple of --due (the due leads are every leads/due-th)"
     recreate_database(PG)
@@ -232,16 +234,22 @@ def run(args: argparse.Namespace, instance: str) -> int:
             later = session.scalar(
                 sa.select(sa.func.count()).where(Lead.id.in_(due_ids), Lead.score_due_at > NOW)
             )
-        print(f"{args.leads:,} leads, {due:,} due (medians of {args.repeats} alternate repeats after a warm-up)")
+        print(
+            f"{args.leads:,} leads, {due:,} due (medians of {args.repeats} alternate repeats after a warm-up)"
+        )
         print(f"(a) baseline SELECT of the due ids:      {ms(bases)}")
         print(f"    finding them as the job does:         {ms(finds)}")
-        print(f"    ratio find / baseline:                {statistics.median(finds) / statistics.median(bases):.2f}"
-              " (target <= 5)")
+        ratio = statistics.median(finds) / statistics.median(bases)
+        print(f"    ratio find / baseline:                {ratio:.2f} (target <= 5)")
         print(f"(b) load rows and activities (baseline): {ms(loads)}")
         print(f"    decay job, rescoring them:            {ms(rescores)}")
-        print(f"    ratio rescore / load:                 "
-              f"{statistics.median(rescores) / statistics.median(loads):.2f} (target <= 3)")
-        print(f"    after: {changed:,} score changes, tiers of the due leads {tiers}, {later:,} due again later")
+        print(
+            f"    ratio rescore / load:                 "
+            f"{statistics.median(rescores) / statistics.median(loads):.2f} (target <= 3)"
+        )
+        print(
+            f"    after: {changed:,} score changes, tiers of the due leads {tiers}, {later:,} due again later"
+        )
         print(f"    load average of the machine: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     finally:
         ctx.engine.dispose()

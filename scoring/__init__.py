@@ -41,7 +41,7 @@ __all__ = [
     "dump_rules",
     "load_rules",
     "next_tier_change",
-    "tier_label",
     "score",
     "tier_for",
+    "tier_label",
 ]

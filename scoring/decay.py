@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from scoring.engine import _BUCKETS, STOREFRONT_POINTS_PER_DAY, score, tier_for
 from scoring.model import ActivityRecord, Profile
@@ -135,7 +136,7 @@ def _first_crossing(
             lines += [kept, (kept[0] + STOREFRONT_POINTS_PER_DAY * days, kept[1]), (rules.hot - 1.0, 0.0)]
         points = sorted({u for u in _candidates(rules, lines) if low < u < 1.0}, reverse=True)
         bounds = [1.0, *points, low]
-        for left, right in zip(bounds, bounds[1:], strict=False):
+        for left, right in pairwise(bounds):
             if _tier(rules, lines, storefront, (left + right) / 2) != current:
                 crossing = start + half_life * -math.log2(left) if left < 1.0 else start
                 return crossing if crossing - now_ts <= HORIZON_SECONDS else None

@@ -51,6 +51,7 @@ def tier_label(tier: str) -> str:
     words = TIER_WORDS.get(tier)
     return f"{tier} · {words}" if words else tier
 
+
 CAP_PERIODS: tuple[str, ...] = ("day", "week", "month")
 
 # Criterion fields and the type of their values. `email_domain` is derived from the

@@ -38,10 +38,14 @@ EVERY_SECONDS = 300
 Due = tuple[int, int, datetime]  # lead id, shop id, due time
 
 
-def due_leads(conn: sa.Connection, now: datetime, after: tuple[datetime, int] | None, limit: int) -> list[Due]:
+def due_leads(
+    conn: sa.Connection, now: datetime, after: tuple[datetime, int] | None, limit: int
+) -> list[Due]:
     """The next leads due by `now` in (due time, id) order after the keyset `after` (an index range scan
     of ix_leads_score_due); `conn` may be in autocommit mode, this only reads."""
-    query = sa.select(Lead.id, Lead.shop_id, _RAW_DUE).where(Lead.score_due_at.is_not(None), Lead.score_due_at <= now)
+    query = sa.select(Lead.id, Lead.shop_id, _RAW_DUE).where(
+        Lead.score_due_at.is_not(None), Lead.score_due_at <= now
+    )
     if after is not None:
         query = query.where(sa.tuple_(Lead.score_due_at, Lead.id) > sa.tuple_(*after))
     query = query.order_by(Lead.score_due_at, Lead.id).limit(limit)

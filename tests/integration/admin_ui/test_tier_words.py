@@ -1,4 +1,4 @@
-"""Words a merchant knows: tiers keep their names and show the guides' words beside them, in both languages."""
+"""Words a merchant knows: tiers keep their names and show the guides' words beside them (French too)."""
 
 from __future__ import annotations
 
@@ -42,5 +42,7 @@ def test_the_leads_pages_show_the_guides_words_beside_the_tier(
 def test_the_api_gives_the_words_beside_the_tier(client: Any, ctx: Context, shop_a: dict[str, Any]) -> None:
     lead_id = seed(ctx, shop_a["id"])["lead"]
     make_warm(ctx, lead_id)
-    body = client.get(f"/api/v1/leads/{lead_id}", headers={"Authorization": f"Bearer {shop_a['api_key']}"}).get_json()
+    body = client.get(
+        f"/api/v1/leads/{lead_id}", headers={"Authorization": f"Bearer {shop_a['api_key']}"}
+    ).get_json()
     assert (body["tier"], body["tier_label"]) == ("warm", "warm · marketing-qualified (MQL)")

@@ -92,7 +92,13 @@ def test_fading_negative_points_lift_a_lead_into_hot_without_starting_the_hot_jo
         "scoring": {
             "activities": {**DEFAULT_SCORING["activities"], "email_click": {"points": -40}},
             "criteria": [
-                {"field": "accepts_marketing", "operator": "eq", "value": True, "points": 95, "label": "Opt-in"}
+                {
+                    "field": "accepts_marketing",
+                    "operator": "eq",
+                    "value": True,
+                    "points": 95,
+                    "label": "Opt-in",
+                }
             ],
         }
     }
@@ -145,7 +151,9 @@ def test_every_scoring_path_keeps_the_due_time(ctx, clock, shopify_shop, add_lea
     lead_id = add_lead(shop, "a@example.com", [("checkout_started", clock.now)] * 3)
     scores.score_and_commit(ctx, shop, [lead_id], "event")
     before = lead_row(ctx, lead_id).score_due_at
-    document = {"scoring": {"activities": {**DEFAULT_SCORING["activities"], "checkout_started": {"points": 40}}}}
+    document = {
+        "scoring": {"activities": {**DEFAULT_SCORING["activities"], "checkout_started": {"points": 40}}}
+    }
     with transaction(ctx.sessions) as session:
         version = rulesets.save(session, shop, document, "test", "", clock.now).version
     rescore.rescore_shop(ctx, shop, version)  # the bulk rescore after a rules change

@@ -1,4 +1,4 @@
-"""scoring.decay.next_tier_change: when decay alone moves a lead to another tier, checked against the engine."""
+"""scoring.decay.next_tier_change: when decay alone moves a lead to another tier, against the engine."""
 
 from __future__ import annotations
 
@@ -56,7 +56,10 @@ def test_the_77_after_90_days_of_the_issue_falls_through_every_boundary_in_turn(
 def test_nothing_to_say_without_decay_for_customers_and_for_cold_leads_with_falling_points() -> None:
     activities = [ActivityRecord("add_to_cart", NOW)]
     hot = rules_of({"add_to_cart": {"points": 90}})
-    assert next_tier_change(rules_of({"add_to_cart": {"points": 90}}, half_life=0), Profile(), activities, NOW) is None
+    assert (
+        next_tier_change(rules_of({"add_to_cart": {"points": 90}}, half_life=0), Profile(), activities, NOW)
+        is None
+    )
     assert next_tier_change(hot, Profile(is_customer=True), activities, NOW) is None
     assert next_tier_change(rules_of({"add_to_cart": {"points": 5}}), Profile(), activities, NOW) is None
     assert next_tier_change(hot, Profile(), [], NOW) is None
@@ -93,7 +96,10 @@ def test_storefront_points_follow_the_engine_ceiling() -> None:
     rules = rules_of({"product_view": {"points": 30}, "add_to_cart": {"points": 60}}, half_life=5)
     activities = [
         ActivityRecord("add_to_cart", NOW - timedelta(days=1)),
-        *(ActivityRecord("product_view", NOW - timedelta(hours=h), ref=str(h), storefront=True) for h in range(3)),
+        *(
+            ActivityRecord("product_view", NOW - timedelta(hours=h), ref=str(h), storefront=True)
+            for h in range(3)
+        ),
     ]
     current = tier_at(rules, Profile(), activities, NOW)
     due = next_tier_change(rules, Profile(), activities, NOW)
@@ -103,7 +109,9 @@ def test_storefront_points_follow_the_engine_ceiling() -> None:
 
 
 def test_terms_sum_to_the_engine_raw_score_at_any_time() -> None:
-    rules = rules_of({"product_view": {"points": 4, "cap": {"points": 10, "period": "day"}}, "add_to_cart": {"points": 15}})
+    rules = rules_of(
+        {"product_view": {"points": 4, "cap": {"points": 10, "period": "day"}}, "add_to_cart": {"points": 15}}
+    )
     activities = [ActivityRecord("product_view", NOW - timedelta(minutes=m), ref=str(m)) for m in range(5)]
     activities.append(ActivityRecord("add_to_cart", NOW - timedelta(days=2)))
     later = NOW + timedelta(days=7)
@@ -122,7 +130,9 @@ def store_like_rules(draw: st.DrawFn) -> Rules:
     """Rules like a store's (tiers within reach, points of both signs), so that tiers do move."""
     warm = draw(st.integers(5, 60))
     kinds = st.sampled_from(["product_view", "add_to_cart", "checkout_started", "email_click", "email_open"])
-    cap = st.fixed_dictionaries({"points": st.integers(1, 30), "period": st.sampled_from(["day", "week", "month"])})
+    cap = st.fixed_dictionaries(
+        {"points": st.integers(1, 30), "period": st.sampled_from(["day", "week", "month"])}
+    )
     rule = st.fixed_dictionaries(
         {"points": st.integers(-30, 60) | st.floats(-30, 60).map(lambda x: round(x, 2))},
         optional={"cap": cap, "first_only": st.booleans()},
@@ -130,7 +140,14 @@ def store_like_rules(draw: st.DrawFn) -> Rules:
     return load_rules(
         {
             "activities": draw(st.dictionaries(kinds, rule, min_size=1)),
-            "criteria": [{"field": "accepts_marketing", "operator": "eq", "value": True, "points": draw(st.integers(-20, 40))}],
+            "criteria": [
+                {
+                    "field": "accepts_marketing",
+                    "operator": "eq",
+                    "value": True,
+                    "points": draw(st.integers(-20, 40)),
+                }
+            ],
             "decay": {"half_life_days": draw(st.sampled_from([0.5, 1, 7, 30]) | st.floats(0.1, 90))},
             "tiers": {"warm": warm, "hot": warm + draw(st.integers(1, 40))},
         }
@@ -160,18 +177,23 @@ def test_any_valid_rules_agree_with_the_engine(
 ) -> None:
     activities = data.draw(activity_lists(now, rules))
     flags = data.draw(st.lists(st.booleans(), min_size=len(activities), max_size=len(activities)))
-    activities = [replace(a, storefront=flag, ref=str(i)) for i, (a, flag) in enumerate(zip(activities, flags, strict=True))]
+    activities = [
+        replace(a, storefront=flag, ref=str(i))
+        for i, (a, flag) in enumerate(zip(activities, flags, strict=True))
+    ]
     check_against_engine(rules, profile, now, activities)
 
 
-def check_against_engine(rules: Rules, profile: Profile, now: datetime, activities: list[ActivityRecord]) -> None:
+def check_against_engine(
+    rules: Rules, profile: Profile, now: datetime, activities: list[ActivityRecord]
+) -> None:
     """The returned second is in another tier and the second before it is not; sampled times before it, or
     at any time when None, are in the tier of `now`."""
     current = tier_at(rules, profile, activities, now)
     due = next_tier_change(rules, profile, activities, now)
     half_life = timedelta(seconds=max(rules.half_life_seconds, 1.0))
     if due is None:
-        # sampled: the tier never moves (the solver's candidates are exact; sampling checks it did not miss one)
+        # sampled: the tier never moves (the candidates are exact; sampling checks that none was missed)
         for factor in (0.01, 0.1, 0.5, 1, 2, 3, 5, 8, 13, 40, 200):
             assert tier_at(rules, profile, activities, now + half_life * factor) == current
         return
