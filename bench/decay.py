@@ -133,10 +133,9 @@ def find_due(ctx: wiring.Context, page: int) -> tuple[float, int]:
     after, found = None, 0
     while True:
         with decay.reader(ctx) as conn:
-            rows = decay.due_leads(conn, NOW, after, page)
-        if rows:
-            after, found = (rows[-1][2], rows[-1][0]), found + len(rows)
-        if len(rows) < page:
+            ids, after = decay.due_leads(conn, NOW, after, page)
+        found += len(ids)
+        if len(ids) < page:
             return time.perf_counter() - start, found
 
 
@@ -148,15 +147,14 @@ def load_only(ctx: wiring.Context, due_ids: list[int], page: int, batch: int) ->
     after, loaded = None, 0
     while True:
         with decay.reader(ctx) as conn:
-            rows = decay.due_leads(conn, NOW, after, page)
-        for first in range(0, len(rows), batch):
-            ids = [row[0] for row in rows[first : first + batch]]
+            found, after = decay.due_leads(conn, NOW, after, page)
+        for first in range(0, len(found), batch):
+            ids = found[first : first + batch]
             with transaction(ctx.sessions) as session:
                 session.scalars(sa.select(Lead).where(Lead.id.in_(ids), Lead.redacted_at.is_(None))).all()
                 scores.load_activities(session, ids)
-        if rows:
-            after, loaded = (rows[-1][2], rows[-1][0]), loaded + len(rows)
-        if len(rows) < page:
+        loaded += len(found)
+        if len(found) < page:
             return time.perf_counter() - start, loaded
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -35,29 +35,23 @@ PAGE_SIZE = 10_000  # due leads found per query
 MAX_LEADS = 50_000  # per tick (every 300 s): a backlog drains over several ticks, oldest due first
 EVERY_SECONDS = 300
 
-Due = tuple[int, int, datetime]  # lead id, shop id, due time
+Keyset = tuple[datetime, int]  # (due time, id) of the last lead read
 
 
 def due_leads(
-    conn: sa.Connection, now: datetime, after: tuple[datetime, int] | None, limit: int
-) -> list[Due]:
-    """The next leads due by `now` in (due time, id) order after the keyset `after` (an index range scan
-    of ix_leads_score_due); `conn` may be in autocommit mode, this only reads."""
-    query = sa.select(Lead.id, Lead.shop_id, _RAW_DUE).where(
-        Lead.score_due_at.is_not(None), Lead.score_due_at <= now
-    )
+    conn: sa.Connection, now: datetime, after: Keyset | None, limit: int
+) -> tuple[list[int], Keyset | None]:
+    """The ids of the next leads due by `now` in (due time, id) order after the keyset `after` (an index
+    range scan of ix_leads_score_due), and the keyset after them; `conn` may be in autocommit mode, this
+    only reads. Only ids come back (the batch's claim reads the shops), the last one's due time apart."""
+    query = sa.select(Lead.id).where(Lead.score_due_at.is_not(None), Lead.score_due_at <= now)
     if after is not None:
         query = query.where(sa.tuple_(Lead.score_due_at, Lead.id) > sa.tuple_(*after))
-    query = query.order_by(Lead.score_due_at, Lead.id).limit(limit)
-    rows: list[Due] = [(lead_id, shop_id, due) for lead_id, shop_id, due in conn.execute(query)]
-    if rows and rows[-1][2].tzinfo is None:  # SQLite's are naive UTC: only the keyset's is ever used
-        lead_id, shop_id, due = rows[-1]
-        rows[-1] = (lead_id, shop_id, due.replace(tzinfo=UTC))
-    return rows
-
-
-# The due time as the driver gives it: PostgreSQL's already aware, so no per-row conversion (UTCDateTime's).
-_RAW_DUE = sa.type_coerce(Lead.score_due_at, sa.DateTime(timezone=True))
+    ids = list(conn.execute(query.order_by(Lead.score_due_at, Lead.id).limit(limit)).scalars())
+    if not ids:
+        return ids, after
+    due = conn.execute(sa.select(Lead.score_due_at).where(Lead.id == ids[-1])).scalar_one()
+    return ids, (due, ids[-1])
 
 
 def reader(ctx: Context) -> sa.Connection:
@@ -65,16 +59,16 @@ def reader(ctx: Context) -> sa.Connection:
     return ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
-def claim(session: Session, now: datetime, ids: list[int]) -> list[tuple[int, int]]:
-    """(id, shop id) of those leads still due by `now`, locked for this transaction where the database can;
-    a lead another tick holds or has rescored already is left out."""
+def claim(session: Session, now: datetime, ids: list[int]) -> list[tuple[int, int, bool]]:
+    """(id, shop id, erased) of those leads still due by `now`, locked for this transaction where the
+    database can; a lead another tick holds or has rescored already is left out."""
     query = (
-        sa.select(Lead.id, Lead.shop_id)
+        sa.select(Lead.id, Lead.shop_id, Lead.redacted_at.is_not(None))
         .where(Lead.id.in_(ids), Lead.score_due_at.is_not(None), Lead.score_due_at <= now)
         .order_by(Lead.id)
         .with_for_update(skip_locked=True, of=Lead)
     )
-    return [(lead_id, shop_id) for lead_id, shop_id in session.execute(query)]
+    return [(lead_id, shop_id, bool(erased)) for lead_id, shop_id, erased in session.execute(query)]
 
 
 def rescore_due(
@@ -82,16 +76,14 @@ def rescore_due(
 ) -> int:
     """Rescore the leads whose decay is due, at most `max_leads` of them; returns how many were rescored."""
     now = ctx.now()
-    after: tuple[datetime, int] | None = None
+    after: Keyset | None = None
     done = seen = 0
     while seen < max_leads:
         with reader(ctx) as conn:
-            page = due_leads(conn, now, after, min(page_size, max_leads - seen))
-        if not page:
-            break
-        after, seen = (page[-1][2], page[-1][0]), seen + len(page)
+            page, after = due_leads(conn, now, after, min(page_size, max_leads - seen))
+        seen += len(page)
         for start in range(0, len(page), batch_size):
-            done += _rescore_batch(ctx, now, [lead_id for lead_id, _, _ in page[start : start + batch_size]])
+            done += _rescore_batch(ctx, now, page[start : start + batch_size])
         if len(page) < page_size:
             break
     if done:
@@ -103,17 +95,18 @@ def _rescore_batch(ctx: Context, now: datetime, ids: list[int]) -> int:
     with transaction(ctx.sessions) as session:
         claimed = claim(session, now, ids)
         by_shop: dict[int, list[int]] = defaultdict(list)
-        for lead_id, shop_id in claimed:
-            by_shop[shop_id].append(lead_id)
+        erased = []
+        for lead_id, shop_id, gone in claimed:
+            (erased if gone else by_shop[shop_id]).append(lead_id)
         for shop_id, lead_ids in by_shop.items():
             shop = session.get(Shop, shop_id)
             if shop is not None:
                 scores.score_leads(session, shop, lead_ids, now, reason=scores.DECAY)
-        # erased leads are not scored: nothing is due for them any more
-        session.execute(
-            sa.update(Lead)
-            .where(Lead.id.in_([lead_id for lead_id, _ in claimed]), Lead.redacted_at.is_not(None))
-            .values(score_due_at=None)
-            .execution_options(synchronize_session=False)
-        )
+        if erased:  # erased leads are not scored: nothing is due for them any more
+            session.execute(
+                sa.update(Lead)
+                .where(Lead.id.in_(erased))
+                .values(score_due_at=None)
+                .execution_options(synchronize_session=False)
+            )
     return len(claimed)

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 import scoring
 from bridge.db import transaction
@@ -117,8 +118,14 @@ def score_leads(
                 changes.append(TierChange(lead.id, lead.tier, result.tier, why))
         lead.score, lead.tier, lead.score_computed_at = result.total, result.tier, now
         lead.breakdown = breakdown_json(result)
+        for name in _SCORE_COLUMNS:  # the same SET for every lead: the flush sends one executemany
+            flag_modified(lead, name)
     return changes
 
+
+# Written for every lead scored, changed or not: leads whose UPDATEs named different columns (a score
+# unchanged here, a due time unchanged there) would go one statement each instead of in one executemany.
+_SCORE_COLUMNS = ("score", "tier", "score_computed_at", "breakdown", "score_due_at")
 
 TIER_ORDER = {"cold": 0, "warm": 1, "hot": 2}
 DECAY = "decay"  # the reason of a rescore by the decay job: time alone moved the score, never a trigger
