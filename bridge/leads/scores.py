@@ -95,7 +95,7 @@ def score_leads(
     rules = rules or scoring_rules_for(session, shop.id)
     leads = session.scalars(sa.select(Lead).where(Lead.id.in_(ids), Lead.redacted_at.is_(None))).all()
     activities = load_activities(session, ids)
-    changes = []
+    changes, history = [], []
     for lead in leads:
         why = reason if isinstance(reason, str) else reason.get(lead.id, "")
         profile, done = profile_of(lead), activities.get(lead.id, [])
@@ -103,16 +103,16 @@ def score_leads(
         # when decay alone will move it to another tier: the decay job (bridge.leads.decay) rescores it then
         lead.score_due_at = scoring.next_tier_change(rules, profile, done, now, tier=result.tier)
         if (result.total, result.tier) != (lead.score, lead.tier):
-            session.add(
-                ScoreChange(
-                    lead_id=lead.id,
-                    at=now,
-                    old_score=lead.score,
-                    new_score=result.total,
-                    old_tier=lead.tier,
-                    new_tier=result.tier,
-                    reason=why[:255],
-                )
+            history.append(
+                {
+                    "lead_id": lead.id,
+                    "at": now,
+                    "old_score": lead.score,
+                    "new_score": result.total,
+                    "old_tier": lead.tier,
+                    "new_tier": result.tier,
+                    "reason": why[:255],
+                }
             )
             if result.tier != lead.tier:
                 changes.append(TierChange(lead.id, lead.tier, result.tier, why))
@@ -120,6 +120,8 @@ def score_leads(
         lead.breakdown = breakdown_json(result)
         for name in _SCORE_COLUMNS:  # the same SET for every lead: the flush sends one executemany
             flag_modified(lead, name)
+    if history:  # one multi-row INSERT, no ids read back (nothing here needs them)
+        session.execute(sa.insert(ScoreChange), history)
     return changes
 
 
