@@ -50,7 +50,9 @@ def due_leads(
     ids = list(conn.execute(query.order_by(Lead.score_due_at, Lead.id).limit(limit)).scalars())
     if not ids:
         return ids, after
-    due = conn.execute(sa.select(Lead.score_due_at).where(Lead.id == ids[-1])).scalar_one()
+    due = conn.execute(sa.select(Lead.score_due_at).where(Lead.id == ids[-1])).scalar()
+    if due is None:  # rescored or erased by another tick meanwhile: read on from the same place
+        return ids, after
     return ids, (due, ids[-1])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bridge import jobs, schedule
@@ -160,3 +161,18 @@ def test_every_scoring_path_keeps_the_due_time(ctx, clock, shopify_shop, add_lea
     lead = lead_row(ctx, lead_id)
     assert (lead.score, lead.tier) == (100, "hot")
     assert lead.score_due_at is not None and lead.score_due_at != before
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has no row locks
+def test_a_lead_another_tick_holds_is_skipped_then_taken_once(ctx, clock, shopify_shop, add_lead):
+    shop = shopify_shop["id"]
+    ids = [add_lead(shop, f"l{i}@example.com", [("checkout_started", clock.now)] * 3) for i in range(3)]
+    scores.score_and_commit(ctx, shop, ids, "event")
+    clock.now = lead_row(ctx, ids[0]).score_due_at + timedelta(seconds=1)
+    with transaction(ctx.sessions) as other:  # the other scheduler's tick, in the middle of its batch
+        other.get(Lead, ids[1], with_for_update=True)
+        assert decay.rescore_due(ctx) == 2
+    assert [r[2] for r in reasons(ctx, ids[1])] == ["event"]  # left to the tick that held it
+    assert decay.rescore_due(ctx) == 1  # still due once released
+    assert decay.rescore_due(ctx) == 0
+    assert [len(reasons(ctx, i)) for i in ids] == [2, 2, 2]  # one decay change each, none twice
