@@ -97,7 +97,7 @@ def _rescore_batch(ctx: Context, now: datetime, ids: list[int]) -> int:
     with transaction(ctx.sessions) as session:
         claimed = claim(session, now, ids)
         by_shop: dict[int, list[int]] = defaultdict(list)
-        erased = []
+        erased: list[int] = []
         for lead_id, shop_id, gone in claimed:
             (erased if gone else by_shop[shop_id]).append(lead_id)
         for shop_id, lead_ids in by_shop.items():
