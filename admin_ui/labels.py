@@ -34,9 +34,23 @@ NAMES = {
 }
 
 
+# The guides' words beside a tier's name (scoring.vocabulary.TIER_WORDS), in the page's language.
+TIER_WORDS = {
+    "warm": lazy_gettext("marketing-qualified (MQL)"),
+    "hot": lazy_gettext("sales-qualified (SQL)"),
+}
+
+
 def label(code: str | None) -> str:
     """The shown name of a status or tier code ("abandoned" → "abandonné" in French)."""
     if code is None:
         return "—"
     found = NAMES.get(code)
     return code if found is None else str(found)
+
+
+def tier_label(code: str | None) -> str:
+    """A tier's name with the guides' word beside it ("warm · marketing-qualified (MQL)", in French "tiède ·
+    qualifié marketing (MQL)"); a tier without one (cold, customer) by its name alone."""
+    words = TIER_WORDS.get(code or "")
+    return label(code) if words is None else f"{label(code)} · {words}"

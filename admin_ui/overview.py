@@ -29,6 +29,14 @@ TIER_NAMES = {
     "hot": lazy_gettext("Hot"),
     "customer": lazy_gettext("Customer"),
 }
+# The guides' words beside the tiers, short enough for a chart's labels (the same in French).
+TIER_ABBREVIATIONS = {"warm": "MQL", "hot": "SQL"}
+
+
+def tier_name(tier: str) -> str:
+    """A tier as the charts name it: "Warm · MQL"."""
+    short = TIER_ABBREVIATIONS.get(tier)
+    return f"{TIER_NAMES[tier]} · {short}" if short else str(TIER_NAMES[tier])
 
 
 def explain_recovery(recovery: dict[str, Any]) -> str:
@@ -211,13 +219,13 @@ def _charts(figures: dict[str, Any]) -> dict[str, Any]:
         ),
         "tiers": charts.bars(
             gettext("Leads per tier now"),
-            [(str(TIER_NAMES[t]), figures["tiers"][t]) for t in TIERS],
+            [(tier_name(t), figures["tiers"][t]) for t in TIERS],
             series=2,
         ),
         "tiers_over_time": charts.lines(
             gettext("Leads per tier over time"),
             [row["day"][5:] for row in over_time],
-            [(str(TIER_NAMES[t]), [row.get(t, 0) for row in over_time]) for t in TIERS],
+            [(tier_name(t), [row.get(t, 0) for row in over_time]) for t in TIERS],
         ),
         "sources": charts.bars(
             gettext("Conversion by lead source"),

@@ -21,7 +21,7 @@ from flask_babel import (
 from sqlalchemy.orm import Session
 
 from admin_ui.access import admin_url, embedded_query, embedded_values, principal
-from admin_ui.labels import label
+from admin_ui.labels import label, tier_label
 from bridge.db.models import AuditLog, Event, Lead, Offer, PrivacyExport
 from bridge.infra.web import context
 
@@ -117,7 +117,14 @@ def page_url(endpoint: str, **changes: Any) -> str:
 def setup_templates(app: Flask) -> None:
     """Filters and globals the admin templates use."""
     app.jinja_env.filters.update(
-        when=when, ago=ago, money=money, percent=percent, number=number, points=points, label=label
+        when=when,
+        ago=ago,
+        money=money,
+        percent=percent,
+        number=number,
+        points=points,
+        label=label,
+        tier=tier_label,
     )
     app.jinja_env.globals.update(
         admin_url=admin_url, embedded_query=embedded_query, embedded_values=embedded_values, page_url=page_url

@@ -24,6 +24,7 @@ BENCHES = [
     "bench.scoring",
     "bench.sweep",
     "bench.journeys",
+    "bench.decay",
     "bench.admin",
     "bench.process",
     "bench.load",

@@ -10,7 +10,7 @@ from bridge.db import transaction
 from bridge.db.models import Shop
 from bridge.events import ingest, pipeline, reconcile_shopify, reconcile_woo, woo_webhooks
 from bridge.leads import alert_events as alert_scan
-from bridge.leads import erasure, rescore, retention, scores
+from bridge.leads import decay, erasure, rescore, retention, scores
 from bridge.outreach import (
     advice,
     code_cleanup,
@@ -243,3 +243,11 @@ def requeue_alerts() -> int:
     ctx = wiring.current()
     alert_sending.prune_log(ctx)
     return alert_sending.requeue_lost(ctx)
+
+
+# decay (issue 17)
+
+
+def rescore_decayed() -> int:
+    """Periodic: rescore the leads whose score decay has moved to another tier since; how many."""
+    return decay.rescore_due(wiring.current())

@@ -46,6 +46,7 @@ def periodic_jobs() -> list[Periodic]:
         Periodic(jobs.send_alert_digests, 3600, queue.CAMPAIGNS),
         Periodic(jobs.requeue_alerts, 120, queue.CAMPAIGNS),
         Periodic(jobs.emit_journey_exits, 60, queue.CAMPAIGNS),
+        Periodic(jobs.rescore_decayed, 300),
     ]
 
 

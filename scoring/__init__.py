@@ -1,5 +1,6 @@
 """Pure lead scoring: validated rules, the engine, tiers and what-if comparisons."""
 
+from scoring.decay import next_tier_change
 from scoring.engine import score, tier_for
 from scoring.model import ActivityRecord, BreakdownLine, ProductTouch, Profile, Score
 from scoring.rules import (
@@ -16,7 +17,7 @@ from scoring.rules import (
     load_rules,
 )
 from scoring.simulate import compare
-from scoring.vocabulary import ACTIVITY_KINDS, KIND_LABELS, TIERS
+from scoring.vocabulary import ACTIVITY_KINDS, KIND_LABELS, TIER_WORDS, TIERS, tier_label
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -25,6 +26,7 @@ __all__ = [
     "OPERATORS",
     "PROFILE_FIELDS",
     "TIERS",
+    "TIER_WORDS",
     "ActivityRecord",
     "ActivityRule",
     "BreakdownLine",
@@ -39,6 +41,8 @@ __all__ = [
     "default_rules",
     "dump_rules",
     "load_rules",
+    "next_tier_change",
     "score",
     "tier_for",
+    "tier_label",
 ]

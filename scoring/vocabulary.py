@@ -47,6 +47,17 @@ KIND_LABELS: Mapping[str, str] = MappingProxyType(
 )
 
 TIERS: tuple[str, ...] = ("cold", "warm", "hot", "customer")
+# The guides' words beside the tiers' names (the names stay: they are stored, filtered on and sent).
+TIER_WORDS: Mapping[str, str] = MappingProxyType(
+    {"warm": "marketing-qualified (MQL)", "hot": "sales-qualified (SQL)"}
+)
+
+
+def tier_label(tier: str) -> str:
+    """A tier with the guides' word beside it: "warm · marketing-qualified (MQL)"; "cold" stays "cold"."""
+    words = TIER_WORDS.get(tier)
+    return f"{tier} · {words}" if words else tier
+
 
 CAP_PERIODS: tuple[str, ...] = ("day", "week", "month")
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, g, jsonify, request
 from sqlalchemy.orm import Session
 
+import scoring
 from bridge.db.models import Activity, Cart, Event, JourneyRun, Lead, Offer, ScoreChange, Shop
 from bridge.events import pipeline
 from bridge.infra.web import MAX_ID, context, parse_int
@@ -61,6 +62,7 @@ def lead_json(lead: Lead, full: bool = False) -> dict[str, Any]:
         "is_customer": lead.is_customer,
         "score": lead.score,
         "tier": lead.tier,
+        "tier_label": scoring.tier_label(lead.tier),
         "score_computed_at": lead.score_computed_at.isoformat() if lead.score_computed_at else None,
         "last_activity_at": lead.last_activity_at.isoformat() if lead.last_activity_at else None,
         "locale": lead.locale,

@@ -56,6 +56,8 @@ DELIVER_ALERT = f"{_CATALOGUE}.deliver_alert"
 SEND_ALERT_DIGESTS = f"{_CATALOGUE}.send_alert_digests"
 REQUEUE_ALERTS = f"{_CATALOGUE}.requeue_alerts"
 EMIT_JOURNEY_EXITS = f"{_CATALOGUE}.emit_journey_exits"
+# decay (issue 17)
+RESCORE_DECAYED = f"{_CATALOGUE}.rescore_decayed"
 
 # Jobs queued before the catalogue (release 0.1) name their functions where they lived then; a worker of this
 # release still runs them (bridge.infra.queue.CatalogueJob). Remove one release later.

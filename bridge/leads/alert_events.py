@@ -50,10 +50,10 @@ def tier_changes(ctx: Context, shop_id: int, changes: Sequence[TierMove]) -> Non
         for c in moved
         for key in [f"{c.lead_id}:{c.old_tier}:{c.new_tier}:{at}"]
     ]
-    hot = [
+    hot = [  # a lead hot by its own activity: not by decay alone (bridge.leads.scores.DECAY)
         (r, key)
         for (r, key), c in zip(refs, moved, strict=True)
-        if c.new_tier == "hot" and TIER_ORDER.get(c.old_tier, 3) < TIER_ORDER["hot"]
+        if c.new_tier == "hot" and TIER_ORDER.get(c.old_tier, 3) < TIER_ORDER["hot"] and c.reason != "decay"
     ]
     emit_kinds(ctx, shop_id, [("lead.tier_changed", lambda _s: refs), ("lead.hot", lambda _s: hot)])
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 import scoring
 from bridge.db import transaction
@@ -125,35 +126,48 @@ def score_leads(
     leads = session.scalars(sa.select(Lead).where(Lead.id.in_(ids), Lead.redacted_at.is_(None))).all()
     activities = load_activities(session, ids)
     profiles = profiles_of(session, shop.id, leads, rules, now)
-    changes = []
+    changes, history = [], []
     for lead in leads:
         why = reason if isinstance(reason, str) else reason.get(lead.id, "")
-        result = scoring.score(rules, profiles[lead.id], activities.get(lead.id, []), now)
+        profile, done = profiles[lead.id], activities.get(lead.id, [])
+        result = scoring.score(rules, profile, done, now)
+        # when decay alone will move it to another tier: the decay job (bridge.leads.decay) rescores it then
+        lead.score_due_at = scoring.next_tier_change(rules, profile, done, now, tier=result.tier)
         if (result.total, result.tier) != (lead.score, lead.tier):
-            session.add(
-                ScoreChange(
-                    lead_id=lead.id,
-                    at=now,
-                    old_score=lead.score,
-                    new_score=result.total,
-                    old_tier=lead.tier,
-                    new_tier=result.tier,
-                    reason=why[:255],
-                )
+            history.append(
+                {
+                    "lead_id": lead.id,
+                    "at": now,
+                    "old_score": lead.score,
+                    "new_score": result.total,
+                    "old_tier": lead.tier,
+                    "new_tier": result.tier,
+                    "reason": why[:255],
+                }
             )
             if result.tier != lead.tier:
                 changes.append(TierChange(lead.id, lead.tier, result.tier, why))
         lead.score, lead.tier, lead.score_computed_at = result.total, result.tier, now
         lead.breakdown = breakdown_json(result)
+        for name in _SCORE_COLUMNS:  # the same SET for every lead: the flush sends one executemany
+            flag_modified(lead, name)
+    if history:  # one multi-row INSERT, no ids read back (nothing here needs them)
+        session.execute(sa.insert(ScoreChange), history)
     return changes
 
 
+# Written for every lead scored, changed or not: leads whose UPDATEs named different columns (a score
+# unchanged here, a due time unchanged there) would go one statement each instead of in one executemany.
+_SCORE_COLUMNS = ("score", "tier", "score_computed_at", "breakdown", "score_due_at")
+
 TIER_ORDER = {"cold": 0, "warm": 1, "hot": 2}
+DECAY = "decay"  # the reason of a rescore by the decay job: time alone moved the score, never a trigger
 
 
 def tier_entries(changes: Iterable[TierChange]) -> list[tuple[int, str]]:
     """(lead, tier) for leads whose own activity moved them up into a tier: a journey may start (a rules
-    change alone mails nobody, and a lead that decays to a lower tier gets nothing)."""
+    change alone mails nobody, and a lead that decays to another tier, even a higher one when negative
+    points fade, gets nothing)."""
     return [
         (c.lead_id, c.new_tier)
         for c in changes
@@ -161,6 +175,7 @@ def tier_entries(changes: Iterable[TierChange]) -> list[tuple[int, str]]:
         and c.new_tier in TIER_ORDER
         and TIER_ORDER[c.new_tier] > TIER_ORDER[c.old_tier]
         and not c.reason.startswith("rules v")
+        and c.reason != DECAY
     ]
 
 

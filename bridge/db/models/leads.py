@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bridge.db.models.base import Base, cascade_fk
 
 TIERS = ("cold", "warm", "hot", "customer")
+SCORE_DUE = "score_due_at IS NOT NULL"  # the decay job's partial index: most leads have nothing due
 
 
 class Lead(Base):
@@ -39,10 +40,20 @@ class Lead(Base):
     breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
     redacted_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(sa.String(35))  # BCP 47, as the store gave it
+    # When decay alone next moves the score to another tier (scoring.decay); None: never. The decay job
+    # rescores leads whose time has come (bridge.leads.decay).
+    score_due_at: Mapped[datetime | None]
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "email"),
         sa.UniqueConstraint("shop_id", "external_id"),
         sa.Index("ix_leads_shop_tier_score", "shop_id", "tier", "score"),
+        sa.Index(
+            "ix_leads_score_due",
+            "score_due_at",
+            "id",
+            postgresql_where=sa.text(SCORE_DUE),
+            sqlite_where=sa.text(SCORE_DUE),
+        ),
     )
 
 
