@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bridge.db import transaction
-from bridge.db.models import JourneyRun, Lead, Offer, Order, Shop
+from bridge.db.models import Shop
 from bridge.infra.context import Context
 from bridge.leads import rules as rulesets
 from tests.integration.leads.test_calibration import seed_calibration
+from tests.integration.outreach.earnings_helpers import Group, seed_runs
 from tests.integration.outreach.test_discount_advice import seed_losing_code
 
 DAY = timedelta(days=1)
@@ -23,56 +23,10 @@ DAY = timedelta(days=1)
 def _seed(ctx: Context, shop_id: int, treated: int, holdout: int) -> None:
     """Runs of the cart journey: every 4th treated run orders 100 with a 10 code (90 paid), every 8th
     held-out one orders 100."""
-    start = ctx.now() - 5 * DAY
     with transaction(ctx.sessions) as session:
         session.get(Shop, shop_id).currency = "EUR"
-        for n in range(treated + holdout):
-            held = n >= treated
-            lead = Lead(shop_id=shop_id, email=f"o{n}@example.com", created_at=start, source={})
-            session.add(lead)
-            session.flush()
-            run = JourneyRun(
-                shop_id=shop_id,
-                lead_id=lead.id,
-                journey_key="cart",
-                trigger="cart_abandoned",
-                instance=f"cart:{n}",
-                trigger_at=start,
-                created_at=start,
-                status="ended",
-                step=1,
-                holdout_stop=0 if held else None,
-            )
-            session.add(run)
-            session.flush()
-            due = start + timedelta(hours=1)
-            offer = Offer(
-                shop_id=shop_id,
-                lead_id=lead.id,
-                run_id=run.id,
-                step=0,
-                journey_key="cart",
-                reason="journey",
-                kind="percentage",
-                value=Decimal(10),
-                created_at=due,
-                holdout=held,
-                status="suppressed" if held else "sent",
-            )
-            session.add(offer)
-            if n % (8 if held else 4) == 0:
-                session.add(
-                    Order(
-                        shop_id=shop_id,
-                        order_id=f"o{n}",
-                        lead_id=lead.id,
-                        total=Decimal(100 if held else 90),  # paid: 10 off with the code
-                        currency="EUR",
-                        created_at=due + DAY,
-                    )
-                )
-                if not held:
-                    offer.redeemed_at, offer.cost = due + DAY, Decimal(10)
+        due = ctx.now() - 5 * DAY
+        seed_runs(session, shop_id, due, Group(treated, 4, "90", code="10"), Group(holdout, 8, "100"))
 
 
 def _headline(html: str) -> str:
@@ -103,7 +57,7 @@ def test_with_few_orders_the_page_says_what_an_interval_needs(
     run_jobs()
     page = _headline(client.get("/admin/").get_data(as_text=True))
     assert "not enough data yet to say how sure" in page
-    assert "the holdout group so far: runs 10, orders 1" in page
+    assert "the holdout group so far: runs 10, orders 2" in page
 
 
 def test_the_overview_shows_the_chart_and_a_suggestion(

@@ -6,76 +6,27 @@ applies it by itself only for shops that switched it on."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from bridge.db import transaction
-from bridge.db.models import JourneyRun, Lead, Offer, Order, Shop
+from bridge.db.models import Shop
 from bridge.infra.context import Context
 from bridge.leads import rules as rulesets
 from bridge.outreach import advice
+from tests.integration.outreach.earnings_helpers import Group, seed_runs
 
 DAY = timedelta(days=1)
-_numbers = itertools.count(1)
 
 
 def seed_losing_code(ctx: Context, shop_id: int, runs: int = 400) -> None:
     """The default cart journey: runs that reached its code step (index 2), half held out there; one in four
-    orders 100 in both groups, so the treated group's code (50 off) only gives money away."""
-    start = ctx.now() - 10 * DAY
+    orders 100 in both groups, so the treated group's code (50 off: 50 paid) only gives money away."""
     with transaction(ctx.sessions) as session:
         session.get(Shop, shop_id).currency = "EUR"
-        for i in range(2 * runs):
-            n = next(_numbers)
-            held = i >= runs
-            lead = Lead(shop_id=shop_id, email=f"d{n}@example.com", created_at=start, source={})
-            session.add(lead)
-            session.flush()
-            run = JourneyRun(
-                shop_id=shop_id,
-                lead_id=lead.id,
-                journey_key="cart",
-                trigger="cart_abandoned",
-                instance=f"cart:d{n}",
-                trigger_at=start,
-                created_at=start,
-                status="ended",
-                step=3,
-                holdout_stop=2 if held else None,
-            )
-            session.add(run)
-            session.flush()
-            due = start + 3 * DAY
-            offer = Offer(
-                shop_id=shop_id,
-                lead_id=lead.id,
-                run_id=run.id,
-                step=2,
-                journey_key="cart",
-                reason="journey",
-                kind="percentage",
-                value=Decimal(50),
-                created_at=due,
-                holdout=held,
-                status="suppressed" if held else "sent",
-            )
-            session.add(offer)
-            if i % 4 == 0:
-                placed = due + DAY
-                session.add(
-                    Order(
-                        shop_id=shop_id,
-                        order_id=f"d{n}",
-                        lead_id=lead.id,
-                        total=Decimal(100 if held else 50),  # what was paid: 50 off with the code
-                        currency="EUR",
-                        created_at=placed,
-                    )
-                )
-                if not held:
-                    offer.redeemed_at, offer.cost = placed, Decimal(50)
+        due = ctx.now() - 7 * DAY
+        seed_runs(session, shop_id, due, Group(runs, 4, "50", code="50"), Group(runs, 4, "100"), step=2)
 
 
 def _cart_step_offer(ctx: Context, shop_id: int) -> Any:

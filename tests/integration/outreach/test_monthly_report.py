@@ -5,22 +5,20 @@ marked."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bridge.db import transaction
-from bridge.db.models import JourneyRun, Lead, Offer, Order, Shop
+from bridge.db.models import Shop
 from bridge.infra.context import Context
 from bridge.outreach import monthly_report
 from bridge.shops import users
 from tests.fakes.smtp import SMTPServer
+from tests.integration.outreach.earnings_helpers import Group, seed_runs
 
-_numbers = itertools.count(1)
 OCTOBER = datetime(2026, 10, 10, 12, tzinfo=UTC)
 
 
@@ -46,53 +44,7 @@ def seed_october(ctx: Context, shop_id: int) -> None:
         shop.state = {**(shop.state or {}), "primary_locale": "fr"}
         for email in ("owner@atelier.test", "sales@atelier.test"):
             users.create_user(session, email, "a long password 123", shop_id, ctx.now())
-        for i in range(600):
-            held = i >= 400
-            n = next(_numbers)
-            lead = Lead(shop_id=shop_id, email=f"m{n}@example.com", created_at=OCTOBER, source={})
-            session.add(lead)
-            session.flush()
-            run = JourneyRun(
-                shop_id=shop_id,
-                lead_id=lead.id,
-                journey_key="cart",
-                trigger="cart_abandoned",
-                instance=f"cart:m{n}",
-                trigger_at=OCTOBER,
-                created_at=OCTOBER,
-                status="ended",
-                step=1,
-                holdout_stop=0 if held else None,
-            )
-            session.add(run)
-            session.flush()
-            offer = Offer(
-                shop_id=shop_id,
-                lead_id=lead.id,
-                run_id=run.id,
-                step=0,
-                journey_key="cart",
-                reason="journey",
-                created_at=OCTOBER,
-                holdout=held,
-                status="suppressed" if held else "sent",
-            )
-            session.add(offer)
-            if i % (8 if held else 4) == 0:
-                placed = OCTOBER + timedelta(days=1)
-                total = Decimal(100 if held else 90)
-                session.add(
-                    Order(
-                        shop_id=shop_id,
-                        order_id=f"m{n}",
-                        lead_id=lead.id,
-                        total=total,
-                        currency="EUR",
-                        created_at=placed,
-                    )
-                )
-                if not held:
-                    offer.redeemed_at, offer.cost = placed, Decimal(10)
+        seed_runs(session, shop_id, OCTOBER, Group(400, 4, "90", code="10"), Group(200, 8, "100"))
 
 
 def test_the_report_goes_once_to_each_administrator_in_french(
