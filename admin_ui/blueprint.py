@@ -28,18 +28,18 @@ bp = Blueprint(
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static", "admin.set_language"}
 NAV = (
     ("admin.overview", "overview", lazy_gettext("Overview")),
+    ("admin.money_page", "money", lazy_gettext("Revenue & costs")),
     ("admin.rules", "rules", lazy_gettext("Rules")),
     ("admin.journeys", "journeys", lazy_gettext("Journeys")),
-    ("admin.money_page", "money", lazy_gettext("Revenue & costs")),
+    ("admin.segments_list", "segments", lazy_gettext("Segments")),
     ("admin.leads", "leads", lazy_gettext("Leads")),
     ("admin.prospects_page", "prospects", lazy_gettext("Prospects")),
-    ("admin.segments_list", "segments", lazy_gettext("Segments")),
+    ("admin.alerts_page", "alerts", lazy_gettext("Alerts")),
     ("admin.carts", "carts", lazy_gettext("Carts")),
     ("admin.offers", "offers", lazy_gettext("Offers")),
     ("admin.events", "events", lazy_gettext("Events")),
     ("admin.data_requests", "data_requests", lazy_gettext("Data requests")),
     ("admin.health", "health", lazy_gettext("Health")),
-    ("admin.alerts_page", "alerts", lazy_gettext("Alerts")),
 )
 ERROR_TITLES = {
     400: lazy_gettext("Bad request"),
