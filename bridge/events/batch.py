@@ -20,7 +20,7 @@ from bridge.db.models import Event, Shop
 from bridge.events import apply
 from bridge.events.payloads import facts_of
 from bridge.infra.context import Context
-from bridge.leads import erasure, preload, scores
+from bridge.leads import erasure, preload, prospects, scores
 from connectors.base import Fact
 
 log = logging.getLogger(__name__)
@@ -117,5 +117,6 @@ def _apply_read(
         statuses[event.id] = "processed" if items else "ignored"
     for shop_id, touched in reasons.items():  # store events only: collect/ went alone
         changes = scores.score_leads(session, shops[shop_id], touched, now, reason=touched)
+        prospects.enter_segment_members(session, shops[shop_id], touched, now)
         follow_ups += scores.follow_ups(ctx, shops[shop_id], changes)
     return statuses, follow_ups

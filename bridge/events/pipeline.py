@@ -22,7 +22,7 @@ from bridge.events.failures import TRANSIENT, RetryLater, fail, retry_or_fail
 from bridge.events.payloads import facts_of
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.leads import scores
+from bridge.leads import prospects, scores
 from connectors.base import StoreError
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ def _apply_event(ctx: Context, session: Session, event_id: int) -> tuple[str, li
         return "ignored", []
     result = apply.apply_facts(session, ctx, shop, event, facts)
     changes = scores.score_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
+    prospects.enter_segment_members(session, shop, result.touched_leads, now)
     event.status, event.processed_at, event.error = "processed", now, None
     if event.topic.startswith(apply.STOREFRONT_PREFIX):  # untrusted storefront traffic never sends an offer
         return "processed", result.follow_ups

@@ -12,6 +12,7 @@ with the lead's score at the time, for the calibration chart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from bridge.db.models import (
     ProspectEvent,
     Shop,
 )
+from bridge.leads import segments
 from bridge.leads.people import add_activity
 from bridge.leads.rules import prospect_settings_for
 from bridge.leads.scores import TIER_ORDER, score_leads
@@ -56,9 +58,24 @@ def enter(session: Session, shop: Shop, lead: Lead, tier: str, now: datetime) ->
     return admit(session, shop.id, lead, settings.reason, timedelta(hours=settings.response_hours), now)
 
 
+def enter_segment_members(session: Session, shop: Shop, lead_ids: Iterable[int], now: datetime) -> int:
+    """After an event touched some leads: when the queue's entry is a segment, those of them now in it enter
+    (once while open); how many entered. One cached read of the settings when the entry is a tier."""
+    settings = prospect_settings_for(session, shop.id)
+    key = settings.entry_segment
+    segment = segments.shop_segments(session, shop.id).get(key) if settings.enabled and key else None
+    if segment is None or key is None:
+        return 0
+    entered = 0
+    for lead in session.scalars(sa.select(Lead).where(Lead.id.in_(sorted(set(lead_ids))))):
+        if segments.is_member(session, shop.id, segment, lead.id, now):
+            entered += enter_segment(session, shop, lead, key, now) is not None
+    return entered
+
+
 def enter_segment(session: Session, shop: Shop, lead: Lead, segment: str, now: datetime) -> Prospect | None:
-    """A lead that joined the merchant's segment `segment` enters the queue when the rules' entry names that
-    segment (for the segments' part to call when it sees a lead join; nothing calls it yet)."""
+    """A lead that is in the merchant's segment `segment` enters the queue when the rules' entry names that
+    segment (`enter_segment_members` calls it for the leads an event touched)."""
     settings = prospect_settings_for(session, shop.id)
     if not settings.enabled or settings.entry_segment != segment:
         return None

@@ -418,3 +418,25 @@ def test_two_entries_at_once_make_one_prospect(
         assert racer.is_alive() and results == []  # its insert waits on the index for this transaction
     racer.join(30)
     assert results == [None] and len(all_prospects(ctx)) == 1
+
+
+def test_a_segment_entry_takes_the_members_an_event_touches(
+    ctx: Context, shopify_shop: dict[str, Any], post_shopify: Any, run_jobs: Any
+) -> None:
+    from tests.conftest import fixture
+
+    shop = shopify_shop["id"]
+    segment = {
+        "key": "net-customers",
+        "name": "example.net shoppers",
+        "match": "all",
+        "conditions": [{"field": "email_domain", "operator": "eq", "value": "example.net"}],
+    }
+    save_rules(ctx, shop, {"segments": [segment], "prospects": {"entry": {"segment": "net-customers"}}})
+    assert post_shopify("customers/create", fixture("shopify", "customers__create.json")).status_code == 200
+    run_jobs()
+    [prospect] = all_prospects(ctx)  # odile.brandt@example.net is in the segment: she enters at once
+    assert prospect.reason == "segment:net-customers" and prospect.status == "to_contact"
+    assert post_shopify("customers/update", fixture("shopify", "customers__create.json")).status_code == 200
+    run_jobs()
+    assert len(all_prospects(ctx)) == 1  # open already: nothing more
