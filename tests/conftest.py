@@ -83,10 +83,23 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _truncate(url: str) -> None:
+    """Empty the tables a test wrote to and restart every id sequence. TRUNCATE costs file operations per
+    table (about 0.1 s for all of them, twice a test); most tests touch a few, so only the tables holding
+    rows are truncated (CASCADE takes the tables that point to them) and the sequences are reset one by
+    one."""
     engine = sa.create_engine(url)
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    names = [t.name for t in Base.metadata.sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in names)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        full = list(conn.scalars(sa.text(probe)))
+        if full:
+            conn.execute(sa.text(f"TRUNCATE {', '.join(full)} CASCADE"))
+        conn.execute(
+            sa.text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+            )
+        )
     engine.dispose()
 
 
