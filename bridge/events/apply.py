@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Event, Lead, Shop
 from bridge.events import locales, visitors
 from bridge.infra.context import Context
-from bridge.leads import carts, erasure, products
+from bridge.leads import carts, deferred, erasure, products
 from bridge.leads.alert_events import order_follow_up
 from bridge.leads.emails import normalize_email
-from bridge.leads.people import add_activity, apply_customer, find_lead, lead_for, set_consent
+from bridge.leads.people import apply_customer, find_lead, lead_for, set_consent
 from bridge.shops import updates
 from connectors import base as facts
 
@@ -95,7 +95,9 @@ def _activity(t: Target, fact: facts.Activity) -> Lead | None:
     else:
         lead = lead_for(t.session, t.shop, fact.external_id, fact.email, t.now)
     if lead is not None:
-        add_activity(t.session, lead, fact.kind, fact.occurred_at, fact.ref, t.event_id, t.storefront)
+        deferred.add_activity(
+            t.session, lead, fact.kind, fact.occurred_at, fact.ref, t.event_id, t.storefront
+        )
         if fact.product_id and fact.kind in PRODUCT_ACTIONS:
             seen = [products.Seen(fact.product_id, fact.variant_id)]  # a storefront's ids, never its words
             _products(t, lead.id, PRODUCT_ACTIONS[fact.kind], fact.ref, fact.occurred_at, seen)
@@ -109,8 +111,9 @@ PRODUCT_ACTIONS = {"product_view": "viewed", "add_to_cart": "added"}
 def _products(
     t: Target, lead_id: int, action: str, ref: str, at: datetime, seen: list[products.Seen]
 ) -> None:
-    """Record a lead's products; the ones new to the shop are looked up on the store after the commit."""
-    new = products.record(t.session, t.shop.id, lead_id, action, ref, at, seen)
+    """Record a lead's products; the ones new to the shop are looked up on the store after the commit (when
+    the transaction defers its writes, those are found by `deferred.flush`)."""
+    new = deferred.record(t.session, t.shop, lead_id, action, ref, at, seen)
     if new and products.can_look_up(t.shop):
         redis, shop_id = t.ctx.redis, t.shop.id
 
@@ -166,9 +169,18 @@ def _scopes(t: Target, fact: facts.ScopesGranted) -> None:
 def _privacy(
     t: Target, fact: facts.CustomerRedact | facts.DataRequest | facts.ShopRedact | facts.AppUninstalled
 ) -> None:
+    write_deferred(t.session, t.ctx, {t.shop.id: t.shop}, t.out.follow_ups)  # the erasure reads them
     step = erasure.apply(t.session, t.ctx, t.shop, fact, t.now)
     if step is not None:
         t.out.follow_ups.append(step)
+
+
+def write_deferred(
+    session: Session, ctx: Context, shops: dict[int, Shop], follow_ups: list[FollowUp]
+) -> None:
+    """Write the activities and product occurrences the transaction deferred (before anything reads them);
+    the new products' lookups join the steps after the commit."""
+    follow_ups += deferred.lookups(ctx.redis, shops, deferred.flush(session))
 
 
 # Any: each handler takes its own key's type, which a dict's type cannot say.

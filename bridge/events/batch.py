@@ -20,7 +20,7 @@ from bridge.db.models import Event, Shop
 from bridge.events import apply
 from bridge.events.payloads import facts_of
 from bridge.infra.context import Context
-from bridge.leads import erasure, preload, prospects, scores
+from bridge.leads import deferred, erasure, preload, prospects, scores
 from connectors.base import Fact
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,11 @@ def apply_together(ctx: Context, event_ids: list[int]) -> BatchResult:
     try:
         with transaction(ctx.sessions) as session:
             preload.begin(session)
+            deferred.begin(session)
             try:
                 return _apply_batch(ctx, session, event_ids)
             finally:
+                deferred.end(session)
                 preload.forget(session)
     except Exception as exc:  # nothing was written; one at a time sorts it out
         log.info("batch of %d event(s) goes one at a time: %s", len(event_ids), type(exc).__name__)
@@ -115,6 +117,7 @@ def _apply_read(
             )
             follow_ups += result.follow_ups
         statuses[event.id] = "processed" if items else "ignored"
+    apply.write_deferred(session, ctx, shops, follow_ups)
     for shop_id, touched in reasons.items():  # store events only: collect/ went alone
         changes = scores.score_leads(session, shops[shop_id], touched, now, reason=touched)
         prospects.enter_segment_members(session, shops[shop_id], touched, now)

@@ -22,7 +22,7 @@ from bridge.events.failures import TRANSIENT, RetryLater, fail, retry_or_fail
 from bridge.events.payloads import facts_of
 from bridge.infra import jobnames, queue
 from bridge.infra.context import Context
-from bridge.leads import prospects, scores
+from bridge.leads import deferred, prospects, scores
 from connectors.base import StoreError
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,11 @@ def _apply_racing(ctx: Context, event_id: int) -> tuple[str, list[apply.FollowUp
     for retry in range(RACE_RETRIES + 1):
         try:
             with transaction(ctx.sessions) as session:
-                return _apply_event(ctx, session, event_id)
+                deferred.begin(session)
+                try:
+                    return _apply_event(ctx, session, event_id)
+                finally:
+                    deferred.end(session)
         except sa_exc.IntegrityError:
             if retry == RACE_RETRIES:
                 raise
@@ -130,6 +134,7 @@ def _apply_event(ctx: Context, session: Session, event_id: int) -> tuple[str, li
         event.status, event.processed_at, event.error = "ignored", now, None
         return "ignored", []
     result = apply.apply_facts(session, ctx, shop, event, facts)
+    apply.write_deferred(session, ctx, {shop.id: shop}, result.follow_ups)
     changes = scores.score_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
     prospects.enter_segment_members(session, shop, result.touched_leads, now)
     event.status, event.processed_at, event.error = "processed", now, None

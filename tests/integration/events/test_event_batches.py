@@ -315,7 +315,7 @@ def shopper(n: int) -> list[tuple[str, dict]]:
 
 
 def state_of(ctx, shop_id: int) -> dict:
-    from bridge.db.models import Activity, Cart, Lead, Order
+    from bridge.db.models import Activity, Cart, Lead, LeadProduct, Order, Product
 
     with ctx.sessions() as s:
         leads = {lead.id: lead for lead in s.scalars(sa.select(Lead).where(Lead.shop_id == shop_id))}
@@ -351,8 +351,17 @@ def state_of(ctx, shop_id: int) -> dict:
                 for o in s.scalars(sa.select(Order).where(Order.shop_id == shop_id))
             ),
             "activities": sorted(
-                (who[a.lead_id], a.kind, a.ref)
+                (who[a.lead_id], a.kind, a.ref, a.occurred_at, a.storefront)
                 for a in s.scalars(sa.select(Activity).where(Activity.shop_id == shop_id))
+            ),
+            "latest activity": sorted((who[i], lead.last_activity_at) for i, lead in leads.items()),
+            "products": sorted(
+                (p.product_id, p.title, p.image_url, str(p.price))
+                for p in s.scalars(sa.select(Product).where(Product.shop_id == shop_id))
+            ),
+            "lead products": sorted(
+                (who[r.lead_id], r.product_id, r.action, r.count, r.variant_id, r.first_at, r.last_at)
+                for r in s.scalars(sa.select(LeadProduct).where(LeadProduct.shop_id == shop_id))
             ),
         }
 
@@ -389,6 +398,7 @@ def test_a_batch_in_any_order_ends_as_one_event_at_a_time_does(ctx, caplog):
         batch, single = state_of(ctx, shops[0]), state_of(ctx, shops[1])
         assert batch == single, f"round {round_}: {[t for t, _ in deliveries]}"
         assert len(batch["leads"]) == 3 and len(batch["orders"]) == 3
+        assert {r[2] for r in batch["lead products"]} == {"added", "bought"}  # the products were recorded
 
 
 def test_an_uninstall_ends_the_batch_and_what_follows_goes_one_at_a_time(ctx, shopify_shop):
