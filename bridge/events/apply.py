@@ -33,6 +33,7 @@ class Applied:
 
     touched_leads: set[int] = field(default_factory=set)
     follow_ups: list[FollowUp] = field(default_factory=list)
+    orders: list[str] = field(default_factory=list)  # the ids of the orders applied
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def _cart(t: Target, fact: facts.CartSnapshot) -> Lead | None:
 
 def _order(t: Target, fact: facts.OrderPlaced) -> Lead | None:
     lead = carts.apply_order(t.session, t.ctx.redis, t.shop, fact, t.now, t.out.follow_ups)
-    t.out.follow_ups.append(order_follow_up(t.ctx, t.shop.id, fact.order_id))
+    t.out.orders.append(fact.order_id)  # its alerts: one step per shop after the commit (`order_alerts`)
     locales.on_order(t.session, t.shop.id, fact)
     seen = products.seen_lines(fact.items, fact.currency)
     if lead is not None and seen:
@@ -173,6 +174,11 @@ def _privacy(
     step = erasure.apply(t.session, t.ctx, t.shop, fact, t.now)
     if step is not None:
         t.out.follow_ups.append(step)
+
+
+def order_alerts(ctx: Context, shop_id: int, order_ids: Sequence[str]) -> list[FollowUp]:
+    """The after-commit step that tells the alerts of some orders of a shop (none without orders)."""
+    return [order_follow_up(ctx, shop_id, order_ids)] if order_ids else []
 
 
 def write_deferred(

@@ -109,6 +109,7 @@ def _apply_read(
     statuses: dict[int, str] = {}
     follow_ups: list[apply.FollowUp] = []
     reasons: dict[int, dict[int, str]] = {}  # per shop: each touched lead and the last event that touched it
+    orders: dict[int, list[str]] = {}  # per shop: the orders applied
     for event, items in read:
         if items:
             result = apply.apply_facts(session, ctx, shops[event.shop_id], event, items)
@@ -116,8 +117,11 @@ def _apply_read(
                 dict.fromkeys(result.touched_leads, f"event {event.topic}")
             )
             follow_ups += result.follow_ups
+            orders.setdefault(event.shop_id, []).extend(result.orders)
         statuses[event.id] = "processed" if items else "ignored"
     apply.write_deferred(session, ctx, shops, follow_ups)
+    for shop_id, order_ids in orders.items():
+        follow_ups += apply.order_alerts(ctx, shop_id, order_ids)
     for shop_id, touched in reasons.items():  # store events only: collect/ went alone
         changes = scores.score_leads(session, shops[shop_id], touched, now, reason=touched)
         prospects.enter_segment_members(session, shops[shop_id], touched, now)

@@ -135,6 +135,7 @@ def _apply_event(ctx: Context, session: Session, event_id: int) -> tuple[str, li
         return "ignored", []
     result = apply.apply_facts(session, ctx, shop, event, facts)
     apply.write_deferred(session, ctx, {shop.id: shop}, result.follow_ups)
+    result.follow_ups += apply.order_alerts(ctx, shop.id, result.orders)
     changes = scores.score_leads(session, shop, result.touched_leads, now, reason=f"event {event.topic}")
     prospects.enter_segment_members(session, shop, result.touched_leads, now)
     event.status, event.processed_at, event.error = "processed", now, None

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from bridge.db.models import Cart, Event, Lead, Order, Shop, Visitor, VisitorEvent, VisitorToken
 from bridge.events.payloads import adapter_for
 from bridge.infra.context import Context
-from bridge.leads import products
+from bridge.leads import preload, products
 from bridge.leads.people import add_activity, lead_for
 from connectors.base import Activity, PayloadError, VisitorSeen
 
@@ -82,6 +82,11 @@ def identify_by_tokens(
     wanted = sorted({token for token in tokens if token})
     if not wanted or lead.redacted_at is not None:
         return 0
+    batch = preload.tokens(session, shop.id)
+    if batch is not None and batch.issuperset(wanted):  # a batch asks once which of its tokens have visitors
+        used = preload.once(session, ("visitor tokens", shop.id), lambda: _used(session, shop.id, batch))
+        if used.isdisjoint(wanted):
+            return 0
     visitors = session.scalars(
         sa.select(Visitor)
         .join(VisitorToken, VisitorToken.visitor_id == Visitor.id)
@@ -91,6 +96,17 @@ def identify_by_tokens(
     for visitor in visitors:
         identify(session, ctx, shop, visitor, lead, now)
     return len(visitors)
+
+
+def _used(session: Session, shop_id: int, tokens: set[str]) -> set[str]:
+    """Which of these tokens a storefront visitor used."""
+    return set(
+        session.scalars(
+            sa.select(VisitorToken.token).where(
+                VisitorToken.shop_id == shop_id, VisitorToken.token.in_(sorted(tokens))
+            )
+        )
+    )
 
 
 def identify(session: Session, ctx: Context, shop: Shop, visitor: Visitor, lead: Lead, now: datetime) -> None:

@@ -85,15 +85,17 @@ def carts_abandoned(ctx: Context, shop_id: int, cart_ids: Iterable[int]) -> int:
     return emit_many(ctx, shop_id, "cart.abandoned", items) if ids else 0
 
 
-def order_follow_up(ctx: Context, shop_id: int, order_id: str) -> Callable[[], None]:
-    """A step to run after an order's commit: `cart.recovered` for the cart(s) it recovered, and
-    `offer.redeemed` for the codes it used (a replayed order sends nothing twice)."""
+def order_follow_up(ctx: Context, shop_id: int, order_ids: Sequence[str]) -> Callable[[], None]:
+    """A step to run after the commit of some orders of a shop: `cart.recovered` for the cart(s) they
+    recovered, and `offer.redeemed` for the codes they used (a replayed order sends nothing twice); the rules
+    are read once for all of them."""
+    wanted = sorted(set(order_ids))
 
     def carts(session: Session) -> list[tuple[dict[str, Any], str]]:
         rows = session.execute(
-            sa.select(Cart.id, Cart.lead_id, Cart.order_total, Cart.currency, Cart.converted_at).where(
-                Cart.shop_id == shop_id, Cart.order_id == order_id, Cart.status == "recovered"
-            )
+            sa.select(
+                Cart.id, Cart.lead_id, Cart.order_id, Cart.order_total, Cart.currency, Cart.converted_at
+            ).where(Cart.shop_id == shop_id, Cart.order_id.in_(wanted), Cart.status == "recovered")
         ).all()
         return [
             (
@@ -107,17 +109,23 @@ def order_follow_up(ctx: Context, shop_id: int, order_id: str) -> Callable[[], N
                 },
                 f"{cart_id}:{order_id}",
             )
-            for cart_id, lead_id, total, currency, converted_at in rows
+            for cart_id, lead_id, order_id, total, currency, converted_at in rows
         ]
 
     def offers(session: Session) -> list[tuple[dict[str, Any], str]]:
         rows = session.scalars(
             sa.select(Offer).where(
-                Offer.shop_id == shop_id, Offer.order_id == order_id, Offer.status == "redeemed"
+                Offer.shop_id == shop_id, Offer.order_id.in_(wanted), Offer.status == "redeemed"
             )
         ).all()
-        currency = session.scalar(
-            sa.select(Order.currency).where(Order.shop_id == shop_id, Order.order_id == order_id)
+        if not rows:
+            return []
+        currencies = dict(
+            session.execute(
+                sa.select(Order.order_id, Order.currency).where(
+                    Order.shop_id == shop_id, Order.order_id.in_({o.order_id for o in rows})
+                )
+            ).all()
         )
         return [
             (
@@ -125,13 +133,13 @@ def order_follow_up(ctx: Context, shop_id: int, order_id: str) -> Callable[[], N
                     "offer_id": o.id,
                     "lead_id": o.lead_id,
                     "cart_id": o.cart_id,
-                    "order_id": order_id,
+                    "order_id": o.order_id,
                     "order_total": _money(o.order_total),
-                    "currency": currency,
+                    "currency": currencies.get(o.order_id or ""),
                     "reason": o.reason,
                     "occurred_at": (o.redeemed_at or ctx.now()).isoformat(),
                 },
-                f"{o.id}:{order_id}",
+                f"{o.id}:{o.order_id}",
             )
             for o in rows
         ]

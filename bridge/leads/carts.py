@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -162,6 +163,8 @@ def _order_row(session: Session, shop_id: int, order: facts.OrderPlaced) -> tupl
 def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced) -> list[int]:
     """Cancel the lead's offers not sent yet (waiting for quiet hours, or for their code) that this order
     makes moot, as delivery's final check would at the send time; the ids whose code is on the store."""
+    if preload.unknown_elsewhere(session, lead, partial(_engaged, session, lead.shop_id)):
+        return []  # a batch knows its leads without offers or journeys: nothing to cancel or end
     waiting = session.scalars(
         sa.select(Offer).where(
             Offer.lead_id == lead.id, Offer.status.in_(("planned", "created")), Offer.sent_at.is_(None)
@@ -178,6 +181,20 @@ def cancel_waiting_offers(session: Session, lead: Lead, order: facts.OrderPlaced
             on_store.append(offer.id)
     end_runs_on_order(session, lead, order)
     return on_store
+
+
+def _engaged(session: Session, shop_id: int, lead_ids: set[int]) -> set[int]:
+    """Which of these leads have an offer not sent yet or an active journey (one query)."""
+    offers = sa.select(Offer.lead_id).where(
+        Offer.shop_id == shop_id,
+        Offer.lead_id.in_(lead_ids),
+        Offer.status.in_(("planned", "created")),
+        Offer.sent_at.is_(None),
+    )
+    runs = sa.select(JourneyRun.lead_id).where(
+        JourneyRun.shop_id == shop_id, JourneyRun.lead_id.in_(lead_ids), JourneyRun.status == "active"
+    )
+    return {lead_id for lead_id in session.scalars(sa.union(offers, runs)) if lead_id is not None}
 
 
 def end_runs_on_order(session: Session, lead: Lead, order: facts.OrderPlaced) -> None:
@@ -217,8 +234,11 @@ def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
 
 
 def _attribution_window(session: Session, shop_id: int) -> timedelta:
-
-    return timedelta(days=rules.campaign_settings_for(session, shop_id).attribution_window_days)
+    """The shop's attribution window (read once per batch transaction)."""
+    settings = preload.once(
+        session, ("campaign settings", shop_id), lambda: rules.campaign_settings_for(session, shop_id)
+    )
+    return timedelta(days=settings.attribution_window_days)
 
 
 def _close_cart(cart: Cart, order: facts.OrderPlaced, window: timedelta) -> None:

@@ -33,6 +33,8 @@ class Preloaded:
 
     keys: set[Key] = field(default_factory=set)
     rows: list[object] = field(default_factory=list)  # strong references: the identity map's are weak
+    loaded: dict[int, set[int]] = field(default_factory=dict)  # per shop: the ids of the leads preloaded
+    created: set[int] = field(default_factory=set)  # id() of the rows this transaction created (held in rows)
     values: dict[Hashable, object] = field(default_factory=dict)
 
 
@@ -106,7 +108,10 @@ def preload(session: Session, keys: set[Key]) -> None:
         by_model.setdefault((shop_id, what.split(".")[0]), []).append(_COLUMNS[what] == value)
     for (shop_id, kind), wanted in by_model.items():
         model = _MODELS[kind]
-        state.rows += session.scalars(sa.select(model).where(model.shop_id == shop_id, sa.or_(*wanted))).all()
+        found = session.scalars(sa.select(model).where(model.shop_id == shop_id, sa.or_(*wanted))).all()
+        state.rows += found
+        leads = state.loaded.setdefault(shop_id, set())
+        leads.update(row.id for row in found if isinstance(row, Lead))
     state.keys |= keys
 
 
@@ -137,6 +142,38 @@ def remember(session: Session, row: Lead | Cart | Order) -> None:
     state: Preloaded | None = session.info.get(_INFO_KEY)
     if state is not None:
         state.rows.append(row)
+        state.created.add(id(row))
+
+
+def created_here(session: Session, row: object) -> bool:
+    """Whether this batch transaction created the row (nothing else can refer to it yet)."""
+    state: Preloaded | None = session.info.get(_INFO_KEY)
+    return state is not None and id(row) in state.created
+
+
+def tokens(session: Session, shop_id: int) -> set[str] | None:
+    """The cart and checkout tokens this batch transaction preloaded for a shop (None outside a batch)."""
+    state: Preloaded | None = session.info.get(_INFO_KEY)
+    if state is None:
+        return None
+    return {value for shop, what, value in state.keys if shop == shop_id and what.endswith("_token")}
+
+
+def loaded_leads(session: Session, shop_id: int) -> set[int] | None:
+    """The ids of the shop's leads this batch transaction preloaded (None outside a batch)."""
+    state: Preloaded | None = session.info.get(_INFO_KEY)
+    return None if state is None else state.loaded.get(shop_id, set())
+
+
+def unknown_elsewhere(session: Session, lead: Lead, busy: Callable[[set[int]], set[int]]) -> bool:
+    """True when nothing outside this batch can refer to the lead: it was created here, or it was preloaded
+    and `busy(preloaded ids)` (computed once per shop and batch) does not name it. Outside a batch, False."""
+    if created_here(session, lead):
+        return True
+    ids = loaded_leads(session, lead.shop_id)
+    if not ids or lead.id not in ids:
+        return False
+    return lead.id not in once(session, ("busy leads", lead.shop_id), lambda: busy(ids))
 
 
 def forget(session: Session) -> None:
