@@ -1,14 +1,14 @@
 """Group commit for webhook ingest: concurrent requests share one INSERT and one COMMIT, written by one.
 
-There is no writer thread. A request that finds no batch being written leads: it takes every row waiting
-(up to 128, its own first), inserts them in one statement, commits, answers each follower, and hands the
-lead to the first row that queued meanwhile, which takes everything waiting by then. A batch needs no thread
-of its own: the leader's row goes from its thread to the database directly, each follower is woken once,
-with its answer, and a busy process writes one batch per commit round trip. Each request still waits for the commit that holds its row before it
-answers 200, so an acknowledged webhook is as durable as with one transaction per request. A leader that
-dies in the middle of a batch answers its followers with TimeoutError on the way out (503: the store retries,
-and a row that did commit comes back as a duplicate); a follower whose wait passes `submit`'s timeout leaves
-the queue and answers 503 too.
+There is no writer thread. A request that finds no batch being written leads: it takes every row waiting (up
+to 128, its own first), inserts them in one statement, commits, answers each follower, and hands the lead to
+the first row that queued meanwhile, which takes everything waiting by then. A batch needs no thread of its
+own: the leader's row goes from its thread to the database directly, each follower is woken once, with its
+answer, and a busy process writes one batch per commit round trip. Each request still waits for the commit
+that holds its row before it answers 200, so an acknowledged webhook is as durable as with one transaction per
+request. A leader that dies in the middle of a batch answers its followers with TimeoutError on the way out
+(503: the store retries, and a row that did commit comes back as a duplicate); a follower whose wait passes
+`submit`'s timeout leaves the queue and answers 503 too.
 
 The events of the commits of a short window (INGEST_JOB_WINDOW_MS, 100 ms; at most 128) travel as one RQ job:
 an RQ job costs more CPU to queue and to run than a webhook costs to store, and a busy store then makes
