@@ -4,7 +4,6 @@ lost ones. Runs on SQLite and PostgreSQL (the PostgreSQL insert is its own prepa
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ from rq.job import Job
 from bridge.db.models import Event, Shop
 from bridge.events import pipeline
 from bridge.events.ingest import relay
+from bridge.events.writer import Slot
 from bridge.infra import queue
 from tests.conftest import fixture
 
@@ -47,12 +47,12 @@ def stored(ctx) -> list[Event]:
 def test_a_batch_is_one_insert_and_one_job_and_repeats_are_answered_as_duplicates(ctx, shopify_shop):
     shop_id = shopify_shop["id"]
     waiting = [
-        (row(shop_id, "a", '{"n": 1}'), Future()),
-        (row(shop_id, "b") | {"triggered_at": None}, Future()),  # no trigger time sent
-        (row(shop_id, "a", '{"n": 2}'), Future()),  # the same delivery twice in one batch
+        Slot(row(shop_id, "a", '{"n": 1}')),
+        Slot(row(shop_id, "b") | {"triggered_at": None}),  # no trigger time sent
+        Slot(row(shop_id, "a", '{"n": 2}')),  # the same delivery twice in one batch
     ]
     write(ctx, waiting)
-    answers = [done.result(timeout=5) for _, done in waiting]
+    answers = [slot.outcome() for slot in waiting]
     events = stored(ctx)
     assert [e.delivery_key for e in events] == ["a", "b"] and answers == [events[0].id, events[1].id, None]
     assert events[0].payload == '{"n": 1}'
@@ -65,9 +65,9 @@ def test_a_batch_is_one_insert_and_one_job_and_repeats_are_answered_as_duplicate
     assert {e.job_id for e in events} == {job_id}
     assert Job.fetch(job_id, connection=ctx.redis).args == ([events[0].id, events[1].id],)
 
-    again = [(row(shop_id, "b"), Future())]  # a redelivery in a later batch: no row, no job
+    again = [Slot(row(shop_id, "b"))]  # a redelivery in a later batch: no row, no job
     write(ctx, again)
-    assert again[0][1].result(timeout=5) is None
+    assert again[0].outcome() is None
     assert len(stored(ctx)) == 2 and Queue("events", connection=ctx.redis).job_ids == [job_id]
 
 
@@ -77,15 +77,15 @@ def test_the_commits_of_one_window_travel_as_one_job(ctx, shopify_shop):
     ctx.writer.job_window = 0.1  # the production default (the test settings queue each commit's job)
     shop_id = shopify_shop["id"]
     events = Queue("events", connection=ctx.redis)
-    ctx.writer._write([(row(shop_id, "w1"), Future())])
-    ctx.writer._write([(row(shop_id, "w2"), Future()), (row(shop_id, "w3"), Future())])
+    ctx.writer._write([Slot(row(shop_id, "w1"))])
+    ctx.writer._write([Slot(row(shop_id, "w2")), Slot(row(shop_id, "w3"))])
     assert events.job_ids == []  # the window is open: the rows are committed, their job not queued yet
     ctx.writer.flush()
     [job_id] = events.job_ids
     assert Job.fetch(job_id, connection=ctx.redis).args == ([e.id for e in stored(ctx)],)
     assert {e.job_id for e in stored(ctx)} == {job_id}
 
-    started = time.monotonic()  # through the writer's thread, the window closes by itself
+    started = time.monotonic()  # with no traffic after it, the window closes by itself
     ctx.writer.submit(row(shop_id, "w4"))
     while len(events.job_ids) < 2 and time.monotonic() - started < 5:
         time.sleep(0.01)
@@ -94,7 +94,7 @@ def test_the_commits_of_one_window_travel_as_one_job(ctx, shopify_shop):
 
 def test_a_full_window_is_queued_at_once(ctx, shopify_shop):
     ctx.writer.job_window = 0.1
-    ctx.writer._write([(row(shopify_shop["id"], f"f{i}"), Future()) for i in range(ctx.writer.max_job + 1)])
+    ctx.writer._write([Slot(row(shopify_shop["id"], f"f{i}")) for i in range(ctx.writer.max_job + 1)])
     [job_id] = Queue("events", connection=ctx.redis).job_ids  # the job filled up: no waiting for the window
     assert len(Job.fetch(job_id, connection=ctx.redis).args[0]) == ctx.writer.max_job + 1
 
@@ -103,11 +103,11 @@ def test_one_bad_event_does_not_hold_up_its_batch(ctx, shopify_shop, run_jobs):
     checkout = json.loads(fixture("shopify", "checkouts__create.json"))
     checkout["created_at"] = checkout["updated_at"] = "2026-11-25T09:30:00Z"
     waiting = [
-        (row(shopify_shop["id"], "bad", "this is not json"), Future()),
-        (row(shopify_shop["id"], "good", json.dumps(checkout)), Future()),
+        Slot(row(shopify_shop["id"], "bad", "this is not json")),
+        Slot(row(shopify_shop["id"], "good", json.dumps(checkout))),
     ]
     write(ctx, waiting)
-    ids = [done.result(timeout=5) for _, done in waiting]
+    ids = [slot.outcome() for slot in waiting]
     assert pipeline.handle_events(ctx, ids) == {"failed": 1, "processed": 1}
     assert [(e.delivery_key, e.status) for e in stored(ctx)] == [("bad", "failed"), ("good", "processed")]
     assert pipeline.handle_events(ctx, ids) == {"skipped": 2}  # a retried batch redoes nothing
@@ -115,9 +115,9 @@ def test_one_bad_event_does_not_hold_up_its_batch(ctx, shopify_shop, run_jobs):
 
 def test_relay_requeues_a_lost_batch_as_one_job_and_leaves_a_live_one(ctx, shopify_shop, clock, run_jobs):
     shop_id = shopify_shop["id"]
-    first = [(row(shop_id, f"lost-{i}"), Future()) for i in range(3)]
+    first = [Slot(row(shop_id, f"lost-{i}")) for i in range(3)]
     write(ctx, first)
-    second = [(row(shop_id, "live"), Future())]
+    second = [Slot(row(shop_id, "live"))]
     write(ctx, second)
     events = stored(ctx)
     lost_job, live_job = events[0].job_id, events[3].job_id
@@ -149,7 +149,7 @@ def test_a_replayed_event_travels_alone_and_the_relay_knows_its_job(ctx, shopify
 def test_the_relay_splits_many_orphans_into_ingest_sized_jobs(ctx, shopify_shop, clock):
     from bridge.events.ingest import RELAY_BATCH
 
-    waiting = [(row(shopify_shop["id"], f"many-{i}"), Future()) for i in range(RELAY_BATCH + 2)]
+    waiting = [Slot(row(shopify_shop["id"], f"many-{i}")) for i in range(RELAY_BATCH + 2)]
     write(ctx, waiting)
     queue.get_queue(ctx.redis).empty()  # the batch's job is lost
     clock.advance(seconds=ctx.settings.relay_after_seconds + 1)
@@ -168,11 +168,11 @@ def shopper_events(ctx, shop_id: int, tag: str) -> list[int]:
             body["customer"] = {**body["customer"], "id": 777, "email": f"{tag}@example.com"}
     bodies["customers/create"]["id"] = 777
     waiting = [
-        (row(shop_id, f"{tag}-{n}", json.dumps(body), topic), Future())
+        Slot(row(shop_id, f"{tag}-{n}", json.dumps(body), topic))
         for n, (topic, body) in enumerate(bodies.items())
     ]
     write(ctx, waiting)
-    return [done.result(timeout=5) for _, done in waiting]
+    return [slot.outcome() for slot in waiting]
 
 
 SHOPPER_TOPICS = ("customers/create", "checkouts/create", "checkouts/update", "orders/create")
@@ -290,11 +290,11 @@ def test_an_event_that_loses_a_race_is_applied_again_at_once(ctx, shopify_shop, 
 
 def store_deliveries(ctx, shop_id: int, deliveries: list[tuple[str, dict]], tag: str) -> list[int]:
     waiting = [
-        (row(shop_id, f"{tag}-{n}", json.dumps(body), topic), Future())
+        Slot(row(shop_id, f"{tag}-{n}", json.dumps(body), topic))
         for n, (topic, body) in enumerate(deliveries)
     ]
     write(ctx, waiting)
-    return [done.result(timeout=5) for _, done in waiting]
+    return [slot.outcome() for slot in waiting]
 
 
 def shopper(n: int) -> list[tuple[str, dict]]:

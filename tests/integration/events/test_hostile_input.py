@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 
 from bridge.db.models import Event, Lead
 from bridge.events.pipeline import replay
+from bridge.events.writer import Slot
 from tests.conftest import fixture, shopify_sign
 
 
@@ -38,11 +38,11 @@ def events(ctx) -> list[Event]:
 
 def test_a_nul_byte_body_is_stored_and_its_18_neighbours_in_the_group_commit_are_too(ctx, shopify_shop):
     shop_id = shopify_shop["id"]
-    group = [(row(shop_id, f"ok-{n}", f'{{"n": {n}}}'), Future()) for n in range(18)]
-    group.insert(7, (row(shop_id, "nul", '{"first_name": "A\x00B"}\x00'), Future()))
+    group = [Slot(row(shop_id, f"ok-{n}", f'{{"n": {n}}}')) for n in range(18)]
+    group.insert(7, Slot(row(shop_id, "nul", '{"first_name": "A\x00B"}\x00')))
     ctx.writer._write(group)  # one group commit of 19 concurrent deliveries
     ctx.writer.flush()
-    answers = [done.exception(timeout=5) or done.result() for _, done in group]
+    answers = [slot.error or slot.result for slot in group]
     assert all(isinstance(a, int) for a in answers), answers
     stored = {e.delivery_key: e for e in events(ctx)}
     assert len(stored) == 19
@@ -51,12 +51,12 @@ def test_a_nul_byte_body_is_stored_and_its_18_neighbours_in_the_group_commit_are
 
 def test_a_row_that_really_fails_fails_alone(ctx, shopify_shop):
     shop_id = shopify_shop["id"]
-    group = [(row(shop_id, f"ok-{n}"), Future()) for n in range(5)]
-    group.insert(2, (row(shop_id + 999, "no-such-shop"), Future()))  # a foreign key that cannot hold
+    group = [Slot(row(shop_id, f"ok-{n}")) for n in range(5)]
+    group.insert(2, Slot(row(shop_id + 999, "no-such-shop")))  # a foreign key that cannot hold
     ctx.writer._write(group)
     ctx.writer.flush()
-    failed = [done for _, done in group if done.exception(timeout=5) is not None]
-    assert failed == [group[2][1]]
+    failed = [slot for slot in group if slot.error is not None]
+    assert failed == [group[2]]
     assert sorted(e.delivery_key for e in events(ctx)) == [f"ok-{n}" for n in range(5)]
 
 
@@ -108,22 +108,21 @@ def test_nineteen_concurrent_deliveries_in_one_group_with_a_nul_body_all_answer_
 
     def wait_for(size: int) -> None:
         deadline = time.monotonic() + 10
-        while ctx.writer._queue.qsize() != size and time.monotonic() < deadline:
+        while not ctx.writer._writing or len(ctx.writer._waiting) != size:
+            assert time.monotonic() < deadline
             time.sleep(0.01)
-        assert ctx.writer._queue.qsize() == size
 
-    with ctx.writer._job_lock:  # the writer holds a first delivery while the 19 queue up behind it
-        ctx.writer._ensure_thread()
-        first: Future = Future()
-        ctx.writer._queue.put((row(shopify_shop["id"], "first"), first))
+    first = threading.Thread(target=ctx.writer.submit, args=(row(shopify_shop["id"], "first"),))
+    with ctx.writer._job_lock:  # a leader holds a first delivery while the 19 queue up behind it
+        first.start()
         wait_for(0)
         threads = [threading.Thread(target=deliver, args=(n,)) for n in range(19)]
         for thread in threads:
             thread.start()
-        wait_for(19)  # the next group commit takes all of them
+        wait_for(19)  # the next leader takes all of them
     for thread in threads:
         thread.join(10)
-    assert first.result(timeout=5)
+    first.join(10)
     assert sorted(answers.values()) == [200] * 19
     assert len(events(ctx)) == 20
 

@@ -103,24 +103,22 @@ def test_a_webhook_the_database_cannot_commit_in_time_gets_503_before_shopifys_5
 
 
 @pytest.mark.timeout(90)
-def test_a_full_connection_pool_also_answers_503_in_time(ctx, shopify_shop, post_shopify):
+def test_a_full_connection_pool_does_not_hold_up_a_webhook(ctx, shopify_shop, post_shopify):
+    """The group commit's leaders write on a connection of their own, outside the pool."""
     body = {"id": 6, "token": "tok-6", "email": "ana@example.com", "updated_at": "2026-11-25T10:00:00Z"}
-    assert (
-        post_shopify("checkouts/update", {**body, "id": 7}).status_code == 200
-    )  # signer cached, writer warm
+    assert post_shopify("checkouts/update", {**body, "id": 7}).status_code == 200  # signer cached
     pool = ctx.engine.pool
     held = [ctx.engine.raw_connection() for _ in range(pool.size() + pool._max_overflow - pool.checkedout())]
     try:
         started = time.monotonic()
-        refused = post_shopify("checkouts/update", body, event_id="full-1")
+        accepted = post_shopify("checkouts/update", body, event_id="full-1")
         waited = time.monotonic() - started
     finally:
         for conn in held:
             conn.close()
-    assert refused.status_code == 503 and waited < 5.0
-    deadline = time.monotonic() + 40  # the writer gets a connection back and finishes the refused try
-    while post_shopify("checkouts/update", body, event_id="full-1").status_code != 200:
-        assert time.monotonic() < deadline
+    assert accepted.status_code == 200 and accepted.json["duplicate"] is False and waited < 1.0
+    with ctx.sessions() as s:
+        assert s.scalar(sa.select(Event.id).where(Event.delivery_key == "checkouts/update:full-1"))
 
 
 def test_the_payloads_api_version_is_logged_once_and_a_different_one_warned_once(
