@@ -16,6 +16,7 @@ from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
 from bridge.db.models import Cart, Lead, Order
 from bridge.leads.emails import normalize_email
@@ -131,9 +132,9 @@ def rows(session: Session, model: type[Row], shop_id: int) -> Iterator[Row]:
     """The rows of `model` for a shop that this transaction preloaded or created and has not deleted."""
     state: Preloaded = session.info[_INFO_KEY]
     for row in state.rows:
-        if isinstance(row, model) and row.shop_id == shop_id:
-            inspected = sa.inspect(row)
-            if not (inspected.deleted or inspected.was_deleted or inspected.detached):
+        if type(row) is model and row.shop_id == shop_id:
+            held = instance_state(row)  # what sa.inspect returns, without its dispatch
+            if not (held.deleted or held.was_deleted or held.detached):
                 yield row
 
 
