@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from bridge.db import insert_now
 from bridge.db.models import Cart, JourneyRun, Lead, Offer, Order, Shop
 from bridge.infra import jobnames, queue
 from bridge.leads import preload, rules
@@ -80,11 +81,7 @@ def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: 
     lead = lead_for(session, shop, snap.customer_external_id, snap.email, now)
     cart = find_cart(session, shop.id, snap.checkout_token, snap.token)
     if cart is None:
-        cart = Cart(
-            shop_id=shop.id, created_at=snap.updated_at, last_activity_at=snap.updated_at, status="active"
-        )
-        session.add(cart)
-        preload.remember(session, cart)
+        cart = _new_cart(session, shop.id, snap, lead)
     cart.cart_token = cart.cart_token or snap.token
     cart.checkout_token = cart.checkout_token or snap.checkout_token
     cart.email = normalize_email(snap.email) or cart.email or (lead.email if lead else None)
@@ -104,8 +101,34 @@ def apply_snapshot(session: Session, shop: Shop, snap: facts.CartSnapshot, now: 
         set_consent(lead, snap.accepts_marketing, snap.updated_at)
     if lead is not None and snap.source and not lead.source:
         lead.source = dict(snap.source)
-    session.flush()
+    if not preload.active(session):  # a batch writes its rows together, when it next queries or commits
+        session.flush()
     return lead
+
+
+def _new_cart(session: Session, shop_id: int, snap: facts.CartSnapshot, lead: Lead | None) -> Cart:
+    """A cart inserted at once with what the snapshot says, for its id (an order later in the batch needs
+    it), without flushing the transaction's other changes: a batch writes those together."""
+    values: dict[str, Any] = {
+        "shop_id": shop_id,
+        "created_at": snap.updated_at,
+        "last_activity_at": snap.updated_at,
+        "status": "active",
+        "cart_token": snap.token,
+        "checkout_token": snap.checkout_token,
+        "email": normalize_email(snap.email) or (lead.email if lead else None),
+        "lead_id": lead.id if lead else None,
+        "currency": snap.currency,
+        "subtotal": snap.subtotal,
+        "items": _items(snap),
+        "recovery_url": snap.recovery_url,
+        "source": dict(snap.source),
+    }
+    if snap.accepts_marketing is not None:
+        values["accepts_marketing"] = snap.accepts_marketing
+    cart = insert_now(session, Cart, values)
+    preload.remember(session, cart)
+    return cart
 
 
 def apply_order(
@@ -118,8 +141,10 @@ def apply_order(
 ) -> Lead | None:
     """Record an order once; close its cart; mark our codes redeemed; make the lead a customer."""
     lead = lead_for(session, shop, order.customer_external_id, order.email, now)
-    row, first_time = _order_row(session, shop.id, order)
     cart = find_cart(session, shop.id, order.checkout_token, order.cart_token)
+    if cart is not None and cart.id is None:  # made earlier in this batch, not written yet: its id
+        session.flush()
+    row, first_time = _order_row(session, shop.id, order)
     row.lead_id = lead.id if lead else row.lead_id
     row.cart_id = cart.id if cart else row.cart_id
     row.total, row.currency = order.total, order.currency
@@ -140,7 +165,8 @@ def apply_order(
         waiting = cancel_waiting_offers(session, lead, order)
         if waiting:
             follow_ups.append(lambda: _remove_codes_soon(redis, waiting))
-    session.flush()
+    if not preload.active(session):
+        session.flush()
     return lead
 
 
@@ -224,10 +250,15 @@ def _remove_codes_soon(redis: Redis, offer_ids: list[int]) -> None:
 
 def _close_if_ordered(session: Session, shop_id: int, cart: Cart) -> None:
     """The order may have come first (webhooks arrive in any order): close the cart it already paid for."""
-    if cart.id is None:
-        session.flush()
+    covered = preload.covers(
+        session, shop_id, order_checkout_token=cart.checkout_token, order_cart_token=cart.cart_token
+    )
+    if cart.id is None and not covered:
+        session.flush()  # the query below flushes the new cart anyway; a preloaded batch need not
     order = _by_tokens(session, Order, shop_id, cart.checkout_token, cart.cart_token)
     if order is not None:
+        if cart.id is None:
+            session.flush()
         cart.status, cart.converted_at = "converted", order.created_at
         cart.order_id, cart.order_total = order.order_id, order.total
         order.cart_id = order.cart_id or cart.id

@@ -25,17 +25,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from redis import Redis
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bridge.db.models import PRODUCT_ACTIONS, Activity, Lead, LeadProduct, LeadProductRef, Product, Shop
+from bridge.db.models import PRODUCT_ACTIONS, Activity, Base, Lead, LeadProduct, LeadProductRef, Product, Shop
 from bridge.leads import people, products
 
 _INFO_KEY = "relance.deferred"
+_ACTIVITIES = Activity.__table__.c
 Row = dict[str, Any]
 
 
@@ -155,10 +156,12 @@ def lookups(redis: Redis, shops: dict[int, Shop], new: dict[int, list[str]]) -> 
     return steps
 
 
-def _insert(session: Session, model: type[object]) -> postgresql.Insert | sqlite.Insert:
+def _insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """A Core INSERT into the model's table: set-based writes need none of the ORM's bulk machinery."""
+    table = cast(sa.Table, model.__table__)
     if session.get_bind().dialect.name == "sqlite":
-        return sqlite.insert(model)
-    return postgresql.insert(model)
+        return sqlite.insert(table)
+    return postgresql.insert(table)
 
 
 def _write_activities(session: Session, rows: list[Row], leads: dict[int, Lead]) -> None:
@@ -192,9 +195,9 @@ def _write_activities(session: Session, rows: list[Row], leads: dict[int, Lead])
             stmt = insert.on_conflict_do_update(
                 index_elements=["lead_id", "kind", "ref"],
                 set_={"storefront": False},
-                where=Activity.storefront.is_(True),
+                where=_ACTIVITIES.storefront.is_(True),
             )
-        written = session.execute(stmt.returning(Activity.lead_id, Activity.kind, Activity.ref))
+        written = session.execute(stmt.returning(_ACTIVITIES.lead_id, _ACTIVITIES.kind, _ACTIVITIES.ref))
         for key in written:
             lead, at = leads[key[0]], unique[(key[0], key[1], key[2])]["occurred_at"]
             if lead.last_activity_at is None or at > lead.last_activity_at:
@@ -232,7 +235,7 @@ def _upsert_products(session: Session, shop_id: int, occurrences: list[_Occurren
         _insert(session, Product)
         .values(list(merged.values()))
         .on_conflict_do_nothing(index_elements=["shop_id", "product_id"])
-        .returning(Product.product_id)
+        .returning(Product.__table__.c.product_id)
     )
     new = [str(pid) for pid in session.scalars(stmt).all()]
     fresh = set(new)
@@ -274,9 +277,7 @@ def _claim(session: Session, occurrences: list[_Occurrence]) -> _Claimed:
         _insert(session, LeadProductRef)
         .values(rows)
         .on_conflict_do_nothing()
-        .returning(
-            LeadProductRef.lead_id, LeadProductRef.product_id, LeadProductRef.action, LeadProductRef.ref
-        )
+        .returning(*(LeadProductRef.__table__.c[name] for name in ("lead_id", "product_id", "action", "ref")))
     )
     claimed = {tuple(r) for r in session.execute(stmt)}
     return [

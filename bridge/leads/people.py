@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bridge.db import insert_now
 from bridge.db.models import Activity, Lead, Shop
 from bridge.leads import preload
 from bridge.leads.emails import normalize_email
@@ -55,17 +56,18 @@ def lead_for(
     by_id, by_email = _holders(session, shop.id, external_id, email)
     lead = by_id or _same_person(by_email, external_id)
     if lead is None:
-        lead = Lead(
-            shop_id=shop.id,
-            external_id=external_id,
+        values: dict[str, Any] = {
+            "shop_id": shop.id,
+            "external_id": external_id,
             # An address taken by another account stays with it; this lead is known by its customer id.
-            email=email if by_email is None else None,
-            created_at=now,
-            source={},
-            breakdown={},
-        )
-        session.add(lead)
-        session.flush()
+            "email": email if by_email is None else None,
+            "created_at": now,
+            "source": {},
+            "breakdown": {},
+        }
+        # Inserted alone for its id, leaving the transaction's other changes to be written together later
+        # (a flush here would write them all, a statement each, at every new lead).
+        lead = insert_now(session, Lead, values)
         preload.remember(session, lead)
         return lead
     if external_id and not lead.external_id:

@@ -44,6 +44,11 @@ def begin(session: Session) -> None:
     session.info[_INFO_KEY] = Preloaded()
 
 
+def active(session: Session) -> bool:
+    """Whether this is a batch transaction with a preloaded view."""
+    return _INFO_KEY in session.info
+
+
 def once(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     """`compute()`, remembered for the rest of a batch transaction (e.g. a shop's rules); outside one, just
     `compute()`."""
