@@ -188,7 +188,7 @@ def _write_activities(session: Session, rows: list[Row], leads: dict[int, Lead])
                 unique.setdefault((row["lead_id"], row["kind"], row["ref"]), row)
         if not unique:
             continue
-        insert = _insert(session, Activity).values(list(unique.values()))
+        insert = _insert(session, Activity)
         if storefront:
             stmt = insert.on_conflict_do_nothing(index_elements=["lead_id", "kind", "ref"])
         else:
@@ -197,7 +197,8 @@ def _write_activities(session: Session, rows: list[Row], leads: dict[int, Lead])
                 set_={"storefront": False},
                 where=_ACTIVITIES.storefront.is_(True),
             )
-        written = session.execute(stmt.returning(_ACTIVITIES.lead_id, _ACTIVITIES.kind, _ACTIVITIES.ref))
+        returning = stmt.returning(_ACTIVITIES.lead_id, _ACTIVITIES.kind, _ACTIVITIES.ref)
+        written = session.connection().execute(returning, list(unique.values()))
         for key in written:
             lead, at = leads[key[0]], unique[(key[0], key[1], key[2])]["occurred_at"]
             if lead.last_activity_at is None or at > lead.last_activity_at:
@@ -233,11 +234,10 @@ def _upsert_products(session: Session, shop_id: int, occurrences: list[_Occurren
                 row["price"], row["currency"], row["updated_at"] = s.price, s.currency, o.at
     stmt = (
         _insert(session, Product)
-        .values(list(merged.values()))
         .on_conflict_do_nothing(index_elements=["shop_id", "product_id"])
         .returning(Product.__table__.c.product_id)
     )
-    new = [str(pid) for pid in session.scalars(stmt).all()]
+    new = [str(pid) for pid in session.connection().execute(stmt, list(merged.values())).scalars()]
     fresh = set(new)
     lacking = {
         pid: row
@@ -275,11 +275,10 @@ def _claim(session: Session, occurrences: list[_Occurrence]) -> _Claimed:
     rows = [{"lead_id": k[0], "product_id": k[1], "action": k[2], "ref": k[3]} for k in wanted]
     stmt = (
         _insert(session, LeadProductRef)
-        .values(rows)
         .on_conflict_do_nothing()
         .returning(*(LeadProductRef.__table__.c[name] for name in ("lead_id", "product_id", "action", "ref")))
     )
-    claimed = {tuple(r) for r in session.execute(stmt)}
+    claimed = {tuple(r) for r in session.connection().execute(stmt, rows)}
     return [
         (shop_id, (key[0], key[1], key[2]), s, at)
         for key, (shop_id, s, at) in wanted.items()
@@ -319,7 +318,7 @@ def _count(session: Session, claimed: _Claimed) -> None:
         if c.variant is not None
     ]
     if changed:  # rows stored before the batch: the variant moves when its occurrence is not older
-        session.execute(
+        session.connection().execute(
             sa.update(table_)
             .where(
                 table_.c.lead_id == sa.bindparam("k_lead"),
@@ -343,9 +342,9 @@ def _count(session: Session, claimed: _Claimed) -> None:
         }
         for k, c in counts.items()
     ]
-    stmt = _insert(session, LeadProduct).values(rows)
+    stmt = _insert(session, LeadProduct)
     new = stmt.excluded
-    session.execute(
+    session.connection().execute(
         stmt.on_conflict_do_update(
             index_elements=["lead_id", "product_id", "action"],
             set_={
@@ -353,5 +352,6 @@ def _count(session: Session, claimed: _Claimed) -> None:
                 "first_at": sa.case((new.first_at < table.first_at, new.first_at), else_=table.first_at),
                 "last_at": sa.case((new.last_at > table.last_at, new.last_at), else_=table.last_at),
             },
-        )
+        ),
+        rows,
     )
