@@ -92,12 +92,18 @@ def locked(session: Session, model: type[Row], row_id: int, touch: Any) -> Row |
     return session.get(model, row_id, with_for_update=True, populate_existing=True)
 
 
+_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
 def insert_now(session: Session, model: type[Row], values: dict[str, Any]) -> Row:
     """Insert one row at once with a Core statement and hold it in the session as if loaded: its id is known
     without flushing the session's other changes (which then go out together, in fewer statements) and
     without the ORM's bulk insert machinery. Every column comes back, so nothing is left to load."""
     table: sa.Table = model.__table__  # type: ignore[attr-defined]
-    written = session.connection().execute(sa.insert(table).values(**values).returning(*table.c)).one()
+    stmt = _INSERTS.get(table)
+    if stmt is None:  # one statement per table: compiled once per set of columns given
+        stmt = _INSERTS[table] = sa.insert(table).returning(*table.c)
+    written = session.connection().execute(stmt, values).one()
     mapper = sa.inspect(model)
     keys = [mapper.get_property_by_column(column).key for column in table.c]
     row = model(**dict(zip(keys, written, strict=True)))

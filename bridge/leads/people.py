@@ -21,12 +21,12 @@ def _holders(
     session: Session, shop_id: int, external_id: str | None, email: str | None
 ) -> tuple[Lead | None, Lead | None]:
     """The lead holding this customer id and the lead holding this email, in one query."""
-    wanted = [c == v for c, v in ((Lead.external_id, external_id), (Lead.email, email)) if v]
-    if not wanted:
+    if not external_id and not email:
         return None, None
     if preload.covers(session, shop_id, lead_external_id=external_id, lead_email=email):
         rows: Sequence[Lead] = list(preload.rows(session, Lead, shop_id))
     else:
+        wanted = [c == v for c, v in ((Lead.external_id, external_id), (Lead.email, email)) if v]
         rows = session.scalars(sa.select(Lead).where(Lead.shop_id == shop_id, sa.or_(*wanted))).all()
     by_id = next((lead for lead in rows if external_id and lead.external_id == external_id), None)
     by_email = next((lead for lead in rows if email and lead.email == email), None)
