@@ -109,11 +109,12 @@ _MODELS: dict[str, type[Lead] | type[Cart] | type[Order]] = {"lead": Lead, "cart
 def preload(session: Session, keys: set[Key]) -> None:
     """Load every lead, cart and order the keys name (one query per kind and shop) and remember the keys."""
     state: Preloaded = session.info[_INFO_KEY]
-    by_model: dict[tuple[int, str], list[sa.ColumnElement[bool]]] = {}
+    by_model: dict[tuple[int, str], dict[str, list[str]]] = {}
     for shop_id, what, value in sorted(keys - state.keys):
-        by_model.setdefault((shop_id, what.split(".")[0]), []).append(_COLUMNS[what] == value)
-    for (shop_id, kind), wanted in by_model.items():
+        by_model.setdefault((shop_id, what.split(".")[0]), {}).setdefault(what, []).append(value)
+    for (shop_id, kind), values in by_model.items():
         model = _MODELS[kind]
+        wanted = [_COLUMNS[what].in_(found) for what, found in values.items()]  # one IN list per column
         found = session.scalars(sa.select(model).where(model.shop_id == shop_id, sa.or_(*wanted))).all()
         state.rows += found
         leads = state.loaded.setdefault(shop_id, set())
