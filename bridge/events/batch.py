@@ -63,10 +63,14 @@ def _apply_batch(ctx: Context, session: Session, event_ids: list[int]) -> BatchR
         s.id: s for s in session.scalars(sa.select(Shop).where(Shop.id.in_({e.shop_id for e in events})))
     }
     read, alone = _read(ctx, shops, events)
-    for shop_id in shops:
-        keys = preload.keys_of(
+    found = {
+        shop_id: preload.keys_of(
             shop_id, (f for event, items in read if event.shop_id == shop_id for f in items)
         )
+        for shop_id in shops
+    }
+    preload.lock(session, set().union(*(keys for keys in found.values() if keys)))
+    for keys in found.values():
         if keys:
             preload.preload(session, keys)
     now = ctx.now()

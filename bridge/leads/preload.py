@@ -10,6 +10,7 @@ seen: the insert that follows hits a unique constraint and the batch goes one ev
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
@@ -104,6 +105,30 @@ _COLUMNS = {
     "order.cart_token": Order.cart_token,
 }
 _MODELS: dict[str, type[Lead] | type[Cart] | type[Order]] = {"lead": Lead, "cart": Cart, "order": Order}
+
+
+def lock(session: Session, keys: set[Key]) -> None:
+    """On PostgreSQL, wait for the other batches naming any of these shoppers (an email, a customer id, a
+    token) to commit, then hold them off until this one does: a transaction-scoped advisory lock per key,
+    taken in one statement in ascending order, so two batches never deadlock on them. Two workers then no
+    longer apply the same shopper's events side by side (both creating the lead: a unique key fails, and the
+    losing batch goes again one event at a time), and the preload that follows sees what the first one
+    wrote. SQLite lets one writer in at a time already."""
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted({_lock_id(key) for key in keys})
+    session.execute(
+        sa.text("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(:ids) AS k ORDER BY 1) AS held"),
+        {"ids": ids},
+    )
+
+
+def _lock_id(key: Key) -> int:
+    """A signed 64-bit id for a key: its kind of row left out, so a cart and an order sharing a token, or
+    a lead's email seen on a checkout, are one lock."""
+    shop_id, what, value = key
+    digest = hashlib.blake2b(f"{shop_id}|{what.split('.')[-1]}|{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def preload(session: Session, keys: set[Key]) -> None:

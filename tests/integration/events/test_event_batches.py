@@ -415,3 +415,39 @@ def test_an_uninstall_ends_the_batch_and_what_follows_goes_one_at_a_time(ctx, sh
         assert [c.checkout_token for c in s.scalars(sa.select(Cart))] == [
             "chk-1"
         ]  # nothing after the uninstall
+
+
+def test_two_workers_with_the_same_shoppers_take_turns_instead_of_racing(ctx, caplog):
+    """Two batches naming the same shoppers, applied at once by two threads: on PostgreSQL the second waits
+    for the first (advisory locks on the shoppers' keys), so neither hits a unique key and falls back to one
+    event at a time; each shopper is one lead."""
+    import threading
+
+    from bridge.db.models import Lead
+    from bridge.shops.registry import create_shop
+
+    with ctx.sessions.begin() as session:
+        shop_id = create_shop(session, ctx.vault, platform="shopify", domain="t.myshopify.com", now=ctx.now())
+        shop_id = shop_id.shop.id
+    deliveries = [shopper(n) for n in range(4)]
+    first = store_deliveries(ctx, shop_id, [d for s in deliveries for d in s[:3]], "first")
+    second = store_deliveries(ctx, shop_id, [d for s in deliveries for d in s[3:]], "second")
+    results: list[dict] = []
+    start = threading.Barrier(2)
+
+    def work(ids: list[int]) -> None:
+        start.wait()
+        results.append(pipeline.handle_events(ctx, ids))
+
+    with caplog.at_level("INFO", logger="bridge.events"):
+        threads = [threading.Thread(target=work, args=(ids,)) for ids in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(r.get("processed", 0) for r in results) == [8, 12]
+    if ctx.engine.dialect.name == "postgresql":  # SQLite runs one worker (the embedded queue): it may race
+        assert "one at a time" not in caplog.text
+    with ctx.sessions() as s:
+        emails = s.scalars(sa.select(Lead.email).where(Lead.shop_id == shop_id)).all()
+    assert sorted(emails) == [f"p{n}@example.com" for n in range(4)]
