@@ -87,7 +87,7 @@ def start_embedded(ctx: Context) -> queue.Embedded:
     type=click.Choice(supervisor.WORKER_CLASSES),
     default=supervisor.DEFAULT_WORKER_CLASS,
     show_default=True,
-    help="split: events and maintenance jobs in this process, a forked work horse for campaign jobs (they "
+    help="split: the events queue's jobs in this process, a forked work horse for the other queues' (they "
     "call stores and mail providers); fork: a work horse per job; simple: every job in this process; pool: "
     "--processes split workers forked and restarted by one parent (RQ's WorkerPool).",
 )

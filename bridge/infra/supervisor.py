@@ -23,7 +23,7 @@ from rq.queue import Queue
 from rq.worker import BaseWorker, WorkerStatus
 from rq.worker_pool import WorkerPool
 
-from bridge.infra.queue import CAMPAIGNS, QUEUES, CatalogueJob, connect_worker, get_queue
+from bridge.infra.queue import EVENTS, QUEUES, CatalogueJob, connect_worker, get_queue
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,17 @@ DEFAULT_WORKER_CLASS = "split"  # measured with `python -m bench.load --worker-c
 
 
 class SplitWorker(Worker):
-    """Runs the jobs of our own database work in this process and forks a work horse only for the queues whose
-    jobs call outside services (stores, mail providers), where a hung or crashing client library must not take
-    the worker down: RQ's job timeout (SIGALRM) bounds the in-process jobs as it does with `SimpleWorker`."""
+    """Runs the events queue's jobs (webhooks applied to our own database: many, small, no outside call) in
+    this process, and forks a work horse per job only for the queues whose jobs call outside services (stores,
+    mail providers: campaigns, maintenance), where a hung or crashing client library must not take the worker
+    down.
+    RQ's job timeout (SIGALRM) bounds the in-process jobs as it does with `SimpleWorker`."""
 
-    forked_queues = frozenset({CAMPAIGNS})
+    in_process_queues = frozenset({EVENTS})
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        """A work horse for the forked queues, this process for the others."""
-        if queue.name in self.forked_queues:
+        """This process for the events queue, a work horse for the others."""
+        if queue.name not in self.in_process_queues:
             super().execute_job(job, queue)
         else:
             self.prepare_execution(job)  # as SimpleWorker.execute_job does
@@ -49,7 +51,7 @@ class SplitWorker(Worker):
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         """The in-process jobs' heartbeat is this process's: it must outlive the job's timeout."""
-        if job.origin in self.forked_queues:
+        if job.origin not in self.in_process_queues:
             return int(super().get_heartbeat_ttl(job))
         return DEFAULT_WORKER_TTL if job.timeout == -1 else int(job.timeout or DEFAULT_WORKER_TTL) + 60
 
