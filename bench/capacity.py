@@ -72,6 +72,11 @@ def capacity(tried: Sequence[tuple[float, bool]]) -> float:
     return max((r for r, ok in tried if ok), default=0.0)
 
 
+def bracketed(tried: Sequence[tuple[float, bool]]) -> bool:
+    """Some rate above the capacity failed: the capacity is a bracket's floor, not only a lower bound."""
+    return any(not ok and r > capacity(tried) for r, ok in tried)
+
+
 def median(values: Sequence[float]) -> float:
     """The median of the runs (the middle one of 3)."""
     return float(statistics.median(values))

@@ -318,6 +318,8 @@ def trial(env: dict[str, str], args: argparse.Namespace, rate: float) -> tuple[c
             if not aborted and capacity.hopeless(late_count(engine), planned):
                 aborted = True
                 halt.set()
+        if not box:
+            raise RuntimeError("the load sender failed")
         sent = box[0]
         drained = None if aborted else drain(engine, capacity.DRAIN_LIMIT)
         cpu = meter.stop()
@@ -348,6 +350,8 @@ def search(env: dict[str, str], args: argparse.Namespace, start: float, step: fl
         if tried[-1][1] and rate >= capacity.capacity(tried):
             best_cpu = cpu
         rate = capacity.next_rate(tried, step)
+    if not capacity.bracketed(tried):
+        print(f"  (no failing rate above {capacity.capacity(tried):.0f}/s yet: a lower bound; more --trials)")
     return capacity.capacity(tried), best_cpu
 
 

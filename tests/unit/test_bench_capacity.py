@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench.capacity import Outcome, capacity, hopeless, median, next_rate, passes, reasons
+from bench.capacity import Outcome, bracketed, capacity, hopeless, median, next_rate, passes, reasons
 
 GOOD = Outcome(rate=100, accepted=6000, drained_after=3.0, lag_p99=4.0, lost=0, failed=0)
 
@@ -69,3 +69,9 @@ def test_the_capacity_is_the_highest_pass():
 
 def test_the_median_of_three_runs_is_the_middle_one():
     assert median([0.03, 0.01, 0.02]) == 0.02
+
+
+def test_a_capacity_without_a_failure_above_it_is_only_a_lower_bound():
+    assert not bracketed([(100, True), (130, True)])
+    assert not bracketed([(100, True), (90, False)])
+    assert bracketed([(100, True), (130, False)])
