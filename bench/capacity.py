@@ -23,6 +23,7 @@ class Outcome:
     failed: int  # events failed, or RQ jobs in a failed registry
     errors: int = 0  # requests not acknowledged (the client's count)
     aborted: bool = False  # stopped early: too many events late already
+    planned: int = 0  # events the rate and the steady period call for (0: not checked)
 
 
 def reasons(o: Outcome) -> list[str]:
@@ -36,6 +37,8 @@ def reasons(o: Outcome) -> list[str]:
         out.append(f"webhook->score p99 {o.lag_p99:.1f} s > {LAG_LIMIT:.0f} s")
     if o.lost or o.failed:
         out.append(f"{o.lost} lost, {o.failed} failed")
+    if not o.aborted and o.accepted < 0.99 * o.planned:
+        out.append(f"only {o.accepted} of {o.planned} events sent and acknowledged in time")
     if o.errors > 0.001 * max(o.accepted, 1):
         out.append(f"{o.errors} requests not acknowledged")
     return out

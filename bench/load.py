@@ -325,7 +325,9 @@ def trial(env: dict[str, str], args: argparse.Namespace, rate: float) -> tuple[c
         cpu = meter.stop()
         _, p99, statuses, lost = lag_and_loss(engine, sent.ok)
         failed = statuses.get("failed", 0) + failed_jobs()
-    outcome = capacity.Outcome(rate, sent.ok, drained, p99 / 1000, max(lost, 0), failed, sent.errors, aborted)
+    outcome = capacity.Outcome(
+        rate, sent.ok, drained, p99 / 1000, max(lost, 0), failed, sent.errors, aborted, planned
+    )
     return outcome, {role: 1000 * used / max(sent.ok, 1) for role, used in cpu.items()}
 
 

@@ -31,6 +31,7 @@ def test_a_trial_that_kept_up_passes():
         {"failed": 1},
         {"aborted": True},
         {"errors": 10},
+        {"planned": 6100},
     ],
 )
 def test_each_limit_fails_a_trial(changes):
@@ -38,7 +39,7 @@ def test_each_limit_fails_a_trial(changes):
 
 
 def test_limits_themselves_pass():
-    assert passes(with_(drained_after=30.0, lag_p99=30.0, errors=6))
+    assert passes(with_(drained_after=30.0, lag_p99=30.0, errors=6, planned=6060))
 
 
 def test_a_trial_is_hopeless_once_over_one_percent_is_late():
