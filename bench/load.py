@@ -64,8 +64,13 @@ def start_web(app: str, env: dict[str, str], flags: list[str]) -> tuple[subproce
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a warm shutdown), then SIGKILL after 30 s (a gunicorn that waits on idle keep-alives)."""
     proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 # -- a client that also copes with servers closing the connection after each response (sync workers) --
