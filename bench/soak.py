@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench import load
 from bench.common import descendants, rss_kib
@@ -26,6 +26,7 @@ class Peaks:
     role: str
     first: int = 0  # during the first minute
     after: int = 0  # after it
+    minutes: list[int] = field(default_factory=list)  # the peak of each minute: a plateau or a slope
 
 
 def soak(args: argparse.Namespace) -> None:
@@ -57,6 +58,9 @@ def sample(peaks: dict[int, Peaks], roots: dict[str, list[int]], elapsed: float)
                 if (kib := rss_kib(pid)) is None:
                     continue
                 p = peaks.setdefault(pid, Peaks(role))
+                minute = int(elapsed // 60)
+                p.minutes.extend([0] * (minute + 1 - len(p.minutes)))
+                p.minutes[minute] = max(p.minutes[minute], kib)
                 if elapsed < WARM_UP:
                     p.first = max(p.first, kib)
                 else:
@@ -70,14 +74,15 @@ def grew(p: Peaks) -> bool:
 
 def report(peaks: dict[int, Peaks]) -> None:
     """A line per process seen in both windows, then a count of the short-lived ones (work horses)."""
-    print(f"{'role':<7} {'pid':>8} {'first min MiB':>13} {'after MiB':>10}  verdict")
+    print(f"{'role':<7} {'pid':>8} {'first min MiB':>13} {'after MiB':>10}  verdict, then each minute's peak")
     short = 0
     for pid, p in sorted(peaks.items(), key=lambda item: (item[1].role, item[0])):
         if not (p.first and p.after):
             short += 1
             continue
         verdict = f"GREW {100 * (p.after / p.first - 1):+.1f} %" if grew(p) else "ok"
-        print(f"{p.role:<7} {pid:>8} {p.first / 1024:>13.1f} {p.after / 1024:>10.1f}  {verdict}")
+        trend = " ".join(f"{kib / 1024:.1f}" for kib in p.minutes)
+        print(f"{p.role:<7} {pid:>8} {p.first / 1024:>13.1f} {p.after / 1024:>10.1f}  {verdict}; {trend}")
     print(f"{short} process(es) seen in one window only (work horses, recycled web workers): not compared")
     flagged = sum(grew(p) for p in peaks.values())
     print(f"memory: {flagged} process(es) grew beyond the first minute's peak (+{TOLERANCE:.0%} tolerance)")
