@@ -35,8 +35,7 @@ class SplitWorker(Worker):
     """Runs the events queue's jobs (webhooks applied to our own database: many, small, no outside call) in
     this process, and forks a work horse per job only for the queues whose jobs call outside services (stores,
     mail providers: campaigns, maintenance), where a hung or crashing client library must not take the worker
-    down.
-    RQ's job timeout (SIGALRM) bounds the in-process jobs as it does with `SimpleWorker`."""
+    down. RQ's job timeout (SIGALRM) bounds the in-process jobs as it does with `SimpleWorker`."""
 
     in_process_queues = frozenset({EVENTS})
 
