@@ -1,30 +1,44 @@
-"""Sustained mixed webhook load through gunicorn + RQ workers, then drained; gunicorn settings compared.
+"""End-to-end capacity of one machine: the highest steady webhook rate its workers keep up with.
 
-Run: `.venv/bin/python -m bench.load` (needs PostgreSQL and Redis, as the tests do). In one run it prints the
-bare-endpoint baseline of bench/ingest.py (bare Flask vs Relance ingest under the same gunicorn), then sends
-customers, carts, checkouts and orders at 80% of the measured Relance ingest throughput for `--seconds`
-with `--workers` `relance worker` processes running, waits for the queue to drain, and prints accepted/s,
-ingest latency p50/p99, webhook-to-score lag p50/p99 (received_at to processed_at) and events lost.
-`--compare` instead measures gunicorn worker classes and counts (sync vs gthread) for deploy/gunicorn.conf.py.
+Run: `.venv/bin/python -m bench.load` (needs PostgreSQL and Redis, as the tests do; about 15 min on 2 cores;
+`--steady 10 --runs 1` for a quick look). Each run measures the bare Flask endpoint under the same gunicorn,
+then searches the capacity: a trial sends customers, carts, checkouts and orders of distinct shoppers at a
+fixed rate for `--steady` s to gunicorn (deploy/gunicorn.conf.py) with `--workers` `relance worker
+--worker-class K` running, on a fresh database, and passes when the queue drains within 30 s of the load's
+end, webhook -> score p99 (received_at to processed_at) is at most 30 s and nothing is lost (acknowledged,
+not stored) or failed. The first run starts at 80 % of the workers' drain rate on a backlog; each trial goes
+30 % up after a pass, down after a failure, then halves the bracket (later runs start at the previous
+capacity, with 15 % steps). It prints every trial, each run's capacity as a share of the bare rate, the
+median of the runs, and the CPU per event of web (gunicorn tree), workers (their trees, work horses
+included), PostgreSQL (the backends of the bench database, sampled every 0.25 s) and Redis (the server).
+`--fixed RATE` runs one trial; `--soak SECONDS` checks the memory of web and worker processes under a steady
+load (bench/soak.py); `--compare` measures gunicorn worker classes and counts for deploy/gunicorn.conf.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import redis
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from rq import Worker
+from rq.registry import FailedJobRegistry
 
-from bench import httpload
-from bench.ingest import DOMAIN, PG, REDIS, ROOT, SECRET, measure, reset_database
+from bench import capacity, httpload, soak
+from bench.common import CpuMeter
+from bench.ingest import DOMAIN, PG, REDIS, ROOT, SECRET, reset_database, signed_requests
 from bench.ingest import start_web as ingest_start_web
+from bridge.infra.queue import QUEUES
+from bridge.infra.supervisor import DEFAULT_WORKER_CLASS, WORKER_CLASSES
 
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 TOPICS = ("customers/create", "carts/create", "checkouts/create", "checkouts/update", "orders/create")
@@ -50,18 +64,28 @@ def start_web(app: str, env: dict[str, str], flags: list[str]) -> tuple[subproce
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a warm shutdown), then SIGKILL after 30 s (a gunicorn that waits on idle keep-alives)."""
     proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 # -- a client that also copes with servers closing the connection after each response (sync workers) --
 
 
 async def _one(
-    port: int, reqs: list[httpload.Request], result: httpload.Result, pace, deadline: float
+    port: int,
+    reqs: list[httpload.Request],
+    result: httpload.Result,
+    pace,
+    deadline: float,
+    stop: threading.Event,
 ) -> None:
     reader = writer = None
-    while reqs and time.perf_counter() < deadline:
+    while reqs and time.perf_counter() < deadline and not stop.is_set():
         head, body = reqs.pop()
         if pace is not None and (delay := pace() - time.perf_counter()) > 0:
             await asyncio.sleep(delay)
@@ -93,8 +117,17 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return int(head.split(b" ", 2)[1]), b"connection: close" in head
 
 
-def run(port: int, reqs: list[httpload.Request], concurrency: int, seconds: float, rate: float | None = None):
-    """Send `reqs` (each once) from `concurrency` connections for at most `seconds`, paced at `rate`/s."""
+def run(
+    port: int,
+    reqs: list[httpload.Request],
+    concurrency: int,
+    seconds: float,
+    rate: float | None = None,
+    stop: threading.Event | None = None,
+):
+    """Send `reqs` (each once) from `concurrency` connections for at most `seconds` (or until `stop` is set),
+    paced at `rate`/s."""
+    stop = stop or threading.Event()
     result, pending = httpload.Result(0, 0, 0.0, []), list(reversed(reqs))
     start = time.perf_counter()
     slots = iter(range(10**9))
@@ -102,7 +135,7 @@ def run(port: int, reqs: list[httpload.Request], concurrency: int, seconds: floa
 
     async def main() -> None:
         deadline = start + seconds
-        await asyncio.gather(*(_one(port, pending, result, pace, deadline) for _ in range(concurrency)))
+        await asyncio.gather(*(_one(port, pending, result, pace, deadline, stop) for _ in range(concurrency)))
 
     asyncio.run(main())
     result.seconds = time.perf_counter() - start
@@ -144,16 +177,16 @@ def mixed(n: int, offset: int) -> list[tuple[bytes, dict[str, str]]]:
     return out
 
 
-def drain(engine: sa.Engine, timeout: float) -> float:
-    """Seconds until no event is pending (or `timeout`)."""
+def drain(engine: sa.Engine, timeout: float) -> float | None:
+    """Seconds until no event is pending, None when some still are after `timeout`."""
     start = time.monotonic()
     query = sa.text("SELECT count(*) FROM events WHERE status = 'pending'")
     while time.monotonic() - start < timeout:
         with engine.connect() as conn:
             if conn.scalar(query) == 0:
-                break
+                return time.monotonic() - start
         time.sleep(0.5)
-    return time.monotonic() - start
+    return None
 
 
 def lag_and_loss(engine: sa.Engine, accepted: int) -> tuple[float, float, dict[str, int], int]:
@@ -177,45 +210,193 @@ def lag_and_loss(engine: sa.Engine, accepted: int) -> tuple[float, float, dict[s
     return pct(50), pct(99), statuses, accepted - sum(statuses.values())
 
 
-def load(args: argparse.Namespace) -> None:
-    env = environment()
+# -- the stack of one trial: gunicorn and `relance worker` processes on a fresh database ----------------
+
+
+def start_workers(env: dict[str, str], kind: str, count: int) -> list[subprocess.Popen[bytes]]:
+    """`count` `relance worker` processes of `kind` (for a pool: one process with `count` children)."""
+    cmd = [sys.executable, "-m", "bridge.cli", "worker", "--no-cron", "--worker-class", kind]
+    if kind == "pool":
+        return [subprocess.Popen([*cmd, "--processes", str(count)], env=env, cwd=ROOT)]
+    return [subprocess.Popen(cmd, env=env, cwd=ROOT) for _ in range(count)]
+
+
+def wait_for_workers(count: int, timeout: float = 60) -> None:
+    """Until `count` RQ workers have registered in Redis (they import the app first)."""
+    connection = redis.Redis.from_url(REDIS)
+    deadline = time.monotonic() + timeout
+    while len(Worker.all(connection=connection)) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the workers did not start")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def stack(env: dict[str, str], args: argparse.Namespace, workers: bool = True):
+    """A fresh database, gunicorn (deploy/gunicorn.conf.py) and, with `workers`, the RQ workers: yields
+    (port, the web process, the worker processes, an engine on the bench database); stops them all."""
     reset_database(env)
-    flags = ["-c", str(CONFIG)]
-    results = {}
-    for label, app in (("bare", "bench.bare_app:app"), ("relance", "wsgi:app")):
-        proc, port = start_web(app, env, flags)
-        try:
-            results[label] = measure(port, args, offset=0)
-        finally:
-            stop(proc)
-    bare, relance = results["bare"][0].rate, results["relance"][0].rate
-    print(f"baseline (bench/ingest.py, {CONFIG.name}): bare {bare:.0f}/s, relance ingest {relance:.0f}/s")
-    reset_database(env)
-    rate = args.share * relance
-    web, port = start_web("wsgi:app", env, flags)
-    cmd = [sys.executable, "-m", "bridge.cli", "worker", "--no-cron", *(["--simple"] if args.simple else [])]
-    workers = [subprocess.Popen(cmd, env=env, cwd=ROOT) for _ in range(args.workers)]
+    web, port = start_web("wsgi:app", env, ["-c", str(CONFIG)])
+    procs = start_workers(env, args.worker_class, args.workers) if workers else []
     engine = sa.create_engine(PG)
     try:
-        sent = run(port, mixed_requests(int(rate * args.seconds) + 100, 0), 32, args.seconds, rate)
-        queued = redis.Redis.from_url(REDIS).llen("rq:queue:events")
-        drained = drain(engine, args.drain_timeout)
+        if workers:
+            wait_for_workers(args.workers)
+        yield port, web, procs, engine
+    finally:
+        for proc in [web, *procs]:
+            stop(proc)
+        engine.dispose()
+
+
+def done_count(engine: sa.Engine) -> int:
+    """Events no longer pending."""
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.text("SELECT count(*) FROM events WHERE status != 'pending'")) or 0)
+
+
+def late_count(engine: sa.Engine) -> int:
+    """Events pending for longer than the lag limit already."""
+    query = (
+        "SELECT count(*) FROM events "
+        "WHERE status = 'pending' AND received_at < now() - make_interval(secs => :s)"
+    )
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.text(query), {"s": capacity.LAG_LIMIT}) or 0)
+
+
+def failed_jobs() -> int:
+    """Jobs in RQ's failed registries."""
+    connection = redis.Redis.from_url(REDIS)
+    return sum(FailedJobRegistry(name, connection=connection).count for name in QUEUES)
+
+
+# -- the measurements ----------------------------------------------------------------------------------
+
+
+def bare_rate(env: dict[str, str], args: argparse.Namespace) -> float:
+    """Accepted/s of the bare Flask endpoint under the same gunicorn, 32 keep-alive connections."""
+    web, port = start_web("bench.bare_app:app", env, ["-c", str(CONFIG)])
+    try:
+        reqs = signed_requests(int(args.seconds * 6000), 0)
+        httpload.run(port, reqs[:300], concurrency=8, duration=2)  # warm-up
+        return httpload.run(port, reqs[300:], concurrency=args.concurrency, duration=args.seconds).rate
     finally:
         stop(web)
-        for w in workers:
-            stop(w)  # type: ignore[arg-type]
-    p50, p99, statuses, lost = lag_and_loss(engine, sent.ok)
-    engine.dispose()
-    print(f"mixed load at {args.share:.0%} of relance ingest = {rate:.0f}/s for {args.seconds:.0f}s,")
-    kind = "relance worker --simple" if args.simple else "relance worker"
-    print(f"  {args.workers} `{kind}` processes, gunicorn {CONFIG.name}")
-    print(f"accepted/s       {sent.rate:.0f}   (errors {sent.errors})")
-    print(f"ingest latency   p50 {sent.percentile(50):.2f} ms   p99 {sent.percentile(99):.2f} ms")
-    done = statuses.get("processed", 0) + statuses.get("ignored", 0)
-    print(f"queue at the end {queued} job(s); {drained:.1f}s more to drain (limit {args.drain_timeout:.0f}s)")
-    print(f"workers          {done / (args.seconds + drained):.0f} events/s processed over the run")
-    print(f"webhook->score   p50 {p50:.0f} ms   p99 {p99:.0f} ms")
-    print(f"events           {statuses}; lost (acknowledged, not stored) {lost}")
+
+
+def drain_rate(env: dict[str, str], args: argparse.Namespace) -> float:
+    """Events/s the workers process from a backlog, the web stopped: where the search starts."""
+    with stack(env, args, workers=False) as (port, web, _, engine):
+        sent = run(port, mixed_requests(args.backlog, 0), 32, 120)
+        stop(web)  # the workers get the machine
+        procs = start_workers(env, args.worker_class, args.workers)
+        try:
+            wait_for_workers(args.workers)
+            before, start = done_count(engine), time.monotonic()
+            while time.monotonic() - start < args.probe and done_count(engine) < sent.ok:
+                time.sleep(0.5)
+            return (done_count(engine) - before) / (time.monotonic() - start)
+        finally:
+            for proc in procs:
+                stop(proc)
+
+
+def trial(env: dict[str, str], args: argparse.Namespace, rate: float) -> tuple[capacity.Outcome, dict]:
+    """The mixed load at `rate` for `--steady` s, then up to the drain limit: the outcome and CPU by role."""
+    planned = int(rate * args.steady)
+    reqs = mixed_requests(planned, 0)
+    with stack(env, args) as (port, web, procs, engine):
+        meter = CpuMeter(
+            {"web": [web.pid], "workers": [p.pid for p in procs]},
+            {"postgres": f" {PG.rsplit('/', 1)[1]} ", "redis": "redis-server"},
+        )
+        meter.start()
+        halt, box = threading.Event(), []
+        sender = threading.Thread(
+            target=lambda: box.append(run(port, reqs, 64, args.steady + 10, rate, halt))
+        )
+        sender.start()
+        aborted = False
+        while sender.is_alive():
+            sender.join(2)
+            if not aborted and capacity.hopeless(late_count(engine), planned):
+                aborted = True
+                halt.set()
+        if not box:
+            raise RuntimeError("the load sender failed")
+        sent = box[0]
+        drained = None if aborted else drain(engine, capacity.DRAIN_LIMIT)
+        cpu = meter.stop()
+        _, p99, statuses, lost = lag_and_loss(engine, sent.ok)
+        failed = statuses.get("failed", 0) + failed_jobs()
+    outcome = capacity.Outcome(
+        rate, sent.ok, drained, p99 / 1000, max(lost, 0), failed, sent.errors, aborted, planned
+    )
+    return outcome, {role: 1000 * used / max(sent.ok, 1) for role, used in cpu.items()}
+
+
+def describe(o: capacity.Outcome, cpu: dict[str, float]) -> str:
+    """One line per trial."""
+    drained = "not drained" if o.drained_after is None else f"drained {o.drained_after:.0f} s"
+    verdict = "pass" if capacity.passes(o) else "FAIL (" + "; ".join(capacity.reasons(o)) + ")"
+    split = ", ".join(f"{role} {ms:.2f}" for role, ms in cpu.items())
+    head = f"  {o.rate:6.0f}/s  {o.accepted:6d} accepted  p99 {o.lag_p99:5.1f} s  {drained}"
+    return f"{head}  CPU {split} ms/event  {verdict}"
+
+
+def search(env: dict[str, str], args: argparse.Namespace, start: float, step: float):
+    """`--trials` trials from `start`: the capacity (events/s) and the CPU split of the best passing trial."""
+    tried: list[tuple[float, bool]] = []
+    best_cpu: dict[str, float] = {}
+    rate = start
+    for _ in range(args.trials):
+        outcome, cpu = trial(env, args, rate)
+        print(describe(outcome, cpu), flush=True)
+        tried.append((rate, capacity.passes(outcome)))
+        if tried[-1][1] and rate >= capacity.capacity(tried):
+            best_cpu = cpu
+        rate = capacity.next_rate(tried, step)
+    if not capacity.bracketed(tried):
+        print(f"  (no failing rate above {capacity.capacity(tried):.0f}/s yet: a lower bound; more --trials)")
+    return capacity.capacity(tried), best_cpu
+
+
+def load(args: argparse.Namespace) -> None:
+    """The capacity search, `--runs` times; the ratio of each run to the bare endpoint and their median."""
+    env = environment()
+    print(
+        f"workers: {args.workers} x `relance worker --worker-class {args.worker_class}`, "
+        f"gunicorn {CONFIG.name}"
+    )
+    print(
+        f"a trial: {args.steady:.0f} s steady, passes when drained within {capacity.DRAIN_LIMIT:.0f} s, "
+        f"webhook->score p99 <= {capacity.LAG_LIMIT:.0f} s, nothing lost or failed"
+    )
+    if args.fixed:
+        outcome, cpu = trial(env, args, args.fixed)
+        print(describe(outcome, cpu))
+        return
+    ratios, previous = [], 0.0
+    for n in range(1, args.runs + 1):
+        bare = bare_rate(env, args)
+        if previous:
+            start, step = previous, 1.15
+        else:
+            probed = drain_rate(env, args)
+            start, step = max(5.0, 0.8 * probed), 1.3
+            print(f"run {n}: drain rate of a {args.backlog}-event backlog {probed:.0f}/s; starting at 80 %")
+        print(f"run {n}: bare endpoint {bare:.0f}/s; trials:", flush=True)
+        found, cpu = search(env, args, start, step)
+        previous = found
+        ratios.append(found / bare)
+        split = ", ".join(f"{role} {ms:.2f}" for role, ms in cpu.items())
+        print(
+            f"run {n}: capacity {found:.0f} events/s = {ratios[-1]:.4f} of the bare endpoint; "
+            f"CPU {split} ms/event"
+        )
+    print("capacity / bare, runs: " + ", ".join(f"{r:.4f}" for r in ratios))
+    print(f"median of {len(ratios)}: {capacity.median(ratios):.4f}  (target >= 0.08)")
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -255,15 +436,34 @@ def main() -> int:
     )
     parser.add_argument("--compare", action="store_true", help="compare gunicorn settings instead")
     parser.add_argument("--configs", default="", help="with --compare: class:workers:threads,...")
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--concurrency", type=int, default=32, help="baseline throughput connections")
-    parser.add_argument("--rate", type=float, default=200.0, help="rate of the latency measurements")
-    parser.add_argument("--share", type=float, default=0.8, help="load as a share of the ingest throughput")
-    parser.add_argument("--workers", type=int, default=2, help="`relance worker` processes")
-    parser.add_argument("--simple", action="store_true", help="workers run jobs without forking")
-    parser.add_argument("--drain-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="bare endpoint throughput; --compare's runs"
+    )
+    parser.add_argument("--concurrency", type=int, default=32, help="bare endpoint throughput connections")
+    parser.add_argument("--rate", type=float, default=200.0, help="with --compare: rate of the latency runs")
+    parser.add_argument("--steady", type=float, default=60.0, help="seconds of steady load per trial")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="capacity searches; the median ratio is the figure"
+    )
+    parser.add_argument("--trials", type=int, default=3, help="trials per search")
+    parser.add_argument("--backlog", type=int, default=4000, help="events of the drain-rate probe")
+    parser.add_argument("--probe", type=float, default=20.0, help="seconds of the drain-rate probe")
+    parser.add_argument("--fixed", type=float, default=0.0, help="one trial at this rate instead of a search")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="`relance worker` processes (a pool's children)"
+    )
+    parser.add_argument("--worker-class", default=DEFAULT_WORKER_CLASS, choices=WORKER_CLASSES)
+    parser.add_argument("--soak", type=float, default=0.0, help="memory check: seconds of steady load")
+    parser.add_argument(
+        "--soak-rate", type=float, default=0.0, help="its rate (default: half the drain rate)"
+    )
     args = parser.parse_args()
-    compare(args) if args.compare else load(args)
+    if args.compare:
+        compare(args)
+    elif args.soak:
+        soak.soak(args)
+    else:
+        load(args)
     return 0
 
 

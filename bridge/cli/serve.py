@@ -8,7 +8,6 @@ import logging
 import threading
 
 import click
-from rq import SimpleWorker, Worker
 from werkzeug.serving import make_server
 
 from bridge import db, schedule, wiring
@@ -81,7 +80,25 @@ def start_embedded(ctx: Context) -> queue.Embedded:
 @main.command()
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
 @click.option("--no-cron", is_flag=True, help="Do not run the periodic-job scheduler in this worker.")
-@click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked work horse.")
+@click.option(
+    "--worker-class",
+    "kind",
+    envvar="RELANCE_WORKER_CLASS",
+    type=click.Choice(supervisor.WORKER_CLASSES),
+    default=supervisor.DEFAULT_WORKER_CLASS,
+    show_default=True,
+    help="split: the events queue's jobs in this process, a forked work horse for the other queues' (they "
+    "call stores and mail providers); fork: a work horse per job; simple: every job in this process; pool: "
+    "--processes split workers forked and restarted by one parent (RQ's WorkerPool).",
+)
+@click.option("--simple", is_flag=True, help="Same as --worker-class simple.")
+@click.option(
+    "--processes",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Workers of a --worker-class pool.",
+)
 @click.option(
     "--worker-ttl",
     envvar=["RELANCE_WORKER_TTL", "WORKER_TTL"],
@@ -90,7 +107,7 @@ def start_embedded(ctx: Context) -> queue.Embedded:
     type=click.IntRange(min=20),
     help="RQ's worker TTL (env WORKER_TTL): it waits on the queues for this minus 15 s between heartbeats.",
 )
-def worker(burst: bool, no_cron: bool, simple: bool, worker_ttl: int) -> None:
+def worker(burst: bool, no_cron: bool, kind: str, simple: bool, processes: int, worker_ttl: int) -> None:
     """Run an RQ worker on REDIS_URL, with RQ's scheduler for retries and periodic jobs."""
     ctx = build_context()
     if ctx.settings.embedded_queue:
@@ -102,13 +119,26 @@ def worker(burst: bool, no_cron: bool, simple: bool, worker_ttl: int) -> None:
     stop = threading.Event()
     if not no_cron and not burst:
         schedule.start_cron(ctx.redis, stop)
+    kind = "simple" if simple else kind
+    level = logging.getLevelName(logging.root.level)
+    worker_class = observability.metered(supervisor.worker_class(kind))
     try:
-        supervisor.work_until_stopped(
-            observability.metered(SimpleWorker if simple else Worker),
-            queue.connect_worker(ctx.settings.redis_url),
-            burst=burst,
-            logging_level=logging.getLevelName(logging.root.level),
-            worker_ttl=worker_ttl,
-        )
+        if kind == "pool":
+            supervisor.work_in_pool(
+                worker_class,
+                ctx.settings.redis_url,
+                processes,
+                burst=burst,
+                logging_level=level,
+                worker_ttl=worker_ttl,
+            )
+        else:
+            supervisor.work_until_stopped(
+                worker_class,
+                queue.connect_worker(ctx.settings.redis_url),
+                burst=burst,
+                logging_level=level,
+                worker_ttl=worker_ttl,
+            )
     finally:
         stop.set()

@@ -118,14 +118,20 @@ def _get(url: str) -> bool:
         return False
 
 
+@pytest.mark.parametrize("kind", ["split", "fork", "simple", "pool"])
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_forking_rq_worker_process_drains_the_queue(tmp_path, ctx, shopify_shop, post_shopify):
+def test_each_class_of_rq_worker_process_drains_the_queue(tmp_path, ctx, shopify_shop, post_shopify, kind):
     for i, name in enumerate(["customers__create.json", "checkouts__create.json", "orders__create.json"]):
         topic = name.split(".")[0].replace("__", "/")
         assert post_shopify(topic, fixture("shopify", name), event_id=f"w-{i}").status_code == 200
     env = env_for(tmp_path, DATABASE_URL=ctx.settings.database_url, REDIS_URL=REDIS_URL)
     done = subprocess.run(
-        [*RELANCE, "worker", "--burst"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [*RELANCE, "worker", "--burst", "--worker-class", kind],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     with ctx.sessions() as s:
