@@ -87,17 +87,7 @@ def add_activity(
     if state is None:
         people.add_activity(session, lead, kind, occurred_at, ref, event_id, storefront)
         return
-    state.activities.append(
-        {
-            "shop_id": lead.shop_id,
-            "lead_id": lead.id,
-            "kind": kind,
-            "occurred_at": occurred_at,
-            "ref": ref[:255],
-            "source_event_id": event_id,
-            "storefront": storefront,
-        }
-    )
+    state.activities.append(people.activity_row(lead, kind, occurred_at, ref, event_id, storefront))
     state.leads[lead.id] = lead
 
 
@@ -213,18 +203,7 @@ def _upsert_products(session: Session, shop_id: int, occurrences: list[_Occurren
         for s in o.seen:
             row = merged.get(s.product_id)
             if row is None:
-                merged[s.product_id] = {
-                    "shop_id": shop_id,
-                    "product_id": s.product_id,
-                    "title": s.title,
-                    "image_url": s.image_url,
-                    "price": s.price,
-                    "currency": s.currency if s.price is not None else None,
-                    "collections": [],
-                    "tags": [],
-                    "first_seen_at": o.at,
-                    "updated_at": o.at,
-                }
+                merged[s.product_id] = products.product_row(shop_id, s, o.at)
                 continue
             if row["title"] is None and s.title:
                 row["title"], row["updated_at"] = s.title, o.at

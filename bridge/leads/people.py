@@ -103,6 +103,21 @@ def set_consent(lead: Lead, accepts: bool, at: datetime) -> None:
         lead.consent_updated_at = at
 
 
+def activity_row(
+    lead: Lead, kind: str, occurred_at: datetime, ref: str, event_id: int | None, storefront: bool
+) -> dict[str, Any]:
+    """The `activities` row of one activity of a lead."""
+    return {
+        "shop_id": lead.shop_id,
+        "lead_id": lead.id,
+        "kind": kind,
+        "occurred_at": occurred_at,
+        "ref": ref[:255],
+        "source_event_id": event_id,
+        "storefront": storefront,
+    }
+
+
 def add_activity(
     session: Session,
     lead: Lead,
@@ -114,15 +129,7 @@ def add_activity(
 ) -> bool:
     """Insert one activity; False when it was already there (replay). The store confirming an activity
     first seen on the storefront (the same cart or checkout) makes it a store activity."""
-    values: dict[str, Any] = {
-        "shop_id": lead.shop_id,
-        "lead_id": lead.id,
-        "kind": kind,
-        "occurred_at": occurred_at,
-        "ref": ref[:255],
-        "source_event_id": event_id,
-        "storefront": storefront,
-    }
+    values = activity_row(lead, kind, occurred_at, ref, event_id, storefront)
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     insert = dialect.insert(Activity).values(**values)
     if storefront:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from redis import Redis
@@ -118,24 +119,26 @@ def _insert(session: Session, model: type[object]) -> postgresql.Insert | sqlite
     return postgresql.insert(model)
 
 
+def product_row(shop_id: int, seen: Seen, at: datetime) -> dict[str, Any]:
+    """A new `products` row from what a payload shows of the product."""
+    return {
+        "shop_id": shop_id,
+        "product_id": seen.product_id,
+        "title": seen.title,
+        "image_url": seen.image_url,
+        "price": seen.price,
+        "currency": seen.currency if seen.price is not None else None,
+        "collections": [],
+        "tags": [],
+        "first_seen_at": at,
+        "updated_at": at,
+    }
+
+
 def _upsert_products(session: Session, shop_id: int, seen: Sequence[Seen], at: datetime) -> list[str]:
     """Make the missing product rows; fill in a title or picture a row lacks from the payload (the store's
     own description, once looked up, is never overwritten)."""
-    rows: list[dict[str, object]] = [
-        {
-            "shop_id": shop_id,
-            "product_id": s.product_id,
-            "title": s.title,
-            "image_url": s.image_url,
-            "price": s.price,
-            "currency": s.currency if s.price is not None else None,
-            "collections": [],
-            "tags": [],
-            "first_seen_at": at,
-            "updated_at": at,
-        }
-        for s in seen
-    ]
+    rows = [product_row(shop_id, s, at) for s in seen]
     stmt = (
         _insert(session, Product)
         .values(rows)
