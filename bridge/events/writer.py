@@ -273,6 +273,12 @@ class EventWriter:
             self.close()
             self._conn = self.engine.connect()  # an engine's errors: a failed connect answers 503
             self._conn.detach()
+            if self.engine.dialect.name == "postgresql":
+                # Autocommit: the batch's one INSERT is its own transaction, committed (WAL flushed) when
+                # it returns, so no BEGIN and COMMIT round trips beside it.
+                raw: Any = self._conn.connection.dbapi_connection
+                raw.rollback()  # whatever the first connect left open
+                raw.autocommit = True
             if not sa.event.contains(self.engine, "engine_disposed", self._disposed):
                 sa.event.listen(self.engine, "engine_disposed", self._disposed)
             self._conn_engine, self._wait_ms = self.engine, 0
@@ -285,7 +291,8 @@ class EventWriter:
                 driver.execute(
                     f"SET statement_timeout = {wait_ms}" if pg else f"PRAGMA busy_timeout = {wait_ms}"
                 )
-                driver.commit()
+                if not pg:
+                    driver.commit()
             except Exception as exc:
                 self._recover(self._conn)
                 raise sa_exc.DBAPIError.instance(
@@ -328,9 +335,8 @@ class EventWriter:
         assert isinstance(driver, psycopg.Connection)
         try:
             with driver.cursor() as cur:
-                cur.execute(_PG_INSERT, params, prepare=True)
+                cur.execute(_PG_INSERT, params, prepare=True)  # autocommit: committed on return
                 found = cur.fetchall()
-            driver.commit()
         except psycopg.Error as exc:  # raised as SQLAlchemy would, without the parameters (personal data)
             raise sa_exc.DBAPIError.instance(_PG_INSERT, {}, exc, psycopg.Error) from exc
         return found
