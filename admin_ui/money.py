@@ -18,7 +18,7 @@ from admin_ui.blueprint import bp
 from admin_ui.support import audit, db, number
 from bridge.db.models import Shop
 from bridge.infra.web import context
-from bridge.outreach import earnings, economics, spend
+from bridge.outreach import earnings, economics_cache, spend
 
 PERIODS = (7, 30, 90)
 TIER_NAMES = {"cold": lazy_gettext("Cold"), "warm": lazy_gettext("Warm"), "hot": lazy_gettext("Hot")}
@@ -130,7 +130,7 @@ def _page(status: int = 200, errors: dict[str, list[str]] | None = None) -> tupl
     now = context().now().replace(second=0, microsecond=0)  # one cache entry per minute, as the overview
     start = now - timedelta(days=days)
     earned = _earned(start, now)
-    found = economics.compute(db(), shop_id(), start, now, earned)
+    found, computed_at = economics_cache.figures(context(), db(), shop_id(), days, earned)
     rows = spend.listed(db(), shop_id())
     shop = db().get(Shop, shop_id())
     html = render_template(
@@ -138,6 +138,7 @@ def _page(status: int = 200, errors: dict[str, list[str]] | None = None) -> tupl
         days=days,
         periods=PERIODS,
         e=found,
+        computed_at=computed_at,
         currency=found["currency"],
         roi_words=explain_roi(found["return_on_discounts"], earned),
         charts=_charts(found),

@@ -18,6 +18,7 @@ from bridge.outreach import (
     consent,
     delivery,
     earnings,
+    economics_cache,
     monthly_report,
     outbound,
     results,
@@ -194,6 +195,12 @@ def refresh_earnings(shop_id: int, start: str, end: str) -> int:
         wiring.current(), shop_id, datetime.fromisoformat(start), datetime.fromisoformat(end)
     )
     return int(figures["incremental_net_revenue"]["treated_runs"])
+
+
+def refresh_economics(shop_id: int, days: int) -> int:
+    """Compute and keep a shop's "Revenue & costs" figures (bridge.outreach.economics_cache)."""
+    figures = economics_cache.refresh(wiring.current(), shop_id, days)
+    return int(figures["new_leads"]["total"])
 
 
 def drop_losing_codes() -> int:

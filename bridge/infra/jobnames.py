@@ -46,6 +46,7 @@ POST_OFFER = f"{_CATALOGUE}.post_offer"
 SYNC_MARKETING_CONSENT = f"{_CATALOGUE}.sync_marketing_consent"
 # measurement
 REFRESH_EARNINGS = f"{_CATALOGUE}.refresh_earnings"
+REFRESH_ECONOMICS = f"{_CATALOGUE}.refresh_economics"
 DROP_LOSING_CODES = f"{_CATALOGUE}.drop_losing_codes"
 SEND_MONTHLY_REPORTS = f"{_CATALOGUE}.send_monthly_reports"
 # products: a product's details asked of the store once
@@ -218,6 +219,11 @@ def cron_id(name: str) -> str:
 def earnings_id(shop_id: int, start: datetime, end: datetime) -> str:
     """A period's earnings computation for the overview (one at a time per shop and period)."""
     return f"earnings-{shop_id}-{int(start.timestamp())}-{int(end.timestamp())}"
+
+
+def economics_id(shop_id: int, days: int) -> str:
+    """The "Revenue & costs" figures' computation (one at a time per shop and period length)."""
+    return f"economics-{shop_id}-{days}"
 
 
 def product_lookup_id(shop_id: int, product_id: str) -> str:
