@@ -10,7 +10,7 @@ request. A leader that dies in the middle of a batch answers its followers with 
 (503: the store retries, and a row that did commit comes back as a duplicate); a follower whose wait passes
 `submit`'s timeout leaves the queue and answers 503 too.
 
-The events of the commits of a short window (INGEST_JOB_WINDOW_MS, 100 ms; at most 128) travel as one RQ job:
+The events of the commits of a window (INGEST_JOB_WINDOW_MS, 1 s; at most 128) travel as one RQ job:
 an RQ job costs more CPU to queue and to run than a webhook costs to store, and a busy store then makes
 fewer, larger jobs, which the workers apply in one transaction each. The leader that commits after the window
 has passed queues the job; when traffic stops with a window open, no request is left to notice, so one

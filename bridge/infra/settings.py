@@ -55,7 +55,7 @@ class Settings:
     instance_path: str = "instance"
     max_body_bytes: int = 1_048_576
     relay_after_seconds: int = 10
-    ingest_job_window_ms: int = 100
+    ingest_job_window_ms: int = 1000
     job_lease_seconds: int = 600
     max_event_attempts: int = 5
     allow_private_network_urls: bool = False  # local development only: merchant URLs may be private
@@ -105,7 +105,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         instance_path=_get(env, "INSTANCE_PATH", "instance"),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576),
         relay_after_seconds=_int(env, "RELAY_AFTER_SECONDS", 10),
-        ingest_job_window_ms=_int(env, "INGEST_JOB_WINDOW_MS", 100),
+        ingest_job_window_ms=_int(env, "INGEST_JOB_WINDOW_MS", 1000),
         job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 600),
         max_event_attempts=_int(env, "MAX_EVENT_ATTEMPTS", 5),
         allow_private_network_urls=_get(env, "ALLOW_PRIVATE_NETWORK_URLS") == "1",
