@@ -64,10 +64,6 @@ def begin(session: Session) -> None:
     session.info[_INFO_KEY] = Deferred()
 
 
-def active(session: Session) -> bool:
-    return _INFO_KEY in session.info
-
-
 def end(session: Session) -> None:
     """Stop deferring (the transaction is over; whatever was not flushed is dropped with it)."""
     session.info.pop(_INFO_KEY, None)

@@ -45,16 +45,19 @@ def _seed(ctx: Context, shop_id: int) -> None:
                         created_at=ctx.now() - 2 * DAY,
                     )
                 )
-        session.add(
-            SourceSpend(
-                shop_id=shop_id,
-                source="google",
-                month=date(2026, 11, 1),
-                amount=Decimal(200),
-                currency="EUR",
-                updated_at=ctx.now(),
-            )
-        )
+        session.add(_november_spend(ctx, shop_id, "google", 200))
+
+
+def _november_spend(ctx: Context, shop_id: int, source: str, amount: int) -> SourceSpend:
+    """A source's spend in euros for November 2026."""
+    return SourceSpend(
+        shop_id=shop_id,
+        source=source,
+        month=date(2026, 11, 1),
+        amount=Decimal(amount),
+        currency="EUR",
+        updated_at=ctx.now(),
+    )
 
 
 def _spend(ctx: Context, shop_id: int) -> list[tuple[str, date, Decimal]]:
@@ -201,14 +204,5 @@ def test_the_figures_are_kept_and_worked_out_again_in_a_job_once_old(
     assert _new_leads(client.get("/admin/money?days=7").get_data(as_text=True)) == "3"
     with transaction(ctx.sessions) as session:  # spend changes the key: worked out on the spot
         session.add(Lead(shop_id=shop_id, email="later@example.com", created_at=ctx.now() - DAY, source={}))
-        session.add(
-            SourceSpend(
-                shop_id=shop_id,
-                source="meta",
-                month=date(2026, 11, 1),
-                amount=Decimal(50),
-                currency="EUR",
-                updated_at=ctx.now(),
-            )
-        )
+        session.add(_november_spend(ctx, shop_id, "meta", 50))
     assert _new_leads(client.get("/admin/money?days=7").get_data(as_text=True)) == "4"
